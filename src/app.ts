@@ -1,0 +1,51 @@
+/**
+ * Composes the Koa app without listening: request id, request log, error envelope, security headers, CORS when
+ * configured, no-store, then the routes generated from openapi.yaml and the 404/405 fallbacks.
+ */
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import cors from '@koa/cors';
+import { createBodyReader } from './http/body.ts';
+import { requestId } from './http/middleware/request-id.ts';
+import { requestLog } from './http/middleware/request-log.ts';
+import { errorEnvelope } from './http/middleware/error-envelope.ts';
+import { noStore } from './http/middleware/no-store.ts';
+import { buildRouter, fallbacks } from './http/router.ts';
+import { HANDLERS } from './http/operations.ts';
+import { SECURITY_RESOLVERS } from './http/security.ts';
+import type { AppDeps } from './http/types.ts';
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.silent = true; // errors are logged by the error envelope, once
+  const router = buildRouter({
+    spec: deps.spec,
+    handlers: HANDLERS,
+    resolvers: SECURITY_RESOLVERS,
+    deps,
+    readBody: createBodyReader(deps.config),
+  });
+
+  app.use(requestId());
+  app.use(requestLog(deps.logger));
+  app.use(errorEnvelope(deps.logger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        // Over plain HTTP (development), upgrading subresources to HTTPS would break every page.
+        directives: { upgradeInsecureRequests: deps.config.baseUrl.startsWith('https:') ? [] : null },
+      },
+      strictTransportSecurity: deps.config.baseUrl.startsWith('https:')
+        ? { maxAge: 31536000, includeSubDomains: true }
+        : false,
+    }),
+  );
+  if (deps.config.corsOrigins.length > 0) {
+    const allowed = new Set(deps.config.corsOrigins);
+    app.use(cors({ origin: (ctx: Koa.Context) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''), allowMethods: ['GET', 'POST', 'PUT', 'DELETE'] }));
+  }
+  app.use(noStore());
+  app.use(fallbacks(router, deps.spec));
+  app.use(router.routes());
+  return app;
+}

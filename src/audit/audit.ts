@@ -1,0 +1,111 @@
+/**
+ * Append-only, hash-chained audit log. Each event's hash covers the previous event's hash, so removing or editing
+ * a row breaks every hash after it; `verifyAuditChain` finds the first broken link.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../store/db.ts';
+import { withTransaction } from '../store/db.ts';
+import { sha256Hex } from '../crypto/tokens.ts';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditInput {
+  action: string;
+  /** `user:<id>`, `service:<client_id>`, `operator`, or `anonymous`. */
+  actor: string;
+  /** Whose data the event concerns: `user:<id>`. */
+  subject?: string | undefined;
+  clientIp?: string | undefined;
+  /** Facts about the event. Never a secret: no password, token, code or key. */
+  data?: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  seq: number;
+  id: string;
+  at: Date;
+  action: string;
+  actor: string;
+  subject: string | null;
+  client_ip: string | null;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted, so the same event always hashes the same. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+}
+
+function eventHash(prevHash: string, row: Omit<AuditRow, 'seq' | 'hash' | 'prev_hash'>): string {
+  return sha256Hex(
+    `${prevHash}\n${canonical({
+      id: row.id,
+      at: row.at,
+      action: row.action,
+      actor: row.actor,
+      subject: row.subject,
+      client_ip: row.client_ip,
+      data: row.data,
+    })}`,
+  );
+}
+
+/** Appends one event. Runs inside the caller's transaction when given one, so the event commits with the change. */
+export async function recordAudit(q: Queryable, input: AuditInput): Promise<void> {
+  await withTransaction(q, async (trx) => {
+    // One writer at a time extends the chain; the lock is released at commit.
+    await trx.raw('select pg_advisory_xact_lock(?)', [0x52494e47]);
+    const last = await trx('audit_events').select('hash').orderBy('seq', 'desc').first();
+    const prevHash: string = last?.hash ?? GENESIS_HASH;
+    const row = {
+      id: randomUUID(),
+      at: new Date(),
+      action: input.action,
+      actor: input.actor,
+      subject: input.subject ?? null,
+      client_ip: input.clientIp ?? null,
+      data: input.data ?? {},
+    };
+    await trx('audit_events').insert({ ...row, data: JSON.stringify(row.data), prev_hash: prevHash, hash: eventHash(prevHash, row) });
+  });
+}
+
+export interface ChainVerdict {
+  ok: boolean;
+  checked: number;
+  /** The first event whose hash does not match, when the chain is broken. */
+  brokenAt?: number;
+}
+
+/** Recomputes every hash in order. */
+export async function verifyAuditChain(q: Queryable): Promise<ChainVerdict> {
+  const rows = (await q('audit_events').select('*').orderBy('seq', 'asc')) as AuditRow[];
+  let prev = GENESIS_HASH;
+  for (const [i, row] of rows.entries()) {
+    const expected = eventHash(prev, { ...row, at: new Date(row.at) });
+    if (row.prev_hash !== prev || row.hash !== expected) return { ok: false, checked: i, brokenAt: Number(row.seq) };
+    prev = row.hash;
+  }
+  return { ok: true, checked: rows.length };
+}
+
+export interface AuditQuery {
+  subject?: string;
+  action?: string;
+  limit?: number;
+}
+
+export async function listAuditEvents(q: Queryable, query: AuditQuery = {}): Promise<AuditRow[]> {
+  const builder = q('audit_events').select('*').orderBy('seq', 'desc').limit(query.limit ?? 100);
+  if (query.subject) builder.where('subject', query.subject);
+  if (query.action) builder.where('action', query.action);
+  return (await builder) as AuditRow[];
+}

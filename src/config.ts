@@ -1,0 +1,201 @@
+/**
+ * All configuration, read once from the environment, validated and frozen. This is the only module that reads
+ * `process.env`; everything else receives a `Config`.
+ */
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly env: 'production' | 'development' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly baseUrl: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** 32-byte key-encryption key, when given; otherwise one is generated into `dataDir` outside production. */
+  readonly masterKey: Buffer | undefined;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly logLevel: LogLevel;
+  /** Origins allowed by CORS; empty means CORS is off. */
+  readonly corsOrigins: readonly string[];
+  /** Largest JSON or urlencoded body accepted, in bytes. */
+  readonly bodyLimit: number;
+  /** Largest multipart upload accepted (all files together), in bytes. */
+  readonly uploadLimit: number;
+}
+
+interface Setting {
+  description: string;
+  parse: (raw: string | undefined, env: NodeJS.ProcessEnv) => unknown;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(name: string, min: number, max: number, fallback: number) {
+  return (raw: string | undefined) => {
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+function url(name: string, protocols: readonly string[]) {
+  return (raw: string | undefined) => {
+    if (raw === undefined || raw === '') return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new Error(`${name} must be a URL (${protocols.join(', ')}), got something that is not a URL`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new Error(`${name} must use one of ${protocols.join(', ')}, got "${parsed.protocol}"`);
+    }
+    return raw;
+  };
+}
+
+/** Accepts 32 bytes as 64 hex characters or as base64/base64url. */
+export function parseMasterKey(raw: string): Buffer {
+  const trimmed = raw.trim();
+  let key: Buffer | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) key = Buffer.from(trimmed, 'hex');
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) key = Buffer.from(trimmed, 'base64url');
+  if (!key || key.length !== 32) {
+    throw new Error(
+      'RINGFENCE_MASTER_KEY must be 32 random bytes as 64 hex characters or 43/44 base64 characters ' +
+        '(generate one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))")',
+    );
+  }
+  return key;
+}
+
+const SETTINGS: Record<string, Setting> = {
+  NODE_ENV: {
+    description: 'production, development (default) or test',
+    parse: (raw) => {
+      const v = raw === undefined || raw === '' ? 'development' : raw;
+      if (!['production', 'development', 'test'].includes(v)) {
+        throw new Error(`NODE_ENV must be production, development or test, got "${v}"`);
+      }
+      return v;
+    },
+  },
+  PORT: { description: 'TCP port to listen on (default 8000)', parse: integer('PORT', 0, 65535, 8000) },
+  HOST: {
+    description: 'address to bind (default 0.0.0.0)',
+    parse: (raw) => (raw === undefined || raw === '' ? '0.0.0.0' : raw),
+  },
+  BASE_URL: {
+    description: 'public URL of the service, used in links and as the OIDC issuer base (default http://localhost:PORT)',
+    parse: url('BASE_URL', ['http:', 'https:']),
+  },
+  DATABASE_URL: {
+    description: 'PostgreSQL connection URL; when absent the embedded PGlite database in DATA_DIR is used',
+    parse: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+  },
+  DATA_DIR: {
+    description: 'directory for the embedded database and the development master key (default ./data)',
+    parse: (raw) => path.resolve(raw === undefined || raw === '' ? 'data' : raw),
+  },
+  RINGFENCE_MASTER_KEY: {
+    description: 'key-encryption key: 32 bytes as hex or base64; required in production',
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : parseMasterKey(raw)),
+  },
+  SMTP_URL: {
+    description: 'SMTP server for outgoing mail (smtp:// or smtps://); without it mail stays in the outbox and is logged',
+    parse: url('SMTP_URL', ['smtp:', 'smtps:']),
+  },
+  MAIL_FROM: {
+    description: 'sender address of outgoing mail (default Ringfence <no-reply@localhost>)',
+    parse: (raw) => (raw === undefined || raw === '' ? 'Ringfence <no-reply@localhost>' : raw),
+  },
+  LOG_LEVEL: {
+    description: `one of ${LOG_LEVELS.join(', ')} (default info)`,
+    parse: (raw) => {
+      const v = raw === undefined || raw === '' ? 'info' : raw;
+      if (!LOG_LEVELS.includes(v as LogLevel)) {
+        throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
+      }
+      return v;
+    },
+  },
+  CORS_ORIGINS: {
+    description: 'comma-separated origins allowed by CORS (default: none, CORS off)',
+    parse: (raw) => {
+      if (raw === undefined || raw.trim() === '') return [];
+      return raw.split(',').map((o) => {
+        const origin = o.trim();
+        try {
+          const u = new URL(origin);
+          if (u.origin !== origin) throw new Error('not an origin');
+        } catch {
+          throw new Error(`CORS_ORIGINS entries must be origins like https://app.example, got "${origin}"`);
+        }
+        return origin;
+      });
+    },
+  },
+  BODY_LIMIT: {
+    description: 'largest JSON or form body in bytes (default 1 MiB)',
+    parse: integer('BODY_LIMIT', 1024, 64 * 1024 * 1024, 1024 * 1024),
+  },
+  UPLOAD_LIMIT: {
+    description: 'largest multipart upload in bytes (default 10 MiB)',
+    parse: integer('UPLOAD_LIMIT', 1024, 512 * 1024 * 1024, 10 * 1024 * 1024),
+  },
+};
+
+/** The settings with their descriptions, for the README and `--help` output. */
+export const CONFIG_DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SETTINGS).map(([k, s]) => [k, s.description]),
+);
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads and validates every setting; throws one ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    try {
+      values[name] = setting.parse(env[name], env);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length === 0 && values.NODE_ENV === 'production' && values.RINGFENCE_MASTER_KEY === undefined) {
+    problems.push('RINGFENCE_MASTER_KEY is required in production (32 bytes as hex or base64)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const port = values.PORT as number;
+  const config: Config = {
+    env: values.NODE_ENV as Config['env'],
+    port,
+    host: values.HOST as string,
+    baseUrl: ((values.BASE_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    databaseUrl: values.DATABASE_URL as string | undefined,
+    dataDir: values.DATA_DIR as string,
+    masterKey: values.RINGFENCE_MASTER_KEY as Buffer | undefined,
+    smtpUrl: values.SMTP_URL as string | undefined,
+    mailFrom: values.MAIL_FROM as string,
+    logLevel: values.LOG_LEVEL as LogLevel,
+    corsOrigins: values.CORS_ORIGINS as string[],
+    bodyLimit: values.BODY_LIMIT as number,
+    uploadLimit: values.UPLOAD_LIMIT as number,
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,83 @@
+/**
+ * Envelope encryption: a key-encryption key (KEK) wraps one AES-256-GCM data key (DEK) per profile, and each DEK
+ * seals that profile's values. Associated data binds every ciphertext to the row it belongs to, so a ciphertext
+ * copied to another row, or altered by one bit, fails to open instead of returning garbage.
+ */
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { DecryptionError } from '../errors.ts';
+
+const VERSION = 0x01;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+
+/** Seals `plaintext` under `key`; the result is version ‖ iv ‖ tag ‖ ciphertext. */
+export function seal(key: Buffer, plaintext: Buffer | string, aad: string): Buffer {
+  if (key.length !== KEY_BYTES) throw new Error('AES-256-GCM needs a 32-byte key');
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), body]);
+}
+
+/** Opens a sealed value; throws DecryptionError when it was tampered with or sealed for another row. */
+export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) {
+    throw new DecryptionError('ciphertext is truncated or of an unknown version');
+  }
+  const iv = sealed.subarray(1, 1 + IV_BYTES);
+  const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
+  const body = sealed.subarray(1 + IV_BYTES + TAG_BYTES);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch (cause) {
+    throw new DecryptionError('ciphertext failed authentication', { cause });
+  }
+}
+
+export function newDataKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+/** A short, stable identifier of a KEK, stored beside each wrapped DEK so a rotation knows which key wrapped it. */
+export function keyId(key: Buffer): string {
+  return createHash('sha256').update('ringfence-kek-id').update(key).digest('hex').slice(0, 16);
+}
+
+export interface WrappedKey {
+  kekId: string;
+  wrapped: Buffer;
+}
+
+/** The KEK and the operations on data keys that use it. */
+export class Keyring {
+  readonly #kek: Buffer;
+  readonly kekId: string;
+
+  constructor(kek: Buffer) {
+    if (kek.length !== KEY_BYTES) throw new Error('the KEK must be 32 bytes');
+    this.#kek = Buffer.from(kek);
+    this.kekId = keyId(kek);
+  }
+
+  /** Wraps a data key; `owner` (e.g. `profile:<id>`) is bound in as associated data. */
+  wrap(dek: Buffer, owner: string): WrappedKey {
+    return { kekId: this.kekId, wrapped: seal(this.#kek, dek, `dek:${owner}`) };
+  }
+
+  /** A key for one system purpose (`outbox`, `signing-keys`), derived from the KEK with HKDF-SHA256. */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#kek, Buffer.alloc(0), `ringfence:${purpose}`, KEY_BYTES));
+  }
+
+  unwrap(key: WrappedKey, owner: string): Buffer {
+    if (key.kekId !== this.kekId) {
+      throw new DecryptionError(`data key was wrapped by KEK ${key.kekId}, not by the configured KEK ${this.kekId}`);
+    }
+    return open(this.#kek, key.wrapped, `dek:${owner}`);
+  }
+}

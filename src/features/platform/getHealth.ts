@@ -1,0 +1,4 @@
+import type { Handler } from '../../http/types.ts';
+
+/** The process is alive and serving; says nothing about the database (that is readiness). */
+export const getHealth: Handler = () => ({ uptime_seconds: Math.round(process.uptime()) });

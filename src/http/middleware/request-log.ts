@@ -1,0 +1,25 @@
+/** One JSON log line per request: never the query string or the body, which may carry credentials. */
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+
+export function requestLog(logger: Logger) {
+  return async function requestLogMiddleware(ctx: Context, next: Next) {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = {
+        req_id: ctx.state.requestId as string,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        ms: Math.round(ms * 100) / 100,
+        ip: ctx.ip,
+        operation: ctx.state.operationId as string | undefined,
+      };
+      if (ctx.status >= 500) logger.error(line, 'request');
+      else logger.info(line, 'request');
+    }
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Builds the @koa/router routes from openapi.yaml. For every operation: refuse credentials in the query string,
+ * parse and validate path, query, headers and body against the spec, resolve the caller as the operation's
+ * `security` says, call the handler named by its operationId, and shape the response. Start-up fails when the spec
+ * and the handler map disagree.
+ */
+import type { Context, Next } from 'koa';
+import Router from '@koa/router';
+import { InvalidRequest, MethodNotAllowed, NotFound, Unauthenticated, type ErrorDetail } from '../errors.ts';
+import type { OpenApi, Operation } from './openapi.ts';
+import type { createBodyReader } from './body.ts';
+import { Reply, type AppDeps, type Caller, type Handler, type RequestInput, type SecurityResolver } from './types.ts';
+
+/** Query parameters that would put a credential in URLs, logs and browser history. */
+const SECRET_QUERY = /^(password|new_password|current_password|passcode|token|refresh_token|access_token|id_token|client_secret|secret|api_key|apikey|biometrics)$/i;
+
+export class SpecMismatch extends Error {
+  constructor(problems: string[]) {
+    super(`openapi.yaml and the handlers disagree:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'SpecMismatch';
+  }
+}
+
+/** Fails, naming each operation, when the spec and the handler map or the security resolvers disagree. */
+export function assertSpecMatchesHandlers(
+  spec: OpenApi,
+  handlers: Readonly<Record<string, Handler>>,
+  resolvers: Readonly<Record<string, SecurityResolver>>,
+): void {
+  const problems: string[] = [];
+  const ids = new Set(spec.operations.map((o) => o.operationId));
+  for (const op of spec.operations) {
+    if (!handlers[op.operationId]) problems.push(`operation ${op.operationId} (${op.method} ${op.path}) has no handler`);
+    for (const requirement of op.security) {
+      for (const scheme of Object.keys(requirement)) {
+        if (!resolvers[scheme]) problems.push(`operation ${op.operationId} uses security scheme ${scheme}, which has no resolver`);
+      }
+    }
+  }
+  for (const id of Object.keys(handlers)) {
+    if (!ids.has(id)) problems.push(`handler ${id} has no operation in openapi.yaml`);
+  }
+  if (problems.length > 0) throw new SpecMismatch(problems);
+}
+
+function fail(details: ErrorDetail[]): never {
+  const summary = details.map((d) => `${d.path} ${d.message}`).join('; ');
+  throw new InvalidRequest(`invalid request: ${summary}`, { details, code: 'validation_failed' });
+}
+
+async function resolveCaller(
+  op: Operation,
+  ctx: Context,
+  deps: AppDeps,
+  resolvers: Readonly<Record<string, SecurityResolver>>,
+): Promise<{ caller: Caller; credential: string | undefined }> {
+  if (op.security.length === 0) return { caller: { kind: 'anonymous' }, credential: undefined };
+  let refusal: unknown;
+  let optional = false;
+  for (const requirement of op.security) {
+    const schemes = Object.keys(requirement);
+    if (schemes.length === 0) {
+      optional = true;
+      continue;
+    }
+    try {
+      let resolved: { caller: Caller; credential: string } | undefined;
+      for (const scheme of schemes) {
+        resolved = await resolvers[scheme](ctx, deps);
+        if (!resolved) break;
+      }
+      if (resolved) return resolved;
+    } catch (err) {
+      refusal ??= err;
+    }
+  }
+  if (refusal) throw refusal;
+  if (optional) return { caller: { kind: 'anonymous' }, credential: undefined };
+  throw new Unauthenticated('token must exist!', { code: 'token_missing' });
+}
+
+function respond(ctx: Context, op: Operation, result: Awaited<ReturnType<Handler>>): void {
+  if (result instanceof Reply) {
+    ctx.status = result.status ?? op.successStatus;
+    for (const [k, v] of Object.entries(result.headers)) ctx.set(k, v);
+    if (result.type) ctx.type = result.type;
+    ctx.body = result.body as Context['body'];
+    return;
+  }
+  ctx.status = op.successStatus;
+  ctx.body = { status: 'success', ...result };
+}
+
+export function buildRouter(options: {
+  spec: OpenApi;
+  handlers: Readonly<Record<string, Handler>>;
+  resolvers: Readonly<Record<string, SecurityResolver>>;
+  deps: AppDeps;
+  readBody: ReturnType<typeof createBodyReader>;
+}): Router {
+  const { spec, handlers, resolvers, deps, readBody } = options;
+  assertSpecMatchesHandlers(spec, handlers, resolvers);
+  const router = new Router();
+
+  for (const op of spec.operations) {
+    const handler = handlers[op.operationId];
+    router.register(op.routerPath, [op.method], async (ctx: Context) => {
+      ctx.state.operationId = op.operationId;
+      for (const key of Object.keys(ctx.query)) {
+        if (SECRET_QUERY.test(key)) {
+          throw new InvalidRequest(
+            `never put ${key} in the URL: send it in the request body, or a token in the Authorization header`,
+            { code: 'credential_in_query', details: [{ path: key, message: 'must not be sent in the query string' }] },
+          );
+        }
+      }
+      const params = { ...(ctx.params as Record<string, string>) };
+      const query: Record<string, unknown> = { ...ctx.query };
+      const headers = ctx.headers as Record<string, string | string[] | undefined>;
+      const problems = [...op.validatePath(params), ...op.validateQuery(query), ...op.validateHeaders({ ...headers })];
+      if (problems.length > 0) fail(problems);
+
+      const parsed = await readBody(ctx, op.bodyTypes);
+      let body: Record<string, unknown> = {};
+      if (parsed.mediaType) {
+        const raw = parsed.body;
+        body = typeof raw === 'string' ? { text: raw } : { ...(raw ?? {}) };
+        // Files are checked by the handler; for the schema a file field is present as its filename.
+        const forSchema = typeof raw === 'string' ? raw : { ...body };
+        if (typeof forSchema === 'object') {
+          for (const [name, file] of Object.entries(parsed.files)) (forSchema as Record<string, unknown>)[name] = file.filename || name;
+        }
+        const bodyProblems = op.validateBody(parsed.mediaType, forSchema);
+        if (bodyProblems.length > 0) fail(bodyProblems);
+        if (typeof forSchema === 'object') {
+          // Keep the coerced values ajv produced, but not the filename placeholders.
+          for (const [k, v] of Object.entries(forSchema)) if (!(k in parsed.files)) body[k] = v;
+        }
+      } else if (op.bodyRequired) {
+        fail([{ path: 'body', message: `is required (send ${op.bodyTypes.join(' or ')})` }]);
+      }
+
+      const { caller, credential } = await resolveCaller(op, ctx, deps, resolvers);
+      const input: RequestInput = {
+        operationId: op.operationId,
+        params,
+        query,
+        headers,
+        body,
+        files: parsed.files,
+        caller,
+        credential,
+        clientIp: ctx.ip,
+        requestId: ctx.state.requestId as string,
+        ctx,
+      };
+      respond(ctx, op, await handler(input, deps));
+    }, { name: op.operationId });
+  }
+  return router;
+}
+
+/** After the routes: 405 with `Allow` when the path exists under another method, else the 404 envelope. */
+export function fallbacks(router: Router, spec: OpenApi) {
+  const messages = new Map(spec.operations.filter((o) => o.wrongMethodMessage).map((o) => [o.routerPath, o.wrongMethodMessage!]));
+  return async function fallbackMiddleware(ctx: Context, next: Next) {
+    await next();
+    if (ctx.body !== undefined || ctx.status !== 404) return;
+    const match = router.match(ctx.path, ctx.method);
+    if (match.path.length > 0 && !match.route) {
+      const allow = [...new Set(match.path.flatMap((layer) => layer.methods))];
+      const message = match.path.map((layer) => messages.get(String(layer.path))).find(Boolean);
+      if (ctx.method === 'OPTIONS') {
+        ctx.status = 204;
+        ctx.set('Allow', allow.join(', '));
+        return;
+      }
+      throw new MethodNotAllowed(message ?? `${ctx.method} is not allowed here: use ${allow.join(', ')}`, allow);
+    }
+    throw new NotFound(`no such endpoint: ${ctx.method} ${ctx.path} (see /docs)`, { code: 'not_found' });
+  };
+}

@@ -1,0 +1,73 @@
+/** The contract between the spec-driven router and the feature handlers. */
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Keyring } from '../crypto/envelope.ts';
+import type { Outbox } from '../notify/outbox.ts';
+import type { Db } from '../store/db.ts';
+import type { OpenApi } from './openapi.ts';
+
+/** Everything a handler may use; built once in main.ts (or a test) and passed to createApp. */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  storeKind: 'postgres' | 'pglite';
+  keyring: Keyring;
+  outbox: Outbox;
+  logger: Logger;
+  spec: OpenApi;
+}
+
+export type Caller =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; userId: string; sessionId: string; expiresAt: Date }
+  | { kind: 'service'; clientId: string; role: string; grantId?: string; accountId?: string; scopes: string[] };
+
+export interface UploadedFile {
+  field: string;
+  filename: string;
+  /** The type the client claimed; handlers check content, never trust this. */
+  mimeType: string;
+  data: Buffer;
+}
+
+export interface RequestInput {
+  operationId: string;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+  files: Record<string, UploadedFile>;
+  caller: Caller;
+  /** The raw credential that resolved the caller (needed by logout and verify). */
+  credential: string | undefined;
+  clientIp: string;
+  requestId: string;
+  ctx: Context;
+}
+
+/** A response other than the default `{status: "success", ...body}` JSON with the spec's success status. */
+export class Reply {
+  readonly status: number | undefined;
+  readonly body: unknown;
+  readonly type: string | undefined;
+  readonly headers: Record<string, string>;
+  constructor(body: unknown, options: { status?: number; type?: string; headers?: Record<string, string> } = {}) {
+    this.body = body;
+    this.status = options.status;
+    this.type = options.type;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export type HandlerResult = Record<string, unknown> | Reply;
+export type Handler = (input: RequestInput, deps: AppDeps) => Promise<HandlerResult> | HandlerResult;
+
+/**
+ * Resolves the caller for one security scheme: undefined when the request carries no such credential, a thrown
+ * Unauthenticated when it carries a bad one.
+ */
+export type SecurityResolver = (
+  ctx: Context,
+  deps: AppDeps,
+) => Promise<{ caller: Caller; credential: string } | undefined>;

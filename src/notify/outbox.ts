@@ -1,0 +1,181 @@
+/**
+ * The outbox: messages are written in the same transaction as the change that causes them, then delivered by a
+ * worker with retries and exponential backoff. Payloads are sealed at rest (mail carries one-time codes and
+ * reset links); logs name only the recipient and subject.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Transporter } from 'nodemailer';
+import type { Db, Queryable } from '../store/db.ts';
+import { open, seal, type Keyring } from '../crypto/envelope.ts';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+interface OutboxRow {
+  id: string;
+  kind: string;
+  idempotency_key: string;
+  payload: Uint8Array;
+  recipient_hint: string;
+  subject: string;
+  state: string;
+  attempts: number;
+}
+
+export const MAX_ATTEMPTS = 8;
+
+/** Delay before attempt `attempts + 1`: 2 s, 4 s, 8 s … capped at 10 minutes. */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(600, 2 ** Math.max(1, attempts));
+}
+
+export class Outbox {
+  readonly #key: Buffer;
+  #onEnqueue: (() => void) | undefined;
+
+  constructor(keyring: Keyring) {
+    this.#key = keyring.derive('outbox');
+  }
+
+  /** Called after a message is enqueued, so a worker can deliver it without waiting for its next poll. */
+  onEnqueue(listener: () => void): void {
+    this.#onEnqueue = listener;
+  }
+
+  /**
+   * Enqueues a mail inside `q` (the caller's transaction). The idempotency key makes a retried request enqueue
+   * the message once: a second enqueue with the same key is ignored.
+   */
+  async enqueueMail(q: Queryable, message: MailMessage, idempotencyKey: string = randomUUID()): Promise<void> {
+    const id = randomUUID();
+    await q('outbox')
+      .insert({
+        id,
+        kind: 'mail',
+        idempotency_key: idempotencyKey,
+        payload: seal(this.#key, JSON.stringify(message), `outbox:${idempotencyKey}`),
+        recipient_hint: message.to,
+        subject: message.subject,
+      })
+      .onConflict('idempotency_key')
+      .ignore();
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  openPayload(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): MailMessage {
+    return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
+  }
+}
+
+export interface WorkerOptions {
+  db: Db;
+  outbox: Outbox;
+  logger: Logger;
+  /** Without a transport, mail is held in the outbox and logged (recipient and subject only). */
+  transport: Transporter | undefined;
+  from: string;
+  pollMs?: number;
+  /** How long a claimed message stays invisible to other workers while it is being delivered. */
+  leaseSeconds?: number;
+}
+
+export class OutboxWorker {
+  readonly #o: Required<Omit<WorkerOptions, 'transport'>> & { transport: Transporter | undefined };
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true;
+
+  constructor(options: WorkerOptions) {
+    this.#o = { pollMs: 2000, leaseSeconds: 60, ...options };
+    options.outbox.onEnqueue(() => this.wake());
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#running = this.runOnce()
+        .then(() => undefined)
+        .catch((err) => this.#o.logger.error({ err }, 'outbox worker pass failed'))
+        .finally(() => {
+          this.#running = undefined;
+          if (this.#stopped) return;
+          const again = this.#again;
+          this.#again = false;
+          this.#schedule(again ? 0 : this.#o.pollMs);
+        });
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Delivers every due message once; returns how many were delivered. */
+  async runOnce(): Promise<number> {
+    const { db, leaseSeconds } = this.#o;
+    const claimed = (await db.raw(
+      `update outbox set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
+        where id in (select id from outbox where state = 'pending' and next_attempt_at <= now()
+                      order by next_attempt_at limit 20 for update skip locked)
+        returning id, kind, idempotency_key, payload, recipient_hint, subject, state, attempts`,
+      [leaseSeconds],
+    )) as { rows: OutboxRow[] };
+    let delivered = 0;
+    for (const row of claimed.rows) {
+      if (await this.#deliver(row)) delivered++;
+    }
+    return delivered;
+  }
+
+  async #deliver(row: OutboxRow): Promise<boolean> {
+    const { db, logger, transport, outbox, from } = this.#o;
+    const log = { outbox_id: row.id, to: row.recipient_hint, subject: row.subject, attempt: row.attempts };
+    if (!transport) {
+      await db('outbox').where({ id: row.id }).update({ state: 'held' });
+      logger.info(log, 'mail held in the outbox (no SMTP_URL configured)');
+      return false;
+    }
+    try {
+      const message = outbox.openPayload(row);
+      // The idempotency key doubles as the Message-ID, so a receiver can drop a redelivery after a crash.
+      await transport.sendMail({ from, ...message, messageId: `<${row.idempotency_key}@ringfence>` });
+      await db('outbox').where({ id: row.id }).update({ state: 'sent', delivered_at: db.fn.now(), last_error: null });
+      logger.info(log, 'mail delivered');
+      return true;
+    } catch (err) {
+      const failed = row.attempts >= MAX_ATTEMPTS;
+      await db('outbox')
+        .where({ id: row.id })
+        .update({
+          state: failed ? 'failed' : 'pending',
+          last_error: String((err as Error).message).slice(0, 500),
+          next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
+        });
+      logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, 'mail delivery failed');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Assembles the running service from a Config: store → migrations → keys → outbox → app. main.ts listens on it;
+ * tests build the same thing against their own database.
+ */
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { createApp } from './app.ts';
+import { Keyring } from './crypto/envelope.ts';
+import { loadKek } from './crypto/kek.ts';
+import { OpenApi } from './http/openapi.ts';
+import type { AppDeps } from './http/types.ts';
+import { createTransport } from './notify/mailer.ts';
+import { Outbox, OutboxWorker } from './notify/outbox.ts';
+import { openStore, type StoreOptions } from './store/db.ts';
+import { migrateLatest } from './store/migrations.ts';
+
+export interface Service {
+  app: Koa;
+  deps: AppDeps;
+  worker: OutboxWorker;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions extends StoreOptions {
+  logger: Logger;
+  /** Outbox poll interval; tests shorten it. */
+  outboxPollMs?: number;
+  /** Tests pass an explicit KEK instead of a key file. */
+  kek?: Buffer;
+}
+
+export async function createService(config: Config, options: ServiceOptions): Promise<Service> {
+  const { logger } = options;
+  const spec = OpenApi.load();
+  const store = await openStore(config, options);
+  try {
+    const applied = await migrateLatest(store.db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    const keyring = new Keyring(options.kek ?? loadKek(config, logger));
+    const outbox = new Outbox(keyring);
+    const deps: AppDeps = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec };
+    const app = createApp(deps);
+    const worker = new OutboxWorker({
+      db: store.db,
+      outbox,
+      logger,
+      transport: createTransport(config),
+      from: config.mailFrom,
+      pollMs: options.outboxPollMs,
+    });
+    worker.start();
+    return {
+      app,
+      deps,
+      worker,
+      async close() {
+        await worker.stop();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The service under test, in this process: a fresh database on the run's PostgreSQL, a real SMTP sink, the app on
+ * an ephemeral port, and an HTTP client that checks every response it sees against openapi.yaml.
+ */
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { OpenApi } from '../../src/http/openapi.ts';
+import { createService, type Service } from '../../src/service.ts';
+import { startSmtpSink, type SmtpSink } from './smtp.ts';
+
+export const spec = OpenApi.load();
+export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+
+export interface TestResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  json?: unknown;
+  form?: Record<string, string>;
+  multipart?: FormData;
+  /** Raw body with its content type, for malformed-input tests. */
+  raw?: { body: string | Buffer; type: string };
+  token?: string;
+  headers?: Record<string, string>;
+  /** Skip the spec check, for requests that deliberately reach no operation. */
+  unchecked?: boolean;
+}
+
+export interface TestApp {
+  url: string;
+  service: Service;
+  config: Config;
+  databaseUrl: string;
+  smtp: SmtpSink;
+  /** Problems found while checking responses against the spec; the harness fails the test on any. */
+  specProblems: string[];
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** Makes an empty database on the run's server and returns its URL. */
+export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env.RINGFENCE_TEST_ADMIN_URL;
+  if (!admin) throw new Error('RINGFENCE_TEST_ADMIN_URL is not set: run the tests with `npm test`');
+  const name = `rf_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export function logFileFor(name: string): string {
+  const dir = path.join(ARTIFACTS, 'logs');
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, `${name.replace(/[^a-z0-9_.-]+/gi, '_')}.log`);
+}
+
+export async function startTestApp(name: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createDatabase();
+  const smtp = await startSmtpSink();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    SMTP_URL: smtp.url,
+    LOG_LEVEL: 'info',
+    BASE_URL: 'http://127.0.0.1:0',
+    ...env,
+  });
+  const logger = createLogger(config, pino.destination({ dest: logFileFor(name), sync: true }));
+  const service = await createService(config, { logger, kek: randomBytes(32), outboxPollMs: 100 });
+  const server: Server = service.app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const specProblems: string[] = [];
+
+  async function request<T>(method: string, urlPath: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: BodyInit | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.form) {
+      body = new URLSearchParams(options.form);
+    } else if (options.multipart) {
+      body = options.multipart;
+    } else if (options.raw) {
+      headers['content-type'] = options.raw.type;
+      body = options.raw.body as BodyInit;
+    }
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const res = await fetch(url + urlPath, { method, headers, body, redirect: 'manual' });
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    let parsed: unknown = text;
+    if (type.startsWith('application/json')) parsed = text ? JSON.parse(text) : undefined;
+    if (!options.unchecked) {
+      const op = spec.findOperation(method, new URL(url + urlPath).pathname);
+      const problems = op ? spec.validateResponse(op, res.status, type, parsed === '' ? undefined : parsed) : [];
+      if (problems.length > 0) {
+        specProblems.push(...problems);
+        throw new Error(`response breaks openapi.yaml: ${problems.join('; ')}\n${text.slice(0, 500)}`);
+      }
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T, text };
+  }
+
+  return {
+    url,
+    service,
+    config,
+    databaseUrl: database.url,
+    smtp,
+    specProblems,
+    request,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await service.close();
+      await smtp.close();
+      await database.drop();
+    },
+  };
+}

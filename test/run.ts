@@ -1,0 +1,40 @@
+/**
+ * `npm test`: type-check, start one real PostgreSQL for the run (unless DATABASE_URL names one), run every ava test
+ * file against it, stop it. Each test file makes its own database on that server.
+ */
+import { spawnSync } from 'node:child_process';
+import { startPostgres, type PgServer } from './helpers/postgres.ts';
+
+const bin = (name: string) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
+
+const typecheck = spawnSync(bin('tsc'), ['-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (typecheck.status !== 0) {
+  process.stderr.write('type check failed\n');
+  process.exit(typecheck.status ?? 1);
+}
+
+let server: PgServer | undefined;
+let adminUrl = process.env.DATABASE_URL;
+if (!adminUrl) {
+  server = await startPostgres();
+  adminUrl = server.url;
+  process.stdout.write(`test PostgreSQL at ${adminUrl}\n`);
+}
+const stop = () => server?.stop();
+process.on('SIGINT', () => {
+  stop();
+  process.exit(130);
+});
+
+let status = 1;
+try {
+  const args = process.argv.slice(2);
+  const ava = spawnSync(bin('ava'), args, {
+    stdio: 'inherit',
+    env: { ...process.env, RINGFENCE_TEST_ADMIN_URL: adminUrl, DATABASE_URL: '' },
+  });
+  status = ava.status ?? 1;
+} finally {
+  stop();
+}
+process.exit(status);
