@@ -5,6 +5,10 @@ import { getReadiness } from '../features/platform/getReadiness.ts';
 import { getOpenApiDocument } from '../features/platform/getOpenApiDocument.ts';
 import { getApiReference } from '../features/platform/getApiReference.ts';
 import { getApiReferenceAsset } from '../features/platform/getApiReferenceAsset.ts';
+// ---- accounts imports ----
+// ---- profile imports ----
+// ---- rings imports ----
+// ---- services imports ----
 
 export const HANDLERS: Readonly<Record<string, Handler>> = {
   getHealth,
@@ -12,4 +16,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   getOpenApiDocument,
   getApiReference,
   getApiReferenceAsset,
+  // ---- accounts handlers ----
+  // ---- profile handlers ----
+  // ---- rings handlers ----
+  // ---- services handlers ----
 };

@@ -140,6 +140,8 @@ export function buildRouter(options: {
         fail([{ path: 'body', message: `is required (send ${op.bodyTypes.join(' or ')})` }]);
       }
 
+      // Seed clients may send their session token as a `token` body field; resolvers read it from here.
+      ctx.state.body = body;
       const { caller, credential } = await resolveCaller(op, ctx, deps, resolvers);
       const input: RequestInput = {
         operationId: op.operationId,
