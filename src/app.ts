@@ -13,15 +13,23 @@ import { noStore } from './http/middleware/no-store.ts';
 import { buildRouter, fallbacks } from './http/router.ts';
 import { HANDLERS } from './http/operations.ts';
 import { SECURITY_RESOLVERS } from './http/security.ts';
-import type { AppDeps } from './http/types.ts';
+import type { AppDeps, Handler, SecurityResolver } from './http/types.ts';
 
-export function createApp(deps: AppDeps): Koa {
+export interface Routes {
+  handlers: Readonly<Record<string, Handler>>;
+  resolvers: Readonly<Record<string, SecurityResolver>>;
+}
+
+/** The production routes; tests of the router itself pass their own spec and handlers. */
+export const ROUTES: Routes = { handlers: HANDLERS, resolvers: SECURITY_RESOLVERS };
+
+export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged by the error envelope, once
   const router = buildRouter({
     spec: deps.spec,
-    handlers: HANDLERS,
-    resolvers: SECURITY_RESOLVERS,
+    handlers: routes.handlers,
+    resolvers: routes.resolvers,
     deps,
     readBody: createBodyReader(deps.config),
   });

@@ -1,0 +1,100 @@
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import nodemailer from 'nodemailer';
+import { Keyring } from '../../src/crypto/envelope.ts';
+import { Outbox, OutboxWorker, backoffSeconds } from '../../src/notify/outbox.ts';
+import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
+import { migrateLatest } from '../../src/store/migrations.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createDatabase } from '../helpers/app.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
+
+let store: Store;
+let drop: () => Promise<void>;
+let smtp: SmtpSink;
+const keyring = new Keyring(randomBytes(32));
+const logger = pino({ level: 'silent' });
+
+test.before(async () => {
+  const db = await createDatabase();
+  drop = db.drop;
+  store = await openStore(loadConfig({ DATABASE_URL: db.url }));
+  await migrateLatest(store.db);
+  smtp = await startSmtpSink();
+});
+test.after.always(async () => {
+  await store?.close();
+  await smtp?.close();
+  await drop?.();
+});
+
+test.serial('mail enqueued in a transaction is delivered once through SMTP, sealed at rest', async (t) => {
+  const outbox = new Outbox(keyring);
+  await withTransaction(store.db, (trx) =>
+    outbox.enqueueMail(trx, { to: 'ada@example.test', subject: 'Your code', text: 'code 123456' }, 'k-1'),
+  );
+  // The same idempotency key again is ignored.
+  await outbox.enqueueMail(store.db, { to: 'ada@example.test', subject: 'Your code', text: 'code 123456' }, 'k-1');
+  const row = await store.db('outbox').where({ idempotency_key: 'k-1' }).first();
+  t.false(Buffer.from(row.payload).toString('latin1').includes('123456'), 'the body is not stored in clear');
+
+  const worker = new OutboxWorker({ db: store.db, outbox, logger, transport: nodemailer.createTransport(smtp.url), from: 'rf@example.test' });
+  t.is(await worker.runOnce(), 1);
+  t.is(await worker.runOnce(), 0);
+  const mail = await smtp.waitFor((m) => m.subject === 'Your code');
+  t.regex(mail.text ?? '', /code 123456/);
+  t.is(mail.messageId, '<k-1@ringfence>');
+  t.is(smtp.messages.filter((m) => m.subject === 'Your code').length, 1);
+  t.is((await store.db('outbox').where({ idempotency_key: 'k-1' }).first()).state, 'sent');
+});
+
+test.serial('a rolled-back transaction enqueues nothing', async (t) => {
+  const outbox = new Outbox(keyring);
+  await t.throwsAsync(
+    withTransaction(store.db, async (trx) => {
+      await outbox.enqueueMail(trx, { to: 'x@example.test', subject: 'never', text: 'never' }, 'k-rollback');
+      throw new Error('abort');
+    }),
+  );
+  t.falsy(await store.db('outbox').where({ idempotency_key: 'k-rollback' }).first());
+});
+
+test.serial('a failed delivery is retried later with backoff, then delivered', async (t) => {
+  const outbox = new Outbox(keyring);
+  await outbox.enqueueMail(store.db, { to: 'bob@example.test', subject: 'Retry me', text: 'hello' }, 'k-2');
+  // Nothing listens on this port: the first attempt fails.
+  const dead = nodemailer.createTransport({ host: '127.0.0.1', port: 9, connectionTimeout: 500 });
+  const failing = new OutboxWorker({ db: store.db, outbox, logger, transport: dead, from: 'rf@example.test' });
+  t.is(await failing.runOnce(), 0);
+  const row = await store.db('outbox').where({ idempotency_key: 'k-2' }).first();
+  t.is(row.state, 'pending');
+  t.is(row.attempts, 1);
+  t.truthy(row.last_error);
+  t.true(new Date(row.next_attempt_at).getTime() > Date.now(), 'not due again at once');
+
+  // Make it due now and deliver through the real sink.
+  await store.db('outbox').where({ idempotency_key: 'k-2' }).update({ next_attempt_at: store.db.fn.now() });
+  const worker = new OutboxWorker({ db: store.db, outbox, logger, transport: nodemailer.createTransport(smtp.url), from: 'rf@example.test' });
+  t.is(await worker.runOnce(), 1);
+  await smtp.waitFor((m) => m.subject === 'Retry me');
+});
+
+test('backoff doubles and is capped', (t) => {
+  t.deepEqual([1, 2, 3, 4].map(backoffSeconds), [2, 4, 8, 16]);
+  t.is(backoffSeconds(30), 600);
+});
+
+test.serial('without SMTP the mail is held in the outbox and logged by recipient and subject only', async (t) => {
+  const lines: string[] = [];
+  const capture = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
+  const outbox = new Outbox(keyring);
+  await outbox.enqueueMail(store.db, { to: 'carol@example.test', subject: 'Held', text: 'code 987654' }, 'k-3');
+  const worker = new OutboxWorker({ db: store.db, outbox, logger: capture, transport: undefined, from: 'x' });
+  await worker.runOnce();
+  t.is((await store.db('outbox').where({ idempotency_key: 'k-3' }).first()).state, 'held');
+  const log = lines.join('');
+  t.regex(log, /carol@example\.test/);
+  t.regex(log, /Held/);
+  t.notRegex(log, /987654/);
+});
