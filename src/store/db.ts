@@ -9,6 +9,20 @@ import ClientPgLite from 'knex-pglite';
 import type { Config } from '../config.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
 
+/**
+ * knex-pglite names a response's command after knex's method, and a delete's method is `del`: knex then returns
+ * the raw response instead of the number of rows deleted. Deletes count their rows here as they do on `pg`.
+ */
+class PgLiteClient extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: unknown, runner: unknown): unknown }) {
+  override processResponse(obj: { method?: string; returning?: unknown }, runner: unknown): unknown {
+    const result = super.processResponse(obj, runner);
+    if (obj.method === 'del' && !obj.returning && result && typeof result === 'object' && 'rowCount' in result) {
+      return (result as { rowCount: number }).rowCount;
+    }
+    return result;
+  }
+}
+
 export type Db = Knex;
 /** Anything that runs queries: the instance or a transaction. */
 export type Queryable = Knex | Knex.Transaction;
@@ -42,7 +56,7 @@ export async function openStore(config: Config, options: StoreOptions = {}): Pro
     connection = { filename: path.join(config.dataDir, 'pgdata') } as Knex.StaticConnectionConfig;
   }
   try {
-    const db = knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection });
+    const db = knexFactory({ client: PgLiteClient as unknown as typeof Knex.Client, dialect: 'postgres', connection });
     await db.raw('select 1');
     return {
       db,
