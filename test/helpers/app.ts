@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
@@ -76,22 +77,35 @@ export function logFileFor(name: string): string {
   return path.join(dir, `${name.replace(/[^a-z0-9_.-]+/gi, '_')}.log`);
 }
 
+/** A free loopback port: the app's BASE_URL (the OIDC issuer) must name the port it really listens on. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 export async function startTestApp(name: string, env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createDatabase();
   const smtp = await startSmtpSink();
+  const port = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
     SMTP_URL: smtp.url,
     LOG_LEVEL: 'info',
-    BASE_URL: 'http://127.0.0.1:0',
+    BASE_URL: `http://127.0.0.1:${port}`,
     ...env,
   });
   const logger = createLogger(config, pino.destination({ dest: logFileFor(name), sync: true }));
   const service = await createService(config, { logger, kek: randomBytes(32), outboxPollMs: 100 });
-  const server: Server = service.app.listen(0, '127.0.0.1');
+  const server: Server = service.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const url = `http://127.0.0.1:${port}`;
   const specProblems: string[] = [];
 
   async function request<T>(method: string, urlPath: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
