@@ -14,6 +14,8 @@ import { createTransport } from './notify/mailer.ts';
 import { Outbox, OutboxWorker } from './notify/outbox.ts';
 import { openStore, type StoreOptions } from './store/db.ts';
 import { migrateLatest } from './store/migrations.ts';
+import { loadPolicies } from './policy/load.ts';
+import { PolicyEngine } from './policy/engine.ts';
 
 export interface Service {
   app: Koa;
@@ -33,13 +35,16 @@ export interface ServiceOptions extends StoreOptions {
 export async function createService(config: Config, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const spec = OpenApi.load();
+  // A bad policy file stops start-up here, naming the file, line and reason.
+  const policies = loadPolicies();
+  const policy = { policies, engine: new PolicyEngine(policies) };
   const store = await openStore(config, options);
   try {
     const applied = await migrateLatest(store.db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const keyring = new Keyring(options.kek ?? loadKek(config, logger));
     const outbox = new Outbox(keyring);
-    const deps: AppDeps = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec };
+    const deps: AppDeps = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec, policy };
     const app = createApp(deps);
     const worker = new OutboxWorker({
       db: store.db,

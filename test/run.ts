@@ -1,5 +1,5 @@
 /**
- * `npm test`: type-check, start one real PostgreSQL for the run (unless DATABASE_URL names one), run every ava test
+ * `npm test`: type-check, validate and test the policy files, start one real PostgreSQL for the run (unless DATABASE_URL names one), run every ava test
  * file against it, stop it. Each test file makes its own database on that server.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +11,15 @@ const typecheck = spawnSync(bin('tsc'), ['-p', 'tsconfig.json'], { stdio: 'inher
 if (typecheck.status !== 0) {
   process.stderr.write('type check failed\n');
   process.exit(typecheck.status ?? 1);
+}
+
+// The policy files are part of the product: they must validate and their own test cases must pass.
+for (const command of ['validate', 'test']) {
+  const policy = spawnSync(process.execPath, [new URL('../src/policy/cli.ts', import.meta.url).pathname, command], { stdio: 'inherit' });
+  if (policy.status !== 0) {
+    process.stderr.write(`npm run policy -- ${command} failed\n`);
+    process.exit(policy.status ?? 1);
+  }
 }
 
 let server: PgServer | undefined;

@@ -6,8 +6,40 @@ import { getOpenApiDocument } from '../features/platform/getOpenApiDocument.ts';
 import { getApiReference } from '../features/platform/getApiReference.ts';
 import { getApiReferenceAsset } from '../features/platform/getApiReferenceAsset.ts';
 // ---- accounts imports ----
+import { registerUser } from '../features/accounts/registerUser.ts';
+import { loginUser } from '../features/accounts/loginUser.ts';
+import { refreshSession } from '../features/accounts/refreshSession.ts';
+import { verifySession } from '../features/accounts/verifySession.ts';
+import { logout } from '../features/accounts/logout.ts';
+import { logoutAll } from '../features/accounts/logoutAll.ts';
+import { getCurrentUser } from '../features/accounts/getCurrentUser.ts';
+import { verifyEmail } from '../features/accounts/verifyEmail.ts';
+import { resendVerificationEmail } from '../features/accounts/resendVerificationEmail.ts';
+import { forgotPassword } from '../features/accounts/forgotPassword.ts';
+import { resetPassword } from '../features/accounts/resetPassword.ts';
+import { changePassword } from '../features/accounts/changePassword.ts';
 // ---- profile imports ----
+import { getProfile } from '../features/profile/getProfile.ts';
+import { updateProfileInfo } from '../features/profile/updateProfileInfo.ts';
+import { uploadAvatar } from '../features/profile/uploadAvatar.ts';
+import { deleteAvatar } from '../features/profile/deleteAvatar.ts';
+import { getAvatar } from '../features/profile/getAvatar.ts';
+import { listPublicProfiles } from '../features/profile/listPublicProfiles.ts';
+import { getPublicProfile } from '../features/profile/getPublicProfile.ts';
+import { listPublicStatuses } from '../features/profile/listPublicStatuses.ts';
+import { createStatus } from '../features/profile/createStatus.ts';
+import { listStatuses } from '../features/profile/listStatuses.ts';
+import { updateStatus } from '../features/profile/updateStatus.ts';
+import { deleteStatus } from '../features/profile/deleteStatus.ts';
 // ---- rings imports ----
+import { createPrivilegeRing } from '../features/rings/createPrivilegeRing.ts';
+import { listPrivilegeRings } from '../features/rings/listPrivilegeRings.ts';
+import { getRingPolicy } from '../features/rings/getRingPolicy.ts';
+import { replaceRingPolicy } from '../features/rings/replaceRingPolicy.ts';
+import { getPrivilegeRing } from '../features/rings/getPrivilegeRing.ts';
+import { updatePrivilegeRing } from '../features/rings/updatePrivilegeRing.ts';
+import { deletePrivilegeRing } from '../features/rings/deletePrivilegeRing.ts';
+import { getVisibility } from '../features/rings/getVisibility.ts';
 // ---- services imports ----
 
 export const HANDLERS: Readonly<Record<string, Handler>> = {
@@ -17,7 +49,39 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   getApiReference,
   getApiReferenceAsset,
   // ---- accounts handlers ----
+  registerUser,
+  loginUser,
+  refreshSession,
+  verifySession,
+  logout,
+  logoutAll,
+  getCurrentUser,
+  verifyEmail,
+  resendVerificationEmail,
+  forgotPassword,
+  resetPassword,
+  changePassword,
   // ---- profile handlers ----
+  getProfile,
+  updateProfileInfo,
+  uploadAvatar,
+  deleteAvatar,
+  getAvatar,
+  listPublicProfiles,
+  getPublicProfile,
+  listPublicStatuses,
+  createStatus,
+  listStatuses,
+  updateStatus,
+  deleteStatus,
   // ---- rings handlers ----
+  createPrivilegeRing,
+  listPrivilegeRings,
+  getRingPolicy,
+  replaceRingPolicy,
+  getPrivilegeRing,
+  updatePrivilegeRing,
+  deletePrivilegeRing,
+  getVisibility,
   // ---- services handlers ----
 };

@@ -1,4 +1,7 @@
 /** Resolvers for the security schemes named in openapi.yaml, by scheme name. */
 import type { SecurityResolver } from './types.ts';
+import { resolveSessionToken } from '../features/accounts/sessions.ts';
 
-export const SECURITY_RESOLVERS: Readonly<Record<string, SecurityResolver>> = {};
+export const SECURITY_RESOLVERS: Readonly<Record<string, SecurityResolver>> = {
+  sessionToken: resolveSessionToken,
+};

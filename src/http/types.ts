@@ -6,6 +6,30 @@ import type { Keyring } from '../crypto/envelope.ts';
 import type { Outbox } from '../notify/outbox.ts';
 import type { Db } from '../store/db.ts';
 import type { OpenApi } from './openapi.ts';
+import type Provider from 'oidc-provider';
+import type { ScopePreview } from '../oidc/interactions.ts';
+import type { PolicyEngine } from '../policy/engine.ts';
+import type { Policies } from '../policy/load.ts';
+
+/** What a service may learn about a person, decided by the policy engine (src/oidc/disclosure.ts). */
+export interface Disclosure {
+  /** Per requested scope, the fields it would release to this service for this person now. */
+  preview(accountId: string, clientId: string, scopes: readonly string[]): Promise<ScopePreview[]>;
+  /** The fields (and values) released to this service under these scopes, and the policy revision that allowed them. */
+  release(
+    accountId: string,
+    clientId: string,
+    scopes: readonly string[],
+  ): Promise<{ fields: Record<string, unknown>; policyRevision: string }>;
+}
+
+/** The OpenID provider and what its flows need from the rest of Ringfence. */
+export interface OidcDeps {
+  provider: Provider;
+  disclosure: Disclosure;
+  /** The user id for a login (e-mail or handle) and password, or undefined; throttled like the login API. */
+  authenticate(login: string, password: string, clientIp: string): Promise<string | undefined>;
+}
 
 /** Everything a handler may use; built once in main.ts (or a test) and passed to createApp. */
 export interface AppDeps {
@@ -16,6 +40,10 @@ export interface AppDeps {
   outbox: Outbox;
   logger: Logger;
   spec: OpenApi;
+  /** The policy files loaded at start, and the engine every non-owner read asks. */
+  policy: { policies: Policies; engine: PolicyEngine };
+  // TODO(issue 5): required once src/service.ts wires the provider to the policy engine.
+  oidc?: OidcDeps;
 }
 
 export type Caller =

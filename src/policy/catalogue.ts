@@ -1,11 +1,10 @@
 /**
  * The field catalogue (policies/fields.yaml) and the default rings (policies/rings.yaml): what a profile may hold,
- * how each value is checked, and where each field sits until its owner moves it.
+ * how each value is checked, and where each field sits until its owner moves it. Both files are checked against
+ * their JSON Schema and for consistency; a bad file throws a PolicyError naming file, line and reason.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import YAML from 'yaml';
+import { fsPolicySet, parseYaml, PolicyError, PolicySchemas, SCHEMA, type PolicyProblem, type PolicySet, type Source } from './files.ts';
 
 export const POLICIES_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
 
@@ -30,16 +29,18 @@ export type FieldType =
 export interface FieldDef {
   name: string;
   type: FieldType;
-  /** The default ring. */
+  /** The default ring; also the field's classification, which a role's ceiling must reach. */
   ring: string;
   claim?: string;
   description: string;
   /** Derived fields are computed from this source field and never stored or written. */
   derivedFrom?: string;
   /** Properties of a structured field (address, contact), addressable as `<field>.<property>`. */
-  properties?: Record<string, { type: FieldType }>;
+  properties?: Record<string, { type: FieldType; description?: string }>;
   /** Allowed values of an enum field. */
   values?: string[];
+  /** Where the field is defined in fields.yaml. */
+  source?: Source;
 }
 
 export interface RingDef {
@@ -47,6 +48,7 @@ export interface RingDef {
   description: string;
   /** 0 = most open. */
   rank: number;
+  source?: Source;
 }
 
 export interface Catalogue {
@@ -57,7 +59,7 @@ export interface Catalogue {
 
 interface FieldsFile {
   version: number;
-  fields: Record<string, Omit<FieldDef, 'name' | 'derivedFrom'> & { derived_from?: string }>;
+  fields: Record<string, Omit<FieldDef, 'name' | 'derivedFrom' | 'source'> & { derived_from?: string }>;
 }
 
 interface RingsFile {
@@ -65,15 +67,75 @@ interface RingsFile {
   rings: { name: string; description: string }[];
 }
 
-export function loadCatalogue(dir: string = POLICIES_DIR): Catalogue {
-  const fieldsFile = YAML.parse(readFileSync(path.join(dir, 'fields.yaml'), 'utf8')) as FieldsFile;
-  const ringsFile = YAML.parse(readFileSync(path.join(dir, 'rings.yaml'), 'utf8')) as RingsFile;
+/** Parses, schema-checks and cross-checks fields.yaml and rings.yaml of a policy set. */
+export function readCatalogue(set: PolicySet, schemas: PolicySchemas): { catalogue?: Catalogue; problems: PolicyProblem[] } {
+  const problems: PolicyProblem[] = [];
+  const open = (rel: string, schemaId: string) => {
+    const text = set.read(rel);
+    if (text === undefined) {
+      problems.push({ file: set.label(rel), message: 'file is missing' });
+      return undefined;
+    }
+    const parsed = parseYaml(set.label(rel), text);
+    problems.push(...parsed.problems);
+    if (!parsed.yaml) return undefined;
+    const invalid = schemas.check(schemaId, parsed.yaml);
+    problems.push(...invalid);
+    return invalid.length === 0 ? parsed.yaml : undefined;
+  };
+  const ringsYaml = open('rings.yaml', SCHEMA.rings);
+  const fieldsYaml = open('fields.yaml', SCHEMA.fields);
+  if (!ringsYaml || !fieldsYaml) return { problems };
+
+  const ringsFile = ringsYaml.data as RingsFile;
+  const rings: RingDef[] = [];
+  const ringNames = new Set<string>();
+  ringsFile.rings.forEach((r, rank) => {
+    if (ringNames.has(r.name)) problems.push(ringsYaml.problem(['rings', rank, 'name'], `ring ${r.name} is defined twice`));
+    ringNames.add(r.name);
+    rings.push({ ...r, rank, source: ringsYaml.source(['rings', rank]) });
+  });
+  // The engine gives these two rings their meaning: anyone, and the owner alone.
+  if (rings[0]?.name !== 'public') problems.push(ringsYaml.problem(['rings', 0, 'name'], 'the first (most open) ring must be public'));
+  if (rings.at(-1)?.name !== 'restricted') {
+    problems.push(ringsYaml.problem(['rings', rings.length - 1, 'name'], 'the last (most closed) ring must be restricted'));
+  }
+
+  const fieldsFile = fieldsYaml.data as FieldsFile;
   const fields = new Map<string, FieldDef>();
+  const claims = new Map<string, string>();
   for (const [name, def] of Object.entries(fieldsFile.fields)) {
     const { derived_from, ...rest } = def;
-    fields.set(name, { ...rest, name, ...(derived_from ? { derivedFrom: derived_from } : {}) });
+    if (!ringNames.has(def.ring)) {
+      problems.push(fieldsYaml.problem(['fields', name, 'ring'], `field ${name}: ring ${def.ring} is not defined in rings.yaml (${[...ringNames].join(', ')})`));
+    }
+    if (def.claim) {
+      const other = claims.get(def.claim);
+      if (other) problems.push(fieldsYaml.problem(['fields', name, 'claim'], `field ${name}: claim ${def.claim} is already released by ${other}`));
+      claims.set(def.claim, name);
+    }
+    fields.set(name, { ...rest, name, ...(derived_from ? { derivedFrom: derived_from } : {}), source: fieldsYaml.source(['fields', name], { key: true }) });
   }
-  return { fields, rings: ringsFile.rings.map((r, rank) => ({ ...r, rank })) };
+  for (const def of fields.values()) {
+    if (!def.derivedFrom) continue;
+    const from = fields.get(def.derivedFrom);
+    const at = ['fields', def.name, 'derived_from'];
+    if (!from) problems.push(fieldsYaml.problem(at, `field ${def.name}: derived_from ${def.derivedFrom} is not a catalogued field`));
+    else if (from.derivedFrom) problems.push(fieldsYaml.problem(at, `field ${def.name}: derived_from ${def.derivedFrom} is itself derived`));
+    else if (from.name === def.name) problems.push(fieldsYaml.problem(at, `field ${def.name} cannot be derived from itself`));
+  }
+  if (problems.length > 0) return { problems };
+  return { catalogue: { fields, rings }, problems };
+}
+
+/** Loads and checks the catalogue; throws a PolicyError (file, line, reason) when a file is bad. */
+export function loadCatalogue(dir: string = POLICIES_DIR): Catalogue {
+  const set = fsPolicySet(dir);
+  const { schemas, problems } = PolicySchemas.fromSet(set);
+  if (!schemas) throw new PolicyError(problems);
+  const result = readCatalogue(set, schemas);
+  if (!result.catalogue) throw new PolicyError(result.problems);
+  return result.catalogue;
 }
 
 /** Every addressable field path: each field, and `<field>.<property>` for structured ones. */
@@ -84,4 +146,10 @@ export function fieldPaths(catalogue: Catalogue): string[] {
     for (const prop of Object.keys(def.properties ?? {})) paths.push(`${def.name}.${prop}`);
   }
   return paths;
+}
+
+/** The paths decisions are made on: a structured field's properties, or the field itself. */
+export function leafPaths(def: FieldDef): string[] {
+  const props = Object.keys(def.properties ?? {});
+  return props.length > 0 ? props.map((p) => `${def.name}.${p}`) : [def.name];
 }

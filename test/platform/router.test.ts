@@ -63,7 +63,7 @@ test.before(async () => {
     t.text('title').notNullable();
   });
   const keyring = new Keyring(randomBytes(32));
-  const deps: AppDeps = {
+  const deps = {
     config,
     db: store.db,
     storeKind: store.kind,
@@ -71,7 +71,7 @@ test.before(async () => {
     outbox: new Outbox(keyring),
     logger: pino({ level: 'silent' }),
     spec,
-  };
+  } as AppDeps; // the router needs no policy engine or provider
   server = createApp(deps, { handlers, resolvers }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -1,0 +1,98 @@
+/**
+ * One database under test and what runs on it: the service in production mode (its own process, migrating the
+ * database as it starts), the bare Koa + pg baseline reading the same tables, and a seeder writing through the
+ * service's repository functions with the same master key.
+ */
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { Keyring } from '../../src/crypto/envelope.ts';
+import { freePort, startProcess, type ManagedProcess } from './processes.ts';
+import { Seeder } from './seed.ts';
+
+export interface Environment {
+  name: string;
+  databaseUrl: string;
+  db: Knex;
+  keyring: Keyring;
+  service: ManagedProcess;
+  /** bench/baselines/koa-pg.ts on this database, with its default statements (a profile's sealed fields). */
+  koaPg: ManagedProcess;
+  seeder: Seeder;
+  close(): Promise<void>;
+}
+
+export interface EnvironmentOptions {
+  /** URL of the PostgreSQL server's admin database. */
+  adminUrl: string;
+  masterKey: Buffer;
+  logDir: string;
+  tmpDir: string;
+  /** Directory for V8 CPU profiles of the service (`--cpu-prof`), written when it stops; none when undefined. */
+  cpuProfileDir?: string;
+  log(message: string): void;
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Starts the service on a Koa + pg baseline on a fresh database `bench_<name>`. */
+export async function startEnvironment(name: string, o: EnvironmentOptions): Promise<Environment> {
+  const databaseUrl = await createDatabase(o.adminUrl, `bench_${name.replace(/[^a-z0-9_]/g, '_')}`);
+  const port = await freePort();
+  const service = await startProcess({
+    name: `service-${name}`,
+    script: 'src/main.ts',
+    nodeArgs: o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`, `--cpu-prof-name=service-${name}.cpuprofile`] : [],
+    env: {
+      NODE_ENV: 'production',
+      RINGFENCE_MASTER_KEY: o.masterKey.toString('hex'),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      BASE_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: path.join(o.tmpDir, `data-${name}`),
+    },
+    port,
+    readyPath: '/readyz',
+    logDir: o.logDir,
+  });
+  const db = knexFactory({ client: 'pg', connection: { connectionString: databaseUrl, application_name: 'bench-seeder' }, pool: { min: 0, max: 8 } });
+  const keyring = new Keyring(o.masterKey);
+  const pgPort = await freePort();
+  const koaPg = await startProcess({
+    name: `koa-pg-${name}`,
+    script: 'bench/baselines/koa-pg.ts',
+    env: { PORT: String(pgPort), DATABASE_URL: databaseUrl },
+    port: pgPort,
+    readyPath: '/readyz',
+    logDir: o.logDir,
+  });
+  const seeder = new Seeder({ db, keyring, masterKey: o.masterKey, serviceUrl: service.url, log: o.log });
+  return {
+    name,
+    databaseUrl,
+    db,
+    keyring,
+    service,
+    koaPg,
+    seeder,
+    async close() {
+      await koaPg.stop();
+      await service.stop();
+      await db.destroy();
+    },
+  };
+}

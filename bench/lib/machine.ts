@@ -1,0 +1,45 @@
+/** The machine and the software a run measured, so a number is never read without what produced it. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { NODE, ROOT } from './processes.ts';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+  autocannon: string;
+  commit: string;
+  /** Uncommitted changes when the run started. */
+  dirty: boolean;
+}
+
+function git(args: string[]): string {
+  const res = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  return res.status === 0 ? res.stdout.trim() : '';
+}
+
+export async function machineInfo(adminUrl: string): Promise<MachineInfo> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  const { rows } = await client.query<{ server_version: string }>('show server_version');
+  await client.end();
+  const node = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const autocannon = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as { version: string }).version;
+  return {
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node,
+    postgres: rows[0].server_version,
+    autocannon,
+    commit: git(['rev-parse', '--short=12', 'HEAD']) || 'unknown',
+    dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+  };
+}

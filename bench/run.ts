@@ -1,0 +1,296 @@
+/**
+ * `npm run bench`: one throwaway PostgreSQL, the service in production mode and the bare baselines each in a
+ * process of their own, realistic data seeded through the service's own code, then every scenario of
+ * bench/scenarios/ in order, each loaded by autocannon from yet another process, A/B interleaved with its
+ * baselines. Writes bench/results/<date>.json, bench/RESULTS.md and bench/results/ratios.svg (a partial run —
+ * `--quick`, `--only` or an override — writes bench/results/last-partial.* instead), prints a summary, and stops
+ * everything it started, also on failure and Ctrl-C. Targets are reported, never enforced.
+ *
+ *   node bench/run.ts [--quick] [--only <scenario>[,<scenario>…]] [--rounds N] [--duration S] [--users N]
+ *                     [--cpu-prof] [--list]
+ *
+ * --cpu-prof runs the service under V8's profiler (a partial run: profiling slows it) and leaves one
+ * .cpuprofile per service process in bench/.logs/cpu/, for Chrome DevTools or `node --cpu-prof` tooling.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startPostgres, type PgServer } from '../test/helpers/postgres.ts';
+import { compareVariants } from './lib/compare.ts';
+import { startEnvironment, type Environment } from './lib/environment.ts';
+import { machineInfo } from './lib/machine.ts';
+import { ROOT, freePort, killAllNow, readRssKb, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
+import { forJson, markdown, summary, type RunReport } from './lib/report.ts';
+import { Unavailable, type BenchContext, type RunProfile, type ScenarioResult } from './lib/scenario.ts';
+import { ratioChart } from './lib/svg.ts';
+import { TARGETS, notMeasured } from './lib/targets.ts';
+import { SCENARIOS } from './scenarios/index.ts';
+
+const FULL: RunProfile = {
+  quick: false,
+  rounds: 5,
+  durationSec: 4,
+  warmupSec: 2,
+  connections: 10,
+  users: 10_000,
+  apiUsers: 20,
+  spreadUsers: 200,
+  scaleSizes: [1_000, 10_000, 100_000],
+  scaleRounds: 3,
+};
+
+/** Issue 6: `npm run bench` completes in under 15 minutes on a 2-core machine. */
+const BUDGET_SECONDS = 15 * 60;
+
+const QUICK: RunProfile = {
+  quick: true,
+  rounds: 2,
+  durationSec: 2,
+  warmupSec: 1,
+  connections: 10,
+  users: 500,
+  apiUsers: 8,
+  spreadUsers: 50,
+  scaleSizes: [200, 1_000, 2_000],
+  scaleRounds: 2,
+};
+
+const USAGE = `usage: node bench/run.ts [--quick] [--only <scenario>[,…]] [--rounds N] [--duration S] [--users N] [--cpu-prof] [--list]
+scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    users: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (args.list) {
+  for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(18)} ${s.description}\n`);
+  process.exit(0);
+}
+
+function positive(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name} must be a positive whole number, got "${raw}"\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const only = args.only ? args.only.split(',').map((s) => s.trim()).filter(Boolean) : null;
+const unknown = (only ?? []).filter((n) => !SCENARIOS.some((s) => s.name === n));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown scenario ${unknown.join(', ')}\n${USAGE}\n`);
+  process.exit(2);
+}
+const overrides = {
+  rounds: positive('rounds', args.rounds),
+  durationSec: positive('duration', args.duration),
+  users: positive('users', args.users),
+};
+const base = args.quick ? QUICK : FULL;
+const profile: RunProfile = {
+  ...base,
+  rounds: overrides.rounds ?? base.rounds,
+  durationSec: overrides.durationSec ?? base.durationSec,
+  users: overrides.users ?? base.users,
+};
+const complete = !args.quick && !args['cpu-prof'] && only === null && Object.values(overrides).every((v) => v === undefined);
+const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
+
+const BENCH = path.join(ROOT, 'bench');
+const RESULTS = path.join(BENCH, 'results');
+const started = new Date();
+const t0 = Date.now();
+const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
+const log = (message: string) => process.stdout.write(`[${elapsed()}] ${message}\n`);
+
+const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'ringfence-bench-'));
+const logDir = path.join(BENCH, '.logs');
+rmSync(logDir, { recursive: true, force: true });
+mkdirSync(logDir, { recursive: true });
+mkdirSync(RESULTS, { recursive: true });
+
+let pg: PgServer | undefined;
+const environments: Environment[] = [];
+let constant: ManagedProcess | undefined;
+let cleaning: Promise<void> | undefined;
+
+function stopPostgres(): void {
+  try {
+    pg?.stop();
+  } catch (err) {
+    // Ctrl-C reaches the server too; it may be gone already.
+    process.stderr.write(`stopping PostgreSQL: ${(err as Error).message.split('\n')[0]}\n`);
+  }
+  pg = undefined;
+}
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const env of environments.splice(0)) await env.close().catch(() => undefined);
+    await constant?.stop().catch(() => undefined);
+    await stopAll();
+    stopPostgres();
+    rmSync(tmpDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping every process of the run`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  killAllNow();
+  stopPostgres();
+});
+
+async function main(): Promise<void> {
+  log(`${complete ? 'full run' : 'partial run'}: ${selected.map((s) => s.name).join(', ')}${profile.quick ? ' (quick)' : ''}`);
+  pg = await startPostgres();
+  log(`PostgreSQL at ${pg.url}`);
+  const machine = await machineInfo(pg.url);
+  log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; PostgreSQL ${machine.postgres}; commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}`);
+  const masterKey = randomBytes(32);
+  const constantPort = await freePort();
+  constant = await startProcess({
+    name: 'koa-constant',
+    script: 'bench/baselines/koa-constant.ts',
+    env: { PORT: String(constantPort) },
+    port: constantPort,
+    readyPath: '/',
+    logDir,
+  });
+
+  const cpuProfileDir = args['cpu-prof'] ? path.join(logDir, 'cpu') : undefined;
+  const envOptions = { adminUrl: pg.url, masterKey, logDir, tmpDir, cpuProfileDir, log };
+  let mainEnv: Promise<Environment> | undefined;
+  let serviceIdleKb: number | undefined;
+  const ctx: BenchContext = {
+    profile,
+    constant,
+    tmpDir,
+    logDir,
+    log,
+    main() {
+      mainEnv ??= (async () => {
+        log('starting the service (production mode) and Koa + pg on the main database');
+        const env = await startEnvironment('main', envOptions);
+        environments.push(env);
+        log(`registering ${profile.apiUsers} users through the API`);
+        await env.seeder.registerViaApi(profile.apiUsers);
+        await env.seeder.ensureUsers(profile.users);
+        await new Promise((r) => setTimeout(r, 1000));
+        serviceIdleKb = readRssKb(env.service.pid);
+        return env;
+      })();
+      return mainEnv;
+    },
+    async environment(name) {
+      log(`starting the service and Koa + pg on database ${name}`);
+      const env = await startEnvironment(name, envOptions);
+      environments.push(env);
+      return env;
+    },
+    compare(variants, options) {
+      return compareVariants(variants, profile, options ?? {}, { log });
+    },
+  };
+
+  const results: ScenarioResult[] = [];
+  for (const s of selected) {
+    const t = Date.now();
+    log(`scenario ${s.name}: ${s.title}`);
+    const base = { name: s.name, title: s.title, description: s.description, variants: [], ratios: [], targets: [], notes: [] };
+    try {
+      const out = await s.run(ctx);
+      results.push({ ...base, ...out, status: 'ok', seconds: Math.round((Date.now() - t) / 1000) } as ScenarioResult);
+    } catch (err) {
+      const unavailable = err instanceof Unavailable;
+      log(`scenario ${s.name} ${unavailable ? 'not available' : 'FAILED'}: ${(err as Error).message}`);
+      if (!unavailable) process.stderr.write(`${(err as Error).stack}\n`);
+      results.push({ ...base, status: unavailable ? 'unavailable' : 'failed', reason: (err as Error).message, seconds: Math.round((Date.now() - t) / 1000) });
+    }
+  }
+
+  const targets = TARGETS.map((def) => {
+    const scenario = results.find((r) => r.name === def.scenario);
+    const found = scenario?.targets.find((t) => t.id === def.id);
+    if (found) return found;
+    if (!scenario) return notMeasured(def.id, `scenario ${def.scenario} was not run`);
+    return notMeasured(def.id, scenario.reason ?? `scenario ${def.scenario} reported nothing`);
+  });
+  const mainService = mainEnv ? (await mainEnv).service : undefined;
+  const peaks = results
+    .flatMap((r) => r.variants)
+    .filter((v) => mainService && v.process === mainService.name)
+    .map((v) => v.rssPeakKb)
+    .filter((k): k is number => k !== undefined);
+
+  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const rel = (p: string) => path.relative(ROOT, p);
+  const files = complete
+    ? { json: path.join(RESULTS, `${stamp}.json`), markdown: path.join(BENCH, 'RESULTS.md'), svg: path.join(RESULTS, 'ratios.svg') }
+    : { json: path.join(RESULTS, `${stamp}-partial.json`), markdown: path.join(RESULTS, 'last-partial.md'), svg: path.join(RESULTS, 'last-partial-ratios.svg') };
+  const report: RunReport = {
+    schema: 1,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    seconds: Math.round((Date.now() - t0) / 1000),
+    complete,
+    quick: profile.quick,
+    only,
+    argv: process.argv.slice(2),
+    machine,
+    profile,
+    scenarios: results,
+    targets,
+    memory: {
+      service: {
+        idleKb: serviceIdleKb,
+        peakUnderLoadKb: peaks.length > 0 ? Math.max(...peaks) : undefined,
+        highWaterKb: mainService ? readRssKb(mainService.pid, 'VmHWM') : undefined,
+      },
+    },
+    files: { json: rel(files.json), markdown: rel(files.markdown), svg: rel(files.svg) },
+  };
+  writeFileSync(files.json, `${JSON.stringify(forJson(report), null, 2)}\n`);
+  writeFileSync(files.svg, ratioChart(results, `Ringfence: throughput relative to baselines (${started.toISOString().slice(0, 10)}, ${machine.cores} cores)`));
+  writeFileSync(files.markdown, markdown(report, path.relative(path.dirname(files.markdown), files.svg)));
+  process.stdout.write(`${summary(report)}\n\n`);
+  if (complete) {
+    const within = report.seconds <= BUDGET_SECONDS;
+    log(`full run: ${(report.seconds / 60).toFixed(1)} min, ${within ? 'within' : 'OVER'} the ${BUDGET_SECONDS / 60}-minute budget of issue 6`);
+  }
+  log(`wrote ${report.files.json}, ${report.files.markdown}, ${report.files.svg}`);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`benchmark failed: ${(err as Error).stack ?? err}\n`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+log(`done in ${elapsed().trim()}`);
+process.exit(exitCode);

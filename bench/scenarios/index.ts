@@ -1,0 +1,15 @@
+/**
+ * Every scenario, in the order a full run takes them: the cheap floor first, the features next, scale last (it
+ * grows a database of its own to 100k users). A new scenario is one module here.
+ */
+import type { Scenario } from '../lib/scenario.ts';
+import { authorizedRead } from './authorized-read.ts';
+import { framework } from './framework.ts';
+import { login } from './login.ts';
+import { ownerRead } from './owner-read.ts';
+import { policy } from './policy.ts';
+import { scale } from './scale.ts';
+import { tokenEndpoint } from './token-endpoint.ts';
+import { updateInfo } from './update-info.ts';
+
+export const SCENARIOS: readonly Scenario[] = [framework, policy, authorizedRead, ownerRead, updateInfo, tokenEndpoint, login, scale];

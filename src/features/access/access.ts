@@ -1,0 +1,171 @@
+/**
+ * Who can see what (seed API 8): the services a person granted, what each can see now, and revocation — removal
+ * of the grant and of every token issued under it, effective on the very next request.
+ */
+import type { AppDeps, Caller } from '../../http/types.ts';
+import { NotFound } from '../../errors.ts';
+import { recordAudit } from '../../audit/audit.ts';
+import { withTransaction } from '../../store/db.ts';
+import { dataResource } from '../../oidc/provider.ts';
+import { findService, touchService } from '../../oidc/services.ts';
+
+type ServiceCaller = Extract<Caller, { kind: 'service' }>;
+
+function oidc(deps: AppDeps) {
+  if (!deps.oidc) throw new Error('the OpenID provider is not configured');
+  return deps.oidc;
+}
+
+/** Releases the permitted fields to a service and records the disclosure with the policy revision that allowed it. */
+export async function releaseToService(deps: AppDeps, caller: ServiceCaller, clientIp: string) {
+  const released = await oidc(deps).disclosure.release(caller.accountId!, caller.clientId, caller.scopes);
+  await recordAudit(deps.db, {
+    action: 'data.released',
+    actor: `service:${caller.clientId}`,
+    subject: `user:${caller.accountId}`,
+    clientIp,
+    data: {
+      client_id: caller.clientId,
+      grant_id: caller.grantId,
+      fields: Object.keys(released.fields).sort(),
+      policy_revision: released.policyRevision,
+    },
+  });
+  await touchService(deps.db, caller.clientId);
+  return released;
+}
+
+interface GrantRow {
+  id: string;
+  client_id: string;
+  payload: unknown;
+}
+
+interface GrantPayload {
+  iat?: number;
+  openid?: { scope?: string };
+  resources?: Record<string, string>;
+}
+
+function parse(payload: unknown): GrantPayload {
+  return (typeof payload === 'string' ? JSON.parse(payload) : payload) as GrantPayload;
+}
+
+async function liveGrants(deps: AppDeps, userId: string, clientId?: string): Promise<GrantRow[]> {
+  const q = deps.db('oidc_payloads')
+    .where({ kind: 'Grant', account_id: userId })
+    .andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', deps.db.fn.now()))
+    .select('id', 'client_id', 'payload')
+    .orderBy('client_id');
+  if (clientId) q.andWhere({ client_id: clientId });
+  return q;
+}
+
+export interface AccessEntry {
+  service_id: string;
+  name: string;
+  role: string;
+  scopes: string[];
+  fields: string[];
+  granted_at: string;
+  last_used_at: string | null;
+}
+
+/** Every service with a live grant, what it can see now (the engine's answer), when granted and last used. */
+export async function listAccess(deps: AppDeps, userId: string): Promise<AccessEntry[]> {
+  const grants = await liveGrants(deps, userId);
+  const byClient = new Map<string, { scopes: Set<string>; grantedAt: number }>();
+  for (const g of grants) {
+    const payload = parse(g.payload);
+    const entry = byClient.get(g.client_id) ?? { scopes: new Set<string>(), grantedAt: payload.iat ?? 0 };
+    for (const s of (payload.openid?.scope ?? '').split(' ').filter(Boolean)) entry.scopes.add(s);
+    for (const s of (payload.resources?.[dataResource(deps.config)] ?? '').split(' ').filter(Boolean)) entry.scopes.add(s);
+    entry.grantedAt = Math.max(entry.grantedAt, payload.iat ?? 0);
+    byClient.set(g.client_id, entry);
+  }
+  const entries: AccessEntry[] = [];
+  for (const [clientId, { scopes, grantedAt }] of byClient) {
+    const service = await findService(deps.db, clientId);
+    if (!service) continue;
+    const scopeList = [...scopes].sort();
+    const previews = await oidc(deps).disclosure.preview(userId, clientId, scopeList);
+    const fields = [...new Set(previews.flatMap((p) => p.fields.map((f) => f.field)))].sort();
+    const lastUse = (await deps.db('audit_events')
+      .where({ action: 'data.released', subject: `user:${userId}` })
+      .andWhereRaw(`data->>'client_id' = ?`, [clientId])
+      .max({ at: 'at' })
+      .first()) as { at: Date | null } | undefined;
+    entries.push({
+      service_id: clientId,
+      name: service.name,
+      role: service.role,
+      scopes: scopeList,
+      fields,
+      granted_at: new Date(grantedAt * 1000).toISOString(),
+      last_used_at: lastUse?.at ? new Date(lastUse.at).toISOString() : null,
+    });
+  }
+  return entries;
+}
+
+export interface RevocationResult {
+  service_id: string;
+  revoked: { grants: number; access_tokens: number; refresh_tokens: number; authorization_codes: number };
+  notified: { backchannel_logout: boolean };
+}
+
+/**
+ * Removes every grant the person gave this service and every artifact issued under them, in one transaction;
+ * then tells the service (back-channel logout, where it registered one).
+ */
+export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
+  const counts = await withTransaction(deps.db, async (trx) => {
+    const grants = (await trx('oidc_payloads')
+      .where({ kind: 'Grant', account_id: userId, client_id: serviceId })
+      .forUpdate()
+      .pluck('id')) as string[];
+    if (grants.length === 0) {
+      throw new NotFound(`you have not granted ${serviceId} access, or it was already revoked`, { code: 'grant_not_found' });
+    }
+    const rows = (await trx('oidc_payloads')
+      .whereIn('grant_id', grants)
+      .orWhere((w) => w.where({ kind: 'Grant' }).whereIn('id', grants))
+      .select('kind')
+      .count({ n: '*' })
+      .groupBy('kind')) as { kind: string; n: string | number }[];
+    const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
+    await trx('oidc_payloads')
+      .whereIn('grant_id', grants)
+      .orWhere((w) => w.where({ kind: 'Grant' }).whereIn('id', grants))
+      .delete();
+    const revoked = {
+      grants: n('Grant'),
+      access_tokens: n('AccessToken'),
+      refresh_tokens: n('RefreshToken'),
+      authorization_codes: n('AuthorizationCode'),
+    };
+    await recordAudit(trx, {
+      action: 'grant.revoked',
+      actor: `user:${userId}`,
+      subject: `user:${userId}`,
+      clientIp,
+      data: { client_id: serviceId, grant_ids: grants, ...revoked },
+    });
+    return revoked;
+  });
+
+  let backchannel = false;
+  // oidc-provider's Client carries backchannelLogout(sub, sid) though its type definitions do not list it.
+  const client = (await oidc(deps).provider.Client.find(serviceId)) as
+    | { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> }
+    | undefined;
+  if (client?.backchannelLogoutUri) {
+    try {
+      await client.backchannelLogout(userId, '');
+      backchannel = true;
+    } catch (err) {
+      deps.logger.warn({ client_id: serviceId, err: (err as Error).message }, 'back-channel logout after revocation failed');
+    }
+  }
+  return { service_id: serviceId, revoked: counts, notified: { backchannel_logout: backchannel } };
+}

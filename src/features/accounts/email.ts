@@ -1,0 +1,208 @@
+/**
+ * The e-mail flows: verifying an address with a one-time code (expiry, attempt limit, resend cooldown), and
+ * resetting a forgotten password with an e-mailed single-use token. Every mail goes through the outbox in the
+ * transaction of the change that causes it.
+ */
+import { createHmac, randomInt, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { recordAudit } from '../../audit/audit.ts';
+import { hashPassword, passwordProblems } from '../../crypto/passwords.ts';
+import { hashToken, newToken, safeEqual } from '../../crypto/tokens.ts';
+import type { Keyring } from '../../crypto/envelope.ts';
+import { Conflict, InvalidRequest, TooManyRequests } from '../../errors.ts';
+import type { AppDeps, Caller } from '../../http/types.ts';
+import { withTransaction } from '../../store/db.ts';
+import { readUserFields } from '../profile/profile.repo.ts';
+import {
+  countVerificationAttempt,
+  deleteEmailVerification,
+  findEmailVerification,
+  findPasswordResetByHash,
+  findUserByEmailIndex,
+  findUserById,
+  insertPasswordReset,
+  latestPasswordReset,
+  putEmailVerification,
+  revokeSessions,
+  spendPasswordResets,
+  updateUser,
+  type UserRow,
+} from './accounts.repo.ts';
+import { clearLoginFailures, throttleKeys } from './throttle.ts';
+
+export const CODE_SECONDS = 15 * 60;
+export const MAX_CODE_ATTEMPTS = 5;
+export const RESEND_COOLDOWN_SECONDS = 60;
+export const RESET_TOKEN_SECONDS = 60 * 60;
+/** At most one reset mail per account in this time, whoever asks: the form must not become a way to flood a mailbox. */
+export const RESET_MAIL_COOLDOWN_SECONDS = 60;
+
+const RESEND_HINT = 'ask for a new one with POST /api/v1/auth/verify-email/resend';
+const FORGOT_HINT = 'ask for a new one with POST /api/v1/auth/forgot-password';
+
+/** The form an address is compared in: trimmed, NFC, lower case. */
+export function normalizeEmail(email: string): string {
+  return email.trim().normalize('NFC').toLowerCase();
+}
+
+/** A keyed hash of the normalized address: how an account is found by e-mail without storing it in the clear. */
+export function emailIndex(keyring: Keyring, email: string): string {
+  return createHmac('sha256', keyring.derive('email-index')).update(normalizeEmail(email)).digest('hex');
+}
+
+function codeHash(keyring: Keyring, userId: string, code: string): string {
+  return createHmac('sha256', keyring.derive('email-code')).update(`${userId}:${code}`).digest('hex');
+}
+
+async function currentEmail(deps: AppDeps, q: Knex | Knex.Transaction, userId: string): Promise<string> {
+  return (await readUserFields(q, deps.keyring, userId, ['email'])).email as string;
+}
+
+/** Issues a new code for `email` (replacing any pending one) and mails it, inside `trx`. */
+export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps, userId: string, email: string): Promise<void> {
+  const id = randomUUID();
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const now = Date.now();
+  await putEmailVerification(trx, {
+    id,
+    user_id: userId,
+    email_index: emailIndex(deps.keyring, email),
+    code_hash: codeHash(deps.keyring, userId, code),
+    sent_at: new Date(now),
+    expires_at: new Date(now + CODE_SECONDS * 1000),
+  });
+  await deps.outbox.enqueueMail(
+    trx,
+    {
+      to: email,
+      subject: 'Your Ringfence verification code',
+      text:
+        `Your code to verify this e-mail address for Ringfence is: ${code}\n\n` +
+        `It works for ${CODE_SECONDS / 60} minutes. If you did not sign up for Ringfence, ignore this message.\n`,
+    },
+    `verify-email:${id}`,
+  );
+}
+
+/** Checks the code the user typed; the address is verified when it matches. */
+export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, code: string, clientIp: string): Promise<void> {
+  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const pending = await findEmailVerification(deps.db, user.id);
+  if (!pending || pending.email_index !== user.email_index) {
+    if (user.email_verified_at) return;
+    throw new InvalidRequest(`no verification code is pending for your address: ${RESEND_HINT}`, { code: 'no_code_pending' });
+  }
+  if (!/^\d{6}$/.test(code)) {
+    throw new InvalidRequest('code must be the 6 digits from the e-mail', { code: 'invalid_code', details: [{ path: 'code', message: 'must be 6 digits' }] });
+  }
+  if (pending.attempts >= MAX_CODE_ATTEMPTS) {
+    throw new InvalidRequest(`too many wrong codes: this one no longer works; ${RESEND_HINT}`, { code: 'code_attempts_exceeded' });
+  }
+  if (new Date(pending.expires_at).getTime() <= Date.now()) {
+    throw new InvalidRequest(`the code has expired: ${RESEND_HINT}`, { code: 'code_expired' });
+  }
+  if (!safeEqual(codeHash(deps.keyring, user.id, code), pending.code_hash)) {
+    // The failed attempt is kept even though the request fails: that is what makes the limit hold.
+    const attempts = await countVerificationAttempt(deps.db, pending.id);
+    const left = Math.max(0, MAX_CODE_ATTEMPTS - attempts);
+    throw new InvalidRequest(left > 0 ? `the code is wrong: ${left} attempt(s) left` : `the code is wrong and that was the last attempt: ${RESEND_HINT}`, {
+      code: 'wrong_code',
+      details: [{ path: 'code', message: 'does not match the code we sent' }],
+    });
+  }
+  await withTransaction(deps.db, async (trx) => {
+    await updateUser(trx, user.id, { email_verified_at: new Date() });
+    await deleteEmailVerification(trx, user.id);
+    await recordAudit(trx, { action: 'email.verified', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp });
+  });
+}
+
+/** Sends a fresh code, at most once a minute. */
+export async function resendVerificationCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>): Promise<{ expires_in: number }> {
+  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  if (user.email_verified_at) throw new Conflict('your e-mail address is already verified', { code: 'already_verified' });
+  const pending = await findEmailVerification(deps.db, user.id);
+  if (pending) {
+    const wait = new Date(pending.sent_at).getTime() + RESEND_COOLDOWN_SECONDS * 1000 - Date.now();
+    if (wait > 0) throw new TooManyRequests(`a code was sent less than a minute ago: wait ${Math.ceil(wait / 1000)} seconds before asking again`, wait / 1000);
+  }
+  await withTransaction(deps.db, async (trx) => sendVerificationCode(trx, deps, user.id, await currentEmail(deps, trx, user.id)));
+  return { expires_in: CODE_SECONDS };
+}
+
+/** Mails a reset token when an account uses `email`; the caller answers the same either way. */
+export async function requestPasswordReset(deps: AppDeps, email: string, clientIp: string): Promise<void> {
+  const user = await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, email));
+  if (!user) return;
+  const latest = await latestPasswordReset(deps.db, user.id);
+  if (latest && new Date(latest.created_at).getTime() > Date.now() - RESET_MAIL_COOLDOWN_SECONDS * 1000) return;
+  await withTransaction(deps.db, async (trx) => {
+    const token = newToken();
+    const id = randomUUID();
+    await insertPasswordReset(trx, {
+      id,
+      user_id: user.id,
+      token_hash: hashToken(token),
+      expires_at: new Date(Date.now() + RESET_TOKEN_SECONDS * 1000),
+      client_ip: clientIp,
+      created_at: new Date(),
+    });
+    await deps.outbox.enqueueMail(
+      trx,
+      {
+        to: await currentEmail(deps, trx, user.id),
+        subject: 'Reset your Ringfence password',
+        text:
+          `Someone (we hope you) asked to reset the password of your Ringfence account.\n\n` +
+          `Your reset token: ${token}\n\n` +
+          `Send it with your new password to POST ${deps.config.baseUrl}/api/v1/auth/reset-password as ` +
+          `{"token": "...", "new_password": "..."}. It works once, within ${RESET_TOKEN_SECONDS / 60} minutes.\n` +
+          `If you did not ask for this, ignore this message: your password stays as it is.\n`,
+      },
+      `password-reset:${id}`,
+    );
+    await recordAudit(trx, { action: 'password.reset_requested', actor: 'anonymous', subject: `user:${user.id}`, clientIp });
+  });
+}
+
+/** Sets a new password with an e-mailed token, once; every session of the account ends. */
+export async function resetPassword(deps: AppDeps, token: string, newPassword: string, clientIp: string): Promise<{ sessions_ended: number }> {
+  const reset = await findPasswordResetByHash(deps.db, hashToken(token));
+  if (!reset || reset.used_at) {
+    throw new InvalidRequest(`this reset token is not valid or was already used: ${FORGOT_HINT}`, { code: 'invalid_reset_token' });
+  }
+  if (new Date(reset.expires_at).getTime() <= Date.now()) {
+    throw new InvalidRequest(`this reset token has expired: ${FORGOT_HINT}`, { code: 'reset_token_expired' });
+  }
+  const user = (await findUserById(deps.db, reset.user_id)) as UserRow;
+  const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
+  const problems = passwordProblems(newPassword, [own.email as string, user.handle, own.name as string]);
+  if (problems.length > 0) {
+    // The token is not spent: the person may try again with a better password.
+    throw new InvalidRequest(`new_password ${problems.join('; ')}`, {
+      code: 'weak_password',
+      details: problems.map((message) => ({ path: 'new_password', message })),
+    });
+  }
+  const passwordHash = await hashPassword(newPassword);
+  return withTransaction(deps.db, async (trx) => {
+    if (!(await spendPasswordResets(trx, user.id, reset.id, new Date()))) {
+      throw new InvalidRequest(`this reset token is not valid or was already used: ${FORGOT_HINT}`, { code: 'invalid_reset_token' });
+    }
+    await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
+    const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
+    await clearLoginFailures(trx, throttleKeys(user.id, '', clientIp));
+    await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
+    await deps.outbox.enqueueMail(
+      trx,
+      {
+        to: own.email as string,
+        subject: 'Your Ringfence password was changed',
+        text: 'The password of your Ringfence account was just reset, and every session was signed out.\n' +
+          'If this was not you, reset it again at once with POST /api/v1/auth/forgot-password.\n',
+      },
+      `password-reset-done:${reset.id}`,
+    );
+    return { sessions_ended: ended };
+  });
+}

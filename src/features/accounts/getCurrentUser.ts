@@ -1,0 +1,6 @@
+/** GET /api/v1/auth/me. */
+import type { Handler } from '../../http/types.ts';
+import { currentUser } from './accounts.ts';
+import { userCaller } from './sessions.ts';
+
+export const getCurrentUser: Handler = (input, deps) => currentUser(deps, userCaller(input.caller));

@@ -1,0 +1,7 @@
+/** POST /api/v1/auth/logout: ends this session (and the one of a given refresh token). */
+import type { Handler } from '../../http/types.ts';
+import { logout as endSession, userCaller } from './sessions.ts';
+
+export const logout: Handler = async (input, deps) => ({
+  sessions_ended: await endSession(deps, userCaller(input.caller), input.body.refresh_token as string | undefined, input.clientIp),
+});

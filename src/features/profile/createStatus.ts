@@ -1,0 +1,9 @@
+/** POST /api/v1/profile/statuses. */
+import type { Handler } from '../../http/types.ts';
+import { userCaller } from '../accounts/sessions.ts';
+import * as statuses from './statuses.ts';
+
+export const createStatus: Handler = (input, deps) => {
+  const { content, ring } = input.body as statuses.StatusInput;
+  return statuses.createStatus(deps, userCaller(input.caller).userId, { content, ring });
+};

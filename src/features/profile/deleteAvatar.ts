@@ -1,0 +1,6 @@
+/** DELETE /api/v1/profile/avatar. */
+import type { Handler } from '../../http/types.ts';
+import { userCaller } from '../accounts/sessions.ts';
+import { removeAvatar } from './profile.ts';
+
+export const deleteAvatar: Handler = (input, deps) => removeAvatar(deps, userCaller(input.caller), input.clientIp);

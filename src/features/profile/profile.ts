@@ -1,0 +1,323 @@
+/**
+ * The profile: the owner's full view, updates checked against policies/fields.yaml (seed API 7), the avatar, and
+ * the public directory, which shows of each person only what visibility.ts says the public may see.
+ */
+import { createHash } from 'node:crypto';
+import { recordAudit } from '../../audit/audit.ts';
+import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
+import type { AppDeps, Caller } from '../../http/types.ts';
+import type { Catalogue, FieldDef } from '../../policy/catalogue.ts';
+import { withTransaction } from '../../store/db.ts';
+import { emailTaken, handleTaken } from '../accounts/accounts.ts';
+import { findUserByEmailIndex, findUserByHandle, findUserById, isUniqueViolation, updateUser, type UserRow } from '../accounts/accounts.repo.ts';
+import { emailIndex, sendVerificationCode } from '../accounts/email.ts';
+import { cleanAvatar } from './avatar.ts';
+import { REQUIRED_FIELDS, fieldCatalogue } from './catalogue.ts';
+import { decodeCursor, encodeCursor, type PageRequest } from './pagination.ts';
+import {
+  bumpVersion,
+  deleteAvatar,
+  findAvatarMeta,
+  findProfileByHandle,
+  findProfileByUser,
+  findProfilesByIds,
+  listProfilesByHandle,
+  lockProfile,
+  openProfile,
+  readAvatarImage,
+  readFieldRings,
+  readFields,
+  upsertAvatar,
+  writeFields,
+  type DirectoryRow,
+  type FieldWrite,
+  type StoredField,
+} from './profile.repo.ts';
+import { checkFieldValue } from './values.ts';
+import { effectiveRings, isListed, publicFields } from './visibility.ts';
+
+export const USER_NOT_FOUND = 'user not found';
+
+/** What an image field stores: facts about the uploaded picture, shown to readers as its URL. */
+interface ImageValue {
+  sha256: string;
+  content_type: string;
+  width: number;
+  height: number;
+}
+
+/** Whole years from an ISO date to today (UTC). */
+function yearsSince(isoDate: string, today = new Date()): number {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  let years = today.getUTCFullYear() - y;
+  if (today.getUTCMonth() + 1 < m || (today.getUTCMonth() + 1 === m && today.getUTCDate() < d)) years--;
+  return years;
+}
+
+/** How each derived field of the catalogue is computed from its source's value. */
+const DERIVATIONS: Record<string, (source: unknown) => unknown> = {
+  age: (dob) => yearsSince(dob as string),
+  age_over_18: (dob) => yearsSince(dob as string) >= 18,
+};
+
+function avatarUrl(deps: AppDeps, handle: string, image: ImageValue): string {
+  return `${deps.config.baseUrl}/api/v1/profiles/${encodeURIComponent(handle)}/avatar?v=${image.sha256.slice(0, 16)}`;
+}
+
+/** A field's value as readers see it: derived fields computed, images as their URL; null when unset. */
+export function presentValue(deps: AppDeps, def: FieldDef, stored: ReadonlyMap<string, StoredField>, handle: string): unknown {
+  if (def.derivedFrom) {
+    const source = stored.get(def.derivedFrom)?.value;
+    const derive = DERIVATIONS[def.name];
+    return source === null || source === undefined || !derive ? null : derive(source);
+  }
+  const value = stored.get(def.name)?.value ?? null;
+  if (value !== null && def.type === 'image') return avatarUrl(deps, handle, value as ImageValue);
+  return value;
+}
+
+/** The owner's whole profile: every catalogue field with its value, ring, provenance and last change. */
+export async function getOwnProfile(deps: AppDeps, userId: string) {
+  const catalogue = fieldCatalogue();
+  const row = (await findProfileByUser(deps.db, userId))!;
+  const profile = openProfile(deps.keyring, row);
+  const stored = await readFields(deps.db, profile, undefined);
+  const rings = effectiveRings(catalogue, stored.values());
+  const handle = stored.get('handle')?.value as string;
+  const fields: Record<string, unknown> = {};
+  for (const def of catalogue.fields.values()) {
+    const own = stored.get(def.name);
+    fields[def.name] = {
+      value: presentValue(deps, def, stored, handle),
+      ring: rings.get(def.name),
+      type: def.type,
+      ...(def.claim ? { claim: def.claim } : {}),
+      ...(def.derivedFrom ? { derived_from: def.derivedFrom } : {}),
+      provenance: def.derivedFrom ? 'derived' : (own?.hasValue ? own.provenance : null),
+      updated_at: own?.hasValue ? new Date(own.updatedAt).toISOString() : null,
+    };
+  }
+  return {
+    profile_id: profile.id,
+    user_id: userId,
+    version: row.version,
+    updated_at: new Date(row.updated_at).toISOString(),
+    fields,
+  };
+}
+
+function invalid(details: ErrorDetail[]): InvalidRequest {
+  return new InvalidRequest(`invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { code: 'validation_failed', details });
+}
+
+/** Checks every named field against the catalogue; nothing is written unless all of them pass. */
+function checkUpdates(catalogue: Catalogue, updated: Record<string, unknown>): FieldWrite[] {
+  const entries = Object.entries(updated);
+  if (entries.length === 0) {
+    throw invalid([{ path: 'updated_fields', message: 'is empty: name at least one field to change, like {"bio": "…"}' }]);
+  }
+  const details: ErrorDetail[] = [];
+  const writes: FieldWrite[] = [];
+  for (const [field, raw] of entries) {
+    const path = `updated_fields.${field}`;
+    const def = catalogue.fields.get(field);
+    if (!def) {
+      details.push({ path, message: `is not a profile field: GET /api/v1/profile lists the fields there are` });
+      continue;
+    }
+    if (raw === null) {
+      if (REQUIRED_FIELDS.has(field)) details.push({ path, message: 'cannot be removed: change it instead' });
+      else if (def.derivedFrom) details.push({ path, message: `is computed from ${def.derivedFrom}: remove ${def.derivedFrom} instead` });
+      else if (def.type === 'image') details.push({ path, message: 'is removed with DELETE /api/v1/profile/avatar' });
+      else writes.push({ field, value: null, ring: def.ring, provenance: 'user' });
+      continue;
+    }
+    const checked = checkFieldValue(catalogue, def, raw, path);
+    if (checked.ok) writes.push({ field, value: checked.value, ring: def.ring, provenance: 'user' });
+    else details.push(...checked.problems);
+  }
+  if (details.length > 0) throw invalid(details);
+  return writes;
+}
+
+/** Seed API 7: changes profile fields, all or none. A new address must be verified again; the old one is told. */
+export async function updateProfileInfo(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, updated: Record<string, unknown>, clientIp: string) {
+  const writes = checkUpdates(fieldCatalogue(), updated);
+  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const patch: Parameters<typeof updateUser>[2] = {};
+  const newEmail = writes.find((w) => w.field === 'email')?.value as string | undefined;
+  const newHandle = writes.find((w) => w.field === 'handle')?.value as string | undefined;
+  if (newEmail !== undefined) {
+    const index = emailIndex(deps.keyring, newEmail);
+    if (index !== user.email_index) {
+      if (await findUserByEmailIndex(deps.db, index)) throw emailTaken();
+      patch.email_index = index;
+      patch.email_verified_at = null;
+    }
+  }
+  if (newHandle !== undefined && newHandle !== user.handle) {
+    if (newHandle.toLowerCase() !== user.handle_lower && (await findUserByHandle(deps.db, newHandle))) throw handleTaken();
+    patch.handle = newHandle;
+  }
+  try {
+    return await withTransaction(deps.db, async (trx) => {
+      const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, user.id))!.id));
+      const oldEmail = patch.email_index ? ((await readFields(trx, profile, ['email'])).get('email')?.value as string) : undefined;
+      await writeFields(trx, profile, writes);
+      if (Object.keys(patch).length > 0) await updateUser(trx, user.id, patch);
+      const version = await bumpVersion(trx, profile.id);
+      if (patch.email_index && newEmail !== undefined) {
+        await sendVerificationCode(trx, deps, user.id, newEmail);
+        await deps.outbox.enqueueMail(
+          trx,
+          {
+            to: oldEmail as string,
+            subject: 'Your Ringfence e-mail address was changed',
+            text: `The e-mail address of your Ringfence account (@${user.handle}) was just changed; this address no longer receives its mail.\n` +
+              'If you did not make this change, someone else may be signed in to your account: contact support at once.\n',
+          },
+          `email-changed:${profile.id}:${version}`,
+        );
+      }
+      await recordAudit(trx, {
+        action: 'profile.update',
+        actor: `user:${user.id}`,
+        subject: `user:${user.id}`,
+        clientIp,
+        data: { profile_id: profile.id, version, fields: writes.map((w) => w.field) },
+      });
+      return {
+        profile_id: profile.id,
+        version,
+        updated_fields: writes.map((w) => w.field),
+        email_verification_sent: patch.email_index !== undefined,
+      };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err, 'users_email_index_unique')) throw emailTaken();
+    if (isUniqueViolation(err, 'users_handle_lower_unique')) throw handleTaken();
+    throw err;
+  }
+}
+
+export interface PublicProfile {
+  handle: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * One person as the public sees them, or undefined when they are not listed. Only the fields publicFields allows
+ * (and the sources of visible derived fields) are ever decrypted.
+ */
+async function publicView(deps: AppDeps, row: DirectoryRow, rings: Iterable<{ field: string; ring: string }>, profileRow?: Parameters<typeof openProfile>[1]): Promise<PublicProfile | undefined> {
+  const catalogue = fieldCatalogue();
+  const visible = publicFields(catalogue, rings);
+  if (!isListed(visible)) return undefined;
+  const needed = new Set<string>();
+  for (const field of visible) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
+  const pRow = profileRow ?? (await findProfilesByIds(deps.db, [row.profile_id]))[0];
+  const stored = await readFields(deps.db, openProfile(deps.keyring, pRow), [...needed]);
+  const fields: Record<string, unknown> = {};
+  for (const field of visible) {
+    const value = presentValue(deps, catalogue.fields.get(field)!, stored, row.handle);
+    if (value !== null && value !== undefined) fields[field] = value;
+  }
+  return { handle: row.handle, fields };
+}
+
+/** `GET /profiles/{handle}`: 404 `user not found` when there is no such person or they are not listed. */
+export async function getPublicProfile(deps: AppDeps, handle: string): Promise<PublicProfile> {
+  const row = await findProfileByHandle(deps.db, handle);
+  if (!row) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  const rings = (await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? [];
+  const view = await publicView(deps, row, rings);
+  if (!view) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  return view;
+}
+
+/** How many people one directory page may look at before it answers with fewer entries and a cursor to go on. */
+const DIRECTORY_SCAN_LIMIT = 1000;
+
+/** `GET /profiles`: listed people in handle order. */
+export async function listPublicProfiles(deps: AppDeps, page: PageRequest): Promise<{ profiles: PublicProfile[]; next_cursor: string | null }> {
+  let after = page.cursor
+    ? decodeCursor<{ h: string }>(page.cursor, (v): v is Record<string, unknown> & { h: string } => typeof v.h === 'string').h
+    : undefined;
+  const batchSize = page.limit + 1;
+  const found: PublicProfile[] = [];
+  let scanned = 0;
+  let more = true;
+  scan: while (scanned < DIRECTORY_SCAN_LIMIT) {
+    const rows = await listProfilesByHandle(deps.db, after, batchSize);
+    const lastBatch = rows.length < batchSize;
+    const ids = rows.map((r) => r.profile_id);
+    const rings = await readFieldRings(deps.db, ids);
+    const profileRows = new Map((await findProfilesByIds(deps.db, ids)).map((p) => [p.id, p]));
+    for (const [i, row] of rows.entries()) {
+      scanned++;
+      after = row.handle_lower;
+      const view = await publicView(deps, row, rings.get(row.profile_id) ?? [], profileRows.get(row.profile_id));
+      if (view) found.push(view);
+      if (found.length === page.limit) {
+        more = !(lastBatch && i === rows.length - 1);
+        break scan;
+      }
+    }
+    if (lastBatch) {
+      more = false;
+      break;
+    }
+  }
+  return { profiles: found, next_cursor: more && after !== undefined ? encodeCursor({ h: after }) : null };
+}
+
+/** Stores a new avatar for the caller; the `avatar` field then points at it. */
+export async function setAvatar(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, upload: Buffer, clientIp: string) {
+  const image = await cleanAvatar(upload);
+  const sha256 = createHash('sha256').update(image.data).digest('hex');
+  const catalogue = fieldCatalogue();
+  return withTransaction(deps.db, async (trx) => {
+    const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, caller.userId))!.id));
+    await upsertAvatar(trx, profile, image.data, { content_type: image.contentType, sha256, bytes: image.data.length, width: image.width, height: image.height });
+    const value: ImageValue = { sha256, content_type: image.contentType, width: image.width, height: image.height };
+    await writeFields(trx, profile, [{ field: 'avatar', value, ring: catalogue.fields.get('avatar')!.ring, provenance: 'user' }]);
+    const version = await bumpVersion(trx, profile.id);
+    await recordAudit(trx, { action: 'profile.avatar_set', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { profile_id: profile.id, version, bytes: image.data.length } });
+    const user = (await findUserById(trx, caller.userId))!;
+    return {
+      avatar: { url: avatarUrl(deps, user.handle, value), content_type: image.contentType, width: image.width, height: image.height, bytes: image.data.length },
+      version,
+    };
+  });
+}
+
+/** Deletes the caller's picture and empties the avatar field. */
+export async function removeAvatar(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, clientIp: string) {
+  const catalogue = fieldCatalogue();
+  return withTransaction(deps.db, async (trx) => {
+    const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, caller.userId))!.id));
+    if (!(await deleteAvatar(trx, profile.id))) throw new NotFound('you have no avatar to remove', { code: 'avatar_not_found' });
+    await writeFields(trx, profile, [{ field: 'avatar', value: null, ring: catalogue.fields.get('avatar')!.ring, provenance: 'user' }]);
+    const version = await bumpVersion(trx, profile.id);
+    await recordAudit(trx, { action: 'profile.avatar_removed', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { profile_id: profile.id, version } });
+    return { version };
+  });
+}
+
+/** The picture of `handle`: its owner always sees it, others only while the avatar field is public. */
+export async function getAvatarImage(deps: AppDeps, caller: Caller, handle: string) {
+  const row = await findProfileByHandle(deps.db, handle);
+  if (!row) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  const isOwner = caller.kind === 'user' && caller.userId === row.user_id;
+  if (!isOwner) {
+    const visible = publicFields(fieldCatalogue(), (await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? []);
+    if (!isListed(visible)) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+    if (!visible.has('avatar') || !(await findAvatarMeta(deps.db, row.profile_id))) {
+      throw new NotFound('this user has no public avatar', { code: 'avatar_not_found' });
+    }
+  }
+  const [profileRow] = await findProfilesByIds(deps.db, [row.profile_id]);
+  const found = await readAvatarImage(deps.db, openProfile(deps.keyring, profileRow));
+  if (!found) throw new NotFound('this user has no avatar', { code: 'avatar_not_found' });
+  return { ...found, isOwner };
+}

@@ -1,0 +1,27 @@
+/** PUT /api/v1/profile/update-info (seed API 7). */
+import { InvalidRequest } from '../../errors.ts';
+import type { Handler } from '../../http/types.ts';
+import { userCaller } from '../accounts/sessions.ts';
+import * as profile from './profile.ts';
+
+/** Form and multipart bodies carry `updated_fields` as a JSON text; JSON bodies as an object. */
+function updatedFields(raw: unknown): Record<string, unknown> {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidRequest('updated_fields must be an object of field names and values, like {"bio": "…"}', {
+      code: 'validation_failed',
+      details: [{ path: 'updated_fields', message: 'must be an object (JSON text in a form)' }],
+    });
+  }
+  return value as Record<string, unknown>;
+}
+
+export const updateProfileInfo: Handler = (input, deps) =>
+  profile.updateProfileInfo(deps, userCaller(input.caller), updatedFields(input.body.updated_fields), input.clientIp);

@@ -1,0 +1,6 @@
+/** PUT /api/v1/profile/avatar: multipart `avatar`. */
+import type { Handler } from '../../http/types.ts';
+import { userCaller } from '../accounts/sessions.ts';
+import { setAvatar } from './profile.ts';
+
+export const uploadAvatar: Handler = (input, deps) => setAvatar(deps, userCaller(input.caller), input.files.avatar.data, input.clientIp);

@@ -1,0 +1,23 @@
+import type { Handler } from '../../http/types.ts';
+import { InvalidRequest } from '../../errors.ts';
+import { listServices as list } from '../../oidc/services.ts';
+import { assertOperator } from './operators.ts';
+import { serialize } from './createService.ts';
+
+function decodeCursor(cursor: string): string {
+  const after = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^svc_[A-Za-z0-9_-]+$/.test(after)) throw new InvalidRequest('cursor is not one this API gave out: start again without it');
+  return after;
+}
+
+export const listServices: Handler = async ({ caller, query }, deps) => {
+  await assertOperator(deps, caller);
+  const page = await list(deps.db, {
+    limit: (query.limit as number | undefined) ?? 20,
+    after: typeof query.cursor === 'string' ? decodeCursor(query.cursor) : undefined,
+  });
+  return {
+    services: page.services.map(serialize),
+    next_cursor: page.next ? Buffer.from(page.next, 'utf8').toString('base64url') : null,
+  };
+};

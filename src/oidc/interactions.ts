@@ -1,0 +1,219 @@
+/**
+ * The login and consent steps of the authorization flow, as use cases the page handlers call. The consent page
+ * lists exactly the fields the policy engine would release for the requested scopes; the person may decline any
+ * optional scope; the grant saved is exactly what they approved and replaces any earlier grant of that service.
+ */
+import { createHmac } from 'node:crypto';
+import type Provider from 'oidc-provider';
+import type { Context } from 'koa';
+import type { AppDeps } from '../http/types.ts';
+import { safeEqual } from '../crypto/tokens.ts';
+import { InvalidRequest } from '../errors.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { withTransaction } from '../store/db.ts';
+import { destroyGrant } from './adapter.ts';
+import { dataResource } from './provider.ts';
+import { escapeHtml, renderPage } from './pages.ts';
+import { findService } from './services.ts';
+
+/** What the consent page shows for one requested scope. */
+export interface ScopePreview {
+  scope: string;
+  description: string;
+  /** Fields this scope would release to this service for this person, as the engine decides now. */
+  fields: { field: string; description: string }[];
+  /** `openid` is required for sign-in; every other scope may be declined. */
+  required: boolean;
+}
+
+export function csrfToken(deps: AppDeps, uid: string): string {
+  return createHmac('sha256', deps.keyring.derive('csrf')).update(`interaction:${uid}`).digest('base64url');
+}
+
+export function assertCsrf(deps: AppDeps, uid: string, given: unknown): void {
+  if (typeof given !== 'string' || !safeEqual(given, csrfToken(deps, uid))) {
+    throw new InvalidRequest('this form has expired or did not come from Ringfence: go back to the service and start again', {
+      code: 'csrf_failed',
+    });
+  }
+}
+
+function oidc(deps: AppDeps) {
+  if (!deps.oidc) throw new Error('the OpenID provider is not configured');
+  return deps.oidc;
+}
+
+function provider(deps: AppDeps): Provider {
+  return oidc(deps).provider;
+}
+
+export async function interactionDetails(deps: AppDeps, ctx: Context) {
+  return provider(deps).interactionDetails(ctx.req, ctx.res);
+}
+
+function loginPage(ctx: Context, deps: AppDeps, uid: string, serviceName: string, error?: string, login = ''): string {
+  return renderPage(ctx, {
+    title: 'Sign in',
+    body: `<h1>Sign in to continue to ${escapeHtml(serviceName)}</h1>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">
+<input type="hidden" name="csrf" value="${csrfToken(deps, uid)}">
+<label for="login">E-mail or handle</label>
+<input id="login" name="login" type="text" autocomplete="username" required value="${escapeHtml(login)}" autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+<a href="/interaction/${escapeHtml(uid)}/abort">Cancel</a>
+</form>`,
+  });
+}
+
+function consentPage(
+  ctx: Context,
+  deps: AppDeps,
+  uid: string,
+  service: { name: string; role: string; redirectOrigin: string },
+  previews: ScopePreview[],
+): string {
+  const scopes = previews
+    .map((p) => {
+      const id = `scope-${p.scope.replace(/[^a-z0-9]/gi, '-')}`;
+      const fields = p.fields.length
+        ? `<ul class="fields">${p.fields.map((f) => `<li>${escapeHtml(f.field)} <span class="muted">— ${escapeHtml(f.description)}</span></li>`).join('')}</ul>`
+        : '<p class="muted">No profile fields: your policies release nothing under this scope to this service.</p>';
+      return `<div class="scope">
+<input type="checkbox" id="${id}" name="scope" value="${escapeHtml(p.scope)}" checked${p.required ? ' disabled' : ''}>
+<label for="${id}"><strong>${escapeHtml(p.scope)}</strong>: ${escapeHtml(p.description)}${p.required ? ' (required)' : ''}</label>
+${p.required ? `<input type="hidden" name="scope" value="${escapeHtml(p.scope)}">` : ''}
+${fields}
+</div>`;
+    })
+    .join('\n');
+  return renderPage(ctx, {
+    title: 'Share your profile',
+    formAction: [service.redirectOrigin],
+    body: `<h1>${escapeHtml(service.name)} asks to see parts of your profile</h1>
+<p>Role: <span class="role">${escapeHtml(service.role)}</span>. It will be able to see exactly the fields listed under the
+scopes you leave ticked, and only while you allow it: you can revoke access at any time.</p>
+<form method="post" action="/interaction/${escapeHtml(uid)}/consent">
+<input type="hidden" name="csrf" value="${csrfToken(deps, uid)}">
+${scopes}
+<button type="submit" id="allow">Allow</button>
+<a href="/interaction/${escapeHtml(uid)}/abort" id="deny">Deny</a>
+</form>`,
+  });
+}
+
+function redirectOrigin(redirectUri: unknown): string {
+  try {
+    return new URL(String(redirectUri)).origin;
+  } catch {
+    return '';
+  }
+}
+
+/** The page for the current step: login, or consent with the engine's field preview. */
+export async function showInteraction(deps: AppDeps, ctx: Context): Promise<string> {
+  const details = await interactionDetails(deps, ctx);
+  const clientId = String(details.params.client_id);
+  const service = await findService(deps.db, clientId);
+  const name = service?.name ?? clientId;
+  if (details.prompt.name === 'login') return loginPage(ctx, deps, details.uid, name);
+  const accountId = details.session?.accountId;
+  if (!accountId || !service) {
+    throw new InvalidRequest('this sign-in request can no longer be completed: go back to the service and start again');
+  }
+  const requested = String(details.params.scope ?? 'openid').split(' ').filter(Boolean);
+  const previews = await oidc(deps).disclosure.preview(accountId, clientId, requested);
+  return consentPage(ctx, deps, details.uid, { name, role: service.role, redirectOrigin: redirectOrigin(details.params.redirect_uri) }, previews);
+}
+
+export type LoginOutcome = { redirectTo: string } | { page: string; status: number };
+
+export async function submitLogin(
+  deps: AppDeps,
+  ctx: Context,
+  form: { login: string; password: string },
+  clientIp: string,
+): Promise<LoginOutcome> {
+  const details = await interactionDetails(deps, ctx);
+  if (details.prompt.name !== 'login') {
+    throw new InvalidRequest('this sign-in step is already complete: go back to the service and start again');
+  }
+  const service = await findService(deps.db, String(details.params.client_id));
+  const userId = await oidc(deps).authenticate(form.login, form.password, clientIp);
+  if (!userId) {
+    return {
+      status: 401,
+      page: loginPage(ctx, deps, details.uid, service?.name ?? 'the service', 'The e-mail, handle or password is not right.', form.login),
+    };
+  }
+  const redirectTo = await provider(deps).interactionResult(
+    ctx.req,
+    ctx.res,
+    { login: { accountId: userId, amr: ['pwd'] } },
+    { mergeWithLastSubmission: false },
+  );
+  return { redirectTo };
+}
+
+/**
+ * Saves exactly the approved scopes as a new grant (OIDC scopes and the data API's resource scopes alike) and
+ * removes every earlier grant of this service for this person, with all tokens issued under them: consent
+ * replaces, so a narrowed consent takes the dropped fields away at once.
+ */
+export async function submitConsent(deps: AppDeps, ctx: Context, approved: readonly string[], clientIp: string): Promise<string> {
+  const details = await interactionDetails(deps, ctx);
+  if (details.prompt.name !== 'consent') {
+    throw new InvalidRequest('this consent step is already complete: go back to the service and start again');
+  }
+  const accountId = details.session?.accountId;
+  if (!accountId) throw new InvalidRequest('sign in first: go back to the service and start again');
+  const clientId = String(details.params.client_id);
+  const requested = new Set(String(details.params.scope ?? '').split(' ').filter(Boolean));
+  const unknown = approved.filter((s) => !requested.has(s));
+  if (unknown.length > 0) {
+    throw new InvalidRequest(`these scopes were not requested by the service: ${unknown.join(', ')}`);
+  }
+  // openid is what makes this a sign-in; it cannot be declined without declining the whole request.
+  const scopes = [...new Set(requested.has('openid') ? ['openid', ...approved] : approved)];
+  const p = provider(deps);
+  const grant = new p.Grant({ accountId, clientId });
+  grant.addOIDCScope(scopes.join(' '));
+  const resourceScopes = scopes.filter((s) => s !== 'openid' && s !== 'offline_access');
+  grant.addResourceScope(dataResource(deps.config), resourceScopes.join(' '));
+  const grantId = await grant.save();
+
+  await withTransaction(deps.db, async (trx) => {
+    const earlier = (await trx('oidc_payloads')
+      .where({ kind: 'Grant', account_id: accountId, client_id: clientId })
+      .whereNot({ id: grantId })
+      .select('id', 'payload')) as { id: string; payload: unknown }[];
+    const before = new Set<string>();
+    for (const g of earlier) {
+      const payload = (typeof g.payload === 'string' ? JSON.parse(g.payload) : g.payload) as { openid?: { scope?: string } };
+      for (const s of (payload.openid?.scope ?? '').split(' ').filter(Boolean)) before.add(s);
+      await destroyGrant(trx, g.id);
+    }
+    const dropped = [...before].filter((s) => !scopes.includes(s));
+    const action = earlier.length === 0 ? 'grant.created' : dropped.length > 0 ? 'grant.narrowed' : 'grant.replaced';
+    await recordAudit(trx, {
+      action,
+      actor: `user:${accountId}`,
+      subject: `user:${accountId}`,
+      clientIp,
+      data: { client_id: clientId, grant_id: grantId, scopes, ...(dropped.length ? { dropped } : {}) },
+    });
+  });
+
+  return p.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+export async function abortInteraction(deps: AppDeps, ctx: Context): Promise<string> {
+  return provider(deps).interactionResult(
+    ctx.req,
+    ctx.res,
+    { error: 'access_denied', error_description: 'the person declined the request' },
+    { mergeWithLastSubmission: false },
+  );
+}

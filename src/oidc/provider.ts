@@ -1,0 +1,169 @@
+/**
+ * The OpenID provider (oidc-provider v9), mounted at /oidc. Authorization code with PKCE for every client,
+ * rotating refresh tokens, client credentials, revocation, introspection, resource indicators for the data API,
+ * RP-initiated and back-channel logout. What a service may learn about a person is never decided here: claims come
+ * from the policy engine through `AccountClaims`.
+ */
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config.ts';
+import type { Keyring } from '../crypto/envelope.ts';
+import { hashToken, safeEqual } from '../crypto/tokens.ts';
+import type { PrivateJwk } from '../crypto/signing-keys.ts';
+import type { Queryable } from '../store/db.ts';
+import { createAdapterClass } from './adapter.ts';
+import { renderPage, escapeHtml } from './pages.ts';
+
+/** The path of the data API resource (RFC 8707 resource indicator), under BASE_URL. */
+export const DATA_RESOURCE_PATH = '/api/v1/data';
+export const STANDARD_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address', 'phone'] as const;
+
+export const TTL = {
+  AccessToken: 10 * 60,
+  AuthorizationCode: 60,
+  ClientCredentials: 10 * 60,
+  IdToken: 60 * 60,
+  Interaction: 30 * 60,
+  RefreshToken: 14 * 24 * 60 * 60,
+  Session: 24 * 60 * 60,
+  // A grant lasts until its person revokes it (or a year passes without renewal).
+  Grant: 365 * 24 * 60 * 60,
+  DeviceCode: 10 * 60,
+  BackchannelAuthenticationRequest: 10 * 60,
+  PreAuthorizedCode: 10 * 60,
+} as const;
+
+/** What the provider asks the rest of Ringfence about people: always answered by the policy engine. */
+export interface AccountClaims {
+  /** Every scope the provider supports, beyond the standard ones (`ring:semi-private`, …). */
+  extraScopes(): string[];
+  /** scope → claim names, for the provider's claims masking. */
+  scopeClaims(): Record<string, string[]>;
+  /** Whether the account exists and may sign in to services. */
+  accountExists(accountId: string): Promise<boolean>;
+  /** The claims a service may receive about the account under the granted scopes. */
+  claimsFor(accountId: string, clientId: string, scopes: readonly string[]): Promise<Record<string, unknown>>;
+}
+
+export interface ProviderOptions {
+  config: Config;
+  db: Queryable;
+  keyring: Keyring;
+  keys: PrivateJwk[];
+  claims: AccountClaims;
+}
+
+export function dataResource(config: Config): string {
+  return `${config.baseUrl}${DATA_RESOURCE_PATH}`;
+}
+
+export function createProvider({ config, db, keyring, keys, claims }: ProviderOptions): Provider {
+  const resource = dataResource(config);
+  const cookieKey = keyring.derive('oidc-cookies').toString('base64url');
+  const secure = config.baseUrl.startsWith('https:');
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass(db),
+    jwks: { keys: keys as never },
+    cookies: {
+      keys: [cookieKey],
+      long: { httpOnly: true, sameSite: 'lax', secure, signed: true },
+      short: { httpOnly: true, sameSite: 'lax', secure, signed: true },
+    },
+    scopes: [...STANDARD_SCOPES, ...claims.extraScopes()],
+    claims: { openid: ['sub'], ...claims.scopeClaims() },
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    // Secrets are stored hashed, so nothing may use them as an HMAC key: asymmetric signatures only.
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+    },
+    pkce: { required: () => true },
+    ttl: { ...TTL },
+    rotateRefreshToken: true,
+    async issueRefreshToken(_ctx, client, code) {
+      return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = renderPage(ctx, {
+            title: 'Sign out',
+            formAction: null,
+            body: `<h1>Sign out of Ringfence?</h1>${form}
+<p><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></p>`,
+          });
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = renderPage(ctx, { title: 'Signed out', body: '<h1>You are signed out</h1>' });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // The data API is the only resource: an authorization request that names none is for it. At the token
+        // endpoint a code or refresh token with `openid` and no `resource` gives a token for userinfo; with
+        // `resource=<BASE_URL>/api/v1/data` one for the data API (RFC 8707).
+        defaultResource: async (_ctx, _client, oneOf) => (oneOf ? oneOf : resource),
+        useGrantedResource: async () => false,
+        async getResourceServerInfo(_ctx, indicator, client) {
+          if (indicator !== resource) throw new errors.InvalidTarget(`the only resource is ${resource}`);
+          const allowed = (client.scope ?? '').split(' ').filter((s) => s && s !== 'openid' && s !== 'offline_access');
+          return {
+            scope: allowed.join(' '),
+            audience: resource,
+            accessTokenFormat: 'opaque',
+            accessTokenTTL: TTL.AccessToken,
+          };
+        },
+      },
+    },
+    async findAccount(_ctx, sub, token) {
+      if (!(await claims.accountExists(sub))) return undefined;
+      return {
+        accountId: sub,
+        async claims(_use, scope) {
+          const clientId = token?.clientId ?? _ctx.oidc.client?.clientId;
+          if (!clientId) return { sub };
+          return { ...(await claims.claimsFor(sub, clientId, scope.split(' ').filter(Boolean))), sub };
+        },
+      };
+    },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = renderPage(ctx, {
+        title: 'Something went wrong',
+        body: `<h1>This request could not be completed</h1>
+<p>${escapeHtml(String(out.error_description ?? out.error ?? 'unknown error'))}</p>
+<p>Return to the service you came from and try again.</p>`,
+      });
+    },
+  };
+
+  const provider = new Provider(`${config.baseUrl}/oidc`, configuration);
+  provider.proxy = false;
+
+  // Client secrets are stored as SHA-256 hashes; compare the hash of the presented secret (the maintainer's
+  // suggested extension point for one-way hashed secrets, panva/node-oidc-provider#631).
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return Promise.resolve(typeof this.clientSecret === 'string' && safeEqual(this.clientSecret, hashToken(actual)));
+  } as never;
+
+  return provider;
+}
+
+export type { Provider, KoaContextWithOIDC };

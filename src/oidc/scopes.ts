@@ -1,0 +1,44 @@
+/**
+ * The scopes the provider offers, from policies/scopes.yaml and the default rings: the standard OIDC ones, the
+ * policy's own (`age`, `health`, …), and `ring:<name>` for each ring a scope may name. Which fields a scope
+ * releases to whom is the engine's decision; this module only names them for the provider.
+ */
+import type { Policies } from '../policy/load.ts';
+
+export const RING_SCOPE_PREFIX = 'ring:';
+const PROTOCOL_SCOPES = ['openid', 'offline_access'] as const;
+
+export function supportedScopes(policies: Policies): Set<string> {
+  return new Set<string>([
+    ...PROTOCOL_SCOPES,
+    ...policies.scopes.keys(),
+    ...[...policies.ringScopes].map((r) => `${RING_SCOPE_PREFIX}${r}`),
+  ]);
+}
+
+/** A person-readable line for each scope, for the consent page. */
+export function describeScope(policies: Policies, scope: string): string {
+  if (scope === 'openid') return 'Sign you in with Ringfence (your subject identifier only)';
+  if (scope === 'offline_access') return 'Keep access while you are away, until you revoke it';
+  if (scope.startsWith(RING_SCOPE_PREFIX)) {
+    const ring = scope.slice(RING_SCOPE_PREFIX.length);
+    return `Everything you placed in the ${ring} ring or a more open one, as far as its role allows`;
+  }
+  return policies.scopes.get(scope)?.description ?? scope;
+}
+
+/**
+ * scope → the OIDC claims it may carry, for the provider's own masking of ID tokens and userinfo. Ring scopes may
+ * carry any claimed field (which ones depends on the person's rings, decided per request by the engine).
+ */
+export function scopeClaims(policies: Policies): Record<string, string[]> {
+  const claimOf = (leaf: string) => policies.fields.get(policies.leafField.get(leaf) ?? '')?.claim;
+  const out: Record<string, string[]> = {};
+  for (const [name, def] of policies.scopes) {
+    if (name === 'openid') continue;
+    out[name] = [...new Set([...def.claims, ...[...def.leaves].map(claimOf).filter((c): c is string => Boolean(c))])];
+  }
+  const all = [...new Set([...policies.fields.values()].map((f) => f.claim).filter((c): c is string => Boolean(c)))];
+  for (const ring of policies.ringScopes) out[`${RING_SCOPE_PREFIX}${ring}`] = all;
+  return out;
+}

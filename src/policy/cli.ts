@@ -1,0 +1,250 @@
+/**
+ * `npm run policy -- <command>`: validate policies/, run its test cases, explain one decision, or list what a
+ * change does per role since a git revision. Exit status 0 on success, 1 on a failed check, 2 on bad usage.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadCases, runPolicyTests } from './cases.ts';
+import { POLICIES_DIR } from './catalogue.ts';
+import { diffPolicies } from './diff.ts';
+import { NO_USER_RINGS, PolicyEngine, UnknownField, type Explanation, type Grant, type Reader, type UserRings } from './engine.ts';
+import { formatProblem, fsPolicySet, gitPolicySet, PolicyError, type Source } from './files.ts';
+import { compilePolicies, type Policies } from './load.ts';
+import { parseUserRingsFile } from './user-rings.ts';
+import { loadConfig } from '../config.ts';
+import { openStore } from '../store/db.ts';
+import { grantedScopes, readUserRings, serviceRoles } from '../features/rings/rings.repo.ts';
+
+const USAGE = `usage: npm run policy -- <command> [options]
+
+commands:
+  validate                      check every policy file (schema and meaning) and the test case files
+  test                          run policies/tests/*.yaml; exit 1 if any case fails
+  explain --field F <reader>    every layer of one decision: ring, ceiling (file:line), rule, user setting, verdict
+      reader: --role R | --public | --owner | --service CLIENT_ID --role R
+      --user-rings FILE         a person's ring policy (YAML, as GET /api/v1/profile/privilege-rings/policy gives it)
+      --user HANDLE|USER_ID     a person's rings as stored in the database (DATABASE_URL, or the embedded one);
+                                with --service, the scopes of their live grant and the service's registered role
+      --scopes "S1 S2"          the grant's scopes (a service without --scopes, or a grant, has none)
+      --break-the-glass         an emergency access is open
+  diff <git-ref>                per role, the fields gained and lost since policies/ at that revision
+
+options:
+  --dir DIR                     the policies directory (default: the repository's policies/)
+  --json                        machine-readable output (explain, diff, test)
+`;
+
+class UsageError extends Error {}
+
+function out(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function where(source: Source | undefined): string {
+  return source ? `${source.file}:${source.line}` : '';
+}
+
+function formatExplanation(e: Explanation, ringsFrom: string): string {
+  const lines = [`explain ${e.field} for ${e.reader}`, `policy revision ${e.revision}`, `user rings: ${ringsFrom}`];
+  const mark = { pass: '✓', fail: '✗', 'n/a': '·' } as const;
+  const body = (leaf: Explanation['leaves'][number]) =>
+    leaf.layers.map((l) => {
+      const text = `  ${mark[l.outcome]} ${l.layer.padEnd(13)} ${l.detail}`;
+      return l.source ? `${text}  [${where(l.source)}]` : text;
+    });
+  // Properties of one structured field usually share every layer; print them once when they do.
+  const signature = (leaf: Explanation['leaves'][number]) => JSON.stringify(leaf.layers);
+  const same = e.leaves.every((l) => signature(l) === signature(e.leaves[0]));
+  if (same) {
+    if (e.leaves.length > 1) lines.push(`(the same for all ${e.leaves.length} properties: ${e.leaves.map((l) => l.leaf).join(', ')})`);
+    lines.push(...body(e.leaves[0]));
+  } else {
+    for (const leaf of e.leaves) lines.push(`${leaf.leaf}:`, ...body(leaf));
+  }
+  lines.push(`verdict: ${e.verdict.toUpperCase()}`);
+  return lines.join('\n');
+}
+
+function load(dir: string): Policies {
+  return compilePolicies(fsPolicySet(dir));
+}
+
+function validate(dir: string): number {
+  const policies = load(dir);
+  const { files, cases } = loadCases(policies, fsPolicySet(dir));
+  for (const w of policies.warnings) out(`warning: ${formatProblem(w)}`);
+  out(
+    `policies valid: ${policies.fields.size} fields, ${policies.rings.length} rings, ${policies.roles.size} roles, ${policies.scopes.size} scopes, ${cases.length} test cases in ${files} files`,
+  );
+  out(`revision ${policies.revision}`);
+  return 0;
+}
+
+function test(dir: string, json: boolean): number {
+  const engine = new PolicyEngine(load(dir));
+  const report = runPolicyTests(engine, fsPolicySet(dir));
+  if (json) {
+    out(JSON.stringify({ revision: engine.revision, ...report }, null, 2));
+    return report.failed === 0 ? 0 : 1;
+  }
+  for (const r of report.results) {
+    out(`${r.passed ? 'ok  ' : 'FAIL'} ${r.name}  (${r.file}:${r.line})`);
+    if (r.unexpected.length > 0) out(`       released but not expected: ${r.unexpected.join(', ')}`);
+    if (r.missing.length > 0) out(`       expected but withheld: ${r.missing.join(', ')}`);
+  }
+  out(`${report.passed} passed, ${report.failed} failed (${report.results.length} cases in ${report.files} files; revision ${engine.revision})`);
+  return report.failed === 0 ? 0 : 1;
+}
+
+/** A person's stored rings and, for a service, their live grant's scopes and its registered role. */
+async function fromDatabase(who: string, clientId: string | undefined): Promise<{ rings: UserRings; label: string; scopes?: string[]; role?: string }> {
+  const store = await openStore(loadConfig());
+  try {
+    const db = store.db;
+    const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(who);
+    const user = (await db('users').where(byId ? { id: who } : { handle_lower: who.replace(/^@/, '').toLowerCase() }).first('id', 'handle')) as
+      | { id: string; handle: string }
+      | undefined;
+    if (!user) throw new UsageError(`no user ${who} in the database`);
+    const rings = await readUserRings(db, user.id);
+    let label = `@${user.handle} as stored (rings version ${rings.version})`;
+    if (!clientId) return { rings, label };
+    const scopes = (await grantedScopes(db, user.id)).get(clientId);
+    const role = (await serviceRoles(db, [clientId])).get(clientId);
+    label += scopes ? `; live grant to ${clientId}: ${scopes.join(' ')}` : `; no live grant to ${clientId}`;
+    return { rings, label, scopes: scopes ?? [], role };
+  } finally {
+    await store.close();
+  }
+}
+
+async function explain(dir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const field = values.field as string | undefined;
+  if (!field) throw new UsageError('explain needs --field');
+  if (values.user && values['user-rings']) throw new UsageError('give --user or --user-rings, not both');
+  const stored = values.user ? await fromDatabase(values.user as string, values.service as string | undefined) : undefined;
+  let reader: Reader;
+  const role = (values.role as string | undefined) ?? stored?.role;
+  if (values.owner) reader = { kind: 'owner' };
+  else if (values.public || role === 'public') reader = { kind: 'public' };
+  else if (values.service) {
+    if (!role) throw new UsageError('--service needs --role (the service\'s role)');
+    reader = { kind: 'service', clientId: values.service as string, role };
+  } else if (role) reader = { kind: 'role', role };
+  else throw new UsageError('explain needs a reader: --role R, --public, --owner or --service ID --role R');
+  const policies = load(dir);
+  if ((reader.kind === 'role' || reader.kind === 'service') && !policies.roles.has(reader.role)) {
+    throw new UsageError(`role ${reader.role} is not defined (roles: ${[...policies.roles.keys()].join(', ')})`);
+  }
+  let rings: UserRings = stored?.rings ?? NO_USER_RINGS;
+  let ringsFrom = stored?.label ?? '(none: every field in its default ring)';
+  if (values['user-rings']) {
+    const file = values['user-rings'] as string;
+    rings = parseUserRingsFile(policies, readFileSync(file, 'utf8'), file).rings;
+    ringsFrom = file;
+  }
+  let grant: Grant | undefined;
+  if (values.scopes !== undefined || values['break-the-glass'] || stored?.scopes) {
+    const scopes = values.scopes !== undefined ? String(values.scopes).split(/[\s,]+/).filter(Boolean) : (stored?.scopes ?? []);
+    grant = { scopes, ...(values['break-the-glass'] ? { breakTheGlass: true } : {}) };
+  }
+  const explanation = new PolicyEngine(policies).explain(reader, field, rings, grant);
+  out(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation, ringsFrom));
+  return 0;
+}
+
+function diff(dir: string, ref: string | undefined, json: boolean): number {
+  if (!ref) throw new UsageError('diff needs a git revision: npm run policy -- diff origin/main');
+  const after = load(dir);
+  let before: Policies | undefined;
+  let note: string | undefined;
+  try {
+    before = compilePolicies(gitPolicySet(ref, dir), `${ref}:policies`);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    // An older revision may predate roles or schemas: everything reachable now then counts as gained.
+    note = `policies at ${ref} do not load (${err.problems.length} problem${err.problems.length > 1 ? 's' : ''}, first: ${formatProblem(err.problems[0])}); comparing against no policies`;
+  }
+  const changes = diffPolicies(before, after);
+  if (json) {
+    out(JSON.stringify({ from: { ref, revision: before?.revision ?? null }, to: { revision: after.revision }, note, roles: changes }, null, 2));
+    return 0;
+  }
+  out(`policies ${ref} (${before?.revision.slice(0, 12) ?? 'none'}) → working tree (${after.revision.slice(0, 12)})`);
+  if (note) out(`note: ${note}`);
+  for (const c of changes) {
+    const ceiling = c.ceiling.before === c.ceiling.after ? `ceiling ${c.ceiling.after}` : `ceiling ${c.ceiling.before ?? '-'} → ${c.ceiling.after ?? '-'}`;
+    out(`role ${c.role}: ${c.status} (${ceiling})`);
+    if (c.gained.length > 0) out(`  + gained: ${c.gained.join(', ')}`);
+    if (c.lost.length > 0) out(`  - lost:   ${c.lost.join(', ')}`);
+    const b = c.breakTheGlass;
+    if (b.ceiling.before !== b.ceiling.after) out(`  break-the-glass ceiling ${b.ceiling.before ?? '-'} → ${b.ceiling.after ?? '-'}`);
+    if (b.gained.length > 0) out(`  + break-the-glass: ${b.gained.join(', ')}`);
+    if (b.lost.length > 0) out(`  - break-the-glass: ${b.lost.join(', ')}`);
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        dir: { type: 'string' },
+        json: { type: 'boolean' },
+        role: { type: 'string' },
+        field: { type: 'string' },
+        service: { type: 'string' },
+        public: { type: 'boolean' },
+        owner: { type: 'boolean' },
+        scopes: { type: 'string' },
+        'user-rings': { type: 'string' },
+        user: { type: 'string' },
+        'break-the-glass': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  const dir = path.resolve(values.dir ?? POLICIES_DIR);
+  try {
+    switch (command) {
+      case 'validate':
+        return validate(dir);
+      case 'test':
+        return test(dir, values.json === true);
+      case 'explain':
+        return await explain(dir, values);
+      case 'diff':
+        return diff(dir, rest[0], values.json === true);
+      case undefined:
+      case 'help':
+        out(USAGE);
+        return command === undefined && !values.help ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof PolicyError || err instanceof UnknownField) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/policy/cli.ts')) {
+  process.exitCode = await main(process.argv.slice(2));
+}

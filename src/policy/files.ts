@@ -1,0 +1,315 @@
+/**
+ * Reading policy files: where they come from (a directory, a git revision, memory), YAML parsed with positions,
+ * checked against the JSON Schemas in policies/schema/, and every problem reported as `file:line: reason`.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+
+// ajv-formats is CommonJS with a default export; under ESM the function sits on `.default`.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+
+/** Where a policy statement is written, for explanations and error messages. */
+export interface Source {
+  file: string;
+  line: number;
+}
+
+export interface PolicyProblem {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+export function formatProblem(p: PolicyProblem): string {
+  return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`;
+}
+
+/** A policy file (or a set of them) that cannot be used; `problems` names each file, line and reason. */
+export class PolicyError extends Error {
+  readonly problems: readonly PolicyProblem[];
+  constructor(problems: PolicyProblem[], heading = 'invalid policy') {
+    super(`${heading}:\n  ${problems.map(formatProblem).join('\n  ')}`);
+    this.name = 'PolicyError';
+    this.problems = problems;
+  }
+}
+
+/** Read access to one policies/ tree, wherever it lives. Paths are relative to policies/, with `/`. */
+export interface PolicySet {
+  /** How a file is named in messages: `policies/roles/commercial.yaml`, `HEAD~1:policies/rings.yaml`. */
+  label(rel: string): string;
+  read(rel: string): string | undefined;
+  /** Files (not folders) directly inside `relDir`, sorted. */
+  list(relDir: string): string[];
+}
+
+export function fsPolicySet(dir: string): PolicySet {
+  const shown = path.relative(process.cwd(), dir) || '.';
+  const display = shown.startsWith('..') ? dir : shown;
+  return {
+    label: (rel) => path.join(display, rel),
+    read: (rel) => {
+      const file = path.join(dir, rel);
+      return existsSync(file) && statSync(file).isFile() ? readFileSync(file, 'utf8') : undefined;
+    },
+    list: (relDir) => {
+      const d = path.join(dir, relDir);
+      if (!existsSync(d)) return [];
+      return readdirSync(d, { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+        .sort();
+    },
+  };
+}
+
+/** The policies/ tree as committed at a git revision of the repository that holds `dir`. */
+export function gitPolicySet(ref: string, dir: string): PolicySet {
+  const real = realpathSync(dir);
+  const git = (...args: string[]) => execFileSync('git', ['-C', real, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let top: string;
+  try {
+    top = git('rev-parse', '--show-toplevel').trim();
+    git('rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
+  } catch (err) {
+    const why = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    throw new Error(`cannot read git revision ${ref} of ${dir}: ${why || 'unknown revision'}`);
+  }
+  const prefix = path.relative(top, real).split(path.sep).join('/');
+  // ls-tree takes paths relative to the working directory: run it from the top of the repository.
+  const files = new Set(
+    execFileSync('git', ['-C', top, 'ls-tree', '-r', '--name-only', ref, '--', prefix], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.slice(prefix.length + 1)),
+  );
+  return {
+    label: (rel) => `${ref}:${prefix}/${rel}`,
+    read: (rel) => (files.has(rel) ? git('show', `${ref}:${prefix}/${rel}`) : undefined),
+    list: (relDir) =>
+      [...files]
+        .filter((f) => path.posix.dirname(f) === relDir)
+        .map((f) => path.posix.basename(f))
+        .sort(),
+  };
+}
+
+/** Policy files held in memory (synthetic catalogues in benchmarks and tests). */
+export function memoryPolicySet(files: Readonly<Record<string, string>>, name = 'memory'): PolicySet {
+  return {
+    label: (rel) => `${name}:${rel}`,
+    read: (rel) => files[rel],
+    list: (relDir) =>
+      Object.keys(files)
+        .filter((f) => path.posix.dirname(f) === relDir)
+        .map((f) => path.posix.basename(f))
+        .sort(),
+  };
+}
+
+type PathSegment = string | number;
+
+/** A parsed YAML policy file that can say on which line any of its values sits. */
+export class YamlFile {
+  readonly file: string;
+  readonly data: unknown;
+  readonly #doc: Document.Parsed;
+  readonly #lines: LineCounter;
+
+  constructor(file: string, doc: Document.Parsed, lines: LineCounter) {
+    this.file = file;
+    this.#doc = doc;
+    this.#lines = lines;
+    this.data = doc.toJS({ maxAliasCount: 100 });
+  }
+
+  /** The line of the value at `at` (or of its key, with `key`); the nearest enclosing node when it is absent. */
+  lineOf(at: readonly PathSegment[], options: { key?: boolean } = {}): number | undefined {
+    let node: unknown = this.#doc.contents;
+    let found: YamlNode | undefined = node as YamlNode;
+    for (let i = 0; i < at.length; i++) {
+      const seg = at[i];
+      const last = i === at.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+        if (!pair) break;
+        if (last && options.key) {
+          found = pair.key as YamlNode;
+          break;
+        }
+        node = pair.value;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)];
+        if (item === undefined) break;
+        node = item;
+      } else {
+        break;
+      }
+      if (node && typeof node === 'object' && 'range' in node) found = node as YamlNode;
+    }
+    const offset = found?.range?.[0];
+    return offset === undefined ? undefined : this.#lines.linePos(offset).line;
+  }
+
+  source(at: readonly PathSegment[], options: { key?: boolean } = {}): Source {
+    return { file: this.file, line: this.lineOf(at, options) ?? 1 };
+  }
+
+  problem(at: readonly PathSegment[], message: string, options: { key?: boolean } = {}): PolicyProblem {
+    return { file: this.file, line: this.lineOf(at, options), message };
+  }
+}
+
+/** Parses YAML text; syntax errors come back as problems with their line. */
+export function parseYaml(file: string, text: string): { yaml?: YamlFile; problems: PolicyProblem[] } {
+  const lines = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0]?.line,
+        message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      })),
+    };
+  }
+  return { yaml: new YamlFile(file, doc, lines), problems: [] };
+}
+
+const compiledSchemas = new Map<string, PolicySchemas>();
+
+/** The JSON Schemas of policies/schema/, compiled once per distinct content. */
+export class PolicySchemas {
+  readonly #ajv: Ajv2020;
+  readonly #compiled = new Map<string, ValidateFunction>();
+
+  constructor(schemas: readonly object[]) {
+    this.#ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, verbose: true, allowUnionTypes: true });
+    addFormats(this.#ajv);
+    for (const s of schemas) this.#ajv.addSchema(s);
+  }
+
+  /** Reads every `schema/*.json` of a policy set; a schema that does not parse or compile is a problem too. */
+  static fromSet(set: PolicySet): { schemas?: PolicySchemas; problems: PolicyProblem[] } {
+    const problems: PolicyProblem[] = [];
+    const docs: object[] = [];
+    for (const name of set.list('schema').filter((f) => f.endsWith('.json'))) {
+      const rel = `schema/${name}`;
+      try {
+        docs.push(JSON.parse(set.read(rel) ?? '') as object);
+      } catch (err) {
+        problems.push({ file: set.label(rel), message: `not valid JSON: ${(err as Error).message}` });
+      }
+    }
+    if (problems.length > 0) return { problems };
+    // Compiling is the slow part of loading; identical schema files compile to identical validators.
+    const key = createHash('sha256').update(JSON.stringify(docs)).digest('hex');
+    const known = compiledSchemas.get(key);
+    if (known) return { schemas: known, problems };
+    try {
+      const schemas = new PolicySchemas(docs);
+      for (const id of SCHEMA_IDS) schemas.validator(id);
+      compiledSchemas.set(key, schemas);
+      return { schemas, problems };
+    } catch (err) {
+      return { problems: [{ file: set.label('schema'), message: `schemas do not compile: ${(err as Error).message}` }] };
+    }
+  }
+
+  validator(id: string): ValidateFunction {
+    let v = this.#compiled.get(id);
+    if (!v) {
+      v = this.#ajv.getSchema(id);
+      if (!v) throw new Error(`no schema ${id} in policies/schema/`);
+      this.#compiled.set(id, v);
+    }
+    return v;
+  }
+
+  /** Validates parsed data; each problem names the line of the offending value (or key). */
+  check(id: string, yaml: YamlFile): PolicyProblem[] {
+    const validate = this.validator(id);
+    if (validate(yaml.data)) return [];
+    return describeErrors(validate.errors ?? []).map((d) => yaml.problem(d.at, d.message, { key: d.key }));
+  }
+}
+
+export const SCHEMA = {
+  fields: 'urn:ringfence:policy:fields',
+  rings: 'urn:ringfence:policy:rings',
+  role: 'urn:ringfence:policy:role',
+  scopes: 'urn:ringfence:policy:scopes',
+  userRings: 'urn:ringfence:policy:user-rings',
+  tests: 'urn:ringfence:policy:tests',
+} as const;
+const SCHEMA_IDS = Object.values(SCHEMA);
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function dotted(at: readonly PathSegment[]): string {
+  return at.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '') || '(document)';
+}
+
+/** Ajv errors as messages a reviewer can act on, without the noise of the schema's composition. */
+function describeErrors(errors: readonly ErrorObject[]): { at: PathSegment[]; key: boolean; message: string }[] {
+  const out: { at: PathSegment[]; key: boolean; message: string }[] = [];
+  const seen = new Set<string>();
+  // Errors raised inside a oneOf branch repeat what the oneOf itself reports.
+  const oneOfAt = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  for (const e of errors) {
+    if (e.keyword === 'if' || e.keyword === 'propertyNames') continue;
+    if (e.schemaPath.includes('/oneOf/') && [...oneOfAt].some((p) => e.instancePath.startsWith(p))) continue;
+    let at = pointerToPath(e.instancePath);
+    let key = false;
+    let message = e.message ?? 'is invalid';
+    const name = (e as ErrorObject & { propertyName?: string }).propertyName;
+    if (name !== undefined) {
+      at = [...at, name];
+      key = true;
+      message = `name "${name}" ${message}`;
+    } else if (e.keyword === 'required') {
+      message = `${(e.params as { missingProperty: string }).missingProperty} is required`;
+    } else if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      at = [...at, extra];
+      key = true;
+      message = `${extra} is not a known key here`;
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (e.keyword === 'const') {
+      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+    } else if (e.keyword === 'oneOf') {
+      const branches = (e.schema as { required?: string[] }[] | undefined) ?? [];
+      const keys = branches.map((b) => (b.required?.length === 1 ? b.required[0] : undefined));
+      message = keys.every(Boolean) ? `must have exactly one of ${keys.join(', ')}` : 'does not match any of the allowed forms';
+    } else if (e.keyword === 'not') {
+      const forbidden = (e.schema as { required?: string[] } | undefined)?.required;
+      if (forbidden) {
+        at = [...at, forbidden[0]];
+        key = true;
+        message = `${forbidden[0]} is not allowed here`;
+      }
+    } else if (e.keyword === 'uniqueItems') {
+      const { i, j } = e.params as { i: number; j: number };
+      message = `must not repeat an item (items ${j} and ${i} are the same)`;
+    }
+    const text = `${dotted(at)}: ${message}`;
+    if (seen.has(text)) continue;
+    seen.add(text);
+    out.push({ at, key, message: text });
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import test from 'ava';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError, auditEvents, register } from './fixtures.ts';
+
+let app: TestApp;
+test.before(async () => {
+  app = await startTestApp('accounts-changePassword');
+});
+test.after.always(async () => {
+  await app?.close();
+});
+
+const PASSWORD = '/api/v1/auth/password';
+const NEW_PASSWORD = 'violet otter under the bridge';
+
+test('changing the password ends every other session and keeps this one', async (t) => {
+  const session = await register(app);
+  const other = await app.request('POST', '/api/v1/users/login', { json: { email: session.person.email, password: session.person.password } });
+  const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: session.person.password, new_password: NEW_PASSWORD } });
+  t.is(res.status, 200, res.text);
+  t.is(res.body.sessions_ended, 1);
+  t.is((await app.request('GET', '/api/v1/auth/me', { token: session.token })).status, 200);
+  assertError(t, await app.request('GET', '/api/v1/auth/me', { token: other.body.token }), 401, 'token_revoked');
+  assertError(t, await app.request('POST', '/api/v1/users/login', { json: { email: session.person.email, password: session.person.password } }), 401);
+  t.is((await app.request('POST', '/api/v1/users/login', { json: { email: session.person.email, password: NEW_PASSWORD } })).status, 200);
+  const [event] = (await auditEvents(app, 'password.change')).filter((e) => e.subject === `user:${session.user_id}`);
+  t.truthy(event);
+  t.false(JSON.stringify(event).includes(NEW_PASSWORD));
+});
+
+test('a wrong current password changes nothing', async (t) => {
+  const session = await register(app);
+  const before = (await app.service.deps.db('users').where({ id: session.user_id }).first()).password_hash;
+  const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: 'not my password', new_password: NEW_PASSWORD } });
+  assertError(t, res, 400, 'wrong_password', 'current_password is not your current password');
+  t.is((await app.service.deps.db('users').where({ id: session.user_id }).first()).password_hash, before);
+});
+
+test('a weak or unchanged new password is refused with the reason', async (t) => {
+  const session = await register(app);
+  const current = session.person.password;
+  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: 'short' } }), 400, 'weak_password', /too short/);
+  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: current } }), 400, 'weak_password', /same as the current password/);
+  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current } }), 400, 'validation_failed', /new_password is required/);
+});
+
+test('repeated wrong current passwords are throttled like logins', async (t) => {
+  const session = await register(app);
+  for (let i = 0; i < 5; i++) {
+    await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: `guess ${i}`, new_password: NEW_PASSWORD } });
+  }
+  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: session.person.password, new_password: NEW_PASSWORD } }), 429, 'too_many_requests');
+});
+
+test('changing the password needs a token', async (t) => {
+  assertError(t, await app.request('PUT', PASSWORD, { json: { current_password: 'x', new_password: NEW_PASSWORD } }), 401, 'token_missing', 'token must exist!');
+});

@@ -1,0 +1,88 @@
+/** Fixtures of the account and profile tests: people to register, the shared error assertion, row counts, mail. */
+import { randomBytes } from 'node:crypto';
+import type { ExecutionContext } from 'ava';
+import type { TestApp, TestResponse } from '../helpers/app.ts';
+
+export const STRONG_PASSWORD = 'correct horse battery staple';
+
+export interface Person {
+  name: string;
+  email: string;
+  handle: string;
+  password: string;
+}
+
+/** A person nobody has registered yet in this database. */
+export function newPerson(overrides: Partial<Person> = {}): Person {
+  const tag = randomBytes(5).toString('hex');
+  return { name: 'Ada Lovelace', email: `ada.${tag}@example.com`, handle: `ada_${tag}`, password: STRONG_PASSWORD, ...overrides };
+}
+
+export interface Registered {
+  person: Person;
+  user_id: string;
+  profile_id: string;
+  token: string;
+  refresh_token: string;
+}
+
+/** Registers a person through the API and returns who they are and their first session. */
+export async function register(app: TestApp, overrides: Partial<Person> = {}): Promise<Registered> {
+  const person = newPerson(overrides);
+  const res = await app.request('POST', '/api/v1/users/register', { json: person });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
+  return { person, user_id: res.body.user_id, profile_id: res.body.profile_id, token: res.body.token, refresh_token: res.body.refresh_token };
+}
+
+/** The shared check of every error path: status, envelope, code, and (optionally) the message. */
+export function assertError(t: ExecutionContext, res: TestResponse, status: number, code?: string, message?: string | RegExp): void {
+  t.is(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  t.is(typeof res.body?.status, 'string', 'the envelope carries a message in status');
+  t.not(res.body.status, 'success');
+  t.regex(res.body.error, /^[a-z][a-z0-9_]*$/);
+  if (code !== undefined) t.is(res.body.error, code, res.text);
+  if (typeof message === 'string') t.is(res.body.status, message);
+  else if (message) t.regex(res.body.status, message);
+}
+
+/** Row counts of the given tables, to show a refused request wrote nothing. */
+export async function countRows(app: TestApp, tables: readonly string[]): Promise<Record<string, number>> {
+  const db = app.service.deps.db;
+  const out: Record<string, number> = {};
+  for (const table of tables) {
+    const [{ count }] = (await db(table).count({ count: '*' })) as { count: string | number }[];
+    out[table] = Number(count);
+  }
+  return out;
+}
+
+export const ACCOUNT_TABLES = ['users', 'profiles', 'profile_fields', 'sessions', 'email_verifications', 'outbox', 'audit_events'] as const;
+
+/** The newest mail to `to` whose subject matches. */
+export async function mailTo(app: TestApp, to: string, subject: RegExp) {
+  return app.smtp.waitFor((m) => subject.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase().includes(to.toLowerCase()));
+}
+
+/** Every mail to `to` whose subject matches, received so far. */
+export function mailsTo(app: TestApp, to: string, subject: RegExp) {
+  return app.smtp.messages.filter((m) => subject.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase().includes(to.toLowerCase()));
+}
+
+/** The 6-digit code of the verification mail sent to `to`. */
+export async function verificationCode(app: TestApp, to: string): Promise<string> {
+  const mail = await mailTo(app, to, /verification code/);
+  const match = /is: (\d{6})/.exec(mail.text ?? '');
+  if (!match) throw new Error(`no code in the verification mail: ${mail.text}`);
+  return match[1];
+}
+
+/** Audit events of one action, newest first. */
+export async function auditEvents(app: TestApp, action: string) {
+  return (await app.service.deps.db('audit_events').where({ action }).orderBy('seq', 'desc')) as {
+    action: string;
+    actor: string;
+    subject: string | null;
+    client_ip: string | null;
+    data: Record<string, unknown>;
+  }[];
+}

@@ -1,0 +1,86 @@
+import test from 'ava';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError, auditEvents, newPerson, register, STRONG_PASSWORD } from './fixtures.ts';
+
+let app: TestApp;
+test.before(async () => {
+  app = await startTestApp('accounts-loginUser');
+});
+test.after.always(async () => {
+  await app?.close();
+});
+
+const LOGIN = '/api/v1/users/login';
+
+test('logs in by e-mail, and by handle whatever its case', async (t) => {
+  const { person, user_id } = await register(app);
+  const byEmail = await app.request('POST', LOGIN, { json: { email: person.email.toUpperCase(), password: person.password } });
+  t.is(byEmail.status, 200, byEmail.text);
+  t.is(byEmail.body.user_id, user_id);
+  t.is(byEmail.body.expires_in, 900);
+  const byHandle = await app.request('POST', LOGIN, { form: { handle: person.handle.toUpperCase(), password: person.password } });
+  t.is(byHandle.status, 200, byHandle.text);
+  t.not(byHandle.body.token, byEmail.body.token);
+  const me = await app.request('GET', '/api/v1/auth/me', { token: byHandle.body.token });
+  t.is(me.body.user_id, user_id);
+  const [event] = (await auditEvents(app, 'session.login')).filter((e) => e.subject === `user:${user_id}`);
+  t.truthy(event?.client_ip);
+  t.false(JSON.stringify(event).includes(byHandle.body.token));
+});
+
+test('an unknown account and a wrong password get the same 401, and both are audited without the password', async (t) => {
+  const { person, user_id } = await register(app);
+  const wrong = await app.request('POST', LOGIN, { json: { email: person.email, password: 'not the password at all' } });
+  const unknown = await app.request('POST', LOGIN, { json: { email: `nobody.${person.handle}@example.com`, password: 'not the password at all' } });
+  assertError(t, wrong, 401, 'invalid_credentials', 'the email or handle, or the password, is wrong');
+  t.deepEqual(unknown.body, wrong.body);
+  t.is(unknown.status, wrong.status);
+  const failures = await auditEvents(app, 'session.login_failed');
+  t.true(failures.some((e) => e.subject === `user:${user_id}` && e.data.reason === 'wrong_password'));
+  t.true(failures.some((e) => e.subject === null && e.data.reason === 'unknown_account'));
+  t.false(JSON.stringify(failures).includes('not the password at all'));
+});
+
+test('email and handle together, or neither, are refused', async (t) => {
+  const { person } = await register(app);
+  assertError(t, await app.request('POST', LOGIN, { json: { email: person.email, handle: person.handle, password: person.password } }), 400, 'validation_failed', /either email or handle/);
+  assertError(t, await app.request('POST', LOGIN, { json: { password: person.password } }), 400, 'validation_failed', /either email or handle/);
+  assertError(t, await app.request('POST', LOGIN, { json: { email: person.email } }), 400, 'validation_failed', /password is required/);
+});
+
+test('five failed logins lock the account for the window, even with the right password then', async (t) => {
+  const { person } = await register(app);
+  for (let i = 0; i < 5; i++) {
+    assertError(t, await app.request('POST', LOGIN, { json: { handle: person.handle, password: `wrong guess ${i}` } }), 401, 'invalid_credentials');
+  }
+  const locked = await app.request('POST', LOGIN, { json: { email: person.email, password: person.password } });
+  assertError(t, locked, 429, 'too_many_requests', /too many failed logins/);
+  const retryAfter = Number(locked.headers.get('retry-after'));
+  t.true(retryAfter > 0 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
+
+  // Another account from the same address is not locked out.
+  const other = await register(app);
+  t.is((await app.request('POST', LOGIN, { json: { email: other.person.email, password: other.person.password } })).status, 200);
+
+  // When the window has passed, the account opens again.
+  await app.service.deps.db('login_throttle').where('key', 'like', 'user:%').update({ window_started_at: new Date(Date.now() - 16 * 60 * 1000) });
+  t.is((await app.request('POST', LOGIN, { json: { email: person.email, password: person.password } })).status, 200);
+});
+
+test('an unknown identifier is throttled exactly like an account', async (t) => {
+  const email = newPerson().email;
+  for (let i = 0; i < 5; i++) assertError(t, await app.request('POST', LOGIN, { json: { email, password: STRONG_PASSWORD } }), 401, 'invalid_credentials');
+  assertError(t, await app.request('POST', LOGIN, { json: { email, password: STRONG_PASSWORD } }), 429, 'too_many_requests');
+});
+
+test('a successful login clears the account failures', async (t) => {
+  const { person } = await register(app);
+  for (let i = 0; i < 4; i++) await app.request('POST', LOGIN, { json: { handle: person.handle, password: 'wrong password here' } });
+  t.is((await app.request('POST', LOGIN, { json: { handle: person.handle, password: person.password } })).status, 200);
+  for (let i = 0; i < 4; i++) await app.request('POST', LOGIN, { json: { handle: person.handle, password: 'wrong password here' } });
+  t.is((await app.request('POST', LOGIN, { json: { handle: person.handle, password: person.password } })).status, 200);
+});
+
+test('a password in the query string is refused', async (t) => {
+  assertError(t, await app.request('POST', `${LOGIN}?password=x`, { json: { handle: 'ada', password: 'x' } }), 400, 'credential_in_query');
+});

@@ -1,0 +1,46 @@
+import test from 'ava';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError, mailsTo, register, verificationCode } from './fixtures.ts';
+
+let app: TestApp;
+test.before(async () => {
+  app = await startTestApp('accounts-resendVerificationEmail');
+});
+test.after.always(async () => {
+  await app?.close();
+});
+
+const RESEND = '/api/v1/auth/verify-email/resend';
+
+test('a new code replaces the old one, at most once a minute', async (t) => {
+  const session = await register(app);
+  const first = await verificationCode(app, session.person.email);
+
+  const tooSoon = await app.request('POST', RESEND, { token: session.token });
+  assertError(t, tooSoon, 429, 'too_many_requests', /wait \d+ seconds/);
+  t.true(Number(tooSoon.headers.get('retry-after')) > 0);
+
+  await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ sent_at: new Date(Date.now() - 61_000) });
+  const res = await app.request('POST', RESEND, { token: session.token, json: {} });
+  t.is(res.status, 200, res.text);
+  t.is(res.body.expires_in, 900);
+
+  await app.smtp.waitFor(() => mailsTo(app, session.person.email, /verification code/).length === 2);
+  const mails = mailsTo(app, session.person.email, /verification code/);
+  const second = /is: (\d{6})/.exec(mails[1].text ?? '')![1];
+  if (second !== first) {
+    assertError(t, await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: first } }), 400, 'wrong_code');
+  }
+  t.is((await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: second } })).status, 200);
+});
+
+test('a verified address needs no code: 409', async (t) => {
+  const session = await register(app);
+  const code = await verificationCode(app, session.person.email);
+  await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code } });
+  assertError(t, await app.request('POST', RESEND, { token: session.token }), 409, 'already_verified', 'your e-mail address is already verified');
+});
+
+test('resend needs a token', async (t) => {
+  assertError(t, await app.request('POST', RESEND), 401, 'token_missing', 'token must exist!');
+});

@@ -1,0 +1,160 @@
+import test from 'ava';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError, auditEvents, countRows, mailTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
+
+let app: TestApp;
+test.before(async () => {
+  app = await startTestApp('profile-updateProfileInfo');
+});
+test.after.always(async () => {
+  await app?.close();
+});
+
+const UPDATE = '/api/v1/profile/update-info';
+const profileOf = async (token: string) => (await app.request('GET', '/api/v1/profile', { token })).body;
+
+test("seed API 7: the home address changes, checked against the catalogue, and the version counts it", async (t) => {
+  const session = await register(app);
+  const address = { street_address: '4024 Kingsway', locality: 'Burnaby', region: 'BC', postal_code: 'V5H 1Z5', country: 'ca' };
+  const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { home_address: address, bio: '  Mathematician.  ' } } });
+  t.is(res.status, 200, res.text);
+  t.like(res.body, { status: 'success', profile_id: session.profile_id, version: 2, email_verification_sent: false });
+  t.deepEqual(res.body.updated_fields.sort(), ['bio', 'home_address']);
+  const profile = await profileOf(session.token);
+  t.deepEqual(profile.fields.home_address.value, { ...address, country: 'CA' });
+  t.is(profile.fields.bio.value, 'Mathematician.');
+  t.is(profile.fields.bio.provenance, 'user');
+  t.is(profile.version, 2);
+  // Sealed at rest.
+  const row = await app.service.deps.db('profile_fields').where({ profile_id: session.profile_id, field: 'home_address' }).first();
+  t.false(Buffer.from(row.value).toString('latin1').includes('Kingsway'));
+  const [event] = (await auditEvents(app, 'profile.update')).filter((e) => e.subject === `user:${session.user_id}`);
+  t.deepEqual(event.data.fields, ['home_address', 'bio']);
+  t.false(JSON.stringify(event).includes('Kingsway'), 'the audit names fields, not values');
+});
+
+test('POST answers 405 "put required", as in the seed', async (t) => {
+  const session = await register(app);
+  const res = await app.request('POST', UPDATE, { token: session.token, json: { updated_fields: { bio: 'x' } } });
+  assertError(t, res, 405, 'method_not_allowed', 'put required');
+  t.is(res.headers.get('allow'), 'PUT');
+});
+
+test.serial('an unknown field is named in a 400, and nothing is written, not even the valid fields beside it', async (t) => {
+  const session = await register(app);
+  const before = await countRows(app, ['profile_fields', 'audit_events', 'outbox']);
+  const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'fine', shoe_size: 44 } } });
+  assertError(t, res, 400, 'validation_failed', /updated_fields\.shoe_size is not a profile field/);
+  t.deepEqual(res.body.details, [{ path: 'updated_fields.shoe_size', message: 'is not a profile field: GET /api/v1/profile lists the fields there are' }]);
+  t.deepEqual(await countRows(app, ['profile_fields', 'audit_events', 'outbox']), before);
+  const profile = await profileOf(session.token);
+  t.is(profile.fields.bio.value, null);
+  t.is(profile.version, 1);
+});
+
+const badValues: [string, unknown, RegExp][] = [
+  ['phone', '555-1234', /E\.164/],
+  ['website', 'ftp://example.com', /http or https/],
+  ['website', 'not a url', /must be a URL/],
+  ['date_of_birth', '1990-02-30', /is not a calendar date/],
+  ['date_of_birth', '2999-01-01', /cannot be in the future/],
+  ['date_of_birth', '01/02/1990', /YYYY-MM-DD/],
+  ['nationality', 'XX', /ISO 3166-1/],
+  ['blood_type', 'C+', /must be one of A\+/],
+  ['allergies', 'peanuts', /must be a list/],
+  ['allergies', ['peanuts', ''], /updated_fields\.allergies\.1 is empty/],
+  ['locale', 'not_a_locale!', /BCP 47/],
+  ['home_address', { street_address: '1 Main St', planet: 'Mars' }, /home_address\.planet is not part of home_address/],
+  ['home_address', 'Burnaby', /must be an object/],
+  ['emergency_contact', { name: 'Bob', phone: '12' }, /emergency_contact\.phone must be a phone number/],
+  ['age', 40, /is computed from date_of_birth/],
+  ['avatar', 'https://example.com/me.png', /PUT \/api\/v1\/profile\/avatar/],
+  ['email', 'nope', /must be an e-mail address/],
+  ['handle', 'x', /3 to 30 letters/],
+  ['name', null, /cannot be removed/],
+  ['name', 'line\nbreak', /control characters/],
+  ['bio', 'x'.repeat(2001), /too long/],
+];
+
+for (const [field, value, message] of badValues) {
+  test.serial(`${field} = ${JSON.stringify(value).slice(0, 40)} is refused by its type, writing nothing`, async (t) => {
+    const session = await register(app);
+    const before = await countRows(app, ['profile_fields', 'audit_events']);
+    const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { [field]: value } } });
+    assertError(t, res, 400, 'validation_failed', message);
+    t.true(res.body.details.every((d: { path: string }) => d.path.startsWith(`updated_fields.${field}`)));
+    t.deepEqual(await countRows(app, ['profile_fields', 'audit_events']), before);
+  });
+}
+
+test('values are normalized: phone numbers, countries, locales, URLs', async (t) => {
+  const session = await register(app);
+  const res = await app.request('PUT', UPDATE, {
+    token: session.token,
+    json: { updated_fields: { phone: '+1 (555) 123-4567', nationality: 'gb', locale: 'en-ca', website: 'https://Example.com', allergies: [' peanuts '] } },
+  });
+  t.is(res.status, 200, res.text);
+  const { fields } = await profileOf(session.token);
+  t.is(fields.phone.value, '+15551234567');
+  t.is(fields.nationality.value, 'GB');
+  t.is(fields.locale.value, 'en-CA');
+  t.is(fields.website.value, 'https://example.com/');
+  t.deepEqual(fields.allergies.value, ['peanuts']);
+});
+
+test('null removes a value; an empty updated_fields is refused', async (t) => {
+  const session = await register(app);
+  await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'temporary' } } });
+  t.is((await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: null } } })).status, 200);
+  t.is((await profileOf(session.token)).fields.bio.value, null);
+  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: {} } }), 400, 'validation_failed', /updated_fields is empty/);
+  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: {} }), 400, 'validation_failed', /updated_fields is required/);
+});
+
+test('seed clients may send a form with the token and updated_fields as JSON text', async (t) => {
+  const session = await register(app);
+  const res = await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: JSON.stringify({ occupation: 'Engineer' }) } });
+  t.is(res.status, 200, res.text);
+  t.is((await profileOf(session.token)).fields.occupation.value, 'Engineer');
+  assertError(t, await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: '{not json' } }), 400, 'validation_failed', /updated_fields must be an object/);
+});
+
+test('a new e-mail address must be free, is verified again, and the old address is told', async (t) => {
+  const session = await register(app);
+  const taken = await register(app);
+  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { email: taken.person.email.toUpperCase() } } }), 409, 'email_exists', 'the email exists!');
+
+  const code = await verificationCode(app, session.person.email);
+  await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code } });
+  const fresh = newPerson().email;
+  const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { email: fresh } } });
+  t.is(res.status, 200, res.text);
+  t.true(res.body.email_verification_sent);
+  const me = await app.request('GET', '/api/v1/auth/me', { token: session.token });
+  t.is(me.body.email, fresh);
+  t.false(me.body.email_verified);
+  await mailTo(app, session.person.email, /e-mail address was changed/);
+  const newCode = await verificationCode(app, fresh);
+  t.is((await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: newCode } })).status, 200);
+  t.is((await app.request('POST', '/api/v1/users/login', { json: { email: fresh, password: session.person.password } })).status, 200);
+  assertError(t, await app.request('POST', '/api/v1/users/login', { json: { email: session.person.email, password: session.person.password } }), 401);
+});
+
+test('a new handle must be free whatever its case, and moves the public profile', async (t) => {
+  const session = await register(app);
+  const taken = await register(app);
+  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { handle: taken.person.handle.toUpperCase() } } }), 409, 'handle_exists', 'the handle exists!');
+  const handle = `${session.person.handle}_2`;
+  t.is((await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { handle } } })).status, 200);
+  t.is((await app.request('GET', `/api/v1/profiles/${handle}`)).status, 200);
+  assertError(t, await app.request('GET', `/api/v1/profiles/${session.person.handle}`), 404, 'user_not_found', 'user not found');
+  // Changing only the case of one's own handle is not a conflict.
+  t.is((await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { handle: handle.toUpperCase() } } })).status, 200);
+});
+
+test('update-info needs a token; an expired one is refused', async (t) => {
+  assertError(t, await app.request('PUT', UPDATE, { json: { updated_fields: { bio: 'x' } } }), 401, 'token_missing', 'token must exist!');
+  const session = await register(app);
+  await app.service.deps.db('sessions').where({ user_id: session.user_id }).update({ access_expires_at: new Date(Date.now() - 1) });
+  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'x' } } }), 401, 'token_expired', 'token has expired!');
+});

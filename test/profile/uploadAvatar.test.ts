@@ -1,0 +1,101 @@
+import test from 'ava';
+import sharp from 'sharp';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError, countRows, register } from '../accounts/fixtures.ts';
+import { jpegWithExif, METADATA_MARKER, png, pngWithText, upload, webp } from './fixtures.ts';
+
+let app: TestApp;
+test.before(async () => {
+  app = await startTestApp('profile-uploadAvatar');
+});
+test.after.always(async () => {
+  await app?.close();
+});
+
+const AVATAR = '/api/v1/profile/avatar';
+
+async function download(url: string, token?: string): Promise<{ status: number; type: string | null; data: Buffer }> {
+  const path = new URL(url).pathname + new URL(url).search;
+  const res = await fetch(app.url + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, type: res.headers.get('content-type'), data: Buffer.from(await res.arrayBuffer()) };
+}
+
+test('a JPEG with EXIF and XMP is stored re-encoded, without any of its metadata', async (t) => {
+  const session = await register(app);
+  const original = await jpegWithExif();
+  const res = await app.request('PUT', AVATAR, { token: session.token, multipart: upload(original, 'me.jpg', 'image/jpeg') });
+  t.is(res.status, 200, res.text);
+  t.like(res.body.avatar, { content_type: 'image/jpeg', width: 80, height: 60 });
+  t.is(res.body.version, 2);
+  const got = await download(res.body.avatar.url);
+  t.is(got.status, 200);
+  t.is(got.type, 'image/jpeg');
+  t.false(got.data.includes(METADATA_MARKER), 'the marker is gone');
+  const meta = await sharp(got.data).metadata();
+  t.is(meta.exif, undefined);
+  t.is(meta.xmp, undefined);
+  t.is(meta.format, 'jpeg');
+  // Sealed at rest too.
+  const row = await app.service.deps.db('avatars').where({ profile_id: session.profile_id }).first();
+  t.false(Buffer.from(row.image).includes(got.data.subarray(200, 260)));
+});
+
+test('a PNG loses its text chunks; a WebP is accepted', async (t) => {
+  const session = await register(app);
+  const res = await app.request('PUT', AVATAR, { token: session.token, multipart: upload(await pngWithText(), 'me.png', 'image/png') });
+  t.is(res.status, 200, res.text);
+  const got = await download(res.body.avatar.url);
+  t.is(got.type, 'image/png');
+  t.false(got.data.includes(METADATA_MARKER));
+  const w = await app.request('PUT', AVATAR, { token: session.token, multipart: upload(await webp(), 'me.webp', 'image/webp') });
+  t.is(w.status, 200, w.text);
+  t.is(w.body.avatar.content_type, 'image/webp');
+  t.is(w.body.version, 3);
+  t.is((await download(w.body.avatar.url)).type, 'image/webp');
+});
+
+test('a large picture is scaled down to 1024 px a side', async (t) => {
+  const session = await register(app);
+  const res = await app.request('PUT', AVATAR, { token: session.token, multipart: upload(await png(2400, 1200), 'big.png', 'image/png') });
+  t.is(res.status, 200, res.text);
+  t.like(res.body.avatar, { width: 1024, height: 512 });
+});
+
+test.serial('the content decides, not the name or the declared type: a GIF or text named .png is refused, writing nothing', async (t) => {
+  const session = await register(app);
+  const before = await countRows(app, ['avatars', 'profile_fields', 'audit_events']);
+  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: 'blue' } }).gif().toBuffer();
+  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(gif, 'me.png', 'image/png') }), 400, 'unsupported_image', /PNG, JPEG or WebP/);
+  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(Buffer.from('<svg/>'), 'me.png', 'image/png') }), 400, 'unsupported_image');
+  t.deepEqual(await countRows(app, ['avatars', 'profile_fields', 'audit_events']), before);
+});
+
+test.serial('a damaged image with the right magic bytes is refused', async (t) => {
+  const session = await register(app);
+  const before = await countRows(app, ['avatars']);
+  const truncated = (await png(200, 200)).subarray(0, 60);
+  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(truncated, 'me.png', 'image/png') }), 400, 'invalid_image', /could not be decoded/);
+  t.deepEqual(await countRows(app, ['avatars']), before);
+});
+
+test.serial('a picture over 5 MB is refused with 413', async (t) => {
+  const session = await register(app);
+  const before = await countRows(app, ['avatars']);
+  const big = Buffer.concat([await png(), Buffer.alloc(5 * 1024 * 1024)]);
+  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(big, 'me.png', 'image/png') }), 413, 'payload_too_large', /at most 5 MB/);
+  t.deepEqual(await countRows(app, ['avatars']), before);
+});
+
+test('the file is required, and so is a token', async (t) => {
+  const session = await register(app);
+  const fd = new FormData();
+  fd.append('note', 'no file');
+  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: fd }), 400, 'validation_failed');
+  const onlyToken = new FormData();
+  onlyToken.append('token', session.token);
+  assertError(t, await app.request('PUT', AVATAR, { multipart: onlyToken }), 400, 'validation_failed', /avatar is required/);
+  assertError(t, await app.request('PUT', AVATAR, { multipart: upload(await png(), 'me.png', 'image/png') }), 401, 'token_missing', 'token must exist!');
+  // Seed clients: the token as a form field.
+  const res = await app.request('PUT', AVATAR, { multipart: upload(await png(), 'me.png', 'image/png', 'avatar', { token: session.token }) });
+  t.is(res.status, 200, res.text);
+});
