@@ -5,6 +5,8 @@
 import Koa from 'koa';
 import helmet from 'koa-helmet';
 import cors from '@koa/cors';
+import mount from 'koa-mount';
+import { cookieKeys } from './oidc/provider.ts';
 import { createBodyReader } from './http/body.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
@@ -25,6 +27,8 @@ export const ROUTES: Routes = { handlers: HANDLERS, resolvers: SECURITY_RESOLVER
 
 export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   const app = new Koa();
+  // Mounted, the provider signs its cookies with the host app's keys.
+  app.keys = cookieKeys(deps.keyring);
   app.silent = true; // errors are logged by the error envelope, once
   const router = buildRouter({
     spec: deps.spec,
@@ -54,6 +58,8 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   }
   app.use(noStore());
   app.use(fallbacks(router, deps.spec));
+  // The OpenID provider renders its own OAuth errors; everything else is the spec's routes.
+  if (deps.oidc) app.use(mount('/oidc', deps.oidc.provider as unknown as Koa));
   app.use(router.routes());
   return app;
 }

@@ -16,6 +16,8 @@ import { openStore, type StoreOptions } from './store/db.ts';
 import { migrateLatest } from './store/migrations.ts';
 import { loadPolicies } from './policy/load.ts';
 import { PolicyEngine } from './policy/engine.ts';
+import { createOidc } from './oidc/index.ts';
+import { sweepExpiredPayloads } from './oidc/adapter.ts';
 
 export interface Service {
   app: Koa;
@@ -32,6 +34,8 @@ export interface ServiceOptions extends StoreOptions {
   kek?: Buffer;
 }
 
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
 export async function createService(config: Config, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const spec = OpenApi.load();
@@ -44,8 +48,15 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const keyring = new Keyring(options.kek ?? loadKek(config, logger));
     const outbox = new Outbox(keyring);
-    const deps: AppDeps = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec, policy };
+    const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec, policy };
+    const deps: AppDeps = { ...base, oidc: await createOidc(base) };
     const app = createApp(deps);
+    // Expired grants, tokens, sessions and interactions are never served (the adapter checks expiry); this only
+    // keeps the table small.
+    const sweep = setInterval(() => {
+      sweepExpiredPayloads(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired OIDC rows failed'));
+    }, SWEEP_INTERVAL_MS);
+    sweep.unref();
     const worker = new OutboxWorker({
       db: store.db,
       outbox,
@@ -60,6 +71,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
       deps,
       worker,
       async close() {
+        clearInterval(sweep);
         await worker.stop();
         await store.close();
       },

@@ -3,6 +3,7 @@
  * file against it, stop it. Each test file makes its own database on that server.
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { startPostgres, type PgServer } from './helpers/postgres.ts';
 
 const bin = (name: string) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
@@ -21,6 +22,9 @@ for (const command of ['validate', 'test']) {
     process.exit(policy.status ?? 1);
   }
 }
+
+// Each run's logs stand alone: the secret scan (and a person reading them) sees only this run.
+rmSync(new URL('./artifacts/logs/', import.meta.url), { recursive: true, force: true });
 
 let server: PgServer | undefined;
 let adminUrl = process.env.DATABASE_URL;

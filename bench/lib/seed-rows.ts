@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { newDataKey, seal, type Keyring } from '../../src/crypto/envelope.ts';
 import { emailIndex } from '../../src/features/accounts/email.ts';
-import { fieldCatalogue } from '../../src/features/profile/catalogue.ts';
+import { loadCatalogue } from '../../src/policy/catalogue.ts';
 import { fieldAad, type FieldWrite } from '../../src/features/profile/profile.repo.ts';
 import { emailOf, handleOf, profileValues } from './profiles.ts';
 
@@ -22,7 +22,7 @@ export interface BulkRows {
 
 /** The field writes of user n, as registration plus one update-info would make them. */
 export function fieldWrites(n: number): FieldWrite[] {
-  const catalogue = fieldCatalogue();
+  const catalogue = loadCatalogue();
   return Object.entries(profileValues(catalogue, n)).map(([field, value]) => ({
     field,
     value,

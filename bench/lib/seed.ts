@@ -19,7 +19,7 @@ import type { Keyring } from '../../src/crypto/envelope.ts';
 import { insertUser } from '../../src/features/accounts/accounts.repo.ts';
 import { emailIndex } from '../../src/features/accounts/email.ts';
 import { issueTokens } from '../../src/features/accounts/sessions.ts';
-import { fieldCatalogue } from '../../src/features/profile/catalogue.ts';
+import { loadCatalogue } from '../../src/policy/catalogue.ts';
 import { insertProfile, writeFields } from '../../src/features/profile/profile.repo.ts';
 import { loadConfig } from '../../src/config.ts';
 import { loadSigningKeys } from '../../src/crypto/signing-keys.ts';
@@ -109,7 +109,7 @@ export class Seeder {
 
   /** Registers `count` more users through POST /api/v1/users/register and fills their profile with update-info. */
   async registerViaApi(count: number): Promise<SeedUser[]> {
-    const catalogue = fieldCatalogue();
+    const catalogue = loadCatalogue();
     const start = Math.max(this.#next, await this.userCount());
     this.#next = start + count;
     const made: SeedUser[] = [];
@@ -146,7 +146,7 @@ export class Seeder {
     const missing = total - have;
     const started = Date.now();
     this.#o.log(`seeding ${missing} users (${have} → ${total}) in bulk`);
-    const uncovered = unseededFields(fieldCatalogue());
+    const uncovered = unseededFields(loadCatalogue());
     if (uncovered.length > 0) this.#o.log(`  note: no benchmark values for the new catalogue fields ${uncovered.join(', ')} (bench/lib/profiles.ts)`);
     this.#bulkHash ??= hashPassword(BENCH_PASSWORD);
     const passwordHash = await this.#bulkHash;

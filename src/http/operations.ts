@@ -41,6 +41,17 @@ import { updatePrivilegeRing } from '../features/rings/updatePrivilegeRing.ts';
 import { deletePrivilegeRing } from '../features/rings/deletePrivilegeRing.ts';
 import { getVisibility } from '../features/rings/getVisibility.ts';
 // ---- services imports ----
+import { showInteraction } from '../features/consent/showInteraction.ts';
+import { submitInteractionLogin } from '../features/consent/submitInteractionLogin.ts';
+import { submitInteractionConsent } from '../features/consent/submitInteractionConsent.ts';
+import { abortInteraction } from '../features/consent/abortInteraction.ts';
+import { getDataProfile } from '../features/data/getDataProfile.ts';
+import { listProfileAccess } from '../features/access/listProfileAccess.ts';
+import { revokeProfileAccess } from '../features/access/revokeProfileAccess.ts';
+import { listServices } from '../features/services/listServices.ts';
+import { createService } from '../features/services/createService.ts';
+import { getService } from '../features/services/getService.ts';
+import { disableService } from '../features/services/disableService.ts';
 
 export const HANDLERS: Readonly<Record<string, Handler>> = {
   getHealth,
@@ -84,4 +95,15 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   deletePrivilegeRing,
   getVisibility,
   // ---- services handlers ----
+  showInteraction,
+  submitInteractionLogin,
+  submitInteractionConsent,
+  abortInteraction,
+  getDataProfile,
+  listProfileAccess,
+  revokeProfileAccess,
+  listServices,
+  createService,
+  getService,
+  disableService,
 };

@@ -84,7 +84,9 @@ function respond(ctx: Context, op: Operation, result: Awaited<ReturnType<Handler
     ctx.status = result.status ?? op.successStatus;
     for (const [k, v] of Object.entries(result.headers)) ctx.set(k, v);
     if (result.type) ctx.type = result.type;
-    ctx.body = result.body as Context['body'];
+    // Assigning an empty body would make Koa answer 204 in place of a redirect's 303.
+    if (result.body !== undefined) ctx.body = result.body as Context['body'];
+    else if (ctx.status >= 300 && ctx.status < 400) ctx.body = '';
     return;
   }
   ctx.status = op.successStatus;

@@ -1,7 +1,9 @@
 /** Resolvers for the security schemes named in openapi.yaml, by scheme name. */
 import type { SecurityResolver } from './types.ts';
 import { resolveSessionToken } from '../features/accounts/sessions.ts';
+import { resolveServiceToken } from '../oidc/resource.ts';
 
 export const SECURITY_RESOLVERS: Readonly<Record<string, SecurityResolver>> = {
   sessionToken: resolveSessionToken,
+  serviceToken: resolveServiceToken,
 };

@@ -42,8 +42,7 @@ export interface AppDeps {
   spec: OpenApi;
   /** The policy files loaded at start, and the engine every non-owner read asks. */
   policy: { policies: Policies; engine: PolicyEngine };
-  // TODO(issue 5): required once src/service.ts wires the provider to the policy engine.
-  oidc?: OidcDeps;
+  oidc: OidcDeps;
 }
 
 export type Caller =

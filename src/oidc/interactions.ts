@@ -26,6 +26,9 @@ export interface ScopePreview {
   required: boolean;
 }
 
+/** Scopes about the sign-in itself, which release no profile field. */
+const PROTOCOL_SCOPES = new Set(['openid', 'offline_access']);
+
 export function csrfToken(deps: AppDeps, uid: string): string {
   return createHmac('sha256', deps.keyring.derive('csrf')).update(`interaction:${uid}`).digest('base64url');
 }
@@ -38,13 +41,8 @@ export function assertCsrf(deps: AppDeps, uid: string, given: unknown): void {
   }
 }
 
-function oidc(deps: AppDeps) {
-  if (!deps.oidc) throw new Error('the OpenID provider is not configured');
-  return deps.oidc;
-}
-
 function provider(deps: AppDeps): Provider {
-  return oidc(deps).provider;
+  return deps.oidc.provider;
 }
 
 export async function interactionDetails(deps: AppDeps, ctx: Context) {
@@ -78,9 +76,11 @@ function consentPage(
   const scopes = previews
     .map((p) => {
       const id = `scope-${p.scope.replace(/[^a-z0-9]/gi, '-')}`;
-      const fields = p.fields.length
-        ? `<ul class="fields">${p.fields.map((f) => `<li>${escapeHtml(f.field)} <span class="muted">— ${escapeHtml(f.description)}</span></li>`).join('')}</ul>`
-        : '<p class="muted">No profile fields: your policies release nothing under this scope to this service.</p>';
+      const fields = PROTOCOL_SCOPES.has(p.scope)
+        ? ''
+        : p.fields.length
+          ? `<ul class="fields">${p.fields.map((f) => `<li>${escapeHtml(f.field)} <span class="muted">— ${escapeHtml(f.description)}</span></li>`).join('')}</ul>`
+          : '<p class="muted">No profile fields: your policies release nothing under this scope to this service.</p>';
       return `<div class="scope">
 <input type="checkbox" id="${id}" name="scope" value="${escapeHtml(p.scope)}" checked${p.required ? ' disabled' : ''}>
 <label for="${id}"><strong>${escapeHtml(p.scope)}</strong>: ${escapeHtml(p.description)}${p.required ? ' (required)' : ''}</label>
@@ -124,7 +124,7 @@ export async function showInteraction(deps: AppDeps, ctx: Context): Promise<stri
     throw new InvalidRequest('this sign-in request can no longer be completed: go back to the service and start again');
   }
   const requested = String(details.params.scope ?? 'openid').split(' ').filter(Boolean);
-  const previews = await oidc(deps).disclosure.preview(accountId, clientId, requested);
+  const previews = await deps.oidc.disclosure.preview(accountId, clientId, requested);
   return consentPage(ctx, deps, details.uid, { name, role: service.role, redirectOrigin: redirectOrigin(details.params.redirect_uri) }, previews);
 }
 
@@ -141,7 +141,7 @@ export async function submitLogin(
     throw new InvalidRequest('this sign-in step is already complete: go back to the service and start again');
   }
   const service = await findService(deps.db, String(details.params.client_id));
-  const userId = await oidc(deps).authenticate(form.login, form.password, clientIp);
+  const userId = await deps.oidc.authenticate(form.login, form.password, clientIp);
   if (!userId) {
     return {
       status: 401,
@@ -182,6 +182,12 @@ export async function submitConsent(deps: AppDeps, ctx: Context, approved: reado
   grant.addOIDCScope(scopes.join(' '));
   const resourceScopes = scopes.filter((s) => s !== 'openid' && s !== 'offline_access');
   grant.addResourceScope(dataResource(deps.config), resourceScopes.join(' '));
+  // Declined scopes are recorded as rejected, so the provider takes the consent as answered, not as missing.
+  const declined = [...requested].filter((s) => !scopes.includes(s));
+  if (declined.length > 0) {
+    grant.rejectOIDCScope(declined.join(' '));
+    grant.rejectResourceScope(dataResource(deps.config), declined.filter((s) => s !== 'offline_access').join(' '));
+  }
   const grantId = await grant.save();
 
   await withTransaction(deps.db, async (trx) => {

@@ -40,8 +40,8 @@ export interface AccountClaims {
   scopeClaims(): Record<string, string[]>;
   /** Whether the account exists and may sign in to services. */
   accountExists(accountId: string): Promise<boolean>;
-  /** The claims a service may receive about the account under the granted scopes. */
-  claimsFor(accountId: string, clientId: string, scopes: readonly string[]): Promise<Record<string, unknown>>;
+  /** The claims a service may receive about the account under the granted scopes, for an ID token or userinfo. */
+  claimsFor(accountId: string, clientId: string, scopes: readonly string[], use: string): Promise<Record<string, unknown>>;
 }
 
 export interface ProviderOptions {
@@ -52,20 +52,24 @@ export interface ProviderOptions {
   claims: AccountClaims;
 }
 
+/** Keys signing the provider's cookies: derived from the KEK, so every instance agrees and rotation follows it. */
+export function cookieKeys(keyring: Keyring): string[] {
+  return [keyring.derive('oidc-cookies').toString('base64url')];
+}
+
 export function dataResource(config: Config): string {
   return `${config.baseUrl}${DATA_RESOURCE_PATH}`;
 }
 
 export function createProvider({ config, db, keyring, keys, claims }: ProviderOptions): Provider {
   const resource = dataResource(config);
-  const cookieKey = keyring.derive('oidc-cookies').toString('base64url');
   const secure = config.baseUrl.startsWith('https:');
 
   const configuration: Configuration = {
     adapter: createAdapterClass(db),
     jwks: { keys: keys as never },
     cookies: {
-      keys: [cookieKey],
+      keys: cookieKeys(keyring),
       long: { httpOnly: true, sameSite: 'lax', secure, signed: true },
       short: { httpOnly: true, sameSite: 'lax', secure, signed: true },
     },
@@ -136,10 +140,10 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
       if (!(await claims.accountExists(sub))) return undefined;
       return {
         accountId: sub,
-        async claims(_use, scope) {
+        async claims(use, scope) {
           const clientId = token?.clientId ?? _ctx.oidc.client?.clientId;
           if (!clientId) return { sub };
-          return { ...(await claims.claimsFor(sub, clientId, scope.split(' ').filter(Boolean))), sub };
+          return { ...(await claims.claimsFor(sub, clientId, scope.split(' ').filter(Boolean), use)), sub };
         },
       };
     },

@@ -11,14 +11,9 @@ import { findService, touchService } from '../../oidc/services.ts';
 
 type ServiceCaller = Extract<Caller, { kind: 'service' }>;
 
-function oidc(deps: AppDeps) {
-  if (!deps.oidc) throw new Error('the OpenID provider is not configured');
-  return deps.oidc;
-}
-
 /** Releases the permitted fields to a service and records the disclosure with the policy revision that allowed it. */
 export async function releaseToService(deps: AppDeps, caller: ServiceCaller, clientIp: string) {
-  const released = await oidc(deps).disclosure.release(caller.accountId!, caller.clientId, caller.scopes);
+  const released = await deps.oidc.disclosure.release(caller.accountId!, caller.clientId, caller.scopes);
   await recordAudit(deps.db, {
     action: 'data.released',
     actor: `service:${caller.clientId}`,
@@ -88,7 +83,7 @@ export async function listAccess(deps: AppDeps, userId: string): Promise<AccessE
     const service = await findService(deps.db, clientId);
     if (!service) continue;
     const scopeList = [...scopes].sort();
-    const previews = await oidc(deps).disclosure.preview(userId, clientId, scopeList);
+    const previews = await deps.oidc.disclosure.preview(userId, clientId, scopeList);
     const fields = [...new Set(previews.flatMap((p) => p.fields.map((f) => f.field)))].sort();
     const lastUse = (await deps.db('audit_events')
       .where({ action: 'data.released', subject: `user:${userId}` })
@@ -156,7 +151,7 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
 
   let backchannel = false;
   // oidc-provider's Client carries backchannelLogout(sub, sid) though its type definitions do not list it.
-  const client = (await oidc(deps).provider.Client.find(serviceId)) as
+  const client = (await deps.oidc.provider.Client.find(serviceId)) as
     | { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> }
     | undefined;
   if (client?.backchannelLogoutUri) {

@@ -84,7 +84,7 @@ function checkPublicKey(pem: string | undefined, details: ErrorDetail[]): Public
 
 /** Seed API 1: checks everything first, then creates the account, its profile and its first session at once. */
 export async function register(deps: AppDeps, input: RegisterInput, clientIp: string): Promise<Registered> {
-  const catalogue = fieldCatalogue();
+  const catalogue = fieldCatalogue(deps);
   const details: ErrorDetail[] = [];
   const publicKey = checkPublicKey(input.public_key, details);
   const initial: Record<string, unknown> = {};

@@ -1,12 +1,10 @@
-/** The field catalogue of policies/, loaded once for the profile and account flows. */
-import { loadCatalogue, type Catalogue } from '../../policy/catalogue.ts';
+/** The field catalogue the profile and account flows check values against: the one the service loaded at start. */
+import type { AppDeps } from '../../http/types.ts';
+import type { Catalogue } from '../../policy/catalogue.ts';
 
-let catalogue: Catalogue | undefined;
-
-/** The catalogue of policies/fields.yaml and rings.yaml, read once. */
-export function fieldCatalogue(): Catalogue {
-  catalogue ??= loadCatalogue();
-  return catalogue;
+/** The catalogue of policies/fields.yaml and rings.yaml, as loaded (and validated) with the rest of policies/. */
+export function fieldCatalogue(deps: Pick<AppDeps, 'policy'>): Catalogue {
+  return deps.policy.policies.catalogue;
 }
 
 /** Fields every profile keeps from registration on: they can be changed, never removed. */

@@ -76,9 +76,33 @@ export function presentValue(deps: AppDeps, def: FieldDef, stored: ReadonlyMap<s
   return value;
 }
 
+/**
+ * Values of `fields` as a reader sees them (derived fields computed, images as URLs), for a reader the policy
+ * engine already allowed these fields: only they (and the sources of derived ones) are decrypted. Unset fields
+ * are left out.
+ */
+export async function readValuesFor(deps: AppDeps, userId: string, fields: readonly string[]): Promise<Record<string, unknown>> {
+  if (fields.length === 0) return {};
+  const catalogue = fieldCatalogue(deps);
+  const row = await findProfileByUser(deps.db, userId);
+  if (!row) return {};
+  const needed = new Set<string>(['handle']);
+  for (const field of fields) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
+  const stored = await readFields(deps.db, openProfile(deps.keyring, row), [...needed]);
+  const handle = stored.get('handle')?.value as string;
+  const values: Record<string, unknown> = {};
+  for (const field of fields) {
+    const def = catalogue.fields.get(field);
+    if (!def) continue;
+    const value = presentValue(deps, def, stored, handle);
+    if (value !== null && value !== undefined) values[field] = value;
+  }
+  return values;
+}
+
 /** The owner's whole profile: every catalogue field with its value, ring, provenance and last change. */
 export async function getOwnProfile(deps: AppDeps, userId: string) {
-  const catalogue = fieldCatalogue();
+  const catalogue = fieldCatalogue(deps);
   const row = (await findProfileByUser(deps.db, userId))!;
   const profile = openProfile(deps.keyring, row);
   const stored = await readFields(deps.db, profile, undefined);
@@ -142,7 +166,7 @@ function checkUpdates(catalogue: Catalogue, updated: Record<string, unknown>): F
 
 /** Seed API 7: changes profile fields, all or none. A new address must be verified again; the old one is told. */
 export async function updateProfileInfo(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, updated: Record<string, unknown>, clientIp: string) {
-  const writes = checkUpdates(fieldCatalogue(), updated);
+  const writes = checkUpdates(fieldCatalogue(deps), updated);
   const user = (await findUserById(deps.db, caller.userId)) as UserRow;
   const patch: Parameters<typeof updateUser>[2] = {};
   const newEmail = writes.find((w) => w.field === 'email')?.value as string | undefined;
@@ -210,8 +234,8 @@ export interface PublicProfile {
  * (and the sources of visible derived fields) are ever decrypted.
  */
 async function publicView(deps: AppDeps, row: DirectoryRow, rings: Iterable<{ field: string; ring: string }>, profileRow?: Parameters<typeof openProfile>[1]): Promise<PublicProfile | undefined> {
-  const catalogue = fieldCatalogue();
-  const visible = publicFields(catalogue, rings);
+  const catalogue = fieldCatalogue(deps);
+  const visible = publicFields(deps, rings);
   if (!isListed(visible)) return undefined;
   const needed = new Set<string>();
   for (const field of visible) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
@@ -275,7 +299,7 @@ export async function listPublicProfiles(deps: AppDeps, page: PageRequest): Prom
 export async function setAvatar(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, upload: Buffer, clientIp: string) {
   const image = await cleanAvatar(upload);
   const sha256 = createHash('sha256').update(image.data).digest('hex');
-  const catalogue = fieldCatalogue();
+  const catalogue = fieldCatalogue(deps);
   return withTransaction(deps.db, async (trx) => {
     const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, caller.userId))!.id));
     await upsertAvatar(trx, profile, image.data, { content_type: image.contentType, sha256, bytes: image.data.length, width: image.width, height: image.height });
@@ -293,7 +317,7 @@ export async function setAvatar(deps: AppDeps, caller: Extract<Caller, { kind: '
 
 /** Deletes the caller's picture and empties the avatar field. */
 export async function removeAvatar(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, clientIp: string) {
-  const catalogue = fieldCatalogue();
+  const catalogue = fieldCatalogue(deps);
   return withTransaction(deps.db, async (trx) => {
     const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, caller.userId))!.id));
     if (!(await deleteAvatar(trx, profile.id))) throw new NotFound('you have no avatar to remove', { code: 'avatar_not_found' });
@@ -310,7 +334,7 @@ export async function getAvatarImage(deps: AppDeps, caller: Caller, handle: stri
   if (!row) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
   const isOwner = caller.kind === 'user' && caller.userId === row.user_id;
   if (!isOwner) {
-    const visible = publicFields(fieldCatalogue(), (await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? []);
+    const visible = publicFields(deps, (await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? []);
     if (!isListed(visible)) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
     if (!visible.has('avatar') || !(await findAvatarMeta(deps.db, row.profile_id))) {
       throw new NotFound('this user has no public avatar', { code: 'avatar_not_found' });

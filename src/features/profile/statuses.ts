@@ -23,7 +23,7 @@ export interface StatusInput {
 
 const statusAad = (id: string) => `status_posts:${id}`;
 
-function checkStatus(input: StatusInput, requireContent: boolean): { content?: string; ring?: string } {
+function checkStatus(input: StatusInput, requireContent: boolean, rings: readonly string[]): { content?: string; ring?: string } {
   const details: ErrorDetail[] = [];
   const out: { content?: string; ring?: string } = {};
   if (input.content !== undefined) {
@@ -36,7 +36,6 @@ function checkStatus(input: StatusInput, requireContent: boolean): { content?: s
     details.push({ path: 'content', message: 'is required' });
   }
   if (input.ring !== undefined) {
-    const rings = fieldCatalogue().rings.map((r) => r.name);
     if (!rings.includes(input.ring)) details.push({ path: 'ring', message: `must be one of ${rings.join(', ')}` });
     else out.ring = input.ring;
   }
@@ -79,7 +78,7 @@ function pageOf<T>(rows: StatusRow[], limit: number, view: (row: StatusRow) => T
 
 /** Posts a status for the caller. */
 export async function createStatus(deps: AppDeps, userId: string, input: StatusInput) {
-  const checked = checkStatus(input, true);
+  const checked = checkStatus(input, true, fieldCatalogue(deps).rings.map((r) => r.name));
   const profile = await ownProfile(deps, userId);
   const id = randomUUID();
   const row = await withTransaction(deps.db, (trx) =>
@@ -102,7 +101,7 @@ function notFound(): NotFound {
 
 /** Changes the content or ring of one of the caller's posts. */
 export async function editStatus(deps: AppDeps, userId: string, statusId: string, input: StatusInput) {
-  const checked = checkStatus(input, false);
+  const checked = checkStatus(input, false, fieldCatalogue(deps).rings.map((r) => r.name));
   const profile = await ownProfile(deps, userId);
   return withTransaction(deps.db, async (trx) => {
     if (!(await findStatus(trx, profile.id, statusId))) throw notFound();
@@ -127,7 +126,7 @@ export async function listPublicStatuses(deps: AppDeps, handle: string, page: Pa
   const before = beforeSeq(page);
   const found = await findProfileByHandle(deps.db, handle);
   if (!found) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
-  const visible = publicFields(fieldCatalogue(), (await readFieldRings(deps.db, [found.profile_id])).get(found.profile_id) ?? []);
+  const visible = publicFields(deps, (await readFieldRings(deps.db, [found.profile_id])).get(found.profile_id) ?? []);
   if (!isListed(visible)) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
   const profile = openProfile(deps.keyring, (await findProfilesByIds(deps.db, [found.profile_id]))[0]);
   const rows = await listStatuses(deps.db, profile.id, { beforeSeq: before, rings: publicStatusRings(), limit: page.limit + 1 });

@@ -3,8 +3,8 @@
  * one place that decides it for the directory, public profiles, avatars and status posts; the policy engine takes
  * the decision over here.
  */
+import type { AppDeps } from '../../http/types.ts';
 import type { Catalogue } from '../../policy/catalogue.ts';
-import { defaultPolicy } from '../../policy/default.ts';
 
 const PUBLIC_RING = 'public';
 
@@ -20,12 +20,13 @@ export function effectiveRings(catalogue: Catalogue, stored: Iterable<{ field: s
  * The fields of one profile the public may see: the policy engine's answer for the public reader (policies/roles/
  * public.yaml) under the owner's rings. Only whole fields: a partly public structured field is not shown.
  */
-export function publicFields(catalogue: Catalogue, stored: Iterable<{ field: string; ring: string }>): Set<string> {
+export function publicFields(deps: Pick<AppDeps, 'policy'>, stored: Iterable<{ field: string; ring: string }>): Set<string> {
+  const { engine, policies } = deps.policy;
   const placements: Record<string, string> = {};
   for (const row of stored) placements[row.field] = row.ring;
   // Custom rings never admit the public, so the public's answer needs no custom ring beyond its `custom:` tag.
-  const decision = defaultPolicy().engine.decide({ kind: 'public' }, { placements, custom: [] });
-  return new Set(decision.fields.filter((field) => catalogue.fields.has(field)));
+  const decision = engine.decide({ kind: 'public' }, { placements, custom: [] });
+  return new Set(decision.fields.filter((field) => policies.catalogue.fields.has(field)));
 }
 
 /** A profile is in the directory, and reachable by its handle, only while its handle is public. */
