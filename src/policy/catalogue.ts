@@ -4,7 +4,7 @@
  * their JSON Schema and for consistency; a bad file throws a PolicyError naming file, line and reason.
  */
 import { fileURLToPath } from 'node:url';
-import { fsPolicySet, parseYaml, PolicyError, PolicySchemas, SCHEMA, type PolicyProblem, type PolicySet, type Source } from './files.ts';
+import { fsPolicySet, openChecked, PolicyError, PolicySchemas, SCHEMA, type PolicyProblem, type PolicySet, type Source } from './files.ts';
 
 export const POLICIES_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
 
@@ -70,21 +70,8 @@ interface RingsFile {
 /** Parses, schema-checks and cross-checks fields.yaml and rings.yaml of a policy set. */
 export function readCatalogue(set: PolicySet, schemas: PolicySchemas): { catalogue?: Catalogue; problems: PolicyProblem[] } {
   const problems: PolicyProblem[] = [];
-  const open = (rel: string, schemaId: string) => {
-    const text = set.read(rel);
-    if (text === undefined) {
-      problems.push({ file: set.label(rel), message: 'file is missing' });
-      return undefined;
-    }
-    const parsed = parseYaml(set.label(rel), text);
-    problems.push(...parsed.problems);
-    if (!parsed.yaml) return undefined;
-    const invalid = schemas.check(schemaId, parsed.yaml);
-    problems.push(...invalid);
-    return invalid.length === 0 ? parsed.yaml : undefined;
-  };
-  const ringsYaml = open('rings.yaml', SCHEMA.rings);
-  const fieldsYaml = open('fields.yaml', SCHEMA.fields);
+  const ringsYaml = openChecked(set, schemas, 'rings.yaml', SCHEMA.rings, problems);
+  const fieldsYaml = openChecked(set, schemas, 'fields.yaml', SCHEMA.fields, problems);
   if (!ringsYaml || !fieldsYaml) return { problems };
 
   const ringsFile = ringsYaml.data as RingsFile;

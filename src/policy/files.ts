@@ -313,3 +313,18 @@ function describeErrors(errors: readonly ErrorObject[]): { at: PathSegment[]; ke
   }
   return out;
 }
+
+/** Reads one YAML file of the set and checks it against a schema; undefined when it is missing or invalid. */
+export function openChecked(set: PolicySet, schemas: PolicySchemas, rel: string, schemaId: string, problems: PolicyProblem[]): YamlFile | undefined {
+  const text = set.read(rel);
+  if (text === undefined) {
+    problems.push({ file: set.label(rel), message: 'file is missing' });
+    return undefined;
+  }
+  const parsed = parseYaml(set.label(rel), text);
+  problems.push(...parsed.problems);
+  if (!parsed.yaml) return undefined;
+  const invalid = schemas.check(schemaId, parsed.yaml);
+  problems.push(...invalid);
+  return invalid.length === 0 ? parsed.yaml : undefined;
+}

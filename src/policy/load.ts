@@ -9,7 +9,7 @@ import path from 'node:path';
 import { leafPaths, POLICIES_DIR, readCatalogue, type Catalogue, type FieldDef, type RingDef } from './catalogue.ts';
 import {
   fsPolicySet,
-  parseYaml,
+  openChecked,
   PolicyError,
   PolicySchemas,
   SCHEMA,
@@ -136,21 +136,6 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
-}
-
-/** Reads one YAML file of the set and checks it against a schema; undefined when it is missing or invalid. */
-function openChecked(set: PolicySet, schemas: PolicySchemas, rel: string, schemaId: string, problems: PolicyProblem[]): YamlFile | undefined {
-  const text = set.read(rel);
-  if (text === undefined) {
-    problems.push({ file: set.label(rel), message: 'file is missing' });
-    return undefined;
-  }
-  const parsed = parseYaml(set.label(rel), text);
-  problems.push(...parsed.problems);
-  if (!parsed.yaml) return undefined;
-  const invalid = schemas.check(schemaId, parsed.yaml);
-  problems.push(...invalid);
-  return invalid.length === 0 ? parsed.yaml : undefined;
 }
 
 function loadRole(
