@@ -29,7 +29,9 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   const app = new Koa();
   // Mounted, the provider signs its cookies with the host app's keys.
   app.keys = cookieKeys(deps.keyring);
-  app.silent = true; // errors are logged by the error envelope, once
+  app.silent = true;
+  // Behind a load balancer every client would otherwise share its address, in throttles and in the audit log.
+  app.proxy = deps.config.trustProxy; // errors are logged by the error envelope, once
   const router = buildRouter({
     spec: deps.spec,
     handlers: routes.handlers,

@@ -24,6 +24,8 @@ export interface Config {
   readonly bodyLimit: number;
   /** Largest multipart upload accepted (all files together), in bytes. */
   readonly uploadLimit: number;
+  /** Trust X-Forwarded-For/-Proto from a reverse proxy: the client address used by throttles and the audit log. */
+  readonly trustProxy: boolean;
 }
 
 interface Setting {
@@ -144,6 +146,14 @@ const SETTINGS: Record<string, Setting> = {
     description: 'largest JSON or form body in bytes (default 1 MiB)',
     parse: integer('BODY_LIMIT', 1024, 64 * 1024 * 1024, 1024 * 1024),
   },
+  TRUST_PROXY: {
+    description: 'true when a reverse proxy sets X-Forwarded-For/-Proto (default false: never trust those headers)',
+    parse: (raw) => {
+      if (raw === undefined || raw === '' || raw === 'false') return false;
+      if (raw === 'true') return true;
+      throw new Error(`TRUST_PROXY must be true or false, got "${raw}"`);
+    },
+  },
   UPLOAD_LIMIT: {
     description: 'largest multipart upload in bytes (default 10 MiB)',
     parse: integer('UPLOAD_LIMIT', 1024, 512 * 1024 * 1024, 10 * 1024 * 1024),
@@ -195,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     corsOrigins: values.CORS_ORIGINS as string[],
     bodyLimit: values.BODY_LIMIT as number,
     uploadLimit: values.UPLOAD_LIMIT as number,
+    trustProxy: values.TRUST_PROXY as boolean,
     ...overrides,
   };
   return Object.freeze(config);

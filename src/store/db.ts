@@ -44,6 +44,8 @@ export async function openStore(config: Config, options: StoreOptions = {}): Pro
       client: 'pg',
       connection: { connectionString: config.databaseUrl, application_name: 'ringfence' },
       pool: { min: 0, max: 10 },
+      // A failed query's error would otherwise carry its SQL with the values filled in: hashes, tokens, sealed data.
+      compileSqlOnError: false,
     });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
@@ -56,7 +58,12 @@ export async function openStore(config: Config, options: StoreOptions = {}): Pro
     connection = { filename: path.join(config.dataDir, 'pgdata') } as Knex.StaticConnectionConfig;
   }
   try {
-    const db = knexFactory({ client: PgLiteClient as unknown as typeof Knex.Client, dialect: 'postgres', connection });
+    const db = knexFactory({
+      client: PgLiteClient as unknown as typeof Knex.Client,
+      dialect: 'postgres',
+      connection,
+      compileSqlOnError: false,
+    });
     await db.raw('select 1');
     return {
       db,
