@@ -3,14 +3,16 @@
  * process of their own, realistic data seeded through the service's own code, then every scenario of
  * bench/scenarios/ in order, each loaded by autocannon from yet another process, A/B interleaved with its
  * baselines. Writes bench/results/<date>.json, bench/RESULTS.md and bench/results/ratios.svg (a partial run —
- * `--quick`, `--only` or an override — writes bench/results/last-partial.* instead), prints a summary, and stops
+ * `--quick`, `--only` or an override — overwrites bench/results/last-partial.* instead), prints a summary, and stops
  * everything it started, also on failure and Ctrl-C. Targets are reported, never enforced.
  *
  *   node bench/run.ts [--quick] [--only <scenario>[,<scenario>…]] [--rounds N] [--duration S] [--users N]
  *                     [--cpu-prof] [--list]
  *
  * --cpu-prof runs the service under V8's profiler (a partial run: profiling slows it) and leaves one
- * .cpuprofile per service process in bench/.logs/cpu/, for Chrome DevTools or `node --cpu-prof` tooling.
+ * .cpuprofile per service process in bench/.logs/cpu/, with load-windows.json saying when each variant was
+ * loaded: `node bench/cpu-summary.ts --variant <name>` summarises the service's profile during those loads only
+ * (Chrome DevTools opens the .cpuprofile files too).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { startPostgres, type PgServer } from '../test/helpers/postgres.ts';
 import { compareVariants } from './lib/compare.ts';
 import { startEnvironment, type Environment } from './lib/environment.ts';
-import { machineInfo } from './lib/machine.ts';
+import { machineInfo, postmasterPid } from './lib/machine.ts';
 import { ROOT, freePort, killAllNow, readRssKb, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
 import { forJson, markdown, summary, type RunReport } from './lib/report.ts';
 import { Unavailable, type BenchContext, type RunProfile, type ScenarioResult } from './lib/scenario.ts';
@@ -116,6 +118,7 @@ const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name))
 const BENCH = path.join(ROOT, 'bench');
 const RESULTS = path.join(BENCH, 'results');
 const started = new Date();
+const loadAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s`;
 const log = (message: string) => process.stdout.write(`[${elapsed()}] ${message}\n`);
@@ -167,8 +170,10 @@ async function main(): Promise<void> {
   log(`${complete ? 'full run' : 'partial run'}: ${selected.map((s) => s.name).join(', ')}${profile.quick ? ' (quick)' : ''}`);
   pg = await startPostgres();
   log(`PostgreSQL at ${pg.url}`);
+  const pgPid = await postmasterPid(pg.url);
+  if (pgPid === undefined) log("PostgreSQL server process not found: its CPU time per request is not measured");
   const machine = await machineInfo(pg.url);
-  log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; PostgreSQL ${machine.postgres}; commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}`);
+  log(`load average ${loadAtStart.join(' / ')}; ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; PostgreSQL ${machine.postgres}; commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}`);
   const masterKey = randomBytes(32);
   const constantPort = await freePort();
   constant = await startProcess({
@@ -181,6 +186,8 @@ async function main(): Promise<void> {
   });
 
   const cpuProfileDir = args['cpu-prof'] ? path.join(logDir, 'cpu') : undefined;
+  // With --cpu-prof: when each variant was loaded, for `node bench/cpu-summary.ts --variant <name>`.
+  const loadWindows: { variant: string; process: string; startUs: number; endUs: number }[] = [];
   const envOptions = { adminUrl: pg.url, masterKey, logDir, tmpDir, cpuProfileDir, log };
   let mainEnv: Promise<Environment> | undefined;
   let serviceIdleKb: number | undefined;
@@ -211,7 +218,7 @@ async function main(): Promise<void> {
       return env;
     },
     compare(variants, options) {
-      return compareVariants(variants, profile, options ?? {}, { log });
+      return compareVariants(variants, profile, options ?? {}, { log, pgPid, mark: cpuProfileDir ? (w) => loadWindows.push(w) : undefined });
     },
   };
 
@@ -229,6 +236,11 @@ async function main(): Promise<void> {
       if (!unavailable) process.stderr.write(`${(err as Error).stack}\n`);
       results.push({ ...base, status: unavailable ? 'unavailable' : 'failed', reason: (err as Error).message, seconds: Math.round((Date.now() - t) / 1000) });
     }
+  }
+
+  if (cpuProfileDir) {
+    mkdirSync(cpuProfileDir, { recursive: true });
+    writeFileSync(path.join(cpuProfileDir, 'load-windows.json'), `${JSON.stringify(loadWindows, null, 1)}\n`);
   }
 
   const targets = TARGETS.map((def) => {
@@ -249,7 +261,7 @@ async function main(): Promise<void> {
   const rel = (p: string) => path.relative(ROOT, p);
   const files = complete
     ? { json: path.join(RESULTS, `${stamp}.json`), markdown: path.join(BENCH, 'RESULTS.md'), svg: path.join(RESULTS, 'ratios.svg') }
-    : { json: path.join(RESULTS, `${stamp}-partial.json`), markdown: path.join(RESULTS, 'last-partial.md'), svg: path.join(RESULTS, 'last-partial-ratios.svg') };
+    : { json: path.join(RESULTS, 'last-partial.json'), markdown: path.join(RESULTS, 'last-partial.md'), svg: path.join(RESULTS, 'last-partial-ratios.svg') };
   const report: RunReport = {
     schema: 1,
     startedAt: started.toISOString(),
@@ -263,6 +275,7 @@ async function main(): Promise<void> {
     profile,
     scenarios: results,
     targets,
+    loadAverage: { start: loadAtStart, end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     memory: {
       service: {
         idleKb: serviceIdleKb,

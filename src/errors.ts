@@ -75,6 +75,13 @@ export class Conflict extends AppError {
   }
 }
 
+/** 412: a conditional request (If-Match) names a version that is no longer current. */
+export class PreconditionFailed extends AppError {
+  constructor(message: string, options: AppErrorOptions & { code?: string } = {}) {
+    super(412, options.code ?? 'precondition_failed', message, options);
+  }
+}
+
 export class PayloadTooLarge extends AppError {
   constructor(message: string) {
     super(413, 'payload_too_large', message);

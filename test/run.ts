@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { startPostgres, type PgServer } from './helpers/postgres.ts';
+import { scanLogs } from './security/log-scan.ts';
 
 const bin = (name: string) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
 
@@ -26,6 +27,13 @@ for (const command of ['validate', 'test']) {
 // Each run's logs stand alone: the secret scan (and a person reading them) sees only this run.
 rmSync(new URL('./artifacts/logs/', import.meta.url), { recursive: true, force: true });
 
+// Secret scan (issue 7): every test process records the credentials it uses (test/security/record-secrets.ts).
+const secretsDir = new URL('./artifacts/secrets/', import.meta.url).pathname;
+rmSync(secretsDir, { recursive: true, force: true });
+const recordSecretsOption = [process.env.NODE_OPTIONS, `--import=${new URL('./security/record-secrets.ts', import.meta.url).pathname}`]
+  .filter(Boolean)
+  .join(' ');
+
 let server: PgServer | undefined;
 let adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) {
@@ -44,10 +52,18 @@ try {
   const args = process.argv.slice(2);
   const ava = spawnSync(bin('ava'), args, {
     stdio: 'inherit',
-    env: { ...process.env, RINGFENCE_TEST_ADMIN_URL: adminUrl, DATABASE_URL: '' },
+    env: { ...process.env, RINGFENCE_TEST_ADMIN_URL: adminUrl, DATABASE_URL: '', NODE_OPTIONS: recordSecretsOption },
   });
   status = ava.status ?? 1;
 } finally {
   stop();
+}
+
+// ---- Secret scan (issue 7): after every test file, look for every recorded secret in every log. ----
+{
+  const scan = scanLogs(new URL('./artifacts/logs/', import.meta.url).pathname, secretsDir);
+  process.stdout.write(`secret scan: ${scan.secrets} secrets looked for in ${scan.lines} lines of ${scan.files} logs: ${scan.hits.length} found\n`);
+  for (const hit of scan.hits) process.stderr.write(`  a ${hit.kind} a test used is in ${hit.file}:${hit.line}\n`);
+  if (scan.hits.length > 0 && status === 0) status = 1;
 }
 process.exit(status);

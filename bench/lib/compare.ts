@@ -37,7 +37,12 @@ export async function compareVariants(
   variants: Variant[],
   profile: RunProfile,
   options: CompareOptions,
-  env: { log(message: string): void },
+  env: {
+    log(message: string): void;
+    pgPid?: number;
+    /** Told when each measured load starts and ends (process.hrtime µs), so a CPU profile can be cut to it. */
+    mark?(window: { variant: string; process: string; startUs: number; endUs: number }): void;
+  },
 ): Promise<VariantResult[]> {
   const rounds = options.rounds ?? profile.rounds;
   const durationSec = options.durationSec ?? profile.durationSec;
@@ -47,7 +52,7 @@ export async function compareVariants(
   for (const v of variants) await preflight(v);
   const idle = new Map(variants.map((v) => [v.name, readRssKb(v.target.pid)]));
   const load = (v: Variant, seconds: number) =>
-    runLoad({ url: v.target.url, requests: v.requests, connections, durationSec: seconds }, { pid: v.target.pid });
+    runLoad({ url: v.target.url, requests: v.requests, connections, durationSec: seconds }, { pid: v.target.pid, pgPid: env.pgPid });
 
   if (warmupSec > 0) {
     for (const v of variants) checkSample(v, await load(v, warmupSec), 'warm-up');
@@ -56,12 +61,15 @@ export async function compareVariants(
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
+      const startUs = Number(process.hrtime.bigint() / 1000n);
       const s = await load(v, durationSec);
+      env.mark?.({ variant: v.name, process: v.target.name, startUs, endUs: Number(process.hrtime.bigint() / 1000n) });
       checkSample(v, s, `round ${round + 1}`);
       samples.get(v.name)!.push(s);
       env.log(
         `  round ${round + 1}/${rounds} ${v.name.padEnd(22)} ${s.rps.toFixed(0).padStart(7)} req/s  ` +
-          `p50 ${s.latencyMs.p50.toFixed(2)} ms  p99 ${s.latencyMs.p99.toFixed(2)} ms`,
+          `p50 ${s.latencyMs.p50.toFixed(2)} ms  p99 ${s.latencyMs.p99.toFixed(2)} ms  ` +
+          `CPU/req ${cpuText(s.cpuUsPerRequest.target)} + pg ${cpuText(s.cpuUsPerRequest.postgres)} µs`,
       );
     }
   }
@@ -77,6 +85,8 @@ export async function compareVariants(
       rps: spread(runs.map((r) => r.rps)),
       p50Ms: spread(runs.map((r) => r.latencyMs.p50)),
       p99Ms: spread(runs.map((r) => r.latencyMs.p99)),
+      cpuUsPerRequest: spread(runs.map((r) => r.cpuUsPerRequest.target ?? Number.NaN)),
+      pgCpuUsPerRequest: spread(runs.map((r) => r.cpuUsPerRequest.postgres ?? Number.NaN)),
       rssIdleKb: idle.get(v.name),
       rssPeakKb: peaks.length > 0 ? Math.max(...peaks) : undefined,
       non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
@@ -85,6 +95,8 @@ export async function compareVariants(
     };
   });
 }
+
+const cpuText = (us: number | undefined) => (us === undefined ? '–' : us.toFixed(0));
 
 /** Throughput of `of` relative to `to`, round by round. */
 export function ratio(results: readonly VariantResult[], of: string, to: string): RatioResult {

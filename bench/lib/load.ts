@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { DriverOutput } from './load-driver.ts';
-import { NODE, ROOT, baseEnv, readRssKb, spawnRegistered } from './processes.ts';
+import { NODE, ROOT, baseEnv, cpuMs, readRssKb, spawnRegistered, treeCpuMs } from './processes.ts';
 
 export interface LoadRequest {
   method?: string;
@@ -43,6 +43,11 @@ export interface LoadSample {
   errorKinds: Record<string, number>;
   /** Target's highest resident memory sample while loaded, KiB. */
   rssPeakKb: number | undefined;
+  /**
+   * CPU time per completed request, µs: of the target process, and of the PostgreSQL server (postmaster and
+   * backends). Unlike throughput, cost per request hardly moves when other work shares the machine.
+   */
+  cpuUsPerRequest: { target: number | undefined; postgres: number | undefined };
 }
 
 const DRIVER = path.join(ROOT, 'bench/lib/load-driver.ts');
@@ -75,8 +80,8 @@ function loadDriver(): NonNullable<typeof driver> {
   return d;
 }
 
-/** Runs one load and samples `pid`'s RSS every 100 ms meanwhile. */
-export async function runLoad(plan: LoadPlan, options: { pid?: number } = {}): Promise<LoadSample> {
+/** Runs one load and samples `pid`'s RSS every 100 ms meanwhile; CPU of `pid` and of PostgreSQL (`pgPid`) over the run. */
+export async function runLoad(plan: LoadPlan, options: { pid?: number; pgPid?: number } = {}): Promise<LoadSample> {
   let peak: number | undefined;
   const sample = () => {
     if (options.pid === undefined) return;
@@ -84,7 +89,12 @@ export async function runLoad(plan: LoadPlan, options: { pid?: number } = {}): P
     if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
   };
   const sampler = setInterval(sample, 100);
+  const cpu = () => ({
+    target: options.pid === undefined ? undefined : cpuMs(options.pid),
+    postgres: options.pgPid === undefined ? undefined : treeCpuMs(options.pgPid),
+  });
   const d = loadDriver();
+  const cpuBefore = cpu();
   const id = ++nextId;
   const killer = setTimeout(() => d.child.kill('SIGKILL'), (plan.durationSec + 60) * 1000);
   let out: DriverOutput;
@@ -98,6 +108,7 @@ export async function runLoad(plan: LoadPlan, options: { pid?: number } = {}): P
     clearInterval(sampler);
   }
   sample();
+  const cpuAfter = cpu();
   const ac = out.autocannon as {
     requests: { average: number; total: number };
     latency: { p50: number; p99: number };
@@ -121,5 +132,14 @@ export async function runLoad(plan: LoadPlan, options: { pid?: number } = {}): P
     statusCodes,
     errorKinds: out.errorKinds ?? {},
     rssPeakKb: peak,
+    cpuUsPerRequest: {
+      target: perRequest(cpuBefore.target, cpuAfter.target, ac.requests.total),
+      postgres: perRequest(cpuBefore.postgres, cpuAfter.postgres, ac.requests.total),
+    },
   };
+}
+
+function perRequest(beforeMs: number | undefined, afterMs: number | undefined, requests: number): number | undefined {
+  if (beforeMs === undefined || afterMs === undefined || requests === 0) return undefined;
+  return ((afterMs - beforeMs) * 1000) / requests;
 }

@@ -43,3 +43,19 @@ export async function machineInfo(adminUrl: string): Promise<MachineInfo> {
     dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
   };
 }
+
+/** The PostgreSQL server's postmaster: the parent of the backend serving a connection. */
+export async function postmasterPid(adminUrl: string): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    // Read while the connection is open: its backend exits with it.
+    const match = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${rows[0].pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
+}

@@ -3,7 +3,7 @@
  * so that a failure or Ctrl-C stops them all; none outlives the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -44,6 +44,48 @@ export function readRssKb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): numb
   } catch {
     return undefined;
   }
+}
+
+/** USER_HZ: /proc reports CPU times in these ticks per second on every Linux architecture. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * [parent pid, user + system CPU ms, CPU ms of its exited and reaped children] of a process from /proc/<pid>/stat,
+ * or undefined once it is gone.
+ */
+function statOf(pid: number | string): [number, number, number] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may itself hold spaces: state ppid … utime stime
+    // cutime cstime.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (ticks: string) => (Number(ticks) * 1000) / TICKS_PER_SECOND;
+    return [Number(f[1]), ms(f[11]) + ms(f[12]), ms(f[13]) + ms(f[14])];
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (user + system) a process has used, in ms; undefined once it is gone. */
+export function cpuMs(pid: number): number | undefined {
+  return statOf(pid)?.[1];
+}
+
+/**
+ * CPU time of a process and of its children, in ms: a PostgreSQL postmaster and the backends it forked for every
+ * connection, live ones from their own counters and exited ones from the postmaster's (it reaps them), so a pool
+ * closing idle connections between two readings takes nothing away.
+ */
+export function treeCpuMs(rootPid: number): number | undefined {
+  const root = statOf(rootPid);
+  if (!root) return undefined;
+  let total = root[1] + root[2];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const st = statOf(entry);
+    if (st && st[0] === rootPid) total += st[1];
+  }
+  return total;
 }
 
 export interface ManagedProcess {

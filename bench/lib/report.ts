@@ -24,6 +24,8 @@ export interface RunReport {
   scenarios: ScenarioResult[];
   targets: TargetResult[];
   memory: MemoryReport;
+  /** The machine's 1-, 5- and 15-minute load averages when the run started and ended: other work sharing it. */
+  loadAverage: { start: number[]; end: number[] };
   /** Paths of what this run wrote, relative to the repository. */
   files: { json: string; markdown: string; svg: string };
 }
@@ -35,6 +37,8 @@ export function forJson(report: RunReport): RunReport {
     rps: roundSpread(v.rps),
     p50Ms: roundSpread(v.p50Ms),
     p99Ms: roundSpread(v.p99Ms),
+    cpuUsPerRequest: roundSpread(v.cpuUsPerRequest, 3),
+    pgCpuUsPerRequest: roundSpread(v.pgCpuUsPerRequest, 3),
     rounds: v.rounds.map((r) => ({
       ...r,
       rps: sig(r.rps),
@@ -66,14 +70,20 @@ function fmt(s: Spread, digits: number): string {
 
 const reqs = (s: Spread) => (Number.isFinite(s.median) ? `${Math.round(s.median)} <sub>${Math.round(s.min)}–${Math.round(s.max)}</sub>` : '–');
 
+/** `410 + 95`: the medians of the process's and PostgreSQL's CPU time per request. */
+function cpu(v: VariantResult): string {
+  const n = (s: Spread) => (Number.isFinite(s.median) ? Math.round(s.median).toString() : '–');
+  return `${n(v.cpuUsPerRequest)} + ${n(v.pgCpuUsPerRequest)}`;
+}
+
 function variantTable(variants: readonly VariantResult[]): string[] {
   const lines = [
-    '| variant | role | req/s | p50 ms | p99 ms | RSS idle → peak MiB |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| variant | role | req/s | p50 ms | p99 ms | CPU µs/req: process + PostgreSQL | RSS idle → peak MiB |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const v of variants) {
     const errors = v.non2xx + v.errors > 0 ? ` (${v.non2xx} non-2xx, ${v.errors} errors)` : '';
-    lines.push(`| ${v.label}${errors} | ${v.role} | ${reqs(v.rps)} | ${fmt(v.p50Ms, 2)} | ${fmt(v.p99Ms, 2)} | ${mib(v.rssIdleKb)} → ${mib(v.rssPeakKb)} |`);
+    lines.push(`| ${v.label}${errors} | ${v.role} | ${reqs(v.rps)} | ${fmt(v.p50Ms, 2)} | ${fmt(v.p99Ms, 2)} | ${cpu(v)} | ${mib(v.rssIdleKb)} → ${mib(v.rssPeakKb)} |`);
   }
   return lines;
 }
@@ -106,7 +116,12 @@ export function markdown(report: RunReport, svgLink: string): string {
       'variant of a scenario A/B interleaved with its baselines in the same rounds (order reversed every other round). Numbers are the ' +
       'median of the rounds with the min–max in small print; a ratio is taken round by round. Load generator, service and PostgreSQL ' +
       `share the machine, so absolute numbers move ±20–30% between runs: read the ratios. Main database: ${p.users} users with every ` +
-      'writable profile field set (sealed per profile), seeded through the service’s own API and repository functions.',
+      'writable profile field set (sealed per profile), seeded through the service’s own API and repository functions. ' +
+      'CPU µs/req is the CPU time the serving process and the PostgreSQL server (postmaster and backends) used per completed ' +
+      'request over the round (from /proc): a cost that, unlike throughput, hardly moves when other work shares the machine.',
+    '',
+    `**Load on the machine** (1/5/15-minute load averages; ${m.cores} cores): ${report.loadAverage.start.map((l) => l.toFixed(2)).join(' / ')} at the start, ` +
+      `${report.loadAverage.end.map((l) => l.toFixed(2)).join(' / ')} at the end${Math.max(...report.loadAverage.start, ...report.loadAverage.end) > m.cores ? ' — other work shared the machine, so throughput is lower and noisier than on a quiet one' : ''}.`,
     '',
     '## Targets',
     '',
@@ -135,7 +150,7 @@ export function markdown(report: RunReport, svgLink: string): string {
     for (const n of s.notes) out.push(`- ${n}`);
     if (s.notes.length > 0) out.push('');
     if (s.name === 'policy' && Array.isArray(s.extra?.cases)) {
-      out.push('| case (200-field catalogue) | p50 µs | p99 µs | mean µs |', '| --- | ---: | ---: | ---: |');
+      out.push('| case (synthetic catalogue) | p50 µs | p99 µs | mean µs |', '| --- | ---: | ---: | ---: |');
       for (const c of s.extra.cases as { name: string; p50Us?: number; p99Us?: number; meanUs?: number }[]) {
         out.push(`| ${c.name} | ${c.p50Us ?? '–'} | ${c.p99Us ?? '–'} | ${c.meanUs ?? '–'} |`);
       }
@@ -163,7 +178,7 @@ export function summary(report: RunReport): string {
     for (const v of s.variants) {
       lines.push(
         `  ${v.name.padEnd(24)} ${String(Math.round(v.rps.median)).padStart(7)} req/s (${Math.round(v.rps.min)}–${Math.round(v.rps.max)})` +
-          `  p50 ${v.p50Ms.median.toFixed(2)} ms  p99 ${v.p99Ms.median.toFixed(2)} ms`,
+          `  p50 ${v.p50Ms.median.toFixed(2)} ms  p99 ${v.p99Ms.median.toFixed(2)} ms  CPU/req ${cpu(v)} µs`,
       );
     }
     for (const r of s.ratios) lines.push(`  ${r.name.padEnd(40)} ×${r.rps.median.toFixed(2)} (${r.rps.min.toFixed(2)}–${r.rps.max.toFixed(2)})`);

@@ -49,6 +49,9 @@ export interface VariantResult {
   rps: Spread;
   p50Ms: Spread;
   p99Ms: Spread;
+  /** CPU time per request, µs: of the process serving it, and of PostgreSQL (see LoadSample.cpuUsPerRequest). */
+  cpuUsPerRequest: Spread;
+  pgCpuUsPerRequest: Spread;
   /** Target's RSS before the first load of this comparison and its highest sample under load, KiB. */
   rssIdleKb: number | undefined;
   rssPeakKb: number | undefined;

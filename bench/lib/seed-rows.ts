@@ -20,9 +20,13 @@ export interface BulkRows {
   fields: Record<string, unknown>[];
 }
 
+let loaded: ReturnType<typeof loadCatalogue> | undefined;
+
 /** The field writes of user n, as registration plus one update-info would make them. */
 export function fieldWrites(n: number): FieldWrite[] {
-  const catalogue = loadCatalogue();
+  // Loaded once per thread: reading and validating policies/ takes tens of milliseconds, per user it was most
+  // of the seeding time.
+  const catalogue = (loaded ??= loadCatalogue());
   return Object.entries(profileValues(catalogue, n)).map(([field, value]) => ({
     field,
     value,

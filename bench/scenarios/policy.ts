@@ -1,5 +1,5 @@
 /**
- * Hook for the policy micro-benchmark, bench/policy.ts (a teammate's): decision cost for 200 fields, 0 and 20
+ * Hook for the policy micro-benchmark, bench/policy.ts (a teammate's): decision cost for 20 and 200 fields, 0 and 20
  * custom rings, cached and cold. It runs in its own process, `node bench/policy.ts --json [--quick]`, and its
  * stdout is read as JSON (the whole output, else its last line): either an array of rows or `{ "cases": [...] }`,
  * each row like
@@ -41,11 +41,12 @@ function num(v: unknown): number | undefined {
 
 function normalize(raw: Record<string, unknown>): PolicyCase {
   const customRings = num(raw.customRings ?? raw.custom_rings);
+  const fields = num(raw.fields);
   const base = String(raw.scenario ?? raw.name ?? '');
   return {
-    name: customRings === undefined ? base : `${base}, ${customRings} custom rings`,
+    name: [base, fields === undefined ? undefined : `${fields} fields`, customRings === undefined ? undefined : `${customRings} custom rings`].filter(Boolean).join(', '),
     cached: typeof raw.cached === 'boolean' ? raw.cached : /^cached/i.test(base),
-    fields: num(raw.fields) ?? DEFAULT_FIELDS,
+    fields: fields ?? DEFAULT_FIELDS,
     customRings,
     p50Us: num(raw.p50Us ?? raw.p50_us),
     p99Us: num(raw.p99Us ?? raw.p99_us),
@@ -73,7 +74,7 @@ function parseRows(stdout: string): Record<string, unknown>[] | undefined {
 export const policy: Scenario = {
   name: 'policy',
   title: 'Policy decision (micro-benchmark)',
-  description: 'bench/policy.ts in its own process: decision cost over a 200-field catalogue, 0 and 20 custom rings, cached and cold.',
+  description: 'bench/policy.ts in its own process: decision cost over 20- and 200-field catalogues, 0 and 20 custom rings, cached and cold.',
   async run(ctx) {
     if (!existsSync(SCRIPT)) throw new Unavailable('bench/policy.ts (the policy micro-benchmark) is not in the tree yet');
     const args = [SCRIPT, '--json', ...(ctx.profile.quick ? ['--quick'] : [])];
@@ -98,6 +99,7 @@ export const policy: Scenario = {
     const cases = rows.map(normalize);
     const cached200 = cases.filter((c) => c.cached && c.fields === 200 && c.p99Us !== undefined);
     const decisions = cached200.filter((c) => /^cached: decide,/.test(c.name));
+    ctx.log(`  policy: cached decision p99 ${cases.filter((c) => /^cached: decide,/.test(c.name)).map((c) => `${c.p99Us} µs (${c.fields} fields, ${c.customRings ?? 0} rings)`).join(', ')}`);
     const judged = decisions.length > 0 ? decisions : cached200;
     const worst = judged.reduce<PolicyCase | undefined>((w, c) => (!w || c.p99Us! > w.p99Us! ? c : w), undefined);
     ctx.log(`  policy: ${cases.length} cases${worst ? `, slowest cached 200-field p99 ${worst.p99Us} µs` : ''}`);

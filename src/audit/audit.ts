@@ -8,6 +8,8 @@ import { withTransaction } from '../store/db.ts';
 import { sha256Hex } from '../crypto/tokens.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
+/** The advisory lock that serializes writers of the chain, in every process. */
+const CHAIN_LOCK = 0x52494e47;
 
 export interface AuditInput {
   action: string;
@@ -44,37 +46,87 @@ function canonical(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
 }
 
+/** What an event's hash covers after the previous hash. */
+function canonicalEvent(row: Omit<AuditRow, 'seq' | 'hash' | 'prev_hash'>): string {
+  return canonical({
+    id: row.id,
+    at: row.at,
+    action: row.action,
+    actor: row.actor,
+    subject: row.subject,
+    client_ip: row.client_ip,
+    data: row.data,
+  });
+}
+
 function eventHash(prevHash: string, row: Omit<AuditRow, 'seq' | 'hash' | 'prev_hash'>): string {
-  return sha256Hex(
-    `${prevHash}\n${canonical({
-      id: row.id,
-      at: row.at,
-      action: row.action,
-      actor: row.actor,
-      subject: row.subject,
-      client_ip: row.client_ip,
-      data: row.data,
-    })}`,
-  );
+  return sha256Hex(`${prevHash}\n${canonicalEvent(row)}`);
 }
 
 /** Appends one event. Runs inside the caller's transaction when given one, so the event commits with the change. */
 export async function recordAudit(q: Queryable, input: AuditInput): Promise<void> {
+  await recordAuditEvents(q, [input]);
+}
+
+/**
+ * Extends the chain by the events given as eight arrays (one element per event, in order) in one statement: the head
+ * is read and every hash computed by PostgreSQL (sha256 of `<previous hash>\n<canonical event>`, exactly what
+ * eventHash computes and verifyAuditChain checks), so the chain's lock is held for this one round trip and the
+ * commit. It must run after the lock is taken, in a later statement: each statement reads what was committed when
+ * it started. Its text never changes with the number of events, so it is a named statement, planned once per
+ * connection.
+ */
+const APPEND_SQL = `
+with recursive
+  input as (
+    select * from unnest(?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+      with ordinality as i(id, at, action, actor, subject, client_ip, data, canonical, n)
+  ),
+  chain (n, prev_hash, hash) as (
+    select 0::bigint, head.hash, head.hash
+      from (select coalesce((select hash from audit_events order by seq desc limit 1), ?) as hash) head
+    union all
+    select i.n, c.hash, encode(sha256(convert_to(c.hash || E'\\n' || i.canonical, 'UTF8')), 'hex')
+      from chain c join input i on i.n = c.n + 1
+  )
+insert into audit_events (id, at, action, actor, subject, client_ip, data, prev_hash, hash)
+select i.id, i.at, i.action, i.actor, i.subject, i.client_ip, i.data::jsonb, c.prev_hash, c.hash
+  from input i join chain c on c.n = i.n
+ order by i.n`;
+
+/**
+ * Appends events in order, in one transaction (the caller's when given one): the chain's lock, then one statement
+ * for all of them, whatever their number.
+ */
+export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  const rows = inputs.map((input) => ({
+    id: randomUUID(),
+    at: new Date(),
+    action: input.action,
+    actor: input.actor,
+    subject: input.subject ?? null,
+    client_ip: input.clientIp ?? null,
+    data: input.data ?? {},
+  }));
   await withTransaction(q, async (trx) => {
     // One writer at a time extends the chain; the lock is released at commit.
-    await trx.raw('select pg_advisory_xact_lock(?)', [0x52494e47]);
-    const last = await trx('audit_events').select('hash').orderBy('seq', 'desc').first();
-    const prevHash: string = last?.hash ?? GENESIS_HASH;
-    const row = {
-      id: randomUUID(),
-      at: new Date(),
-      action: input.action,
-      actor: input.actor,
-      subject: input.subject ?? null,
-      client_ip: input.clientIp ?? null,
-      data: input.data ?? {},
-    };
-    await trx('audit_events').insert({ ...row, data: JSON.stringify(row.data), prev_hash: prevHash, hash: eventHash(prevHash, row) });
+    await trx.raw('select pg_advisory_xact_lock(?)', [CHAIN_LOCK]).options({ name: 'rf_audit_lock' });
+    // seq is assigned in the order of the rows (order by n), so the chain reads back in this order.
+    await trx
+      .raw(APPEND_SQL, [
+        rows.map((r) => r.id),
+        rows.map((r) => r.at.toISOString()),
+        rows.map((r) => r.action),
+        rows.map((r) => r.actor),
+        // Nulls are elements of the array parameter: knex's types do not say so.
+        rows.map((r) => r.subject) as string[],
+        rows.map((r) => r.client_ip) as string[],
+        rows.map((r) => JSON.stringify(r.data)),
+        rows.map((r) => canonicalEvent(r)),
+        GENESIS_HASH,
+      ])
+      .options({ name: 'rf_audit_append' });
   });
 }
 

@@ -63,14 +63,42 @@ export async function loadSigningKeys(db: Queryable, keyring: Keyring): Promise<
   return rows.map((r) => JSON.parse(open(key, Buffer.from(r.private_jwk), `signing_keys:${r.kid}`).toString('utf8')));
 }
 
-/** Retires the active keys and creates new ones; returns the new kids. Restart (or reload) the provider after. */
+/**
+ * Retires the active keys and creates new ones; returns the new kids. Restart (or reload) the provider after.
+ * Refuses (DecryptionError) when the keyring does not open the keys already stored: new keys sealed under another
+ * KEK would stop the server at its next start.
+ */
 export async function rotateSigningKeys(db: Queryable, keyring: Keyring): Promise<string[]> {
   return withTransaction(db, async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(?)', [0x4b455953]);
+    const key = keyring.derive('signing-keys');
+    const active = (await trx('signing_keys').where({ state: 'active' }).select('kid', 'private_jwk')) as { kid: string; private_jwk: Uint8Array }[];
+    for (const r of active) open(key, Buffer.from(r.private_jwk), `signing_keys:${r.kid}`);
     await trx('signing_keys').where({ state: 'active' }).update({ state: 'retired', retired_at: trx.fn.now() });
     await insertKeys(trx, keyring, SIGNING_ALGS);
     return (await trx('signing_keys').where({ state: 'active' }).pluck('kid')) as string[];
   });
+}
+
+export interface SigningKeyInfo {
+  kid: string;
+  alg: string;
+  state: 'active' | 'retired';
+  created_at: Date;
+  retired_at: Date | null;
+  /** Whether the provider loads it at start: active keys sign, retired ones within retention only verify. */
+  published: boolean;
+}
+
+/** Every stored signing key, newest first, without its private part. */
+export async function listSigningKeys(db: Queryable): Promise<SigningKeyInfo[]> {
+  const rows = (await db('signing_keys')
+    .select('kid', 'alg', 'state', 'created_at', 'retired_at', {
+      published: db.raw(`state = 'active' or retired_at > now() - interval '${RETIRED_KEY_RETENTION_DAYS} days'`),
+    })
+    .orderBy('created_at', 'desc')
+    .orderBy('alg')) as SigningKeyInfo[];
+  return rows.map((r) => ({ ...r, published: Boolean(r.published) }));
 }
 
 /** Public parts only, for publishing. */

@@ -74,6 +74,8 @@ export function createBodyReader(config: Config) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('limit', () => fail(new PayloadTooLarge(`file ${name} is larger than ${config.uploadLimit} bytes`)));
+        // A body cut short inside a file destroys the file stream with an error: unheard, it would end the process.
+        stream.on('error', () => fail(new InvalidRequest('multipart body ends inside a file: send the whole body', { code: 'malformed_body' })));
         stream.on('close', () => {
           if (failed) return;
           files[name] = { field: name, filename: info.filename ?? name, mimeType: info.mimeType, data: Buffer.concat(chunks) };

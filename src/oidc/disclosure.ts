@@ -3,14 +3,58 @@
  * rules, the person's rings (custom rings that admit this service included), and the scopes still granted.
  */
 import type { AppDeps, Disclosure } from '../http/types.ts';
-import type { Reader } from '../policy/engine.ts';
+import { CUSTOM_PREFIX, type Reader, type UserRings } from '../policy/engine.ts';
 import { readUserRings } from '../features/rings/rings.repo.ts';
-import { readValuesFor } from '../features/profile/profile.ts';
+import { valuesFromSnapshot } from '../features/profile/profile.ts';
+import { readProfileSnapshot, type ProfileSnapshot } from '../features/profile/profile.repo.ts';
 import { describeScope } from './scopes.ts';
 import { findService } from './services.ts';
 
+function jsonList(value: unknown): string[] {
+  return typeof value === 'string' ? (JSON.parse(value) as string[]) : ((value as string[] | null) ?? []);
+}
 
-async function readerFor(deps: AppDeps, clientId: string): Promise<Reader | undefined> {
+/** The person's ring settings from a snapshot: what readUserRings builds from the same rows. */
+function ringsOf(userId: string, snapshot: ProfileSnapshot): UserRings {
+  const placements = new Map(snapshot.fields.map((f) => [f.field, f.ring]));
+  return {
+    userId,
+    version: snapshot.ringsVersion,
+    placements: Object.fromEntries(placements),
+    custom: snapshot.customRings.map((r) => ({
+      id: r.id,
+      name: r.name,
+      ...(r.description ? { description: r.description } : {}),
+      fields: [...placements].filter(([, ring]) => ring === `${CUSTOM_PREFIX}${r.id}`).map(([field]) => field),
+      roles: jsonList(r.roles),
+      services: jsonList(r.services),
+    })),
+  };
+}
+
+/**
+ * The fields (and values) released to `reader` under `scopes`, and the policy revision that allowed them. The
+ * profile, its sealed fields and the person's rings come from one statement (or from `read`, when the request
+ * already read them); the engine decides (its ability cache is keyed by the rings' version); only the released
+ * fields are decrypted.
+ */
+export async function releaseFor(
+  deps: AppDeps,
+  reader: Extract<Reader, { kind: 'service' }>,
+  accountId: string,
+  scopes: readonly string[],
+  read?: ProfileSnapshot,
+): Promise<{ fields: Record<string, unknown>; policyRevision: string }> {
+  const { engine } = deps.policy;
+  const snapshot = read?.profile.user_id === accountId ? read : await readProfileSnapshot(deps.db, accountId);
+  // Every person has a profile from registration on; without one there is nothing to release.
+  if (!snapshot) return { fields: {}, policyRevision: engine.revision };
+  const decision = engine.decide(reader, ringsOf(accountId, snapshot), { scopes });
+  const values = valuesFromSnapshot(deps, snapshot, decision.fields.map((f) => f.split('.')[0]));
+  return { fields: decision.project(values), policyRevision: decision.revision };
+}
+
+async function readerFor(deps: AppDeps, clientId: string): Promise<Extract<Reader, { kind: 'service' }> | undefined> {
   const service = await findService(deps.db, clientId);
   if (!service || service.disabled_at) return undefined;
   return { kind: 'service', clientId, role: service.role };
@@ -38,10 +82,7 @@ export function createDisclosure(deps: AppDeps): Disclosure {
     async release(accountId, clientId, scopes) {
       const reader = await readerFor(deps, clientId);
       if (!reader) return { fields: {}, policyRevision: engine.revision };
-      const rings = await readUserRings(deps.db, accountId);
-      const decision = engine.decide(reader, rings, { scopes });
-      const values = await readValuesFor(deps, accountId, decision.fields.map((f) => f.split('.')[0]));
-      return { fields: decision.project(values), policyRevision: decision.revision };
+      return releaseFor(deps, reader, accountId, scopes);
     },
   };
 }

@@ -23,7 +23,7 @@ export async function createOidc(deps: Omit<AppDeps, 'oidc'>): Promise<OidcDeps>
     extraScopes: () => [...supportedScopes(policies)].filter((s) => !standard.has(s)),
     scopeClaims: () => scopeClaims(policies),
     accountExists: async (accountId) => UUID.test(accountId) && Boolean(await findUserById(deps.db, accountId)),
-    async claimsFor(accountId, clientId, scopes, use) {
+    async claimsFor(accountId, clientId, scopes, use, clientIp) {
       const released = await disclosure.release(accountId, clientId, scopes);
       const out = engine.claimsOf(released.fields);
       if (Object.keys(out).length > 0) {
@@ -31,6 +31,7 @@ export async function createOidc(deps: Omit<AppDeps, 'oidc'>): Promise<OidcDeps>
           action: 'data.released',
           actor: `service:${clientId}`,
           subject: `user:${accountId}`,
+          clientIp,
           data: { client_id: clientId, via: use, fields: Object.keys(released.fields).sort(), policy_revision: released.policyRevision },
         });
       }

@@ -45,8 +45,18 @@ function provider(deps: AppDeps): Provider {
   return deps.oidc.provider;
 }
 
+/**
+ * The interaction in progress, which must be the one the URL names: the CSRF token is bound to the URL's uid, so a
+ * form of one interaction can never act on another.
+ */
 export async function interactionDetails(deps: AppDeps, ctx: Context) {
-  return provider(deps).interactionDetails(ctx.req, ctx.res);
+  const details = await provider(deps).interactionDetails(ctx.req, ctx.res);
+  if (details.uid !== (ctx.params as Record<string, string | undefined>).uid) {
+    throw new InvalidRequest('this sign-in request is unknown or has ended: go back to the service and start again', {
+      code: 'interaction_not_found',
+    });
+  }
+  return details;
 }
 
 function loginPage(ctx: Context, deps: AppDeps, uid: string, serviceName: string, error?: string, login = ''): string {
@@ -141,6 +151,12 @@ export async function submitLogin(
     throw new InvalidRequest('this sign-in step is already complete: go back to the service and start again');
   }
   const service = await findService(deps.db, String(details.params.client_id));
+  if (!form.login || !form.password) {
+    return {
+      status: 400,
+      page: loginPage(ctx, deps, details.uid, service?.name ?? 'the service', 'Enter your e-mail or handle and your password.', form.login),
+    };
+  }
   const userId = await deps.oidc.authenticate(form.login, form.password, clientIp);
   if (!userId) {
     return {
@@ -165,7 +181,11 @@ export async function submitLogin(
 export async function submitConsent(deps: AppDeps, ctx: Context, approved: readonly string[], clientIp: string): Promise<string> {
   const details = await interactionDetails(deps, ctx);
   if (details.prompt.name !== 'consent') {
-    throw new InvalidRequest('this consent step is already complete: go back to the service and start again');
+    throw new InvalidRequest(
+      details.prompt.name === 'login'
+        ? 'sign in before you answer the consent: go back to the service and start again'
+        : 'this consent step is already complete: go back to the service and start again',
+    );
   }
   const accountId = details.session?.accountId;
   if (!accountId) throw new InvalidRequest('sign in first: go back to the service and start again');

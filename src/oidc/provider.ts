@@ -40,8 +40,8 @@ export interface AccountClaims {
   scopeClaims(): Record<string, string[]>;
   /** Whether the account exists and may sign in to services. */
   accountExists(accountId: string): Promise<boolean>;
-  /** The claims a service may receive about the account under the granted scopes, for an ID token or userinfo. */
-  claimsFor(accountId: string, clientId: string, scopes: readonly string[], use: string): Promise<Record<string, unknown>>;
+  /** The claims a service may receive about the account under the granted scopes, at userinfo; each release audited. */
+  claimsFor(accountId: string, clientId: string, scopes: readonly string[], use: string, clientIp: string): Promise<Record<string, unknown>>;
 }
 
 export interface ProviderOptions {
@@ -61,12 +61,31 @@ export function dataResource(config: Config): string {
   return `${config.baseUrl}${DATA_RESOURCE_PATH}`;
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The provider's outgoing requests (back-channel logout). oidc-provider refuses special-use addresses (SSRF guard);
+ * outside production a service may run on this machine — registration allows plain http to loopback for that
+ * (RFC 8252) — so a loopback URL goes out without the guard there. Everything else keeps it.
+ */
+function outgoingFetch(config: Config) {
+  return (input: string | URL | Request, init: RequestInit & { dispatcher?: unknown } = {}): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    if (config.env !== 'production' && LOOPBACK_HOSTS.has(url.hostname)) {
+      const { dispatcher: _guard, ...rest } = init;
+      return fetch(input, rest);
+    }
+    return fetch(input, init);
+  };
+}
+
 export function createProvider({ config, db, keyring, keys, claims }: ProviderOptions): Provider {
   const resource = dataResource(config);
   const secure = config.baseUrl.startsWith('https:');
 
   const configuration: Configuration = {
     adapter: createAdapterClass(db),
+    fetch: outgoingFetch(config),
     jwks: { keys: keys as never },
     cookies: {
       keys: cookieKeys(keyring),
@@ -96,8 +115,16 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A service learns about its own tokens only: another service's token is inactive to it (RFC 7662 §2.2
+      // leaves who may ask to the server; the provider's default lets any confidential client ask about any token).
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
+      revocation: {
+        enabled: true,
+        allowedPolicy(_ctx, client, token) {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('this token was not issued to you');
+          return true;
+        },
+      },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
@@ -136,14 +163,18 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
         },
       },
     },
-    async findAccount(_ctx, sub, token) {
+    async findAccount(ctx, sub, token) {
       if (!(await claims.accountExists(sub))) return undefined;
       return {
         accountId: sub,
         async claims(use, scope) {
-          const clientId = token?.clientId ?? _ctx.oidc.client?.clientId;
+          // ID tokens carry the subject only: the provider would mask profile claims out of most of them anyway
+          // (conformIdTokenClaims), and a release must be audited exactly when it happens. Services read profile
+          // fields at userinfo or the data API.
+          if (use === 'id_token') return { sub };
+          const clientId = token?.clientId ?? ctx.oidc.client?.clientId;
           if (!clientId) return { sub };
-          return { ...(await claims.claimsFor(sub, clientId, scope.split(' ').filter(Boolean), use)), sub };
+          return { ...(await claims.claimsFor(sub, clientId, scope.split(' ').filter(Boolean), use, ctx.ip)), sub };
         },
       };
     },

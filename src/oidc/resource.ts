@@ -1,13 +1,94 @@
 /**
  * The data API as an OAuth resource server: resolves a service's access token to the grant it was issued under.
  * The token must be live, issued for this resource, under a grant that still exists, by a service still enabled:
- * revoking the grant (or disabling the service) refuses the very next request, whatever the token's expiry.
+ * revoking the grant (or disabling the service) refuses the very next request, whatever the token's expiry. The
+ * data API exists to read the person's profile, so the same statement reads it too (profileReadWithToken).
  */
 import type { Context } from 'koa';
+import type { AdapterPayload } from 'oidc-provider';
 import { Forbidden, Unauthenticated } from '../errors.ts';
-import type { AppDeps, SecurityResolver } from '../http/types.ts';
+import type { AppDeps, Caller, SecurityResolver } from '../http/types.ts';
+import { profileSnapshotFrom, profileSnapshotSql, type ProfileSnapshot, type SnapshotColumns } from '../features/profile/profile.repo.ts';
+import type { Queryable } from '../store/db.ts';
 import { dataResource } from './provider.ts';
-import { findService } from './services.ts';
+
+/** The access token, its grant, its service and the person's profile as stored, read together. */
+interface TokenRow extends SnapshotColumns {
+  token_payload: AdapterPayload | string;
+  token_consumed_at: Date | null;
+  grant_payload: AdapterPayload | string | null;
+  grant_consumed_at: Date | null;
+  service_client_id: string | null;
+  service_role: string | null;
+  service_disabled_at: Date | null;
+}
+
+const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+// The person the token is for, when it names one (client credentials tokens do not).
+const SNAPSHOT = profileSnapshotSql(`(case when t.account_id ~ ${UUID} then t.account_id::uuid end)`);
+
+/**
+ * Reads a live access token with its live grant, its service and the profile of the person it is for, in one
+ * statement: the data API's whole request is one round trip and one database snapshot (what is released is what
+ * was stored when the grant was found live). The liveness conditions are the adapter's own (src/oidc/adapter.ts:
+ * never an expired row), and what is read is then checked by the provider's models exactly as their `find` does,
+ * so this is `AccessToken.find` + `Grant.find` + `findService` in one round trip, not a second implementation of
+ * them. Nothing is cached: a revoked grant or a disabled service is refused on the very next request. A named
+ * statement: PostgreSQL parses and plans it once per connection, not on every request.
+ */
+async function findTokenGrantAndProfile(db: Queryable, tokenId: string): Promise<TokenRow | undefined> {
+  const { rows } = (await db
+    .raw(
+      `select t.payload as token_payload, t.consumed_at as token_consumed_at,
+              g.payload as grant_payload, g.consumed_at as grant_consumed_at,
+              s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
+              ${SNAPSHOT.columns}
+         from oidc_payloads t
+         left join oidc_payloads g
+           on g.kind = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > current_timestamp)
+         left join services s on s.client_id = t.client_id
+         ${SNAPSHOT.joins}
+        where t.kind = 'AccessToken' and t.id = ? and (t.expires_at is null or t.expires_at > current_timestamp)`,
+      [tokenId],
+    )
+    .options({ name: 'rf_data_api_token' })) as { rows: TokenRow[] };
+  return rows[0];
+}
+
+/** The profile read with the token, kept for the handler of the same request (keyed by its caller object). */
+const profiles = new WeakMap<Caller, ProfileSnapshot>();
+
+/** The person's profile as read together with the caller's token in this request; undefined when it was not. */
+export function profileReadWithToken(caller: Caller): ProfileSnapshot | undefined {
+  return profiles.get(caller);
+}
+
+/** The adapter's reading of a stored row (src/oidc/adapter.ts toPayload). */
+function storedPayload(payload: AdapterPayload | string, consumedAt: Date | null): AdapterPayload {
+  const parsed = (typeof payload === 'string' ? JSON.parse(payload) : payload) as AdapterPayload;
+  return consumedAt ? { ...parsed, consumed: Math.floor(new Date(consumedAt).getTime() / 1000) } : parsed;
+}
+
+/**
+ * What a model's static `find` does after the adapter answered (oidc-provider lib/models/base_model.js): verify
+ * the stored payload, then instantiate the model; undefined when verification fails.
+ */
+interface StoredModel<T> {
+  verify(stored: AdapterPayload, options?: { ignoreExpiration?: boolean }): Promise<AdapterPayload>;
+  instantiate(payload: AdapterPayload): T;
+}
+
+async function fromStored<T>(model: unknown, stored: AdapterPayload): Promise<T | undefined> {
+  const m = model as StoredModel<T>;
+  if (typeof m.verify !== 'function' || typeof m.instantiate !== 'function') {
+    throw new Error('oidc-provider models no longer have static verify/instantiate: update src/oidc/resource.ts');
+  }
+  try {
+    return m.instantiate(await m.verify(stored));
+  } catch {
+    return undefined;
+  }
+}
 
 function bearer(ctx: Context): string | undefined {
   const header = ctx.get('authorization');
@@ -23,8 +104,11 @@ export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: 
   const { provider } = deps.oidc;
   const refused = (why: string) => new Unauthenticated(why, { code: 'invalid_token' });
 
-  const token = await provider.AccessToken.find(value);
-  if (!token) throw refused('the access token is unknown or has been revoked');
+  const row = await findTokenGrantAndProfile(deps.db, value);
+  type Token = InstanceType<typeof provider.AccessToken>;
+  type Grant = InstanceType<typeof provider.Grant>;
+  const token = row ? await fromStored<Token>(provider.AccessToken, storedPayload(row.token_payload, row.token_consumed_at)) : undefined;
+  if (!row || !token) throw refused('the access token is unknown or has been revoked');
   if (token.isExpired) throw new Unauthenticated('token has expired!', { code: 'token_expired' });
   const audience = Array.isArray(token.aud) ? token.aud : [token.aud];
   if (!audience.includes(dataResource(deps.config))) {
@@ -35,17 +119,23 @@ export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: 
       code: 'insufficient_scope',
     });
   }
-  const [grant, service] = await Promise.all([token.grantId ? provider.Grant.find(token.grantId) : undefined, findService(deps.db, token.clientId!)]);
-  if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
+  const grant =
+    token.grantId && row.grant_payload !== null
+      ? await fromStored<Grant>(provider.Grant, storedPayload(row.grant_payload, row.grant_consumed_at))
+      : undefined;
+  if (!grant || grant.jti !== token.grantId || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
     throw refused('the grant behind this token has been revoked');
   }
-  if (!service || service.disabled_at) throw refused('this service has been disabled');
+  if (row.service_client_id === null || row.service_client_id !== token.clientId || row.service_disabled_at) {
+    throw refused('this service has been disabled');
+  }
+  const service = { client_id: row.service_client_id, role: row.service_role! };
 
   // What the token says, and no more than the grant still allows (a narrowed consent removes scopes at once).
   const granted = new Set((grant.getResourceScope(dataResource(deps.config)) ?? '').split(' ').filter(Boolean));
   const scopes = [...token.scopes].filter((s) => granted.has(s));
-  return {
-    caller: { kind: 'service', clientId: service.client_id, role: service.role, grantId: grant.jti, accountId: token.accountId, scopes },
-    credential: value,
-  };
+  const caller: Caller = { kind: 'service', clientId: service.client_id, role: service.role, grantId: grant.jti, accountId: token.accountId, scopes };
+  const profile = profileSnapshotFrom(row);
+  if (profile && profile.profile.user_id === token.accountId) profiles.set(caller, profile);
+  return { caller, credential: value };
 };

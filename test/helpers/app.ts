@@ -42,6 +42,8 @@ export interface TestApp {
   service: Service;
   config: Config;
   databaseUrl: string;
+  /** The key-encryption key the service runs with (a CLI run against the same database needs it). */
+  kek: Buffer;
   smtp: SmtpSink;
   /** Problems found while checking responses against the spec; the harness fails the test on any. */
   specProblems: string[];
@@ -89,8 +91,18 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startTestApp(name: string, env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createDatabase();
+export interface TestAppOptions {
+  /**
+   * A restart: run on this existing database (another TestApp's, which keeps ownership and drops it) instead of
+   * a fresh one. Pass that app's `kek` too, or nothing sealed there opens.
+   */
+  databaseUrl?: string;
+  kek?: Buffer;
+}
+
+export async function startTestApp(name: string, env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createDatabase();
+  const kek = options.kek ?? randomBytes(32);
   const smtp = await startSmtpSink();
   const port = await freePort();
   const config = loadConfig({
@@ -102,7 +114,7 @@ export async function startTestApp(name: string, env: Record<string, string> = {
     ...env,
   });
   const logger = createLogger(config, pino.destination({ dest: logFileFor(name), sync: true }));
-  const service = await createService(config, { logger, kek: randomBytes(32), outboxPollMs: 100 });
+  const service = await createService(config, { logger, kek, outboxPollMs: 100 });
   const server: Server = service.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${port}`;
@@ -144,6 +156,7 @@ export async function startTestApp(name: string, env: Record<string, string> = {
     service,
     config,
     databaseUrl: database.url,
+    kek,
     smtp,
     specProblems,
     request,

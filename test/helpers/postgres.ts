@@ -11,6 +11,16 @@ import path from 'node:path';
 export interface PgServer {
   url: string;
   stop(): void;
+  /** Stops the server as a crash would (immediate: no checkpoint, recovery from the WAL) and starts it again. */
+  crashAndRestart(): void;
+}
+
+export interface PgOptions {
+  /**
+   * fsync, synchronous commit and full-page writes on, as in production: what a crash test needs. The default
+   * trades durability for speed, which is right for every other test.
+   */
+  durable?: boolean;
 }
 
 /** The newest PostgreSQL server binaries on this machine. */
@@ -36,7 +46,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<PgServer> {
+export async function startPostgres(pgOptions: PgOptions = {}): Promise<PgServer> {
   const bin = findPgBin();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(path.join(tmpdir(), 'ringfence-pg-'));
@@ -58,14 +68,19 @@ export async function startPostgres(): Promise<PgServer> {
     `-c unix_socket_directories=${dir}`,
     '-c max_connections=200',
     // Durability is what the crash tests check on purpose; the rest of the suite trades it for speed.
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    ...(pgOptions.durable
+      ? ['-c fsync=on', '-c synchronous_commit=on', '-c full_page_writes=on']
+      : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ');
-  run('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  start();
   let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    crashAndRestart() {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      start();
+    },
     stop() {
       if (stopped) return;
       stopped = true;

@@ -5,33 +5,27 @@
  */
 import test from 'ava';
 import { createPublicKey, createVerify, verify as verifySignature, type JsonWebKey } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
-import { registerService } from '../../src/oidc/services.ts';
-import { supportedScopes } from '../../src/oidc/scopes.ts';
-import { ARTIFACTS, startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import * as oidc from '../helpers/oidc.ts';
 
 let app: TestApp;
 let browser: Browser;
-let callback: Server;
+let callback: oidc.Callback;
 let callbackUrl: string;
 const PASSWORD = 'correct horse battery staple';
 
 test.before(async () => {
   app = await startTestApp('services-oidc-flow');
   browser = await launchBrowser();
-  // The service's redirect URI: a real listener that only answers, so the browser lands somewhere.
-  callback = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => callback.listen(0, '127.0.0.1', r));
-  callbackUrl = `http://127.0.0.1:${(callback.address() as { port: number }).port}/callback`;
+  callback = await oidc.startCallback();
+  callbackUrl = callback.url;
 });
 test.after.always(async () => {
   await browser?.close();
-  callback?.close();
+  await callback?.close();
   await app?.close();
 });
 
@@ -54,58 +48,10 @@ async function registerPerson(handle: string) {
   return { userId: res.body.user_id as string, token: res.body.token as string, handle };
 }
 
-async function registerClient(role: string, scope?: string) {
-  const deps = app.service.deps;
-  const { service, clientSecret } = await registerService(
-    deps.db,
-    { name: `Test ${role} service`, role, redirectUris: [callbackUrl], ...(scope ? { scope } : {}) },
-    new Set(deps.policy.policies.roles.keys()),
-    supportedScopes(deps.policy.policies),
-  );
-  const config = await client.discovery(new URL(`${app.url}/oidc`), service.client_id, clientSecret, undefined, {
-    execute: [client.allowInsecureRequests],
-  });
-  return { config, service, clientSecret };
-}
-
-/** Drives the browser through login and consent; returns the URL the service was redirected to. */
-async function authorize(
-  config: client.Configuration,
-  person: { handle: string },
-  scope: string,
-  options: { screenshot?: string; decline?: string[] } = {},
-) {
-  const verifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: callbackUrl,
-    scope,
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    // OpenID Connect grants offline_access only when consent is asked for explicitly.
-    ...(scope.split(' ').includes('offline_access') ? { prompt: 'consent' } : {}),
-  });
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(url.href);
-  await page.getByLabel('E-mail or handle').fill(person.handle);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForSelector('#allow');
-  if (options.screenshot) {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, options.screenshot), fullPage: true });
-  }
-  const consentText = await page.locator('main').innerText();
-  for (const s of options.decline ?? []) await page.locator(`input[type=checkbox][value="${s}"]`).uncheck();
-  const landed = page.waitForURL((u) => u.href.startsWith(callbackUrl));
-  await page.locator('#allow').click();
-  await landed;
-  const redirected = new URL(page.url());
-  await context.close();
-  return { redirected, verifier, state, consentText };
-}
+/** The flow helpers live in test/helpers/oidc.ts; these bind them to this file's app, browser and callback. */
+const registerClient = (role: string, scope?: string) => oidc.registerClient(app, callbackUrl, role, scope);
+const authorize = (config: client.Configuration, person: { handle: string }, scope: string, options: { screenshot?: string; decline?: string[] } = {}) =>
+  oidc.authorize(browser, callbackUrl, config, { handle: person.handle, password: PASSWORD }, scope, options);
 
 function verifyIdTokenWithJwks(idToken: string, jwks: { keys: (JsonWebKey & { kid: string })[] }) {
   const [h, p, s] = idToken.split('.');

@@ -2,19 +2,82 @@
  * Who can see what (seed API 8): the services a person granted, what each can see now, and revocation — removal
  * of the grant and of every token issued under it, effective on the very next request.
  */
+import type { Knex } from 'knex';
 import type { AppDeps, Caller } from '../../http/types.ts';
-import { NotFound } from '../../errors.ts';
-import { recordAudit } from '../../audit/audit.ts';
+import { NotFound, Unauthenticated } from '../../errors.ts';
+import { recordAudit, type AuditInput } from '../../audit/audit.ts';
+import { AuditQueue } from '../../audit/queue.ts';
+import type { Db } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
+import { releaseFor } from '../../oidc/disclosure.ts';
+import { profileReadWithToken } from '../../oidc/resource.ts';
 import { dataResource } from '../../oidc/provider.ts';
-import { findService, touchService } from '../../oidc/services.ts';
+import { findService } from '../../oidc/services.ts';
 
 type ServiceCaller = Extract<Caller, { kind: 'service' }>;
 
-/** Releases the permitted fields to a service and records the disclosure with the policy revision that allowed it. */
+/** services.last_used_at is bookkeeping for operators: a service read from again within this is not re-marked. */
+const TOUCH_EVERY_MS = 1000;
+const touchedAt = new Map<string, number>();
+
+/**
+ * Marks the services of a batch of disclosures as used, in the batch's transaction (sorted: one lock order), each
+ * at most once a second per process: a busy service would otherwise have its row rewritten on every read.
+ */
+async function touchServices(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<void> {
+  const now = Date.now();
+  const clients = [...new Set(inputs.map((i) => i.data?.client_id).filter((c): c is string => typeof c === 'string'))]
+    .filter((c) => now - (touchedAt.get(c) ?? 0) >= TOUCH_EVERY_MS)
+    .sort();
+  if (clients.length === 0) return;
+  for (const c of clients) touchedAt.set(c, now);
+  // Bounded: a process that has served more services than this forgets the oldest marks, and re-marks sooner.
+  while (touchedAt.size > 10_000) touchedAt.delete(touchedAt.keys().next().value!);
+  await trx.raw('update services set last_used_at = current_timestamp where client_id = any(?::text[])', [clients]).options({ name: 'rf_touch_services' });
+}
+
+/**
+ * A disclosure is recorded only while its grant still exists: the grants of a batch are held (FOR SHARE, in id
+ * order) in the transaction that records it, and revocation takes them FOR UPDATE (in id order too) before it
+ * deletes them, so the two serialize. A read whose grant was revoked after its token was checked is refused, and
+ * no disclosure ever follows its grant's revocation in the audit chain.
+ */
+async function admitDisclosures(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<(Error | undefined)[]> {
+  const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))].sort();
+  const { rows } = (await trx
+    .raw(
+      `select id from oidc_payloads
+        where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)
+        order by id for share`,
+      [grantIds],
+    )
+    .options({ name: 'rf_hold_grants' })) as { rows: { id: string }[] };
+  const live = new Set(rows.map((r) => r.id));
+  return inputs.map((i) =>
+    live.has(i.data?.grant_id as string) ? undefined : new Unauthenticated('the grant behind this token has been revoked', { code: 'invalid_token' }),
+  );
+}
+
+/** One disclosure log per database: reads of many requests are recorded together (src/audit/queue.ts). */
+const disclosureLogs = new WeakMap<Db, AuditQueue>();
+
+function disclosureLog(db: Db): AuditQueue {
+  let log = disclosureLogs.get(db);
+  if (!log) disclosureLogs.set(db, (log = new AuditQueue(db, { admit: admitDisclosures, alsoInTransaction: touchServices })));
+  return log;
+}
+
+/**
+ * Releases the permitted fields to a service and records the disclosure with the policy revision that allowed it.
+ * The caller was resolved in this request (src/oidc/resource.ts: live token, live grant, enabled service and its
+ * role, and the person's profile read in the same statement), so the policy engine is asked with that reader
+ * directly. The answer waits until the disclosure is committed to the audit chain; concurrent reads share that
+ * commit.
+ */
 export async function releaseToService(deps: AppDeps, caller: ServiceCaller, clientIp: string) {
-  const released = await deps.oidc.disclosure.release(caller.accountId!, caller.clientId, caller.scopes);
-  await recordAudit(deps.db, {
+  const reader = { kind: 'service' as const, clientId: caller.clientId, role: caller.role };
+  const released = await releaseFor(deps, reader, caller.accountId!, caller.scopes, profileReadWithToken(caller));
+  await disclosureLog(deps.db).record({
     action: 'data.released',
     actor: `service:${caller.clientId}`,
     subject: `user:${caller.accountId}`,
@@ -26,7 +89,6 @@ export async function releaseToService(deps: AppDeps, caller: ServiceCaller, cli
       policy_revision: released.policyRevision,
     },
   });
-  await touchService(deps.db, caller.clientId);
   return released;
 }
 
@@ -115,8 +177,10 @@ export interface RevocationResult {
  */
 export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
   const counts = await withTransaction(deps.db, async (trx) => {
+    // In id order, as disclosures hold them (admitDisclosures): the two never wait on each other in a cycle.
     const grants = (await trx('oidc_payloads')
       .where({ kind: 'Grant', account_id: userId, client_id: serviceId })
+      .orderBy('id')
       .forUpdate()
       .pluck('id')) as string[];
     if (grants.length === 0) {

@@ -41,6 +41,8 @@ export async function findUserByEmailIndex(q: Queryable, emailIndex: string): Pr
 
 /** Handles are unique whatever their case. */
 export async function findUserByHandle(q: Queryable, handle: string): Promise<UserRow | undefined> {
+  // PostgreSQL text cannot hold NUL (the query would fail); no handle has one.
+  if (handle.includes('\u0000')) return undefined;
   return (await q('users').where({ handle_lower: handle.toLowerCase() }).first()) as UserRow | undefined;
 }
 

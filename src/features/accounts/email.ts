@@ -28,7 +28,16 @@ import {
   updateUser,
   type UserRow,
 } from './accounts.repo.ts';
-import { clearLoginFailures, throttleKeys } from './throttle.ts';
+import {
+  CODES_PER_ACCOUNT,
+  CODES_PER_ADDRESS,
+  FORGOT_PER_ADDRESS,
+  RESET_TOKENS_PER_ADDRESS,
+  assertUnderLimit,
+  clearLoginFailures,
+  countAgainst,
+  throttleKeys,
+} from './throttle.ts';
 
 export const CODE_SECONDS = 15 * 60;
 export const MAX_CODE_ATTEMPTS = 5;
@@ -98,11 +107,16 @@ export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { k
   if (pending.attempts >= MAX_CODE_ATTEMPTS) {
     throw new InvalidRequest(`too many wrong codes: this one no longer works; ${RESEND_HINT}`, { code: 'code_attempts_exceeded' });
   }
+  // Each code allows a few attempts; these limits hold across codes (resending) and across accounts.
+  await assertUnderLimit(deps.db, CODES_PER_ACCOUNT, user.id);
+  await assertUnderLimit(deps.db, CODES_PER_ADDRESS, clientIp);
   if (new Date(pending.expires_at).getTime() <= Date.now()) {
     throw new InvalidRequest(`the code has expired: ${RESEND_HINT}`, { code: 'code_expired' });
   }
   if (!safeEqual(codeHash(deps.keyring, user.id, code), pending.code_hash)) {
     // The failed attempt is kept even though the request fails: that is what makes the limit hold.
+    await countAgainst(deps.db, CODES_PER_ACCOUNT, user.id);
+    await countAgainst(deps.db, CODES_PER_ADDRESS, clientIp);
     const attempts = await countVerificationAttempt(deps.db, pending.id);
     const left = Math.max(0, MAX_CODE_ATTEMPTS - attempts);
     throw new InvalidRequest(left > 0 ? `the code is wrong: ${left} attempt(s) left` : `the code is wrong and that was the last attempt: ${RESEND_HINT}`, {
@@ -132,6 +146,9 @@ export async function resendVerificationCode(deps: AppDeps, caller: Extract<Call
 
 /** Mails a reset token when an account uses `email`; the caller answers the same either way. */
 export async function requestPasswordReset(deps: AppDeps, email: string, clientIp: string): Promise<void> {
+  // Counted per address whatever the address asked for, so the limit says nothing about who has an account.
+  await assertUnderLimit(deps.db, FORGOT_PER_ADDRESS, clientIp);
+  await countAgainst(deps.db, FORGOT_PER_ADDRESS, clientIp);
   const user = await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, email));
   if (!user) return;
   const latest = await latestPasswordReset(deps.db, user.id);
@@ -167,8 +184,10 @@ export async function requestPasswordReset(deps: AppDeps, email: string, clientI
 
 /** Sets a new password with an e-mailed token, once; every session of the account ends. */
 export async function resetPassword(deps: AppDeps, token: string, newPassword: string, clientIp: string): Promise<{ sessions_ended: number }> {
+  await assertUnderLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
   const reset = await findPasswordResetByHash(deps.db, hashToken(token));
   if (!reset || reset.used_at) {
+    await countAgainst(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
     throw new InvalidRequest(`this reset token is not valid or was already used: ${FORGOT_HINT}`, { code: 'invalid_reset_token' });
   }
   if (new Date(reset.expires_at).getTime() <= Date.now()) {

@@ -15,12 +15,20 @@ export async function asPage(ctx: Context, run: () => Promise<Reply>): Promise<R
     const e = err as { status?: number; error_description?: string; expose?: boolean; message?: string };
     const known = err instanceof AppError ? err.expose : typeof e.status === 'number' && e.status < 500 && Boolean(e.error_description);
     if (!known) throw err;
-    const message = err instanceof AppError ? err.message : (e.error_description ?? 'this request can no longer be completed');
+    // The provider's own descriptions name cookies and sessions; a person needs to know what happened instead.
+    const message =
+      err instanceof AppError
+        ? err.message
+        : (err as Error).name === 'SessionNotFound'
+          ? 'this sign-in request is unknown, has expired or is already complete'
+          : (e.error_description ?? 'this request can no longer be completed');
     const html = renderPage(ctx, {
       title: 'Cannot continue',
       body: `<h1>This step cannot be completed</h1><p class="error" role="alert">${escapeHtml(message)}</p>
 <p>Go back to the service you came from and start again.</p>`,
     });
-    return new Reply(html, { status: e.status ?? 400, type: 'text/html; charset=utf-8' });
+    // Retry-After of a throttled login, for instance, belongs on the page as on the API.
+    const headers = err instanceof AppError ? (err.headers ?? {}) : {};
+    return new Reply(html, { status: e.status ?? 400, type: 'text/html; charset=utf-8', headers });
   }
 }

@@ -66,7 +66,7 @@ export function fieldAad(profileId: string, field: string): string {
 const profileOwner = (profileId: string) => `profile:${profileId}`;
 
 /** Unwraps the data key of a profile row. */
-export function openProfile(keyring: Keyring, row: ProfileRow): OpenProfile {
+export function openProfile(keyring: Keyring, row: Pick<ProfileRow, 'id' | 'user_id' | 'wrapped_dek' | 'kek_id' | 'version'>): OpenProfile {
   const dek = keyring.unwrap({ kekId: row.kek_id, wrapped: Buffer.from(row.wrapped_dek) }, profileOwner(row.id));
   return { id: row.id, userId: row.user_id, version: row.version, dek };
 }
@@ -110,17 +110,115 @@ export async function readFieldRings(q: Queryable, profileIds: readonly string[]
   return out;
 }
 
+/** A field row as stored: its value still sealed. */
+export interface SealedFieldRow {
+  field: string;
+  value: Uint8Array | null;
+  ring: string;
+  provenance: string;
+  updated_at: Date;
+}
+
+/** Opens one field's sealed value (JSON); null stays null. */
+export function openFieldValue(profile: OpenProfile, field: string, sealed: Uint8Array | null): unknown {
+  return sealed === null ? null : JSON.parse(open(profile.dek, Buffer.from(sealed), fieldAad(profile.id, field)).toString('utf8'));
+}
+
 /** Opens the values of `fields` (every field when omitted) of one profile. */
 export async function readFields(q: Queryable, profile: OpenProfile, fields?: readonly string[]): Promise<Map<string, StoredField>> {
   const builder = q('profile_fields').where({ profile_id: profile.id });
   if (fields) builder.whereIn('field', fields);
-  const rows = (await builder) as { field: string; value: Uint8Array | null; ring: string; provenance: string; updated_at: Date }[];
+  const rows = (await builder) as SealedFieldRow[];
   const out = new Map<string, StoredField>();
   for (const r of rows) {
-    const value = r.value === null ? null : JSON.parse(open(profile.dek, Buffer.from(r.value), fieldAad(profile.id, r.field)).toString('utf8'));
+    const value = openFieldValue(profile, r.field, r.value);
     out.set(r.field, { field: r.field, value, ring: r.ring, hasValue: r.value !== null, provenance: r.provenance, updatedAt: r.updated_at });
   }
   return out;
+}
+
+/** A custom ring as the disclosure snapshot reads it (the columns readUserRings uses). */
+export interface SnapshotRing {
+  id: string;
+  name: string;
+  description: string | null;
+  roles: unknown;
+  services: unknown;
+}
+
+/**
+ * Everything a decision about one person's profile needs: the container's key, every field's ring and sealed
+ * value (only the released ones are ever opened), and the person's ring settings — the custom rings in the order
+ * listCustomRings gives them, and the settings version that names them in the ability cache.
+ */
+export interface ProfileSnapshot {
+  profile: Pick<ProfileRow, 'id' | 'user_id' | 'wrapped_dek' | 'kek_id' | 'version'>;
+  fields: { field: string; ring: string; value: Uint8Array | null }[];
+  customRings: SnapshotRing[];
+  ringsVersion: number;
+}
+
+/** The columns profileSnapshotSql adds to a row. */
+export interface SnapshotColumns {
+  snap_profile_id: string | null;
+  snap_user_id: string;
+  snap_wrapped_dek: Uint8Array;
+  snap_kek_id: string;
+  snap_version: number;
+  snap_rings_version: string | number;
+  snap_custom_rings: SnapshotRing[] | string | null;
+  /** [field, ring, sealed value in base64 or null] per field row. */
+  snap_fields: [string, string, string | null][] | string | null;
+}
+
+/**
+ * The columns and joins that read one person's ProfileSnapshot into a single row, for a statement that names the
+ * person by the SQL expression `userId` (a parameter, or a column of a table the statement already reads): the
+ * container row, the field rows and the custom rings each aggregated as JSON (parsed natively, where a bytea[]
+ * would be parsed character by character), and the rings version.
+ */
+export function profileSnapshotSql(userId: string): { columns: string; joins: string } {
+  return {
+    columns: `p.id as snap_profile_id, p.user_id as snap_user_id, p.wrapped_dek as snap_wrapped_dek, p.kek_id as snap_kek_id,
+              p.version as snap_version, coalesce(rs.version, 0) as snap_rings_version, cr.rings as snap_custom_rings,
+              fa.fields as snap_fields`,
+    joins: `left join profiles p on p.user_id = ${userId}
+            left join ring_settings rs on rs.user_id = p.user_id
+            left join lateral (
+              select json_agg(json_build_object('id', r.id, 'name', r.name, 'description', r.description,
+                                                'roles', r.roles, 'services', r.services)
+                              order by r.created_at, r.name_lower) as rings
+                from rings r where r.user_id = p.user_id
+            ) cr on true
+            left join lateral (
+              select json_agg(json_build_array(f.field, f.ring, encode(f.value, 'base64'))) as fields
+                from profile_fields f where f.profile_id = p.id
+            ) fa on true`,
+  };
+}
+
+/** The snapshot in a row read with profileSnapshotSql; undefined when the person has no profile. */
+export function profileSnapshotFrom(row: SnapshotColumns): ProfileSnapshot | undefined {
+  if (row.snap_profile_id === null) return undefined;
+  const json = <T>(v: T | string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+  const rings = json(row.snap_custom_rings);
+  const fields = json(row.snap_fields) ?? [];
+  return {
+    profile: { id: row.snap_profile_id, user_id: row.snap_user_id, wrapped_dek: row.snap_wrapped_dek, kek_id: row.snap_kek_id, version: row.snap_version },
+    fields: fields.map(([field, ring, sealed]) => ({ field, ring, value: sealed === null ? null : Buffer.from(sealed, 'base64') })),
+    customRings: rings ?? [],
+    ringsVersion: Number(row.snap_rings_version),
+  };
+}
+
+const SNAPSHOT = profileSnapshotSql('person.id');
+
+/** One person's ProfileSnapshot, in one statement (named: planned once per connection, not on every read). */
+export async function readProfileSnapshot(q: Queryable, userId: string): Promise<ProfileSnapshot | undefined> {
+  const { rows } = (await q
+    .raw(`select ${SNAPSHOT.columns} from (select ?::uuid as id) person ${SNAPSHOT.joins}`, [userId])
+    .options({ name: 'rf_profile_snapshot' })) as { rows: SnapshotColumns[] };
+  return profileSnapshotFrom(rows[0]);
 }
 
 /** Writes values, sealing each under the profile's key; a field that has a row keeps its ring. */
@@ -136,6 +234,19 @@ export async function writeFields(trx: Knex.Transaction, profile: OpenProfile, w
     updated_at: now,
   }));
   await trx('profile_fields').insert(rows).onConflict(['profile_id', 'field']).merge(['value', 'provenance', 'updated_at']);
+}
+
+/**
+ * Counts one more change of a user's profile and locks its row for the rest of the transaction, in one statement;
+ * the row as updated (its new version), or undefined when the user has no profile.
+ */
+export async function bumpProfileVersionOfUser(trx: Knex.Transaction, userId: string): Promise<ProfileRow | undefined> {
+  const [row] = (await trx('profiles')
+    .where({ user_id: userId })
+    .update({ version: trx.raw('version + 1'), updated_at: new Date() })
+    .returning('*')
+    .options({ name: 'rf_profile_bump_by_user' })) as ProfileRow[];
+  return row;
 }
 
 /** Counts one more change of the profile; returns the new version. */
@@ -168,6 +279,8 @@ export async function listProfilesByHandle(q: Queryable, afterHandle: string | u
 
 /** The user and profile behind a handle (any case), or undefined. */
 export async function findProfileByHandle(q: Queryable, handle: string): Promise<DirectoryRow | undefined> {
+  // PostgreSQL text cannot hold NUL (the query would fail); no handle has one.
+  if (handle.includes('\u0000')) return undefined;
   return (await q('users as u')
     .join('profiles as p', 'p.user_id', 'u.id')
     .select('u.id as user_id', 'u.handle', 'u.handle_lower', 'p.id as profile_id')

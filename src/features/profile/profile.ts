@@ -15,6 +15,7 @@ import { cleanAvatar } from './avatar.ts';
 import { REQUIRED_FIELDS, fieldCatalogue } from './catalogue.ts';
 import { decodeCursor, encodeCursor, type PageRequest } from './pagination.ts';
 import {
+  bumpProfileVersionOfUser,
   bumpVersion,
   deleteAvatar,
   findAvatarMeta,
@@ -23,6 +24,7 @@ import {
   findProfilesByIds,
   listProfilesByHandle,
   lockProfile,
+  openFieldValue,
   openProfile,
   readAvatarImage,
   readFieldRings,
@@ -31,8 +33,9 @@ import {
   writeFields,
   type DirectoryRow,
   type FieldWrite,
-  type StoredField,
+  type ProfileSnapshot,
 } from './profile.repo.ts';
+import { assertIfMatch } from './etag.ts';
 import { checkFieldValue } from './values.ts';
 import { effectiveRings, isListed, publicFields } from './visibility.ts';
 
@@ -65,7 +68,7 @@ function avatarUrl(deps: AppDeps, handle: string, image: ImageValue): string {
 }
 
 /** A field's value as readers see it: derived fields computed, images as their URL; null when unset. */
-export function presentValue(deps: AppDeps, def: FieldDef, stored: ReadonlyMap<string, StoredField>, handle: string): unknown {
+export function presentValue(deps: AppDeps, def: FieldDef, stored: ReadonlyMap<string, { value: unknown }>, handle: string): unknown {
   if (def.derivedFrom) {
     const source = stored.get(def.derivedFrom)?.value;
     const derive = DERIVATIONS[def.name];
@@ -74,6 +77,25 @@ export function presentValue(deps: AppDeps, def: FieldDef, stored: ReadonlyMap<s
   const value = stored.get(def.name)?.value ?? null;
   if (value !== null && def.type === 'image') return avatarUrl(deps, handle, value as ImageValue);
   return value;
+}
+
+/** The stored fields presenting `fields` needs: each field, or the source of a derived one, and the handle. */
+function neededFields(catalogue: Catalogue, fields: readonly string[]): Set<string> {
+  const needed = new Set<string>(['handle']);
+  for (const field of fields) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
+  return needed;
+}
+
+function presentFields(deps: AppDeps, catalogue: Catalogue, stored: ReadonlyMap<string, { value: unknown }>, fields: readonly string[]): Record<string, unknown> {
+  const handle = stored.get('handle')?.value as string;
+  const values: Record<string, unknown> = {};
+  for (const field of fields) {
+    const def = catalogue.fields.get(field);
+    if (!def) continue;
+    const value = presentValue(deps, def, stored, handle);
+    if (value !== null && value !== undefined) values[field] = value;
+  }
+  return values;
 }
 
 /**
@@ -86,18 +108,19 @@ export async function readValuesFor(deps: AppDeps, userId: string, fields: reado
   const catalogue = fieldCatalogue(deps);
   const row = await findProfileByUser(deps.db, userId);
   if (!row) return {};
-  const needed = new Set<string>(['handle']);
-  for (const field of fields) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
-  const stored = await readFields(deps.db, openProfile(deps.keyring, row), [...needed]);
-  const handle = stored.get('handle')?.value as string;
-  const values: Record<string, unknown> = {};
-  for (const field of fields) {
-    const def = catalogue.fields.get(field);
-    if (!def) continue;
-    const value = presentValue(deps, def, stored, handle);
-    if (value !== null && value !== undefined) values[field] = value;
-  }
-  return values;
+  const stored = await readFields(deps.db, openProfile(deps.keyring, row), [...neededFields(catalogue, fields)]);
+  return presentFields(deps, catalogue, stored, fields);
+}
+
+/** readValuesFor over rows already read (readProfileSnapshot): the same values, no further query. */
+export function valuesFromSnapshot(deps: AppDeps, snapshot: ProfileSnapshot, fields: readonly string[]): Record<string, unknown> {
+  if (fields.length === 0) return {};
+  const catalogue = fieldCatalogue(deps);
+  const needed = neededFields(catalogue, fields);
+  const profile = openProfile(deps.keyring, snapshot.profile);
+  const stored = new Map<string, { value: unknown }>();
+  for (const f of snapshot.fields) if (needed.has(f.field)) stored.set(f.field, { value: openFieldValue(profile, f.field, f.value) });
+  return presentFields(deps, catalogue, stored, fields);
 }
 
 /** The owner's whole profile: every catalogue field with its value, ring, provenance and last change. */
@@ -165,13 +188,21 @@ function checkUpdates(catalogue: Catalogue, updated: Record<string, unknown>): F
 }
 
 /** Seed API 7: changes profile fields, all or none. A new address must be verified again; the old one is told. */
-export async function updateProfileInfo(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, updated: Record<string, unknown>, clientIp: string) {
+export async function updateProfileInfo(
+  deps: AppDeps,
+  caller: Extract<Caller, { kind: 'user' }>,
+  updated: Record<string, unknown>,
+  clientIp: string,
+  ifMatch?: string,
+) {
   const writes = checkUpdates(fieldCatalogue(deps), updated);
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
   const patch: Parameters<typeof updateUser>[2] = {};
   const newEmail = writes.find((w) => w.field === 'email')?.value as string | undefined;
   const newHandle = writes.find((w) => w.field === 'handle')?.value as string | undefined;
-  if (newEmail !== undefined) {
+  // The account row matters only when the e-mail address or the handle changes.
+  const user = newEmail !== undefined || newHandle !== undefined ? ((await findUserById(deps.db, caller.userId)) as UserRow) : undefined;
+  const userId = caller.userId;
+  if (user && newEmail !== undefined) {
     const index = emailIndex(deps.keyring, newEmail);
     if (index !== user.email_index) {
       if (await findUserByEmailIndex(deps.db, index)) throw emailTaken();
@@ -179,19 +210,23 @@ export async function updateProfileInfo(deps: AppDeps, caller: Extract<Caller, {
       patch.email_verified_at = null;
     }
   }
-  if (newHandle !== undefined && newHandle !== user.handle) {
+  if (user && newHandle !== undefined && newHandle !== user.handle) {
     if (newHandle.toLowerCase() !== user.handle_lower && (await findUserByHandle(deps.db, newHandle))) throw handleTaken();
     patch.handle = newHandle;
   }
   try {
     return await withTransaction(deps.db, async (trx) => {
-      const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, user.id))!.id));
+      // One statement counts the change and locks the row until commit, so the If-Match check (against the
+      // version before this change) and the write apply to the same version: no other update slips in between.
+      const locked = (await bumpProfileVersionOfUser(trx, userId))!;
+      const version = locked.version;
+      assertIfMatch(ifMatch, version - 1);
+      const profile = openProfile(deps.keyring, locked);
       const oldEmail = patch.email_index ? ((await readFields(trx, profile, ['email'])).get('email')?.value as string) : undefined;
       await writeFields(trx, profile, writes);
-      if (Object.keys(patch).length > 0) await updateUser(trx, user.id, patch);
-      const version = await bumpVersion(trx, profile.id);
-      if (patch.email_index && newEmail !== undefined) {
-        await sendVerificationCode(trx, deps, user.id, newEmail);
+      if (Object.keys(patch).length > 0) await updateUser(trx, userId, patch);
+      if (user && patch.email_index && newEmail !== undefined) {
+        await sendVerificationCode(trx, deps, userId, newEmail);
         await deps.outbox.enqueueMail(
           trx,
           {
@@ -205,8 +240,8 @@ export async function updateProfileInfo(deps: AppDeps, caller: Extract<Caller, {
       }
       await recordAudit(trx, {
         action: 'profile.update',
-        actor: `user:${user.id}`,
-        subject: `user:${user.id}`,
+        actor: `user:${userId}`,
+        subject: `user:${userId}`,
         clientIp,
         data: { profile_id: profile.id, version, fields: writes.map((w) => w.field) },
       });

@@ -1,7 +1,8 @@
 /** PUT /api/v1/profile/update-info (seed API 7). */
 import { InvalidRequest } from '../../errors.ts';
-import type { Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../http/types.ts';
 import { userCaller } from '../accounts/sessions.ts';
+import { profileEtag } from './etag.ts';
 import * as profile from './profile.ts';
 
 /** Form and multipart bodies carry `updated_fields` as a JSON text; JSON bodies as an object. */
@@ -23,5 +24,15 @@ function updatedFields(raw: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export const updateProfileInfo: Handler = (input, deps) =>
-  profile.updateProfileInfo(deps, userCaller(input.caller), updatedFields(input.body.updated_fields), input.clientIp);
+/** An optional If-Match (the ETag of GET /profile) makes the update apply only to the version the client read. */
+export const updateProfileInfo: Handler = async (input, deps) => {
+  const ifMatch = input.headers['if-match'];
+  const result = await profile.updateProfileInfo(
+    deps,
+    userCaller(input.caller),
+    updatedFields(input.body.updated_fields),
+    input.clientIp,
+    Array.isArray(ifMatch) ? ifMatch.join(', ') : ifMatch,
+  );
+  return new Reply({ status: 'success', ...result }, { headers: { ETag: profileEtag(result.version) } });
+};

@@ -1,0 +1,96 @@
+/**
+ * Group commit for audit events that stand alone (a service reading data), not inside a larger change.
+ *
+ * Every caller still waits until its own event is committed: a disclosure is on record before the data leaves, and
+ * a failed write fails the request instead of releasing unrecorded data. What changes is that events arriving
+ * while one batch is being written share the next transaction — one advisory lock, one read of the chain's head,
+ * one multi-row insert — instead of each request taking the chain's lock in turn. Nothing waits on a timer: a
+ * batch starts as soon as the previous one commits, so an idle service writes each event at once and a busy one
+ * writes many per transaction. Nothing is held only in memory past a response, so a clean shutdown (which lets
+ * in-flight requests finish) loses no row; `flush()` waits for whatever is queued.
+ */
+import type { Knex } from 'knex';
+import type { Db } from '../store/db.ts';
+import { withTransaction } from '../store/db.ts';
+import { recordAuditEvents, type AuditInput } from './audit.ts';
+
+export interface AuditQueueOptions {
+  /** Most events written in one transaction. */
+  maxBatch?: number;
+  /**
+   * Runs first in each batch's transaction: whether each event may still be recorded (undefined) or must be
+   * refused (the error its request then fails with). What it locks is held until the batch commits.
+   */
+  admit?: (trx: Knex.Transaction, inputs: readonly AuditInput[]) => Promise<(Error | undefined)[]>;
+  /** Runs in each batch's transaction after its events are inserted: bookkeeping the events imply. */
+  alsoInTransaction?: (trx: Knex.Transaction, inputs: readonly AuditInput[]) => Promise<void>;
+}
+
+interface Pending {
+  input: AuditInput;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export class AuditQueue {
+  readonly #db: Db;
+  readonly #maxBatch: number;
+  readonly #also: AuditQueueOptions['alsoInTransaction'];
+  readonly #admit: AuditQueueOptions['admit'];
+  #pending: Pending[] = [];
+  #writing: Promise<void> | undefined;
+
+  constructor(db: Db, options: AuditQueueOptions = {}) {
+    this.#db = db;
+    this.#maxBatch = options.maxBatch ?? 200;
+    this.#also = options.alsoInTransaction;
+    this.#admit = options.admit;
+  }
+
+  /** Appends an event; resolves once it is committed, rejects when it could not be. */
+  record(input: AuditInput): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ input, resolve, reject });
+      this.#writing ??= this.#drain();
+    });
+  }
+
+  /** Resolves once every event recorded so far has been written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
+
+  /** Writes a batch in one transaction; settles every event's promise once it committed (or failed). */
+  async #write(batch: readonly Pending[]): Promise<void> {
+    const refusals = await withTransaction(this.#db, async (trx) => {
+      const verdicts = this.#admit ? await this.#admit(trx, batch.map((p) => p.input)) : [];
+      const inputs = batch.filter((_, i) => !verdicts[i]).map((p) => p.input);
+      await recordAuditEvents(trx, inputs);
+      if (this.#also && inputs.length > 0) await this.#also(trx, inputs);
+      return verdicts;
+    });
+    batch.forEach((p, i) => (refusals[i] ? p.reject(refusals[i]) : p.resolve()));
+  }
+
+  async #drain(): Promise<void> {
+    // The requests of this turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0, this.#maxBatch);
+        try {
+          await this.#write(batch);
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0].reject(err);
+            continue;
+          }
+          // One bad event must not fail the requests it was batched with: each is tried on its own.
+          for (const p of batch) await this.#write([p]).catch(p.reject);
+        }
+      }
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+}

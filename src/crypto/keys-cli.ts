@@ -1,0 +1,113 @@
+/**
+ * `npm run keys -- <command>`: the OpenID provider's signing keys, against the database the server uses
+ * (DATABASE_URL, or the embedded one in DATA_DIR — which only one process may open at a time).
+ *
+ *   list [--json]     every stored key: kid, algorithm, state, dates, and whether the provider publishes it
+ *   rotate [--json]   retire the active keys and create new ones; restart the server(s) to sign with them
+ *
+ * Rotation needs the server's key-encryption key (RINGFENCE_MASTER_KEY, or the development key in DATA_DIR): new
+ * keys are sealed under it. This command never generates one, and refuses a key that does not open the stored ones.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { DecryptionError } from '../errors.ts';
+import { openStore } from '../store/db.ts';
+import { DataDirLocked } from '../store/lock.ts';
+import { migrateLatest } from '../store/migrations.ts';
+import { Keyring } from './envelope.ts';
+import { loadKek, MASTER_KEY_FILE } from './kek.ts';
+import { listSigningKeys, RETIRED_KEY_RETENTION_DAYS, rotateSigningKeys, type SigningKeyInfo } from './signing-keys.ts';
+
+const USAGE = `usage: npm run keys -- <command>
+  list [--json]     the signing keys: kid, algorithm, state, dates, published or not
+  rotate [--json]   retire the active signing keys and create new ones; then restart the server(s)`;
+
+/** A refusal meant for the operator, printed as it is. */
+class KeysError extends Error {}
+
+/** The server's KEK, never a new one: a key generated here would seal keys the server cannot open. */
+function serverKek(config: Config): Buffer {
+  const devKey = path.join(config.dataDir, MASTER_KEY_FILE);
+  if (!config.masterKey && (config.env === 'production' || !existsSync(devKey))) {
+    throw new KeysError(
+      `no master key: set RINGFENCE_MASTER_KEY to the key the server runs with (in development the server keeps it in ${devKey})`,
+    );
+  }
+  return loadKek(config, pino({ level: 'silent' }));
+}
+
+function iso(d: Date | null): string {
+  return d ? new Date(d).toISOString() : '-';
+}
+
+function table(keys: SigningKeyInfo[]): string {
+  if (keys.length === 0) return 'no signing keys yet (the server creates them at its first start)';
+  const rows = keys.map((k) => [k.kid, k.alg, k.state, iso(k.created_at), iso(k.retired_at), k.published ? 'yes' : 'no']);
+  const all = [['kid', 'alg', 'state', 'created_at', 'retired_at', 'published'], ...rows];
+  const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+function serialize(keys: SigningKeyInfo[]) {
+  return keys.map((k) => ({ ...k, created_at: iso(k.created_at), retired_at: k.retired_at ? iso(k.retired_at) : null }));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  if (command !== 'list' && command !== 'rotate') {
+    process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const kek = command === 'rotate' ? serverKek(config) : undefined;
+  const store = await openStore(config);
+  try {
+    await migrateLatest(store.db);
+    if (command === 'list') {
+      const keys = await listSigningKeys(store.db);
+      process.stdout.write(`${values.json ? JSON.stringify(serialize(keys), null, 2) : table(keys)}\n`);
+      return 0;
+    }
+    const before = new Set((await listSigningKeys(store.db)).filter((k) => k.state === 'active').map((k) => k.kid));
+    const created = await rotateSigningKeys(store.db, new Keyring(kek!));
+    const keys = await listSigningKeys(store.db);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ active: created, retired: [...before], keys: serialize(keys) }, null, 2)}\n`);
+    } else {
+      process.stdout.write(
+        `${table(keys)}\n\nNew signing keys: ${created.join(', ')}. Retired: ${[...before].join(', ') || 'none'}.\n` +
+          'Restart every Ringfence instance now: each signs with the new keys from its next start. The retired keys ' +
+          `stay published for ${RETIRED_KEY_RETENTION_DAYS} days, so tokens signed with them still verify.\n`,
+      );
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    const message =
+      err instanceof DecryptionError
+        ? 'the master key does not open the stored signing keys: it is not the key this database was set up with. Nothing was changed.'
+        : err instanceof KeysError || err instanceof ConfigError || err instanceof DataDirLocked
+          ? err.message
+          : `failed: ${err.message}`;
+    process.stderr.write(`keys: ${message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,46 @@
+// Client credentials: a service may get a token for the data API on its own behalf, but such a token carries no
+// person, so it reads nobody's profile.
+import test from 'ava';
+import * as client from 'openid-client';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError, dataResource, registerClient } from './fixtures.ts';
+
+let app: TestApp;
+test.before(async () => {
+  app = await startTestApp('services-client-credentials');
+});
+test.after.always(async () => {
+  await app?.close();
+});
+
+test('a service gets a client-credentials token for the data API, and introspection shows it carries no person', async (t) => {
+  const { config, service } = await registerClient(app, 'government');
+  const tokens = await client.clientCredentialsGrant(config, { resource: dataResource(app) });
+  t.is(tokens.token_type, 'bearer');
+  t.is(tokens.expires_in, 600);
+  t.is(tokens.refresh_token, undefined);
+  t.is(tokens.id_token, undefined);
+  const info = await client.tokenIntrospection(config, tokens.access_token);
+  t.true(info.active);
+  t.is(info.client_id, service.client_id);
+  t.is(info.aud, dataResource(app));
+  t.is(info.sub, undefined, 'no person behind it');
+  await t.throwsAsync(client.fetchUserInfo(config, tokens.access_token, client.skipSubjectCheck), undefined, 'userinfo has nobody to describe');
+});
+
+test('a client-credentials token for another resource is refused at the token endpoint', async (t) => {
+  const { config } = await registerClient(app, 'government');
+  const err = await t.throwsAsync(client.clientCredentialsGrant(config, { resource: 'https://elsewhere.example/api' }));
+  t.is((err as { error?: string }).error, 'invalid_target');
+});
+
+// Known bug, reported: src/oidc/resource.ts looks the bearer token up with provider.AccessToken.find only, and a
+// client-credentials token is a ClientCredentials model, so the data API calls it unknown (401 invalid_token)
+// instead of reaching its "no person" branch (403 insufficient_scope). When that is fixed this test passes and ava
+// reports it: then turn `test.failing` into `test`.
+test.failing('the data API answers a client-credentials token 403 insufficient_scope: it carries no person', async (t) => {
+  const { config } = await registerClient(app, 'government');
+  const tokens = await client.clientCredentialsGrant(config, { resource: dataResource(app) });
+  const res = await app.request('GET', '/api/v1/data/profile', { token: tokens.access_token });
+  assertError(t, res, 403, 'insufficient_scope', /carries no person/);
+});
