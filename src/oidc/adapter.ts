@@ -3,19 +3,77 @@
  * example adapter (upsert, find, findByUserCode, findByUid, consume, destroy, revokeByGrantId); `find` never returns
  * an expired payload. The `Client` model is served from the services registry instead, so a disabled service is
  * unknown to the provider at once.
+ *
+ * Ids that are bearer secrets (tokens, codes, and the session and interaction ids the browser holds in cookies) are
+ * stored only as their SHA-256 (hex), like every other token in Ringfence: a copy of the table issues nothing. The
+ * provider's payloads repeat the id as `jti` (and an interaction's resume URL ends with it, and names its session's
+ * cookie value), so those are taken out before a payload is stored and put back when it is found by its id.
+ * Grant ids are kept as they are: nothing accepts a grant id from outside, and the `grant_id` of tokens, revocation
+ * (src/features/access/access.ts) and the audit log name grants by it.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { hashToken } from '../crypto/tokens.ts';
 import type { Queryable } from '../store/db.ts';
 import { findServiceClientMetadata } from './services.ts';
 
+/** The models whose id is a bearer secret: each is stored and looked up by the hash of its id. */
+export const HASHED_ID_KINDS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'InitialAccessToken',
+  'RegistrationAccessToken',
+  // The `_session` and `_interaction` cookies hold these ids.
+  'Session',
+  'Interaction',
+]);
+
+/** Where an interaction's resume URL (`returnTo`, ending with the interaction's id) keeps the id while stored. */
+const ID_IN_URL = '{uid}';
+
+/** The key a model's record is stored under: the hash of a secret id, any other id as it is. */
+export function storedId(kind: string, id: string): string {
+  return HASHED_ID_KINDS.has(kind) ? hashToken(id) : id;
+}
+
+/** The payload as stored: without the secret id, which is checked to appear nowhere in it. */
+function conceal(kind: string, id: string, payload: AdapterPayload): AdapterPayload {
+  if (!HASHED_ID_KINDS.has(kind)) return payload;
+  const { jti, ...stored } = payload as AdapterPayload & { returnTo?: string; session?: Record<string, unknown> };
+  if (jti !== undefined && jti !== id) throw new Error(`oidc adapter: a ${kind} payload names another id than the one it is stored under`);
+  if (typeof stored.returnTo === 'string') stored.returnTo = stored.returnTo.replaceAll(id, ID_IN_URL);
+  // The session's cookie value, copied into each interaction; the provider finds the session by its uid instead.
+  if (stored.session && typeof stored.session === 'object' && 'cookie' in stored.session) {
+    const { cookie: _cookie, ...session } = stored.session;
+    stored.session = session;
+  }
+  if (JSON.stringify(stored).includes(id)) {
+    throw new Error(`oidc adapter: a ${kind} payload repeats its id in a field the adapter does not know; it is not stored in clear`);
+  }
+  return stored;
+}
+
 interface Row {
-  payload: AdapterPayload;
+  payload: AdapterPayload | string;
   consumed_at: Date | null;
 }
 
-function toPayload(row: Row | undefined): AdapterPayload | undefined {
-  if (!row) return undefined;
-  const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+/**
+ * A stored record as the provider expects it: `consumed` from its column, and, when the record was found by its id,
+ * the id put back where conceal took it from. Found by uid or user code, a record of a hashed kind comes without
+ * its `jti`: the provider's only such lookup (Session.findByUid, at the end of an interaction and for tokens bound
+ * to a session) reads the session and never saves it back. The device flow, whose codes are found by user code and
+ * then saved, is not enabled (src/oidc/provider.ts); enabling it needs the device code's id kept sealed instead.
+ */
+export function readStored(kind: string, id: string | undefined, row: Row): AdapterPayload {
+  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : { ...row.payload }) as AdapterPayload & { returnTo?: string };
+  if (id !== undefined && HASHED_ID_KINDS.has(kind)) {
+    payload.jti = id;
+    if (typeof payload.returnTo === 'string') payload.returnTo = payload.returnTo.replaceAll(ID_IN_URL, id);
+  }
   return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
 }
 
@@ -34,12 +92,16 @@ export function createAdapterClass(db: Queryable) {
         .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()));
     }
 
+    #read(id: string | undefined, row: Row | undefined): AdapterPayload | undefined {
+      return row ? readStored(this.name, id, row) : undefined;
+    }
+
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.name === 'Client') throw new Error('clients are registered through the services registry');
       const row = {
         kind: this.name,
-        id,
-        payload: JSON.stringify(payload),
+        id: storedId(this.name, id),
+        payload: JSON.stringify(conceal(this.name, id, payload)),
         grant_id: payload.grantId ?? null,
         uid: payload.uid ?? null,
         user_code: payload.userCode ?? null,
@@ -52,23 +114,23 @@ export function createAdapterClass(db: Queryable) {
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.name === 'Client') return findServiceClientMetadata(db, id);
-      return toPayload(await this.#live().andWhere({ id }).first('payload', 'consumed_at'));
+      return this.#read(id, await this.#live().andWhere({ id: storedId(this.name, id) }).first('payload', 'consumed_at'));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return toPayload(await this.#live().andWhere({ user_code: userCode }).first('payload', 'consumed_at'));
+      return this.#read(undefined, await this.#live().andWhere({ user_code: userCode }).first('payload', 'consumed_at'));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return toPayload(await this.#live().andWhere({ uid }).first('payload', 'consumed_at'));
+      return this.#read(undefined, await this.#live().andWhere({ uid }).first('payload', 'consumed_at'));
     }
 
     async consume(id: string): Promise<void> {
-      await db('oidc_payloads').where({ kind: this.name, id }).update({ consumed_at: db.fn.now() });
+      await db('oidc_payloads').where({ kind: this.name, id: storedId(this.name, id) }).update({ consumed_at: db.fn.now() });
     }
 
     async destroy(id: string): Promise<void> {
-      await db('oidc_payloads').where({ kind: this.name, id }).delete();
+      await db('oidc_payloads').where({ kind: this.name, id: storedId(this.name, id) }).delete();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

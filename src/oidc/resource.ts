@@ -10,10 +10,12 @@ import { Forbidden, Unauthenticated } from '../errors.ts';
 import type { AppDeps, Caller, SecurityResolver } from '../http/types.ts';
 import { profileSnapshotFrom, profileSnapshotSql, type ProfileSnapshot, type SnapshotColumns } from '../features/profile/profile.repo.ts';
 import type { Queryable } from '../store/db.ts';
+import { readStored, storedId } from './adapter.ts';
 import { dataResource } from './provider.ts';
 
 /** The access token, its grant, its service and the person's profile as stored, read together. */
 interface TokenRow extends SnapshotColumns {
+  token_kind: 'AccessToken' | 'ClientCredentials';
   token_payload: AdapterPayload | string;
   token_consumed_at: Date | null;
   grant_payload: AdapterPayload | string | null;
@@ -30,16 +32,16 @@ const SNAPSHOT = profileSnapshotSql(`(case when t.account_id ~ ${UUID} then t.ac
 /**
  * Reads a live access token with its live grant, its service and the profile of the person it is for, in one
  * statement: the data API's whole request is one round trip and one database snapshot (what is released is what
- * was stored when the grant was found live). The liveness conditions are the adapter's own (src/oidc/adapter.ts:
- * never an expired row), and what is read is then checked by the provider's models exactly as their `find` does,
- * so this is `AccessToken.find` + `Grant.find` + `findService` in one round trip, not a second implementation of
- * them. Nothing is cached: a revoked grant or a disabled service is refused on the very next request. A named
- * statement: PostgreSQL parses and plans it once per connection, not on every request.
+ * was stored when the grant was found live). The token is looked up as the adapter stores it (src/oidc/adapter.ts:
+ * by the hash of its value, never an expired row), and what is read is then checked by the provider's models
+ * exactly as their `find` does, so this is `AccessToken.find` (or `ClientCredentials.find`) + `Grant.find` +
+ * `findService` in one round trip, not a second implementation of them. Nothing is cached: a revoked grant or a
+ * disabled service is refused on the very next request. A named statement: PostgreSQL parses and plans it once per connection, not on every request.
  */
-async function findTokenGrantAndProfile(db: Queryable, tokenId: string): Promise<TokenRow | undefined> {
+async function findTokenGrantAndProfile(db: Queryable, tokenValue: string): Promise<TokenRow | undefined> {
   const { rows } = (await db
     .raw(
-      `select t.payload as token_payload, t.consumed_at as token_consumed_at,
+      `select t.kind as token_kind, t.payload as token_payload, t.consumed_at as token_consumed_at,
               g.payload as grant_payload, g.consumed_at as grant_consumed_at,
               s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
               ${SNAPSHOT.columns}
@@ -48,8 +50,9 @@ async function findTokenGrantAndProfile(db: Queryable, tokenId: string): Promise
            on g.kind = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > current_timestamp)
          left join services s on s.client_id = t.client_id
          ${SNAPSHOT.joins}
-        where t.kind = 'AccessToken' and t.id = ? and (t.expires_at is null or t.expires_at > current_timestamp)`,
-      [tokenId],
+        where ((t.kind = 'AccessToken' and t.id = ?) or (t.kind = 'ClientCredentials' and t.id = ?))
+          and (t.expires_at is null or t.expires_at > current_timestamp)`,
+      [storedId('AccessToken', tokenValue), storedId('ClientCredentials', tokenValue)],
     )
     .options({ name: 'rf_data_api_token' })) as { rows: TokenRow[] };
   return rows[0];
@@ -61,12 +64,6 @@ const profiles = new WeakMap<Caller, ProfileSnapshot>();
 /** The person's profile as read together with the caller's token in this request; undefined when it was not. */
 export function profileReadWithToken(caller: Caller): ProfileSnapshot | undefined {
   return profiles.get(caller);
-}
-
-/** The adapter's reading of a stored row (src/oidc/adapter.ts toPayload). */
-function storedPayload(payload: AdapterPayload | string, consumedAt: Date | null): AdapterPayload {
-  const parsed = (typeof payload === 'string' ? JSON.parse(payload) : payload) as AdapterPayload;
-  return consumedAt ? { ...parsed, consumed: Math.floor(new Date(consumedAt).getTime() / 1000) } : parsed;
 }
 
 /**
@@ -105,31 +102,35 @@ export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: 
   const refused = (why: string) => new Unauthenticated(why, { code: 'invalid_token' });
 
   const row = await findTokenGrantAndProfile(deps.db, value);
-  type Token = InstanceType<typeof provider.AccessToken>;
+  type Token = InstanceType<typeof provider.AccessToken> | InstanceType<typeof provider.ClientCredentials>;
   type Grant = InstanceType<typeof provider.Grant>;
-  const token = row ? await fromStored<Token>(provider.AccessToken, storedPayload(row.token_payload, row.token_consumed_at)) : undefined;
+  const model = row?.token_kind === 'ClientCredentials' ? provider.ClientCredentials : provider.AccessToken;
+  const token = row
+    ? await fromStored<Token>(model, readStored(row.token_kind, value, { payload: row.token_payload, consumed_at: row.token_consumed_at }))
+    : undefined;
   if (!row || !token) throw refused('the access token is unknown or has been revoked');
   if (token.isExpired) throw new Unauthenticated('token has expired!', { code: 'token_expired' });
   const audience = Array.isArray(token.aud) ? token.aud : [token.aud];
   if (!audience.includes(dataResource(deps.config))) {
     throw refused(`the access token is not for this API: request it with resource=${dataResource(deps.config)}`);
   }
-  if (!token.accountId) {
+  if (row.service_client_id === null || row.service_client_id !== token.clientId || row.service_disabled_at) {
+    throw refused('this service has been disabled');
+  }
+  const service = { client_id: row.service_client_id, role: row.service_role! };
+  // A live token for nobody (client credentials): it is valid, so the refusal is 403, not 401.
+  if (!('accountId' in token) || !token.accountId) {
     throw new Forbidden('this token carries no person (client credentials): use the authorization code flow', {
       code: 'insufficient_scope',
     });
   }
   const grant =
     token.grantId && row.grant_payload !== null
-      ? await fromStored<Grant>(provider.Grant, storedPayload(row.grant_payload, row.grant_consumed_at))
+      ? await fromStored<Grant>(provider.Grant, readStored('Grant', token.grantId, { payload: row.grant_payload, consumed_at: row.grant_consumed_at }))
       : undefined;
   if (!grant || grant.jti !== token.grantId || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
     throw refused('the grant behind this token has been revoked');
   }
-  if (row.service_client_id === null || row.service_client_id !== token.clientId || row.service_disabled_at) {
-    throw refused('this service has been disabled');
-  }
-  const service = { client_id: row.service_client_id, role: row.service_role! };
 
   // What the token says, and no more than the grant still allows (a narrowed consent removes scopes at once).
   const granted = new Set((grant.getResourceScope(dataResource(deps.config)) ?? '').split(' ').filter(Boolean));

@@ -3,6 +3,7 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { disableService } from '../../src/oidc/services.ts';
 import { assertError, dataResource, registerClient } from './fixtures.ts';
 
 let app: TestApp;
@@ -34,13 +35,17 @@ test('a client-credentials token for another resource is refused at the token en
   t.is((err as { error?: string }).error, 'invalid_target');
 });
 
-// Known bug, reported: src/oidc/resource.ts looks the bearer token up with provider.AccessToken.find only, and a
-// client-credentials token is a ClientCredentials model, so the data API calls it unknown (401 invalid_token)
-// instead of reaching its "no person" branch (403 insufficient_scope). When that is fixed this test passes and ava
-// reports it: then turn `test.failing` into `test`.
-test.failing('the data API answers a client-credentials token 403 insufficient_scope: it carries no person', async (t) => {
+test('the data API answers a client-credentials token 403 insufficient_scope: it carries no person', async (t) => {
   const { config } = await registerClient(app, 'government');
   const tokens = await client.clientCredentialsGrant(config, { resource: dataResource(app) });
   const res = await app.request('GET', '/api/v1/data/profile', { token: tokens.access_token });
   assertError(t, res, 403, 'insufficient_scope', /carries no person/);
+});
+
+test('a client-credentials token of a disabled service is refused 401 at the data API, like every token of it', async (t) => {
+  const { config, service } = await registerClient(app, 'government');
+  const tokens = await client.clientCredentialsGrant(config, { resource: dataResource(app) });
+  await disableService(app.service.deps.db, service.client_id);
+  const res = await app.request('GET', '/api/v1/data/profile', { token: tokens.access_token });
+  assertError(t, res, 401, 'invalid_token', /disabled/);
 });
