@@ -7,7 +7,8 @@ import { CUSTOM_PREFIX, type Reader, type UserRings } from '../policy/engine.ts'
 import { readUserRings } from '../features/rings/rings.repo.ts';
 import { valuesFromSnapshot } from '../features/profile/profile.ts';
 import { readProfileSnapshot, type ProfileSnapshot } from '../features/profile/profile.repo.ts';
-import { describeScope } from './scopes.ts';
+import { findUserById } from '../features/accounts/accounts.repo.ts';
+import { COMPANION_CLAIMS, describeScope } from './scopes.ts';
 import { findService } from './services.ts';
 
 function jsonList(value: unknown): string[] {
@@ -54,6 +55,25 @@ export async function releaseFor(
   return { fields: decision.project(values), policyRevision: decision.revision };
 }
 
+/**
+ * The OIDC claims of released fields, as userinfo gives them: the catalogue's claim of each field, and with
+ * `email` its companion `email_verified`, from the account's verification state (COMPANION_CLAIMS). Never
+ * `email_verified` without `email`: the policy engine decided the address, the statement about it follows.
+ */
+export async function claimsOfRelease(deps: AppDeps, accountId: string, fields: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const claims = deps.policy.engine.claimsOf(fields);
+  if (claims.email !== undefined && claims.email !== null) {
+    const account = await findUserById(deps.db, accountId);
+    claims[COMPANION_CLAIMS.email] = Boolean(account?.email_verified_at);
+  }
+  return claims;
+}
+
+/** What the consent page lists for a companion claim (COMPANION_CLAIMS), after the field of its claim. */
+const COMPANION_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  email_verified: 'Whether you verified this e-mail address',
+};
+
 async function readerFor(deps: AppDeps, clientId: string): Promise<Extract<Reader, { kind: 'service' }> | undefined> {
   const service = await findService(deps.db, clientId);
   if (!service || service.disabled_at) return undefined;
@@ -68,14 +88,19 @@ export function createDisclosure(deps: AppDeps): Disclosure {
       const rings = await readUserRings(deps.db, accountId);
       return scopes.map((scope) => {
         const decision = reader ? engine.decide(reader, rings, { scopes: [scope] }) : undefined;
+        const { fields: catalogue } = deps.policy.policies;
         return {
           scope,
           description: describeScope(deps.policy.policies, scope),
           required: scope === 'openid',
-          fields: (decision?.fields ?? []).map((field) => ({
-            field,
-            description: deps.policy.policies.fields.get(field.split('.')[0])?.description ?? field,
-          })),
+          fields: (decision?.fields ?? []).flatMap((field) => {
+            const def = catalogue.get(field.split('.')[0]);
+            const companion = def?.claim && field === def.name ? COMPANION_CLAIMS[def.claim] : undefined;
+            return [
+              { field, description: def?.description ?? field },
+              ...(companion ? [{ field: companion, description: COMPANION_DESCRIPTIONS[companion] ?? companion }] : []),
+            ];
+          }),
         };
       });
     },

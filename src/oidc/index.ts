@@ -7,15 +7,15 @@ import { recordAudit } from '../audit/audit.ts';
 import { loadSigningKeys } from '../crypto/signing-keys.ts';
 import { authenticateLogin } from '../features/accounts/accounts.ts';
 import { findUserById } from '../features/accounts/accounts.repo.ts';
-import { createDisclosure } from './disclosure.ts';
+import { claimsOfRelease, createDisclosure } from './disclosure.ts';
 import { createProvider, STANDARD_SCOPES, type AccountClaims } from './provider.ts';
-import { scopeClaims, supportedScopes } from './scopes.ts';
+import { COMPANION_CLAIMS, scopeClaims, supportedScopes } from './scopes.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function createOidc(deps: Omit<AppDeps, 'oidc'>): Promise<OidcDeps> {
   const full = deps as AppDeps;
-  const { policies, engine } = deps.policy;
+  const { policies } = deps.policy;
   const disclosure = createDisclosure(full);
   const standard = new Set<string>(STANDARD_SCOPES);
 
@@ -25,14 +25,16 @@ export async function createOidc(deps: Omit<AppDeps, 'oidc'>): Promise<OidcDeps>
     accountExists: async (accountId) => UUID.test(accountId) && Boolean(await findUserById(deps.db, accountId)),
     async claimsFor(accountId, clientId, scopes, use, clientIp) {
       const released = await disclosure.release(accountId, clientId, scopes);
-      const out = engine.claimsOf(released.fields);
+      const out = await claimsOfRelease(full, accountId, released.fields);
+      // What was released: the fields, and the companion claims that went with them.
+      const companions = Object.values(COMPANION_CLAIMS).filter((claim) => claim in out);
       if (Object.keys(out).length > 0) {
         await recordAudit(deps.db, {
           action: 'data.released',
           actor: `service:${clientId}`,
           subject: `user:${accountId}`,
           clientIp,
-          data: { client_id: clientId, via: use, fields: Object.keys(released.fields).sort(), policy_revision: released.policyRevision },
+          data: { client_id: clientId, via: use, fields: [...Object.keys(released.fields), ...companions].sort(), policy_revision: released.policyRevision },
         });
       }
       return out;

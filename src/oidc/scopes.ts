@@ -6,6 +6,23 @@
 import type { Policies } from '../policy/load.ts';
 
 export const RING_SCOPE_PREFIX = 'ring:';
+
+/**
+ * Claims that are statements about another claim rather than profile fields (OIDC Core 5.1): each is released with
+ * its claim and only with it, its value taken from the account (src/oidc/disclosure.ts). The policy engine decides
+ * the claim; its companion follows. `email_verified`: whether the person proved control of the address with a
+ * one-time code (reset when the address changes).
+ */
+export const COMPANION_CLAIMS: Readonly<Record<string, string>> = { email: 'email_verified' };
+
+function withCompanions(claims: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const claim of claims) {
+    out.add(claim);
+    if (COMPANION_CLAIMS[claim]) out.add(COMPANION_CLAIMS[claim]);
+  }
+  return [...out];
+}
 const PROTOCOL_SCOPES = ['openid', 'offline_access'] as const;
 
 export function supportedScopes(policies: Policies): Set<string> {
@@ -29,16 +46,17 @@ export function describeScope(policies: Policies, scope: string): string {
 
 /**
  * scope → the OIDC claims it may carry, for the provider's own masking of ID tokens and userinfo. Ring scopes may
- * carry any claimed field (which ones depends on the person's rings, decided per request by the engine).
+ * carry any claimed field (which ones depends on the person's rings, decided per request by the engine). A scope
+ * that may carry a claim may carry its companion (COMPANION_CLAIMS).
  */
 export function scopeClaims(policies: Policies): Record<string, string[]> {
   const claimOf = (leaf: string) => policies.fields.get(policies.leafField.get(leaf) ?? '')?.claim;
   const out: Record<string, string[]> = {};
   for (const [name, def] of policies.scopes) {
     if (name === 'openid') continue;
-    out[name] = [...new Set([...def.claims, ...[...def.leaves].map(claimOf).filter((c): c is string => Boolean(c))])];
+    out[name] = withCompanions([...def.claims, ...[...def.leaves].map(claimOf).filter((c): c is string => Boolean(c))]);
   }
-  const all = [...new Set([...policies.fields.values()].map((f) => f.claim).filter((c): c is string => Boolean(c)))];
+  const all = withCompanions([...policies.fields.values()].map((f) => f.claim).filter((c): c is string => Boolean(c)));
   for (const ring of policies.ringScopes) out[`${RING_SCOPE_PREFIX}${ring}`] = all;
   return out;
 }

@@ -33,7 +33,7 @@ test('a grant is audited when created, narrowed, replaced and revoked; each rele
   t.is(viaUserinfo.length, 1);
   t.like(viaUserinfo[0], { actor: `service:${service.client_id}`, client_ip: '127.0.0.1' });
   t.like(viaUserinfo[0].data, { client_id: service.client_id, via: 'userinfo', policy_revision: app.service.deps.policy.engine.revision });
-  t.deepEqual(viaUserinfo[0].data.fields, ['email', 'home_address']);
+  t.deepEqual(viaUserinfo[0].data.fields, ['email', 'email_verified', 'home_address']);
   t.is(userinfo.email, person.person.email);
 
   // The data API: the fields answered are the fields recorded, with the revision the answer names.

@@ -36,7 +36,7 @@ test('the consent page names the service and its role and lists the fields the e
   t.true(html.includes(`${service.name} asks to see parts of your profile`));
   t.regex(html, /<span class="role">government<\/span>/);
   t.regex(html, /<strong>address<\/strong>[\s\S]*?<li>home_address /, 'the address scope lists home_address');
-  t.regex(html, /<strong>email<\/strong>[\s\S]*?<li>email /);
+  t.regex(html, /<strong>email<\/strong>[\s\S]*?<li>email <[\s\S]*?<li>email_verified <span class="muted">— Whether you verified/, 'with email, whether it is verified');
   t.regex(html, /value="openid" checked disabled/, 'openid cannot be declined');
   t.regex(html, /value="address" checked>/, 'address can be declined');
   t.regex(consent.page.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/127\.0\.0\.1:9/);
