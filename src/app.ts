@@ -11,6 +11,7 @@ import { createBodyReader } from './http/body.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
 import { errorEnvelope } from './http/middleware/error-envelope.ts';
+import { interactionErrorPages } from './features/consent/pageErrors.ts';
 import { noStore } from './http/middleware/no-store.ts';
 import { buildRouter, fallbacks } from './http/router.ts';
 import { HANDLERS } from './http/operations.ts';
@@ -42,6 +43,8 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
 
   app.use(requestId());
   app.use(requestLog(deps.logger));
+  // The interaction pages show a refusal as a page: around the envelope, which still makes and logs it.
+  app.use(interactionErrorPages());
   app.use(errorEnvelope(deps.logger));
   app.use(
     helmet({
