@@ -39,9 +39,9 @@ export function storedId(kind: string, id: string): string {
   return HASHED_ID_KINDS.has(kind) ? hashToken(id) : id;
 }
 
-/** The payload as stored: without the secret id, which is checked to appear nowhere in it. */
-function conceal(kind: string, id: string, payload: AdapterPayload): AdapterPayload {
-  if (!HASHED_ID_KINDS.has(kind)) return payload;
+/** The payload as stored (JSON): without the secret id, which is checked to appear nowhere in it. */
+function conceal(kind: string, id: string, payload: AdapterPayload): string {
+  if (!HASHED_ID_KINDS.has(kind)) return JSON.stringify(payload);
   const { jti, ...stored } = payload as AdapterPayload & { returnTo?: string; session?: Record<string, unknown> };
   if (jti !== undefined && jti !== id) throw new Error(`oidc adapter: a ${kind} payload names another id than the one it is stored under`);
   if (typeof stored.returnTo === 'string') stored.returnTo = stored.returnTo.replaceAll(id, ID_IN_URL);
@@ -50,10 +50,11 @@ function conceal(kind: string, id: string, payload: AdapterPayload): AdapterPayl
     const { cookie: _cookie, ...session } = stored.session;
     stored.session = session;
   }
-  if (JSON.stringify(stored).includes(id)) {
+  const json = JSON.stringify(stored);
+  if (json.includes(id)) {
     throw new Error(`oidc adapter: a ${kind} payload repeats its id in a field the adapter does not know; it is not stored in clear`);
   }
-  return stored;
+  return json;
 }
 
 interface Row {
@@ -101,7 +102,7 @@ export function createAdapterClass(db: Queryable) {
       const row = {
         kind: this.name,
         id: storedId(this.name, id),
-        payload: JSON.stringify(conceal(this.name, id, payload)),
+        payload: conceal(this.name, id, payload),
         grant_id: payload.grantId ?? null,
         uid: payload.uid ?? null,
         user_code: payload.userCode ?? null,
