@@ -219,7 +219,7 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
   const updates = accounts.filter((a) => a.acked).length;
   t.log(
     `${accounts.length} registrations and ${updates} people's updates acknowledged, ${inFlightAtKill} requests in flight at SIGKILL; ` +
-      `acknowledged writes lost: ${lost}; ${outbox.length} outbox mails, ${received.size} distinct delivered, ${redelivered} redelivered (dropped by Message-ID); audit chain of ${chain.checked} events verifies`,
+      `acknowledged writes lost: ${lost}; ${outbox.length} outbox mails, ${received.size} distinct delivered, ${redelivered} redelivered (dropped by Message-ID), ${smtp.dropped.length} SMTP connections cut mid-mail by the kill; audit chain of ${chain.checked} events verifies`,
   );
   t.is(lost, 0);
 });
