@@ -10,7 +10,7 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { verifyAuditChain } from '../../src/audit/audit.ts';
@@ -222,4 +222,35 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
       `acknowledged writes lost: ${lost}; ${outbox.length} outbox mails, ${received.size} distinct delivered, ${redelivered} redelivered (dropped by Message-ID), ${smtp.dropped.length} SMTP connections cut mid-mail by the kill; audit chain of ${chain.checked} events verifies`,
   );
   t.is(lost, 0);
+});
+
+// What the kill above does to mail when it strikes mid-send, made certain: a sender reset inside a mail transaction
+// (after MAIL FROM) is an 'error' of the SMTP server, which used to be an uncaught exception in this process.
+test('the SMTP sink outlives a sender reset in the middle of a mail', async (t) => {
+  const sink = await startSmtpSink();
+  try {
+    const { port } = new URL(sink.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let said = '';
+    socket.on('data', (chunk) => (said += chunk.toString()));
+    /** Waits for the server's n-th final reply line (`250 …`, not `250-…`) and returns its code. */
+    const reply = async (n: number) => {
+      for (let i = 0; i < 300 && (said.match(/^\d{3} /gm) ?? []).length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      return (said.match(/^\d{3}(?= )/gm) ?? [])[n - 1];
+    };
+    t.is(await reply(1), '220');
+    const steps = [['EHLO crash.test', '250'], ['MAIL FROM:<a@example.org>', '250'], ['RCPT TO:<b@example.org>', '250'], ['DATA', '354']];
+    for (const [k, [line, code]] of steps.entries()) {
+      socket.write(`${line}\r\n`);
+      t.is(await reply(k + 2), code, `${line}: ${said}`);
+    }
+    socket.write('Subject: cut short\r\n\r\nhalf a mess');
+    await new Promise((r) => setTimeout(r, 50));
+    socket.resetAndDestroy();
+    for (let i = 0; i < 200 && sink.dropped.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    t.deepEqual(sink.dropped.map((e) => e.code), ['ECONNRESET']);
+    t.is(sink.messages.length, 0, 'nothing half-received counts as a mail');
+  } finally {
+    await sink.close();
+  }
 });
