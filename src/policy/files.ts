@@ -115,6 +115,12 @@ export function memoryPolicySet(files: Readonly<Record<string, string>>, name = 
 
 type PathSegment = string | number;
 
+/** Deeper than any policy or ring policy file needs (they nest four levels); checked before the YAML is parsed. */
+const MAX_YAML_NESTING = 32;
+const MAX_YAML_INDENT = 64;
+/** Aliases a document may expand: enough for any honest file, far too few for a "billion laughs". */
+const MAX_YAML_ALIASES = 100;
+
 /** A parsed YAML policy file that can say on which line any of its values sits. */
 export class YamlFile {
   readonly file: string;
@@ -126,7 +132,7 @@ export class YamlFile {
     this.file = file;
     this.#doc = doc;
     this.#lines = lines;
-    this.data = doc.toJS({ maxAliasCount: 100 });
+    this.data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   }
 
   /** The line of the value at `at` (or of its key, with `key`); the nearest enclosing node when it is absent. */
@@ -166,8 +172,52 @@ export class YamlFile {
   }
 }
 
-/** Parses YAML text; syntax errors come back as problems with their line. */
+/**
+ * Why a YAML text nests too deeply to be parsed, or undefined. The YAML parser recurses once per level of nesting,
+ * and some ten kilobytes of `[` or `- ` are enough to exhaust the process outright (a V8 fatal error that no
+ * try/catch sees), so depth is bounded on the text first: flow brackets, block-sequence dashes and indentation.
+ */
+export function yamlNestingProblem(text: string): { line: number; message: string } | undefined {
+  let flow = 0;
+  let line = 1;
+  let lineStart = true;
+  let indent = 0;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      lineStart = true;
+      indent = 0;
+      dashes = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ') {
+        if (++indent > MAX_YAML_INDENT) return { line, message: `is indented more than ${MAX_YAML_INDENT} columns: these files nest four levels deep at most` };
+        continue;
+      }
+      if (c === '-' && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
+        if (++dashes > MAX_YAML_NESTING) return { line, message: `nests more than ${MAX_YAML_NESTING} lists on one line` };
+        indent++;
+        continue;
+      }
+      if (c !== '\t') lineStart = false;
+    }
+    if (c === '[' || c === '{') {
+      if (++flow > MAX_YAML_NESTING) return { line, message: `nests [ ] or { } more than ${MAX_YAML_NESTING} levels deep` };
+    } else if (c === ']' || c === '}') flow = Math.max(0, flow - 1);
+  }
+  return undefined;
+}
+
+/**
+ * Parses YAML text; syntax errors, nesting too deep to parse safely and alias bombs come back as problems with
+ * their line. Every YAML input goes through here, trusted policy files and uploads alike.
+ */
 export function parseYaml(file: string, text: string): { yaml?: YamlFile; problems: PolicyProblem[] } {
+  const tooDeep = yamlNestingProblem(text);
+  if (tooDeep) return { problems: [{ file, line: tooDeep.line, message: tooDeep.message }] };
   const lines = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -179,7 +229,15 @@ export function parseYaml(file: string, text: string): { yaml?: YamlFile; proble
       })),
     };
   }
-  return { yaml: new YamlFile(file, doc, lines), problems: [] };
+  try {
+    return { yaml: new YamlFile(file, doc, lines), problems: [] };
+  } catch (err) {
+    // The YAML library refuses alias bombs ("billion laughs") with a ReferenceError of its own.
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      return { problems: [{ file, message: `uses more than ${MAX_YAML_ALIASES} aliases (*name): write the values out` }] };
+    }
+    throw err;
+  }
 }
 
 const compiledSchemas = new Map<string, PolicySchemas>();

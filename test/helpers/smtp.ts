@@ -5,6 +5,11 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 export interface SmtpSink {
   url: string;
   messages: ParsedMail[];
+  /**
+   * Connections a client cut off in the middle of a mail (a server killed while sending): a real SMTP server logs
+   * them and carries on, and so does the sink. Any other server error is still thrown.
+   */
+  dropped: NodeJS.ErrnoException[];
   /** Resolves with the first message (already received or arriving) that matches, or rejects after `ms`. */
   waitFor(match: (m: ParsedMail) => boolean, ms?: number): Promise<ParsedMail>;
   close(): Promise<void>;
@@ -32,11 +37,19 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         .catch(callback);
     },
   });
+  const dropped: NodeJS.ErrnoException[] = [];
+  // Without a listener the server's 'error' event (emitted for a reset inside a mail transaction) would be an
+  // uncaught exception in the test process.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') throw err;
+    dropped.push(err);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = (server.server.address() as { port: number });
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    dropped,
     waitFor(match, ms = 10_000) {
       const found = messages.find(match);
       if (found) return Promise.resolve(found);

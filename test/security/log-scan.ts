@@ -6,12 +6,15 @@
  * ("password", "abc") occurs in logs by coincidence (timestamps, words), so it would only give false alarms.
  * Such codes are kept out of logs by construction instead (the outbox seals mail; the request log has no bodies).
  * E-mail addresses are not looked for either, even when a test sent one as a password (to see it refused): an
- * address is an identifier, and the outbox logs each mail's recipient by design.
+ * address is an identifier, and the outbox logs each mail's recipient by design. Nor are placeholders of fewer than
+ * MIN_DISTINCT different characters ("zzzzzzzzzzzz" as a token nobody issued): they are no one's secret, and the
+ * fuzzer puts such strings in paths.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const MIN_LENGTH = 12;
+export const MIN_DISTINCT = 6;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface ScanResult {
@@ -43,7 +46,7 @@ export function loadSecrets(secretsDir: string): Set<string> {
       if (!line) continue;
       try {
         const value = JSON.parse(line) as unknown;
-        if (typeof value === 'string' && value.length >= MIN_LENGTH && !EMAIL.test(value)) secrets.add(value);
+        if (typeof value === 'string' && value.length >= MIN_LENGTH && new Set(value).size >= MIN_DISTINCT && !EMAIL.test(value)) secrets.add(value);
       } catch {
         // a line cut short by a process that died mid-write
       }

@@ -120,13 +120,27 @@ export async function readPlacements(q: Queryable, profileId: string): Promise<M
   return new Map(rows.map((r) => [r.field, r.ring]));
 }
 
-/** A person's ring settings as the policy engine takes them: placements, custom rings, and their version. */
+/**
+ * A person's ring settings as the policy engine takes them: placements, custom rings, and their version, all from
+ * one snapshot. The version names the settings in the ability cache, so it must never be paired with settings of
+ * another version: read in separate snapshots, a change committing in between would file the old settings under the
+ * new version until the next change.
+ */
 export async function readUserRings(q: Queryable, userId: string): Promise<UserRings> {
-  // One query after another: inside a transaction they share one connection.
-  const profile = await findProfileByUser(q, userId);
-  const placements = profile ? await readPlacements(q, profile.id) : new Map<string, string>();
-  const rows = await listCustomRings(q, userId);
-  const version = await readRingsVersion(q, userId);
+  if (!q.isTransaction) {
+    return (q as Knex).transaction((trx) => readUserRingsIn(trx, userId), { isolationLevel: 'repeatable read', readOnly: true });
+  }
+  return readUserRingsIn(q as Knex.Transaction, userId);
+}
+
+async function readUserRingsIn(trx: Knex.Transaction, userId: string): Promise<UserRings> {
+  // Version first: in a caller's read-committed transaction, where each statement sees what has committed, a change
+  // committing in between can then only pair newer settings with the older version, never older settings with the
+  // newer version (which the cache would keep serving after the change).
+  const version = await readRingsVersion(trx, userId);
+  const profile = await findProfileByUser(trx, userId);
+  const placements = profile ? await readPlacements(trx, profile.id) : new Map<string, string>();
+  const rows = await listCustomRings(trx, userId);
   const custom: CustomRing[] = rows.map((r) => ({
     id: r.id,
     name: r.name,
