@@ -4,7 +4,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
@@ -13,6 +12,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { OpenApi } from '../../src/http/openapi.ts';
 import { createService, type Service } from '../../src/service.ts';
+import { freePort } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
 
 export const spec = OpenApi.load();
@@ -79,17 +79,6 @@ export function logFileFor(name: string): string {
   return path.join(dir, `${name.replace(/[^a-z0-9_.-]+/gi, '_')}.log`);
 }
 
-/** A free loopback port: the app's BASE_URL (the OIDC issuer) must name the port it really listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestAppOptions {
   /**

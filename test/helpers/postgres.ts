@@ -35,7 +35,8 @@ export function findPgBin(): string {
   return path.join(root, versions[0], 'bin');
 }
 
-function freePort(): Promise<number> {
+/** A free loopback port (the kernel picks it; free when this resolves, so take it at once). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

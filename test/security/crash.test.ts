@@ -10,12 +10,12 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, closeSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { verifyAuditChain } from '../../src/audit/audit.ts';
 import { logFileFor } from '../helpers/app.ts';
-import { startPostgres, type PgServer } from '../helpers/postgres.ts';
+import { freePort, startPostgres, type PgServer } from '../helpers/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
 import { recordSecrets } from './secrets.ts';
 
@@ -23,16 +23,6 @@ const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `node src/main.ts` with its output in test/artifacts/logs/, and waits until /readyz answers 200. */
 async function startServer(name: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
