@@ -3,6 +3,7 @@
  * a row breaks every hash after it; `verifyAuditChain` finds the first broken link.
  */
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Queryable } from '../store/db.ts';
 import { withTransaction } from '../store/db.ts';
 import { sha256Hex } from '../crypto/tokens.ts';
@@ -94,11 +95,13 @@ select i.id, i.at, i.action, i.actor, i.subject, i.client_ip, i.data::jsonb, c.p
   from input i join chain c on c.n = i.n
  order by i.n`;
 
-/**
- * Appends events in order, in one transaction (the caller's when given one): the chain's lock, then one statement
- * for all of them, whatever their number.
- */
-export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInput[]): Promise<void> {
+/** Takes the chain's lock for the rest of the transaction: one writer at a time extends the chain, in every process. */
+export async function lockAuditChain(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(?)', [CHAIN_LOCK]).options({ name: 'rf_audit_lock' });
+}
+
+/** Appends events in order; the transaction must hold the chain's lock (lockAuditChain). */
+export async function appendAuditEvents(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<void> {
   if (inputs.length === 0) return;
   const rows = inputs.map((input) => ({
     id: randomUUID(),
@@ -109,24 +112,32 @@ export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInpu
     client_ip: input.clientIp ?? null,
     data: input.data ?? {},
   }));
+  // seq is assigned in the order of the rows (order by n), so the chain reads back in this order.
+  await trx
+    .raw(APPEND_SQL, [
+      rows.map((r) => r.id),
+      rows.map((r) => r.at.toISOString()),
+      rows.map((r) => r.action),
+      rows.map((r) => r.actor),
+      // Nulls are elements of the array parameter: knex's types do not say so.
+      rows.map((r) => r.subject) as string[],
+      rows.map((r) => r.client_ip) as string[],
+      rows.map((r) => JSON.stringify(r.data)),
+      rows.map((r) => canonicalEvent(r)),
+      GENESIS_HASH,
+    ])
+    .options({ name: 'rf_audit_append' });
+}
+
+/**
+ * Appends events in order, in one transaction (the caller's when given one): the chain's lock, then one statement
+ * for all of them, whatever their number.
+ */
+export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInput[]): Promise<void> {
+  if (inputs.length === 0) return;
   await withTransaction(q, async (trx) => {
-    // One writer at a time extends the chain; the lock is released at commit.
-    await trx.raw('select pg_advisory_xact_lock(?)', [CHAIN_LOCK]).options({ name: 'rf_audit_lock' });
-    // seq is assigned in the order of the rows (order by n), so the chain reads back in this order.
-    await trx
-      .raw(APPEND_SQL, [
-        rows.map((r) => r.id),
-        rows.map((r) => r.at.toISOString()),
-        rows.map((r) => r.action),
-        rows.map((r) => r.actor),
-        // Nulls are elements of the array parameter: knex's types do not say so.
-        rows.map((r) => r.subject) as string[],
-        rows.map((r) => r.client_ip) as string[],
-        rows.map((r) => JSON.stringify(r.data)),
-        rows.map((r) => canonicalEvent(r)),
-        GENESIS_HASH,
-      ])
-      .options({ name: 'rf_audit_append' });
+    await lockAuditChain(trx);
+    await appendAuditEvents(trx, inputs);
   });
 }
 

@@ -21,8 +21,9 @@ const TOUCH_EVERY_MS = 1000;
 const touchedAt = new Map<string, number>();
 
 /**
- * Marks the services of a batch of disclosures as used, in the batch's transaction (sorted: one lock order), each
- * at most once a second per process: a busy service would otherwise have its row rewritten on every read.
+ * Marks the services of a batch of disclosures as used, in the batch's transaction, each at most once a second per
+ * process: a busy service would otherwise have its row rewritten on every read. Batches of every process take the
+ * chain's lock first, so they never wait on each other's service rows in a cycle.
  */
 async function touchServices(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<void> {
   const now = Date.now();
@@ -37,21 +38,21 @@ async function touchServices(trx: Knex.Transaction, inputs: readonly AuditInput[
 }
 
 /**
- * A disclosure is recorded only while its grant still exists: the grants of a batch are held (FOR SHARE, in id
- * order) in the transaction that records it, and revocation takes them FOR UPDATE (in id order too) before it
- * deletes them, so the two serialize. A read whose grant was revoked after its token was checked is refused, and
- * no disclosure ever follows its grant's revocation in the audit chain.
+ * A disclosure is recorded only while its grant still exists. The check runs in the batch's transaction after it
+ * took the audit chain's lock, and a revocation deletes the grants and records its own event under that lock in
+ * one transaction: either the revocation committed first, and the check sees the grant gone and refuses the read,
+ * or it waits for the batch, and the disclosure precedes the revocation in the chain and its answer precedes the
+ * revocation's. No disclosure is ever recorded after its grant's revocation.
  */
 async function admitDisclosures(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<(Error | undefined)[]> {
-  const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))].sort();
+  const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))];
   const { rows } = (await trx
     .raw(
       `select id from oidc_payloads
-        where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)
-        order by id for share`,
+        where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)`,
       [grantIds],
     )
-    .options({ name: 'rf_hold_grants' })) as { rows: { id: string }[] };
+    .options({ name: 'rf_live_grants' })) as { rows: { id: string }[] };
   const live = new Set(rows.map((r) => r.id));
   return inputs.map((i) =>
     live.has(i.data?.grant_id as string) ? undefined : new Unauthenticated('the grant behind this token has been revoked', { code: 'invalid_token' }),
@@ -177,10 +178,8 @@ export interface RevocationResult {
  */
 export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
   const counts = await withTransaction(deps.db, async (trx) => {
-    // In id order, as disclosures hold them (admitDisclosures): the two never wait on each other in a cycle.
     const grants = (await trx('oidc_payloads')
       .where({ kind: 'Grant', account_id: userId, client_id: serviceId })
-      .orderBy('id')
       .forUpdate()
       .pluck('id')) as string[];
     if (grants.length === 0) {

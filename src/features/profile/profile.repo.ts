@@ -124,17 +124,54 @@ export function openFieldValue(profile: OpenProfile, field: string, sealed: Uint
   return sealed === null ? null : JSON.parse(open(profile.dek, Buffer.from(sealed), fieldAad(profile.id, field)).toString('utf8'));
 }
 
-/** Opens the values of `fields` (every field when omitted) of one profile. */
-export async function readFields(q: Queryable, profile: OpenProfile, fields?: readonly string[]): Promise<Map<string, StoredField>> {
-  const builder = q('profile_fields').where({ profile_id: profile.id });
-  if (fields) builder.whereIn('field', fields);
-  const rows = (await builder) as SealedFieldRow[];
+/** Opens sealed field rows of one profile. */
+export function openFieldRows(profile: OpenProfile, rows: readonly SealedFieldRow[]): Map<string, StoredField> {
   const out = new Map<string, StoredField>();
   for (const r of rows) {
     const value = openFieldValue(profile, r.field, r.value);
     out.set(r.field, { field: r.field, value, ring: r.ring, hasValue: r.value !== null, provenance: r.provenance, updatedAt: r.updated_at });
   }
   return out;
+}
+
+/** Opens the values of `fields` (every field when omitted) of one profile. */
+export async function readFields(q: Queryable, profile: OpenProfile, fields?: readonly string[]): Promise<Map<string, StoredField>> {
+  const builder = q('profile_fields').where({ profile_id: profile.id });
+  if (fields) builder.whereIn('field', fields);
+  return openFieldRows(profile, (await builder) as SealedFieldRow[]);
+}
+
+/**
+ * A user's profile row and every field row (values still sealed), in one statement: the field rows aggregated as
+ * JSON, so the profile's columns are neither repeated nor parsed once per field. Undefined when there is none.
+ */
+export async function readProfileWithFields(q: Queryable, userId: string): Promise<{ profile: ProfileRow; fields: SealedFieldRow[] } | undefined> {
+  const { rows } = (await q
+    .raw(
+      `select p.*, fa.fields
+         from profiles p
+         left join lateral (
+           select json_agg(json_build_array(f.field, f.ring, f.provenance, f.updated_at, encode(f.value, 'base64'))) as fields
+             from profile_fields f where f.profile_id = p.id
+         ) fa on true
+        where p.user_id = ?`,
+      [userId],
+    )
+    .options({ name: 'rf_profile_with_fields' })) as { rows: (ProfileRow & { fields: [string, string, string, string, string | null][] | string | null })[] };
+  const row = rows[0];
+  if (!row) return undefined;
+  const { fields, ...profile } = row;
+  const list = (typeof fields === 'string' ? JSON.parse(fields) : fields) as [string, string, string, string, string | null][] | null;
+  return {
+    profile,
+    fields: (list ?? []).map(([field, ring, provenance, updatedAt, sealed]) => ({
+      field,
+      ring,
+      provenance,
+      updated_at: new Date(updatedAt),
+      value: sealed === null ? null : Buffer.from(sealed, 'base64'),
+    })),
+  };
 }
 
 /** A custom ring as the disclosure snapshot reads it (the columns readUserRings uses). */

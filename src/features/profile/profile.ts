@@ -24,11 +24,13 @@ import {
   findProfilesByIds,
   listProfilesByHandle,
   lockProfile,
+  openFieldRows,
   openFieldValue,
   openProfile,
   readAvatarImage,
   readFieldRings,
   readFields,
+  readProfileWithFields,
   upsertAvatar,
   writeFields,
   type DirectoryRow,
@@ -126,9 +128,9 @@ export function valuesFromSnapshot(deps: AppDeps, snapshot: ProfileSnapshot, fie
 /** The owner's whole profile: every catalogue field with its value, ring, provenance and last change. */
 export async function getOwnProfile(deps: AppDeps, userId: string) {
   const catalogue = fieldCatalogue(deps);
-  const row = (await findProfileByUser(deps.db, userId))!;
+  const { profile: row, fields: sealed } = (await readProfileWithFields(deps.db, userId))!;
   const profile = openProfile(deps.keyring, row);
-  const stored = await readFields(deps.db, profile, undefined);
+  const stored = openFieldRows(profile, sealed);
   const rings = effectiveRings(catalogue, stored.values());
   const handle = stored.get('handle')?.value as string;
   const fields: Record<string, unknown> = {};
