@@ -23,10 +23,10 @@ export interface AuditQueueOptions {
   /** Most events written in one transaction. */
   maxBatch?: number;
   /**
-   * Runs in each batch's transaction once it holds the chain's lock: whether each event may still be recorded
-   * (undefined) or must be refused (the error its request then fails with). Its statements see every change
-   * committed before the lock was taken, and any transaction that appends to the chain commits only after this
-   * batch does.
+   * Runs first in each batch's transaction, before the chain's lock is taken: whether each event may still be
+   * recorded (undefined) or must be refused (the error its request then fails with). What it locks is held until
+   * the batch commits; lock rows here, never after the chain's lock, since writers of the chain lock their rows
+   * before it (the one order that cannot deadlock).
    */
   admit?: (trx: Knex.Transaction, inputs: readonly AuditInput[]) => Promise<(Error | undefined)[]>;
   /** Runs in each batch's transaction after its events are inserted: bookkeeping the events imply. */
@@ -71,10 +71,12 @@ export class AuditQueue {
   /** Writes a batch in one transaction; settles every event's promise once it committed (or failed). */
   async #write(batch: readonly Pending[]): Promise<void> {
     const refusals = await withTransaction(this.#db, async (trx) => {
-      await lockAuditChain(trx);
       const verdicts = this.#admit ? await this.#admit(trx, batch.map((p) => p.input)) : [];
       const inputs = batch.filter((_, i) => !verdicts[i]).map((p) => p.input);
-      await appendAuditEvents(trx, inputs);
+      if (inputs.length > 0) {
+        await lockAuditChain(trx);
+        await appendAuditEvents(trx, inputs);
+      }
       if (this.#also && inputs.length > 0) await this.#also(trx, inputs);
       return verdicts;
     });

@@ -22,8 +22,9 @@ const touchedAt = new Map<string, number>();
 
 /**
  * Marks the services of a batch of disclosures as used, in the batch's transaction, each at most once a second per
- * process: a busy service would otherwise have its row rewritten on every read. Batches of every process take the
- * chain's lock first, so they never wait on each other's service rows in a cycle.
+ * process: a busy service would otherwise have its row rewritten on every read. The batch holds the audit chain's
+ * lock by now, which every audit writer waits for: a service row another transaction holds is skipped (SKIP
+ * LOCKED) rather than waited for, so an operator's change to a service never stalls the disclosures.
  */
 async function touchServices(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<void> {
   const now = Date.now();
@@ -34,25 +35,34 @@ async function touchServices(trx: Knex.Transaction, inputs: readonly AuditInput[
   for (const c of clients) touchedAt.set(c, now);
   // Bounded: a process that has served more services than this forgets the oldest marks, and re-marks sooner.
   while (touchedAt.size > 10_000) touchedAt.delete(touchedAt.keys().next().value!);
-  await trx.raw('update services set last_used_at = current_timestamp where client_id = any(?::text[])', [clients]).options({ name: 'rf_touch_services' });
+  await trx
+    .raw(
+      `update services set last_used_at = current_timestamp
+        where client_id in (select client_id from services where client_id = any(?::text[]) order by client_id for update skip locked)`,
+      [clients],
+    )
+    .options({ name: 'rf_touch_services' });
 }
 
 /**
- * A disclosure is recorded only while its grant still exists. The check runs in the batch's transaction after it
- * took the audit chain's lock, and a revocation deletes the grants and records its own event under that lock in
- * one transaction: either the revocation committed first, and the check sees the grant gone and refuses the read,
- * or it waits for the batch, and the disclosure precedes the revocation in the chain and its answer precedes the
- * revocation's. No disclosure is ever recorded after its grant's revocation.
+ * A disclosure is recorded only while its grant still exists. The grants of a batch are locked (FOR KEY SHARE, the
+ * weakest lock a DELETE waits for, in id order) first in the transaction that records it, before the audit
+ * chain's lock. Every deletion of a grant waits for that lock or is waited for: revocation here and consent
+ * replacement lock the grants (in id order) before they take the chain's lock to record their own event, and the
+ * provider's own revocations (RFC 7009, refresh token reuse, logout) delete the row without the chain's lock. So
+ * either the deletion committed first, and the read is refused (the lock finds no row), or it commits only after
+ * the batch did: no disclosure is ever recorded after its grant's revocation, by any path.
  */
 async function admitDisclosures(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<(Error | undefined)[]> {
-  const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))];
+  const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))].sort();
   const { rows } = (await trx
     .raw(
       `select id from oidc_payloads
-        where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)`,
+        where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)
+        order by id for key share`,
       [grantIds],
     )
-    .options({ name: 'rf_live_grants' })) as { rows: { id: string }[] };
+    .options({ name: 'rf_hold_grants' })) as { rows: { id: string }[] };
   const live = new Set(rows.map((r) => r.id));
   return inputs.map((i) =>
     live.has(i.data?.grant_id as string) ? undefined : new Unauthenticated('the grant behind this token has been revoked', { code: 'invalid_token' }),
@@ -178,8 +188,10 @@ export interface RevocationResult {
  */
 export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
   const counts = await withTransaction(deps.db, async (trx) => {
+    // In id order, as disclosures lock them (admitDisclosures): the two never wait on each other in a cycle.
     const grants = (await trx('oidc_payloads')
       .where({ kind: 'Grant', account_id: userId, client_id: serviceId })
+      .orderBy('id')
       .forUpdate()
       .pluck('id')) as string[];
     if (grants.length === 0) {
