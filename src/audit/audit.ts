@@ -95,12 +95,18 @@ select i.id, i.at, i.action, i.actor, i.subject, i.client_ip, i.data::jsonb, c.p
   from input i join chain c on c.n = i.n
  order by i.n`;
 
-/** Takes the chain's lock for the rest of the transaction: one writer at a time extends the chain, in every process. */
+/**
+ * The SQL expression that takes the chain's lock for the rest of the transaction, for a statement that must lock
+ * rows of its own first (src/audit/queue.ts): one writer at a time extends the chain, in every process.
+ */
+export const TAKE_CHAIN_LOCK = `pg_advisory_xact_lock(${CHAIN_LOCK})`;
+
+/** Takes the chain's lock for the rest of the transaction (TAKE_CHAIN_LOCK as a statement of its own). */
 export async function lockAuditChain(trx: Knex.Transaction): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(?)', [CHAIN_LOCK]).options({ name: 'rf_audit_lock' });
+  await trx.raw(`select ${TAKE_CHAIN_LOCK}`).options({ name: 'rf_audit_lock' });
 }
 
-/** Appends events in order; the transaction must hold the chain's lock (lockAuditChain). */
+/** Appends events in order; the transaction must hold the chain's lock, taken in an earlier statement. */
 export async function appendAuditEvents(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<void> {
   if (inputs.length === 0) return;
   const rows = inputs.map((input) => ({

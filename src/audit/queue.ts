@@ -3,8 +3,8 @@
  *
  * Every caller still waits until its own event is committed: a disclosure is on record before the data leaves, and
  * a failed write fails the request instead of releasing unrecorded data. What changes is that events arriving
- * while one batch is being written share the next transaction — the chain's lock taken once, one statement
- * appending them all — instead of each request taking the chain's lock in turn (before, every read of the data
+ * while one batch is being written share the next transaction — four round trips to the database, the chain's lock
+ * taken once, one statement appending them all — instead of each request taking the chain's lock in turn (before, every read of the data
  * API waited for that lock behind every other). Nothing waits on a timer: a batch starts as soon as the previous
  * one commits, so an idle service writes each event at once and a busy one writes many per transaction. Nothing
  * is held only in memory past a response, so a clean shutdown (which lets in-flight requests finish) loses no
@@ -17,20 +17,19 @@
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
 import { withTransaction } from '../store/db.ts';
-import { appendAuditEvents, lockAuditChain, type AuditInput } from './audit.ts';
+import { appendAuditEvents, lockAuditChain, TAKE_CHAIN_LOCK, type AuditInput } from './audit.ts';
 
 export interface AuditQueueOptions {
   /** Most events written in one transaction. */
   maxBatch?: number;
   /**
-   * Runs first in each batch's transaction, before the chain's lock is taken: whether each event may still be
-   * recorded (undefined) or must be refused (the error its request then fails with). What it locks is held until
-   * the batch commits; lock rows here, never after the chain's lock, since writers of the chain lock their rows
-   * before it (the one order that cannot deadlock).
+   * Runs first in each batch's transaction, as one statement that ends by taking the chain's lock (the SQL
+   * expression `takeChainLock`, evaluated after every row the statement locks: writers of the chain lock their rows
+   * before the chain, the one order that cannot deadlock). Says whether each event may still be recorded
+   * (undefined) or must be refused (the error its request then fails with); what it locks and writes commits or
+   * rolls back with the batch. Without it, the batch takes the chain's lock in a statement of its own.
    */
-  admit?: (trx: Knex.Transaction, inputs: readonly AuditInput[]) => Promise<(Error | undefined)[]>;
-  /** Runs in each batch's transaction after its events are inserted: bookkeeping the events imply. */
-  alsoInTransaction?: (trx: Knex.Transaction, inputs: readonly AuditInput[]) => Promise<void>;
+  admit?: (trx: Knex.Transaction, inputs: readonly AuditInput[], takeChainLock: string) => Promise<(Error | undefined)[]>;
 }
 
 interface Pending {
@@ -42,7 +41,6 @@ interface Pending {
 export class AuditQueue {
   readonly #db: Db;
   readonly #maxBatch: number;
-  readonly #also: AuditQueueOptions['alsoInTransaction'];
   readonly #admit: AuditQueueOptions['admit'];
   #pending: Pending[] = [];
   /** The one writer, while it runs: it drains the queue batch after batch. */
@@ -51,7 +49,6 @@ export class AuditQueue {
   constructor(db: Db, options: AuditQueueOptions = {}) {
     this.#db = db;
     this.#maxBatch = options.maxBatch ?? 200;
-    this.#also = options.alsoInTransaction;
     this.#admit = options.admit;
   }
 
@@ -70,14 +67,12 @@ export class AuditQueue {
 
   /** Writes a batch in one transaction; settles every event's promise once it committed (or failed). */
   async #write(batch: readonly Pending[]): Promise<void> {
+    // Four round trips whatever the batch's size: begin, admit (and the chain's lock), append, commit.
     const refusals = await withTransaction(this.#db, async (trx) => {
-      const verdicts = this.#admit ? await this.#admit(trx, batch.map((p) => p.input)) : [];
-      const inputs = batch.filter((_, i) => !verdicts[i]).map((p) => p.input);
-      if (inputs.length > 0) {
-        await lockAuditChain(trx);
-        await appendAuditEvents(trx, inputs);
-      }
-      if (this.#also && inputs.length > 0) await this.#also(trx, inputs);
+      let verdicts: (Error | undefined)[] = [];
+      if (this.#admit) verdicts = await this.#admit(trx, batch.map((p) => p.input), TAKE_CHAIN_LOCK);
+      else await lockAuditChain(trx);
+      await appendAuditEvents(trx, batch.filter((_, i) => !verdicts[i]).map((p) => p.input));
       return verdicts;
     });
     batch.forEach((p, i) => (refusals[i] ? p.reject(refusals[i]) : p.resolve()));
