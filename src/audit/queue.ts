@@ -14,9 +14,8 @@
  * trips), where a write-behind log would answer at once but could lose the last disclosures in a crash, and could
  * not refuse a read whose grant was revoked while it ran (src/features/access/access.ts admitDisclosures).
  */
-import type { Knex } from 'knex';
-import type { Db } from '../store/db.ts';
-import { withTransaction } from '../store/db.ts';
+import type { Db, RunStatement } from '../store/db.ts';
+import { withDirectTransaction } from '../store/db.ts';
 import { appendAuditEvents, lockAuditChain, TAKE_CHAIN_LOCK, type AuditInput } from './audit.ts';
 
 export interface AuditQueueOptions {
@@ -29,7 +28,7 @@ export interface AuditQueueOptions {
    * (undefined) or must be refused (the error its request then fails with); what it locks and writes commits or
    * rolls back with the batch. Without it, the batch takes the chain's lock in a statement of its own.
    */
-  admit?: (trx: Knex.Transaction, inputs: readonly AuditInput[], takeChainLock: string) => Promise<(Error | undefined)[]>;
+  admit?: (run: RunStatement, inputs: readonly AuditInput[], takeChainLock: string) => Promise<(Error | undefined)[]>;
 }
 
 interface Pending {
@@ -67,12 +66,13 @@ export class AuditQueue {
 
   /** Writes a batch in one transaction; settles every event's promise once it committed (or failed). */
   async #write(batch: readonly Pending[]): Promise<void> {
-    // Four round trips whatever the batch's size: begin, admit (and the chain's lock), append, commit.
-    const refusals = await withTransaction(this.#db, async (trx) => {
+    // Four round trips whatever the batch's size (begin, admit and the chain's lock, append, commit), sent straight
+    // to the driver: this runs for every read of the data API.
+    const refusals = await withDirectTransaction(this.#db, async (run) => {
       let verdicts: (Error | undefined)[] = [];
-      if (this.#admit) verdicts = await this.#admit(trx, batch.map((p) => p.input), TAKE_CHAIN_LOCK);
-      else await lockAuditChain(trx);
-      await appendAuditEvents(trx, batch.filter((_, i) => !verdicts[i]).map((p) => p.input));
+      if (this.#admit) verdicts = await this.#admit(run, batch.map((p) => p.input), TAKE_CHAIN_LOCK);
+      else await lockAuditChain(run);
+      await appendAuditEvents(run, batch.filter((_, i) => !verdicts[i]).map((p) => p.input));
       return verdicts;
     });
     batch.forEach((p, i) => (refusals[i] ? p.reject(refusals[i]) : p.resolve()));

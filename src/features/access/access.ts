@@ -2,12 +2,11 @@
  * Who can see what (seed API 8): the services a person granted, what each can see now, and revocation — removal
  * of the grant and of every token issued under it, effective on the very next request.
  */
-import type { Knex } from 'knex';
 import type { AppDeps, Caller } from '../../http/types.ts';
 import { NotFound, Unauthenticated } from '../../errors.ts';
 import { recordAudit, type AuditInput } from '../../audit/audit.ts';
 import { AuditQueue } from '../../audit/queue.ts';
-import type { Db } from '../../store/db.ts';
+import type { Db, RunStatement } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
 import { releaseFor } from '../../oidc/disclosure.ts';
 import { profileReadWithToken } from '../../oidc/resource.ts';
@@ -47,23 +46,22 @@ function servicesToTouch(inputs: readonly AuditInput[]): string[] {
  * The chain's lock is taken in the projection of the one row the aggregate over the locked grants gives, so after
  * every grant is locked; a data-modifying WITH runs to completion at the end of the statement.
  */
-async function admitDisclosures(trx: Knex.Transaction, inputs: readonly AuditInput[], takeChainLock: string): Promise<(Error | undefined)[]> {
+async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[], takeChainLock: string): Promise<(Error | undefined)[]> {
   const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))];
-  const { rows } = (await trx
-    .raw(
-      `with held as materialized (
-         select id from oidc_payloads
-          where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)
-          order by id for key share
-       ), touched as (
-         update services set last_used_at = current_timestamp
-          where client_id in (select client_id from services where client_id = any(?::text[]) for update skip locked)
-       )
-       select h.live, ${takeChainLock} from (select coalesce(array_agg(id), '{}') as live from held) h`,
-      [grantIds, servicesToTouch(inputs)],
-    )
-    .options({ name: 'rf_admit_disclosures' })) as { rows: { live: string[] }[] };
-  const live = new Set(rows[0].live);
+  const [held] = await run<{ live: string[] }>(
+    'rf_admit_disclosures',
+    `with held as materialized (
+       select id from oidc_payloads
+        where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)
+        order by id for key share
+     ), touched as (
+       update services set last_used_at = current_timestamp
+        where client_id in (select client_id from services where client_id = any(?::text[]) for update skip locked)
+     )
+     select h.live, ${takeChainLock} from (select coalesce(array_agg(id), '{}') as live from held) h`,
+    [grantIds, servicesToTouch(inputs)],
+  );
+  const live = new Set(held.live);
   return inputs.map((i) =>
     live.has(i.data?.grant_id as string) ? undefined : new Unauthenticated('the grant behind this token has been revoked', { code: 'invalid_token' }),
   );
