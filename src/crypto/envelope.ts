@@ -33,7 +33,10 @@ export function open(key: Buffer, sealed: Buffer, aad: string): Buffer {
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(body), decipher.final()]);
+    const plaintext = decipher.update(body);
+    // GCM is a stream mode: final() only checks the tag and adds no byte.
+    decipher.final();
+    return plaintext;
   } catch (cause) {
     throw new DecryptionError('ciphertext failed authentication', { cause });
   }

@@ -121,7 +121,10 @@ export interface SealedFieldRow {
 
 /** Opens one field's sealed value (JSON); null stays null. */
 export function openFieldValue(profile: OpenProfile, field: string, sealed: Uint8Array | null): unknown {
-  return sealed === null ? null : JSON.parse(open(profile.dek, Buffer.from(sealed), fieldAad(profile.id, field)).toString('utf8'));
+  if (sealed === null) return null;
+  // A view, not a copy: open() only reads it.
+  const bytes = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  return JSON.parse(open(profile.dek, bytes, fieldAad(profile.id, field)).toString('utf8'));
 }
 
 /** Opens sealed field rows of one profile. */
@@ -190,7 +193,8 @@ export interface SnapshotRing {
  */
 export interface ProfileSnapshot {
   profile: Pick<ProfileRow, 'id' | 'user_id' | 'wrapped_dek' | 'kek_id' | 'version'>;
-  fields: { field: string; ring: string; value: Uint8Array | null }[];
+  /** Each field row: its ring and its value still sealed, in base64 (decoded only for the fields opened). */
+  fields: { field: string; ring: string; sealed: string | null }[];
   customRings: SnapshotRing[];
   ringsVersion: number;
 }
@@ -242,7 +246,7 @@ export function profileSnapshotFrom(row: SnapshotColumns): ProfileSnapshot | und
   const fields = json(row.snap_fields) ?? [];
   return {
     profile: { id: row.snap_profile_id, user_id: row.snap_user_id, wrapped_dek: row.snap_wrapped_dek, kek_id: row.snap_kek_id, version: row.snap_version },
-    fields: fields.map(([field, ring, sealed]) => ({ field, ring, value: sealed === null ? null : Buffer.from(sealed, 'base64') })),
+    fields: fields.map(([field, ring, sealed]) => ({ field, ring, sealed })),
     customRings: rings ?? [],
     ringsVersion: Number(row.snap_rings_version),
   };

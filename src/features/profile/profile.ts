@@ -121,7 +121,9 @@ export function valuesFromSnapshot(deps: AppDeps, snapshot: ProfileSnapshot, fie
   const needed = neededFields(catalogue, fields);
   const profile = openProfile(deps.keyring, snapshot.profile);
   const stored = new Map<string, { value: unknown }>();
-  for (const f of snapshot.fields) if (needed.has(f.field)) stored.set(f.field, { value: openFieldValue(profile, f.field, f.value) });
+  for (const f of snapshot.fields) {
+    if (needed.has(f.field)) stored.set(f.field, { value: openFieldValue(profile, f.field, f.sealed === null ? null : Buffer.from(f.sealed, 'base64')) });
+  }
   return presentFields(deps, catalogue, stored, fields);
 }
 
