@@ -337,17 +337,18 @@ async function statementStats(url: string): Promise<string> {
   await client.connect();
   try {
     const { rows } = await client.query(
-      `select d.datname, s.calls, s.rows, s.plans, s.total_plan_time, s.total_exec_time, s.query
+      `select d.datname, s.calls, s.rows, s.plans, s.total_plan_time, s.total_exec_time, s.wal_bytes, s.query
          from pg_stat_statements s join pg_database d on d.oid = s.dbid
         order by s.total_plan_time + s.total_exec_time desc limit 60`,
     );
     const ms = (v: number) => v.toFixed(1).padStart(9);
     const us = (v: number, n: number) => (n > 0 ? ((v * 1000) / n).toFixed(1) : '-').padStart(8);
-    const lines = ['database         calls     rows   plans  plan ms    exec ms  plan µs/call exec µs/call  statement'];
+    const lines = ['database         calls     rows   plans  plan ms    exec ms  plan µs/call exec µs/call  WAL B/call  statement'];
     for (const r of rows) {
       lines.push(
         `${String(r.datname).padEnd(14)} ${String(r.calls).padStart(7)} ${String(r.rows).padStart(8)} ${String(r.plans).padStart(7)} ` +
-          `${ms(r.total_plan_time)} ${ms(r.total_exec_time)} ${us(r.total_plan_time, Number(r.plans))}     ${us(r.total_exec_time, Number(r.calls))}     ` +
+          `${ms(r.total_plan_time)} ${ms(r.total_exec_time)} ${us(r.total_plan_time, Number(r.plans))}     ${us(r.total_exec_time, Number(r.calls))}   ` +
+          `${(Number(r.calls) > 0 ? (Number(r.wal_bytes) / Number(r.calls)).toFixed(0) : '-').padStart(9)}  ` +
           String(r.query).replace(/\s+/g, ' ').slice(0, 200),
       );
     }
