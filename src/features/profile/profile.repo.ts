@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { newDataKey, open, seal, type Keyring } from '../../crypto/envelope.ts';
-import type { Queryable } from '../../store/db.ts';
+import type { Db, Queryable } from '../../store/db.ts';
+import { runStatement } from '../../store/db.ts';
 
 export interface ProfileRow {
   id: string;
@@ -148,19 +149,21 @@ export async function readFields(q: Queryable, profile: OpenProfile, fields?: re
  * A user's profile row and every field row (values still sealed), in one statement: the field rows aggregated as
  * JSON, so the profile's columns are neither repeated nor parsed once per field. Undefined when there is none.
  */
-export async function readProfileWithFields(q: Queryable, userId: string): Promise<{ profile: ProfileRow; fields: SealedFieldRow[] } | undefined> {
-  const { rows } = (await q
-    .raw(
-      `select p.*, fa.fields
-         from profiles p
-         left join lateral (
-           select json_agg(json_build_array(f.field, f.ring, f.provenance, f.updated_at, encode(f.value, 'base64'))) as fields
-             from profile_fields f where f.profile_id = p.id
-         ) fa on true
-        where p.user_id = ?`,
-      [userId],
-    )
-    .options({ name: 'rf_profile_with_fields' })) as { rows: (ProfileRow & { fields: [string, string, string, string, string | null][] | string | null })[] };
+export async function readProfileWithFields(db: Db, userId: string): Promise<{ profile: ProfileRow; fields: SealedFieldRow[] } | undefined> {
+  // Straight to the driver (runStatement): every owner read runs it.
+  const rows = await runStatement<ProfileRow & { fields: [string, string, string, string, string | null][] | string | null }>(
+    db,
+    'rf_profile_with_fields',
+    // Columns named, not p.*: a prepared statement whose result changes shape (a column added) would fail.
+    `select p.id, p.user_id, p.wrapped_dek, p.kek_id, p.version, p.created_at, p.updated_at, fa.fields
+       from profiles p
+       left join lateral (
+         select json_agg(json_build_array(f.field, f.ring, f.provenance, f.updated_at, encode(f.value, 'base64'))) as fields
+           from profile_fields f where f.profile_id = p.id
+       ) fa on true
+      where p.user_id = ?`,
+    [userId],
+  );
   const row = rows[0];
   if (!row) return undefined;
   const { fields, ...profile } = row;
