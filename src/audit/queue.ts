@@ -3,12 +3,12 @@
  *
  * Every caller still waits until its own event is committed: a disclosure is on record before the data leaves, and
  * a failed write fails the request instead of releasing unrecorded data. What changes is that events arriving
- * while one batch is being written share the next transaction — four round trips to the database, the chain's lock
- * taken once, one statement appending them all — instead of each request taking the chain's lock in turn (before, every read of the data
- * API waited for that lock behind every other). Nothing waits on a timer: a batch starts as soon as the previous
- * one commits, so an idle service writes each event at once and a busy one writes many per transaction. Nothing
- * is held only in memory past a response, so a clean shutdown (which lets in-flight requests finish) loses no
- * row; `flush()` waits for whatever is queued.
+ * while one batch is being written share the next transaction — four round trips to the database, the chain's
+ * lock taken once, one statement appending them all — instead of each request taking the chain's lock in turn
+ * (before, every read of the data API waited for that lock behind every other). Nothing waits on a timer: a batch
+ * starts as soon as the previous one commits, so an idle service writes each event at once and a busy one writes
+ * many per transaction. Nothing is held only in memory past a response, so a clean shutdown (which lets in-flight
+ * requests finish) loses no row; `flush()` waits for whatever is queued.
  *
  * The trade-off, chosen on purpose: a read's answer waits for the batch it joined (on a busy server a few round
  * trips), where a write-behind log would answer at once but could lose the last disclosures in a crash, and could

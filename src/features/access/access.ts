@@ -35,9 +35,10 @@ function servicesToTouch(inputs: readonly AuditInput[]): string[] {
  * A disclosure is recorded only while its grant still exists, and one statement, the first of the batch's
  * transaction, settles it:
  * - it locks the batch's live grants (FOR KEY SHARE, the weakest lock a DELETE waits for, in id order), then takes
- *   the audit chain's lock. Every deletion of a grant waits for that row lock or is waited for: revocation here and
- *   consent replacement lock the grants (in id order) before the chain's lock, to record their own event; the
- *   provider's own revocations (RFC 7009, refresh token reuse, logout) delete the row without the chain's lock. So
+ *   the audit chain's lock. Every deletion of a grant waits for that row lock or is waited for: revocation here
+ *   (grants locked in id order) and consent replacement (src/oidc/interactions.ts) delete grants before they take
+ *   the chain's lock to record their own event, the order this statement keeps; the provider's own revocations
+ *   (RFC 7009, refresh token reuse, logout) delete the row without the chain's lock. So
  *   either the deletion committed first, and the read is refused (the lock finds no row), or it commits only after
  *   the batch did: no disclosure is ever recorded after its grant's revocation, by any path;
  * - it marks the services read from as used (services.last_used_at, each at most once a second per process).
