@@ -7,18 +7,23 @@
  * everything it started, also on failure and Ctrl-C. Targets are reported, never enforced.
  *
  *   node bench/run.ts [--quick] [--only <scenario>[,<scenario>…]] [--rounds N] [--duration S] [--users N]
- *                     [--cpu-prof] [--list]
+ *                     [--cpu-prof] [--pg-stats] [--list]
  *
  * --cpu-prof runs the service under V8's profiler (a partial run: profiling slows it) and leaves one
  * .cpuprofile per service process in bench/.logs/cpu/, with load-windows.json saying when each variant was
  * loaded: `node bench/cpu-summary.ts --variant <name>` summarises the service's profile during those loads only
  * (Chrome DevTools opens the .cpuprofile files too).
+ *
+ * --pg-stats loads pg_stat_statements into the throwaway server (a partial run) and writes what every statement of
+ * the run cost PostgreSQL — calls, rows, planning and execution time — to bench/.logs/pg-statements.txt, the most
+ * expensive first: with the request counts of the run, that is the statements per request and their cost.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client as PgClient } from 'pg';
 import { startPostgres, type PgServer } from '../test/helpers/postgres.ts';
 import { compareVariants } from './lib/compare.ts';
 import { startEnvironment, type Environment } from './lib/environment.ts';
@@ -59,7 +64,7 @@ const QUICK: RunProfile = {
   scaleRounds: 2,
 };
 
-const USAGE = `usage: node bench/run.ts [--quick] [--only <scenario>[,…]] [--rounds N] [--duration S] [--users N] [--cpu-prof] [--list]
+const USAGE = `usage: node bench/run.ts [--quick] [--only <scenario>[,…]] [--rounds N] [--duration S] [--users N] [--cpu-prof] [--pg-stats] [--list]
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`;
 
 const { values: args } = parseArgs({
@@ -70,6 +75,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     users: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    'pg-stats': { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -112,7 +118,7 @@ const profile: RunProfile = {
   durationSec: overrides.durationSec ?? base.durationSec,
   users: overrides.users ?? base.users,
 };
-const complete = !args.quick && !args['cpu-prof'] && only === null && Object.values(overrides).every((v) => v === undefined);
+const complete = !args.quick && !args['cpu-prof'] && !args['pg-stats'] && only === null && Object.values(overrides).every((v) => v === undefined);
 const selected = SCENARIOS.filter((s) => only === null || only.includes(s.name));
 
 const BENCH = path.join(ROOT, 'bench');
@@ -169,6 +175,7 @@ process.on('exit', () => {
 async function main(): Promise<void> {
   log(`${complete ? 'full run' : 'partial run'}: ${selected.map((s) => s.name).join(', ')}${profile.quick ? ' (quick)' : ''}`);
   pg = await startPostgres();
+  if (args['pg-stats']) await loadStatementStats(pg);
   log(`PostgreSQL at ${pg.url}`);
   const pgPid = await postmasterPid(pg.url);
   if (pgPid === undefined) log("PostgreSQL server process not found: its CPU time per request is not measured");
@@ -238,6 +245,12 @@ async function main(): Promise<void> {
     }
   }
 
+  if (args['pg-stats']) {
+    const file = path.join(logDir, 'pg-statements.txt');
+    writeFileSync(file, await statementStats(pg.url));
+    log(`PostgreSQL's statement statistics in ${path.relative(ROOT, file)}`);
+  }
+
   if (cpuProfileDir) {
     mkdirSync(cpuProfileDir, { recursive: true });
     writeFileSync(path.join(cpuProfileDir, 'load-windows.json'), `${JSON.stringify(loadWindows, null, 1)}\n`);
@@ -294,6 +307,55 @@ async function main(): Promise<void> {
     log(`full run: ${(report.seconds / 60).toFixed(1)} min, ${within ? 'within' : 'OVER'} the ${BUDGET_SECONDS / 60}-minute budget of issue 6`);
   }
   log(`wrote ${report.files.json}, ${report.files.markdown}, ${report.files.svg}`);
+}
+
+/** Restarts the throwaway server with pg_stat_statements loaded (planning tracked too). */
+async function loadStatementStats(server: PgServer): Promise<void> {
+  const client = new PgClient({ connectionString: server.url });
+  await client.connect();
+  try {
+    await client.query(`alter system set shared_preload_libraries = 'pg_stat_statements'`);
+  } finally {
+    await client.end();
+  }
+  server.crashAndRestart();
+  const after = new PgClient({ connectionString: server.url });
+  await after.connect();
+  try {
+    // Known only once the library is loaded.
+    await after.query('alter system set pg_stat_statements.track_planning = on');
+    await after.query('select pg_reload_conf()');
+    await after.query('create extension if not exists pg_stat_statements');
+  } finally {
+    await after.end();
+  }
+}
+
+/** Every statement the run sent, with what it cost, the most expensive first. */
+async function statementStats(url: string): Promise<string> {
+  const client = new PgClient({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `select d.datname, s.calls, s.rows, s.plans, s.total_plan_time, s.total_exec_time, s.wal_bytes, s.query
+         from pg_stat_statements s join pg_database d on d.oid = s.dbid
+        order by s.total_plan_time + s.total_exec_time desc limit 60`,
+    );
+    const ms = (v: number) => v.toFixed(1).padStart(9);
+    const us = (v: number, n: number) => (n > 0 ? ((v * 1000) / n).toFixed(1) : '-').padStart(8);
+    const lines = ['database         calls     rows   plans  plan ms    exec ms  plan µs/call exec µs/call  WAL B/call  statement'];
+    for (const r of rows) {
+      lines.push(
+        `${String(r.datname).padEnd(14)} ${String(r.calls).padStart(7)} ${String(r.rows).padStart(8)} ${String(r.plans).padStart(7)} ` +
+          `${ms(r.total_plan_time)} ${ms(r.total_exec_time)} ${us(r.total_plan_time, Number(r.plans))}     ${us(r.total_exec_time, Number(r.calls))}   ` +
+          `${(Number(r.calls) > 0 ? (Number(r.wal_bytes) / Number(r.calls)).toFixed(0) : '-').padStart(9)}  ` +
+          String(r.query).replace(/\s+/g, ' ').slice(0, 200),
+      );
+    }
+    return `${lines.join('\n')}\n`;
+  } finally {
+    await client.end();
+  }
 }
 
 let exitCode = 0;

@@ -3,8 +3,8 @@
  * a row breaks every hash after it; `verifyAuditChain` finds the first broken link.
  */
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../store/db.ts';
-import { withTransaction } from '../store/db.ts';
+import type { Queryable, RunStatement } from '../store/db.ts';
+import { statementsOf, withTransaction } from '../store/db.ts';
 import { sha256Hex } from '../crypto/tokens.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -95,10 +95,18 @@ select i.id, i.at, i.action, i.actor, i.subject, i.client_ip, i.data::jsonb, c.p
  order by i.n`;
 
 /**
- * Appends events in order, in one transaction (the caller's when given one): the chain's lock, then one statement
- * for all of them, whatever their number.
+ * The SQL expression that takes the chain's lock for the rest of the transaction, for a statement that must lock
+ * rows of its own first (src/audit/queue.ts): one writer at a time extends the chain, in every process.
  */
-export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInput[]): Promise<void> {
+export const TAKE_CHAIN_LOCK = `pg_advisory_xact_lock(${CHAIN_LOCK})`;
+
+/** Takes the chain's lock for the rest of the transaction (TAKE_CHAIN_LOCK as a statement of its own). */
+export async function lockAuditChain(run: RunStatement): Promise<void> {
+  await run('rf_audit_lock', `select ${TAKE_CHAIN_LOCK}`, []);
+}
+
+/** Appends events in order; the transaction must hold the chain's lock, taken in an earlier statement. */
+export async function appendAuditEvents(run: RunStatement, inputs: readonly AuditInput[]): Promise<void> {
   if (inputs.length === 0) return;
   const rows = inputs.map((input) => ({
     id: randomUUID(),
@@ -109,24 +117,30 @@ export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInpu
     client_ip: input.clientIp ?? null,
     data: input.data ?? {},
   }));
+  // seq is assigned in the order of the rows (order by n), so the chain reads back in this order.
+  await run('rf_audit_append', APPEND_SQL, [
+    rows.map((r) => r.id),
+    rows.map((r) => r.at.toISOString()),
+    rows.map((r) => r.action),
+    rows.map((r) => r.actor),
+    rows.map((r) => r.subject),
+    rows.map((r) => r.client_ip),
+    rows.map((r) => JSON.stringify(r.data)),
+    rows.map((r) => canonicalEvent(r)),
+    GENESIS_HASH,
+  ]);
+}
+
+/**
+ * Appends events in order, in one transaction (the caller's when given one): the chain's lock, then one statement
+ * for all of them, whatever their number.
+ */
+export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInput[]): Promise<void> {
+  if (inputs.length === 0) return;
   await withTransaction(q, async (trx) => {
-    // One writer at a time extends the chain; the lock is released at commit.
-    await trx.raw('select pg_advisory_xact_lock(?)', [CHAIN_LOCK]).options({ name: 'rf_audit_lock' });
-    // seq is assigned in the order of the rows (order by n), so the chain reads back in this order.
-    await trx
-      .raw(APPEND_SQL, [
-        rows.map((r) => r.id),
-        rows.map((r) => r.at.toISOString()),
-        rows.map((r) => r.action),
-        rows.map((r) => r.actor),
-        // Nulls are elements of the array parameter: knex's types do not say so.
-        rows.map((r) => r.subject) as string[],
-        rows.map((r) => r.client_ip) as string[],
-        rows.map((r) => JSON.stringify(r.data)),
-        rows.map((r) => canonicalEvent(r)),
-        GENESIS_HASH,
-      ])
-      .options({ name: 'rf_audit_append' });
+    const run = statementsOf(trx);
+    await lockAuditChain(run);
+    await appendAuditEvents(run, inputs);
   });
 }
 

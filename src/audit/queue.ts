@@ -3,27 +3,32 @@
  *
  * Every caller still waits until its own event is committed: a disclosure is on record before the data leaves, and
  * a failed write fails the request instead of releasing unrecorded data. What changes is that events arriving
- * while one batch is being written share the next transaction — one advisory lock, one read of the chain's head,
- * one multi-row insert — instead of each request taking the chain's lock in turn. Nothing waits on a timer: a
- * batch starts as soon as the previous one commits, so an idle service writes each event at once and a busy one
- * writes many per transaction. Nothing is held only in memory past a response, so a clean shutdown (which lets
- * in-flight requests finish) loses no row; `flush()` waits for whatever is queued.
+ * while one batch is being written share the next transaction — four round trips to the database, the chain's
+ * lock taken once, one statement appending them all — instead of each request taking the chain's lock in turn
+ * (before, every read of the data API waited for that lock behind every other). Nothing waits on a timer: a batch
+ * starts as soon as the previous one commits, so an idle service writes each event at once and a busy one writes
+ * many per transaction. Nothing is held only in memory past a response, so a clean shutdown (which lets in-flight
+ * requests finish) loses no row; `flush()` waits for whatever is queued.
+ *
+ * The trade-off, chosen on purpose: a read's answer waits for the batch it joined (on a busy server a few round
+ * trips), where a write-behind log would answer at once but could lose the last disclosures in a crash, and could
+ * not refuse a read whose grant was revoked while it ran (src/features/access/access.ts admitDisclosures).
  */
-import type { Knex } from 'knex';
-import type { Db } from '../store/db.ts';
-import { withTransaction } from '../store/db.ts';
-import { recordAuditEvents, type AuditInput } from './audit.ts';
+import type { Db, RunStatement } from '../store/db.ts';
+import { withDirectTransaction } from '../store/db.ts';
+import { appendAuditEvents, lockAuditChain, TAKE_CHAIN_LOCK, type AuditInput } from './audit.ts';
 
 export interface AuditQueueOptions {
   /** Most events written in one transaction. */
   maxBatch?: number;
   /**
-   * Runs first in each batch's transaction: whether each event may still be recorded (undefined) or must be
-   * refused (the error its request then fails with). What it locks is held until the batch commits.
+   * Runs first in each batch's transaction, as one statement that ends by taking the chain's lock (the SQL
+   * expression `takeChainLock`, evaluated after every row the statement locks: writers of the chain lock their rows
+   * before the chain, the one order that cannot deadlock). Says whether each event may still be recorded
+   * (undefined) or must be refused (the error its request then fails with); what it locks and writes commits or
+   * rolls back with the batch. Without it, the batch takes the chain's lock in a statement of its own.
    */
-  admit?: (trx: Knex.Transaction, inputs: readonly AuditInput[]) => Promise<(Error | undefined)[]>;
-  /** Runs in each batch's transaction after its events are inserted: bookkeeping the events imply. */
-  alsoInTransaction?: (trx: Knex.Transaction, inputs: readonly AuditInput[]) => Promise<void>;
+  admit?: (run: RunStatement, inputs: readonly AuditInput[], takeChainLock: string) => Promise<(Error | undefined)[]>;
 }
 
 interface Pending {
@@ -35,15 +40,14 @@ interface Pending {
 export class AuditQueue {
   readonly #db: Db;
   readonly #maxBatch: number;
-  readonly #also: AuditQueueOptions['alsoInTransaction'];
   readonly #admit: AuditQueueOptions['admit'];
   #pending: Pending[] = [];
+  /** The one writer, while it runs: it drains the queue batch after batch. */
   #writing: Promise<void> | undefined;
 
   constructor(db: Db, options: AuditQueueOptions = {}) {
     this.#db = db;
     this.#maxBatch = options.maxBatch ?? 200;
-    this.#also = options.alsoInTransaction;
     this.#admit = options.admit;
   }
 
@@ -62,20 +66,22 @@ export class AuditQueue {
 
   /** Writes a batch in one transaction; settles every event's promise once it committed (or failed). */
   async #write(batch: readonly Pending[]): Promise<void> {
-    const refusals = await withTransaction(this.#db, async (trx) => {
-      const verdicts = this.#admit ? await this.#admit(trx, batch.map((p) => p.input)) : [];
-      const inputs = batch.filter((_, i) => !verdicts[i]).map((p) => p.input);
-      await recordAuditEvents(trx, inputs);
-      if (this.#also && inputs.length > 0) await this.#also(trx, inputs);
+    // Four round trips whatever the batch's size (begin, admit and the chain's lock, append, commit), sent straight
+    // to the driver: this runs for every read of the data API.
+    const refusals = await withDirectTransaction(this.#db, async (run) => {
+      let verdicts: (Error | undefined)[] = [];
+      if (this.#admit) verdicts = await this.#admit(run, batch.map((p) => p.input), TAKE_CHAIN_LOCK);
+      else await lockAuditChain(run);
+      await appendAuditEvents(run, batch.filter((_, i) => !verdicts[i]).map((p) => p.input));
       return verdicts;
     });
     batch.forEach((p, i) => (refusals[i] ? p.reject(refusals[i]) : p.resolve()));
   }
 
   async #drain(): Promise<void> {
-    // The requests of this turn of the event loop join the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
     try {
+      // The requests of this turn of the event loop join the first batch.
+      await new Promise((resolve) => setImmediate(resolve));
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, this.#maxBatch);
         try {
@@ -90,6 +96,7 @@ export class AuditQueue {
         }
       }
     } finally {
+      // Synchronously after the last look at the queue: an event queued from now on starts the next writer.
       this.#writing = undefined;
     }
   }

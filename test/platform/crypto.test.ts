@@ -42,6 +42,40 @@ test('data keys are wrapped by the KEK and bound to their owner', (t) => {
   t.throws(() => ring.unwrap(wrapped, 'profile:p2'), { instanceOf: DecryptionError });
 });
 
+test('an unwrapped data key is kept, but only for the same owner and the exact same wrapped bytes', (t) => {
+  const ring = new Keyring(randomBytes(32));
+  const dek = newDataKey();
+  const wrapped = ring.wrap(dek, 'profile:p1');
+  t.deepEqual(ring.unwrap(wrapped, 'profile:p1'), dek);
+  t.is(ring.cachedDataKeys, 1);
+  t.deepEqual(ring.unwrap(wrapped, 'profile:p1'), dek);
+  t.throws(() => ring.unwrap(wrapped, 'profile:p2'), { instanceOf: DecryptionError });
+  for (let i = 0; i < wrapped.wrapped.length; i++) {
+    const tampered = Buffer.from(wrapped.wrapped);
+    tampered[i] ^= 0x01;
+    t.throws(() => ring.unwrap({ kekId: wrapped.kekId, wrapped: tampered }, 'profile:p1'), { instanceOf: DecryptionError }, `byte ${i}`);
+  }
+  // Re-wrapping the same key (a rotation does) gives other bytes, which are opened afresh.
+  const rewrapped = ring.wrap(dek, 'profile:p1');
+  t.deepEqual(ring.unwrap(rewrapped, 'profile:p1'), dek);
+  t.is(ring.cachedDataKeys, 2);
+});
+
+test('the unwrapped data keys kept are bounded, and a key dropped from them still opens', (t) => {
+  const ring = new Keyring(randomBytes(32), { cacheEntries: 2 });
+  const keys = ['a', 'b', 'c'].map((owner) => ({ owner, dek: newDataKey() }));
+  const wrapped = keys.map((k) => ring.wrap(k.dek, k.owner));
+  ring.unwrap(wrapped[0], 'a');
+  ring.unwrap(wrapped[1], 'b');
+  ring.unwrap(wrapped[0], 'a');
+  ring.unwrap(wrapped[2], 'c');
+  t.is(ring.cachedDataKeys, 2);
+  for (const [i, k] of keys.entries()) t.deepEqual(ring.unwrap(wrapped[i], k.owner), k.dek);
+  const uncached = new Keyring(randomBytes(32), { cacheEntries: 0 });
+  uncached.unwrap(uncached.wrap(newDataKey(), 'x'), 'x');
+  t.is(uncached.cachedDataKeys, 0);
+});
+
 test('a data key wrapped by another KEK is refused with a message naming both keys', (t) => {
   const a = new Keyring(randomBytes(32));
   const b = new Keyring(randomBytes(32));

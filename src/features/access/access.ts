@@ -2,12 +2,11 @@
  * Who can see what (seed API 8): the services a person granted, what each can see now, and revocation — removal
  * of the grant and of every token issued under it, effective on the very next request.
  */
-import type { Knex } from 'knex';
 import type { AppDeps, Caller } from '../../http/types.ts';
 import { NotFound, Unauthenticated } from '../../errors.ts';
 import { recordAudit, type AuditInput } from '../../audit/audit.ts';
 import { AuditQueue } from '../../audit/queue.ts';
-import type { Db } from '../../store/db.ts';
+import type { Db, RunStatement } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
 import { releaseFor } from '../../oidc/disclosure.ts';
 import { profileReadWithToken } from '../../oidc/resource.ts';
@@ -20,39 +19,50 @@ type ServiceCaller = Extract<Caller, { kind: 'service' }>;
 const TOUCH_EVERY_MS = 1000;
 const touchedAt = new Map<string, number>();
 
-/**
- * Marks the services of a batch of disclosures as used, in the batch's transaction (sorted: one lock order), each
- * at most once a second per process: a busy service would otherwise have its row rewritten on every read.
- */
-async function touchServices(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<void> {
+/** The services of a batch of disclosures not marked as used in the last second by this process (now marked). */
+function servicesToTouch(inputs: readonly AuditInput[]): string[] {
   const now = Date.now();
-  const clients = [...new Set(inputs.map((i) => i.data?.client_id).filter((c): c is string => typeof c === 'string'))]
-    .filter((c) => now - (touchedAt.get(c) ?? 0) >= TOUCH_EVERY_MS)
-    .sort();
-  if (clients.length === 0) return;
+  const clients = [...new Set(inputs.map((i) => i.data?.client_id).filter((c): c is string => typeof c === 'string'))].filter(
+    (c) => now - (touchedAt.get(c) ?? 0) >= TOUCH_EVERY_MS,
+  );
   for (const c of clients) touchedAt.set(c, now);
   // Bounded: a process that has served more services than this forgets the oldest marks, and re-marks sooner.
   while (touchedAt.size > 10_000) touchedAt.delete(touchedAt.keys().next().value!);
-  await trx.raw('update services set last_used_at = current_timestamp where client_id = any(?::text[])', [clients]).options({ name: 'rf_touch_services' });
+  return clients;
 }
 
 /**
- * A disclosure is recorded only while its grant still exists: the grants of a batch are held (FOR SHARE, in id
- * order) in the transaction that records it, and revocation takes them FOR UPDATE (in id order too) before it
- * deletes them, so the two serialize. A read whose grant was revoked after its token was checked is refused, and
- * no disclosure ever follows its grant's revocation in the audit chain.
+ * A disclosure is recorded only while its grant still exists, and one statement, the first of the batch's
+ * transaction, settles it:
+ * - it locks the batch's live grants (FOR KEY SHARE, the weakest lock a DELETE waits for, in id order), then takes
+ *   the audit chain's lock. Every deletion of a grant waits for that row lock or is waited for: revocation here
+ *   (grants locked in id order) and consent replacement (src/oidc/interactions.ts) delete grants before they take
+ *   the chain's lock to record their own event, the order this statement keeps; the provider's own revocations
+ *   (RFC 7009, refresh token reuse, logout) delete the row without the chain's lock. So
+ *   either the deletion committed first, and the read is refused (the lock finds no row), or it commits only after
+ *   the batch did: no disclosure is ever recorded after its grant's revocation, by any path;
+ * - it marks the services read from as used (services.last_used_at, each at most once a second per process).
+ *   The update runs after the chain's lock is taken, which every audit writer waits for, so a service row another
+ *   transaction holds is skipped (SKIP LOCKED), never waited for.
+ * The chain's lock is taken in the projection of the one row the aggregate over the locked grants gives, so after
+ * every grant is locked; a data-modifying WITH runs to completion at the end of the statement.
  */
-async function admitDisclosures(trx: Knex.Transaction, inputs: readonly AuditInput[]): Promise<(Error | undefined)[]> {
-  const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))].sort();
-  const { rows } = (await trx
-    .raw(
-      `select id from oidc_payloads
+async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[], takeChainLock: string): Promise<(Error | undefined)[]> {
+  const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))];
+  const [held] = await run<{ live: string[] }>(
+    'rf_admit_disclosures',
+    `with held as materialized (
+       select id from oidc_payloads
         where kind = 'Grant' and id = any(?::text[]) and (expires_at is null or expires_at > current_timestamp)
-        order by id for share`,
-      [grantIds],
-    )
-    .options({ name: 'rf_hold_grants' })) as { rows: { id: string }[] };
-  const live = new Set(rows.map((r) => r.id));
+        order by id for key share
+     ), touched as (
+       update services set last_used_at = current_timestamp
+        where client_id in (select client_id from services where client_id = any(?::text[]) for update skip locked)
+     )
+     select h.live, ${takeChainLock} from (select coalesce(array_agg(id), '{}') as live from held) h`,
+    [grantIds, servicesToTouch(inputs)],
+  );
+  const live = new Set(held.live);
   return inputs.map((i) =>
     live.has(i.data?.grant_id as string) ? undefined : new Unauthenticated('the grant behind this token has been revoked', { code: 'invalid_token' }),
   );
@@ -63,7 +73,7 @@ const disclosureLogs = new WeakMap<Db, AuditQueue>();
 
 function disclosureLog(db: Db): AuditQueue {
   let log = disclosureLogs.get(db);
-  if (!log) disclosureLogs.set(db, (log = new AuditQueue(db, { admit: admitDisclosures, alsoInTransaction: touchServices })));
+  if (!log) disclosureLogs.set(db, (log = new AuditQueue(db, { admit: admitDisclosures })));
   return log;
 }
 
@@ -177,7 +187,7 @@ export interface RevocationResult {
  */
 export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
   const counts = await withTransaction(deps.db, async (trx) => {
-    // In id order, as disclosures hold them (admitDisclosures): the two never wait on each other in a cycle.
+    // In id order, as disclosures lock them (admitDisclosures): the two never wait on each other in a cycle.
     const grants = (await trx('oidc_payloads')
       .where({ kind: 'Grant', account_id: userId, client_id: serviceId })
       .orderBy('id')

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { newDataKey, open, seal, type Keyring } from '../../crypto/envelope.ts';
-import type { Queryable } from '../../store/db.ts';
+import type { Db, Queryable } from '../../store/db.ts';
+import { runStatement } from '../../store/db.ts';
 
 export interface ProfileRow {
   id: string;
@@ -121,20 +122,62 @@ export interface SealedFieldRow {
 
 /** Opens one field's sealed value (JSON); null stays null. */
 export function openFieldValue(profile: OpenProfile, field: string, sealed: Uint8Array | null): unknown {
-  return sealed === null ? null : JSON.parse(open(profile.dek, Buffer.from(sealed), fieldAad(profile.id, field)).toString('utf8'));
+  if (sealed === null) return null;
+  // A view, not a copy: open() only reads it.
+  const bytes = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  return JSON.parse(open(profile.dek, bytes, fieldAad(profile.id, field)).toString('utf8'));
 }
 
-/** Opens the values of `fields` (every field when omitted) of one profile. */
-export async function readFields(q: Queryable, profile: OpenProfile, fields?: readonly string[]): Promise<Map<string, StoredField>> {
-  const builder = q('profile_fields').where({ profile_id: profile.id });
-  if (fields) builder.whereIn('field', fields);
-  const rows = (await builder) as SealedFieldRow[];
+/** Opens sealed field rows of one profile. */
+export function openFieldRows(profile: OpenProfile, rows: readonly SealedFieldRow[]): Map<string, StoredField> {
   const out = new Map<string, StoredField>();
   for (const r of rows) {
     const value = openFieldValue(profile, r.field, r.value);
     out.set(r.field, { field: r.field, value, ring: r.ring, hasValue: r.value !== null, provenance: r.provenance, updatedAt: r.updated_at });
   }
   return out;
+}
+
+/** Opens the values of `fields` (every field when omitted) of one profile. */
+export async function readFields(q: Queryable, profile: OpenProfile, fields?: readonly string[]): Promise<Map<string, StoredField>> {
+  const builder = q('profile_fields').where({ profile_id: profile.id });
+  if (fields) builder.whereIn('field', fields);
+  return openFieldRows(profile, (await builder) as SealedFieldRow[]);
+}
+
+/**
+ * A user's profile row and every field row (values still sealed), in one statement: the field rows aggregated as
+ * JSON, so the profile's columns are neither repeated nor parsed once per field. Undefined when there is none.
+ */
+export async function readProfileWithFields(db: Db, userId: string): Promise<{ profile: ProfileRow; fields: SealedFieldRow[] } | undefined> {
+  // Straight to the driver (runStatement): every owner read runs it.
+  const rows = await runStatement<ProfileRow & { fields: [string, string, string, string, string | null][] | string | null }>(
+    db,
+    'rf_profile_with_fields',
+    // Columns named, not p.*: a prepared statement whose result changes shape (a column added) would fail.
+    `select p.id, p.user_id, p.wrapped_dek, p.kek_id, p.version, p.created_at, p.updated_at, fa.fields
+       from profiles p
+       left join lateral (
+         select json_agg(json_build_array(f.field, f.ring, f.provenance, f.updated_at, encode(f.value, 'base64'))) as fields
+           from profile_fields f where f.profile_id = p.id
+       ) fa on true
+      where p.user_id = ?`,
+    [userId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const { fields, ...profile } = row;
+  const list = (typeof fields === 'string' ? JSON.parse(fields) : fields) as [string, string, string, string, string | null][] | null;
+  return {
+    profile,
+    fields: (list ?? []).map(([field, ring, provenance, updatedAt, sealed]) => ({
+      field,
+      ring,
+      provenance,
+      updated_at: new Date(updatedAt),
+      value: sealed === null ? null : Buffer.from(sealed, 'base64'),
+    })),
+  };
 }
 
 /** A custom ring as the disclosure snapshot reads it (the columns readUserRings uses). */
@@ -153,7 +196,8 @@ export interface SnapshotRing {
  */
 export interface ProfileSnapshot {
   profile: Pick<ProfileRow, 'id' | 'user_id' | 'wrapped_dek' | 'kek_id' | 'version'>;
-  fields: { field: string; ring: string; value: Uint8Array | null }[];
+  /** Each field row: its ring and its value still sealed, in base64 (decoded only for the fields opened). */
+  fields: { field: string; ring: string; sealed: string | null }[];
   customRings: SnapshotRing[];
   ringsVersion: number;
 }
@@ -205,7 +249,7 @@ export function profileSnapshotFrom(row: SnapshotColumns): ProfileSnapshot | und
   const fields = json(row.snap_fields) ?? [];
   return {
     profile: { id: row.snap_profile_id, user_id: row.snap_user_id, wrapped_dek: row.snap_wrapped_dek, kek_id: row.snap_kek_id, version: row.snap_version },
-    fields: fields.map(([field, ring, sealed]) => ({ field, ring, value: sealed === null ? null : Buffer.from(sealed, 'base64') })),
+    fields: fields.map(([field, ring, sealed]) => ({ field, ring, sealed })),
     customRings: rings ?? [],
     ringsVersion: Number(row.snap_rings_version),
   };

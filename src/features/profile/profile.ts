@@ -24,11 +24,13 @@ import {
   findProfilesByIds,
   listProfilesByHandle,
   lockProfile,
+  openFieldRows,
   openFieldValue,
   openProfile,
   readAvatarImage,
   readFieldRings,
   readFields,
+  readProfileWithFields,
   upsertAvatar,
   writeFields,
   type DirectoryRow,
@@ -119,16 +121,18 @@ export function valuesFromSnapshot(deps: AppDeps, snapshot: ProfileSnapshot, fie
   const needed = neededFields(catalogue, fields);
   const profile = openProfile(deps.keyring, snapshot.profile);
   const stored = new Map<string, { value: unknown }>();
-  for (const f of snapshot.fields) if (needed.has(f.field)) stored.set(f.field, { value: openFieldValue(profile, f.field, f.value) });
+  for (const f of snapshot.fields) {
+    if (needed.has(f.field)) stored.set(f.field, { value: openFieldValue(profile, f.field, f.sealed === null ? null : Buffer.from(f.sealed, 'base64')) });
+  }
   return presentFields(deps, catalogue, stored, fields);
 }
 
 /** The owner's whole profile: every catalogue field with its value, ring, provenance and last change. */
 export async function getOwnProfile(deps: AppDeps, userId: string) {
   const catalogue = fieldCatalogue(deps);
-  const row = (await findProfileByUser(deps.db, userId))!;
+  const { profile: row, fields: sealed } = (await readProfileWithFields(deps.db, userId))!;
   const profile = openProfile(deps.keyring, row);
-  const stored = await readFields(deps.db, profile, undefined);
+  const stored = openFieldRows(profile, sealed);
   const rings = effectiveRings(catalogue, stored.values());
   const handle = stored.get('handle')?.value as string;
   const fields: Record<string, unknown> = {};
