@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -13,17 +12,8 @@ export const NODE = path.join(ROOT, 'node_modules/.bin/node');
 
 const running = new Set<ChildProcess>();
 
-/** A free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** A free loopback port: the test harness's. */
+export { freePort } from '../../test/helpers/postgres.ts';
 
 /** The environment every child starts from: nothing inherited that could change what it measures (NODE_OPTIONS, a stray DATABASE_URL). */
 export function baseEnv(): Record<string, string> {

@@ -92,7 +92,9 @@ export class OutboxWorker {
   #stopped = true;
 
   constructor(options: WorkerOptions) {
-    this.#o = { pollMs: 2000, leaseSeconds: 60, ...options };
+    // `??`, not a spread over defaults: an option passed as undefined (createService's, when none is configured) keeps
+    // the default instead of polling every millisecond.
+    this.#o = { ...options, pollMs: options.pollMs ?? 2000, leaseSeconds: options.leaseSeconds ?? 60 };
     options.outbox.onEnqueue(() => this.wake());
   }
 

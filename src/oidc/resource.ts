@@ -9,7 +9,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import { Forbidden, Unauthenticated } from '../errors.ts';
 import type { AppDeps, Caller, SecurityResolver } from '../http/types.ts';
 import { profileSnapshotFrom, profileSnapshotSql, type ProfileSnapshot, type SnapshotColumns } from '../features/profile/profile.repo.ts';
-import type { Queryable } from '../store/db.ts';
+import { runStatement, type Db } from '../store/db.ts';
 import { readStored, storedId } from './adapter.ts';
 import { dataResource } from './provider.ts';
 
@@ -36,11 +36,13 @@ const SNAPSHOT = profileSnapshotSql(`(case when t.account_id ~ ${UUID} then t.ac
  * by the hash of its value, never an expired row), and what is read is then checked by the provider's models
  * exactly as their `find` does, so this is `AccessToken.find` (or `ClientCredentials.find`) + `Grant.find` +
  * `findService` in one round trip, not a second implementation of them. Nothing is cached: a revoked grant or a
- * disabled service is refused on the very next request. A named statement: PostgreSQL parses and plans it once per connection, not on every request.
+ * disabled service is refused on the very next request. A named statement sent straight to the driver
+ * (runStatement): PostgreSQL parses and plans it once per connection, and knex's per-query work is skipped.
  */
-async function findTokenGrantAndProfile(db: Queryable, tokenValue: string): Promise<TokenRow | undefined> {
-  const { rows } = (await db
-    .raw(
+async function findTokenGrantAndProfile(db: Db, tokenValue: string): Promise<TokenRow | undefined> {
+  const rows = await runStatement<TokenRow>(
+    db,
+    'rf_data_api_token',
       `select t.kind as token_kind, t.payload as token_payload, t.consumed_at as token_consumed_at,
               g.payload as grant_payload, g.consumed_at as grant_consumed_at,
               s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
@@ -53,8 +55,7 @@ async function findTokenGrantAndProfile(db: Queryable, tokenValue: string): Prom
         where ((t.kind = 'AccessToken' and t.id = ?) or (t.kind = 'ClientCredentials' and t.id = ?))
           and (t.expires_at is null or t.expires_at > current_timestamp)`,
       [storedId('AccessToken', tokenValue), storedId('ClientCredentials', tokenValue)],
-    )
-    .options({ name: 'rf_data_api_token' })) as { rows: TokenRow[] };
+  );
   return rows[0];
 }
 
