@@ -19,6 +19,7 @@ import {
   findUserById,
   insertUser,
   isUniqueViolation,
+  deleteProviderSessions,
   revokeSessions,
   updateUser,
   type UserRow,
@@ -273,6 +274,7 @@ export async function changePassword(
   return withTransaction(deps.db, async (trx) => {
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id, exceptFamilyId: caller.sessionId }, 'password_change');
+    await deleteProviderSessions(trx, user.id);
     await recordAudit(trx, { action: 'password.change', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
     return { sessions_ended: ended };
   });

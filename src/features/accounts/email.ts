@@ -16,6 +16,7 @@ import { readUserFields } from '../profile/profile.repo.ts';
 import {
   countVerificationAttempt,
   deleteEmailVerification,
+  deleteProviderSessions,
   findEmailVerification,
   findPasswordResetByHash,
   findUserByEmailIndex,
@@ -210,6 +211,7 @@ export async function resetPassword(deps: AppDeps, token: string, newPassword: s
     }
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
+    await deleteProviderSessions(trx, user.id);
     await clearLoginFailures(trx, throttleKeys(user.id, '', clientIp));
     await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
     await deps.outbox.enqueueMail(
