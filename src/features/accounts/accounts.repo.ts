@@ -143,10 +143,14 @@ export async function findEmailVerification(q: Queryable, userId: string): Promi
   return (await q('email_verifications').where({ user_id: userId }).first()) as EmailVerificationRow | undefined;
 }
 
-/** Counts a wrong code; returns the attempts made so far. */
-export async function countVerificationAttempt(q: Queryable, id: string): Promise<number> {
-  const [row] = (await q('email_verifications').where({ id }).increment('attempts', 1).returning('attempts')) as { attempts: number }[];
-  return row?.attempts ?? Number.MAX_SAFE_INTEGER;
+/**
+ * Takes one attempt at the code `id` before it is compared, in one statement, so parallel guesses get no more than
+ * `max` between them; returns the attempts used, this one included, or undefined when none is left (or the code was
+ * replaced meanwhile).
+ */
+export async function reserveVerificationAttempt(q: Queryable, id: string, max: number): Promise<number | undefined> {
+  const [row] = (await q('email_verifications').where({ id }).where('attempts', '<', max).increment('attempts', 1).returning('attempts')) as { attempts: number }[];
+  return row?.attempts;
 }
 
 /** Drops the user's pending code. */
@@ -196,18 +200,30 @@ export async function readThrottles(q: Queryable, keys: readonly string[]): Prom
   return (await q('login_throttle').whereIn('key', keys)) as ThrottleRow[];
 }
 
-/** Adds a failure to `key`, starting a new window when the current one began before `windowStart`. */
-export async function addThrottleFailure(q: Queryable, key: string, now: Date, windowStart: Date): Promise<void> {
-  await q.raw(
+/**
+ * Takes one attempt of `key`'s allowance in one statement, so parallel requests cannot all pass a check made before
+ * any of them counted: a new window starts when the current one began before `windowStart`, and the count never
+ * passes `max`. Returns the attempts used in the window, this one included, or undefined when none was left.
+ */
+export async function reserveThrottle(q: Queryable, key: string, max: number, now: Date, windowStart: Date): Promise<number | undefined> {
+  const result = (await q.raw(
     `insert into login_throttle (key, failures, window_started_at) values (?, 1, ?)
      on conflict (key) do update set
        failures = case when login_throttle.window_started_at < ? then 1 else login_throttle.failures + 1 end,
-       window_started_at = case when login_throttle.window_started_at < ? then excluded.window_started_at else login_throttle.window_started_at end`,
-    [key, now, windowStart, windowStart],
-  );
+       window_started_at = case when login_throttle.window_started_at < ? then excluded.window_started_at else login_throttle.window_started_at end
+     where login_throttle.window_started_at < ? or login_throttle.failures < ?
+     returning failures`,
+    [key, now, windowStart, windowStart, windowStart, max],
+  )) as { rows: { failures: number }[] };
+  return result.rows[0]?.failures;
 }
 
-/** Forgets a key's failures. */
-export async function clearThrottle(q: Queryable, key: string): Promise<void> {
-  await q('login_throttle').where({ key }).delete();
+/** Gives back one reserved attempt of `key` (an attempt that turned out not to be a failure). */
+export async function releaseThrottle(q: Queryable, key: string): Promise<void> {
+  await q('login_throttle').where({ key }).where('failures', '>', 0).decrement('failures', 1);
+}
+
+/** Forgets the failures of these keys. */
+export async function clearThrottle(q: Queryable, keys: readonly string[]): Promise<void> {
+  await q('login_throttle').whereIn('key', keys).delete();
 }

@@ -26,7 +26,7 @@ import {
 } from './accounts.repo.ts';
 import { emailIndex, sendVerificationCode } from './email.ts';
 import { issueTokens, type IssuedTokens } from './sessions.ts';
-import { assertLoginAllowed, clearLoginFailures, recordLoginFailure, throttleKeys } from './throttle.ts';
+import { loginSucceeded, reserveLoginAttempt, throttleKeys } from './throttle.ts';
 
 export interface RegisterInput {
   name: string;
@@ -172,22 +172,20 @@ export async function authenticate(deps: AppDeps, login: { email: string } | { h
     : await findUserByHandle(deps.db, login.handle);
   const typed = 'email' in login ? login.email : login.handle;
   const keys = throttleKeys(user?.id, `${by}:${typed.trim()}`, clientIp);
-  await assertLoginAllowed(deps.db, keys);
+  // The attempt is counted before the password is checked, so parallel guesses cannot pass the limit.
+  await reserveLoginAttempt(deps.db, keys);
   const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDecoy(password);
   if (!ok || !user) {
-    await withTransaction(deps.db, async (trx) => {
-      await recordLoginFailure(trx, keys);
-      await recordAudit(trx, {
-        action: 'session.login_failed',
-        actor: 'anonymous',
-        subject: user ? `user:${user.id}` : undefined,
-        clientIp,
-        data: { by, reason: user ? 'wrong_password' : 'unknown_account' },
-      });
+    await recordAudit(deps.db, {
+      action: 'session.login_failed',
+      actor: 'anonymous',
+      subject: user ? `user:${user.id}` : undefined,
+      clientIp,
+      data: { by, reason: user ? 'wrong_password' : 'unknown_account' },
     });
     return undefined;
   }
-  await clearLoginFailures(deps.db, keys);
+  await loginSucceeded(deps.db, keys);
   return user;
 }
 
@@ -250,17 +248,15 @@ export async function changePassword(
 ): Promise<{ sessions_ended: number }> {
   const user = (await findUserById(deps.db, caller.userId)) as UserRow;
   const keys = throttleKeys(user.id, '', clientIp);
-  await assertLoginAllowed(deps.db, keys);
+  await reserveLoginAttempt(deps.db, keys);
   if (!(await verifyPassword(user.password_hash, input.current_password))) {
-    await withTransaction(deps.db, async (trx) => {
-      await recordLoginFailure(trx, keys);
-      await recordAudit(trx, { action: 'password.change_failed', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
-    });
+    await recordAudit(deps.db, { action: 'password.change_failed', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
     throw new InvalidRequest('current_password is not your current password', {
       code: 'wrong_password',
       details: [{ path: 'current_password', message: 'does not match' }],
     });
   }
+  await loginSucceeded(deps.db, keys);
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
   const problems = passwordProblems(input.new_password, [own.email as string, user.handle, own.name as string]);
   if (input.new_password === input.current_password) problems.push('is the same as the current password: choose a new one');

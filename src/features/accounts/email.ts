@@ -14,7 +14,6 @@ import type { AppDeps, Caller } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
 import { readUserFields } from '../profile/profile.repo.ts';
 import {
-  countVerificationAttempt,
   deleteEmailVerification,
   deleteProviderSessions,
   findEmailVerification,
@@ -24,6 +23,7 @@ import {
   insertPasswordReset,
   latestPasswordReset,
   putEmailVerification,
+  reserveVerificationAttempt,
   revokeSessions,
   spendPasswordResets,
   updateUser,
@@ -34,10 +34,9 @@ import {
   CODES_PER_ADDRESS,
   FORGOT_PER_ADDRESS,
   RESET_TOKENS_PER_ADDRESS,
-  assertUnderLimit,
-  clearLoginFailures,
-  countAgainst,
-  throttleKeys,
+  clearAccountFailures,
+  releaseLimit,
+  reserveUnderLimit,
 } from './throttle.ts';
 
 export const CODE_SECONDS = 15 * 60;
@@ -105,26 +104,38 @@ export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { k
   if (!/^\d{6}$/.test(code)) {
     throw new InvalidRequest('code must be the 6 digits from the e-mail', { code: 'invalid_code', details: [{ path: 'code', message: 'must be 6 digits' }] });
   }
-  if (pending.attempts >= MAX_CODE_ATTEMPTS) {
-    throw new InvalidRequest(`too many wrong codes: this one no longer works; ${RESEND_HINT}`, { code: 'code_attempts_exceeded' });
-  }
-  // Each code allows a few attempts; these limits hold across codes (resending) and across accounts.
-  await assertUnderLimit(deps.db, CODES_PER_ACCOUNT, user.id);
-  await assertUnderLimit(deps.db, CODES_PER_ADDRESS, clientIp);
+  const usedUp = () => new InvalidRequest(`too many wrong codes: this one no longer works; ${RESEND_HINT}`, { code: 'code_attempts_exceeded' });
+  if (pending.attempts >= MAX_CODE_ATTEMPTS) throw usedUp();
   if (new Date(pending.expires_at).getTime() <= Date.now()) {
     throw new InvalidRequest(`the code has expired: ${RESEND_HINT}`, { code: 'code_expired' });
   }
+  // Each code allows a few attempts; these limits hold across codes (resending) and across accounts. Every attempt
+  // is taken before the code is compared, each in one statement, so parallel guesses get no more between them.
+  await reserveUnderLimit(deps.db, CODES_PER_ACCOUNT, user.id);
+  try {
+    await reserveUnderLimit(deps.db, CODES_PER_ADDRESS, clientIp);
+  } catch (err) {
+    await releaseLimit(deps.db, CODES_PER_ACCOUNT, user.id);
+    throw err;
+  }
+  const release = async () => {
+    await releaseLimit(deps.db, CODES_PER_ACCOUNT, user.id);
+    await releaseLimit(deps.db, CODES_PER_ADDRESS, clientIp);
+  };
+  const attempts = await reserveVerificationAttempt(deps.db, pending.id, MAX_CODE_ATTEMPTS);
+  if (attempts === undefined) {
+    await release();
+    throw usedUp();
+  }
   if (!safeEqual(codeHash(deps.keyring, user.id, code), pending.code_hash)) {
-    // The failed attempt is kept even though the request fails: that is what makes the limit hold.
-    await countAgainst(deps.db, CODES_PER_ACCOUNT, user.id);
-    await countAgainst(deps.db, CODES_PER_ADDRESS, clientIp);
-    const attempts = await countVerificationAttempt(deps.db, pending.id);
+    // The attempt stays counted though the request fails: that is what makes the limits hold.
     const left = Math.max(0, MAX_CODE_ATTEMPTS - attempts);
     throw new InvalidRequest(left > 0 ? `the code is wrong: ${left} attempt(s) left` : `the code is wrong and that was the last attempt: ${RESEND_HINT}`, {
       code: 'wrong_code',
       details: [{ path: 'code', message: 'does not match the code we sent' }],
     });
   }
+  await release();
   await withTransaction(deps.db, async (trx) => {
     await updateUser(trx, user.id, { email_verified_at: new Date() });
     await deleteEmailVerification(trx, user.id);
@@ -148,8 +159,7 @@ export async function resendVerificationCode(deps: AppDeps, caller: Extract<Call
 /** Mails a reset token when an account uses `email`; the caller answers the same either way. */
 export async function requestPasswordReset(deps: AppDeps, email: string, clientIp: string): Promise<void> {
   // Counted per address whatever the address asked for, so the limit says nothing about who has an account.
-  await assertUnderLimit(deps.db, FORGOT_PER_ADDRESS, clientIp);
-  await countAgainst(deps.db, FORGOT_PER_ADDRESS, clientIp);
+  await reserveUnderLimit(deps.db, FORGOT_PER_ADDRESS, clientIp);
   const user = await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, email));
   if (!user) return;
   const latest = await latestPasswordReset(deps.db, user.id);
@@ -185,12 +195,13 @@ export async function requestPasswordReset(deps: AppDeps, email: string, clientI
 
 /** Sets a new password with an e-mailed token, once; every session of the account ends. */
 export async function resetPassword(deps: AppDeps, token: string, newPassword: string, clientIp: string): Promise<{ sessions_ended: number }> {
-  await assertUnderLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
+  await reserveUnderLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
   const reset = await findPasswordResetByHash(deps.db, hashToken(token));
   if (!reset || reset.used_at) {
-    await countAgainst(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
+    // The attempt stays counted: unknown and spent tokens are what this limit is for.
     throw new InvalidRequest(`this reset token is not valid or was already used: ${FORGOT_HINT}`, { code: 'invalid_reset_token' });
   }
+  await releaseLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
   if (new Date(reset.expires_at).getTime() <= Date.now()) {
     throw new InvalidRequest(`this reset token has expired: ${FORGOT_HINT}`, { code: 'reset_token_expired' });
   }
@@ -212,7 +223,7 @@ export async function resetPassword(deps: AppDeps, token: string, newPassword: s
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
     await deleteProviderSessions(trx, user.id);
-    await clearLoginFailures(trx, throttleKeys(user.id, '', clientIp));
+    await clearAccountFailures(trx, user.id);
     await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
     await deps.outbox.enqueueMail(
       trx,

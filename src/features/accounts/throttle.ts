@@ -7,7 +7,7 @@
 import { TooManyRequests } from '../../errors.ts';
 import type { Queryable } from '../../store/db.ts';
 import { sha256Hex } from '../../crypto/tokens.ts';
-import { addThrottleFailure, clearThrottle, readThrottles } from './accounts.repo.ts';
+import { clearThrottle, readThrottles, releaseThrottle, reserveThrottle } from './accounts.repo.ts';
 
 export const THROTTLE_WINDOW_SECONDS = 15 * 60;
 export const MAX_FAILURES_PER_ACCOUNT = 5;
@@ -26,34 +26,58 @@ export function throttleKeys(userId: string | undefined, identifier: string, cli
   };
 }
 
-function limitOf(key: string): number {
-  return key.startsWith('ip:') ? MAX_FAILURES_PER_ADDRESS : MAX_FAILURES_PER_ACCOUNT;
+/** Each counter of a login attempt with its limit, in the order they are reserved. */
+function countersOf(keys: ThrottleKeys): { key: string; max: number }[] {
+  return [
+    { key: keys.account, max: MAX_FAILURES_PER_ACCOUNT },
+    { key: keys.address, max: MAX_FAILURES_PER_ADDRESS },
+  ];
 }
 
-/** Refuses with 429 and Retry-After while either key has used up its failures in the current window. */
-export async function assertLoginAllowed(q: Queryable, keys: ThrottleKeys): Promise<void> {
-  const now = Date.now();
-  let wait = 0;
-  for (const row of await readThrottles(q, [keys.account, keys.address])) {
-    const ends = new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_SECONDS * 1000;
-    if (ends > now && row.failures >= limitOf(row.key)) wait = Math.max(wait, (ends - now) / 1000);
-  }
-  if (wait > 0) {
-    throw new TooManyRequests(`too many failed logins: wait ${Math.ceil(wait / 60)} minute(s) before trying again, or reset your password`, wait);
-  }
+const windowStart = (now: Date) => new Date(now.getTime() - THROTTLE_WINDOW_SECONDS * 1000);
+
+/** Seconds until the window of `key` ends (at least one). */
+async function secondsLeft(q: Queryable, key: string): Promise<number> {
+  const [row] = await readThrottles(q, [key]);
+  const ends = row ? new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_SECONDS * 1000 : Date.now();
+  return Math.max(1, (ends - Date.now()) / 1000);
 }
 
-/** Counts one failure against both keys. */
-export async function recordLoginFailure(q: Queryable, keys: ThrottleKeys): Promise<void> {
+/**
+ * Reserves `counters` one by one before the attempt is evaluated: each reservation is one statement that never
+ * passes its limit, so parallel attempts get no more than the limit between them. When one has nothing left, the
+ * ones already taken are given back and the answer is 429 with `message(minutes to wait)`.
+ */
+async function reserveAll(q: Queryable, counters: readonly { key: string; max: number }[], message: (minutes: number) => string): Promise<void> {
   const now = new Date();
-  const windowStart = new Date(now.getTime() - THROTTLE_WINDOW_SECONDS * 1000);
-  await addThrottleFailure(q, keys.account, now, windowStart);
-  await addThrottleFailure(q, keys.address, now, windowStart);
+  const taken: string[] = [];
+  for (const { key, max } of counters) {
+    if ((await reserveThrottle(q, key, max, now, windowStart(now))) === undefined) {
+      for (const done of taken) await releaseThrottle(q, done);
+      const wait = await secondsLeft(q, key);
+      throw new TooManyRequests(message(Math.ceil(wait / 60)), wait);
+    }
+    taken.push(key);
+  }
 }
 
-/** A successful login clears its account's failures; the address keeps its count. */
-export async function clearLoginFailures(q: Queryable, keys: ThrottleKeys): Promise<void> {
-  await clearThrottle(q, keys.account);
+/**
+ * Takes one attempt from every counter of a login before its password is checked; refuses with 429 and Retry-After
+ * when one is used up. A wrong password keeps the attempt counted; a right one calls `loginSucceeded`.
+ */
+export async function reserveLoginAttempt(q: Queryable, keys: ThrottleKeys): Promise<void> {
+  await reserveAll(q, countersOf(keys), (m) => `too many failed logins: wait ${m} minute(s) before trying again, or reset your password`);
+}
+
+/** A successful login clears its account's failures and gives back its attempt of the address. */
+export async function loginSucceeded(q: Queryable, keys: ThrottleKeys): Promise<void> {
+  await clearThrottle(q, [keys.account]);
+  await releaseThrottle(q, keys.address);
+}
+
+/** Forgets every login failure counted against the account (a password reset proves who it is). */
+export async function clearAccountFailures(q: Queryable, userId: string): Promise<void> {
+  await clearThrottle(q, [throttleKeys(userId, '', '').account]);
 }
 
 /** A limit on an action per subject (an account or a client address), counted in the same fixed windows. */
@@ -76,19 +100,12 @@ export const RESET_TOKENS_PER_ADDRESS: Limit = { name: 'reset-ip', max: 30, mess
 
 const keyOf = (limit: Limit, subject: string) => `${limit.name}:${subject}`;
 
-/** Refuses with 429 and Retry-After while `subject` has used up `limit` in the current window. */
-export async function assertUnderLimit(q: Queryable, limit: Limit, subject: string): Promise<void> {
-  const [row] = await readThrottles(q, [keyOf(limit, subject)]);
-  if (!row) return;
-  const ends = new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_SECONDS * 1000;
-  const wait = (ends - Date.now()) / 1000;
-  if (wait > 0 && row.failures >= limit.max) {
-    throw new TooManyRequests(`${limit.message}: wait ${Math.ceil(wait / 60)} minute(s) before trying again`, wait);
-  }
+/** Takes one use of `limit` for `subject` before the action is evaluated; 429 with Retry-After when none is left. */
+export async function reserveUnderLimit(q: Queryable, limit: Limit, subject: string): Promise<void> {
+  await reserveAll(q, [{ key: keyOf(limit, subject), max: limit.max }], (m) => `${limit.message}: wait ${m} minute(s) before trying again`);
 }
 
-/** Counts one use (or failure) of `limit` against `subject`. */
-export async function countAgainst(q: Queryable, limit: Limit, subject: string): Promise<void> {
-  const now = new Date();
-  await addThrottleFailure(q, keyOf(limit, subject), now, new Date(now.getTime() - THROTTLE_WINDOW_SECONDS * 1000));
+/** Gives back a use reserved with `reserveUnderLimit` (the attempt was not a failure). */
+export async function releaseLimit(q: Queryable, limit: Limit, subject: string): Promise<void> {
+  await releaseThrottle(q, keyOf(limit, subject));
 }
