@@ -223,7 +223,9 @@ export async function releaseThrottle(q: Queryable, key: string): Promise<void> 
   await q('login_throttle').where({ key }).where('failures', '>', 0).decrement('failures', 1);
 }
 
-/** Forgets the failures of these keys. */
-export async function clearThrottle(q: Queryable, keys: readonly string[]): Promise<void> {
-  await q('login_throttle').whereIn('key', keys).delete();
+/** Forgets the failures of these keys, and of every key starting with `prefix` when one is given. */
+export async function clearThrottle(q: Queryable, keys: readonly string[], prefix?: string): Promise<void> {
+  const builder = q('login_throttle').whereIn('key', keys);
+  if (prefix !== undefined) builder.orWhere('key', 'like', `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
+  await builder.delete();
 }

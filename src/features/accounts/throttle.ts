@@ -1,6 +1,8 @@
 /**
- * Login throttling, kept in the database so every instance sees the same counts: per account (or, for an unknown
- * identifier, per identifier, so both cases answer alike) and per client address, in fixed 15-minute windows.
+ * Login throttling, kept in the database so every instance sees the same counts, in fixed 15-minute windows: per
+ * account (or, for an unknown identifier, per identifier, so both cases answer alike) and client address together,
+ * with a higher ceiling per account across all addresses (so a stranger's failures cannot lock the owner out), and
+ * per client address.
  * The other guessable steps (e-mail codes, reset tokens) and the mail-sending form (forgot-password) have limits of
  * their own, counted the same way under their own key prefixes.
  */
@@ -10,25 +12,34 @@ import { sha256Hex } from '../../crypto/tokens.ts';
 import { clearThrottle, readThrottles, releaseThrottle, reserveThrottle } from './accounts.repo.ts';
 
 export const THROTTLE_WINDOW_SECONDS = 15 * 60;
-export const MAX_FAILURES_PER_ACCOUNT = 5;
+/** Failures for one account from one client address: what stops a guesser. */
+export const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5;
+/**
+ * Failures for one account from every address together: a ceiling against guessing from many addresses, high
+ * enough that one address (anyone's) cannot lock the owner out.
+ */
+export const MAX_FAILURES_PER_ACCOUNT = 50;
+/** Failures from one client address, whatever account they name. */
 export const MAX_FAILURES_PER_ADDRESS = 30;
 
 export interface ThrottleKeys {
+  /** The account and the client address together. */
+  pair: string;
   account: string;
   address: string;
 }
 
 /** Keys of one login attempt: the account when it exists, else a hash of what was typed (never the text). */
 export function throttleKeys(userId: string | undefined, identifier: string, clientIp: string): ThrottleKeys {
-  return {
-    account: userId ? `user:${userId}` : `login:${sha256Hex(identifier.toLowerCase())}`,
-    address: `ip:${clientIp}`,
-  };
+  const account = userId ? `user:${userId}` : `login:${sha256Hex(identifier.toLowerCase())}`;
+  const address = `ip:${clientIp}`;
+  return { pair: `${account}|${address}`, account, address };
 }
 
 /** Each counter of a login attempt with its limit, in the order they are reserved. */
 function countersOf(keys: ThrottleKeys): { key: string; max: number }[] {
   return [
+    { key: keys.pair, max: MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS },
     { key: keys.account, max: MAX_FAILURES_PER_ACCOUNT },
     { key: keys.address, max: MAX_FAILURES_PER_ADDRESS },
   ];
@@ -69,15 +80,20 @@ export async function reserveLoginAttempt(q: Queryable, keys: ThrottleKeys): Pro
   await reserveAll(q, countersOf(keys), (m) => `too many failed logins: wait ${m} minute(s) before trying again, or reset your password`);
 }
 
-/** A successful login clears its account's failures and gives back its attempt of the address. */
+/**
+ * A successful login clears the failures of its account from its address, and gives back its attempt of the
+ * others: the failures other addresses made against the account stay counted.
+ */
 export async function loginSucceeded(q: Queryable, keys: ThrottleKeys): Promise<void> {
-  await clearThrottle(q, [keys.account]);
+  await clearThrottle(q, [keys.pair]);
+  await releaseThrottle(q, keys.account);
   await releaseThrottle(q, keys.address);
 }
 
-/** Forgets every login failure counted against the account (a password reset proves who it is). */
+/** Forgets every login failure counted against the account, from every address (a password reset proves who it is). */
 export async function clearAccountFailures(q: Queryable, userId: string): Promise<void> {
-  await clearThrottle(q, [throttleKeys(userId, '', '').account]);
+  const { account } = throttleKeys(userId, '', '');
+  await clearThrottle(q, [account], `${account}|`);
 }
 
 /** A limit on an action per subject (an account or a client address), counted in the same fixed windows. */
