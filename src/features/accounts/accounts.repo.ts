@@ -131,6 +131,8 @@ export interface EmailVerificationRow {
   attempts: number;
   sent_at: Date;
   expires_at: Date;
+  /** The new address of a pending change, sealed; null for a code of the current address. */
+  new_email: Uint8Array | null;
 }
 
 /** Replaces the user's pending code: one code is valid at a time. */

@@ -239,6 +239,23 @@ export async function currentUser(deps: AppDeps, caller: Extract<Caller, { kind:
   };
 }
 
+/**
+ * Checks the current password a signed-in user sends to confirm a sensitive change (a new password, a new e-mail
+ * address): throttled like a login, a wrong one audited as `failedAction` and refused with 400 `wrong_password`.
+ */
+export async function checkCurrentPassword(deps: AppDeps, user: UserRow, password: string, clientIp: string, failedAction: string): Promise<void> {
+  const keys = throttleKeys(user.id, '', clientIp);
+  await reserveLoginAttempt(deps.db, keys);
+  if (!(await verifyPassword(user.password_hash, password))) {
+    await recordAudit(deps.db, { action: failedAction, actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
+    throw new InvalidRequest('current_password is not your current password', {
+      code: 'wrong_password',
+      details: [{ path: 'current_password', message: 'does not match' }],
+    });
+  }
+  await loginSucceeded(deps.db, keys);
+}
+
 /** Changes the password with the current one; every other session ends, this one stays. */
 export async function changePassword(
   deps: AppDeps,
@@ -247,16 +264,7 @@ export async function changePassword(
   clientIp: string,
 ): Promise<{ sessions_ended: number }> {
   const user = (await findUserById(deps.db, caller.userId)) as UserRow;
-  const keys = throttleKeys(user.id, '', clientIp);
-  await reserveLoginAttempt(deps.db, keys);
-  if (!(await verifyPassword(user.password_hash, input.current_password))) {
-    await recordAudit(deps.db, { action: 'password.change_failed', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
-    throw new InvalidRequest('current_password is not your current password', {
-      code: 'wrong_password',
-      details: [{ path: 'current_password', message: 'does not match' }],
-    });
-  }
-  await loginSucceeded(deps.db, keys);
+  await checkCurrentPassword(deps, user, input.current_password, clientIp, 'password.change_failed');
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
   const problems = passwordProblems(input.new_password, [own.email as string, user.handle, own.name as string]);
   if (input.new_password === input.current_password) problems.push('is the same as the current password: choose a new one');
