@@ -15,6 +15,13 @@ export interface ParsedBody {
   files: Record<string, UploadedFile>;
 }
 
+export interface MultipartOptions {
+  /** The names under which the operation takes files; a file under any other name is refused at its start. */
+  fileFields: readonly string[];
+  /** Runs once before the first file is read, with the fields sent before it; what it throws refuses the request. */
+  beforeFile?: (fieldsSoFar: Record<string, unknown>) => Promise<void>;
+}
+
 const MAX_FILES = 5;
 const MAX_FIELDS = 100;
 const MAX_FIELD_BYTES = 256 * 1024;
@@ -44,7 +51,19 @@ export function createBodyReader(config: Config) {
     },
   });
 
-  async function readMultipart(ctx: Context): Promise<ParsedBody> {
+  /**
+   * A multipart body, read only as far as it is wanted: a Content-Length over the upload limit is refused before
+   * a byte is read, and so is the stream once it passes the limit; a file part under a name the operation does not
+   * declare is refused at its start; and the caller is resolved (`beforeFile`, with the fields sent before it) before
+   * the first file is read. Refused so, the answer says `Connection: close` and the rest of the body is not read.
+   */
+  async function readMultipart(ctx: Context, options: MultipartOptions): Promise<ParsedBody> {
+    const cap = config.uploadLimit;
+    const declared = Number(ctx.get('content-length'));
+    if (Number.isFinite(declared) && declared > cap) {
+      ctx.set('Connection', 'close');
+      throw new PayloadTooLarge(`multipart body is larger than ${cap} bytes`);
+    }
     const fields: Record<string, unknown> = {};
     const files: Record<string, UploadedFile> = {};
     await new Promise<void>((resolve, reject) => {
@@ -52,48 +71,85 @@ export function createBodyReader(config: Config) {
       try {
         bb = busboy({
           headers: ctx.req.headers,
-          limits: { fileSize: config.uploadLimit, files: MAX_FILES, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES },
+          limits: { fileSize: cap, files: MAX_FILES, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES },
         });
       } catch {
         reject(new InvalidRequest('multipart body has no boundary: send it as multipart/form-data with a boundary'));
         return;
       }
       let failed: Error | undefined;
-      const fail = (err: Error) => {
+      let received = 0;
+      const counter = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > cap) fail(new PayloadTooLarge(`multipart body is larger than ${cap} bytes`), { stopReading: true });
+      };
+      /** Refuses the request; the rest of the body is drained (malformed input) or left unread (`stopReading`). */
+      const fail = (err: Error, how: { stopReading?: boolean } = {}) => {
         if (failed) return;
         failed = err;
         ctx.req.unpipe(bb);
-        ctx.req.resume();
+        ctx.req.off('data', counter);
+        if (how.stopReading) {
+          ctx.req.pause();
+          ctx.set('Connection', 'close');
+        } else {
+          ctx.req.resume();
+        }
         reject(err);
       };
       bb.on('field', (name, value, info) => {
         if (info.valueTruncated) fail(new PayloadTooLarge(`field ${name} is larger than ${MAX_FIELD_BYTES} bytes`));
         else fields[name] = value;
       });
+      let gate: Promise<void> | undefined;
       bb.on('file', (name, stream, info) => {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('limit', () => fail(new PayloadTooLarge(`file ${name} is larger than ${config.uploadLimit} bytes`)));
         // A body cut short inside a file destroys the file stream with an error: unheard, it would end the process.
         stream.on('error', () => fail(new InvalidRequest('multipart body ends inside a file: send the whole body', { code: 'malformed_body' })));
-        stream.on('close', () => {
-          if (failed) return;
-          files[name] = { field: name, filename: info.filename ?? name, mimeType: info.mimeType, data: Buffer.concat(chunks) };
-        });
+        if (!options.fileFields.includes(name)) {
+          stream.resume();
+          const expected = options.fileFields.length > 0 ? `send the file as ${options.fileFields.join(' or ')}` : 'this operation takes no files';
+          fail(new InvalidRequest(`${name} is not a file field of this operation: ${expected}`, {
+            code: 'validation_failed',
+            details: [{ path: name, message: 'is not a file field of this operation' }],
+          }), { stopReading: true });
+          return;
+        }
+        gate ??= options.beforeFile ? options.beforeFile({ ...fields }) : Promise.resolve();
+        gate.then(
+          () => {
+            if (failed) return void stream.resume();
+            const chunks: Buffer[] = [];
+            stream.on('data', (c: Buffer) => chunks.push(c));
+            stream.on('limit', () => fail(new PayloadTooLarge(`file ${name} is larger than ${cap} bytes`)));
+            stream.on('close', () => {
+              if (failed) return;
+              files[name] = { field: name, filename: info.filename ?? name, mimeType: info.mimeType, data: Buffer.concat(chunks) };
+            });
+          },
+          (err: Error) => {
+            stream.resume();
+            fail(err, { stopReading: true });
+          },
+        );
       });
       bb.on('filesLimit', () => fail(new PayloadTooLarge(`at most ${MAX_FILES} files per request`)));
       bb.on('fieldsLimit', () => fail(new PayloadTooLarge(`at most ${MAX_FIELDS} fields per request`)));
       bb.on('error', () => fail(new InvalidRequest('multipart body is malformed: check its boundaries and headers', { code: 'malformed_body' })));
       bb.on('close', () => {
-        if (!failed) resolve();
+        if (failed) return;
+        // A file waiting for its caller to be resolved is not read yet: wait for it.
+        void (gate ?? Promise.resolve()).then(() => {
+          if (!failed) resolve();
+        }, () => undefined);
       });
+      ctx.req.on('data', counter);
       ctx.req.pipe(bb);
     });
     return { mediaType: 'multipart/form-data', body: fields, files };
   }
 
   /** Parses the body when the operation accepts one of the request's media type; refuses any other type. */
-  return async function readBody(ctx: Context, accepted: readonly string[]): Promise<ParsedBody> {
+  return async function readBody(ctx: Context, accepted: readonly string[], multipart: MultipartOptions = { fileFields: [] }): Promise<ParsedBody> {
     if (!hasBody(ctx)) return { mediaType: undefined, body: undefined, files: {} };
     const mediaType = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
     if (accepted.length === 0) {
@@ -107,7 +163,7 @@ export function createBodyReader(config: Config) {
     if (!match) {
       throw new UnsupportedMediaType(`content type ${mediaType} is not accepted here: use ${accepted.join(', ')}`);
     }
-    if (match === 'multipart/form-data') return readMultipart(ctx);
+    if (match === 'multipart/form-data') return readMultipart(ctx, multipart);
     await textual(ctx, (async () => undefined) as Next);
     const parsed = (ctx.request as unknown as { body?: unknown }).body;
     if (match === 'application/json' && (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))) {

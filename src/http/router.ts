@@ -122,7 +122,19 @@ export function buildRouter(options: {
       const problems = [...op.validatePath(params), ...op.validateQuery(query), ...op.validateHeaders({ ...headers })];
       if (problems.length > 0) fail(problems);
 
-      const parsed = await readBody(ctx, op.bodyTypes);
+      // An upload's caller is known before its file is read: from the Authorization header before the body, or
+      // from the fields sent before the first file (seed clients send their token as a `token` field).
+      let resolved: Awaited<ReturnType<typeof resolveCaller>> | undefined;
+      const multipart = /^multipart\/form-data\b/i.test(ctx.get('content-type'));
+      if (multipart && op.security.length > 0 && ctx.get('authorization') !== '') resolved = await resolveCaller(op, ctx, deps, resolvers);
+      const parsed = await readBody(ctx, op.bodyTypes, {
+        fileFields: op.fileFields,
+        beforeFile: async (fieldsSoFar) => {
+          if (resolved || op.security.length === 0) return;
+          ctx.state.body = fieldsSoFar;
+          resolved = await resolveCaller(op, ctx, deps, resolvers);
+        },
+      });
       let body: Record<string, unknown> = {};
       if (parsed.mediaType) {
         const raw = parsed.body;
@@ -144,7 +156,7 @@ export function buildRouter(options: {
 
       // Seed clients may send their session token as a `token` body field; resolvers read it from here.
       ctx.state.body = body;
-      const { caller, credential } = await resolveCaller(op, ctx, deps, resolvers);
+      const { caller, credential } = resolved ?? (await resolveCaller(op, ctx, deps, resolvers));
       const input: RequestInput = {
         operationId: op.operationId,
         params,

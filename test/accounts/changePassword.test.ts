@@ -1,6 +1,6 @@
 import test from 'ava';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, register } from './fixtures.ts';
+import { assertError, auditEvents, providerSession, register } from './fixtures.ts';
 
 let app: TestApp;
 test.before(async () => {
@@ -26,6 +26,20 @@ test('changing the password ends every other session and keeps this one', async 
   const [event] = (await auditEvents(app, 'password.change')).filter((e) => e.subject === `user:${session.user_id}`);
   t.truthy(event);
   t.false(JSON.stringify(event).includes(NEW_PASSWORD));
+});
+
+test('changing the password ends the account’s browser sessions at the OpenID provider, and no one else’s', async (t) => {
+  const session = await register(app);
+  const stranger = await register(app);
+  const mine = await providerSession(app, session.user_id);
+  const theirs = await providerSession(app, stranger.user_id);
+  // A wrong current password ends nothing.
+  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: 'not my password', new_password: NEW_PASSWORD } }), 400);
+  t.true(await mine.alive());
+  const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: session.person.password, new_password: NEW_PASSWORD } });
+  t.is(res.status, 200, res.text);
+  t.false(await mine.alive());
+  t.true(await theirs.alive());
 });
 
 test('a wrong current password changes nothing', async (t) => {

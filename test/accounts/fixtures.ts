@@ -1,6 +1,7 @@
 /** Fixtures of the account and profile tests: people to register, the shared error assertion, row counts, mail. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { ExecutionContext } from 'ava';
+import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import type { TestApp, TestResponse } from '../helpers/app.ts';
 
 export const STRONG_PASSWORD = 'correct horse battery staple';
@@ -85,4 +86,18 @@ export async function auditEvents(app: TestApp, action: string) {
     client_ip: string | null;
     data: Record<string, unknown>;
   }[];
+}
+
+/**
+ * A browser session at the OpenID provider for `userId`, stored through the provider's own adapter as a signed-in
+ * browser's would be; `alive()` says whether the provider would still find it by its cookie value.
+ */
+export async function providerSession(app: TestApp, userId: string): Promise<{ alive(): Promise<boolean> }> {
+  const Adapter = createAdapterClass(app.service.deps.db);
+  const sessions = new Adapter('Session');
+  const id = randomBytes(24).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  await sessions.upsert(id, { kind: 'Session', jti: id, uid: randomUUID(), accountId: userId, loginTs: now, iat: now, exp: now + 3600 }, 3600);
+  if (!(await sessions.find(id))) throw new Error('the provider session was not stored');
+  return { alive: async () => (await sessions.find(id)) !== undefined };
 }

@@ -1,16 +1,19 @@
 import test from 'ava';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, newPerson, register, STRONG_PASSWORD } from './fixtures.ts';
+import { assertError, auditEvents, mailTo, newPerson, register, STRONG_PASSWORD } from './fixtures.ts';
 
 let app: TestApp;
 test.before(async () => {
-  app = await startTestApp('accounts-loginUser');
+  // Behind a trusted proxy, X-Forwarded-For gives each request the client address a test chooses.
+  app = await startTestApp('accounts-loginUser', { TRUST_PROXY: 'true' });
 });
 test.after.always(async () => {
   await app?.close();
 });
 
 const LOGIN = '/api/v1/users/login';
+/** A login as sent from client address `address`. */
+const loginFrom = (address: string, json: Record<string, string>) => app.request('POST', LOGIN, { json, headers: { 'x-forwarded-for': address } });
 
 test('logs in by e-mail, and by handle whatever its case', async (t) => {
   const { person, user_id } = await register(app);
@@ -48,23 +51,46 @@ test('email and handle together, or neither, are refused', async (t) => {
   assertError(t, await app.request('POST', LOGIN, { json: { email: person.email } }), 400, 'validation_failed', /password is required/);
 });
 
-test('five failed logins lock the account for the window, even with the right password then', async (t) => {
-  const { person } = await register(app);
+test('five failed logins from one address lock the account there for the window, even with the right password', async (t) => {
+  const { person, user_id } = await register(app);
+  const guesser = '198.51.100.7';
   for (let i = 0; i < 5; i++) {
-    assertError(t, await app.request('POST', LOGIN, { json: { handle: person.handle, password: `wrong guess ${i}` } }), 401, 'invalid_credentials');
+    assertError(t, await loginFrom(guesser, { handle: person.handle, password: `wrong guess ${i}` }), 401, 'invalid_credentials');
   }
-  const locked = await app.request('POST', LOGIN, { json: { email: person.email, password: person.password } });
+  const locked = await loginFrom(guesser, { email: person.email, password: person.password });
   assertError(t, locked, 429, 'too_many_requests', /too many failed logins/);
   const retryAfter = Number(locked.headers.get('retry-after'));
   t.true(retryAfter > 0 && retryAfter <= 15 * 60, `Retry-After ${retryAfter}`);
 
-  // Another account from the same address is not locked out.
+  // Someone else's failures do not lock the owner out: from another address the right password works.
+  t.is((await loginFrom('203.0.113.20', { email: person.email, password: person.password })).status, 200);
+  // Another account from the locked address is not locked out either.
   const other = await register(app);
-  t.is((await app.request('POST', LOGIN, { json: { email: other.person.email, password: other.person.password } })).status, 200);
+  t.is((await loginFrom(guesser, { email: other.person.email, password: other.person.password })).status, 200);
 
-  // When the window has passed, the account opens again.
-  await app.service.deps.db('login_throttle').where('key', 'like', 'user:%').update({ window_started_at: new Date(Date.now() - 16 * 60 * 1000) });
-  t.is((await app.request('POST', LOGIN, { json: { email: person.email, password: person.password } })).status, 200);
+  // When the window has passed, the account opens again at that address.
+  await app.service.deps.db('login_throttle').where('key', 'like', `user:${user_id}%`).update({ window_started_at: new Date(Date.now() - 16 * 60 * 1000) });
+  t.is((await loginFrom(guesser, { email: person.email, password: person.password })).status, 200);
+});
+
+test('fifty failures from many addresses lock the account at every address for the window', async (t) => {
+  const { person, user_id } = await register(app);
+  for (let a = 0; a < 10; a++) {
+    for (let i = 0; i < 5; i++) {
+      assertError(t, await loginFrom(`198.51.100.${100 + a}`, { handle: person.handle, password: `wrong guess ${i}` }), 401, 'invalid_credentials');
+    }
+  }
+  // An address that has not failed once is refused too, right password or not.
+  assertError(t, await loginFrom('203.0.113.50', { handle: person.handle, password: person.password }), 429, 'too_many_requests', /too many failed logins/);
+  const [account] = await app.service.deps.db('login_throttle').where({ key: `user:${user_id}` });
+  t.is(account.failures, 50);
+  // A reset proves who the owner is, and opens the account again at every address.
+  await app.request('POST', '/api/v1/auth/forgot-password', { json: { email: person.email } });
+  const mail = await mailTo(app, person.email, /Reset your Ringfence password/);
+  const token = /Your reset token: (\S+)/.exec(mail.text ?? '')![1];
+  t.is((await app.request('POST', '/api/v1/auth/reset-password', { json: { token, new_password: 'violet otter under the bridge' } })).status, 200);
+  t.deepEqual(await app.service.deps.db('login_throttle').where('key', 'like', `user:${user_id}%`), []);
+  t.is((await loginFrom('198.51.100.100', { handle: person.handle, password: 'violet otter under the bridge' })).status, 200);
 });
 
 test('an unknown identifier is throttled exactly like an account', async (t) => {

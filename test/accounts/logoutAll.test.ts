@@ -1,6 +1,6 @@
 import test from 'ava';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, register } from './fixtures.ts';
+import { assertError, auditEvents, providerSession, register } from './fixtures.ts';
 
 let app: TestApp;
 test.before(async () => {
@@ -24,6 +24,16 @@ test('logout-all ends every session of the account and no one else’s', async (
   }
   t.is((await app.request('GET', '/api/v1/auth/me', { token: stranger.token })).status, 200);
   t.true((await auditEvents(app, 'session.logout_all')).some((e) => e.subject === `user:${session.user_id}`));
+});
+
+test('logout-all also ends the account’s browser sessions at the OpenID provider, and no one else’s', async (t) => {
+  const session = await register(app);
+  const stranger = await register(app);
+  const mine = [await providerSession(app, session.user_id), await providerSession(app, session.user_id)];
+  const theirs = await providerSession(app, stranger.user_id);
+  t.is((await app.request('POST', '/api/v1/auth/logout-all', { token: session.token })).status, 200);
+  for (const s of mine) t.false(await s.alive());
+  t.true(await theirs.alive());
 });
 
 test('logout-all needs a token', async (t) => {

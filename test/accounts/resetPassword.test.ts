@@ -1,6 +1,6 @@
 import test from 'ava';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, mailTo, register, type Registered } from './fixtures.ts';
+import { assertError, auditEvents, mailTo, providerSession, register, type Registered } from './fixtures.ts';
 
 let app: TestApp;
 test.before(async () => {
@@ -48,6 +48,17 @@ test('the reset flow works end to end through the mail, and the token works once
   t.truthy(event?.client_ip);
   t.false(JSON.stringify(event).includes(token));
   t.false(JSON.stringify(event).includes(NEW_PASSWORD));
+});
+
+test('a reset ends the account’s browser sessions at the OpenID provider, and no one else’s', async (t) => {
+  const session = await register(app);
+  const stranger = await register(app);
+  const mine = await providerSession(app, session.user_id);
+  const theirs = await providerSession(app, stranger.user_id);
+  const token = await mailedToken(session);
+  t.is((await app.request('POST', RESET, { json: { token, new_password: NEW_PASSWORD } })).status, 200);
+  t.false(await mine.alive());
+  t.true(await theirs.alive());
 });
 
 test('a weak new password is refused and leaves the token usable', async (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, countRows, mailTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
+import { assertError, auditEvents, countRows, mailTo, mailsTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
 
 let app: TestApp;
 test.before(async () => {
@@ -119,25 +119,76 @@ test('seed clients may send a form with the token and updated_fields as JSON tex
   assertError(t, await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: '{not json' } }), 400, 'validation_failed', /updated_fields must be an object/);
 });
 
-test('a new e-mail address must be free, is verified again, and the old address is told', async (t) => {
-  const session = await register(app);
-  const taken = await register(app);
-  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { email: taken.person.email.toUpperCase() } } }), 409, 'email_exists', 'the email exists!');
+/** The code of the `n`th verification mail to `to` (1 is the first), once it has arrived. */
+async function nthCode(to: string, n: number): Promise<string> {
+  for (let tries = 0; tries < 200 && mailsTo(app, to, /verification code/).length < n; tries++) await new Promise((r) => setTimeout(r, 50));
+  const mail = mailsTo(app, to, /verification code/)[n - 1];
+  if (!mail) throw new Error(`no verification mail number ${n} to ${to}`);
+  return /is: (\d{6})/.exec(mail.text ?? '')![1];
+}
 
-  const code = await verificationCode(app, session.person.email);
-  await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code } });
+const loginWith = (email: string, password: string) => app.request('POST', '/api/v1/users/login', { json: { email, password } });
+
+test('a new e-mail address needs the current password, and counts only once the code mailed to it is entered', async (t) => {
+  const session = await register(app);
+  const { email: old, password } = session.person;
+  await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: await verificationCode(app, old) } });
   const fresh = newPerson().email;
-  const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { email: fresh } } });
+  const change = (body: Record<string, unknown>) => app.request('PUT', UPDATE, { token: session.token, json: body });
+
+  // A session alone cannot move the account: the password is asked for, and a wrong one is refused as in changePassword.
+  const missing = await change({ updated_fields: { email: fresh, bio: 'moved' } });
+  assertError(t, missing, 400, 'validation_failed', /current_password is required/);
+  t.deepEqual(missing.body.details.map((d: { path: string }) => d.path), ['current_password']);
+  assertError(t, await change({ current_password: 'not my password', updated_fields: { email: fresh } }), 400, 'wrong_password', 'current_password is not your current password');
+  t.is((await profileOf(session.token)).fields.bio?.value ?? null, null, 'a refused change writes nothing');
+
+  // A taken address is refused (after the password).
+  const taken = await register(app);
+  assertError(t, await change({ current_password: password, updated_fields: { email: taken.person.email.toUpperCase() } }), 409, 'email_exists', 'the email exists!');
+
+  const res = await change({ current_password: password, updated_fields: { email: fresh, bio: 'moved' } });
   t.is(res.status, 200, res.text);
-  t.true(res.body.email_verification_sent);
-  const me = await app.request('GET', '/api/v1/auth/me', { token: session.token });
-  t.is(me.body.email, fresh);
-  t.false(me.body.email_verified);
-  await mailTo(app, session.person.email, /e-mail address was changed/);
-  const newCode = await verificationCode(app, fresh);
-  t.is((await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: newCode } })).status, 200);
-  t.is((await app.request('POST', '/api/v1/users/login', { json: { email: fresh, password: session.person.password } })).status, 200);
-  assertError(t, await app.request('POST', '/api/v1/users/login', { json: { email: session.person.email, password: session.person.password } }), 401);
+  t.like(res.body, { email_verification_sent: true, email_change_pending: true, updated_fields: ['bio'] });
+  await mailTo(app, old, /change of your Ringfence e-mail address was requested/);
+
+  // Until the code is entered, everything keeps the old address.
+  const before = await app.request('GET', '/api/v1/auth/me', { token: session.token });
+  t.is(before.body.email, old);
+  t.true(before.body.email_verified);
+  t.is((await profileOf(session.token)).fields.email.value, old);
+  assertError(t, await loginWith(fresh, password), 401, 'invalid_credentials');
+  t.is((await loginWith(old, password)).status, 200);
+  t.is((await app.request('POST', '/api/v1/auth/forgot-password', { json: { email: fresh } })).status, 202);
+  t.is((await app.request('POST', '/api/v1/auth/forgot-password', { json: { email: old } })).status, 202);
+  await mailTo(app, old, /Reset your Ringfence password/);
+  t.is(mailsTo(app, fresh, /Reset your Ringfence password/).length, 0, 'the pending address gets no reset mail');
+
+  // A resend goes to the pending address; its newest code makes the change.
+  const first = await nthCode(fresh, 1);
+  await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ sent_at: new Date(Date.now() - 120_000) });
+  t.is((await app.request('POST', '/api/v1/auth/verify-email/resend', { token: session.token, json: {} })).status, 200);
+  const second = await nthCode(fresh, 2);
+  if (first !== second) {
+    assertError(t, await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: first } }), 400, 'wrong_code');
+  }
+  const verified = await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: second } });
+  t.is(verified.status, 200, verified.text);
+
+  const after = await app.request('GET', '/api/v1/auth/me', { token: session.token });
+  t.is(after.body.email, fresh);
+  t.true(after.body.email_verified);
+  t.is((await profileOf(session.token)).fields.email.value, fresh);
+  t.is((await loginWith(fresh, password)).status, 200);
+  assertError(t, await loginWith(old, password), 401, 'invalid_credentials');
+  t.true((await auditEvents(app, 'email.changed')).some((e) => e.subject === `user:${session.user_id}`));
+});
+
+test('the same address in another case needs no password and no code', async (t) => {
+  const session = await register(app);
+  const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { email: session.person.email.toUpperCase() } } });
+  t.is(res.status, 200, res.text);
+  t.like(res.body, { email_verification_sent: false, email_change_pending: false, updated_fields: ['email'] });
 });
 
 test('a new handle must be free whatever its case, and moves the public profile', async (t) => {

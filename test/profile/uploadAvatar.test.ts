@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import test from 'ava';
 import sharp from 'sharp';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -98,4 +99,85 @@ test('the file is required, and so is a token', async (t) => {
   // Seed clients: the token as a form field.
   const res = await app.request('PUT', AVATAR, { multipart: upload(await png(), 'me.png', 'image/png', 'avatar', { token: session.token }) });
   t.is(res.status, 200, res.text);
+});
+
+/**
+ * Starts a multipart upload that never ends: the headers, `fields`, then the start of a file part under `fileField`
+ * and a first chunk of it, and no more. The answer, when the server gives one before the body is read, with the
+ * status, headers and parsed envelope; 'no answer' if none came while the body was still unsent (the guard is
+ * generous, and only a missing answer ever hits it).
+ */
+async function unfinishedUpload(opts: { fileField?: string; fields?: Record<string, string>; headers?: Record<string, string>; contentLength?: number }) {
+  const boundary = 'ringfence-test-boundary';
+  const url = new URL(app.url + AVATAR);
+  const head = [
+    ...Object.entries(opts.fields ?? {}).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`),
+    `--${boundary}\r\nContent-Disposition: form-data; name="${opts.fileField ?? 'avatar'}"; filename="me.png"\r\nContent-Type: image/png\r\n\r\n`,
+  ].join('');
+  const req = httpRequest({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: 'PUT',
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(opts.contentLength ?? 4 * 1024 * 1024),
+      ...opts.headers,
+    },
+  });
+  req.on('error', () => undefined); // the server may close the connection with the body still unsent
+  const answer = new Promise<IncomingMessage>((resolve) => req.on('response', resolve));
+  req.write(head);
+  req.write(Buffer.alloc(64 * 1024, 1));
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<'no answer'>((resolve) => (timer = setTimeout(() => resolve('no answer'), 20_000)));
+  const res = await Promise.race([answer, guard]);
+  clearTimeout(timer);
+  if (res === 'no answer') {
+    req.destroy();
+    return res;
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  req.destroy();
+  return { status: res.statusCode, connection: res.headers.connection, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+}
+
+test('an upload without a credential is refused before its file is read', async (t) => {
+  const none = await unfinishedUpload({});
+  if (none === 'no answer') return t.fail('the server waited for the file of an unauthenticated upload');
+  t.is(none.status, 401);
+  t.is(none.body.error, 'token_missing');
+  t.is(none.connection, 'close', 'the rest of the body is not read');
+  const bad = await unfinishedUpload({ headers: { authorization: 'Bearer invented' } });
+  if (bad === 'no answer') return t.fail('the server waited for the file of an upload with a bad token');
+  t.is(bad.status, 401);
+  t.is(bad.body.error, 'invalid_token');
+  const badField = await unfinishedUpload({ fields: { token: 'invented' } });
+  if (badField === 'no answer') return t.fail('the server waited for the file of an upload with a bad token field');
+  t.is(badField.status, 401);
+});
+
+test('a file under a name the operation does not declare is refused at its start, naming it', async (t) => {
+  const session = await register(app);
+  const res = await unfinishedUpload({ fileField: 'payload', headers: { authorization: `Bearer ${session.token}` } });
+  if (res === 'no answer') return t.fail('the server read a file the operation does not take');
+  t.is(res.status, 400);
+  t.is(res.body.error, 'validation_failed');
+  t.deepEqual(res.body.details.map((d: { path: string }) => d.path), ['payload']);
+  t.regex(res.body.status, /payload is not a file field of this operation: send the file as avatar/);
+});
+
+test('the whole multipart body is capped: a Content-Length over the limit is refused unread, and so are many files', async (t) => {
+  const session = await register(app);
+  const declared = await unfinishedUpload({ headers: { authorization: `Bearer ${session.token}` }, contentLength: app.config.uploadLimit + 1 });
+  if (declared === 'no answer') return t.fail('the server read a body declared larger than the upload limit');
+  t.is(declared.status, 413);
+  t.is(declared.body.error, 'payload_too_large');
+  // Three files under the declared name, each under the limit, together over it.
+  const each = Buffer.alloc(Math.ceil(app.config.uploadLimit / 3) + 1024, 2);
+  const fd = new FormData();
+  for (let i = 0; i < 3; i++) fd.append('avatar', new Blob([new Uint8Array(each)], { type: 'image/png' }), `part${i}.png`);
+  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: fd }), 413, 'payload_too_large', /multipart body is larger than/);
+  t.is(await app.service.deps.db('avatars').where({ profile_id: session.profile_id }).first(), undefined);
 });

@@ -115,6 +115,14 @@ export async function revokeSessions(
   return new Set(rows.map((r) => r.family_id)).size;
 }
 
+/**
+ * Ends the OpenID provider's browser sessions of a user (its `_session` cookies stop signing them in); returns how
+ * many. Whoever changes or resets a password, or signs out everywhere, must not stay signed in at the provider.
+ */
+export async function deleteProviderSessions(q: Queryable, userId: string): Promise<number> {
+  return q('oidc_payloads').where({ kind: 'Session', account_id: userId }).delete();
+}
+
 export interface EmailVerificationRow {
   id: string;
   user_id: string;
@@ -123,6 +131,8 @@ export interface EmailVerificationRow {
   attempts: number;
   sent_at: Date;
   expires_at: Date;
+  /** The new address of a pending change, sealed; null for a code of the current address. */
+  new_email: Uint8Array | null;
 }
 
 /** Replaces the user's pending code: one code is valid at a time. */
@@ -135,10 +145,14 @@ export async function findEmailVerification(q: Queryable, userId: string): Promi
   return (await q('email_verifications').where({ user_id: userId }).first()) as EmailVerificationRow | undefined;
 }
 
-/** Counts a wrong code; returns the attempts made so far. */
-export async function countVerificationAttempt(q: Queryable, id: string): Promise<number> {
-  const [row] = (await q('email_verifications').where({ id }).increment('attempts', 1).returning('attempts')) as { attempts: number }[];
-  return row?.attempts ?? Number.MAX_SAFE_INTEGER;
+/**
+ * Takes one attempt at the code `id` before it is compared, in one statement, so parallel guesses get no more than
+ * `max` between them; returns the attempts used, this one included, or undefined when none is left (or the code was
+ * replaced meanwhile).
+ */
+export async function reserveVerificationAttempt(q: Queryable, id: string, max: number): Promise<number | undefined> {
+  const [row] = (await q('email_verifications').where({ id }).where('attempts', '<', max).increment('attempts', 1).returning('attempts')) as { attempts: number }[];
+  return row?.attempts;
 }
 
 /** Drops the user's pending code. */
@@ -188,18 +202,32 @@ export async function readThrottles(q: Queryable, keys: readonly string[]): Prom
   return (await q('login_throttle').whereIn('key', keys)) as ThrottleRow[];
 }
 
-/** Adds a failure to `key`, starting a new window when the current one began before `windowStart`. */
-export async function addThrottleFailure(q: Queryable, key: string, now: Date, windowStart: Date): Promise<void> {
-  await q.raw(
+/**
+ * Takes one attempt of `key`'s allowance in one statement, so parallel requests cannot all pass a check made before
+ * any of them counted: a new window starts when the current one began before `windowStart`, and the count never
+ * passes `max`. Returns the attempts used in the window, this one included, or undefined when none was left.
+ */
+export async function reserveThrottle(q: Queryable, key: string, max: number, now: Date, windowStart: Date): Promise<number | undefined> {
+  const result = (await q.raw(
     `insert into login_throttle (key, failures, window_started_at) values (?, 1, ?)
      on conflict (key) do update set
        failures = case when login_throttle.window_started_at < ? then 1 else login_throttle.failures + 1 end,
-       window_started_at = case when login_throttle.window_started_at < ? then excluded.window_started_at else login_throttle.window_started_at end`,
-    [key, now, windowStart, windowStart],
-  );
+       window_started_at = case when login_throttle.window_started_at < ? then excluded.window_started_at else login_throttle.window_started_at end
+     where login_throttle.window_started_at < ? or login_throttle.failures < ?
+     returning failures`,
+    [key, now, windowStart, windowStart, windowStart, max],
+  )) as { rows: { failures: number }[] };
+  return result.rows[0]?.failures;
 }
 
-/** Forgets a key's failures. */
-export async function clearThrottle(q: Queryable, key: string): Promise<void> {
-  await q('login_throttle').where({ key }).delete();
+/** Gives back one reserved attempt of `key` (an attempt that turned out not to be a failure). */
+export async function releaseThrottle(q: Queryable, key: string): Promise<void> {
+  await q('login_throttle').where({ key }).where('failures', '>', 0).decrement('failures', 1);
+}
+
+/** Forgets the failures of these keys, and of every key starting with `prefix` when one is given. */
+export async function clearThrottle(q: Queryable, keys: readonly string[], prefix?: string): Promise<void> {
+  const builder = q('login_throttle').whereIn('key', keys);
+  if (prefix !== undefined) builder.orWhere('key', 'like', `${prefix.replace(/[\\%_]/g, '\\$&')}%`);
+  await builder.delete();
 }

@@ -19,13 +19,14 @@ import {
   findUserById,
   insertUser,
   isUniqueViolation,
+  deleteProviderSessions,
   revokeSessions,
   updateUser,
   type UserRow,
 } from './accounts.repo.ts';
 import { emailIndex, sendVerificationCode } from './email.ts';
 import { issueTokens, type IssuedTokens } from './sessions.ts';
-import { assertLoginAllowed, clearLoginFailures, recordLoginFailure, throttleKeys } from './throttle.ts';
+import { loginSucceeded, reserveLoginAttempt, throttleKeys } from './throttle.ts';
 
 export interface RegisterInput {
   name: string;
@@ -171,22 +172,20 @@ export async function authenticate(deps: AppDeps, login: { email: string } | { h
     : await findUserByHandle(deps.db, login.handle);
   const typed = 'email' in login ? login.email : login.handle;
   const keys = throttleKeys(user?.id, `${by}:${typed.trim()}`, clientIp);
-  await assertLoginAllowed(deps.db, keys);
+  // The attempt is counted before the password is checked, so parallel guesses cannot pass the limit.
+  await reserveLoginAttempt(deps.db, keys);
   const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDecoy(password);
   if (!ok || !user) {
-    await withTransaction(deps.db, async (trx) => {
-      await recordLoginFailure(trx, keys);
-      await recordAudit(trx, {
-        action: 'session.login_failed',
-        actor: 'anonymous',
-        subject: user ? `user:${user.id}` : undefined,
-        clientIp,
-        data: { by, reason: user ? 'wrong_password' : 'unknown_account' },
-      });
+    await recordAudit(deps.db, {
+      action: 'session.login_failed',
+      actor: 'anonymous',
+      subject: user ? `user:${user.id}` : undefined,
+      clientIp,
+      data: { by, reason: user ? 'wrong_password' : 'unknown_account' },
     });
     return undefined;
   }
-  await clearLoginFailures(deps.db, keys);
+  await loginSucceeded(deps.db, keys);
   return user;
 }
 
@@ -240,6 +239,23 @@ export async function currentUser(deps: AppDeps, caller: Extract<Caller, { kind:
   };
 }
 
+/**
+ * Checks the current password a signed-in user sends to confirm a sensitive change (a new password, a new e-mail
+ * address): throttled like a login, a wrong one audited as `failedAction` and refused with 400 `wrong_password`.
+ */
+export async function checkCurrentPassword(deps: AppDeps, user: UserRow, password: string, clientIp: string, failedAction: string): Promise<void> {
+  const keys = throttleKeys(user.id, '', clientIp);
+  await reserveLoginAttempt(deps.db, keys);
+  if (!(await verifyPassword(user.password_hash, password))) {
+    await recordAudit(deps.db, { action: failedAction, actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
+    throw new InvalidRequest('current_password is not your current password', {
+      code: 'wrong_password',
+      details: [{ path: 'current_password', message: 'does not match' }],
+    });
+  }
+  await loginSucceeded(deps.db, keys);
+}
+
 /** Changes the password with the current one; every other session ends, this one stays. */
 export async function changePassword(
   deps: AppDeps,
@@ -248,18 +264,7 @@ export async function changePassword(
   clientIp: string,
 ): Promise<{ sessions_ended: number }> {
   const user = (await findUserById(deps.db, caller.userId)) as UserRow;
-  const keys = throttleKeys(user.id, '', clientIp);
-  await assertLoginAllowed(deps.db, keys);
-  if (!(await verifyPassword(user.password_hash, input.current_password))) {
-    await withTransaction(deps.db, async (trx) => {
-      await recordLoginFailure(trx, keys);
-      await recordAudit(trx, { action: 'password.change_failed', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
-    });
-    throw new InvalidRequest('current_password is not your current password', {
-      code: 'wrong_password',
-      details: [{ path: 'current_password', message: 'does not match' }],
-    });
-  }
+  await checkCurrentPassword(deps, user, input.current_password, clientIp, 'password.change_failed');
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
   const problems = passwordProblems(input.new_password, [own.email as string, user.handle, own.name as string]);
   if (input.new_password === input.current_password) problems.push('is the same as the current password: choose a new one');
@@ -273,6 +278,7 @@ export async function changePassword(
   return withTransaction(deps.db, async (trx) => {
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id, exceptFamilyId: caller.sessionId }, 'password_change');
+    await deleteProviderSessions(trx, user.id);
     await recordAudit(trx, { action: 'password.change', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
     return { sessions_ended: ended };
   });

@@ -12,17 +12,29 @@ import type { Keyring } from '../../crypto/envelope.ts';
 import { Conflict, InvalidRequest, TooManyRequests } from '../../errors.ts';
 import type { AppDeps, Caller } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
-import { readUserFields } from '../profile/profile.repo.ts';
+import { fieldCatalogue } from '../profile/catalogue.ts';
 import {
-  countVerificationAttempt,
+  bumpProfileVersionOfUser,
+  openForProfile,
+  openProfile,
+  openUserProfile,
+  readUserFields,
+  sealForProfile,
+  writeFields,
+  type OpenProfile,
+} from '../profile/profile.repo.ts';
+import {
   deleteEmailVerification,
+  deleteProviderSessions,
   findEmailVerification,
   findPasswordResetByHash,
   findUserByEmailIndex,
   findUserById,
   insertPasswordReset,
+  isUniqueViolation,
   latestPasswordReset,
   putEmailVerification,
+  reserveVerificationAttempt,
   revokeSessions,
   spendPasswordResets,
   updateUser,
@@ -33,10 +45,9 @@ import {
   CODES_PER_ADDRESS,
   FORGOT_PER_ADDRESS,
   RESET_TOKENS_PER_ADDRESS,
-  assertUnderLimit,
-  clearLoginFailures,
-  countAgainst,
-  throttleKeys,
+  clearAccountFailures,
+  releaseLimit,
+  reserveUnderLimit,
 } from './throttle.ts';
 
 export const CODE_SECONDS = 15 * 60;
@@ -67,8 +78,14 @@ async function currentEmail(deps: AppDeps, q: Knex | Knex.Transaction, userId: s
   return (await readUserFields(q, deps.keyring, userId, ['email'])).email as string;
 }
 
-/** Issues a new code for `email` (replacing any pending one) and mails it, inside `trx`. */
-export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps, userId: string, email: string): Promise<void> {
+/** The pending new address of an e-mail change is sealed on its code's row with this associated data. */
+const newEmailAad = (userId: string) => `email_verifications:${userId}:new_email`;
+
+/**
+ * Issues a new code for `email` (replacing any pending one) and mails it, inside `trx`; returns the code's id.
+ * With `change` (the address sealed for the profile), entering the code makes `email` the account's address.
+ */
+export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps, userId: string, email: string, change?: Buffer): Promise<string> {
   const id = randomUUID();
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const now = Date.now();
@@ -79,17 +96,53 @@ export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps,
     code_hash: codeHash(deps.keyring, userId, code),
     sent_at: new Date(now),
     expires_at: new Date(now + CODE_SECONDS * 1000),
+    new_email: change ?? null,
   });
+  const purpose = change
+    ? 'to make this address the e-mail address of your Ringfence account'
+    : 'to verify this e-mail address for Ringfence';
+  const ignore = change
+    ? 'If you did not ask for this, ignore this message: the account keeps its address.'
+    : 'If you did not sign up for Ringfence, ignore this message.';
   await deps.outbox.enqueueMail(
     trx,
     {
       to: email,
       subject: 'Your Ringfence verification code',
-      text:
-        `Your code to verify this e-mail address for Ringfence is: ${code}\n\n` +
-        `It works for ${CODE_SECONDS / 60} minutes. If you did not sign up for Ringfence, ignore this message.\n`,
+      text: `Your code ${purpose} is: ${code}\n\nIt works for ${CODE_SECONDS / 60} minutes. ${ignore}\n`,
     },
     `verify-email:${id}`,
+  );
+  return id;
+}
+
+/**
+ * Starts a change of the account's address to `newEmail`, inside `trx`: the new address gets a code and becomes
+ * the account's only when the code is entered (verifyEmailCode); until then login, password resets and mail keep
+ * using the old address, which is told now.
+ */
+export async function requestEmailChange(
+  trx: Knex.Transaction,
+  deps: AppDeps,
+  profile: OpenProfile,
+  handle: string,
+  oldEmail: string,
+  newEmail: string,
+): Promise<void> {
+  const id = await sendVerificationCode(trx, deps, profile.userId, newEmail, sealForProfile(profile, newEmail, newEmailAad(profile.userId)));
+  await deps.outbox.enqueueMail(
+    trx,
+    {
+      to: oldEmail,
+      subject: 'A change of your Ringfence e-mail address was requested',
+      text:
+        `Someone signed in to your Ringfence account (@${handle}) asked to change its e-mail address. The change ` +
+        `takes effect only once the code mailed to the new address is entered; until then this address keeps ` +
+        `receiving the account's mail and password resets.\n` +
+        'If this was not you, change your password at once (PUT /api/v1/auth/password, or POST ' +
+        '/api/v1/auth/forgot-password with this address): that also signs out every other session.\n',
+    },
+    `email-change-requested:${id}`,
   );
 }
 
@@ -97,32 +150,50 @@ export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps,
 export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, code: string, clientIp: string): Promise<void> {
   const user = (await findUserById(deps.db, caller.userId)) as UserRow;
   const pending = await findEmailVerification(deps.db, user.id);
-  if (!pending || pending.email_index !== user.email_index) {
+  // A code of the current address, or of a new address waiting to replace it.
+  if (!pending || (pending.new_email === null && pending.email_index !== user.email_index)) {
     if (user.email_verified_at) return;
     throw new InvalidRequest(`no verification code is pending for your address: ${RESEND_HINT}`, { code: 'no_code_pending' });
   }
   if (!/^\d{6}$/.test(code)) {
     throw new InvalidRequest('code must be the 6 digits from the e-mail', { code: 'invalid_code', details: [{ path: 'code', message: 'must be 6 digits' }] });
   }
-  if (pending.attempts >= MAX_CODE_ATTEMPTS) {
-    throw new InvalidRequest(`too many wrong codes: this one no longer works; ${RESEND_HINT}`, { code: 'code_attempts_exceeded' });
-  }
-  // Each code allows a few attempts; these limits hold across codes (resending) and across accounts.
-  await assertUnderLimit(deps.db, CODES_PER_ACCOUNT, user.id);
-  await assertUnderLimit(deps.db, CODES_PER_ADDRESS, clientIp);
+  const usedUp = () => new InvalidRequest(`too many wrong codes: this one no longer works; ${RESEND_HINT}`, { code: 'code_attempts_exceeded' });
+  if (pending.attempts >= MAX_CODE_ATTEMPTS) throw usedUp();
   if (new Date(pending.expires_at).getTime() <= Date.now()) {
     throw new InvalidRequest(`the code has expired: ${RESEND_HINT}`, { code: 'code_expired' });
   }
+  // Each code allows a few attempts; these limits hold across codes (resending) and across accounts. Every attempt
+  // is taken before the code is compared, each in one statement, so parallel guesses get no more between them.
+  await reserveUnderLimit(deps.db, CODES_PER_ACCOUNT, user.id);
+  try {
+    await reserveUnderLimit(deps.db, CODES_PER_ADDRESS, clientIp);
+  } catch (err) {
+    await releaseLimit(deps.db, CODES_PER_ACCOUNT, user.id);
+    throw err;
+  }
+  const release = async () => {
+    await releaseLimit(deps.db, CODES_PER_ACCOUNT, user.id);
+    await releaseLimit(deps.db, CODES_PER_ADDRESS, clientIp);
+  };
+  const attempts = await reserveVerificationAttempt(deps.db, pending.id, MAX_CODE_ATTEMPTS);
+  if (attempts === undefined) {
+    await release();
+    throw usedUp();
+  }
   if (!safeEqual(codeHash(deps.keyring, user.id, code), pending.code_hash)) {
-    // The failed attempt is kept even though the request fails: that is what makes the limit hold.
-    await countAgainst(deps.db, CODES_PER_ACCOUNT, user.id);
-    await countAgainst(deps.db, CODES_PER_ADDRESS, clientIp);
-    const attempts = await countVerificationAttempt(deps.db, pending.id);
+    // The attempt stays counted though the request fails: that is what makes the limits hold.
     const left = Math.max(0, MAX_CODE_ATTEMPTS - attempts);
     throw new InvalidRequest(left > 0 ? `the code is wrong: ${left} attempt(s) left` : `the code is wrong and that was the last attempt: ${RESEND_HINT}`, {
       code: 'wrong_code',
       details: [{ path: 'code', message: 'does not match the code we sent' }],
     });
+  }
+  await release();
+  const change = pending.new_email;
+  if (change !== null) {
+    await applyEmailChange(deps, user, pending.email_index, change, clientIp);
+    return;
   }
   await withTransaction(deps.db, async (trx) => {
     await updateUser(trx, user.id, { email_verified_at: new Date() });
@@ -131,24 +202,57 @@ export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { k
   });
 }
 
+/** The code of a new address was entered: it becomes the account's address (profile field and login), verified. */
+async function applyEmailChange(deps: AppDeps, user: UserRow, newIndex: string, sealed: Uint8Array, clientIp: string): Promise<void> {
+  try {
+    await withTransaction(deps.db, async (trx) => {
+      const profile = openProfile(deps.keyring, (await bumpProfileVersionOfUser(trx, user.id))!);
+      const address = openForProfile(profile, sealed, newEmailAad(user.id)).toString('utf8');
+      const ring = fieldCatalogue(deps).fields.get('email')!.ring;
+      await writeFields(trx, profile, [{ field: 'email', value: address, ring, provenance: 'user' }]);
+      await updateUser(trx, user.id, { email_index: newIndex, email_verified_at: new Date() });
+      await deleteEmailVerification(trx, user.id);
+      await recordAudit(trx, {
+        action: 'email.changed',
+        actor: `user:${user.id}`,
+        subject: `user:${user.id}`,
+        clientIp,
+        data: { profile_id: profile.id, version: profile.version },
+      });
+    });
+  } catch (err) {
+    // Another account took the address while the code was on its way.
+    if (isUniqueViolation(err, 'users_email_index_unique')) {
+      throw new Conflict('the email exists!', { code: 'email_exists', details: [{ path: 'email', message: 'is already used by an account' }] });
+    }
+    throw err;
+  }
+}
+
 /** Sends a fresh code, at most once a minute. */
 export async function resendVerificationCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>): Promise<{ expires_in: number }> {
   const user = (await findUserById(deps.db, caller.userId)) as UserRow;
-  if (user.email_verified_at) throw new Conflict('your e-mail address is already verified', { code: 'already_verified' });
   const pending = await findEmailVerification(deps.db, user.id);
+  const change = pending?.new_email ?? null;
+  if (user.email_verified_at && change === null) throw new Conflict('your e-mail address is already verified', { code: 'already_verified' });
   if (pending) {
     const wait = new Date(pending.sent_at).getTime() + RESEND_COOLDOWN_SECONDS * 1000 - Date.now();
     if (wait > 0) throw new TooManyRequests(`a code was sent less than a minute ago: wait ${Math.ceil(wait / 1000)} seconds before asking again`, wait / 1000);
   }
-  await withTransaction(deps.db, async (trx) => sendVerificationCode(trx, deps, user.id, await currentEmail(deps, trx, user.id)));
+  await withTransaction(deps.db, async (trx) => {
+    if (change === null) return sendVerificationCode(trx, deps, user.id, await currentEmail(deps, trx, user.id));
+    // A change waiting for its code: the new address gets a fresh one.
+    const profile = await openUserProfile(trx, deps.keyring, user.id);
+    const address = openForProfile(profile, change, newEmailAad(user.id)).toString('utf8');
+    return sendVerificationCode(trx, deps, user.id, address, Buffer.from(change));
+  });
   return { expires_in: CODE_SECONDS };
 }
 
 /** Mails a reset token when an account uses `email`; the caller answers the same either way. */
 export async function requestPasswordReset(deps: AppDeps, email: string, clientIp: string): Promise<void> {
   // Counted per address whatever the address asked for, so the limit says nothing about who has an account.
-  await assertUnderLimit(deps.db, FORGOT_PER_ADDRESS, clientIp);
-  await countAgainst(deps.db, FORGOT_PER_ADDRESS, clientIp);
+  await reserveUnderLimit(deps.db, FORGOT_PER_ADDRESS, clientIp);
   const user = await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, email));
   if (!user) return;
   const latest = await latestPasswordReset(deps.db, user.id);
@@ -184,12 +288,13 @@ export async function requestPasswordReset(deps: AppDeps, email: string, clientI
 
 /** Sets a new password with an e-mailed token, once; every session of the account ends. */
 export async function resetPassword(deps: AppDeps, token: string, newPassword: string, clientIp: string): Promise<{ sessions_ended: number }> {
-  await assertUnderLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
+  await reserveUnderLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
   const reset = await findPasswordResetByHash(deps.db, hashToken(token));
   if (!reset || reset.used_at) {
-    await countAgainst(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
+    // The attempt stays counted: unknown and spent tokens are what this limit is for.
     throw new InvalidRequest(`this reset token is not valid or was already used: ${FORGOT_HINT}`, { code: 'invalid_reset_token' });
   }
+  await releaseLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
   if (new Date(reset.expires_at).getTime() <= Date.now()) {
     throw new InvalidRequest(`this reset token has expired: ${FORGOT_HINT}`, { code: 'reset_token_expired' });
   }
@@ -210,7 +315,8 @@ export async function resetPassword(deps: AppDeps, token: string, newPassword: s
     }
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
-    await clearLoginFailures(trx, throttleKeys(user.id, '', clientIp));
+    await deleteProviderSessions(trx, user.id);
+    await clearAccountFailures(trx, user.id);
     await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
     await deps.outbox.enqueueMail(
       trx,

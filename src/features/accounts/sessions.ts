@@ -10,7 +10,7 @@ import { hashToken, newToken } from '../../crypto/tokens.ts';
 import { Unauthenticated } from '../../errors.ts';
 import type { AppDeps, Caller, SecurityResolver } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
-import { findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
+import { deleteProviderSessions, findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
 export const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;
@@ -129,10 +129,11 @@ export async function logout(deps: AppDeps, caller: Extract<Caller, { kind: 'use
   });
 }
 
-/** Ends every session of the caller, this one included. */
+/** Ends every session of the caller, this one included, and their browser sessions at the OpenID provider. */
 export async function logoutAll(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, clientIp: string): Promise<number> {
   return withTransaction(deps.db, async (trx) => {
     const ended = await revokeSessions(trx, { userId: caller.userId }, 'logout_all');
+    await deleteProviderSessions(trx, caller.userId);
     await recordAudit(trx, { action: 'session.logout_all', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { sessions_ended: ended } });
     return ended;
   });

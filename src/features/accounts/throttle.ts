@@ -1,59 +1,99 @@
 /**
- * Login throttling, kept in the database so every instance sees the same counts: per account (or, for an unknown
- * identifier, per identifier, so both cases answer alike) and per client address, in fixed 15-minute windows.
+ * Login throttling, kept in the database so every instance sees the same counts, in fixed 15-minute windows: per
+ * account (or, for an unknown identifier, per identifier, so both cases answer alike) and client address together,
+ * with a higher ceiling per account across all addresses (so a stranger's failures cannot lock the owner out), and
+ * per client address.
  * The other guessable steps (e-mail codes, reset tokens) and the mail-sending form (forgot-password) have limits of
  * their own, counted the same way under their own key prefixes.
  */
 import { TooManyRequests } from '../../errors.ts';
 import type { Queryable } from '../../store/db.ts';
 import { sha256Hex } from '../../crypto/tokens.ts';
-import { addThrottleFailure, clearThrottle, readThrottles } from './accounts.repo.ts';
+import { clearThrottle, readThrottles, releaseThrottle, reserveThrottle } from './accounts.repo.ts';
 
 export const THROTTLE_WINDOW_SECONDS = 15 * 60;
-export const MAX_FAILURES_PER_ACCOUNT = 5;
+/** Failures for one account from one client address: what stops a guesser. */
+export const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5;
+/**
+ * Failures for one account from every address together: a ceiling against guessing from many addresses, high
+ * enough that one address (anyone's) cannot lock the owner out.
+ */
+export const MAX_FAILURES_PER_ACCOUNT = 50;
+/** Failures from one client address, whatever account they name. */
 export const MAX_FAILURES_PER_ADDRESS = 30;
 
 export interface ThrottleKeys {
+  /** The account and the client address together. */
+  pair: string;
   account: string;
   address: string;
 }
 
 /** Keys of one login attempt: the account when it exists, else a hash of what was typed (never the text). */
 export function throttleKeys(userId: string | undefined, identifier: string, clientIp: string): ThrottleKeys {
-  return {
-    account: userId ? `user:${userId}` : `login:${sha256Hex(identifier.toLowerCase())}`,
-    address: `ip:${clientIp}`,
-  };
+  const account = userId ? `user:${userId}` : `login:${sha256Hex(identifier.toLowerCase())}`;
+  const address = `ip:${clientIp}`;
+  return { pair: `${account}|${address}`, account, address };
 }
 
-function limitOf(key: string): number {
-  return key.startsWith('ip:') ? MAX_FAILURES_PER_ADDRESS : MAX_FAILURES_PER_ACCOUNT;
+/** Each counter of a login attempt with its limit, in the order they are reserved. */
+function countersOf(keys: ThrottleKeys): { key: string; max: number }[] {
+  return [
+    { key: keys.pair, max: MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS },
+    { key: keys.account, max: MAX_FAILURES_PER_ACCOUNT },
+    { key: keys.address, max: MAX_FAILURES_PER_ADDRESS },
+  ];
 }
 
-/** Refuses with 429 and Retry-After while either key has used up its failures in the current window. */
-export async function assertLoginAllowed(q: Queryable, keys: ThrottleKeys): Promise<void> {
-  const now = Date.now();
-  let wait = 0;
-  for (const row of await readThrottles(q, [keys.account, keys.address])) {
-    const ends = new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_SECONDS * 1000;
-    if (ends > now && row.failures >= limitOf(row.key)) wait = Math.max(wait, (ends - now) / 1000);
-  }
-  if (wait > 0) {
-    throw new TooManyRequests(`too many failed logins: wait ${Math.ceil(wait / 60)} minute(s) before trying again, or reset your password`, wait);
-  }
+const windowStart = (now: Date) => new Date(now.getTime() - THROTTLE_WINDOW_SECONDS * 1000);
+
+/** Seconds until the window of `key` ends (at least one). */
+async function secondsLeft(q: Queryable, key: string): Promise<number> {
+  const [row] = await readThrottles(q, [key]);
+  const ends = row ? new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_SECONDS * 1000 : Date.now();
+  return Math.max(1, (ends - Date.now()) / 1000);
 }
 
-/** Counts one failure against both keys. */
-export async function recordLoginFailure(q: Queryable, keys: ThrottleKeys): Promise<void> {
+/**
+ * Reserves `counters` one by one before the attempt is evaluated: each reservation is one statement that never
+ * passes its limit, so parallel attempts get no more than the limit between them. When one has nothing left, the
+ * ones already taken are given back and the answer is 429 with `message(minutes to wait)`.
+ */
+async function reserveAll(q: Queryable, counters: readonly { key: string; max: number }[], message: (minutes: number) => string): Promise<void> {
   const now = new Date();
-  const windowStart = new Date(now.getTime() - THROTTLE_WINDOW_SECONDS * 1000);
-  await addThrottleFailure(q, keys.account, now, windowStart);
-  await addThrottleFailure(q, keys.address, now, windowStart);
+  const taken: string[] = [];
+  for (const { key, max } of counters) {
+    if ((await reserveThrottle(q, key, max, now, windowStart(now))) === undefined) {
+      for (const done of taken) await releaseThrottle(q, done);
+      const wait = await secondsLeft(q, key);
+      throw new TooManyRequests(message(Math.ceil(wait / 60)), wait);
+    }
+    taken.push(key);
+  }
 }
 
-/** A successful login clears its account's failures; the address keeps its count. */
-export async function clearLoginFailures(q: Queryable, keys: ThrottleKeys): Promise<void> {
-  await clearThrottle(q, keys.account);
+/**
+ * Takes one attempt from every counter of a login before its password is checked; refuses with 429 and Retry-After
+ * when one is used up. A wrong password keeps the attempt counted; a right one calls `loginSucceeded`.
+ */
+export async function reserveLoginAttempt(q: Queryable, keys: ThrottleKeys): Promise<void> {
+  await reserveAll(q, countersOf(keys), (m) => `too many failed logins: wait ${m} minute(s) before trying again, or reset your password`);
+}
+
+/**
+ * A successful login clears the failures of its account from its address, and gives back its attempt of the
+ * others: the failures other addresses made against the account stay counted.
+ */
+export async function loginSucceeded(q: Queryable, keys: ThrottleKeys): Promise<void> {
+  await clearThrottle(q, [keys.pair]);
+  await releaseThrottle(q, keys.account);
+  await releaseThrottle(q, keys.address);
+}
+
+/** Forgets every login failure counted against the account, from every address (a password reset proves who it is). */
+export async function clearAccountFailures(q: Queryable, userId: string): Promise<void> {
+  const { account } = throttleKeys(userId, '', '');
+  await clearThrottle(q, [account], `${account}|`);
 }
 
 /** A limit on an action per subject (an account or a client address), counted in the same fixed windows. */
@@ -76,19 +116,12 @@ export const RESET_TOKENS_PER_ADDRESS: Limit = { name: 'reset-ip', max: 30, mess
 
 const keyOf = (limit: Limit, subject: string) => `${limit.name}:${subject}`;
 
-/** Refuses with 429 and Retry-After while `subject` has used up `limit` in the current window. */
-export async function assertUnderLimit(q: Queryable, limit: Limit, subject: string): Promise<void> {
-  const [row] = await readThrottles(q, [keyOf(limit, subject)]);
-  if (!row) return;
-  const ends = new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_SECONDS * 1000;
-  const wait = (ends - Date.now()) / 1000;
-  if (wait > 0 && row.failures >= limit.max) {
-    throw new TooManyRequests(`${limit.message}: wait ${Math.ceil(wait / 60)} minute(s) before trying again`, wait);
-  }
+/** Takes one use of `limit` for `subject` before the action is evaluated; 429 with Retry-After when none is left. */
+export async function reserveUnderLimit(q: Queryable, limit: Limit, subject: string): Promise<void> {
+  await reserveAll(q, [{ key: keyOf(limit, subject), max: limit.max }], (m) => `${limit.message}: wait ${m} minute(s) before trying again`);
 }
 
-/** Counts one use (or failure) of `limit` against `subject`. */
-export async function countAgainst(q: Queryable, limit: Limit, subject: string): Promise<void> {
-  const now = new Date();
-  await addThrottleFailure(q, keyOf(limit, subject), now, new Date(now.getTime() - THROTTLE_WINDOW_SECONDS * 1000));
+/** Gives back a use reserved with `reserveUnderLimit` (the attempt was not a failure). */
+export async function releaseLimit(q: Queryable, limit: Limit, subject: string): Promise<void> {
+  await releaseThrottle(q, keyOf(limit, subject));
 }

@@ -8,9 +8,9 @@ import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps, Caller } from '../../http/types.ts';
 import type { Catalogue, FieldDef } from '../../policy/catalogue.ts';
 import { withTransaction } from '../../store/db.ts';
-import { emailTaken, handleTaken } from '../accounts/accounts.ts';
+import { checkCurrentPassword, emailTaken, handleTaken } from '../accounts/accounts.ts';
 import { findUserByEmailIndex, findUserByHandle, findUserById, isUniqueViolation, updateUser, type UserRow } from '../accounts/accounts.repo.ts';
-import { emailIndex, sendVerificationCode } from '../accounts/email.ts';
+import { emailIndex, requestEmailChange } from '../accounts/email.ts';
 import { cleanAvatar } from './avatar.ts';
 import { REQUIRED_FIELDS, fieldCatalogue } from './catalogue.ts';
 import { decodeCursor, encodeCursor, type PageRequest } from './pagination.ts';
@@ -191,29 +191,40 @@ function checkUpdates(catalogue: Catalogue, updated: Record<string, unknown>): F
   return writes;
 }
 
-/** Seed API 7: changes profile fields, all or none. A new address must be verified again; the old one is told. */
+/**
+ * Seed API 7: changes profile fields, all or none. A new e-mail address needs the current password and takes
+ * effect only once the code mailed to it is entered (a stolen session alone cannot move the account's mail and
+ * password resets elsewhere); the old address is told of the request at once.
+ */
 export async function updateProfileInfo(
   deps: AppDeps,
   caller: Extract<Caller, { kind: 'user' }>,
   updated: Record<string, unknown>,
   clientIp: string,
   ifMatch?: string,
+  currentPassword?: string,
 ) {
-  const writes = checkUpdates(fieldCatalogue(deps), updated);
+  const checked = checkUpdates(fieldCatalogue(deps), updated);
   const patch: Parameters<typeof updateUser>[2] = {};
-  const newEmail = writes.find((w) => w.field === 'email')?.value as string | undefined;
-  const newHandle = writes.find((w) => w.field === 'handle')?.value as string | undefined;
+  const newEmail = checked.find((w) => w.field === 'email')?.value as string | undefined;
+  const newHandle = checked.find((w) => w.field === 'handle')?.value as string | undefined;
   // The account row matters only when the e-mail address or the handle changes.
   const user = newEmail !== undefined || newHandle !== undefined ? ((await findUserById(deps.db, caller.userId)) as UserRow) : undefined;
   const userId = caller.userId;
-  if (user && newEmail !== undefined) {
-    const index = emailIndex(deps.keyring, newEmail);
-    if (index !== user.email_index) {
-      if (await findUserByEmailIndex(deps.db, index)) throw emailTaken();
-      patch.email_index = index;
-      patch.email_verified_at = null;
+  let emailChange: string | undefined;
+  if (user && newEmail !== undefined && emailIndex(deps.keyring, newEmail) !== user.email_index) {
+    if (currentPassword === undefined || currentPassword === '') {
+      throw new InvalidRequest('current_password is required to change your e-mail address', {
+        code: 'validation_failed',
+        details: [{ path: 'current_password', message: 'is required when updated_fields.email changes the address' }],
+      });
     }
+    await checkCurrentPassword(deps, user, currentPassword, clientIp, 'email.change_failed');
+    if (await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, newEmail))) throw emailTaken();
+    emailChange = newEmail;
   }
+  // A new address is not written now: the profile keeps the old one until the new one's code is entered.
+  const writes = emailChange === undefined ? checked : checked.filter((w) => w.field !== 'email');
   if (user && newHandle !== undefined && newHandle !== user.handle) {
     if (newHandle.toLowerCase() !== user.handle_lower && (await findUserByHandle(deps.db, newHandle))) throw handleTaken();
     patch.handle = newHandle;
@@ -226,38 +237,28 @@ export async function updateProfileInfo(
       const version = locked.version;
       assertIfMatch(ifMatch, version - 1);
       const profile = openProfile(deps.keyring, locked);
-      const oldEmail = patch.email_index ? ((await readFields(trx, profile, ['email'])).get('email')?.value as string) : undefined;
       await writeFields(trx, profile, writes);
       if (Object.keys(patch).length > 0) await updateUser(trx, userId, patch);
-      if (user && patch.email_index && newEmail !== undefined) {
-        await sendVerificationCode(trx, deps, userId, newEmail);
-        await deps.outbox.enqueueMail(
-          trx,
-          {
-            to: oldEmail as string,
-            subject: 'Your Ringfence e-mail address was changed',
-            text: `The e-mail address of your Ringfence account (@${user.handle}) was just changed; this address no longer receives its mail.\n` +
-              'If you did not make this change, someone else may be signed in to your account: contact support at once.\n',
-          },
-          `email-changed:${profile.id}:${version}`,
-        );
+      if (user && emailChange !== undefined) {
+        const oldEmail = (await readFields(trx, profile, ['email'])).get('email')?.value as string;
+        await requestEmailChange(trx, deps, profile, patch.handle ?? user.handle, oldEmail, emailChange);
       }
       await recordAudit(trx, {
         action: 'profile.update',
         actor: `user:${userId}`,
         subject: `user:${userId}`,
         clientIp,
-        data: { profile_id: profile.id, version, fields: writes.map((w) => w.field) },
+        data: { profile_id: profile.id, version, fields: writes.map((w) => w.field), email_change_requested: emailChange !== undefined },
       });
       return {
         profile_id: profile.id,
         version,
         updated_fields: writes.map((w) => w.field),
-        email_verification_sent: patch.email_index !== undefined,
+        email_verification_sent: emailChange !== undefined,
+        email_change_pending: emailChange !== undefined,
       };
     });
   } catch (err) {
-    if (isUniqueViolation(err, 'users_email_index_unique')) throw emailTaken();
     if (isUniqueViolation(err, 'users_handle_lower_unique')) throw handleTaken();
     throw err;
   }

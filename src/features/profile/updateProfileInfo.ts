@@ -24,7 +24,10 @@ function updatedFields(raw: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** An optional If-Match (the ETag of GET /profile) makes the update apply only to the version the client read. */
+/**
+ * An optional If-Match (the ETag of GET /profile) makes the update apply only to the version the client read; a
+ * new e-mail address needs `current_password` too.
+ */
 export const updateProfileInfo: Handler = async (input, deps) => {
   const ifMatch = input.headers['if-match'];
   const result = await profile.updateProfileInfo(
@@ -33,6 +36,7 @@ export const updateProfileInfo: Handler = async (input, deps) => {
     updatedFields(input.body.updated_fields),
     input.clientIp,
     Array.isArray(ifMatch) ? ifMatch.join(', ') : ifMatch,
+    typeof input.body.current_password === 'string' ? input.body.current_password : undefined,
   );
   return new Reply({ status: 'success', ...result }, { headers: { ETag: profileEtag(result.version) } });
 };
