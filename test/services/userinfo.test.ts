@@ -14,7 +14,7 @@ test.after.always(async () => {
   await app?.close();
 });
 
-test('email comes with email_verified: false until the person verifies the address, true after, false again when it changes', async (t) => {
+test('email comes with email_verified: false until the person verifies the address, true after; a new address shows only once it is verified', async (t) => {
   const person = await registerPerson(app);
   const { config } = await registerClient(app, 'government');
   const tokens = await tokensFor(app, config, person, 'openid email');
@@ -30,14 +30,22 @@ test('email comes with email_verified: false until the person verifies the addre
   t.is(after.email_verified, true);
 
   const changed = `changed.${person.person.handle}@example.com`;
-  const update = await app.request('PUT', '/api/v1/profile/update-info', { token: person.token, json: { updated_fields: { email: changed } } });
+  const update = await app.request('PUT', '/api/v1/profile/update-info', {
+    token: person.token,
+    json: { current_password: person.person.password, updated_fields: { email: changed } },
+  });
   t.is(update.status, 200, update.text);
+  const pending = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  t.is(pending.email, person.person.email, 'the old address stays until the new one is verified');
+  t.is(pending.email_verified, true);
+  const confirmed = await app.request('POST', '/api/v1/auth/verify-email', { token: person.token, json: { code: await verificationCode(app, changed) } });
+  t.is(confirmed.status, 200, confirmed.text);
   const again = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
   t.is(again.email, changed);
-  t.is(again.email_verified, false, 'the new address is not verified yet');
+  t.is(again.email_verified, true, 'the new address counts only once verified');
 
   const releases = await auditOf(app, 'data.released', `user:${person.user_id}`);
-  t.is(releases.length, 3);
+  t.is(releases.length, 4);
   for (const r of releases) t.deepEqual(r.data.fields, ['email', 'email_verified'], 'the release record names the claim that went with the address');
 });
 
