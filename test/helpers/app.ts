@@ -2,6 +2,7 @@
  * The service under test, in this process: a fresh database on the run's PostgreSQL, a real SMTP sink, the app on
  * an ephemeral port, and an HTTP client that checks every response it sees against openapi.yaml.
  */
+import test from 'ava';
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -12,6 +13,8 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { OpenApi } from '../../src/http/openapi.ts';
 import { createService, type Service } from '../../src/service.ts';
+import { openStore, type Store } from '../../src/store/db.ts';
+import { migrateLatest } from '../../src/store/migrations.ts';
 import { freePort } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
 
@@ -70,6 +73,29 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     },
+  };
+}
+
+/**
+ * For tests of the layers under the app: a store on a fresh, migrated database of the run's server, opened before
+ * the file's tests and closed and dropped after them. Call at the top of a test file; the getter answers the store.
+ */
+export function useMigratedStore(): () => Store {
+  let store: Store | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  test.before(async () => {
+    const db = await createDatabase();
+    drop = db.drop;
+    store = await openStore(loadConfig({ DATABASE_URL: db.url }));
+    await migrateLatest(store.db);
+  });
+  test.after.always(async () => {
+    await store?.close();
+    await drop?.();
+  });
+  return () => {
+    if (!store) throw new Error('the store opens in test.before: use it inside a test');
+    return store;
   };
 }
 

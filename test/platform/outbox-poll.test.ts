@@ -9,33 +9,18 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { Keyring } from '../../src/crypto/envelope.ts';
 import { Outbox, OutboxWorker } from '../../src/notify/outbox.ts';
-import { openStore, type Store } from '../../src/store/db.ts';
-import { migrateLatest } from '../../src/store/migrations.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createDatabase } from '../helpers/app.ts';
+import { useMigratedStore } from '../helpers/app.ts';
 
-let store: Store;
-let drop: () => Promise<void>;
-
-test.before(async () => {
-  const db = await createDatabase();
-  drop = db.drop;
-  store = await openStore(loadConfig({ DATABASE_URL: db.url }));
-  await migrateLatest(store.db);
-});
-test.after.always(async () => {
-  await store?.close();
-  await drop?.();
-});
+const store = useMigratedStore();
 
 test('an idle worker started without a poll interval waits the default interval between polls', async (t) => {
   let polls = 0;
   const count = (q: { sql: string }) => {
     if (q.sql.startsWith('update outbox')) polls++;
   };
-  store.db.on('query', count);
+  store().db.on('query', count);
   const worker = new OutboxWorker({
-    db: store.db,
+    db: store().db,
     outbox: new Outbox(new Keyring(randomBytes(32))),
     logger: pino({ level: 'silent' }),
     transport: undefined,
@@ -46,7 +31,7 @@ test('an idle worker started without a poll interval waits the default interval 
   worker.start();
   await new Promise((r) => setTimeout(r, 500));
   await worker.stop();
-  store.db.off('query', count);
+  store().db.off('query', count);
   // The first pass runs at start; the next one is due 2 s later.
   t.true(polls <= 2, `${polls} polls in 500 ms`);
 });
