@@ -4,12 +4,12 @@
  * revoking — after which the same access and refresh tokens fail.
  */
 import test from 'ava';
-import { createPublicKey, createVerify, verify as verifySignature, type JsonWebKey } from 'node:crypto';
 import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import * as oidc from '../helpers/oidc.ts';
+import { fetchJwks, verifiesWithJwks } from './fixtures.ts';
 
 let app: TestApp;
 let browser: Browser;
@@ -53,19 +53,6 @@ const registerClient = (role: string, scope?: string) => oidc.registerClient(app
 const authorize = (config: client.Configuration, person: { handle: string }, scope: string, options: { screenshot?: string; decline?: string[] } = {}) =>
   oidc.authorize(browser, callbackUrl, config, { handle: person.handle, password: PASSWORD }, scope, options);
 
-function verifyIdTokenWithJwks(idToken: string, jwks: { keys: (JsonWebKey & { kid: string })[] }) {
-  const [h, p, s] = idToken.split('.');
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString());
-  const jwk = jwks.keys.find((k) => k.kid === header.kid);
-  if (!jwk) return false;
-  const key = createPublicKey({ key: jwk, format: 'jwk' });
-  const data = Buffer.from(`${h}.${p}`);
-  const sig = Buffer.from(s, 'base64url');
-  if (header.alg === 'RS256') return createVerify('RSA-SHA256').update(data).verify(key, sig);
-  if (header.alg === 'ES256') return verifySignature('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig);
-  return false;
-}
-
 test.serial('discovery lists code + PKCE, revocation and introspection', async (t) => {
   const res = await fetch(`${app.url}/oidc/.well-known/openid-configuration`);
   t.is(res.status, 200);
@@ -92,8 +79,7 @@ test.serial('the full flow: consent in a browser, tokens, userinfo, data API, re
   const claims = tokens.claims()!;
   t.is(claims.sub, person.userId);
   t.truthy(tokens.refresh_token);
-  const jwks = await (await fetch(`${app.url}/oidc/jwks`)).json();
-  t.true(verifyIdTokenWithJwks(tokens.id_token!, jwks), 'the JWKS verifies the ID token');
+  t.true(verifiesWithJwks(tokens.id_token!, await fetchJwks(app)), 'the JWKS verifies the ID token');
 
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.userId);
   t.is(userinfo.email, 'ada@example.org');
