@@ -16,10 +16,12 @@
  *
  * --pg-stats loads pg_stat_statements into the throwaway server (a partial run) and writes what every statement of
  * the run cost PostgreSQL — calls, rows, planning and execution time — to bench/.logs/pg-statements.txt, the most
- * expensive first: with the request counts of the run, that is the statements per request and their cost.
+ * expensive first: with the request counts of the run, that is the statements per request and their cost. It loads
+ * auto_explain too: a sample of plans as executed (timings, buffers, statements inside functions) in
+ * bench/.logs/pg-plans.log.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -248,7 +250,8 @@ async function main(): Promise<void> {
   if (args['pg-stats']) {
     const file = path.join(logDir, 'pg-statements.txt');
     writeFileSync(file, await statementStats(pg.url));
-    log(`PostgreSQL's statement statistics in ${path.relative(ROOT, file)}`);
+    copyFileSync(pg.logFile, path.join(logDir, 'pg-plans.log'));
+    log(`PostgreSQL's statement statistics in ${path.relative(ROOT, file)}, sampled plans in ${path.relative(ROOT, path.join(logDir, 'pg-plans.log'))}`);
   }
 
   if (cpuProfileDir) {
@@ -314,7 +317,7 @@ async function loadStatementStats(server: PgServer): Promise<void> {
   const client = new PgClient({ connectionString: server.url });
   await client.connect();
   try {
-    await client.query(`alter system set shared_preload_libraries = 'pg_stat_statements'`);
+    await client.query(`alter system set shared_preload_libraries = pg_stat_statements, auto_explain`);
   } finally {
     await client.end();
   }
@@ -324,6 +327,11 @@ async function loadStatementStats(server: PgServer): Promise<void> {
   try {
     // Known only once the library is loaded.
     await after.query('alter system set pg_stat_statements.track_planning = on');
+    await after.query("alter system set pg_stat_statements.track = 'all'");
+    // A sample of the plans as executed (with timings and buffers), nested statements of functions included.
+    for (const [name, value] of Object.entries({ log_min_duration: '0', sample_rate: '0.003', log_analyze: 'on', log_buffers: 'on', log_nested_statements: 'on' })) {
+      await after.query(`alter system set auto_explain.${name} = '${value}'`);
+    }
     await after.query('select pg_reload_conf()');
     await after.query('create extension if not exists pg_stat_statements');
   } finally {

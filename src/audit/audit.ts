@@ -4,12 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable, RunStatement } from '../store/db.ts';
-import { statementsOf, withTransaction } from '../store/db.ts';
+import { statementsOf } from '../store/db.ts';
 import { sha256Hex } from '../crypto/tokens.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
-/** The advisory lock that serializes writers of the chain, in every process. */
-const CHAIN_LOCK = 0x52494e47;
 
 export interface AuditInput {
   action: string;
@@ -69,79 +67,38 @@ export async function recordAudit(q: Queryable, input: AuditInput): Promise<void
 }
 
 /**
- * Extends the chain by the events given as eight arrays (one element per event, in order) in one statement: the head
- * is read and every hash computed by PostgreSQL (sha256 of `<previous hash>\n<canonical event>`, exactly what
- * eventHash computes and verifyAuditChain checks), so the chain's lock is held for this one round trip and the
- * commit. It must run after the lock is taken, in a later statement: each statement reads what was committed when
- * it started. Its text never changes with the number of events, so it is a named statement, planned once per
- * connection.
+ * Events as rf_audit_append takes them (migrations/009_audit_append.ts): each event's canonical text, which its
+ * hash covers after the previous hash (what eventHash computes) and from which the function reads its columns.
  */
-const APPEND_SQL = `
-with recursive
-  input as (
-    select * from unnest(?::uuid[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-      with ordinality as i(id, at, action, actor, subject, client_ip, data, canonical, n)
-  ),
-  chain (n, prev_hash, hash) as (
-    select 0::bigint, head.hash, head.hash
-      from (select coalesce((select hash from audit_events order by seq desc limit 1), ?) as hash) head
-    union all
-    select i.n, c.hash, encode(sha256(convert_to(c.hash || E'\\n' || i.canonical, 'UTF8')), 'hex')
-      from chain c join input i on i.n = c.n + 1
-  )
-insert into audit_events (id, at, action, actor, subject, client_ip, data, prev_hash, hash)
-select i.id, i.at, i.action, i.actor, i.subject, i.client_ip, i.data::jsonb, c.prev_hash, c.hash
-  from input i join chain c on c.n = i.n
- order by i.n`;
-
-/**
- * The SQL expression that takes the chain's lock for the rest of the transaction, for a statement that must lock
- * rows of its own first (src/audit/queue.ts): one writer at a time extends the chain, in every process.
- */
-export const TAKE_CHAIN_LOCK = `pg_advisory_xact_lock(${CHAIN_LOCK})`;
-
-/** Takes the chain's lock for the rest of the transaction (TAKE_CHAIN_LOCK as a statement of its own). */
-export async function lockAuditChain(run: RunStatement): Promise<void> {
-  await run('rf_audit_lock', `select ${TAKE_CHAIN_LOCK}`, []);
+export function auditEventTexts(inputs: readonly AuditInput[]): string[] {
+  const at = new Date();
+  return inputs.map((input) =>
+    canonicalEvent({
+      id: randomUUID(),
+      at,
+      action: input.action,
+      actor: input.actor,
+      subject: input.subject ?? null,
+      client_ip: input.clientIp ?? null,
+      data: input.data ?? {},
+    }),
+  );
 }
 
-/** Appends events in order; the transaction must hold the chain's lock, taken in an earlier statement. */
+/**
+ * Appends events in order, in one statement: rf_audit_append takes the chain's lock, reads the head after it and
+ * computes every hash in PostgreSQL, so the lock is held for this one round trip and the commit. In a caller's
+ * transaction (statementsOf) the events commit with the change; on a connection of its own (runStatement) the
+ * statement is its own transaction. seq follows the order of `inputs`.
+ */
 export async function appendAuditEvents(run: RunStatement, inputs: readonly AuditInput[]): Promise<void> {
   if (inputs.length === 0) return;
-  const rows = inputs.map((input) => ({
-    id: randomUUID(),
-    at: new Date(),
-    action: input.action,
-    actor: input.actor,
-    subject: input.subject ?? null,
-    client_ip: input.clientIp ?? null,
-    data: input.data ?? {},
-  }));
-  // seq is assigned in the order of the rows (order by n), so the chain reads back in this order.
-  await run('rf_audit_append', APPEND_SQL, [
-    rows.map((r) => r.id),
-    rows.map((r) => r.at.toISOString()),
-    rows.map((r) => r.action),
-    rows.map((r) => r.actor),
-    rows.map((r) => r.subject),
-    rows.map((r) => r.client_ip),
-    rows.map((r) => JSON.stringify(r.data)),
-    rows.map((r) => canonicalEvent(r)),
-    GENESIS_HASH,
-  ]);
+  await run('rf_audit_append', 'select rf_audit_append(?::text[]) as appended', [auditEventTexts(inputs)]);
 }
 
-/**
- * Appends events in order, in one transaction (the caller's when given one): the chain's lock, then one statement
- * for all of them, whatever their number.
- */
+/** Appends events in order, in the caller's transaction when given one: one statement whatever their number. */
 export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInput[]): Promise<void> {
-  if (inputs.length === 0) return;
-  await withTransaction(q, async (trx) => {
-    const run = statementsOf(trx);
-    await lockAuditChain(run);
-    await appendAuditEvents(run, inputs);
-  });
+  await appendAuditEvents(statementsOf(q), inputs);
 }
 
 export interface ChainVerdict {

@@ -3,32 +3,33 @@
  *
  * Every caller still waits until its own event is committed: a disclosure is on record before the data leaves, and
  * a failed write fails the request instead of releasing unrecorded data. What changes is that events arriving
- * while one batch is being written share the next transaction — four round trips to the database, the chain's
- * lock taken once, one statement appending them all — instead of each request taking the chain's lock in turn
- * (before, every read of the data API waited for that lock behind every other). Nothing waits on a timer: a batch
- * starts as soon as the previous one commits, so an idle service writes each event at once and a busy one writes
- * many per transaction. Nothing is held only in memory past a response, so a clean shutdown (which lets in-flight
- * requests finish) loses no row; `flush()` waits for whatever is queued.
+ * while one batch is being written share the next one — one statement, its own transaction, whatever the batch's
+ * size: the admission check, the chain's lock and the append (rf_audit_append, migrations/009_audit_append.ts) —
+ * instead of each request taking the chain's lock in turn (before, every read of the data API waited for that lock
+ * behind every other). Nothing waits on a timer: a batch starts as soon as the previous one commits, so an idle
+ * service writes each event at once and a busy one writes many per statement. Nothing is held only in memory past
+ * a response, so a clean shutdown (which lets in-flight requests finish) loses no row; `flush()` waits for whatever
+ * is queued.
  *
- * The trade-off, chosen on purpose: a read's answer waits for the batch it joined (on a busy server a few round
- * trips), where a write-behind log would answer at once but could lose the last disclosures in a crash, and could
+ * The trade-off, chosen on purpose: a read's answer waits for the batch it joined (on a busy server a round trip or
+ * two), where a write-behind log would answer at once but could lose the last disclosures in a crash, and could
  * not refuse a read whose grant was revoked while it ran (src/features/access/access.ts admitDisclosures).
  */
 import type { Db, RunStatement } from '../store/db.ts';
-import { withDirectTransaction } from '../store/db.ts';
-import { appendAuditEvents, lockAuditChain, TAKE_CHAIN_LOCK, type AuditInput } from './audit.ts';
+import { runStatement } from '../store/db.ts';
+import { appendAuditEvents, auditEventTexts, type AuditInput } from './audit.ts';
 
 export interface AuditQueueOptions {
-  /** Most events written in one transaction. */
+  /** Most events written in one statement. */
   maxBatch?: number;
   /**
-   * Runs first in each batch's transaction, as one statement that ends by taking the chain's lock (the SQL
-   * expression `takeChainLock`, evaluated after every row the statement locks: writers of the chain lock their rows
-   * before the chain, the one order that cannot deadlock). Says whether each event may still be recorded
-   * (undefined) or must be refused (the error its request then fails with); what it locks and writes commits or
-   * rolls back with the batch. Without it, the batch takes the chain's lock in a statement of its own.
+   * Writes a batch in one statement instead of appending it as it is: the statement decides which events may still
+   * be recorded, locks what must not change until they are, and appends those by calling
+   * `rf_audit_append(<admitted events>)` on `events` (auditEventTexts of the batch: the events as the function takes
+   * them, in order) — after every row it locks: writers of the chain lock their rows before the chain, the one order that
+   * cannot deadlock. Answers, per event, undefined (recorded) or the error its request then fails with.
    */
-  admit?: (run: RunStatement, inputs: readonly AuditInput[], takeChainLock: string) => Promise<(Error | undefined)[]>;
+  admit?: (run: RunStatement, inputs: readonly AuditInput[], events: readonly string[]) => Promise<(Error | undefined)[]>;
 }
 
 interface Pending {
@@ -64,17 +65,12 @@ export class AuditQueue {
     while (this.#writing) await this.#writing;
   }
 
-  /** Writes a batch in one transaction; settles every event's promise once it committed (or failed). */
+  /** Writes a batch in one statement (its own transaction); settles every event's promise once it committed (or failed). */
   async #write(batch: readonly Pending[]): Promise<void> {
-    // Four round trips whatever the batch's size (begin, admit and the chain's lock, append, commit), sent straight
-    // to the driver: this runs for every read of the data API.
-    const refusals = await withDirectTransaction(this.#db, async (run) => {
-      let verdicts: (Error | undefined)[] = [];
-      if (this.#admit) verdicts = await this.#admit(run, batch.map((p) => p.input), TAKE_CHAIN_LOCK);
-      else await lockAuditChain(run);
-      await appendAuditEvents(run, batch.filter((_, i) => !verdicts[i]).map((p) => p.input));
-      return verdicts;
-    });
+    // One round trip whatever the batch's size, sent straight to the driver: this runs for every read of the data API.
+    const run: RunStatement = (name, sql, bindings) => runStatement(this.#db, name, sql, bindings);
+    const inputs = batch.map((p) => p.input);
+    const refusals = this.#admit ? await this.#admit(run, inputs, auditEventTexts(inputs)) : (await appendAuditEvents(run, inputs), []);
     batch.forEach((p, i) => (refusals[i] ? p.reject(refusals[i]) : p.resolve()));
   }
 

@@ -15,21 +15,35 @@ function jsonList(value: unknown): string[] {
   return typeof value === 'string' ? (JSON.parse(value) as string[]) : ((value as string[] | null) ?? []);
 }
 
-/** The person's ring settings from a snapshot: what readUserRings builds from the same rows. */
+/**
+ * The person's ring settings from a snapshot: what readUserRings builds from the same rows. Built only when the
+ * policy engine compiles an ability (a cache miss): a cached one is found by the person and the rings' version.
+ */
 function ringsOf(userId: string, snapshot: ProfileSnapshot): UserRings {
-  const placements = new Map(snapshot.fields.map((f) => [f.field, f.ring]));
+  let built: Pick<UserRings, 'placements' | 'custom'> | undefined;
+  const build = () => {
+    const placements = new Map(snapshot.fields.map((f) => [f.field, f.ring]));
+    return {
+      placements: Object.fromEntries(placements),
+      custom: snapshot.customRings.map((r) => ({
+        id: r.id,
+        name: r.name,
+        ...(r.description ? { description: r.description } : {}),
+        fields: [...placements].filter(([, ring]) => ring === `${CUSTOM_PREFIX}${r.id}`).map(([field]) => field),
+        roles: jsonList(r.roles),
+        services: jsonList(r.services),
+      })),
+    };
+  };
   return {
     userId,
     version: snapshot.ringsVersion,
-    placements: Object.fromEntries(placements),
-    custom: snapshot.customRings.map((r) => ({
-      id: r.id,
-      name: r.name,
-      ...(r.description ? { description: r.description } : {}),
-      fields: [...placements].filter(([, ring]) => ring === `${CUSTOM_PREFIX}${r.id}`).map(([field]) => field),
-      roles: jsonList(r.roles),
-      services: jsonList(r.services),
-    })),
+    get placements() {
+      return (built ??= build()).placements;
+    },
+    get custom() {
+      return (built ??= build()).custom;
+    },
   };
 }
 

@@ -100,8 +100,6 @@ export function statementsOf(q: Queryable): RunStatement {
 /** The connection of the pg driver, as far as these helpers use it. */
 interface PgConnection {
   query(config: string | { name?: string; text: string; values?: readonly unknown[] }): Promise<{ rows: unknown[] }>;
-  /** Set by knex on a connection that failed: the pool then discards it. */
-  __knex__disposed?: unknown;
 }
 
 interface PooledClient {
@@ -124,18 +122,6 @@ function toPositional(name: string, sql: string): string {
   return text;
 }
 
-/** A statement runner on one pooled connection of the pg driver, reporting each statement as knex's `query` event. */
-function directRunner(db: Db, connection: PgConnection): { run: RunStatement; trace(sql: string): void } {
-  const trace = (sql: string, bindings: readonly unknown[] = [], name?: string) => {
-    if (db.listenerCount('query') > 0) db.emit('query', { sql, bindings, method: 'raw', ...(name ? { options: { name } } : {}) });
-  };
-  const run: RunStatement = async <R>(name: string, sql: string, bindings: readonly unknown[]) => {
-    trace(sql, bindings, name);
-    return (await connection.query({ name, text: toPositional(name, sql), values: bindings })).rows as R[];
-  };
-  return { run, trace };
-}
-
 /** knex's client when it drives `pg` (openStore names it so); undefined on PGlite, whose client extends knex's pg client. */
 function pgClient(db: Db): PooledClient | undefined {
   const client = db.client as unknown as PooledClient;
@@ -151,45 +137,11 @@ function pgClient(db: Db): PooledClient | undefined {
 export async function runStatement<T = Record<string, unknown>>(db: Db, name: string, sql: string, bindings: readonly unknown[]): Promise<T[]> {
   const client = pgClient(db);
   if (!client) return statementsOf(db)<T>(name, sql, bindings);
+  // Reported as knex reports its own statements, for whatever traces queries (bench/query-trace.ts).
+  if (db.listenerCount('query') > 0) db.emit('query', { sql, bindings, method: 'raw', options: { name } });
   const connection = await client.acquireConnection();
   try {
-    return await directRunner(db, connection).run<T>(name, sql, bindings);
-  } finally {
-    await client.releaseConnection(connection);
-  }
-}
-
-/**
- * Runs `fn` in one transaction on one pooled connection, its statements sent straight to the pg driver: knex's
- * transaction machinery costs more CPU than the round trips it wraps (about 300 µs a transaction on top of 80 µs a
- * statement, measured), which matters on the few hot paths that are a handful of fixed statements, like the group
- * commit of disclosures (src/audit/queue.ts). Statements are named (parsed and planned once per connection) and
- * reported as knex's `query` events, as knex would. On PGlite (one in-process connection, no round trips) it is
- * withTransaction.
- */
-export async function withDirectTransaction<T>(db: Db, fn: (run: RunStatement) => Promise<T>): Promise<T> {
-  const client = pgClient(db);
-  if (!client) return withTransaction(db, (trx) => fn(statementsOf(trx)));
-  const connection = await client.acquireConnection();
-  const { run, trace } = directRunner(db, connection);
-  let open = false;
-  try {
-    trace('BEGIN;');
-    await connection.query('begin');
-    open = true;
-    const result = await fn(run);
-    open = false;
-    trace('COMMIT;');
-    await connection.query('commit');
-    return result;
-  } catch (err) {
-    if (open) {
-      // A connection that cannot even roll back is broken: knex's pool discards a connection marked so.
-      await connection.query('rollback').catch((rollbackError: unknown) => {
-        connection.__knex__disposed = rollbackError;
-      });
-    }
-    throw err;
+    return (await connection.query({ name, text: toPositional(name, sql), values: bindings })).rows as T[];
   } finally {
     await client.releaseConnection(connection);
   }

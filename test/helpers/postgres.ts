@@ -10,6 +10,8 @@ import path from 'node:path';
 
 export interface PgServer {
   url: string;
+  /** The server's log file (inside its throwaway directory: copy it before stop()). */
+  logFile: string;
   stop(): void;
   /** Stops the server as a crash would (immediate: no checkpoint, recovery from the WAL) and starts it again. */
   crashAndRestart(): void;
@@ -78,6 +80,7 @@ export async function startPostgres(pgOptions: PgOptions = {}): Promise<PgServer
   let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    logFile: path.join(dir, 'server.log'),
     crashAndRestart() {
       run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       start();

@@ -32,22 +32,23 @@ function servicesToTouch(inputs: readonly AuditInput[]): string[] {
 }
 
 /**
- * A disclosure is recorded only while its grant still exists, and one statement, the first of the batch's
- * transaction, settles it:
- * - it locks the batch's live grants (FOR KEY SHARE, the weakest lock a DELETE waits for, in id order), then takes
- *   the audit chain's lock. Every deletion of a grant waits for that row lock or is waited for: revocation here
- *   (grants locked in id order) and consent replacement (src/oidc/interactions.ts) delete grants before they take
- *   the chain's lock to record their own event, the order this statement keeps; the provider's own revocations
- *   (RFC 7009, refresh token reuse, logout) delete the row without the chain's lock. So
- *   either the deletion committed first, and the read is refused (the lock finds no row), or it commits only after
- *   the batch did: no disclosure is ever recorded after its grant's revocation, by any path;
- * - it marks the services read from as used (services.last_used_at, each at most once a second per process).
- *   The update runs after the chain's lock is taken, which every audit writer waits for, so a service row another
- *   transaction holds is skipped (SKIP LOCKED), never waited for.
- * The chain's lock is taken in the projection of the one row the aggregate over the locked grants gives, so after
- * every grant is locked; a data-modifying WITH runs to completion at the end of the statement.
+ * A disclosure is recorded only while its grant still exists, and one statement, the batch's own transaction,
+ * settles and records it:
+ * - it locks the batch's live grants (FOR KEY SHARE, the weakest lock a DELETE waits for, in id order), then appends
+ *   the disclosures of the grants it found to the audit chain (rf_audit_append, which takes the chain's lock).
+ *   Every deletion of a grant waits for that row lock or is waited for: revocation here (grants locked in id order)
+ *   and consent replacement (src/oidc/interactions.ts) delete grants before they take the chain's lock to record
+ *   their own event, the order this statement keeps; the provider's own revocations (RFC 7009, refresh token reuse,
+ *   logout) delete the row without the chain's lock. So either the deletion committed first, and the read is
+ *   refused (the lock finds no row), or it commits only after the batch did: no disclosure is ever recorded after
+ *   its grant's revocation, by any path;
+ * - it marks the services read from as used (services.last_used_at, each at most once a second per process). A
+ *   service row another transaction holds is skipped (SKIP LOCKED), never waited for.
+ * The append runs in the projection of the one row the aggregate over the locked grants gives, so after every grant
+ * is locked, and only for the events whose grant it locked; a data-modifying WITH runs to completion at the end of
+ * the statement.
  */
-async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[], takeChainLock: string): Promise<(Error | undefined)[]> {
+async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[], events: readonly string[]): Promise<(Error | undefined)[]> {
   const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))];
   const [held] = await run<{ live: string[] }>(
     'rf_admit_disclosures',
@@ -58,9 +59,14 @@ async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[]
      ), touched as (
        update services set last_used_at = current_timestamp
         where client_id in (select client_id from services where client_id = any(?::text[]) for update skip locked)
+     ), live as (
+       select coalesce(array_agg(id), '{}') as ids from held
      )
-     select h.live, ${takeChainLock} from (select coalesce(array_agg(id), '{}') as live from held) h`,
-    [grantIds, servicesToTouch(inputs)],
+     select live.ids as live,
+            rf_audit_append(array(select e.canonical from unnest(?::text[]) with ordinality as e(canonical, n)
+                                   where e.canonical::jsonb -> 'data' ->> 'grant_id' = any(live.ids) order by e.n)) as appended
+       from live`,
+    [grantIds, servicesToTouch(inputs), events],
   );
   const live = new Set(held.live);
   return inputs.map((i) =>
