@@ -9,10 +9,12 @@
  *   node bench/run.ts [--quick] [--only <scenario>[,<scenario>…]] [--rounds N] [--duration S] [--users N]
  *                     [--cpu-prof] [--pg-stats] [--list]
  *
- * --cpu-prof runs the service under V8's profiler (a partial run: profiling slows it) and leaves one
- * .cpuprofile per service process in bench/.logs/cpu/, with load-windows.json saying when each variant was
- * loaded: `node bench/cpu-summary.ts --variant <name>` summarises the service's profile during those loads only
- * (Chrome DevTools opens the .cpuprofile files too).
+ * --cpu-prof runs the service and its Koa + pg baseline under V8's profiler (a partial run: profiling slows them)
+ * and leaves one .cpuprofile per process in bench/.logs/cpu/, with load-windows.json saying when each variant was
+ * loaded: `node bench/cpu-summary.ts <file> --variant <name>` summarises a profile during those loads only (Chrome
+ * DevTools opens the .cpuprofile files too). Read a profile's (writev) share with care: a sample that lands while
+ * the process waits in that syscall for the CPU (another process woken by the write ran first) counts there, so it
+ * says more about the machine's scheduling than about the process's own CPU; /proc's CPU µs/req says that.
  *
  * --pg-stats loads pg_stat_statements into the throwaway server (a partial run) and writes what every statement of
  * the run cost PostgreSQL — calls, rows, planning and execution time — to bench/.logs/pg-statements.txt, the most

@@ -28,7 +28,7 @@ export interface EnvironmentOptions {
   masterKey: Buffer;
   logDir: string;
   tmpDir: string;
-  /** Directory for V8 CPU profiles of the service (`--cpu-prof`), written when it stops; none when undefined. */
+  /** Directory for V8 CPU profiles of the service and its Koa + pg baseline (`--cpu-prof`), written when they stop; none when undefined. */
   cpuProfileDir?: string;
   log(message: string): void;
 }
@@ -75,6 +75,8 @@ export async function startEnvironment(name: string, o: EnvironmentOptions): Pro
   const koaPg = await startProcess({
     name: `koa-pg-${name}`,
     script: 'bench/baselines/koa-pg.ts',
+    // Profiled too, so the service's profile can be read against its baseline's.
+    nodeArgs: o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`, `--cpu-prof-name=koa-pg-${name}.cpuprofile`] : [],
     env: { PORT: String(pgPort), DATABASE_URL: databaseUrl },
     port: pgPort,
     readyPath: '/readyz',
