@@ -60,7 +60,7 @@ export const authorizedRead: Scenario = {
     return {
       variants: results,
       ratios: [toPg, ratio(results, 'authorized-read', 'koa-constant')],
-      targets: [judge('authorized-read-throughput', toPg.rps.median >= 0.7, formatSpread(toPg.rps))],
+      targets: [judge('authorized-read-throughput', toPg.rps.median >= 0.7, formatSpread(toPg.rps, 3))],
     };
   },
 };

@@ -63,7 +63,7 @@ export const tokenEndpoint: Scenario = {
       return {
         variants: results,
         ratios: [r],
-        targets: [judge('token-endpoint-throughput', r.rps.median >= 0.9, formatSpread(r.rps))],
+        targets: [judge('token-endpoint-throughput', r.rps.median >= 0.9, formatSpread(r.rps, 3))],
       };
     } finally {
       await bare.stop();
