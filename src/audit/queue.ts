@@ -26,8 +26,8 @@ export interface AuditQueueOptions {
    * Writes a batch in one statement instead of appending it as it is: the statement decides which events may still
    * be recorded, locks what must not change until they are, and appends those by calling
    * `rf_audit_append(<admitted events>)` on `events` (auditEventTexts of the batch: the events as the function takes
-   * them, in order) — after every row it locks: writers of the chain lock their rows before the chain, the one order that
-   * cannot deadlock. Answers, per event, undefined (recorded) or the error its request then fails with.
+   * them, in order) after every row it locks — writers of the chain lock their rows before the chain, the one order
+   * that cannot deadlock. Answers, per event, undefined (recorded) or the error its request then fails with.
    */
   admit?: (run: RunStatement, inputs: readonly AuditInput[], events: readonly string[]) => Promise<(Error | undefined)[]>;
 }

@@ -42,11 +42,11 @@ function servicesToTouch(inputs: readonly AuditInput[]): string[] {
  *   logout) delete the row without the chain's lock. So either the deletion committed first, and the read is
  *   refused (the lock finds no row), or it commits only after the batch did: no disclosure is ever recorded after
  *   its grant's revocation, by any path;
- * - it marks the services read from as used (services.last_used_at, each at most once a second per process). A
- *   service row another transaction holds is skipped (SKIP LOCKED), never waited for.
+ * - it marks the services read from as used (services.last_used_at, each at most once a second per process). The
+ *   update, a data-modifying WITH, runs at the end of the statement, after the chain's lock is taken, which every
+ *   audit writer waits for, so a service row another transaction holds is skipped (SKIP LOCKED), never waited for.
  * The append runs in the projection of the one row the aggregate over the locked grants gives, so after every grant
- * is locked, and only for the events whose grant it locked; a data-modifying WITH runs to completion at the end of
- * the statement.
+ * is locked, and only for the events whose grant it locked.
  */
 async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[], events: readonly string[]): Promise<(Error | undefined)[]> {
   const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))];
