@@ -48,7 +48,7 @@ function servicesToTouch(inputs: readonly AuditInput[]): string[] {
  * The append runs in the projection of the one row the aggregate over the locked grants gives, so after every grant
  * is locked, and only for the events whose grant it locked.
  */
-async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[], events: readonly string[]): Promise<(Error | undefined)[]> {
+export async function admitDisclosures(run: RunStatement, inputs: readonly AuditInput[], events: readonly string[]): Promise<(Error | undefined)[]> {
   const grantIds = [...new Set(inputs.map((i) => i.data?.grant_id).filter((g): g is string => typeof g === 'string'))];
   const [held] = await run<{ live: string[] }>(
     'rf_admit_disclosures',

@@ -1,0 +1,75 @@
+/**
+ * The group commit of disclosures (src/audit/queue.ts with admitDisclosures, migrations/009_audit_append.ts), on
+ * PostgreSQL and on the embedded PGlite alike: one statement admits the events whose grant is still live, appends
+ * them to the chain and refuses the others; appends from other transactions interleave into one verified chain.
+ */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { recordAuditEvents, verifyAuditChain, type AuditInput } from '../../src/audit/audit.ts';
+import { AuditQueue } from '../../src/audit/queue.ts';
+import { loadConfig } from '../../src/config.ts';
+import { Unauthenticated } from '../../src/errors.ts';
+import { admitDisclosures } from '../../src/features/access/access.ts';
+import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
+import { migrateLatest } from '../../src/store/migrations.ts';
+import { useMigratedStore } from '../helpers/app.ts';
+
+const postgres = useMigratedStore();
+let pglite: Store | undefined;
+test.before(async () => {
+  pglite = await openStore(loadConfig({ NODE_ENV: 'development' }), { inMemory: true });
+  await migrateLatest(pglite.db);
+});
+test.after.always(async () => {
+  await pglite?.close();
+});
+
+const disclosure = (grantId: string, n: number): AuditInput => ({
+  action: 'data.released',
+  actor: 'service:svc-queue',
+  subject: `user:${randomUUID()}`,
+  clientIp: '127.0.0.1',
+  data: { client_id: 'svc-queue', grant_id: grantId, fields: ['name', 'bio'], policy_revision: 'r1', n },
+});
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  const store = () => (kind === 'postgres' ? postgres() : pglite!);
+
+  test.serial(`${kind}: a batch records the disclosures of live grants only, in order, and refuses the others`, async (t) => {
+    const { db } = store();
+    const live = `grant-live-${kind}`;
+    await db('oidc_payloads').insert({ kind: 'Grant', id: live, payload: {}, client_id: 'svc-queue', account_id: randomUUID() });
+    const queue = new AuditQueue(db, { admit: admitDisclosures });
+    const inputs = [disclosure(live, 1), disclosure('grant-revoked', 2), disclosure(live, 3), disclosure(live, 4)];
+    // Recorded together (one batch), while another transaction appends events of its own.
+    const settled = await Promise.allSettled([
+      ...inputs.map((input) => queue.record(input)),
+      withTransaction(db, (trx) => recordAuditEvents(trx, [{ action: 'test.other', actor: 'operator' }, { action: 'test.other', actor: 'operator' }])),
+    ]);
+    t.deepEqual(
+      settled.slice(0, 4).map((s) => s.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    const refusal = (settled[1] as PromiseRejectedResult).reason as unknown;
+    t.true(refusal instanceof Unauthenticated);
+    t.is((refusal as Unauthenticated).code, 'invalid_token');
+
+    const released = (await db('audit_events').where({ action: 'data.released' }).orderBy('seq').select('data')) as { data: { n: number; grant_id: string } }[];
+    t.deepEqual(
+      released.map((r) => r.data.n),
+      [1, 3, 4],
+    );
+    t.true(released.every((r) => r.data.grant_id === live));
+    t.is(Number((await db('audit_events').where({ action: 'test.other' }).count({ n: '*' }))[0].n), 2);
+    t.deepEqual(await verifyAuditChain(db), { ok: true, checked: 5 });
+  });
+
+  test.serial(`${kind}: an empty admission appends nothing and leaves the chain as it was`, async (t) => {
+    const { db } = store();
+    const queue = new AuditQueue(db, { admit: admitDisclosures });
+    const before = Number((await db('audit_events').count({ n: '*' }))[0].n);
+    await t.throwsAsync(queue.record(disclosure('grant-never-existed', 5)), { instanceOf: Unauthenticated });
+    t.is(Number((await db('audit_events').count({ n: '*' }))[0].n), before);
+    t.true((await verifyAuditChain(db)).ok);
+  });
+}
