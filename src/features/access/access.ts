@@ -63,10 +63,11 @@ export async function admitDisclosures(run: RunStatement, inputs: readonly Audit
        select coalesce(array_agg(id), '{}') as ids from held
      )
      select live.ids as live,
-            rf_audit_append(array(select e.canonical from unnest(?::text[]) with ordinality as e(canonical, n)
-                                   where e.canonical::jsonb -> 'data' ->> 'grant_id' = any(live.ids) order by e.n)) as appended
+            rf_audit_append(array(select e.canonical from unnest(?::text[], ?::text[]) with ordinality as e(canonical, grant_id, n)
+                                   where e.grant_id = any(live.ids) order by e.n)) as appended
        from live`,
-    [grantIds, servicesToTouch(inputs), events],
+    // Each event's grant beside its text, so the statement need not parse the text to find it.
+    [grantIds, servicesToTouch(inputs), events, inputs.map((i) => (typeof i.data?.grant_id === 'string' ? i.data.grant_id : null))],
   );
   const live = new Set(held.live);
   return inputs.map((i) =>
