@@ -198,9 +198,9 @@ export async function authorize(
   config: client.Configuration,
   person: Registered,
   scope: string,
-  options: { decline?: string[] } = {},
+  options: { decline?: string[]; extra?: Record<string, string> } = {},
 ): Promise<{ redirected: URL; verifier: string; state: string; consentUid: string }> {
-  const auth = await startAuthorization(app, config, scope);
+  const auth = await startAuthorization(app, config, scope, options.extra);
   const consent = await signIn(auth, person.person.handle, person.person.password);
   const approved = scope.split(' ').filter((s) => !(options.decline ?? []).includes(s));
   const res = await auth.agent.request('POST', `/interaction/${consent.uid}/consent`, { form: consentForm(csrfOf(consent.page.text), approved) });
