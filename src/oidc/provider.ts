@@ -11,6 +11,7 @@ import { hashToken, safeEqual } from '../crypto/tokens.ts';
 import type { PrivateJwk } from '../crypto/signing-keys.ts';
 import type { Queryable } from '../store/db.ts';
 import { createAdapterClass } from './adapter.ts';
+import { DPOP_SIGNING_ALGS } from './dpop.ts';
 import { renderPage, escapeHtml } from './pages.ts';
 
 /** The path of the data API resource (RFC 8707 resource indicator), under BASE_URL. */
@@ -102,6 +103,8 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
       userinfoSigningAlgValues: ['RS256', 'ES256'],
       introspectionSigningAlgValues: ['RS256', 'ES256'],
       authorizationSigningAlgValues: ['RS256', 'ES256'],
+      // What the token endpoint and the data API both accept for DPoP proofs (src/oidc/dpop.ts).
+      dPoPSigningAlgValues: [...DPOP_SIGNING_ALGS],
     },
     pkce: { required: () => true },
     ttl: { ...TTL },
