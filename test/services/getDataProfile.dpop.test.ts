@@ -140,3 +140,16 @@ test('the DPoP replay cache keeps only live proofs: an expired row is swept', as
   t.true((await sweepSeenProofs(db)) >= 1);
   t.is(Number((await db('dpop_proofs').where('expires_at', '<=', new Date()).count({ n: '*' }))[0].n), 0);
 });
+
+test('the data API advertises DPoP in its protected resource metadata (RFC 9728), as the provider does', async (t) => {
+  const res = await app.request('GET', '/.well-known/oauth-protected-resource/api/v1/data');
+  t.is(res.status, 200, res.text);
+  t.is(res.body.resource, dataResource(app));
+  t.deepEqual(res.body.authorization_servers, [`${app.config.baseUrl}/oidc`]);
+  t.deepEqual(res.body.bearer_methods_supported, ['header']);
+  t.false(res.body.dpop_bound_access_tokens_required);
+  t.false(res.body.scopes_supported.includes('openid'));
+  t.true(res.body.scopes_supported.includes('email'));
+  const discovery = await (await fetch(`${app.url}/oidc/.well-known/openid-configuration`)).json();
+  t.deepEqual(res.body.dpop_signing_alg_values_supported, discovery.dpop_signing_alg_values_supported, 'a proof the provider takes, the data API takes');
+});
