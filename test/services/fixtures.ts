@@ -216,6 +216,19 @@ export async function tokensFor(app: TestApp, config: client.Configuration, pers
   return client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
 }
 
+/**
+ * The JSON body of a response fetched by openid-client (not through app.request), checked against openapi.yaml as
+ * every response a test sees is.
+ */
+export async function specCheckedJson(t: ExecutionContext, app: TestApp, method: string, path: string, res: Response): Promise<any> {
+  const body = await res.json();
+  const { spec } = app.service.deps;
+  const op = spec.findOperation(method, path);
+  if (!op) throw new Error(`no operation for ${method} ${path} in openapi.yaml`);
+  t.deepEqual(spec.validateResponse(op, res.status, res.headers.get('content-type') ?? '', body), [], 'the response matches openapi.yaml');
+  return body;
+}
+
 export function dataResource(app: TestApp): string {
   return `${app.config.baseUrl}/api/v1/data`;
 }

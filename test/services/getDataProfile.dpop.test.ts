@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { startTestApp, type TestApp, type TestResponse } from '../helpers/app.ts';
-import { assertError, authorize, dataResource, registerClient, registerPerson } from './fixtures.ts';
+import { assertError, authorize, dataResource, registerClient, registerPerson, specCheckedJson } from './fixtures.ts';
 
 let app: TestApp;
 test.before(async () => {
@@ -56,9 +56,7 @@ test('the provider binds the token to the DPoP key, and openid-client reads the 
 
   const res = await client.fetchProtectedResource(config, token, new URL(PROFILE_URL()), 'GET', null, undefined, { DPoP });
   t.is(res.status, 200);
-  const body = await res.json();
-  const op = app.service.deps.spec.findOperation('GET', '/api/v1/data/profile')!;
-  t.deepEqual(app.service.deps.spec.validateResponse(op, res.status, res.headers.get('content-type') ?? '', body), []);
+  const body = await specCheckedJson(t, app, 'GET', '/api/v1/data/profile', res);
   t.is(body.subject, person.user_id);
   t.like(body.fields.home_address, { locality: 'Burnaby' });
 
