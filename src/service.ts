@@ -18,6 +18,7 @@ import { loadPolicies } from './policy/load.ts';
 import { PolicyEngine } from './policy/engine.ts';
 import { createOidc } from './oidc/index.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
+import { sweepSeenProofs } from './oidc/dpop.ts';
 
 export interface Service {
   app: Koa;
@@ -51,10 +52,11 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec, policy };
     const deps: AppDeps = { ...base, oidc: await createOidc(base) };
     const app = createApp(deps);
-    // Expired grants, tokens, sessions and interactions are never served (the adapter checks expiry); this only
-    // keeps the table small.
+    // Expired grants, tokens, sessions and interactions are never served (the adapter checks expiry), nor are DPoP
+    // proofs past their window accepted; this only keeps the tables small.
     const sweep = setInterval(() => {
       sweepExpiredPayloads(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired OIDC rows failed'));
+      sweepSeenProofs(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired DPoP proofs failed'));
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
     const worker = new OutboxWorker({

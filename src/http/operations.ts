@@ -46,6 +46,7 @@ import { submitInteractionLogin } from '../features/consent/submitInteractionLog
 import { submitInteractionConsent } from '../features/consent/submitInteractionConsent.ts';
 import { abortInteraction } from '../features/consent/abortInteraction.ts';
 import { getDataProfile } from '../features/data/getDataProfile.ts';
+import { getProtectedResourceMetadata } from '../features/data/getProtectedResourceMetadata.ts';
 import { listProfileAccess } from '../features/access/listProfileAccess.ts';
 import { revokeProfileAccess } from '../features/access/revokeProfileAccess.ts';
 import { listServices } from '../features/services/listServices.ts';
@@ -100,6 +101,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   submitInteractionConsent,
   abortInteraction,
   getDataProfile,
+  getProtectedResourceMetadata,
   listProfileAccess,
   revokeProfileAccess,
   listServices,

@@ -11,6 +11,7 @@ import { hashToken, safeEqual } from '../crypto/tokens.ts';
 import type { PrivateJwk } from '../crypto/signing-keys.ts';
 import type { Queryable } from '../store/db.ts';
 import { createAdapterClass } from './adapter.ts';
+import { DPOP_SIGNING_ALGS } from './dpop.ts';
 import { renderPage, escapeHtml } from './pages.ts';
 
 /** The path of the data API resource (RFC 8707 resource indicator), under BASE_URL. */
@@ -102,10 +103,24 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
       userinfoSigningAlgValues: ['RS256', 'ES256'],
       introspectionSigningAlgValues: ['RS256', 'ES256'],
       authorizationSigningAlgValues: ['RS256', 'ES256'],
+      // What the token endpoint and the data API both accept for DPoP proofs (src/oidc/dpop.ts).
+      dPoPSigningAlgValues: [...DPOP_SIGNING_ALGS],
     },
     pkce: { required: () => true },
     ttl: { ...TTL },
     rotateRefreshToken: true,
+    // The provider's rule (a code without offline_access ends with the session), unchanged. This is also the one
+    // hook that sees the authorization request and its code before the code is saved: a `resource` the service
+    // sent itself (a string; a defaulted one is an array, see defaultResource) is marked by keeping the code's
+    // `resource` as an array of it, which every grant after it inherits and useGrantedResource reads.
+    async expiresWithSession(ctx, code) {
+      const requested = (ctx.oidc.params as { resource?: unknown } | undefined)?.resource;
+      const token = code as { kind?: string; resource?: unknown };
+      if (token.kind === 'AuthorizationCode' && typeof requested === 'string' && token.resource === requested) {
+        token.resource = [requested];
+      }
+      return !code.scopes.has('offline_access');
+    },
     async issueRefreshToken(_ctx, client, code) {
       return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
     },
@@ -146,11 +161,17 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
       },
       resourceIndicators: {
         enabled: true,
-        // The data API is the only resource: an authorization request that names none is for it. At the token
-        // endpoint a code or refresh token with `openid` and no `resource` gives a token for userinfo; with
-        // `resource=<BASE_URL>/api/v1/data` one for the data API (RFC 8707).
-        defaultResource: async (_ctx, _client, oneOf) => (oneOf ? oneOf : resource),
-        useGrantedResource: async () => false,
+        // The data API is the only resource: an authorization request that names none is for it, so a later
+        // refresh with `resource=` can ask for a data API token. Defaulted, it is the array `[resource]`: the
+        // request's parameters (kept in the interaction) then tell a defaulted resource from one the service sent
+        // itself, a string, which `expiresWithSession` marks on the code (below). At the token endpoint the only
+        // choice offered is among granted resources (`oneOf`), i.e. this one.
+        defaultResource: async (_ctx, _client, oneOf) => (oneOf ? (oneOf.includes(resource) ? resource : oneOf) : [resource]),
+        // A service that sent `resource` at the authorization request gets its token for that resource at the code
+        // exchange (and at refreshes) without repeating it, as openid-client and most clients do by default; one
+        // that did not gets a userinfo token there, as before (OpenID Connect's default), and asks for a data API
+        // token with `resource=`. The mark is the code's `resource` kept as an array (see expiresWithSession).
+        useGrantedResource: async (_ctx, model) => Array.isArray((model as { resource?: unknown }).resource),
         async getResourceServerInfo(_ctx, indicator, client) {
           if (indicator !== resource) throw new errors.InvalidTarget(`the only resource is ${resource}`);
           const allowed = (client.scope ?? '').split(' ').filter((s) => s && s !== 'openid' && s !== 'offline_access');

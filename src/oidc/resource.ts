@@ -3,6 +3,8 @@
  * The token must be live, issued for this resource, under a grant that still exists, by a service still enabled:
  * revoking the grant (or disabling the service) refuses the very next request, whatever the token's expiry. The
  * data API exists to read the person's profile, so the same statement reads it too (profileReadWithToken).
+ * A token the provider bound to a DPoP key (RFC 9449) is accepted only as `Authorization: DPoP` with a valid proof
+ * by that key (src/oidc/dpop.ts), never as Bearer; a Bearer token pays nothing for this but one field check.
  */
 import type { Context } from 'koa';
 import type { AdapterPayload } from 'oidc-provider';
@@ -11,6 +13,7 @@ import type { AppDeps, Caller, SecurityResolver } from '../http/types.ts';
 import { profileSnapshotFrom, profileSnapshotSql, type ProfileSnapshot, type SnapshotColumns } from '../features/profile/profile.repo.ts';
 import { runStatement, type Db } from '../store/db.ts';
 import { readStored, storedId } from './adapter.ts';
+import { invalidDpopToken, invalidProof, rememberProof, verifyDpopProof, type DpopProof } from './dpop.ts';
 import { dataResource } from './provider.ts';
 
 /** The access token, its grant, its service and the person's profile as stored, read together. */
@@ -88,19 +91,29 @@ async function fromStored<T>(model: unknown, stored: AdapterPayload): Promise<T 
   }
 }
 
-function bearer(ctx: Context): string | undefined {
+/** The access token and the scheme it came with: `Bearer`, or `DPoP` (RFC 9449 §7.1). */
+function credentialOf(ctx: Context): { scheme: 'Bearer' | 'DPoP'; token: string } | undefined {
   const header = ctx.get('authorization');
   if (!header) return undefined;
-  const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-  if (!match) throw new Unauthenticated('send the access token as "Authorization: Bearer <token>"', { code: 'invalid_token' });
-  return match[1];
+  const match = /^(Bearer|DPoP)\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
+  if (!match) {
+    throw new Unauthenticated('send the access token as "Authorization: Bearer <token>", or as "Authorization: DPoP <token>" with a DPoP proof', {
+      code: 'invalid_token',
+    });
+  }
+  return { scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] };
 }
 
 export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: AppDeps) => {
-  const value = bearer(ctx);
-  if (!value) return undefined;
+  const credential = credentialOf(ctx);
+  if (!credential) return undefined;
+  const { token: value, scheme } = credential;
   const { provider } = deps.oidc;
-  const refused = (why: string) => new Unauthenticated(why, { code: 'invalid_token' });
+  // A request made with the DPoP scheme is answered with the DPoP challenge (RFC 9449 §7.1).
+  const refused = (why: string, code = 'invalid_token') =>
+    scheme === 'DPoP' ? invalidDpopToken(why, code) : new Unauthenticated(why, { code });
+  // The proof's own checks need no database: a bad proof costs no round trip.
+  const proof: DpopProof | undefined = scheme === 'DPoP' ? await verifyDpopProof(ctx, value, deps.config.baseUrl) : undefined;
 
   const row = await findTokenGrantAndProfile(deps.db, value);
   type Token = InstanceType<typeof provider.AccessToken> | InstanceType<typeof provider.ClientCredentials>;
@@ -110,7 +123,14 @@ export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: 
     ? await fromStored<Token>(model, readStored(row.token_kind, value, { payload: row.token_payload, consumed_at: row.token_consumed_at }))
     : undefined;
   if (!row || !token) throw refused('the access token is unknown or has been revoked');
-  if (token.isExpired) throw new Unauthenticated('token has expired!', { code: 'token_expired' });
+  if (token.isExpired) throw refused('token has expired!', 'token_expired');
+  // Sender-constrained (RFC 9449 §7): a bound token needs a proof by its key; an unbound one has no key to prove.
+  const jkt = (token as { jkt?: unknown }).jkt;
+  if (typeof jkt === 'string' && !proof) {
+    throw invalidDpopToken('this access token is bound to a DPoP key: send it as "Authorization: DPoP <token>" with a DPoP proof by that key');
+  }
+  if (proof && typeof jkt !== 'string') throw refused('this access token is not bound to a DPoP key: send it as "Authorization: Bearer <token>"');
+  if (proof && proof.thumbprint !== jkt) throw invalidProof('the DPoP proof is signed by a key other than the one this access token is bound to');
   const audience = Array.isArray(token.aud) ? token.aud : [token.aud];
   if (!audience.includes(dataResource(deps.config))) {
     throw refused(`the access token is not for this API: request it with resource=${dataResource(deps.config)}`);
@@ -131,6 +151,10 @@ export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: 
       : undefined;
   if (!grant || grant.jti !== token.grantId || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
     throw refused('the grant behind this token has been revoked');
+  }
+  // Last, once everything else holds: a proof is used up only by a request it would have authorized.
+  if (proof && !(await rememberProof(deps.db, proof))) {
+    throw invalidProof('this DPoP proof was already used: make a new proof (new jti) for each request');
   }
 
   // What the token says, and no more than the grant still allows (a narrowed consent removes scopes at once).

@@ -198,9 +198,9 @@ export async function authorize(
   config: client.Configuration,
   person: Registered,
   scope: string,
-  options: { decline?: string[] } = {},
+  options: { decline?: string[]; extra?: Record<string, string> } = {},
 ): Promise<{ redirected: URL; verifier: string; state: string; consentUid: string }> {
-  const auth = await startAuthorization(app, config, scope);
+  const auth = await startAuthorization(app, config, scope, options.extra);
   const consent = await signIn(auth, person.person.handle, person.person.password);
   const approved = scope.split(' ').filter((s) => !(options.decline ?? []).includes(s));
   const res = await auth.agent.request('POST', `/interaction/${consent.uid}/consent`, { form: consentForm(csrfOf(consent.page.text), approved) });
@@ -214,6 +214,19 @@ export async function authorize(
 export async function tokensFor(app: TestApp, config: client.Configuration, person: Registered, scope: string, options: { decline?: string[] } = {}) {
   const flow = await authorize(app, config, person, scope, options);
   return client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+}
+
+/**
+ * The JSON body of a response fetched by openid-client (not through app.request), checked against openapi.yaml as
+ * every response a test sees is.
+ */
+export async function specCheckedJson(t: ExecutionContext, app: TestApp, method: string, path: string, res: Response): Promise<any> {
+  const body = await res.json();
+  const { spec } = app.service.deps;
+  const op = spec.findOperation(method, path);
+  if (!op) throw new Error(`no operation for ${method} ${path} in openapi.yaml`);
+  t.deepEqual(spec.validateResponse(op, res.status, res.headers.get('content-type') ?? '', body), [], 'the response matches openapi.yaml');
+  return body;
 }
 
 export function dataResource(app: TestApp): string {
