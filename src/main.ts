@@ -1,7 +1,7 @@
 /** Starts Ringfence: config → store → migrate → app → listen; stops gracefully on SIGTERM/SIGINT. */
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, drainLogger } from './logger.ts';
 import { createService } from './service.ts';
 
 async function main(): Promise<void> {
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
     server.close(async () => {
       await service.close();
       logger.info('stopped');
+      // The last lines reach a live reader; a stalled one costs at most this wait, then they are dropped.
+      await drainLogger(logger, 2_000);
       process.exit(0);
     });
     server.closeIdleConnections();

@@ -39,7 +39,7 @@ let adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) {
   server = await startPostgres();
   adminUrl = server.url;
-  process.stdout.write(`test PostgreSQL at ${adminUrl}\n`);
+  process.stdout.write(`test PostgreSQL (${server.source} binaries) at ${adminUrl}\n`);
 }
 const stop = () => server?.stop();
 process.on('SIGINT', () => {
