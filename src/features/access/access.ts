@@ -8,6 +8,7 @@ import { recordAudit, type AuditInput } from '../../audit/audit.ts';
 import { AuditQueue } from '../../audit/queue.ts';
 import type { Db, RunStatement } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
+import { ISSUED_UNDER_GRANT } from '../../oidc/adapter.ts';
 import { releaseFor } from '../../oidc/disclosure.ts';
 import { profileReadWithToken } from '../../oidc/resource.ts';
 import { dataResource } from '../../oidc/provider.ts';
@@ -203,15 +204,17 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
     if (grants.length === 0) {
       throw new NotFound(`you have not granted ${serviceId} access, or it was already revoked`, { code: 'grant_not_found' });
     }
+    // What was issued under the grants, not every row naming one: an interaction in flight names the grant it
+    // would extend, and must survive so the person can still answer it (src/oidc/adapter.ts, ISSUED_UNDER_GRANT).
     const rows = (await trx('oidc_payloads')
-      .whereIn('grant_id', grants)
+      .where((w) => w.whereIn('grant_id', grants).whereIn('kind', ISSUED_UNDER_GRANT))
       .orWhere((w) => w.where({ kind: 'Grant' }).whereIn('id', grants))
       .select('kind')
       .count({ n: '*' })
       .groupBy('kind')) as { kind: string; n: string | number }[];
     const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
     await trx('oidc_payloads')
-      .whereIn('grant_id', grants)
+      .where((w) => w.whereIn('grant_id', grants).whereIn('kind', ISSUED_UNDER_GRANT))
       .orWhere((w) => w.where({ kind: 'Grant' }).whereIn('id', grants))
       .delete();
     const revoked = {
