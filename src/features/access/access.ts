@@ -186,15 +186,17 @@ export async function listAccess(deps: AppDeps, userId: string): Promise<AccessE
 export interface RevocationResult {
   service_id: string;
   revoked: { grants: number; access_tokens: number; refresh_tokens: number; authorization_codes: number };
+  /** `backchannel_logout`: a logout token is queued for the service (it registered a back-channel logout URI). */
   notified: { backchannel_logout: boolean };
 }
 
 /**
- * Removes every grant the person gave this service and every artifact issued under them, in one transaction;
- * then tells the service (back-channel logout, where it registered one).
+ * Removes every grant the person gave this service and every artifact issued under them, in one transaction, which
+ * also queues the service's back-channel logout, where it registered one: the outbox delivers it after the answer,
+ * retrying while the service is down, so a slow or hanging service never holds up the revocation.
  */
 export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
-  const counts = await withTransaction(deps.db, async (trx) => {
+  return withTransaction(deps.db, async (trx) => {
     // In id order, as disclosures lock them (admitDisclosures): the two never wait on each other in a cycle.
     const grants = (await trx('oidc_payloads')
       .where({ kind: 'Grant', account_id: userId, client_id: serviceId })
@@ -230,21 +232,10 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
       clientIp,
       data: { client_id: serviceId, grant_ids: grants, ...revoked },
     });
-    return revoked;
+    const service = await findService(trx, serviceId);
+    const notify = Boolean(service?.backchannel_logout_uri && !service.disabled_at);
+    // No session id: the revocation ends every session of this person at the service, not one.
+    if (notify) await deps.outbox.enqueueBackchannelLogout(trx, { clientId: serviceId, sub: userId, sid: '' });
+    return { service_id: serviceId, revoked, notified: { backchannel_logout: notify } };
   });
-
-  let backchannel = false;
-  // oidc-provider's Client carries backchannelLogout(sub, sid) though its type definitions do not list it.
-  const client = (await deps.oidc.provider.Client.find(serviceId)) as
-    | { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> }
-    | undefined;
-  if (client?.backchannelLogoutUri) {
-    try {
-      await client.backchannelLogout(userId, '');
-      backchannel = true;
-    } catch (err) {
-      deps.logger.warn({ client_id: serviceId, err: (err as Error).message }, 'back-channel logout after revocation failed');
-    }
-  }
-  return { service_id: serviceId, revoked: counts, notified: { backchannel_logout: backchannel } };
 }
