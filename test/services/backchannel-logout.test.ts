@@ -7,6 +7,7 @@ import test from 'ava';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { BACKCHANNEL_LOGOUT } from '../../src/notify/outbox.ts';
+import { disableService } from '../../src/oidc/services.ts';
 import { decodeJwt, fetchJwks, registerClient, registerPerson, tokensFor, verifiesWithJwks } from './fixtures.ts';
 
 let app: TestApp;
@@ -37,7 +38,7 @@ function read(req: IncomingMessage): Promise<string> {
 test.before(async () => {
   app = await startTestApp('services-backchannel-logout');
   // The service's back-channel logout endpoint. /hang holds each request until the test answers it; /flaky answers
-  // 500 to its first request and 200 after; every other path answers 200 at once.
+  // 500 to its first request and 200 after; /down always 500; every other path answers 200 at once.
   let flakySeen = 0;
   listener = createServer(async (req, res: ServerResponse) => {
     const body = new URLSearchParams(await read(req));
@@ -50,7 +51,7 @@ test.before(async () => {
     arrivals.push(arrival);
     onArrival?.();
     if (req.url === '/hang') return;
-    answer(req.url === '/flaky' && flakySeen++ === 0 ? 500 : 200);
+    answer(req.url === '/down' || (req.url === '/flaky' && flakySeen++ === 0) ? 500 : 200);
   });
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
   listenerUrl = `http://127.0.0.1:${(listener.address() as { port: number }).port}`;
@@ -158,6 +159,22 @@ test.serial('a service whose endpoint fails is still revoked at once, and told w
   t.is(second.sub, person.user_id);
   t.not(first.jti, second.jti, 'each attempt is a fresh token, signed when sent');
   t.true(verifiesWithJwks(arrivals[1].body.get('logout_token')!, await fetchJwks(app)));
+});
+
+test.serial('a logout still queued when its service is disabled is dropped, not sent', async (t) => {
+  const { person, service } = await grantedService('/down');
+  arrivals.length = 0;
+  const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: service.client_id } });
+  t.deepEqual(revoke.body.notified, { backchannel_logout: true });
+  await arrived(1);
+  await until('the refusal to be recorded', async () => ((await outboxRowsOf(service.client_id))[0]?.last_error ? true : undefined));
+  await disableService(app.service.deps.db, service.client_id);
+  const [row] = await until('the retry', async () => {
+    const rows = await outboxRowsOf(service.client_id);
+    return rows[0]?.state === 'failed' ? rows : undefined;
+  });
+  t.regex(row.last_error, /disabled/);
+  t.is(arrivals.length, 1, 'the retry found nobody to tell, and sent nothing');
 });
 
 test.serial('a service that registered no back-channel URI is revoked without a notification', async (t) => {
