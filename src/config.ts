@@ -188,7 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (problems.length === 0 && values.NODE_ENV === 'production' && values.RINGFENCE_MASTER_KEY === undefined) {
     problems.push('RINGFENCE_MASTER_KEY is required in production (32 bytes as hex or base64)');
   }
-  // The service speaks plain HTTP only, so an https BASE_URL means a TLS-terminating proxy in front; unless its
+  // The server (main.ts) speaks plain HTTP, so an https BASE_URL means a TLS-terminating proxy in front; unless its
   // X-Forwarded-Proto is trusted, every request looks unencrypted and the provider's secure cookies cannot be set
   // (every /oidc/auth would answer 500).
   if (problems.length === 0 && String(values.BASE_URL ?? '').startsWith('https:') && values.TRUST_PROXY !== true) {

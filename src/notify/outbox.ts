@@ -235,11 +235,14 @@ export class OutboxWorker {
     try {
       const logout = outbox.openBackchannelLogout(row);
       const outcome = await backchannelLogout(logout);
-      await db('outbox')
-        .where({ id: row.id })
-        .update(outcome === 'sent' ? { state: 'sent', delivered_at: db.fn.now(), last_error: null } : { state: 'failed', last_error: 'the service is disabled or has no back-channel logout URI' });
-      logger.info({ ...log, client_id: logout.clientId, outcome }, outcome === 'sent' ? 'back-channel logout delivered' : 'back-channel logout dropped: nobody to tell');
-      return outcome === 'sent';
+      if (outcome === 'gone') {
+        await db('outbox').where({ id: row.id }).update({ state: 'failed', last_error: 'the service is disabled or has no back-channel logout URI' });
+        logger.info({ ...log, client_id: logout.clientId }, 'back-channel logout dropped: the service is gone');
+        return false;
+      }
+      await db('outbox').where({ id: row.id }).update({ state: 'sent', delivered_at: db.fn.now(), last_error: null });
+      logger.info({ ...log, client_id: logout.clientId }, 'back-channel logout delivered');
+      return true;
     } catch (err) {
       const failed = row.attempts >= MAX_ATTEMPTS;
       await db('outbox')
