@@ -7,6 +7,7 @@ import helmet from 'koa-helmet';
 import cors from '@koa/cors';
 import mount from 'koa-mount';
 import { cookieKeys } from './oidc/provider.ts';
+import { InvalidRequest } from './errors.ts';
 import { createBodyReader } from './http/body.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
@@ -63,6 +64,19 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   }
   app.use(noStore());
   app.use(fallbacks(router, deps.spec));
+  // Behind TLS (an https BASE_URL, so TRUST_PROXY=true: src/config.ts) the provider's cookies are secure, and it
+  // cannot set them on a request that reached the service unencrypted — around the proxy, or through one that does
+  // not send X-Forwarded-Proto. Such a request is refused plainly instead of failing inside the provider.
+  if (deps.oidc && deps.config.baseUrl.startsWith('https:')) {
+    app.use(async (ctx, next) => {
+      if (!ctx.secure && (ctx.path === '/oidc' || ctx.path.startsWith('/oidc/'))) {
+        throw new InvalidRequest(`the OpenID provider is served over HTTPS only: use ${deps.config.baseUrl}/oidc, through the TLS proxy (which must set X-Forwarded-Proto)`, {
+          code: 'https_required',
+        });
+      }
+      await next();
+    });
+  }
   // The OpenID provider renders its own OAuth errors; everything else is the spec's routes.
   if (deps.oidc) app.use(mount('/oidc', deps.oidc.provider as unknown as Koa));
   app.use(router.routes());

@@ -147,7 +147,7 @@ const SETTINGS: Record<string, Setting> = {
     parse: integer('BODY_LIMIT', 1024, 64 * 1024 * 1024, 1024 * 1024),
   },
   TRUST_PROXY: {
-    description: 'true when a reverse proxy sets X-Forwarded-For/-Proto (default false: never trust those headers)',
+    description: 'true when a reverse proxy sets X-Forwarded-For/-Proto (default false: never trust those headers); required with an https BASE_URL',
     parse: (raw) => {
       if (raw === undefined || raw === '' || raw === 'false') return false;
       if (raw === 'true') return true;
@@ -187,6 +187,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   if (problems.length === 0 && values.NODE_ENV === 'production' && values.RINGFENCE_MASTER_KEY === undefined) {
     problems.push('RINGFENCE_MASTER_KEY is required in production (32 bytes as hex or base64)');
+  }
+  // The server (main.ts) speaks plain HTTP, so an https BASE_URL means a TLS-terminating proxy in front; unless its
+  // X-Forwarded-Proto is trusted, every request looks unencrypted and the provider's secure cookies cannot be set
+  // (every /oidc/auth would answer 500).
+  if (problems.length === 0 && String(values.BASE_URL ?? '').startsWith('https:') && values.TRUST_PROXY !== true) {
+    problems.push(
+      'BASE_URL is https:// but TRUST_PROXY is false: Ringfence serves plain HTTP behind a TLS-terminating reverse proxy, ' +
+        'so set TRUST_PROXY=true (the proxy must set X-Forwarded-Proto: https and X-Forwarded-For), or sign-in cannot set its secure cookies',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

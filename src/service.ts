@@ -18,6 +18,7 @@ import { loadPolicies } from './policy/load.ts';
 import { PolicyEngine } from './policy/engine.ts';
 import { createOidc } from './oidc/index.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
+import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
 
 export interface Service {
@@ -66,6 +67,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
       transport: createTransport(config),
       from: config.mailFrom,
       pollMs: options.outboxPollMs,
+      backchannelLogout: backchannelLogoutSender(deps.oidc.provider),
     });
     worker.start();
     return {

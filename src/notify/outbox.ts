@@ -1,7 +1,8 @@
 /**
  * The outbox: messages are written in the same transaction as the change that causes them, then delivered by a
  * worker with retries and exponential backoff. Payloads are sealed at rest (mail carries one-time codes and
- * reset links); logs name only the recipient and subject.
+ * reset links); logs name only the recipient and subject. Two kinds: mail, and the back-channel logout a service
+ * is sent when a person revokes its access (OpenID Connect Back-Channel Logout).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -15,6 +16,21 @@ export interface MailMessage {
   text: string;
   html?: string;
 }
+
+/** A back-channel logout owed to a service: the token is signed by the provider when it is sent. */
+export interface BackchannelLogout {
+  clientId: string;
+  sub: string;
+  sid: string;
+}
+
+export const BACKCHANNEL_LOGOUT = 'backchannel_logout';
+
+/**
+ * Sends one back-channel logout (src/oidc/backchannel.ts): resolves `'sent'` when the service accepted it, `'gone'`
+ * when there is nobody left to tell (the service was disabled or dropped its URI since); rejects to be retried.
+ */
+export type BackchannelLogoutSender = (logout: BackchannelLogout) => Promise<'sent' | 'gone'>;
 
 interface OutboxRow {
   id: string;
@@ -67,6 +83,29 @@ export class Outbox {
     queueMicrotask(() => this.#onEnqueue?.());
   }
 
+  /**
+   * Enqueues a back-channel logout inside `q`, the transaction that revokes the service's access: the revocation
+   * answers without waiting for the service, and the service is told even if it is down for a while.
+   */
+  async enqueueBackchannelLogout(q: Queryable, logout: BackchannelLogout, idempotencyKey: string = randomUUID()): Promise<void> {
+    await q('outbox')
+      .insert({
+        id: randomUUID(),
+        kind: BACKCHANNEL_LOGOUT,
+        idempotency_key: idempotencyKey,
+        payload: seal(this.#key, JSON.stringify(logout), `outbox:${idempotencyKey}`),
+        recipient_hint: `service:${logout.clientId}`,
+        subject: 'back-channel logout',
+      })
+      .onConflict('idempotency_key')
+      .ignore();
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  openBackchannelLogout(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): BackchannelLogout {
+    return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
+  }
+
   openPayload(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): MailMessage {
     return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
   }
@@ -82,10 +121,12 @@ export interface WorkerOptions {
   pollMs?: number;
   /** How long a claimed message stays invisible to other workers while it is being delivered. */
   leaseSeconds?: number;
+  /** Sends back-channel logouts; without it they wait in the outbox. */
+  backchannelLogout?: BackchannelLogoutSender;
 }
 
 export class OutboxWorker {
-  readonly #o: Required<Omit<WorkerOptions, 'transport'>> & { transport: Transporter | undefined };
+  readonly #o: Required<Omit<WorkerOptions, 'transport' | 'backchannelLogout'>> & Pick<WorkerOptions, 'transport' | 'backchannelLogout'>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -153,6 +194,7 @@ export class OutboxWorker {
   }
 
   async #deliver(row: OutboxRow): Promise<boolean> {
+    if (row.kind === BACKCHANNEL_LOGOUT) return this.#deliverBackchannelLogout(row);
     const { db, logger, transport, outbox, from } = this.#o;
     const log = { outbox_id: row.id, to: row.recipient_hint, subject: row.subject, attempt: row.attempts };
     if (!transport) {
@@ -177,6 +219,40 @@ export class OutboxWorker {
           next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
         });
       logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, 'mail delivery failed');
+      return false;
+    }
+  }
+
+  /** One back-channel logout: the provider signs the logout token now and POSTs it; a refusal is retried with backoff. */
+  async #deliverBackchannelLogout(row: OutboxRow): Promise<boolean> {
+    const { db, logger, outbox, backchannelLogout } = this.#o;
+    const log = { outbox_id: row.id, kind: row.kind, attempt: row.attempts };
+    if (!backchannelLogout) {
+      await db('outbox').where({ id: row.id }).update({ state: 'held' });
+      logger.warn(log, 'back-channel logout held in the outbox (no sender configured)');
+      return false;
+    }
+    try {
+      const logout = outbox.openBackchannelLogout(row);
+      const outcome = await backchannelLogout(logout);
+      if (outcome === 'gone') {
+        await db('outbox').where({ id: row.id }).update({ state: 'failed', last_error: 'the service is disabled or has no back-channel logout URI' });
+        logger.info({ ...log, client_id: logout.clientId }, 'back-channel logout dropped: the service is gone');
+        return false;
+      }
+      await db('outbox').where({ id: row.id }).update({ state: 'sent', delivered_at: db.fn.now(), last_error: null });
+      logger.info({ ...log, client_id: logout.clientId }, 'back-channel logout delivered');
+      return true;
+    } catch (err) {
+      const failed = row.attempts >= MAX_ATTEMPTS;
+      await db('outbox')
+        .where({ id: row.id })
+        .update({
+          state: failed ? 'failed' : 'pending',
+          last_error: String((err as Error).message).slice(0, 500),
+          next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
+        });
+      logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, 'back-channel logout delivery failed');
       return false;
     }
   }

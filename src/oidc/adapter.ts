@@ -145,10 +145,25 @@ export async function sweepExpiredPayloads(db: Queryable): Promise<number> {
   return db('oidc_payloads').where('expires_at', '<=', db.fn.now()).delete();
 }
 
+/**
+ * The models issued under a grant, which revoking it removes: the token models oidc-provider itself calls
+ * revokeByGrantId on when it revokes a grant (lib/helpers/revoke.js). Other rows may name a grant without being
+ * issued under it: an in-flight Interaction carries the id of the grant it would extend (`grantId`), and must
+ * outlive that grant's replacement, or the consent that replaces it can never finish.
+ */
+export const ISSUED_UNDER_GRANT: readonly string[] = [
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+];
+
 /** Removes a grant and everything issued under it (codes, access and refresh tokens) in one statement. */
 export async function destroyGrant(db: Queryable, grantId: string): Promise<number> {
   return db('oidc_payloads')
-    .where({ grant_id: grantId })
+    .where((q) => q.where({ grant_id: grantId }).whereIn('kind', ISSUED_UNDER_GRANT))
     .orWhere((q) => q.where({ kind: 'Grant', id: grantId }))
     .delete();
 }

@@ -80,6 +80,41 @@ function outgoingFetch(config: Config) {
   };
 }
 
+type ResponseModeHandler = Parameters<Provider['registerResponseMode']>[1];
+
+/**
+ * The form_post response mode's page (OAuth 2.0 Form Post Response Mode) is a form that a script submits to the
+ * service's redirect URI. The CSP every response carries allows forms to this origin only (form-action 'self'),
+ * which would stop that form in a browser: on this one answer, form-action also allows the redirect URI's origin,
+ * the URI the provider has just checked against the service's registration. (The provider already adds its
+ * script's hash to script-src.)
+ */
+function allowFormPostTarget(handler: ResponseModeHandler): ResponseModeHandler {
+  return async function formPost(this: unknown, ctx, redirectUri, payload) {
+    await handler.call(this, ctx, redirectUri, payload);
+    const target = new URL(redirectUri);
+    // An origin has no spaces or semicolons to end the directive early; a URI with an opaque origin gets its scheme.
+    const source = target.origin === 'null' ? target.protocol : target.origin;
+    const policy = ctx.response.get('content-security-policy');
+    if (policy) {
+      ctx.set(
+        'content-security-policy',
+        policy
+          .split(';')
+          .map((d) => (d.trim().split(/\s+/)[0] === 'form-action' ? `form-action 'self' ${source}` : d))
+          .join(';'),
+      );
+    }
+  };
+}
+
+/** oidc-provider registers its response modes as it is constructed: the form_post one is wrapped on the way. */
+class RingfenceProvider extends Provider {
+  override registerResponseMode(name: string, handler: ResponseModeHandler): void {
+    super.registerResponseMode(name, name === 'form_post' ? allowFormPostTarget(handler) : handler);
+  }
+}
+
 export function createProvider({ config, db, keyring, keys, claims }: ProviderOptions): Provider {
   const resource = dataResource(config);
   const secure = config.baseUrl.startsWith('https:');
@@ -135,10 +170,9 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       revocation: {
         enabled: true,
-        allowedPolicy(_ctx, client, token) {
-          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('this token was not issued to you');
-          return true;
-        },
+        // Another service's token is left alone, and the answer is the 200 an unknown token gets (RFC 7009 §2.2):
+        // an error here would tell a service that a token it found is live, and whose it is.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -210,7 +244,7 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
     },
   };
 
-  const provider = new Provider(`${config.baseUrl}/oidc`, configuration);
+  const provider = new RingfenceProvider(`${config.baseUrl}/oidc`, configuration);
   provider.proxy = false;
 
   // Client secrets are stored as SHA-256 hashes; compare the hash of the presented secret (the maintainer's

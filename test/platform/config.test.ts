@@ -50,3 +50,15 @@ test('the master key is accepted as hex or base64', (t) => {
 test('a port out of range is refused', (t) => {
   t.throws(() => loadConfig({ PORT: '70000' }), { message: /PORT must be between 0 and 65535/ });
 });
+
+test('an https BASE_URL needs TRUST_PROXY=true: the service speaks plain HTTP behind a TLS-terminating proxy', (t) => {
+  const err = t.throws(() => loadConfig({ BASE_URL: 'https://ringfence.example' }), { instanceOf: ConfigError })!;
+  t.deepEqual(err.problems.length, 1);
+  t.regex(err.message, /BASE_URL is https:\/\/ but TRUST_PROXY is false/);
+  t.regex(err.message, /set TRUST_PROXY=true/);
+  t.throws(() => loadConfig({ BASE_URL: 'https://ringfence.example', TRUST_PROXY: 'false' }), { message: /set TRUST_PROXY=true/ });
+  const c = loadConfig({ BASE_URL: 'https://ringfence.example/', TRUST_PROXY: 'true' });
+  t.is(c.baseUrl, 'https://ringfence.example');
+  t.true(c.trustProxy);
+  t.false(loadConfig({ BASE_URL: 'http://localhost:8000' }).trustProxy, 'plain http needs no proxy');
+});

@@ -60,7 +60,9 @@ async function startTlsInstance(): Promise<Instance> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const base = `https://127.0.0.1:${port}`;
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, LOG_LEVEL: 'info', BASE_URL: base });
+  // An https BASE_URL needs TRUST_PROXY=true, which main.ts's plain-HTTP listener behind a proxy relies on; served
+  // over TLS directly, as here, the socket itself says the request is secure.
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, LOG_LEVEL: 'info', BASE_URL: base, TRUST_PROXY: 'true' });
   const kek = randomBytes(32);
   recordSecrets('security-headers', kek.toString('hex'), kek.toString('base64'));
   const service = await createService(config, { logger: createLogger(config, pino.destination({ dest: logFileFor('security-headers-tls'), sync: true })), kek, outboxPollMs: 100 });

@@ -97,6 +97,20 @@ both('destroy removes one record; revokeByGrantId removes every record of that g
   t.is(await refresh.find(r1), undefined);
 });
 
+both('destroyGrant removes what was issued under the grant, not an interaction that names it', async (t, { db }) => {
+  const Adapter = createAdapterClass(db);
+  const grantId = randomUUID();
+  const [code, uid] = [randomUUID(), randomUUID()];
+  await new Adapter('Grant').upsert(grantId, { jti: grantId, accountId: 'x', clientId: 'y' }, 60);
+  await new Adapter('AuthorizationCode').upsert(code, { jti: code, grantId }, 60);
+  // A consent in flight for the same service: the provider puts the grant it would extend in the interaction.
+  const interaction = new Adapter('Interaction');
+  await interaction.upsert(uid, { jti: uid, grantId, returnTo: `/oidc/auth/${uid}` }, 60);
+  t.is(await destroyGrant(db, grantId), 2, 'the grant and its code');
+  t.is(await new Adapter('AuthorizationCode').find(code), undefined);
+  t.like(await interaction.find(uid), { grantId }, 'the interaction stays, so the consent replacing the grant can finish');
+});
+
 both('clients come from the services registry, never from upsert', async (t, { db }) => {
   const clients = new (createAdapterClass(db))('Client');
   await t.throwsAsync(clients.upsert('c', { client_id: 'c' }, 0), { message: /services registry/ });

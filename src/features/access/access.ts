@@ -8,6 +8,7 @@ import { recordAudit, type AuditInput } from '../../audit/audit.ts';
 import { AuditQueue } from '../../audit/queue.ts';
 import type { Db, RunStatement } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
+import { ISSUED_UNDER_GRANT } from '../../oidc/adapter.ts';
 import { releaseFor } from '../../oidc/disclosure.ts';
 import { profileReadWithToken } from '../../oidc/resource.ts';
 import { dataResource } from '../../oidc/provider.ts';
@@ -185,15 +186,17 @@ export async function listAccess(deps: AppDeps, userId: string): Promise<AccessE
 export interface RevocationResult {
   service_id: string;
   revoked: { grants: number; access_tokens: number; refresh_tokens: number; authorization_codes: number };
+  /** `backchannel_logout`: a logout token is queued for the service (it registered a back-channel logout URI). */
   notified: { backchannel_logout: boolean };
 }
 
 /**
- * Removes every grant the person gave this service and every artifact issued under them, in one transaction;
- * then tells the service (back-channel logout, where it registered one).
+ * Removes every grant the person gave this service and every artifact issued under them, in one transaction, which
+ * also queues the service's back-channel logout, where it registered one: the outbox delivers it after the answer,
+ * retrying while the service is down, so a slow or hanging service never holds up the revocation.
  */
 export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
-  const counts = await withTransaction(deps.db, async (trx) => {
+  return withTransaction(deps.db, async (trx) => {
     // In id order, as disclosures lock them (admitDisclosures): the two never wait on each other in a cycle.
     const grants = (await trx('oidc_payloads')
       .where({ kind: 'Grant', account_id: userId, client_id: serviceId })
@@ -203,15 +206,17 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
     if (grants.length === 0) {
       throw new NotFound(`you have not granted ${serviceId} access, or it was already revoked`, { code: 'grant_not_found' });
     }
+    // What was issued under the grants, not every row naming one: an interaction in flight names the grant it
+    // would extend, and must survive so the person can still answer it (src/oidc/adapter.ts, ISSUED_UNDER_GRANT).
     const rows = (await trx('oidc_payloads')
-      .whereIn('grant_id', grants)
+      .where((w) => w.whereIn('grant_id', grants).whereIn('kind', ISSUED_UNDER_GRANT))
       .orWhere((w) => w.where({ kind: 'Grant' }).whereIn('id', grants))
       .select('kind')
       .count({ n: '*' })
       .groupBy('kind')) as { kind: string; n: string | number }[];
     const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
     await trx('oidc_payloads')
-      .whereIn('grant_id', grants)
+      .where((w) => w.whereIn('grant_id', grants).whereIn('kind', ISSUED_UNDER_GRANT))
       .orWhere((w) => w.where({ kind: 'Grant' }).whereIn('id', grants))
       .delete();
     const revoked = {
@@ -227,21 +232,10 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
       clientIp,
       data: { client_id: serviceId, grant_ids: grants, ...revoked },
     });
-    return revoked;
+    const service = await findService(trx, serviceId);
+    const notify = Boolean(service?.backchannel_logout_uri && !service.disabled_at);
+    // No session id: the revocation ends every session of this person at the service, not one.
+    if (notify) await deps.outbox.enqueueBackchannelLogout(trx, { clientId: serviceId, sub: userId, sid: '' });
+    return { service_id: serviceId, revoked, notified: { backchannel_logout: notify } };
   });
-
-  let backchannel = false;
-  // oidc-provider's Client carries backchannelLogout(sub, sid) though its type definitions do not list it.
-  const client = (await deps.oidc.provider.Client.find(serviceId)) as
-    | { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> }
-    | undefined;
-  if (client?.backchannelLogoutUri) {
-    try {
-      await client.backchannelLogout(userId, '');
-      backchannel = true;
-    } catch (err) {
-      deps.logger.warn({ client_id: serviceId, err: (err as Error).message }, 'back-channel logout after revocation failed');
-    }
-  }
-  return { service_id: serviceId, revoked: counts, notified: { backchannel_logout: backchannel } };
 }
