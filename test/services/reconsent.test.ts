@@ -8,10 +8,9 @@
  * headless Chromium through the same scenario where the machine has one.
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync } from 'node:fs';
 import * as client from 'openid-client';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { CHROMIUM, launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { startCallback, type Callback } from '../helpers/oidc.ts';
 import { consentForm, csrfOf, dataResource, loginForm, providerRowsOf, registerClient, registerPerson, UserAgent } from './fixtures.ts';
 import type { Registered } from '../accounts/fixtures.ts';
@@ -141,7 +140,7 @@ test.serial('consenting four times in a row in one browser (hand-driven user age
 });
 
 // The same scenario in a real browser, where the machine has one.
-(existsSync(CHROMIUM) ? test.serial : test.skip)('consenting four times in a row in headless Chromium', async (t) => {
+test.serial('consenting four times in a row in headless Chromium', async (t) => {
   await consentFourTimes(t, chromiumBrowser);
 });
 
