@@ -70,6 +70,14 @@ export function emailIndex(keyring: Keyring, email: string): string {
   return createHmac('sha256', keyring.derive('email-index')).update(normalizeEmail(email)).digest('hex');
 }
 
+/**
+ * What a login is throttled by: the address's keyed index (never its text, nor an unkeyed hash of it) or the
+ * handle in lower case. A password reset clears the counters of the account's current two.
+ */
+export function loginIdentifier(deps: Pick<AppDeps, 'keyring'>, login: { email: string } | { handle: string }): string {
+  return 'email' in login ? `email:${emailIndex(deps.keyring, login.email)}` : `handle:${login.handle.trim().toLowerCase()}`;
+}
+
 function codeHash(keyring: Keyring, userId: string, code: string): string {
   return createHmac('sha256', keyring.derive('email-code')).update(`${userId}:${code}`).digest('hex');
 }
@@ -316,7 +324,10 @@ export async function resetPassword(deps: AppDeps, token: string, newPassword: s
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
     await deleteProviderSessions(trx, user.id);
-    await clearAccountFailures(trx, user.id);
+    await clearAccountFailures(trx, user.id, [
+      loginIdentifier(deps, { email: own.email as string }),
+      loginIdentifier(deps, { handle: user.handle }),
+    ]);
     await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
     await deps.outbox.enqueueMail(
       trx,
