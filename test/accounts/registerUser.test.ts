@@ -267,3 +267,24 @@ test('two registrations racing for one address: one account, one 409', async (t)
   const loser = a.status === 409 ? a : b;
   t.is(loser.body.status, 'the email exists!');
 });
+
+test('registrations are limited per client address: past the limit 429 with Retry-After, nothing written, other addresses unaffected', async (t) => {
+  const limited = await startTestApp('accounts-registerUser-limit', { REGISTRATIONS_PER_ADDRESS: '3', TRUST_PROXY: 'true' });
+  t.teardown(() => limited.close());
+  const from = (address: string, person = newPerson()) =>
+    limited.request('POST', REGISTER, { json: person, headers: { 'x-forwarded-for': address } });
+  const first = newPerson();
+  t.is((await from('198.51.100.9', first)).status, 201);
+  t.is((await from('198.51.100.9')).status, 201);
+  // A taken address counts too: the 409 says an account has it.
+  assertError(t, await from('198.51.100.9', newPerson({ email: first.email })), 409, 'email_exists');
+  // Invalid input does not: it mails nothing and says nothing about anyone.
+  assertError(t, await from('198.51.100.9', newPerson({ password: '123' })), 400, 'validation_failed');
+  const before = await countRows(limited, ACCOUNT_TABLES);
+  const refused = await from('198.51.100.9');
+  assertError(t, refused, 429, 'too_many_requests', /too many registrations from your address: wait \d+ minute\(s\)/);
+  const retryAfter = Number(refused.headers.get('retry-after'));
+  t.true(retryAfter > 15 * 60 && retryAfter <= 60 * 60, `Retry-After ${retryAfter}`);
+  t.deepEqual(await countRows(limited, ACCOUNT_TABLES), before);
+  t.is((await from('203.0.113.9')).status, 201);
+});

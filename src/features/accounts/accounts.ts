@@ -26,7 +26,16 @@ import {
 } from './accounts.repo.ts';
 import { emailIndex, loginIdentifier, sendVerificationCode } from './email.ts';
 import { issueTokens, type IssuedTokens } from './sessions.ts';
-import { assertAccountOpen, countAccountFailure, identifierKeys, loginSucceeded, reserveLoginAttempt, throttleKeys } from './throttle.ts';
+import {
+  assertAccountOpen,
+  countAccountFailure,
+  identifierKeys,
+  loginSucceeded,
+  registrationsPerAddress,
+  reserveLoginAttempt,
+  reserveUnderLimit,
+  throttleKeys,
+} from './throttle.ts';
 
 export interface RegisterInput {
   name: string;
@@ -98,6 +107,9 @@ export async function register(deps: AppDeps, input: RegisterInput, clientIp: st
     details.push({ path: 'password', message });
   }
   if (details.length > 0) throw invalid(details);
+  // Counted once the input is valid, taken addresses included: each registration mails the address it names, and
+  // a 409 says an address has an account.
+  await reserveUnderLimit(deps.db, registrationsPerAddress(deps.config.registrationsPerAddress), clientIp);
 
   const email = initial.email as string;
   const handle = initial.handle as string;

@@ -49,8 +49,15 @@ export function identifierKeys(identifier: string, clientIp: string): ThrottleKe
   return { pair: `${account}|${address}`, account, address };
 }
 
+interface Counter {
+  key: string;
+  max: number;
+  /** The length of its fixed windows; the login window when absent. */
+  windowSeconds?: number;
+}
+
 /** Each counter of a login attempt with its limit, in the order they are reserved. */
-function countersOf(keys: ThrottleKeys): { key: string; max: number }[] {
+function countersOf(keys: ThrottleKeys): Counter[] {
   return [
     { key: keys.pair, max: MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS },
     { key: keys.account, max: MAX_FAILURES_PER_ACCOUNT },
@@ -58,12 +65,12 @@ function countersOf(keys: ThrottleKeys): { key: string; max: number }[] {
   ];
 }
 
-const windowStart = (now: Date) => new Date(now.getTime() - THROTTLE_WINDOW_SECONDS * 1000);
+const windowStart = (now: Date, windowSeconds = THROTTLE_WINDOW_SECONDS) => new Date(now.getTime() - windowSeconds * 1000);
 
 /** Seconds until the window of `key` ends (at least one). */
-async function secondsLeft(q: Queryable, key: string): Promise<number> {
+async function secondsLeft(q: Queryable, key: string, windowSeconds = THROTTLE_WINDOW_SECONDS): Promise<number> {
   const [row] = await readThrottles(q, [key]);
-  const ends = row ? new Date(row.window_started_at).getTime() + THROTTLE_WINDOW_SECONDS * 1000 : Date.now();
+  const ends = row ? new Date(row.window_started_at).getTime() + windowSeconds * 1000 : Date.now();
   return Math.max(1, (ends - Date.now()) / 1000);
 }
 
@@ -72,13 +79,13 @@ async function secondsLeft(q: Queryable, key: string): Promise<number> {
  * passes its limit, so parallel attempts get no more than the limit between them. When one has nothing left, the
  * ones already taken are given back and the answer is 429 with `message(minutes to wait)`.
  */
-async function reserveAll(q: Queryable, counters: readonly { key: string; max: number }[], message: (minutes: number) => string): Promise<void> {
+async function reserveAll(q: Queryable, counters: readonly Counter[], message: (minutes: number) => string): Promise<void> {
   const now = new Date();
   const taken: string[] = [];
-  for (const { key, max } of counters) {
-    if ((await reserveThrottle(q, key, max, now, windowStart(now))) === undefined) {
+  for (const { key, max, windowSeconds } of counters) {
+    if ((await reserveThrottle(q, key, max, now, windowStart(now, windowSeconds))) === undefined) {
       for (const done of taken) await releaseThrottle(q, done);
-      const wait = await secondsLeft(q, key);
+      const wait = await secondsLeft(q, key, windowSeconds);
       throw new TooManyRequests(message(Math.ceil(wait / 60)), wait);
     }
     taken.push(key);
@@ -153,6 +160,8 @@ export interface Limit {
   max: number;
   /** What the person is told, before how long to wait. */
   message: string;
+  /** The length of its fixed windows; the login window (15 minutes) when absent. */
+  windowSeconds?: number;
 }
 
 /** Reset mail requests per client address, whoever they name: the form must not become a way to flood mailboxes. */
@@ -164,11 +173,40 @@ export const CODES_PER_ADDRESS: Limit = { name: 'otp-ip', max: 30, message: 'too
 /** Unknown or spent reset tokens per client address. */
 export const RESET_TOKENS_PER_ADDRESS: Limit = { name: 'reset-ip', max: 30, message: 'too many invalid reset tokens from your address' };
 
+/**
+ * Registrations per client address in an hour (REGISTRATIONS_PER_ADDRESS): each one mails a code to the address it
+ * names, so registering must not become a way to mail strangers in bulk.
+ */
+export function registrationsPerAddress(max: number): Limit {
+  return { name: 'register-ip', max, windowSeconds: 60 * 60, message: 'too many registrations from your address' };
+}
+
+/**
+ * Mail per account in an hour, of every kind its actions cause (codes, the notice of an e-mail change, reset
+ * tokens and the notice of a reset): a cap however the cooldowns are combined, and whichever addresses it names.
+ */
+export const MAIL_PER_ACCOUNT: Limit = { name: 'mail-user', max: 10, windowSeconds: 60 * 60, message: 'too many e-mails for this account in the last hour' };
+
 const keyOf = (limit: Limit, subject: string) => `${limit.name}:${subject}`;
 
-/** Takes one use of `limit` for `subject` before the action is evaluated; 429 with Retry-After when none is left. */
-export async function reserveUnderLimit(q: Queryable, limit: Limit, subject: string): Promise<void> {
-  await reserveAll(q, [{ key: keyOf(limit, subject), max: limit.max }], (m) => `${limit.message}: wait ${m} minute(s) before trying again`);
+/**
+ * Takes `uses` of `limit` for `subject` (all or none) before the action is evaluated; 429 with Retry-After when
+ * they are not left.
+ */
+export async function reserveUnderLimit(q: Queryable, limit: Limit, subject: string, uses = 1): Promise<void> {
+  const counter = { key: keyOf(limit, subject), max: limit.max, windowSeconds: limit.windowSeconds };
+  await reserveAll(q, Array.from({ length: uses }, () => counter), (m) => `${limit.message}: wait ${m} minute(s) before trying again`);
+}
+
+/** `reserveUnderLimit` for an action that goes ahead quietly without the mail: false when the uses are not left. */
+export async function tryReserveUnderLimit(q: Queryable, limit: Limit, subject: string, uses = 1): Promise<boolean> {
+  try {
+    await reserveUnderLimit(q, limit, subject, uses);
+    return true;
+  } catch (err) {
+    if (err instanceof TooManyRequests) return false;
+    throw err;
+  }
 }
 
 /** Gives back a use reserved with `reserveUnderLimit` (the attempt was not a failure). */
