@@ -64,6 +64,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
       transport: createTransport(config),
       from: config.mailFrom,
       pollMs: options.outboxPollMs,
+      retentionDays: config.outboxRetentionDays,
     });
     worker.start();
     return {
