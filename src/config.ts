@@ -26,6 +26,10 @@ export interface Config {
   readonly uploadLimit: number;
   /** Trust X-Forwarded-For/-Proto from a reverse proxy: the client address used by throttles and the audit log. */
   readonly trustProxy: boolean;
+  /** Registrations accepted from one client address in an hour. */
+  readonly registrationsPerAddress: number;
+  /** Days a delivered outbox message is kept before it is purged. */
+  readonly outboxRetentionDays: number;
 }
 
 interface Setting {
@@ -158,6 +162,14 @@ const SETTINGS: Record<string, Setting> = {
     description: 'largest multipart upload in bytes (default 10 MiB)',
     parse: integer('UPLOAD_LIMIT', 1024, 512 * 1024 * 1024, 10 * 1024 * 1024),
   },
+  REGISTRATIONS_PER_ADDRESS: {
+    description: 'registrations accepted from one client address in an hour (default 10); raise it for many people behind one address',
+    parse: integer('REGISTRATIONS_PER_ADDRESS', 1, 1_000_000, 10),
+  },
+  OUTBOX_RETENTION_DAYS: {
+    description: 'days a delivered mail is kept in the outbox before it is purged (default 7)',
+    parse: integer('OUTBOX_RETENTION_DAYS', 1, 3650, 7),
+  },
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
@@ -215,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimit: values.BODY_LIMIT as number,
     uploadLimit: values.UPLOAD_LIMIT as number,
     trustProxy: values.TRUST_PROXY as boolean,
+    registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
+    outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
     ...overrides,
   };
   return Object.freeze(config);

@@ -68,6 +68,7 @@ export async function createService(config: Config, options: ServiceOptions): Pr
       from: config.mailFrom,
       pollMs: options.outboxPollMs,
       backchannelLogout: backchannelLogoutSender(deps.oidc.provider),
+      retentionDays: config.outboxRetentionDays,
     });
     worker.start();
     return {

@@ -64,6 +64,8 @@ export async function startEnvironment(name: string, o: EnvironmentOptions): Pro
       PORT: String(port),
       BASE_URL: `http://127.0.0.1:${port}`,
       DATA_DIR: path.join(o.tmpDir, `data-${name}`),
+      // The seeder registers every API user from this one loopback address.
+      REGISTRATIONS_PER_ADDRESS: '100000',
     },
     port,
     readyPath: '/readyz',

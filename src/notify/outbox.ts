@@ -1,10 +1,11 @@
 /**
  * The outbox: messages are written in the same transaction as the change that causes them, then delivered by a
  * worker with retries and exponential backoff. Payloads are sealed at rest (mail carries one-time codes and
- * reset links); logs name only the recipient and subject. Two kinds: mail, and the back-channel logout a service
- * is sent when a person revokes its access (OpenID Connect Back-Channel Logout).
+ * reset links), and the recipient is kept beside them only as a keyed hash; logs name only the recipient and
+ * subject. Delivered and abandoned messages are purged after a retention period. Two kinds: mail, and the
+ * back-channel logout a service is sent when a person revokes its access (OpenID Connect Back-Channel Logout).
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Transporter } from 'nodemailer';
 import type { Db, Queryable } from '../store/db.ts';
@@ -44,6 +45,8 @@ interface OutboxRow {
 }
 
 export const MAX_ATTEMPTS = 8;
+/** How often a worker purges old messages (each pass checks whether one is due). */
+export const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Delay before attempt `attempts + 1`: 2 s, 4 s, 8 s … capped at 10 minutes. */
 export function backoffSeconds(attempts: number): number {
@@ -52,10 +55,20 @@ export function backoffSeconds(attempts: number): number {
 
 export class Outbox {
   readonly #key: Buffer;
+  readonly #hintKey: Buffer;
   #onEnqueue: (() => void) | undefined;
 
   constructor(keyring: Keyring) {
     this.#key = keyring.derive('outbox');
+    this.#hintKey = keyring.derive('outbox-recipient');
+  }
+
+  /**
+   * What `recipient_hint` holds for an address: an HMAC under a key derived from the master key, so an operator with
+   * the key can still ask "was this address mailed?", and the table alone names no one.
+   */
+  recipientHint(address: string): string {
+    return `hmac:${createHmac('sha256', this.#hintKey).update(address.trim().toLowerCase()).digest('hex')}`;
   }
 
   /** Called after a message is enqueued, so a worker can deliver it without waiting for its next poll. */
@@ -75,7 +88,7 @@ export class Outbox {
         kind: 'mail',
         idempotency_key: idempotencyKey,
         payload: seal(this.#key, JSON.stringify(message), `outbox:${idempotencyKey}`),
-        recipient_hint: message.to,
+        recipient_hint: this.recipientHint(message.to),
         subject: message.subject,
       })
       .onConflict('idempotency_key')
@@ -109,6 +122,28 @@ export class Outbox {
   openPayload(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): MailMessage {
     return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
   }
+
+  /**
+   * Replaces the addresses that rows written before hints were keyed still hold in clear (a hint with an `@`).
+   * Returns how many were rewritten.
+   */
+  async rekeyLegacyHints(q: Queryable): Promise<number> {
+    const rows = (await q('outbox').where('recipient_hint', 'like', '%@%').select('id', 'recipient_hint')) as Pick<OutboxRow, 'id' | 'recipient_hint'>[];
+    for (const row of rows) await q('outbox').where({ id: row.id }).update({ recipient_hint: this.recipientHint(row.recipient_hint) });
+    return rows.length;
+  }
+
+  /**
+   * Deletes messages delivered more than `retentionDays` ago, and those given up on (failed) that long after they
+   * were written: the outbox is a queue, not an archive of who was mailed. Held and pending ones stay.
+   */
+  async purge(q: Queryable, retentionDays: number): Promise<number> {
+    const cutoff = new Date(Date.now() - retentionDays * 24 * 60 * 60 * 1000);
+    return q('outbox')
+      .where((w) => w.where({ state: 'sent' }).andWhere('delivered_at', '<', cutoff))
+      .orWhere((w) => w.where({ state: 'failed' }).andWhere('created_at', '<', cutoff))
+      .delete();
+  }
 }
 
 export interface WorkerOptions {
@@ -123,6 +158,8 @@ export interface WorkerOptions {
   leaseSeconds?: number;
   /** Sends back-channel logouts; without it they wait in the outbox. */
   backchannelLogout?: BackchannelLogoutSender;
+  /** Days a delivered (or failed) message is kept before it is purged; 7 when absent. */
+  retentionDays?: number;
 }
 
 export class OutboxWorker {
@@ -131,11 +168,12 @@ export class OutboxWorker {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
+  #lastPurge = 0;
 
   constructor(options: WorkerOptions) {
     // `??`, not a spread over defaults: an option passed as undefined (createService's, when none is configured) keeps
     // the default instead of polling every millisecond.
-    this.#o = { ...options, pollMs: options.pollMs ?? 2000, leaseSeconds: options.leaseSeconds ?? 60 };
+    this.#o = { ...options, pollMs: options.pollMs ?? 2000, leaseSeconds: options.leaseSeconds ?? 60, retentionDays: options.retentionDays ?? 7 };
     options.outbox.onEnqueue(() => this.wake());
   }
 
@@ -176,8 +214,19 @@ export class OutboxWorker {
     this.#timer.unref();
   }
 
+  /** Purges old messages when the last purge is older than PURGE_INTERVAL_MS (the first pass always does). */
+  async #purgeWhenDue(): Promise<void> {
+    if (Date.now() - this.#lastPurge < PURGE_INTERVAL_MS) return;
+    this.#lastPurge = Date.now();
+    const { db, outbox, logger, retentionDays } = this.#o;
+    const rekeyed = await outbox.rekeyLegacyHints(db);
+    const purged = await outbox.purge(db, retentionDays);
+    if (rekeyed + purged > 0) logger.info({ purged, rekeyed, retention_days: retentionDays }, 'outbox purged of old messages');
+  }
+
   /** Delivers every due message once; returns how many were delivered. */
   async runOnce(): Promise<number> {
+    await this.#purgeWhenDue();
     const { db, leaseSeconds } = this.#o;
     const claimed = (await db.raw(
       `update outbox set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
@@ -193,10 +242,19 @@ export class OutboxWorker {
     return delivered;
   }
 
+  /** The address for the log line, from the sealed payload (the row keeps only its keyed hash). */
+  #recipientOf(row: OutboxRow): string {
+    try {
+      return this.#o.outbox.openPayload(row).to;
+    } catch {
+      return row.recipient_hint;
+    }
+  }
+
   async #deliver(row: OutboxRow): Promise<boolean> {
     if (row.kind === BACKCHANNEL_LOGOUT) return this.#deliverBackchannelLogout(row);
     const { db, logger, transport, outbox, from } = this.#o;
-    const log = { outbox_id: row.id, to: row.recipient_hint, subject: row.subject, attempt: row.attempts };
+    const log = { outbox_id: row.id, to: this.#recipientOf(row), subject: row.subject, attempt: row.attempts };
     if (!transport) {
       await db('outbox').where({ id: row.id }).update({ state: 'held' });
       logger.info(log, 'mail held in the outbox (no SMTP_URL configured)');

@@ -58,6 +58,23 @@ test('a weak or unchanged new password is refused with the reason', async (t) =>
   assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current } }), 400, 'validation_failed', /new_password is required/);
 });
 
+test('guessable new passwords are refused with the estimator’s feedback, and one made of the handle too', async (t) => {
+  const session = await register(app);
+  const current = session.person.password;
+  for (const new_password of ['password123', 'Password1!', 'qwerty123456']) {
+    const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password } });
+    assertError(t, res, 400, 'weak_password', /new_password is one of the most common passwords/);
+    t.regex(res.body.details[0].message, /commonly used password/);
+  }
+  // The account's own handle, e-mail and name are what the new password is checked against.
+  for (const new_password of [session.person.handle, `${session.person.handle}!2`, session.person.email]) {
+    const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password } });
+    assertError(t, res, 400, 'weak_password', /must not be your email, handle or name/);
+  }
+  const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: 'marmalade lighthouse sings under seventeen umbrellas' } });
+  t.is(res.status, 200, res.text);
+});
+
 test('repeated wrong current passwords are throttled like logins', async (t) => {
   const session = await register(app);
   for (let i = 0; i < 5; i++) {

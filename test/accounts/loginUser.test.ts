@@ -93,6 +93,33 @@ test('fifty failures from many addresses lock the account at every address for t
   t.is((await loginFrom('198.51.100.100', { handle: person.handle, password: 'violet otter under the bridge' })).status, 200);
 });
 
+test('after five wrong logins by handle, a wrong login by the account’s real e-mail answers like one by an unknown address', async (t) => {
+  const { person } = await register(app);
+  const observer = '198.51.100.61';
+  for (let i = 0; i < 5; i++) {
+    assertError(t, await loginFrom(observer, { handle: person.handle, password: `wrong guess ${i}` }), 401, 'invalid_credentials');
+  }
+  assertError(t, await loginFrom(observer, { handle: person.handle, password: 'wrong guess 5' }), 429, 'too_many_requests');
+  // Whether an address belongs to the handle must not show: the real one and a stranger's answer alike.
+  const real = await loginFrom(observer, { email: person.email, password: 'wrong guess 6' });
+  const stranger = await loginFrom(observer, { email: newPerson().email, password: 'wrong guess 6' });
+  assertError(t, real, 401, 'invalid_credentials');
+  t.is(stranger.status, real.status);
+  t.deepEqual(stranger.body, real.body);
+  t.is(real.headers.get('retry-after'), stranger.headers.get('retry-after'));
+  // And each is throttled after its own five failures, with the same answer.
+  for (let i = 0; i < 4; i++) {
+    assertError(t, await loginFrom(observer, { email: person.email, password: `wrong again ${i}` }), 401, 'invalid_credentials');
+  }
+  const other = newPerson().email;
+  for (let i = 0; i < 5; i++) assertError(t, await loginFrom(observer, { email: other, password: `wrong again ${i}` }), 401, 'invalid_credentials');
+  const realLocked = await loginFrom(observer, { email: person.email, password: 'wrong again 5' });
+  const otherLocked = await loginFrom(observer, { email: other, password: 'wrong again 5' });
+  assertError(t, realLocked, 429, 'too_many_requests');
+  t.deepEqual(otherLocked.body, realLocked.body);
+  t.is(otherLocked.status, 429);
+});
+
 test('an unknown identifier is throttled exactly like an account', async (t) => {
   const email = newPerson().email;
   for (let i = 0; i < 5; i++) assertError(t, await app.request('POST', LOGIN, { json: { email, password: STRONG_PASSWORD } }), 401, 'invalid_credentials');

@@ -87,11 +87,11 @@ test.serial('a taken handle gets 409 "the handle exists!", whatever its case', a
   t.deepEqual(await countRows(app, ACCOUNT_TABLES), before);
 });
 
-test.serial('password "123" gets 400 saying it is too short and common, and writes nothing', async (t) => {
+test.serial('password "123" gets 400 saying it is too short and easy to guess, and writes nothing', async (t) => {
   const before = await countRows(app, ACCOUNT_TABLES);
   const res = await app.request('POST', REGISTER, { json: newPerson({ password: '123' }) });
   assertError(t, res, 400, 'validation_failed', /password is too short: use at least 8 characters \(it has 3\)/);
-  t.regex(res.body.status, /most common passwords/);
+  t.regex(res.body.status, /password is too easy to guess/);
   t.true(res.body.details.every((d: { path: string }) => d.path === 'password'));
   t.deepEqual(await countRows(app, ACCOUNT_TABLES), before);
 });
@@ -106,7 +106,36 @@ for (const password of ['password', '12345678', 'PASSWORD1', 'iloveyou']) {
 test('a password that repeats the e-mail address or one character is refused', async (t) => {
   const p = newPerson();
   assertError(t, await app.request('POST', REGISTER, { json: { ...p, password: p.email } }), 400, 'validation_failed', /must not be your email, handle or name/);
-  assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'zzzzzzzzzzzz' }) }), 400, 'validation_failed', /repeats a single character/);
+  assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'zzzzzzzzzzzz' }) }), 400, 'validation_failed', /Repeated characters like "aaa" are easy to guess/);
+});
+
+for (const password of ['password123', 'Password1!', 'qwerty123456']) {
+  test.serial(`the guessable password "${password}" is refused with the estimator's feedback, and writes nothing`, async (t) => {
+    const before = await countRows(app, ACCOUNT_TABLES);
+    const res = await app.request('POST', REGISTER, { json: newPerson({ password }) });
+    assertError(t, res, 400, 'validation_failed', /password is one of the most common passwords/);
+    const [detail] = res.body.details;
+    t.is(detail.path, 'password');
+    // zxcvbn's own warning and suggestion are in the answer, not only our sentence.
+    t.regex(detail.message, /commonly used password/);
+    t.regex(detail.message, /Add more words that are less common/);
+    t.deepEqual(await countRows(app, ACCOUNT_TABLES), before);
+  });
+}
+
+test('a password made of the person’s own name and handle is refused, though long', async (t) => {
+  const p = newPerson({ name: 'Grace Brewster Hopper' });
+  for (const password of [p.handle, `${p.handle}${p.handle}`, 'gracebrewsterhopper', 'Hopper, Grace Brewster', `Hopper ${p.handle}`]) {
+    const res = await app.request('POST', REGISTER, { json: { ...p, password } });
+    assertError(t, res, 400, 'validation_failed', /password must not be your email, handle or name, nor be made of them/);
+  }
+  t.is((await app.request('POST', REGISTER, { json: { ...p, password: 'grace sails the quiet harbour' } })).status, 201);
+});
+
+test('a long passphrase is accepted, and the length rules stay', async (t) => {
+  t.is((await app.request('POST', REGISTER, { json: newPerson({ password: 'marmalade lighthouse sings under seventeen umbrellas' }) })).status, 201);
+  assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'Qx7!vb' }) }), 400, 'validation_failed', /password is too short/);
+  assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'lighthouse '.repeat(24) }) }), 400, 'validation_failed', /password is too long: use at most 256 characters/);
 });
 
 test('a long passphrase without digits or symbols is accepted: no composition rules', async (t) => {
@@ -237,4 +266,25 @@ test('two registrations racing for one address: one account, one 409', async (t)
   t.deepEqual([a.status, b.status].sort(), [201, 409]);
   const loser = a.status === 409 ? a : b;
   t.is(loser.body.status, 'the email exists!');
+});
+
+test('registrations are limited per client address: past the limit 429 with Retry-After, nothing written, other addresses unaffected', async (t) => {
+  const limited = await startTestApp('accounts-registerUser-limit', { REGISTRATIONS_PER_ADDRESS: '3', TRUST_PROXY: 'true' });
+  t.teardown(() => limited.close());
+  const from = (address: string, person = newPerson()) =>
+    limited.request('POST', REGISTER, { json: person, headers: { 'x-forwarded-for': address } });
+  const first = newPerson();
+  t.is((await from('198.51.100.9', first)).status, 201);
+  t.is((await from('198.51.100.9')).status, 201);
+  // A taken address counts too: the 409 says an account has it.
+  assertError(t, await from('198.51.100.9', newPerson({ email: first.email })), 409, 'email_exists');
+  // Invalid input does not: it mails nothing and says nothing about anyone.
+  assertError(t, await from('198.51.100.9', newPerson({ password: '123' })), 400, 'validation_failed');
+  const before = await countRows(limited, ACCOUNT_TABLES);
+  const refused = await from('198.51.100.9');
+  assertError(t, refused, 429, 'too_many_requests', /too many registrations from your address: wait \d+ minute\(s\)/);
+  const retryAfter = Number(refused.headers.get('retry-after'));
+  t.true(retryAfter > 15 * 60 && retryAfter <= 60 * 60, `Retry-After ${retryAfter}`);
+  t.deepEqual(await countRows(limited, ACCOUNT_TABLES), before);
+  t.is((await from('203.0.113.9')).status, 201);
 });

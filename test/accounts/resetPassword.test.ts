@@ -69,6 +69,18 @@ test('a weak new password is refused and leaves the token usable', async (t) => 
   t.is((await app.request('POST', RESET, { form: { token, new_password: NEW_PASSWORD } })).status, 200);
 });
 
+test('guessable new passwords are refused at reset, the account’s handle too, and a long passphrase is accepted', async (t) => {
+  const session = await register(app);
+  const token = await mailedToken(session);
+  for (const new_password of ['password123', 'Password1!', 'qwerty123456']) {
+    const res = await app.request('POST', RESET, { json: { token, new_password } });
+    assertError(t, res, 400, 'weak_password', /new_password is one of the most common passwords/);
+    t.regex(res.body.details[0].message, /commonly used password/);
+  }
+  assertError(t, await app.request('POST', RESET, { json: { token, new_password: `${session.person.handle}${session.person.handle}` } }), 400, 'weak_password', /must not be your email, handle or name/);
+  t.is((await app.request('POST', RESET, { json: { token, new_password: 'marmalade lighthouse sings under seventeen umbrellas' } })).status, 200);
+});
+
 test('an expired token is refused with where to get a new one', async (t) => {
   const session = await register(app);
   const token = await mailedToken(session);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
 import { createService } from '../../src/service.ts';
 import { openStore } from '../../src/store/db.ts';
 import { DataDirLocked } from '../../src/store/lock.ts';
@@ -109,4 +110,22 @@ test('a bad configuration stops start-up with each problem named', (t) => {
   t.regex(res.stderr, /PORT must be a whole number/);
   t.regex(res.stderr, /LOG_LEVEL must be one of/);
   t.notRegex(res.stderr, /at .*\.ts:\d+/, 'no stack trace');
+});
+
+test('a failing PGlite query is logged without its bound values', async (t) => {
+  const store = await openStore(loadConfig({ NODE_ENV: 'test' }), { inMemory: true });
+  t.teardown(() => store.close());
+  const secret = 'reset-token-kX2Q9v0T3bN6mC1zL8aP5sD7fG4hJ0wE';
+  // A unique violation on a bound value: PGlite's error object names the statement and, unless stripped, its values.
+  await store.db.raw('create table t (v text primary key)');
+  await store.db('t').insert({ v: secret });
+  const err = await t.throwsAsync(store.db('t').insert({ v: secret }));
+  t.is((err as unknown as { code?: string }).code, '23505', 'PostgreSQL’s code stays for callers that branch on it');
+  const lines: string[] = [];
+  const log = createLogger({ logLevel: 'error' }, { write: (line: string) => void lines.push(line) });
+  log.error({ err }, 'query failed');
+  t.is(lines.length, 1);
+  t.false(lines[0].includes(secret), lines[0]);
+  t.false('params' in (err as object));
+  t.false(String((err as { detail?: unknown }).detail ?? '').includes(secret));
 });

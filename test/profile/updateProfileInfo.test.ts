@@ -209,3 +209,50 @@ test('update-info needs a token; an expired one is refused', async (t) => {
   await app.service.deps.db('sessions').where({ user_id: session.user_id }).update({ access_expires_at: new Date(Date.now() - 1) });
   assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'x' } } }), 401, 'token_expired', 'token has expired!');
 });
+
+test('e-mail changes obey the resend rule: a second within a minute is 429 with Retry-After, mails no one, writes nothing', async (t) => {
+  const session = await register(app);
+  const { email: old, password } = session.person;
+  await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: await verificationCode(app, old) } });
+  const first = newPerson().email;
+  const change = (email: string, bio: string) =>
+    app.request('PUT', UPDATE, { token: session.token, json: { current_password: password, updated_fields: { email, bio } } });
+  t.is((await change(first, 'first')).status, 200);
+  await mailTo(app, first, /verification code/);
+
+  const stranger = newPerson().email;
+  const before = await countRows(app, ['outbox', 'email_verifications', 'audit_events']);
+  const version = (await profileOf(session.token)).version;
+  const tooSoon = await change(stranger, 'second');
+  assertError(t, tooSoon, 429, 'too_many_requests', /a code was sent less than a minute ago: wait \d+ seconds/);
+  t.true(Number(tooSoon.headers.get('retry-after')) > 0);
+  t.deepEqual(await countRows(app, ['outbox', 'email_verifications', 'audit_events']), before);
+  const profile = await profileOf(session.token);
+  t.is(profile.version, version, 'the other fields of the refused update were not written');
+  t.is(profile.fields.bio.value, 'first');
+  t.is(mailsTo(app, stranger, /./).length, 0);
+
+  // Once the minute has passed, the next change goes through.
+  await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ sent_at: new Date(Date.now() - 61_000) });
+  t.is((await change(stranger, 'third')).status, 200);
+  await mailTo(app, stranger, /verification code/);
+});
+
+test('seven e-mail changes at once mail one new address, and the rest are 429', async (t) => {
+  const session = await register(app);
+  const { email: old, password } = session.person;
+  await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: await verificationCode(app, old) } });
+  const strangers = Array.from({ length: 7 }, () => newPerson().email);
+  const answers = await Promise.all(
+    strangers.map((email) => app.request('PUT', UPDATE, { token: session.token, json: { current_password: password, updated_fields: { email } } })),
+  );
+  const statuses = answers.map((r) => r.status).sort();
+  t.is(statuses.filter((s) => s === 200).length, 1, statuses.join(' '));
+  t.true(statuses.every((s) => s === 200 || s === 429), statuses.join(' '));
+  // Only the change that went through mailed anyone: the refused ones wrote nothing to the outbox.
+  const winner = strangers[answers.findIndex((r) => r.status === 200)];
+  await mailTo(app, winner, /verification code/);
+  await mailTo(app, old, /change of your Ringfence e-mail address/);
+  t.deepEqual(strangers.filter((email) => mailsTo(app, email, /./).length > 0), [winner]);
+  t.is((await app.service.deps.db('email_verifications').where({ user_id: session.user_id })).length, 1);
+});

@@ -87,6 +87,8 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
     SMTP_URL: smtp.url,
     RINGFENCE_MASTER_KEY: kek.toString('hex'),
     LOG_LEVEL: 'info',
+    // The write load registers every person from this one loopback address.
+    REGISTRATIONS_PER_ADDRESS: '100000',
   };
 
   const first = await startServer('security-crash-server-1', env, url);

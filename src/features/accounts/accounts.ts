@@ -24,9 +24,18 @@ import {
   updateUser,
   type UserRow,
 } from './accounts.repo.ts';
-import { emailIndex, sendVerificationCode } from './email.ts';
+import { emailIndex, loginIdentifier, sendVerificationCode } from './email.ts';
 import { issueTokens, type IssuedTokens } from './sessions.ts';
-import { loginSucceeded, reserveLoginAttempt, throttleKeys } from './throttle.ts';
+import {
+  assertAccountOpen,
+  countAccountFailure,
+  identifierKeys,
+  loginSucceeded,
+  registrationsPerAddress,
+  reserveLoginAttempt,
+  reserveUnderLimit,
+  throttleKeys,
+} from './throttle.ts';
 
 export interface RegisterInput {
   name: string;
@@ -98,6 +107,9 @@ export async function register(deps: AppDeps, input: RegisterInput, clientIp: st
     details.push({ path: 'password', message });
   }
   if (details.length > 0) throw invalid(details);
+  // Counted once the input is valid, taken addresses included: each registration mails the address it names, and
+  // a 409 says an address has an account.
+  await reserveUnderLimit(deps.db, registrationsPerAddress(deps.config.registrationsPerAddress), clientIp);
 
   const email = initial.email as string;
   const handle = initial.handle as string;
@@ -160,7 +172,8 @@ export interface LoginInput {
 const WRONG_CREDENTIALS = 'the email or handle, or the password, is wrong';
 
 /**
- * Checks a login (an e-mail address, or a handle) and password, throttled per account and per client address.
+ * Checks a login (an e-mail address, or a handle) and password, throttled by the identifier as typed and per client
+ * address before the password is checked, and per account once it proved right (throttle.ts says why).
  * Returns the user, or undefined for an unknown account and a wrong password alike; throws TooManyRequests while
  * throttled. Failures are recorded and audited whatever the caller does next. The OpenID provider's login page
  * uses this too, so both ways in share one throttle.
@@ -170,12 +183,13 @@ export async function authenticate(deps: AppDeps, login: { email: string } | { h
   const user = 'email' in login
     ? await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, login.email))
     : await findUserByHandle(deps.db, login.handle);
-  const typed = 'email' in login ? login.email : login.handle;
-  const keys = throttleKeys(user?.id, `${by}:${typed.trim()}`, clientIp);
+  // Keyed by what was typed, never by the account it names, so these answers are alike for every identifier.
+  const keys = identifierKeys(loginIdentifier(deps, login), clientIp);
   // The attempt is counted before the password is checked, so parallel guesses cannot pass the limit.
   await reserveLoginAttempt(deps.db, keys);
   const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDecoy(password);
   if (!ok || !user) {
+    if (user) await countAccountFailure(deps.db, user.id, clientIp);
     await recordAudit(deps.db, {
       action: 'session.login_failed',
       actor: 'anonymous',
@@ -185,7 +199,8 @@ export async function authenticate(deps: AppDeps, login: { email: string } | { h
     });
     return undefined;
   }
-  await loginSucceeded(deps.db, keys);
+  await assertAccountOpen(deps.db, user.id, clientIp, keys);
+  await loginSucceeded(deps.db, keys, user.id);
   return user;
 }
 
@@ -244,7 +259,8 @@ export async function currentUser(deps: AppDeps, caller: Extract<Caller, { kind:
  * address): throttled like a login, a wrong one audited as `failedAction` and refused with 400 `wrong_password`.
  */
 export async function checkCurrentPassword(deps: AppDeps, user: UserRow, password: string, clientIp: string, failedAction: string): Promise<void> {
-  const keys = throttleKeys(user.id, '', clientIp);
+  // The caller is signed in: counting against the account before the check links nothing.
+  const keys = throttleKeys(user.id, clientIp);
   await reserveLoginAttempt(deps.db, keys);
   if (!(await verifyPassword(user.password_hash, password))) {
     await recordAudit(deps.db, { action: failedAction, actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });

@@ -44,10 +44,12 @@ import {
   CODES_PER_ACCOUNT,
   CODES_PER_ADDRESS,
   FORGOT_PER_ADDRESS,
+  MAIL_PER_ACCOUNT,
   RESET_TOKENS_PER_ADDRESS,
   clearAccountFailures,
   releaseLimit,
   reserveUnderLimit,
+  tryReserveUnderLimit,
 } from './throttle.ts';
 
 export const CODE_SECONDS = 15 * 60;
@@ -70,6 +72,14 @@ export function emailIndex(keyring: Keyring, email: string): string {
   return createHmac('sha256', keyring.derive('email-index')).update(normalizeEmail(email)).digest('hex');
 }
 
+/**
+ * What a login is throttled by: the address's keyed index (never its text, nor an unkeyed hash of it) or the
+ * handle in lower case. A password reset clears the counters of the account's current two.
+ */
+export function loginIdentifier(deps: Pick<AppDeps, 'keyring'>, login: { email: string } | { handle: string }): string {
+  return 'email' in login ? `email:${emailIndex(deps.keyring, login.email)}` : `handle:${login.handle.trim().toLowerCase()}`;
+}
+
 function codeHash(keyring: Keyring, userId: string, code: string): string {
   return createHmac('sha256', keyring.derive('email-code')).update(`${userId}:${code}`).digest('hex');
 }
@@ -82,10 +92,22 @@ async function currentEmail(deps: AppDeps, q: Knex | Knex.Transaction, userId: s
 const newEmailAad = (userId: string) => `email_verifications:${userId}:new_email`;
 
 /**
+ * The resend rule: at most one code a minute per account, whichever address it goes to. 429 while the pending
+ * code is younger than that.
+ */
+function assertCodeCooldown(pending: { sent_at: Date | string } | undefined): void {
+  if (!pending) return;
+  const wait = new Date(pending.sent_at).getTime() + RESEND_COOLDOWN_SECONDS * 1000 - Date.now();
+  if (wait > 0) throw new TooManyRequests(`a code was sent less than a minute ago: wait ${Math.ceil(wait / 1000)} seconds before asking again`, wait / 1000);
+}
+
+/**
  * Issues a new code for `email` (replacing any pending one) and mails it, inside `trx`; returns the code's id.
  * With `change` (the address sealed for the profile), entering the code makes `email` the account's address.
+ * The mail counts against the account's hourly cap (429 past it, and nothing is written).
  */
 export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps, userId: string, email: string, change?: Buffer): Promise<string> {
+  await reserveUnderLimit(trx, MAIL_PER_ACCOUNT, userId);
   const id = randomUUID();
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const now = Date.now();
@@ -119,7 +141,9 @@ export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps,
 /**
  * Starts a change of the account's address to `newEmail`, inside `trx`: the new address gets a code and becomes
  * the account's only when the code is entered (verifyEmailCode); until then login, password resets and mail keep
- * using the old address, which is told now.
+ * using the old address, which is told now. The resend rule holds here too (a change mails a stranger's address as
+ * readily as a resend), and both mails count against the account's hourly cap: 429 past either, nothing written.
+ * The caller holds the profile's row lock, so parallel changes meet these checks one after the other.
  */
 export async function requestEmailChange(
   trx: Knex.Transaction,
@@ -129,6 +153,8 @@ export async function requestEmailChange(
   oldEmail: string,
   newEmail: string,
 ): Promise<void> {
+  assertCodeCooldown(await findEmailVerification(trx, profile.userId));
+  await reserveUnderLimit(trx, MAIL_PER_ACCOUNT, profile.userId);
   const id = await sendVerificationCode(trx, deps, profile.userId, newEmail, sealForProfile(profile, newEmail, newEmailAad(profile.userId)));
   await deps.outbox.enqueueMail(
     trx,
@@ -235,10 +261,7 @@ export async function resendVerificationCode(deps: AppDeps, caller: Extract<Call
   const pending = await findEmailVerification(deps.db, user.id);
   const change = pending?.new_email ?? null;
   if (user.email_verified_at && change === null) throw new Conflict('your e-mail address is already verified', { code: 'already_verified' });
-  if (pending) {
-    const wait = new Date(pending.sent_at).getTime() + RESEND_COOLDOWN_SECONDS * 1000 - Date.now();
-    if (wait > 0) throw new TooManyRequests(`a code was sent less than a minute ago: wait ${Math.ceil(wait / 1000)} seconds before asking again`, wait / 1000);
-  }
+  assertCodeCooldown(pending);
   await withTransaction(deps.db, async (trx) => {
     if (change === null) return sendVerificationCode(trx, deps, user.id, await currentEmail(deps, trx, user.id));
     // A change waiting for its code: the new address gets a fresh one.
@@ -258,6 +281,8 @@ export async function requestPasswordReset(deps: AppDeps, email: string, clientI
   const latest = await latestPasswordReset(deps.db, user.id);
   if (latest && new Date(latest.created_at).getTime() > Date.now() - RESET_MAIL_COOLDOWN_SECONDS * 1000) return;
   await withTransaction(deps.db, async (trx) => {
+    // Past the account's hourly mail cap nothing is sent, and the answer stays the same.
+    if (!(await tryReserveUnderLimit(trx, MAIL_PER_ACCOUNT, user.id))) return;
     const token = newToken();
     const id = randomUUID();
     await insertPasswordReset(trx, {
@@ -316,9 +341,13 @@ export async function resetPassword(deps: AppDeps, token: string, newPassword: s
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
     await deleteProviderSessions(trx, user.id);
-    await clearAccountFailures(trx, user.id);
+    await clearAccountFailures(trx, user.id, [
+      loginIdentifier(deps, { email: own.email as string }),
+      loginIdentifier(deps, { handle: user.handle }),
+    ]);
     await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
-    await deps.outbox.enqueueMail(
+    // The reset goes ahead past the account's hourly mail cap; only its notice is left out.
+    if (await tryReserveUnderLimit(trx, MAIL_PER_ACCOUNT, user.id)) await deps.outbox.enqueueMail(
       trx,
       {
         to: own.email as string,
