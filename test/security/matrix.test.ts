@@ -241,6 +241,7 @@ const FIXTURES: Record<string, Fixture> = {
   getOpenApiDocument: { request: () => ({ path: '/openapi.yaml' }), public: [200] },
   getApiReference: { request: () => ({ path: '/docs' }), public: [200] },
   getApiReferenceAsset: { request: () => ({ path: '/docs/assets/swagger-ui.css' }), public: [200] },
+  getProtectedResourceMetadata: { request: () => ({ path: '/.well-known/oauth-protected-resource/api/v1/data' }), public: [200] },
   registerUser: {
     request: () => {
       const tag = randomBytes(5).toString('hex');
