@@ -209,3 +209,34 @@ test('update-info needs a token; an expired one is refused', async (t) => {
   await app.service.deps.db('sessions').where({ user_id: session.user_id }).update({ access_expires_at: new Date(Date.now() - 1) });
   assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'x' } } }), 401, 'token_expired', 'token has expired!');
 });
+
+test.serial('a property named like an Object.prototype member is refused as not part of the field, in JSON, forms and multipart', async (t) => {
+  const session = await register(app);
+  const before = await countRows(app, ['profile_fields', 'audit_events']);
+  for (const field of ['home_address', 'emergency_contact']) {
+    for (const prop of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', 'isPrototypeOf']) {
+      const text = `{"${field}":{"${prop}":"x"}}`;
+      const json = await app.request('PUT', UPDATE, { token: session.token, raw: { body: `{"updated_fields":${text}}`, type: 'application/json' } });
+      if (prop === '__proto__') {
+        // The JSON body parser refuses __proto__ keys itself.
+        assertError(t, json, 400, 'malformed_body');
+      } else {
+        assertError(t, json, 400, 'validation_failed');
+        t.deepEqual(json.body.details.map((d: { path: string }) => d.path), [`updated_fields.${field}.${prop}`], json.text);
+      }
+      const form = await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: text } });
+      assertError(t, form, 400, 'validation_failed');
+      const multipart = new FormData();
+      multipart.set('updated_fields', text);
+      const parts = await app.request('PUT', UPDATE, { token: session.token, multipart });
+      assertError(t, parts, 400, 'validation_failed');
+      t.deepEqual(parts.body.details.map((d: { path: string }) => d.path), [`updated_fields.${field}.${prop}`], parts.text);
+    }
+  }
+  for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+    const res = await app.request('PUT', UPDATE, { token: session.token, raw: { body: `{"updated_fields":{"${name}":"x"}}`, type: 'application/json' } });
+    assertError(t, res, 400, 'validation_failed');
+    t.deepEqual(res.body.details, [{ path: `updated_fields.${name}`, message: 'is not a profile field: GET /api/v1/profile lists the fields there are' }]);
+  }
+  t.deepEqual(await countRows(app, ['profile_fields', 'audit_events']), before);
+});

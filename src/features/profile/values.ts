@@ -147,7 +147,8 @@ export function checkFieldValue(catalogue: Catalogue, def: FieldDef, raw: unknow
     const entries = Object.entries(raw as Record<string, unknown>);
     if (entries.length === 0) return bad(path, `is empty: give at least one of ${Object.keys(def.properties).join(', ')}, or null to remove it`);
     for (const [prop, v] of entries) {
-      const propDef = def.properties[prop];
+      // Own properties only: `constructor` or `__proto__` must not find Object.prototype's members.
+      const propDef = Object.hasOwn(def.properties, prop) ? def.properties[prop] : undefined;
       if (!propDef) {
         problems.push({ path: `${path}.${prop}`, message: `is not part of ${def.name}: use ${Object.keys(def.properties).join(', ')}` });
         continue;
