@@ -86,7 +86,7 @@ export class ProblemList {
  * At most MAX_REPORTED_PROBLEMS of `problems`, each clipped, and a count of the rest. One more is let through: a
  * list that a ProblemList already capped ends with its count, and must not be counted again.
  */
-export function capProblems(problems: readonly PolicyProblem[]): PolicyProblem[] {
+function capProblems(problems: readonly PolicyProblem[]): PolicyProblem[] {
   if (problems.length <= MAX_REPORTED_PROBLEMS + 1) return problems.map((p) => ({ ...p, message: clipMessage(p.message) }));
   const list = new ProblemList();
   list.addAll(problems);
