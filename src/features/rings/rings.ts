@@ -76,6 +76,14 @@ function invalid(details: ErrorDetail[], summary?: string): InvalidRequest {
 export const RING_POLICY_UPLOADS: Limit = { name: 'rings-import', max: 30, message: 'too many ring policy uploads' };
 
 /**
+ * Takes one upload of the account's allowance, before the file is read: checking a file is the work a flood of
+ * uploads would multiply. Only the endpoint counts; other callers of importPolicy (tests, tools) do not.
+ */
+export async function reserveUpload(deps: AppDeps, userId: string): Promise<void> {
+  await reserveUnderLimit(deps.db, RING_POLICY_UPLOADS, userId);
+}
+
+/**
  * 400 for a refused ring policy: each problem (already capped at MAX_REPORTED_PROBLEMS) in `details`, and the first
  * in the message, so the answer stays small however many problems the file has.
  */
@@ -333,8 +341,6 @@ export async function exportPolicy(deps: AppDeps, userId: string): Promise<strin
  * Custom rings are matched by name (ids kept); fields not placed anywhere go back to their default rings.
  */
 export async function importPolicy(deps: AppDeps, userId: string, text: string, clientIp: string) {
-  // Counted before the file is read, valid or not: checking a file is the work a flood of uploads would multiply.
-  await reserveUnderLimit(deps.db, RING_POLICY_UPLOADS, userId);
   const policies = policiesOf(deps);
   let parsed: ReturnType<typeof parseUserRingsFile>;
   try {
