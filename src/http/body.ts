@@ -64,7 +64,9 @@ export function createBodyReader(config: Config) {
       ctx.set('Connection', 'close');
       throw new PayloadTooLarge(`multipart body is larger than ${cap} bytes`);
     }
-    const fields: Record<string, unknown> = {};
+    // Part names are the client's: with a null prototype, `__proto__` is a field like any other (and refused as
+    // unknown by the schema) instead of a silent write to the object's prototype.
+    const fields: Record<string, unknown> = Object.create(null);
     const files: Record<string, UploadedFile> = {};
     await new Promise<void>((resolve, reject) => {
       let bb: busboy.Busboy;

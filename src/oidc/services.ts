@@ -87,6 +87,8 @@ export function validateServiceInput(input: ServiceInput, roles: ReadonlySet<str
   const details: ErrorDetail[] = [];
   const name = input.name?.trim() ?? '';
   if (name.length < 1 || name.length > 120) details.push({ path: 'name', message: 'must be 1 to 120 characters' });
+  // Shown on consent pages and stored as text, which cannot hold a NUL.
+  else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) details.push({ path: 'name', message: 'contains control characters: send plain text' });
   if (!roles.has(input.role)) {
     details.push({ path: 'role', message: `must be one of the roles in policies/roles: ${[...roles].sort().join(', ')}` });
   }

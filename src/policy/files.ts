@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import path from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 
 // ajv-formats is CommonJS with a default export; under ESM the function sits on `.default`.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
@@ -30,13 +30,77 @@ export function formatProblem(p: PolicyProblem): string {
   return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`;
 }
 
-/** A policy file (or a set of them) that cannot be used; `problems` names each file, line and reason. */
+/**
+ * Problems described for one input at most. An upload of a few kilobytes can hold thousands of mistakes; past the
+ * first few dozen a reader learns nothing new, and describing each (its line, its message) is what made the work and
+ * the answer grow with them.
+ */
+export const MAX_REPORTED_PROBLEMS = 50;
+/** Characters of one message at most: messages quote keys and values, and one key can be as long as the file. */
+const MAX_PROBLEM_MESSAGE = 240;
+
+/** A message clipped to MAX_PROBLEM_MESSAGE characters (never splitting a surrogate pair). */
+function clipMessage(message: string): string {
+  if (message.length <= MAX_PROBLEM_MESSAGE) return message;
+  const cut = message.slice(0, MAX_PROBLEM_MESSAGE - 1);
+  return `${/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
+
+/**
+ * Collects problems up to MAX_REPORTED_PROBLEMS and only counts the rest: `add` takes a function so that a problem
+ * past the cap costs no line lookup and no message. `list()` ends with one line saying how many were left out.
+ */
+export class ProblemList {
+  readonly #items: PolicyProblem[] = [];
+  #omitted = 0;
+
+  get full(): boolean {
+    return this.#items.length >= MAX_REPORTED_PROBLEMS;
+  }
+
+  /** Problems seen so far, described or not. */
+  get count(): number {
+    return this.#items.length + this.#omitted;
+  }
+
+  add(problem: () => PolicyProblem): void {
+    if (this.full) this.#omitted++;
+    else {
+      const p = problem();
+      this.#items.push({ ...p, message: clipMessage(p.message) });
+    }
+  }
+
+  addAll(problems: readonly PolicyProblem[]): void {
+    for (const p of problems) this.add(() => p);
+  }
+
+  list(): PolicyProblem[] {
+    if (this.#omitted === 0) return [...this.#items];
+    // Something was left out, so the list is full: the count goes under the first problem's file.
+    return [...this.#items, { file: this.#items[0].file, message: `${this.#omitted} more problem(s) not shown: only the first ${MAX_REPORTED_PROBLEMS} are reported` }];
+  }
+}
+
+/**
+ * At most MAX_REPORTED_PROBLEMS of `problems`, each clipped, and a count of the rest. One more is let through: a
+ * list that a ProblemList already capped ends with its count, and must not be counted again.
+ */
+function capProblems(problems: readonly PolicyProblem[]): PolicyProblem[] {
+  if (problems.length <= MAX_REPORTED_PROBLEMS + 1) return problems.map((p) => ({ ...p, message: clipMessage(p.message) }));
+  const list = new ProblemList();
+  list.addAll(problems);
+  return list.list();
+}
+
+/** A policy file (or a set of them) that cannot be used; `problems` names each file, line and reason (capped). */
 export class PolicyError extends Error {
   readonly problems: readonly PolicyProblem[];
   constructor(problems: PolicyProblem[], heading = 'invalid policy') {
-    super(`${heading}:\n  ${problems.map(formatProblem).join('\n  ')}`);
+    const shown = capProblems(problems);
+    super(`${heading}:\n  ${shown.map(formatProblem).join('\n  ')}`);
     this.name = 'PolicyError';
-    this.problems = problems;
+    this.problems = shown;
   }
 }
 
@@ -120,6 +184,12 @@ const MAX_YAML_NESTING = 32;
 const MAX_YAML_INDENT = 64;
 /** Aliases a document may expand: enough for any honest file, far too few for a "billion laughs". */
 const MAX_YAML_ALIASES = 100;
+/**
+ * Values (map entries, list items, scalars) a document may hold once its aliases are expanded: the largest policy
+ * file holds some hundreds, an upload is at most 64 KiB. Checked before any schema or rule looks at the data, so
+ * their work is bounded by this, not by what a hostile file can pack into its bytes.
+ */
+export const MAX_YAML_VALUES = 10_000;
 
 /** A parsed YAML policy file that can say on which line any of its values sits. */
 export class YamlFile {
@@ -127,6 +197,9 @@ export class YamlFile {
   readonly data: unknown;
   readonly #doc: Document.Parsed;
   readonly #lines: LineCounter;
+  /** Each mapping's pairs by key, built on its first lookup: a lookup per problem must not scan the mapping. */
+  readonly #keys = new WeakMap<object, Map<string, Pair>>();
+  #lookups = 0;
 
   constructor(file: string, doc: Document.Parsed, lines: LineCounter) {
     this.file = file;
@@ -135,15 +208,34 @@ export class YamlFile {
     this.data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   }
 
+  /** Lines looked up so far: what tests read to see that problems past the cap cost none. */
+  get lookups(): number {
+    return this.#lookups;
+  }
+
+  #pair(map: YAMLMap, key: string): Pair | undefined {
+    let index = this.#keys.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items) {
+        const k = isPair(p) ? String(isScalar(p.key) ? p.key.value : p.key) : undefined;
+        if (k !== undefined && !index.has(k)) index.set(k, p);
+      }
+      this.#keys.set(map, index);
+    }
+    return index.get(key);
+  }
+
   /** The line of the value at `at` (or of its key, with `key`); the nearest enclosing node when it is absent. */
   lineOf(at: readonly PathSegment[], options: { key?: boolean } = {}): number | undefined {
+    this.#lookups++;
     let node: unknown = this.#doc.contents;
     let found: YamlNode | undefined = node as YamlNode;
     for (let i = 0; i < at.length; i++) {
       const seg = at[i];
       const last = i === at.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+        const pair = this.#pair(node, String(seg));
         if (!pair) break;
         if (last && options.key) {
           found = pair.key as YamlNode;
@@ -212,25 +304,82 @@ export function yamlNestingProblem(text: string): { line: number; message: strin
 }
 
 /**
- * Parses YAML text; syntax errors, nesting too deep to parse safely and alias bombs come back as problems with
- * their line. Every YAML input goes through here, trusted policy files and uploads alike.
+ * The first key that a mapping repeats, or undefined. The YAML library's own check (`uniqueKeys`) compares every
+ * key with every other, which took seconds on an upload of some thousand keys; a set per mapping is linear. Keys are
+ * compared as the JS object will hold them (`1` and `"1"` are the same property).
  */
-export function parseYaml(file: string, text: string): { yaml?: YamlFile; problems: PolicyProblem[] } {
+function repeatedKey(doc: Document.Parsed): YamlNode | undefined {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = pair.key.value === null ? '' : String(pair.key.value);
+          if (seen.has(key)) return pair.key;
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(isPair(item) ? item.value : item);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Counts the values of parsed data, aliases expanded (the data shares their objects), stopping past MAX_YAML_VALUES:
+ * the count is the work every later check does, so it is bounded here.
+ */
+export function countValues(data: unknown, max = MAX_YAML_VALUES): number {
+  let count = 0;
+  const stack: unknown[] = [data];
+  while (stack.length > 0 && count <= max) {
+    const value = stack.pop();
+    count++;
+    if (Array.isArray(value)) for (let i = value.length - 1; i >= 0 && stack.length <= max; i--) stack.push(value[i]);
+    else if (value !== null && typeof value === 'object') {
+      for (const key in value) {
+        if (stack.length > max) break;
+        count++;
+        stack.push((value as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * Parses YAML text; syntax errors, nesting too deep to parse safely, repeated keys, alias bombs and documents of
+ * more than MAX_YAML_VALUES values come back as problems with their line. Every YAML input goes through here,
+ * trusted policy files and uploads alike. `values` is how many values were counted (for tests of the bound).
+ */
+export function parseYaml(file: string, text: string): { yaml?: YamlFile; problems: PolicyProblem[]; values?: number } {
   const tooDeep = yamlNestingProblem(text);
   if (tooDeep) return { problems: [{ file, line: tooDeep.line, message: tooDeep.message }] };
   const lines = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length > 0) {
     return {
-      problems: doc.errors.map((e) => ({
-        file,
-        line: e.linePos?.[0]?.line,
-        message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-      })),
+      problems: capProblems(
+        doc.errors.map((e) => ({
+          file,
+          line: e.linePos?.[0]?.line,
+          message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        })),
+      ),
     };
   }
+  const repeated = repeatedKey(doc);
+  if (repeated) {
+    const line = repeated.range ? lines.linePos(repeated.range[0]).line : undefined;
+    return { problems: [{ file, line, message: 'YAML syntax: Map keys must be unique' }] };
+  }
+  let yaml: YamlFile;
   try {
-    return { yaml: new YamlFile(file, doc, lines), problems: [] };
+    yaml = new YamlFile(file, doc, lines);
   } catch (err) {
     // The YAML library refuses alias bombs ("billion laughs") with a ReferenceError of its own.
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
@@ -238,6 +387,11 @@ export function parseYaml(file: string, text: string): { yaml?: YamlFile; proble
     }
     throw err;
   }
+  const values = countValues(yaml.data);
+  if (values > MAX_YAML_VALUES) {
+    return { problems: [{ file, line: 1, message: `holds more than ${MAX_YAML_VALUES} keys, items and values: no policy file needs that many` }], values };
+  }
+  return { yaml, problems: [], values };
 }
 
 const compiledSchemas = new Map<string, PolicySchemas>();
@@ -290,11 +444,16 @@ export class PolicySchemas {
     return v;
   }
 
-  /** Validates parsed data; each problem names the line of the offending value (or key). */
+  /**
+   * Validates parsed data; each problem names the line of the offending value (or key). Only the first
+   * MAX_REPORTED_PROBLEMS are looked up and described, the rest counted.
+   */
   check(id: string, yaml: YamlFile): PolicyProblem[] {
     const validate = this.validator(id);
     if (validate(yaml.data)) return [];
-    return describeErrors(validate.errors ?? []).map((d) => yaml.problem(d.at, d.message, { key: d.key }));
+    const problems = new ProblemList();
+    for (const d of describeErrors(validate.errors ?? [])) problems.add(() => yaml.problem(d.at, d.message, { key: d.key }));
+    return problems.list();
   }
 }
 
@@ -321,6 +480,15 @@ function dotted(at: readonly PathSegment[]): string {
   return at.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '') || '(document)';
 }
 
+/** Whether `pointer` or one of its ancestors is in `at`: a walk up its segments, not a scan of the set. */
+function insideOneOf(at: ReadonlySet<string>, pointer: string): boolean {
+  for (let end = pointer.length; end >= 0; end = pointer.lastIndexOf('/', end - 1)) {
+    if (at.has(pointer.slice(0, end))) return true;
+    if (end === 0) break;
+  }
+  return false;
+}
+
 /** Ajv errors as messages a reviewer can act on, without the noise of the schema's composition. */
 function describeErrors(errors: readonly ErrorObject[]): { at: PathSegment[]; key: boolean; message: string }[] {
   const out: { at: PathSegment[]; key: boolean; message: string }[] = [];
@@ -329,7 +497,7 @@ function describeErrors(errors: readonly ErrorObject[]): { at: PathSegment[]; ke
   const oneOfAt = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
   for (const e of errors) {
     if (e.keyword === 'if' || e.keyword === 'propertyNames') continue;
-    if (e.schemaPath.includes('/oneOf/') && [...oneOfAt].some((p) => e.instancePath.startsWith(p))) continue;
+    if (e.schemaPath.includes('/oneOf/') && insideOneOf(oneOfAt, e.instancePath)) continue;
     let at = pointerToPath(e.instancePath);
     let key = false;
     let message = e.message ?? 'is invalid';

@@ -5,7 +5,7 @@
  */
 import YAML from 'yaml';
 import type { UserRings } from './engine.ts';
-import { parseYaml, PolicyError, SCHEMA, type PolicyProblem, type YamlFile } from './files.ts';
+import { parseYaml, PolicyError, ProblemList, SCHEMA, type PolicyProblem, type YamlFile } from './files.ts';
 import type { Policies } from './load.ts';
 
 export interface CustomRingDocument {
@@ -25,21 +25,23 @@ export interface UserRingsDocument {
 
 type At = (string | number)[];
 
-/** The meaning checks beyond the schema; `at` prefixes paths when the settings sit inside another file. */
+/**
+ * The meaning checks beyond the schema; `at` prefixes paths when the settings sit inside another file. Past
+ * MAX_REPORTED_PROBLEMS problems are counted, not described (`problem` looks up a line).
+ */
 export function checkUserRings(
   policies: Policies,
   doc: Pick<UserRingsDocument, 'placements' | 'custom_rings'>,
   problem: (at: At, message: string, key?: boolean) => PolicyProblem,
   at: At = [],
 ): PolicyProblem[] {
-  const problems: PolicyProblem[] = [];
+  const found = new ProblemList();
+  const problems = { push: (where: At, message: () => string, key?: boolean) => found.add(() => problem(where, message(), key)) };
   const rings = policies.rings.map((r) => r.name);
   const fieldProblem = (field: string, where: At, key = false) => {
     if (policies.fields.has(field)) return false;
     const whole = policies.leafField.get(field);
-    problems.push(
-      problem(where, whole ? `${field}: rings hold whole fields; place ${whole} instead` : `${field} is not a catalogued field (see policies/fields.yaml)`, key),
-    );
+    problems.push(where, () => (whole ? `${field}: rings hold whole fields; place ${whole} instead` : `${field} is not a catalogued field (see policies/fields.yaml)`), key);
     return true;
   };
   const placed = new Map<string, string>();
@@ -47,7 +49,7 @@ export function checkUserRings(
     const where = [...at, 'placements', field];
     fieldProblem(field, where, true);
     if (!rings.includes(ring)) {
-      problems.push(problem(where, `${field}: ${ring} is not a default ring (${rings.join(', ')}); put it in a custom ring under custom_rings instead`));
+      problems.push(where, () => `${field}: ${ring} is not a default ring (${rings.join(', ')}); put it in a custom ring under custom_rings instead`);
     }
     placed.set(field, 'placements');
   }
@@ -55,23 +57,23 @@ export function checkUserRings(
   (doc.custom_rings ?? []).forEach((ring, i) => {
     const where = [...at, 'custom_rings', i];
     const lower = ring.name.toLowerCase();
-    if (rings.includes(lower)) problems.push(problem([...where, 'name'], `${ring.name} is a default ring: move fields there with placements`));
-    else if (names.has(lower)) problems.push(problem([...where, 'name'], `custom ring ${ring.name} is defined twice (also item ${names.get(lower)! + 1})`));
+    if (rings.includes(lower)) problems.push([...where, 'name'], () => `${ring.name} is a default ring: move fields there with placements`);
+    else if (names.has(lower)) problems.push([...where, 'name'], () => `custom ring ${ring.name} is defined twice (also item ${names.get(lower)! + 1})`);
     names.set(lower, i);
     ring.fields.forEach((field, j) => {
       if (fieldProblem(field, [...where, 'fields', j])) return;
       const other = placed.get(field);
       if (other) {
-        problems.push(problem([...where, 'fields', j], `${field} is already placed in ${other}: a field sits in exactly one ring`));
+        problems.push([...where, 'fields', j], () => `${field} is already placed in ${other}: a field sits in exactly one ring`);
       }
       placed.set(field, `custom ring ${ring.name}`);
     });
     (ring.roles ?? []).forEach((role, j) => {
-      if (role === 'public') problems.push(problem([...where, 'roles', j], 'a custom ring cannot admit the public: move the fields to the public ring instead'));
-      else if (!policies.roles.has(role)) problems.push(problem([...where, 'roles', j], `${role} is not a role (${[...policies.roles.keys()].filter((r) => r !== 'public').join(', ')})`));
+      if (role === 'public') problems.push([...where, 'roles', j], () => 'a custom ring cannot admit the public: move the fields to the public ring instead');
+      else if (!policies.roles.has(role)) problems.push([...where, 'roles', j], () => `${role} is not a role (${[...policies.roles.keys()].filter((r) => r !== 'public').join(', ')})`);
     });
   });
-  return problems;
+  return found.list();
 }
 
 /** Settings from a checked document; custom rings carry no id until stored. */

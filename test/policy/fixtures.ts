@@ -49,3 +49,17 @@ export function tempPolicies(): { dir: string; root: string; write(rel: string, 
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }
+
+/** A ring policy of about `bytes` bytes: `version: 1` and then unknown top-level keys. */
+export function unknownKeys(bytes: number): string {
+  const lines = ['version: 1'];
+  for (let i = 0, size = 11; size < bytes; i++) size += lines[lines.push(`k${i}: 1`) - 1].length + 1;
+  return `${lines.join('\n')}\n`;
+}
+
+/** A ring policy of about `bytes` bytes whose one custom ring admits a long list of roles that do not exist. */
+export function unknownRoles(bytes: number): string {
+  const lines = ['version: 1', 'custom_rings:', '  - name: a', '    fields: [bio]', '    roles:'];
+  for (let i = 0, size = 60; size < bytes; i++) size += lines[lines.push(`      - r${i}`) - 1].length + 1;
+  return `${lines.join('\n')}\n`;
+}

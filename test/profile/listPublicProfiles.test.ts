@@ -69,3 +69,16 @@ test('a bad limit or cursor is refused with what to send', async (t) => {
   assertError(t, await app.request('GET', `${DIRECTORY}?limit=ten`), 400, 'validation_failed', /limit must be integer/);
   assertError(t, await app.request('GET', `${DIRECTORY}?cursor=garbage`), 400, 'invalid_cursor', /next_cursor of the previous page/);
 });
+
+test('a cursor that decodes to a NUL, a control character, a lone surrogate or the wrong type is refused as invalid_cursor', async (t) => {
+  const cursor = (position: unknown) => Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+  for (const h of ['a\u0000b', '\u0000', 'a\u0007', 'x\ud800', 'A'.repeat(300), 12, null, ['a'], { a: 1 }]) {
+    const res = await app.request('GET', `${DIRECTORY}?cursor=${cursor({ v: 1, h })}`);
+    assertError(t, res, 400, 'invalid_cursor', /next_cursor of the previous page/);
+  }
+  assertError(t, await app.request('GET', `${DIRECTORY}?cursor=${Buffer.from('{"v":1,"h":"a\\u0000"}').toString('base64url')}`), 400, 'invalid_cursor');
+  // A well-formed cursor past everyone is an empty page, not an error.
+  const end = await app.request('GET', `${DIRECTORY}?cursor=${cursor({ v: 1, h: 'zzzzzzzz' })}`);
+  t.is(end.status, 200, end.text);
+  t.deepEqual(end.body.profiles, []);
+});

@@ -43,3 +43,16 @@ test('the posts of someone not listed, or of nobody, are not found', async (t) =
   assertError(t, await app.request('GET', '/api/v1/profiles/nobody_at_all/statuses'), 404, 'user_not_found', 'user not found');
   assertError(t, await app.request('GET', `/api/v1/profiles/${session.person.handle}/statuses?cursor=zzz`), 400, 'invalid_cursor');
 });
+
+test('a cursor whose position overflows a bigint, or is not a whole number, is refused as invalid_cursor', async (t) => {
+  const session = await register(app);
+  await app.request('POST', '/api/v1/profile/statuses', { token: session.token, json: { content: 'hello' } });
+  const cursor = (s: unknown) => Buffer.from(JSON.stringify({ v: 1, s }), 'utf8').toString('base64url');
+  for (const s of ['9223372036854775808', '99999999999999999999999', '1'.repeat(100), '-1', '1e3', ' 1', '1\u0000', 1, 9223372036854775808]) {
+    const res = await app.request('GET', `/api/v1/profiles/${session.person.handle}/statuses?cursor=${cursor(s)}`);
+    assertError(t, res, 400, 'invalid_cursor');
+  }
+  const last = await app.request('GET', `/api/v1/profiles/${session.person.handle}/statuses?cursor=${cursor('9223372036854775807')}`);
+  t.is(last.status, 200, last.text);
+  t.deepEqual(last.body.posts.map((p: { content: string }) => p.content), ['hello']);
+});

@@ -46,6 +46,8 @@ test('without a limit a page holds 20 posts', async (t) => {
 test('a bad cursor or limit is refused; the list needs a token', async (t) => {
   const session = await register(app);
   assertError(t, await app.request('GET', `${STATUSES}?cursor=eyJ2IjoxfQ`, { token: session.token }), 400, 'invalid_cursor');
+  const overflow = Buffer.from(JSON.stringify({ v: 1, s: '9223372036854775808' })).toString('base64url');
+  assertError(t, await app.request('GET', `${STATUSES}?cursor=${overflow}`, { token: session.token }), 400, 'invalid_cursor');
   assertError(t, await app.request('GET', `${STATUSES}?limit=1000`, { token: session.token }), 400, 'validation_failed', /limit must be <= 100/);
   assertError(t, await app.request('GET', STATUSES), 401, 'token_missing', 'token must exist!');
 });

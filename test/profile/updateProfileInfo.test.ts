@@ -256,3 +256,34 @@ test('seven e-mail changes at once mail one new address, and the rest are 429', 
   t.deepEqual(strangers.filter((email) => mailsTo(app, email, /./).length > 0), [winner]);
   t.is((await app.service.deps.db('email_verifications').where({ user_id: session.user_id })).length, 1);
 });
+
+test.serial('a property named like an Object.prototype member is refused as not part of the field, in JSON, forms and multipart', async (t) => {
+  const session = await register(app);
+  const before = await countRows(app, ['profile_fields', 'audit_events']);
+  for (const field of ['home_address', 'emergency_contact']) {
+    for (const prop of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', 'isPrototypeOf']) {
+      const text = `{"${field}":{"${prop}":"x"}}`;
+      const json = await app.request('PUT', UPDATE, { token: session.token, raw: { body: `{"updated_fields":${text}}`, type: 'application/json' } });
+      if (prop === '__proto__') {
+        // The JSON body parser refuses __proto__ keys itself.
+        assertError(t, json, 400, 'malformed_body');
+      } else {
+        assertError(t, json, 400, 'validation_failed');
+        t.deepEqual(json.body.details.map((d: { path: string }) => d.path), [`updated_fields.${field}.${prop}`], json.text);
+      }
+      const form = await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: text } });
+      assertError(t, form, 400, 'validation_failed');
+      const multipart = new FormData();
+      multipart.set('updated_fields', text);
+      const parts = await app.request('PUT', UPDATE, { token: session.token, multipart });
+      assertError(t, parts, 400, 'validation_failed');
+      t.deepEqual(parts.body.details.map((d: { path: string }) => d.path), [`updated_fields.${field}.${prop}`], parts.text);
+    }
+  }
+  for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+    const res = await app.request('PUT', UPDATE, { token: session.token, raw: { body: `{"updated_fields":{"${name}":"x"}}`, type: 'application/json' } });
+    assertError(t, res, 400, 'validation_failed');
+    t.deepEqual(res.body.details, [{ path: `updated_fields.${name}`, message: 'is not a profile field: GET /api/v1/profile lists the fields there are' }]);
+  }
+  t.deepEqual(await countRows(app, ['profile_fields', 'audit_events']), before);
+});

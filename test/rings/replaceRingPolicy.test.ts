@@ -2,6 +2,9 @@ import test from 'ava';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertError, countRows, register } from '../accounts/fixtures.ts';
 import { addService, RINGS, storedRings } from './fixtures.ts';
+import { MAX_REPORTED_PROBLEMS } from '../../src/policy/files.ts';
+import { RING_POLICY_UPLOADS } from '../../src/features/rings/rings.ts';
+import { unknownKeys, unknownRoles } from '../policy/fixtures.ts';
 
 let app: TestApp;
 test.before(async () => {
@@ -80,4 +83,36 @@ test('services in an uploaded ring must be registered, and are then admitted', a
   t.is(res.status, 200, res.text);
   const listed = await app.request('GET', RINGS, { token: s.token });
   t.deepEqual(listed.body.rings.find((r: { name: string }) => r.name === 'clinic').admits, { roles: [], services: [clinic] });
+});
+
+test.serial('a 65 KB file of thousands of problems answers a small 400 that counts the ones left out', async (t) => {
+  const s = await register(app);
+  const before = await countRows(app, ['rings', 'ring_settings', 'audit_events']);
+  for (const text of [unknownKeys(65_000), unknownRoles(65_000), unknownKeys(27_000)]) {
+    t.true(text.length > 26_000 && text.length <= 65_536);
+    const res = await upload(s.token, text);
+    assertError(t, res, 400, 'validation_failed', /^the ring policy is invalid: line \d+: /);
+    t.true(res.text.length < 20_000, `${res.text.length} bytes answered`);
+    t.true(res.body.details.length <= MAX_REPORTED_PROBLEMS + 1);
+  }
+  const many = await upload(s.token, unknownRoles(65_000));
+  t.is(many.body.details.length, MAX_REPORTED_PROBLEMS + 1);
+  t.regex(many.body.details.at(-1).message, /^\d{4} more problem\(s\) not shown: only the first 50 are reported$/);
+  t.regex(many.body.status, /\(and 50 more in details\)$/);
+  const huge = await upload(s.token, unknownKeys(65_000));
+  t.deepEqual(huge.body.details, [{ path: 'line 1', message: 'holds more than 10000 keys, items and values: no policy file needs that many' }]);
+  t.deepEqual(await countRows(app, ['rings', 'ring_settings', 'audit_events']), before);
+});
+
+test('uploads are limited per account: the next one answers 429 with Retry-After, other accounts are not affected', async (t) => {
+  const s = await register(app);
+  for (let i = 0; i < RING_POLICY_UPLOADS.max; i++) {
+    const res = await upload(s.token, i % 2 ? 'version: 1\n' : 'version: 2\n');
+    t.is(res.status, i % 2 ? 200 : 400, res.text);
+  }
+  const refused = await upload(s.token, 'version: 1\n');
+  assertError(t, refused, 429, 'too_many_requests', /^too many ring policy uploads: wait \d+ minute\(s\) before trying again$/);
+  t.true(Number(refused.headers.get('retry-after')) >= 1, String(refused.headers.get('retry-after')));
+  const other = await register(app);
+  t.is((await upload(other.token, 'version: 1\n')).status, 200);
 });

@@ -9,6 +9,11 @@
  *
  * Seeded: a failure prints the seed; `FUZZ_SEED=<n> npm test -- test/security/fuzz.test.ts` replays it.
  * `FUZZ_RUNS` sets the generated cases per operation and credential (default 60).
+ *
+ * Besides the random cases, a systematic pass (issue 12) sends each hostile string of ./hostile.ts to every string
+ * an operation takes — path and query parameters, cursors raw and in their encoded form, headers, every body field
+ * at any depth and the keys of nested objects, as JSON, multipart and YAML — the rest of the request valid, so the
+ * string reaches the code behind validation. Those requests may succeed; none may answer 5xx.
  */
 import test from 'ava';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -20,6 +25,7 @@ import { checkFieldValue, emailProblem, HANDLE_PATTERN } from '../../src/feature
 import { spec, startTestApp, type TestApp } from '../helpers/app.ts';
 import { checkRejected, encodeBytes, multipartBody, send, type RawRequest } from './http.ts';
 import { recordSecrets } from './secrets.ts';
+import { encodedCursors, HOSTILE_BASE, HOSTILE_ENCODED, HOSTILE_HEADERS, slotsOf, spliced, withHostile, type JsonPath } from './hostile.ts';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 const RUNS = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : 60;
@@ -676,6 +682,9 @@ test('every operation refuses generated bad input with a 4xx envelope and leaves
     for (const withToken of [false, true]) {
       const property = fc.asyncProperty(caseArb(op, world, withToken), async (c) => {
         requests++;
+        // Ring policy uploads are limited per account (30 per window): without a new window the YAML cases past the
+        // limit would only ever see the 429.
+        if (op.operationId === 'replaceRingPolicy') await app.service.deps.db('login_throttle').where('key', 'like', 'rings-import:%').del();
         const res = await send(app.url, c.req);
         if (res.status >= 500) fiveXx++;
         const problems = checkRejected(spec, op, res, secrets, { allowSuccess: c.allowSuccess && SAME_ANSWER.has(op.operationId), htmlErrors });
@@ -744,4 +753,207 @@ test.serial('a NUL character where a handle goes is no such person, not a databa
   }
   const login = await send(app.url, { method: 'POST', path: '/api/v1/users/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ handle: 'a\u0000b', password: 'whatever it is' }) });
   t.true([401, 429].includes(login.status), login.text);
+});
+
+// The systematic hostile pass: its own app and account, because its requests are valid but for one string and may
+// succeed (and write); the random pass above keeps its database unchanged.
+
+interface HostileWorld {
+  token: string;
+  handle: string;
+  email: string;
+  /** Well-formed path values that name something of this account, so a request gets past "not found". */
+  path: Record<string, string>;
+}
+
+/** Bodies beyond the spec's examples, so the strings also reach an e-mail change and the structured fields. */
+function extraSamples(op: Operation): unknown[] {
+  if (op.operationId !== 'updateProfileInfo') return [];
+  return [
+    {
+      current_password: PASSWORD,
+      updated_fields: {
+        email: 'ada.moved@example.com',
+        name: 'Ada Lovelace',
+        emergency_contact: { name: 'Bob', phone: '+15551234567', relationship: 'brother' },
+      },
+    },
+  ];
+}
+
+/** Operations whose success ends the session the pass uses: it signs in again after one. */
+const ENDS_SESSION = new Set(['logout', 'logoutAll', 'changePassword', 'resetPassword']);
+
+interface HostileCase {
+  slot: string;
+  req: RawRequest;
+}
+
+/** The form a multipart body gives a JSON sample: strings as they are, everything else as JSON text. */
+function asMultipart(value: unknown): { body: Buffer; type: string } | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  return multipartBody(Object.entries(value).map(([name, v]) => ({ name, data: typeof v === 'string' ? v : JSON.stringify(v) })));
+}
+
+function yamlQuoted(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Every hostile request of one operation: one string in one place, the rest as valid as the pass can make it. */
+async function hostileCases(h: TestApp, op: Operation, hw: HostileWorld): Promise<HostileCase[]> {
+  const params = paramsOf(op);
+  const auth = (headers: Record<string, string> = {}): Record<string, string> => ({ authorization: `Bearer ${hw.token}`, ...headers });
+  const path = (values: Record<string, string> = {}) => op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => values[name] ?? encodeBytes(hw.path[name] ?? 'x'));
+  const jsonSamples = [...(op.bodyTypes.includes('application/json') ? [bodyExample(op, 'application/json')] : []), ...extraSamples(op)].filter((v) => v !== undefined);
+  const validBody = (): Pick<RawRequest, 'body' | 'headers'> => {
+    if (jsonSamples.length > 0) return { body: JSON.stringify(jsonSamples[0]), headers: { 'content-type': 'application/json' } };
+    if (op.bodyTypes.includes('application/yaml')) return { body: 'version: 1\n', headers: { 'content-type': 'application/yaml' } };
+    return {};
+  };
+  const out: HostileCase[] = [];
+  const all = [...HOSTILE_BASE, ...HOSTILE_ENCODED];
+
+  for (const p of params.filter((x) => x.in === 'path')) {
+    const sample = hw.path[p.name] ?? 'x';
+    const values = [...all, ...HOSTILE_BASE.map((x) => spliced(sample, x))];
+    for (const v of values) out.push({ slot: `path ${p.name}`, req: { method: op.method, path: path({ [p.name]: bounded(encodeBytes(v)) }), headers: auth(), ...validBody() } });
+  }
+  for (const q of params.filter((x) => x.in === 'query')) {
+    const values = [...all];
+    if (q.name === 'cursor') {
+      // A cursor the list really issued, to fuzz inside its encoding.
+      const first = await send(h.url, { method: 'GET', path: `${path()}?limit=1`, headers: auth() });
+      const issued = (first.json as { next_cursor?: string | null } | undefined)?.next_cursor;
+      if (typeof issued === 'string') values.push(...encodedCursors(issued, [...HOSTILE_BASE, ...HOSTILE_ENCODED]));
+    }
+    for (const v of values) out.push({ slot: `query ${q.name}`, req: { method: op.method, path: `${path()}?${q.name}=${bounded(encodeBytes(v))}`, headers: auth() } });
+  }
+  const headerNames = ['x-request-id', 'origin', 'cookie', ...params.filter((x) => x.in === 'header').map((x) => x.name.toLowerCase())];
+  for (const name of new Set(headerNames)) {
+    for (const v of HOSTILE_HEADERS) {
+      const body = validBody();
+      out.push({ slot: `header ${name}`, req: { method: op.method, path: path(), ...body, headers: auth({ ...body.headers, [name]: v }) } });
+    }
+  }
+  if (op.security.some((r) => Object.keys(r).length > 0)) {
+    for (const v of HOSTILE_HEADERS) out.push({ slot: 'header authorization', req: { method: op.method, path: path(), ...validBody(), headers: { ...validBody().headers, authorization: `Bearer ${v}` } } });
+  }
+  for (const sample of jsonSamples) {
+    for (const slot of slotsOf(sample as never)) {
+      const name = `body ${slot.kind === 'key' ? 'key in ' : ''}${slot.at.join('.') || '(root)'}`;
+      const variants = slot.kind === 'key' ? HOSTILE_BASE.map((x) => ({ x, splice: false })) : [...all.map((x) => ({ x, splice: false })), ...HOSTILE_BASE.map((x) => ({ x, splice: true }))];
+      for (const { x, splice } of variants) {
+        const base = fresh(op, sample);
+        const v = splice ? spliced(String(valueAt(base, slot.at)), x) : x;
+        const mutated = withHostile(base as never, slot, v);
+        out.push({ slot: name, req: { method: op.method, path: path(), headers: auth({ 'content-type': 'application/json' }), body: JSON.stringify(mutated) } });
+        // The same in multipart fields, where the operation takes them (nested values as JSON text), without the encoded strings.
+        const m = op.bodyTypes.includes('multipart/form-data') && !HOSTILE_ENCODED.includes(x) ? asMultipart(mutated) : undefined;
+        if (m) out.push({ slot: `multipart ${name}`, req: { method: op.method, path: path(), headers: auth({ 'content-type': m.type }), body: m.body } });
+      }
+    }
+  }
+  if (op.bodyTypes.includes('application/yaml')) {
+    const files = (v: string) => [
+      `version: 1\nplacements:\n  ${yamlQuoted(v)}: public\n`,
+      `version: 1\nplacements:\n  bio: ${yamlQuoted(v)}\n`,
+      `version: 1\ncustom_rings:\n  - name: ${yamlQuoted(v)}\n    fields: [bio, ${yamlQuoted(v)}]\n    roles: [${yamlQuoted(v)}]\n    services: [${yamlQuoted(v)}]\n`,
+    ];
+    for (const v of all) for (const body of files(v)) out.push({ slot: 'yaml body', req: { method: op.method, path: path(), headers: auth({ 'content-type': 'application/yaml' }), body } });
+  }
+  return out;
+}
+
+/**
+ * A sample with a new e-mail address and handle where the operation makes an account: with the example's, every
+ * registration after the first stops at "the handle exists!" before the fuzzed string is stored.
+ */
+function fresh(op: Operation, sample: unknown): unknown {
+  if (op.operationId !== 'registerUser' || sample === null || typeof sample !== 'object') return structuredClone(sample);
+  const tag = randomBytes(4).toString('hex');
+  return { ...structuredClone(sample), email: `h${tag}@example.com`, handle: `h${tag}` };
+}
+
+function valueAt(value: unknown, at: JsonPath): unknown {
+  return at.reduce<unknown>((node, seg) => (node as Record<string | number, unknown>)?.[seg], value);
+}
+
+function bodyExample(op: Operation, mediaType: string): unknown {
+  const body = deref(op.raw.requestBody as Schema | undefined);
+  return structuredClone(body.content?.[mediaType]?.example);
+}
+
+test.serial('the hostile pass: every string an operation takes gets NUL, controls, prototype names, huge numbers, lone surrogates and their base64, and nothing answers 5xx', async (t) => {
+  t.timeout(400_000);
+  const h = await startTestApp('security-fuzz-hostile');
+  try {
+    const register = async (handle: string) => {
+      const email = `${handle}@example.com`;
+      const res = await h.request('POST', '/api/v1/users/register', { json: { name: 'Hostile Target', email, handle, password: PASSWORD } });
+      if (res.status !== 201) throw new Error(`register failed: ${res.text}`);
+      return { token: res.body.token as string, userId: res.body.user_id as string, email };
+    };
+    const me = await register(`hostile_${randomBytes(3).toString('hex')}`);
+    // Two more listed people and two posts, so every list has a next page and its cursor can be fuzzed.
+    await register(`hostile_b${randomBytes(3).toString('hex')}`);
+    await register(`hostile_c${randomBytes(3).toString('hex')}`);
+    await h.service.deps.db('users').where({ id: me.userId }).update({ is_operator: true });
+    const handle = (await h.request('GET', '/api/v1/auth/me', { token: me.token })).body.handle as string;
+    const status = await h.request('POST', '/api/v1/profile/statuses', { token: me.token, json: { content: 'one' } });
+    await h.request('POST', '/api/v1/profile/statuses', { token: me.token, json: { content: 'two' } });
+    const ring = await h.request('POST', '/api/v1/profile/privilege-rings', { token: me.token, json: { ring_name: 'Hostile ring', assigned_data: { fields: ['bio'] } } });
+    const services: string[] = [];
+    for (const name of ['Hostile one', 'Hostile two']) {
+      const res = await h.request('POST', '/api/v1/admin/services', { token: me.token, json: { name, role: 'commercial', redirect_uris: ['https://hostile.example/cb'] } });
+      services.push(res.body.client_id);
+    }
+    const hw: HostileWorld = {
+      token: me.token,
+      handle,
+      email: me.email,
+      path: { handle, status_id: status.body.post.status_id, ring_id: ring.body.ring_id, client_id: services[0], uid: randomBytes(16).toString('base64url'), asset: 'init.js' },
+    };
+    const signIn = async () => {
+      const res = await h.request('POST', '/api/v1/users/login', { json: { email: hw.email, password: PASSWORD } });
+      if (res.status !== 200) throw new Error(`login failed: ${res.text}`);
+      hw.token = res.body.token;
+    };
+    const secretsHere = [PASSWORD, '$argon2id$', h.databaseUrl];
+    const failures = new Map<string, { count: number; example: string }>();
+    let total = 0;
+    let fiveXx = 0;
+    for (const op of spec.operations) {
+      const cases = await hostileCases(h, op, hw);
+      const bySlot = new Map<string, number>();
+      for (const c of cases) {
+        let res = await send(h.url, c.req);
+        if (res.status === 429) {
+          // Throttles would hide the handler from the rest of the pass: start their windows again, and retry once.
+          await h.service.deps.db('login_throttle').del();
+          res = await send(h.url, c.req);
+        }
+        bySlot.set(c.slot, (bySlot.get(c.slot) ?? 0) + 1);
+        if (res.status >= 500) fiveXx++;
+        const problems = checkRejected(spec, op, res, secretsHere, { allowSuccess: true, htmlErrors: op.path.startsWith('/interaction/') }).filter(
+          (p) => !(res.status >= 300 && res.status < 400 && /not a 4xx/.test(p)),
+        );
+        if (problems.length > 0) {
+          // One example per operation and place, with how many strings failed there.
+          const key = `${op.operationId}, ${c.slot}`;
+          const seen = failures.get(key);
+          if (seen) seen.count++;
+          else failures.set(key, { count: 1, example: `${problems.join('; ')}\n    ${c.req.method} ${c.req.path.slice(0, 160)} ${JSON.stringify(String(c.req.body ?? '').slice(0, 160))}` });
+        }
+        if (ENDS_SESSION.has(op.operationId) && res.status < 300) await signIn();
+      }
+      total += cases.length;
+      t.log(`${op.operationId}: ${cases.length} hostile strings (${[...bySlot].map(([slot, n]) => `${slot} ${n}`).join(', ') || 'no string inputs'})`);
+    }
+    t.log(`hostile pass: ${spec.operations.length} operations, ${total} hostile strings sent, 5xx: ${fiveXx}`);
+    t.deepEqual([...failures].map(([key, f]) => `${key} (${f.count} strings): ${f.example}`), []);
+    t.is(fiveXx, 0);
+    t.deepEqual(Object.keys(Object.prototype), [], 'Object.prototype was polluted');
+  } finally {
+    await h.close();
+  }
 });

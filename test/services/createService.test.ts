@@ -95,6 +95,15 @@ test('bad redirect URIs, an unknown role and an unknown scope are refused with 4
   t.is(await app.service.deps.db('services').where({ name: 'Sloppy Service' }).first(), undefined, 'nothing registered');
 });
 
+test('a control character in the name is refused with 400 naming it, and nothing is registered', async (t) => {
+  for (const name of ['\u0000', 'Ctl\u0000of Burnaby', 'Ctl\u0007', 'Ctl\u0085of', 'Ctl\u2028of']) {
+    const res = await app.request('POST', '/api/v1/admin/services', { token: operator.token, json: { ...VALID, name } });
+    assertError(t, res, 400, 'invalid_service');
+    t.deepEqual(res.body.details, [{ path: 'name', message: 'contains control characters: send plain text' }], res.text);
+  }
+  t.is(await app.service.deps.db('services').where('name', 'like', 'Ctl%').first(), undefined, 'nothing registered');
+});
+
 test('a malformed body is refused by the contract: missing fields, a non-URI, an unknown property', async (t) => {
   const missing = await app.request('POST', '/api/v1/admin/services', { token: operator.token, json: { name: 'x' } });
   assertError(t, missing, 400, 'validation_failed');

@@ -53,7 +53,11 @@ test('the default page holds everything here, with next_cursor null', async (t) 
 });
 
 test('a cursor this API never gave out, or a bad limit, is refused with 400', async (t) => {
-  assertError(t, await app.request('GET', '/api/v1/admin/services?cursor=bm90LWEtY3Vyc29y', { token: operator.token }), 400, 'invalid_request', /cursor/);
+  assertError(t, await app.request('GET', '/api/v1/admin/services?cursor=bm90LWEtY3Vyc29y', { token: operator.token }), 400, 'invalid_cursor', /cursor/);
+  for (const after of ['svc_a\u0000', 'svc_\u0000', `svc_${'a'.repeat(600)}`]) {
+    const res = await app.request('GET', `/api/v1/admin/services?cursor=${Buffer.from(after).toString('base64url').slice(0, 512)}`, { token: operator.token });
+    assertError(t, res, 400, 'invalid_cursor', /cursor/);
+  }
   assertError(t, await app.request('GET', '/api/v1/admin/services?cursor=a%20b', { token: operator.token }), 400, 'validation_failed');
   assertError(t, await app.request('GET', '/api/v1/admin/services?limit=0', { token: operator.token }), 400, 'validation_failed');
   assertError(t, await app.request('GET', '/api/v1/admin/services?limit=101', { token: operator.token }), 400, 'validation_failed');

@@ -305,7 +305,7 @@ const DIRECTORY_SCAN_LIMIT = 1000;
 /** `GET /profiles`: listed people in handle order. */
 export async function listPublicProfiles(deps: AppDeps, page: PageRequest): Promise<{ profiles: PublicProfile[]; next_cursor: string | null }> {
   let after = page.cursor
-    ? decodeCursor<{ h: string }>(page.cursor, (v): v is Record<string, unknown> & { h: string } => typeof v.h === 'string').h
+    ? decodeCursor<{ h: string }>(page.cursor, (v): v is Record<string, unknown> & { h: string } => typeof v.h === 'string' && v.h !== '').h
     : undefined;
   const batchSize = page.limit + 1;
   const found: PublicProfile[] = [];

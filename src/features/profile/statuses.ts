@@ -7,7 +7,7 @@ import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
 import { fieldCatalogue } from './catalogue.ts';
-import { decodeCursor, encodeCursor, type PageRequest } from './pagination.ts';
+import { decodeCursor, encodeCursor, isBigintText, type PageRequest } from './pagination.ts';
 import { findProfileByHandle, findProfileByUser, findProfilesByIds, openForProfile, openProfile, readFieldRings, sealForProfile, type OpenProfile } from './profile.repo.ts';
 import { USER_NOT_FOUND } from './profile.ts';
 import { deleteStatus, findStatus, insertStatus, listStatuses, updateStatus, type StatusRow } from './statuses.repo.ts';
@@ -64,7 +64,7 @@ async function ownProfile(deps: AppDeps, userId: string): Promise<OpenProfile> {
 
 function beforeSeq(page: PageRequest): string | undefined {
   if (!page.cursor) return undefined;
-  return decodeCursor<{ s: string }>(page.cursor, (v): v is Record<string, unknown> & { s: string } => typeof v.s === 'string' && /^\d+$/.test(v.s)).s;
+  return decodeCursor<{ s: string }>(page.cursor, (v): v is Record<string, unknown> & { s: string } => isBigintText(v.s)).s;
 }
 
 /** A page of rows fetched one past the limit: the extra row only says there is a next page. */

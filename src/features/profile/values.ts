@@ -10,8 +10,11 @@ const HANDLE_RULE = 'must be 3 to 30 letters, digits, dots, dashes or underscore
 const MAX_STRING = 200;
 const MAX_TEXT = 2000;
 const MAX_LIST_ITEMS = 100;
-// Control characters other than tab and newline have no place in a profile value.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+// Control characters other than tab and newline have no place in a profile value: C0 (NUL above all, which
+// PostgreSQL text cannot hold), DEL, C1, and the line and paragraph separators.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+// An e-mail address has no control character at all: it goes into mail headers and the database.
+const EMAIL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 export type CheckResult = { ok: true; value: unknown } | { ok: false; problems: ErrorDetail[] };
 
@@ -30,6 +33,7 @@ function isCountry(code: string): boolean {
 /** Why an address is not usable, or undefined. Kept simple on purpose: the verification code proves the rest. */
 export function emailProblem(email: string): string | undefined {
   if (email.length > 254) return 'is too long: an e-mail address has at most 254 characters';
+  if (EMAIL_CONTROL.test(email)) return 'contains control characters: send the address alone, like name@example.com';
   const at = email.lastIndexOf('@');
   if (at < 1 || at === email.length - 1) return 'must be an e-mail address like name@example.com';
   const local = email.slice(0, at);
@@ -147,7 +151,8 @@ export function checkFieldValue(catalogue: Catalogue, def: FieldDef, raw: unknow
     const entries = Object.entries(raw as Record<string, unknown>);
     if (entries.length === 0) return bad(path, `is empty: give at least one of ${Object.keys(def.properties).join(', ')}, or null to remove it`);
     for (const [prop, v] of entries) {
-      const propDef = def.properties[prop];
+      // Own properties only: `constructor` or `__proto__` must not find Object.prototype's members.
+      const propDef = Object.hasOwn(def.properties, prop) ? def.properties[prop] : undefined;
       if (!propDef) {
         problems.push({ path: `${path}.${prop}`, message: `is not part of ${def.name}: use ${Object.keys(def.properties).join(', ')}` });
         continue;

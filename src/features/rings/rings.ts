@@ -8,12 +8,13 @@ import { recordAudit } from '../../audit/audit.ts';
 import { Conflict, InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/types.ts';
 import { CUSTOM_PREFIX, type Capped, type UserRings } from '../../policy/engine.ts';
-import { PolicyError } from '../../policy/files.ts';
+import { PolicyError, ProblemList, type PolicyProblem } from '../../policy/files.ts';
 import type { Policies } from '../../policy/load.ts';
 import { parseUserRingsFile, userRingsToYaml } from '../../policy/user-rings.ts';
 import { withTransaction } from '../../store/db.ts';
 import type { Knex } from 'knex';
 import { isUniqueViolation } from '../accounts/accounts.repo.ts';
+import { reserveUnderLimit, type Limit } from '../accounts/throttle.ts';
 import { findProfileByUser } from '../profile/profile.repo.ts';
 import {
   bumpRingsVersion,
@@ -69,6 +70,27 @@ function invalid(details: ErrorDetail[], summary?: string): InvalidRequest {
     code: 'validation_failed',
     details,
   });
+}
+
+/** Uploads of a ring policy per account, valid or not, in the throttle's window: far more than editing needs. */
+export const RING_POLICY_UPLOADS: Limit = { name: 'rings-import', max: 30, message: 'too many ring policy uploads' };
+
+/**
+ * Takes one upload of the account's allowance, before the file is read: checking a file is the work a flood of
+ * uploads would multiply. Only the endpoint counts; other callers of importPolicy (tests, tools) do not.
+ */
+export async function reserveUpload(deps: AppDeps, userId: string): Promise<void> {
+  await reserveUnderLimit(deps.db, RING_POLICY_UPLOADS, userId);
+}
+
+/**
+ * 400 for a refused ring policy: each problem (already capped at MAX_REPORTED_PROBLEMS) in `details`, and the first
+ * in the message, so the answer stays small however many problems the file has.
+ */
+function invalidPolicy(problems: readonly PolicyProblem[]): InvalidRequest {
+  const details = problems.map((p) => ({ path: p.line ? `line ${p.line}` : 'body', message: p.message }));
+  const more = details.length > 1 ? ` (and ${details.length - 1} more in details)` : '';
+  return invalid(details, `the ring policy is invalid: ${details[0].path}: ${details[0].message}${more}`);
 }
 
 function isDefaultRing(policies: Policies, name: string): boolean {
@@ -326,19 +348,18 @@ export async function importPolicy(deps: AppDeps, userId: string, text: string, 
     parsed = parseUserRingsFile(policies, text, 'policy');
   } catch (err) {
     if (!(err instanceof PolicyError)) throw err;
-    const details = err.problems.map((p) => ({ path: p.line ? `line ${p.line}` : 'body', message: p.message }));
-    throw invalid(details, `the ring policy is invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`);
+    throw invalidPolicy(err.problems);
   }
   const { document, yaml } = parsed;
   const custom = document.custom_rings ?? [];
   const known = await serviceRoles(deps.db, [...new Set(custom.flatMap((r) => r.services ?? []))]);
-  const unknown: ErrorDetail[] = [];
+  const unknown = new ProblemList();
   custom.forEach((r, i) =>
     (r.services ?? []).forEach((s, j) => {
-      if (!known.has(s)) unknown.push({ path: `line ${yaml.lineOf(['custom_rings', i, 'services', j])}`, message: `no service with client_id ${s}` });
+      if (!known.has(s)) unknown.add(() => yaml.problem(['custom_rings', i, 'services', j], `no service with client_id ${s}`));
     }),
   );
-  if (unknown.length > 0) throw invalid(unknown, `the ring policy is invalid: ${unknown.map((d) => `${d.path}: ${d.message}`).join('; ')}`);
+  if (unknown.count > 0) throw invalidPolicy(unknown.list());
 
   return changeRings(deps, userId, clientIp, 'rings.import', async (trx, profileId) => {
     const existing = await listCustomRings(trx, userId);

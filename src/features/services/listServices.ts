@@ -4,9 +4,15 @@ import { listServices as list } from '../../oidc/services.ts';
 import { assertOperator } from './operators.ts';
 import { serialize } from './createService.ts';
 
+/** The client_id a cursor holds; anything else (a NUL, a name longer than any client_id) is `invalid_cursor`. */
 function decodeCursor(cursor: string): string {
   const after = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^svc_[A-Za-z0-9_-]+$/.test(after)) throw new InvalidRequest('cursor is not one this API gave out: start again without it');
+  if (!/^svc_[A-Za-z0-9_-]{1,124}$/.test(after)) {
+    throw new InvalidRequest('cursor is not one this API gave out: start again without it', {
+      code: 'invalid_cursor',
+      details: [{ path: 'cursor', message: 'is not a cursor this list issued' }],
+    });
+  }
   return after;
 }
 
