@@ -103,7 +103,7 @@ for (const password of ['password', '12345678', 'PASSWORD1', 'iloveyou']) {
   });
 }
 
-test('a password that repeats the e-mail address or one character is refused', async (t) => {
+test.serial('a password that repeats the e-mail address or one character is refused', async (t) => {
   const p = newPerson();
   assertError(t, await app.request('POST', REGISTER, { json: { ...p, password: p.email } }), 400, 'validation_failed', /must not be your email, handle or name/);
   assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'zzzzzzzzzzzz' }) }), 400, 'validation_failed', /Repeated characters like "aaa" are easy to guess/);
@@ -163,7 +163,7 @@ test('missing and unknown fields are named', async (t) => {
   assertError(t, unknown, 400, 'validation_failed', /role is not a known field/);
 });
 
-test('a password in the query string is refused before anything else', async (t) => {
+test.serial('a password in the query string is refused before anything else', async (t) => {
   const res = await app.request('POST', `${REGISTER}?password=${encodeURIComponent(STRONG_PASSWORD)}`, { json: newPerson() });
   assertError(t, res, 400, 'credential_in_query', /never put password in the URL/);
 });
@@ -208,7 +208,7 @@ for (const [label, key] of Object.entries(publicKeys)) {
   });
 }
 
-test('a PKCS#1 "RSA PUBLIC KEY" is accepted and stored as SPKI', async (t) => {
+test.serial('a PKCS#1 "RSA PUBLIC KEY" is accepted and stored as SPKI', async (t) => {
   const key = generateKeyPairSync('rsa', { modulusLength: 3072 }).publicKey;
   const res = await app.request('POST', REGISTER, { json: { ...newPerson(), public_key: key.export({ type: 'pkcs1', format: 'pem' }).toString() } });
   t.is(res.status, 201, res.text);

@@ -210,7 +210,7 @@ test('update-info needs a token; an expired one is refused', async (t) => {
   assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'x' } } }), 401, 'token_expired', 'token has expired!');
 });
 
-test('e-mail changes obey the resend rule: a second within a minute is 429 with Retry-After, mails no one, writes nothing', async (t) => {
+test.serial('e-mail changes obey the resend rule: a second within a minute is 429 with Retry-After, mails no one, writes nothing', async (t) => {
   const session = await register(app);
   const { email: old, password } = session.person;
   await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code: await verificationCode(app, old) } });
