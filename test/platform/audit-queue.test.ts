@@ -9,10 +9,13 @@ import { recordAuditEvents, verifyAuditChain, type AuditInput } from '../../src/
 import { AuditQueue } from '../../src/audit/queue.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Unauthenticated } from '../../src/errors.ts';
-import { admitDisclosures } from '../../src/features/access/access.ts';
+import { admitReleases } from '../../src/disclosure/admission.repo.ts';
+import { GRANT_BASIS } from '../../src/oidc/grant-basis.ts';
 import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrations.ts';
 import { useMigratedStore } from '../helpers/app.ts';
+
+const admitDisclosures = admitReleases({ grant: GRANT_BASIS });
 
 const postgres = useMigratedStore();
 let pglite: Store | undefined;
