@@ -1,7 +1,8 @@
 /**
- * The group commit of disclosures (src/audit/queue.ts with admitDisclosures, migrations/009_audit_append.ts), on
- * PostgreSQL and on the embedded PGlite alike: one statement admits the events whose grant is still live, appends
- * them to the chain and refuses the others; appends from other transactions interleave into one verified chain.
+ * The group commit of disclosures (src/audit/queue.ts with the grant admission of src/disclosure/admission.repo.ts,
+ * migrations/009_audit_append.ts), on PostgreSQL and on the embedded PGlite alike: one statement admits the events
+ * whose grant is still live, appends them to the chain and refuses the others; appends from other transactions
+ * interleave into one verified chain.
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
