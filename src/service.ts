@@ -16,7 +16,11 @@ import { openStore, type StoreOptions } from './store/db.ts';
 import { migrateLatest } from './store/migrations.ts';
 import { loadPolicies } from './policy/load.ts';
 import { PolicyEngine } from './policy/engine.ts';
-import { createOidc } from './oidc/index.ts';
+import { createDisclosure } from './disclosure/release.ts';
+import { authenticateLogin } from './features/accounts/accounts.ts';
+import { findUserById } from './features/accounts/accounts.repo.ts';
+import { createOidc, type OidcAccounts } from './oidc/index.ts';
+import { GRANT_BASIS } from './oidc/grant-basis.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
@@ -51,7 +55,16 @@ export async function createService(config: Config, options: ServiceOptions): Pr
     const keyring = new Keyring(options.kek ?? loadKek(config, logger));
     const outbox = new Outbox(keyring);
     const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec, policy };
-    const deps: AppDeps = { ...base, oidc: await createOidc(base) };
+    // Every kind of basis a release may be made under (src/disclosure/basis.ts).
+    const disclosure = createDisclosure(base, { grant: GRANT_BASIS });
+    // What the provider asks of the accounts feature; authenticateLogin takes the finished deps (assigned below).
+    let deps: AppDeps | undefined;
+    const accounts: OidcAccounts = {
+      authenticate: async (login, password, clientIp) => (await authenticateLogin(deps!, login, password, clientIp))?.id,
+      exists: async (accountId) => Boolean(await findUserById(store.db, accountId)),
+      emailVerified: async (accountId) => Boolean((await findUserById(store.db, accountId))?.email_verified_at),
+    };
+    deps = { ...base, disclosure, oidc: await createOidc({ ...base, disclosure, accounts }) };
     const app = createApp(deps);
     // Expired grants, tokens, sessions and interactions are never served (the adapter checks expiry), nor are DPoP
     // proofs past their window accepted; this only keeps the tables small.

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { newDataKey, seal, type Keyring } from '../../src/crypto/envelope.ts';
 import { emailIndex } from '../../src/features/accounts/email.ts';
 import { loadCatalogue } from '../../src/policy/catalogue.ts';
-import { fieldAad, type FieldWrite } from '../../src/features/profile/profile.repo.ts';
+import { fieldAad } from '../../src/disclosure/container.ts';
+import type { FieldWrite } from '../../src/features/profile/profile.repo.ts';
 import { emailOf, handleOf, profileValues } from './profiles.ts';
 
 /** Fields registration itself writes (with provenance `registration`). */

@@ -13,7 +13,7 @@
  *
  * The trade-off, chosen on purpose: a read's answer waits for the batch it joined (on a busy server a round trip or
  * two), where a write-behind log would answer at once but could lose the last disclosures in a crash, and could
- * not refuse a read whose grant was revoked while it ran (src/features/access/access.ts admitDisclosures).
+ * not refuse a read whose basis was revoked while it ran (src/disclosure/admission.repo.ts, admitReleases).
  */
 import type { Db, RunStatement } from '../store/db.ts';
 import { runStatement } from '../store/db.ts';

@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import { InvalidRequest, MethodNotAllowed, NotFound, Unauthenticated, type ErrorDetail } from '../errors.ts';
 import type { OpenApi, Operation } from './openapi.ts';
 import type { createBodyReader } from './body.ts';
+import type { ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
 import { Reply, type AppDeps, type Caller, type Handler, type RequestInput, type SecurityResolver } from './types.ts';
 
 /** Query parameters that would put a credential in URLs, logs and browser history. */
@@ -53,7 +54,7 @@ async function resolveCaller(
   ctx: Context,
   deps: AppDeps,
   resolvers: Readonly<Record<string, SecurityResolver>>,
-): Promise<{ caller: Caller; credential: string | undefined }> {
+): Promise<{ caller: Caller; credential: string | undefined; snapshot?: ProfileSnapshot }> {
   if (op.security.length === 0) return { caller: { kind: 'anonymous' }, credential: undefined };
   let refusal: unknown;
   let optional = false;
@@ -64,7 +65,7 @@ async function resolveCaller(
       continue;
     }
     try {
-      let resolved: { caller: Caller; credential: string } | undefined;
+      let resolved: Awaited<ReturnType<SecurityResolver>>;
       for (const scheme of schemes) {
         resolved = await resolvers[scheme](ctx, deps);
         if (!resolved) break;
@@ -156,7 +157,7 @@ export function buildRouter(options: {
 
       // Seed clients may send their session token as a `token` body field; resolvers read it from here.
       ctx.state.body = body;
-      const { caller, credential } = resolved ?? (await resolveCaller(op, ctx, deps, resolvers));
+      const { caller, credential, snapshot } = resolved ?? (await resolveCaller(op, ctx, deps, resolvers));
       const input: RequestInput = {
         operationId: op.operationId,
         params,
@@ -166,6 +167,7 @@ export function buildRouter(options: {
         files: parsed.files,
         caller,
         credential,
+        ...(snapshot ? { snapshot } : {}),
         clientIp: ctx.ip,
         requestId: ctx.state.requestId as string,
         ctx,

@@ -6,30 +6,12 @@ import type { Keyring } from '../crypto/envelope.ts';
 import type { Outbox } from '../notify/outbox.ts';
 import type { Db } from '../store/db.ts';
 import type { OpenApi } from './openapi.ts';
-import type Provider from 'oidc-provider';
-import type { ScopePreview } from '../oidc/interactions.ts';
+import type { Disclosure } from '../disclosure/release.ts';
+import type { ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
+import type { OidcDeps } from '../oidc/index.ts';
+import type { ServiceCaller } from '../oidc/resource.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
 import type { Policies } from '../policy/load.ts';
-
-/** What a service may learn about a person, decided by the policy engine (src/oidc/disclosure.ts). */
-export interface Disclosure {
-  /** Per requested scope, the fields it would release to this service for this person now. */
-  preview(accountId: string, clientId: string, scopes: readonly string[]): Promise<ScopePreview[]>;
-  /** The fields (and values) released to this service under these scopes, and the policy revision that allowed them. */
-  release(
-    accountId: string,
-    clientId: string,
-    scopes: readonly string[],
-  ): Promise<{ fields: Record<string, unknown>; policyRevision: string }>;
-}
-
-/** The OpenID provider and what its flows need from the rest of Ringfence. */
-export interface OidcDeps {
-  provider: Provider;
-  disclosure: Disclosure;
-  /** The user id for a login (e-mail or handle) and password, or undefined; throttled like the login API. */
-  authenticate(login: string, password: string, clientIp: string): Promise<string | undefined>;
-}
 
 /** Everything a handler may use; built once in main.ts (or a test) and passed to createApp. */
 export interface AppDeps {
@@ -42,13 +24,15 @@ export interface AppDeps {
   spec: OpenApi;
   /** The policy files loaded at start, and the engine every non-owner read asks. */
   policy: { policies: Policies; engine: PolicyEngine };
+  /** The one road of every release of a person's data to anyone but its owner (src/disclosure/release.ts). */
+  disclosure: Disclosure;
   oidc: OidcDeps;
 }
 
 export type Caller =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; sessionId: string; expiresAt: Date }
-  | { kind: 'service'; clientId: string; role: string; grantId?: string; accountId?: string; scopes: string[] };
+  | ServiceCaller;
 
 export interface UploadedFile {
   field: string;
@@ -68,6 +52,8 @@ export interface RequestInput {
   caller: Caller;
   /** The raw credential that resolved the caller (needed by logout and verify). */
   credential: string | undefined;
+  /** The person's profile as read with the caller's credential (the data API's token), for the release it serves. */
+  snapshot?: ProfileSnapshot;
   clientIp: string;
   requestId: string;
   ctx: Context;
@@ -97,4 +83,4 @@ export type Handler = (input: RequestInput, deps: AppDeps) => Promise<HandlerRes
 export type SecurityResolver = (
   ctx: Context,
   deps: AppDeps,
-) => Promise<{ caller: Caller; credential: string } | undefined>;
+) => Promise<{ caller: Caller; credential: string; snapshot?: ProfileSnapshot } | undefined>;

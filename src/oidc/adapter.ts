@@ -9,7 +9,7 @@
  * provider's payloads repeat the id as `jti` (and an interaction's resume URL ends with it, and names its session's
  * cookie value), so those are taken out before a payload is stored and put back when it is found by its id.
  * Grant ids are kept as they are: nothing accepts a grant id from outside, and the `grant_id` of tokens, revocation
- * (src/features/access/access.ts) and the audit log name grants by it.
+ * (src/oidc/grants.repo.ts) and the audit log name grants by it.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { hashToken } from '../crypto/tokens.ts';

@@ -1,43 +1,82 @@
 /**
- * Assembles the OpenID provider and what its flows need: signing keys from the store, claims and consent
- * previews from the policy engine (through the disclosure), and password checks from the accounts feature.
+ * Assembles the OpenID provider and what its flows need: signing keys from the store, consent previews and
+ * userinfo claims from the policy engine (userinfo releases through the disclosure pipeline), and what it asks of
+ * the people who sign in from the accounts feature, injected where the service is assembled (OidcAccounts).
  */
-import type { AppDeps, OidcDeps } from '../http/types.ts';
-import { recordAudit } from '../audit/audit.ts';
+import { errors } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Keyring } from '../crypto/envelope.ts';
 import { loadSigningKeys } from '../crypto/signing-keys.ts';
-import { authenticateLogin } from '../features/accounts/accounts.ts';
-import { findUserById } from '../features/accounts/accounts.repo.ts';
-import { claimsOfRelease, createDisclosure } from './disclosure.ts';
-import { createProvider, STANDARD_SCOPES, type AccountClaims } from './provider.ts';
-import { COMPANION_CLAIMS, scopeClaims, supportedScopes } from './scopes.ts';
+import type { Disclosure } from '../disclosure/release.ts';
+import { Unauthenticated } from '../errors.ts';
+import type { PolicyEngine } from '../policy/engine.ts';
+import type { Policies } from '../policy/load.ts';
+import type { Db } from '../store/db.ts';
+import { companionsOf, previewConsent, readerFor, type ScopePreview } from './claims.ts';
+import { createProvider, STANDARD_SCOPES, type AccountClaims, type Provider } from './provider.ts';
+import { scopeClaims, supportedScopes } from './scopes.ts';
+
+/** What the provider asks the accounts feature about the people who sign in. */
+export interface OidcAccounts {
+  /** The user id for a login (e-mail or handle) and password, or undefined; throttled like the login API. */
+  authenticate(login: string, password: string, clientIp: string): Promise<string | undefined>;
+  /** Whether the account exists and may sign in to services. */
+  exists(accountId: string): Promise<boolean>;
+  /** Whether the person proved control of their e-mail address (userinfo's `email_verified`). */
+  emailVerified(accountId: string): Promise<boolean>;
+}
+
+/** What the provider is assembled from. */
+export interface OidcAssembly {
+  config: Config;
+  db: Db;
+  keyring: Keyring;
+  logger: Logger;
+  policy: { policies: Policies; engine: PolicyEngine };
+  disclosure: Disclosure;
+  accounts: OidcAccounts;
+}
+
+/** The OpenID provider and what its flows need from the rest of Ringfence. */
+export interface OidcDeps {
+  provider: Provider;
+  /** Per requested scope, the fields it would release to this service for this person now (the consent page). */
+  previewConsent(accountId: string, clientId: string, scopes: readonly string[]): Promise<ScopePreview[]>;
+  /** The user id for a login (e-mail or handle) and password, or undefined; throttled like the login API. */
+  authenticate(login: string, password: string, clientIp: string): Promise<string | undefined>;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function createOidc(deps: Omit<AppDeps, 'oidc'>): Promise<OidcDeps> {
-  const full = deps as AppDeps;
-  const { policies } = deps.policy;
-  const disclosure = createDisclosure(full);
+export async function createOidc(deps: OidcAssembly): Promise<OidcDeps> {
+  const { policies, engine } = deps.policy;
   const standard = new Set<string>(STANDARD_SCOPES);
 
   const claims: AccountClaims = {
     extraScopes: () => [...supportedScopes(policies)].filter((s) => !standard.has(s)),
     scopeClaims: () => scopeClaims(policies),
-    accountExists: async (accountId) => UUID.test(accountId) && Boolean(await findUserById(deps.db, accountId)),
-    async claimsFor(accountId, clientId, scopes, use, clientIp) {
-      const released = await disclosure.release(accountId, clientId, scopes);
-      const out = await claimsOfRelease(full, accountId, released.fields);
-      // What was released: the fields, and the companion claims that went with them.
-      const companions = Object.values(COMPANION_CLAIMS).filter((claim) => claim in out);
-      if (Object.keys(out).length > 0) {
-        await recordAudit(deps.db, {
-          action: 'data.released',
-          actor: `service:${clientId}`,
-          subject: `user:${accountId}`,
+    accountExists: async (accountId) => UUID.test(accountId) && (await deps.accounts.exists(accountId)),
+    async claimsFor(accountId, { clientId, grantId, scopes, use, clientIp }) {
+      const reader = await readerFor(deps.db, clientId);
+      if (!reader) return {};
+      try {
+        // Admitted like every release: a grant revoked since the provider found it live answers no claim.
+        const released = await deps.disclosure.release({
+          reader,
+          subject: accountId,
+          basis: { kind: 'grant', grantId, clientId, scopes },
           clientIp,
-          data: { client_id: clientId, via: use, fields: [...Object.keys(released.fields), ...companions].sort(), policy_revision: released.policyRevision },
+          via: use,
+          record: 'if-released',
+          companions: (values) => companionsOf(engine.claimsOf(values), () => deps.accounts.emailVerified(accountId)),
         });
+        return { ...engine.claimsOf(released.values), ...released.companions };
+      } catch (err) {
+        // The provider answers it as it answers a revoked token: 401 invalid_token, with its challenge.
+        if (err instanceof Unauthenticated) throw new errors.InvalidToken(err.message);
+        throw err;
       }
-      return out;
     },
   };
 
@@ -52,7 +91,7 @@ export async function createOidc(deps: Omit<AppDeps, 'oidc'>): Promise<OidcDeps>
 
   return {
     provider,
-    disclosure,
-    authenticate: async (login, password, clientIp) => (await authenticateLogin(full, login, password, clientIp))?.id,
+    previewConsent: (accountId, clientId, scopes) => previewConsent(deps, accountId, clientId, scopes),
+    authenticate: (login, password, clientIp) => deps.accounts.authenticate(login, password, clientIp),
   };
 }

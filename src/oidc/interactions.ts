@@ -6,34 +6,35 @@
 import { createHmac } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Context } from 'koa';
-import type { AppDeps } from '../http/types.ts';
+import type { Config } from '../config.ts';
+import type { Keyring } from '../crypto/envelope.ts';
 import { safeEqual } from '../crypto/tokens.ts';
 import { InvalidRequest } from '../errors.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { withTransaction } from '../store/db.ts';
-import { destroyGrant } from './adapter.ts';
+import { withTransaction, type Db } from '../store/db.ts';
+import type { ScopePreview } from './claims.ts';
+import { replaceGrants } from './grants.repo.ts';
+import type { OidcDeps } from './index.ts';
 import { dataResource } from './provider.ts';
 import { escapeHtml, renderPage } from './pages.ts';
 import { findService } from './services.ts';
 
-/** What the consent page shows for one requested scope. */
-export interface ScopePreview {
-  scope: string;
-  description: string;
-  /** Fields this scope would release to this service for this person, as the engine decides now. */
-  fields: { field: string; description: string }[];
-  /** `openid` is required for sign-in; every other scope may be declined. */
-  required: boolean;
+/** What the interaction steps need. */
+interface InteractionDeps {
+  config: Config;
+  db: Db;
+  keyring: Keyring;
+  oidc: OidcDeps;
 }
 
 /** Scopes about the sign-in itself, which release no profile field. */
 const PROTOCOL_SCOPES = new Set(['openid', 'offline_access']);
 
-export function csrfToken(deps: AppDeps, uid: string): string {
+export function csrfToken(deps: InteractionDeps, uid: string): string {
   return createHmac('sha256', deps.keyring.derive('csrf')).update(`interaction:${uid}`).digest('base64url');
 }
 
-export function assertCsrf(deps: AppDeps, uid: string, given: unknown): void {
+export function assertCsrf(deps: InteractionDeps, uid: string, given: unknown): void {
   if (typeof given !== 'string' || !safeEqual(given, csrfToken(deps, uid))) {
     throw new InvalidRequest('this form has expired or did not come from Ringfence: go back to the service and start again', {
       code: 'csrf_failed',
@@ -41,7 +42,7 @@ export function assertCsrf(deps: AppDeps, uid: string, given: unknown): void {
   }
 }
 
-function provider(deps: AppDeps): Provider {
+function provider(deps: InteractionDeps): Provider {
   return deps.oidc.provider;
 }
 
@@ -49,7 +50,7 @@ function provider(deps: AppDeps): Provider {
  * The interaction in progress, which must be the one the URL names: the CSRF token is bound to the URL's uid, so a
  * form of one interaction can never act on another.
  */
-export async function interactionDetails(deps: AppDeps, ctx: Context) {
+export async function interactionDetails(deps: InteractionDeps, ctx: Context) {
   const details = await provider(deps).interactionDetails(ctx.req, ctx.res);
   if (details.uid !== (ctx.params as Record<string, string | undefined>).uid) {
     throw new InvalidRequest('this sign-in request is unknown or has ended: go back to the service and start again', {
@@ -59,7 +60,7 @@ export async function interactionDetails(deps: AppDeps, ctx: Context) {
   return details;
 }
 
-function loginPage(ctx: Context, deps: AppDeps, uid: string, serviceName: string, error?: string, login = ''): string {
+function loginPage(ctx: Context, deps: InteractionDeps, uid: string, serviceName: string, error?: string, login = ''): string {
   return renderPage(ctx, {
     title: 'Sign in',
     body: `<h1>Sign in to continue to ${escapeHtml(serviceName)}</h1>
@@ -78,7 +79,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 
 function consentPage(
   ctx: Context,
-  deps: AppDeps,
+  deps: InteractionDeps,
   uid: string,
   service: { name: string; role: string; redirectOrigin: string },
   previews: ScopePreview[],
@@ -123,7 +124,7 @@ function redirectOrigin(redirectUri: unknown): string {
 }
 
 /** The page for the current step: login, or consent with the engine's field preview. */
-export async function showInteraction(deps: AppDeps, ctx: Context): Promise<string> {
+export async function showInteraction(deps: InteractionDeps, ctx: Context): Promise<string> {
   const details = await interactionDetails(deps, ctx);
   const clientId = String(details.params.client_id);
   const service = await findService(deps.db, clientId);
@@ -134,14 +135,14 @@ export async function showInteraction(deps: AppDeps, ctx: Context): Promise<stri
     throw new InvalidRequest('this sign-in request can no longer be completed: go back to the service and start again');
   }
   const requested = String(details.params.scope ?? 'openid').split(' ').filter(Boolean);
-  const previews = await deps.oidc.disclosure.preview(accountId, clientId, requested);
+  const previews = await deps.oidc.previewConsent(accountId, clientId, requested);
   return consentPage(ctx, deps, details.uid, { name, role: service.role, redirectOrigin: redirectOrigin(details.params.redirect_uri) }, previews);
 }
 
 export type LoginOutcome = { redirectTo: string } | { page: string; status: number };
 
 export async function submitLogin(
-  deps: AppDeps,
+  deps: InteractionDeps,
   ctx: Context,
   form: { login: string; password: string },
   clientIp: string,
@@ -178,7 +179,7 @@ export async function submitLogin(
  * removes every earlier grant of this service for this person, with all tokens issued under them: consent
  * replaces, so a narrowed consent takes the dropped fields away at once.
  */
-export async function submitConsent(deps: AppDeps, ctx: Context, approved: readonly string[], clientIp: string): Promise<string> {
+export async function submitConsent(deps: InteractionDeps, ctx: Context, approved: readonly string[], clientIp: string): Promise<string> {
   const details = await interactionDetails(deps, ctx);
   if (details.prompt.name !== 'consent') {
     throw new InvalidRequest(
@@ -211,18 +212,9 @@ export async function submitConsent(deps: AppDeps, ctx: Context, approved: reado
   const grantId = await grant.save();
 
   await withTransaction(deps.db, async (trx) => {
-    const earlier = (await trx('oidc_payloads')
-      .where({ kind: 'Grant', account_id: accountId, client_id: clientId })
-      .whereNot({ id: grantId })
-      .select('id', 'payload')) as { id: string; payload: unknown }[];
-    const before = new Set<string>();
-    for (const g of earlier) {
-      const payload = (typeof g.payload === 'string' ? JSON.parse(g.payload) : g.payload) as { openid?: { scope?: string } };
-      for (const s of (payload.openid?.scope ?? '').split(' ').filter(Boolean)) before.add(s);
-      await destroyGrant(trx, g.id);
-    }
+    const { replaced, scopesBefore: before } = await replaceGrants(trx, accountId, clientId, grantId);
     const dropped = [...before].filter((s) => !scopes.includes(s));
-    const action = earlier.length === 0 ? 'grant.created' : dropped.length > 0 ? 'grant.narrowed' : 'grant.replaced';
+    const action = replaced === 0 ? 'grant.created' : dropped.length > 0 ? 'grant.narrowed' : 'grant.replaced';
     await recordAudit(trx, {
       action,
       actor: `user:${accountId}`,
@@ -235,7 +227,7 @@ export async function submitConsent(deps: AppDeps, ctx: Context, approved: reado
   return p.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
 }
 
-export async function abortInteraction(deps: AppDeps, ctx: Context): Promise<string> {
+export async function abortInteraction(deps: InteractionDeps, ctx: Context): Promise<string> {
   return provider(deps).interactionResult(
     ctx.req,
     ctx.res,

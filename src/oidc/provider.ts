@@ -41,8 +41,14 @@ export interface AccountClaims {
   scopeClaims(): Record<string, string[]>;
   /** Whether the account exists and may sign in to services. */
   accountExists(accountId: string): Promise<boolean>;
-  /** The claims a service may receive about the account under the granted scopes, at userinfo; each release audited. */
-  claimsFor(accountId: string, clientId: string, scopes: readonly string[], use: string, clientIp: string): Promise<Record<string, unknown>>;
+  /**
+   * The claims a service may receive about the account under its grant and the token's scopes, at userinfo: a
+   * release of the disclosure pipeline, audited and admitted (refused when the grant is gone by then).
+   */
+  claimsFor(
+    accountId: string,
+    release: { clientId: string; grantId: string; scopes: readonly string[]; use: string; clientIp: string },
+  ): Promise<Record<string, unknown>>;
 }
 
 export interface ProviderOptions {
@@ -228,8 +234,10 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
           // fields at userinfo or the data API.
           if (use === 'id_token') return { sub };
           const clientId = token?.clientId ?? ctx.oidc.client?.clientId;
-          if (!clientId) return { sub };
-          return { ...(await claims.claimsFor(sub, clientId, scope.split(' ').filter(Boolean), use, ctx.ip)), sub };
+          // A release needs its basis: the grant the token was issued under (userinfo's access token names it).
+          const grantId = (token as { grantId?: unknown } | undefined)?.grantId;
+          if (!clientId || typeof grantId !== 'string') return { sub };
+          return { ...(await claims.claimsFor(sub, { clientId, grantId, scopes: scope.split(' ').filter(Boolean), use, clientIp: ctx.ip })), sub };
         },
       };
     },

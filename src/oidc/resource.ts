@@ -2,72 +2,48 @@
  * The data API as an OAuth resource server: resolves a service's access token to the grant it was issued under.
  * The token must be live, issued for this resource, under a grant that still exists, by a service still enabled:
  * revoking the grant (or disabling the service) refuses the very next request, whatever the token's expiry. The
- * data API exists to read the person's profile, so the same statement reads it too (profileReadWithToken).
+ * data API exists to read the person's profile, so the same statement reads it too, and the resolver hands it to
+ * the request beside the caller (ResolvedService.snapshot).
  * A token the provider bound to a DPoP key (RFC 9449) is accepted only as `Authorization: DPoP` with a valid proof
  * by that key (src/oidc/dpop.ts), never as Bearer; a Bearer token pays nothing for this but one field check.
  */
 import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
+import type { Config } from '../config.ts';
+import { profileSnapshotFrom, type ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
 import { Forbidden, Unauthenticated } from '../errors.ts';
-import type { AppDeps, Caller, SecurityResolver } from '../http/types.ts';
-import { profileSnapshotFrom, profileSnapshotSql, type ProfileSnapshot, type SnapshotColumns } from '../features/profile/profile.repo.ts';
-import { runStatement, type Db } from '../store/db.ts';
-import { readStored, storedId } from './adapter.ts';
+import type { Db } from '../store/db.ts';
+import { readStored } from './adapter.ts';
 import { invalidDpopToken, invalidProof, rememberProof, verifyDpopProof, type DpopProof } from './dpop.ts';
+import { findTokenGrantAndProfile } from './grants.repo.ts';
 import { dataResource } from './provider.ts';
 
-/** The access token, its grant, its service and the person's profile as stored, read together. */
-interface TokenRow extends SnapshotColumns {
-  token_kind: 'AccessToken' | 'ClientCredentials';
-  token_payload: AdapterPayload | string;
-  token_consumed_at: Date | null;
-  grant_payload: AdapterPayload | string | null;
-  grant_consumed_at: Date | null;
-  service_client_id: string | null;
-  service_role: string | null;
-  service_disabled_at: Date | null;
+/** A service reading through the data API: its role, and the grant and person its access token names. */
+export interface ServiceCaller {
+  kind: 'service';
+  clientId: string;
+  role: string;
+  grantId?: string;
+  accountId?: string;
+  scopes: string[];
 }
 
-const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
-// The person the token is for, when it names one (client credentials tokens do not).
-const SNAPSHOT = profileSnapshotSql(`(case when t.account_id ~ ${UUID} then t.account_id::uuid end)`);
+/** What resolving a service's access token needs. */
+export interface ResourceDeps {
+  db: Db;
+  config: Config;
+  oidc: { provider: Provider };
+}
 
 /**
- * Reads a live access token with its live grant, its service and the profile of the person it is for, in one
- * statement: the data API's whole request is one round trip and one database snapshot (what is released is what
- * was stored when the grant was found live). The token is looked up as the adapter stores it (src/oidc/adapter.ts:
- * by the hash of its value, never an expired row), and what is read is then checked by the provider's models
- * exactly as their `find` does, so this is `AccessToken.find` (or `ClientCredentials.find`) + `Grant.find` +
- * `findService` in one round trip, not a second implementation of them. Nothing is cached: a revoked grant or a
- * disabled service is refused on the very next request. A named statement sent straight to the driver
- * (runStatement): PostgreSQL parses and plans it once per connection, and knex's per-query work is skipped.
+ * The caller a token resolves to, and the person's profile as read in the same statement (for the handler of the
+ * same request to release from: src/disclosure), when the token is for a person with one.
  */
-async function findTokenGrantAndProfile(db: Db, tokenValue: string): Promise<TokenRow | undefined> {
-  const rows = await runStatement<TokenRow>(
-    db,
-    'rf_data_api_token',
-      `select t.kind as token_kind, t.payload as token_payload, t.consumed_at as token_consumed_at,
-              g.payload as grant_payload, g.consumed_at as grant_consumed_at,
-              s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
-              ${SNAPSHOT.columns}
-         from oidc_payloads t
-         left join oidc_payloads g
-           on g.kind = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > current_timestamp)
-         left join services s on s.client_id = t.client_id
-         ${SNAPSHOT.joins}
-        where ((t.kind = 'AccessToken' and t.id = ?) or (t.kind = 'ClientCredentials' and t.id = ?))
-          and (t.expires_at is null or t.expires_at > current_timestamp)`,
-      [storedId('AccessToken', tokenValue), storedId('ClientCredentials', tokenValue)],
-  );
-  return rows[0];
-}
-
-/** The profile read with the token, kept for the handler of the same request (keyed by its caller object). */
-const profiles = new WeakMap<Caller, ProfileSnapshot>();
-
-/** The person's profile as read together with the caller's token in this request; undefined when it was not. */
-export function profileReadWithToken(caller: Caller): ProfileSnapshot | undefined {
-  return profiles.get(caller);
+export interface ResolvedService {
+  caller: ServiceCaller;
+  credential: string;
+  snapshot?: ProfileSnapshot;
 }
 
 /**
@@ -104,7 +80,11 @@ function credentialOf(ctx: Context): { scheme: 'Bearer' | 'DPoP'; token: string 
   return { scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] };
 }
 
-export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: AppDeps) => {
+/**
+ * Resolves the data API's security scheme: undefined without an Authorization header, a thrown Unauthenticated
+ * (or Forbidden) for a token that does not authorize the request.
+ */
+export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Promise<ResolvedService | undefined> {
   const credential = credentialOf(ctx);
   if (!credential) return undefined;
   const { token: value, scheme } = credential;
@@ -160,8 +140,7 @@ export const resolveServiceToken: SecurityResolver = async (ctx: Context, deps: 
   // What the token says, and no more than the grant still allows (a narrowed consent removes scopes at once).
   const granted = new Set((grant.getResourceScope(dataResource(deps.config)) ?? '').split(' ').filter(Boolean));
   const scopes = [...token.scopes].filter((s) => granted.has(s));
-  const caller: Caller = { kind: 'service', clientId: service.client_id, role: service.role, grantId: grant.jti, accountId: token.accountId, scopes };
-  const profile = profileSnapshotFrom(row);
-  if (profile && profile.profile.user_id === token.accountId) profiles.set(caller, profile);
-  return { caller, credential: value };
-};
+  const caller: ServiceCaller = { kind: 'service', clientId: service.client_id, role: service.role, grantId: grant.jti, accountId: token.accountId, scopes };
+  const snapshot = profileSnapshotFrom(row);
+  return { caller, credential: value, ...(snapshot && snapshot.profile.user_id === token.accountId ? { snapshot } : {}) };
+}

@@ -9,7 +9,7 @@ export const RING_SCOPE_PREFIX = 'ring:';
 
 /**
  * Claims that are statements about another claim rather than profile fields (OIDC Core 5.1): each is released with
- * its claim and only with it, its value taken from the account (src/oidc/disclosure.ts). The policy engine decides
+ * its claim and only with it, its value taken from the account (src/oidc/claims.ts). The policy engine decides
  * the claim; its companion follows. `email_verified`: whether the person proved control of the address with a
  * one-time code (reset when the address changes).
  */

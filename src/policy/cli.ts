@@ -14,7 +14,8 @@ import { compilePolicies, type Policies } from './load.ts';
 import { parseUserRingsFile } from './user-rings.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/db.ts';
-import { grantedScopes, readUserRings, serviceRoles } from '../features/rings/rings.repo.ts';
+import { readUserRings, serviceRoles } from '../features/rings/rings.repo.ts';
+import { grantedScopes } from '../oidc/grants.repo.ts';
 
 const USAGE = `usage: npm run policy -- <command> [options]
 

@@ -1,7 +1,8 @@
 /**
- * The group commit of disclosures (src/audit/queue.ts with admitDisclosures, migrations/009_audit_append.ts), on
- * PostgreSQL and on the embedded PGlite alike: one statement admits the events whose grant is still live, appends
- * them to the chain and refuses the others; appends from other transactions interleave into one verified chain.
+ * The group commit of disclosures (src/audit/queue.ts with the grant admission of src/disclosure/admission.repo.ts,
+ * migrations/009_audit_append.ts), on PostgreSQL and on the embedded PGlite alike: one statement admits the events
+ * whose grant is still live, appends them to the chain and refuses the others; appends from other transactions
+ * interleave into one verified chain.
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
@@ -9,10 +10,13 @@ import { recordAuditEvents, verifyAuditChain, type AuditInput } from '../../src/
 import { AuditQueue } from '../../src/audit/queue.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Unauthenticated } from '../../src/errors.ts';
-import { admitDisclosures } from '../../src/features/access/access.ts';
+import { admitReleases } from '../../src/disclosure/admission.repo.ts';
+import { GRANT_BASIS } from '../../src/oidc/grant-basis.ts';
 import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrations.ts';
 import { useMigratedStore } from '../helpers/app.ts';
+
+const admitDisclosures = admitReleases({ grant: GRANT_BASIS });
 
 const postgres = useMigratedStore();
 let pglite: Store | undefined;

@@ -161,7 +161,7 @@ test.serial('a grant revoked while its service reads: reads that begin after the
   }
 });
 
-// Disclosure and revocation serialize (src/features/access: the disclosure's transaction holds the grant FOR SHARE,
+// Disclosure and revocation serialize (src/disclosure: the release's admission holds the grant FOR KEY SHARE,
 // revocation takes it FOR UPDATE before deleting it), so no disclosure follows the revocation in the chain.
 test.serial('a grant revoked while its service reads: no disclosure is recorded after the revocation committed', (t) => {
   t.true(lateDisclosures >= 0, 'the race above did not run');

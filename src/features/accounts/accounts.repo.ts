@@ -115,14 +115,6 @@ export async function revokeSessions(
   return new Set(rows.map((r) => r.family_id)).size;
 }
 
-/**
- * Ends the OpenID provider's browser sessions of a user (its `_session` cookies stop signing them in); returns how
- * many. Whoever changes or resets a password, or signs out everywhere, must not stay signed in at the provider.
- */
-export async function deleteProviderSessions(q: Queryable, userId: string): Promise<number> {
-  return q('oidc_payloads').where({ kind: 'Session', account_id: userId }).delete();
-}
-
 export interface EmailVerificationRow {
   id: string;
   user_id: string;

@@ -11,7 +11,8 @@ import { Conflict, InvalidRequest, Unauthenticated, type ErrorDetail } from '../
 import type { AppDeps, Caller } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
 import { fieldCatalogue } from '../profile/catalogue.ts';
-import { insertProfile, readUserFields, sealForProfile, writeFields, findProfileByUser } from '../profile/profile.repo.ts';
+import { sealForProfile } from '../../disclosure/container.ts';
+import { insertProfile, readUserFields, writeFields, findProfileByUser } from '../profile/profile.repo.ts';
 import { checkFieldValue } from '../profile/values.ts';
 import {
   findUserByEmailIndex,
@@ -19,11 +20,11 @@ import {
   findUserById,
   insertUser,
   isUniqueViolation,
-  deleteProviderSessions,
   revokeSessions,
   updateUser,
   type UserRow,
 } from './accounts.repo.ts';
+import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
 import { emailIndex, loginIdentifier, sendVerificationCode } from './email.ts';
 import { issueTokens, type IssuedTokens } from './sessions.ts';
 import {

@@ -13,19 +13,10 @@ import { Conflict, InvalidRequest, TooManyRequests } from '../../errors.ts';
 import type { AppDeps, Caller } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
 import { fieldCatalogue } from '../profile/catalogue.ts';
-import {
-  bumpProfileVersionOfUser,
-  openForProfile,
-  openProfile,
-  openUserProfile,
-  readUserFields,
-  sealForProfile,
-  writeFields,
-  type OpenProfile,
-} from '../profile/profile.repo.ts';
+import { openForProfile, openProfile, sealForProfile, type OpenProfile } from '../../disclosure/container.ts';
+import { bumpProfileVersionOfUser, openUserProfile, readUserFields, writeFields } from '../profile/profile.repo.ts';
 import {
   deleteEmailVerification,
-  deleteProviderSessions,
   findEmailVerification,
   findPasswordResetByHash,
   findUserByEmailIndex,
@@ -40,6 +31,7 @@ import {
   updateUser,
   type UserRow,
 } from './accounts.repo.ts';
+import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
 import {
   CODES_PER_ACCOUNT,
   CODES_PER_ADDRESS,

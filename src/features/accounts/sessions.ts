@@ -10,7 +10,8 @@ import { hashToken, newToken } from '../../crypto/tokens.ts';
 import { Unauthenticated } from '../../errors.ts';
 import type { AppDeps, Caller, SecurityResolver } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
-import { deleteProviderSessions, findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
+import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
+import { findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
 export const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;

@@ -1,12 +1,12 @@
 /**
- * The profile container: one data key (DEK) per profile, wrapped by the KEK, and every field value sealed under it
- * with associated data `profile_fields:<profile_id>:<field>`, so a value copied to another row or profile fails to
- * open. Avatars are sealed the same way. Values are JSON; a null value means the field is unset but may still
- * carry its owner's ring.
+ * The profile's rows: the container row (its wrapped data key and version), the field rows with their rings and
+ * sealed values (src/disclosure/container.ts seals and opens them), and the public directory's lookups. Values
+ * are JSON; a null value means the field is unset but may still carry its owner's ring.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { newDataKey, open, seal, type Keyring } from '../../crypto/envelope.ts';
+import type { Keyring } from '../../crypto/envelope.ts';
+import { newProfileKey, openFieldValue, openProfile, sealFieldValue, type OpenProfile } from '../../disclosure/container.ts';
 import type { Db, Queryable } from '../../store/db.ts';
 import { runStatement } from '../../store/db.ts';
 
@@ -18,14 +18,6 @@ export interface ProfileRow {
   version: number;
   created_at: Date;
   updated_at: Date;
-}
-
-/** A profile with its data key unwrapped: what reading or writing its sealed values needs. */
-export interface OpenProfile {
-  id: string;
-  userId: string;
-  version: number;
-  dek: Buffer;
 }
 
 export interface FieldRing {
@@ -49,34 +41,10 @@ export interface FieldWrite {
   provenance: string;
 }
 
-export interface AvatarRow {
-  profile_id: string;
-  content_type: string;
-  sha256: string;
-  bytes: number;
-  width: number;
-  height: number;
-  updated_at: Date;
-}
-
-/** Associated data binding a sealed value to its profile and field. */
-export function fieldAad(profileId: string, field: string): string {
-  return `profile_fields:${profileId}:${field}`;
-}
-
-const profileOwner = (profileId: string) => `profile:${profileId}`;
-
-/** Unwraps the data key of a profile row. */
-export function openProfile(keyring: Keyring, row: Pick<ProfileRow, 'id' | 'user_id' | 'wrapped_dek' | 'kek_id' | 'version'>): OpenProfile {
-  const dek = keyring.unwrap({ kekId: row.kek_id, wrapped: Buffer.from(row.wrapped_dek) }, profileOwner(row.id));
-  return { id: row.id, userId: row.user_id, version: row.version, dek };
-}
-
 /** Creates the container of a new user's profile with a fresh data key. */
 export async function insertProfile(trx: Knex.Transaction, keyring: Keyring, userId: string): Promise<OpenProfile> {
   const id = randomUUID();
-  const dek = newDataKey();
-  const wrapped = keyring.wrap(dek, profileOwner(id));
+  const { dek, wrapped } = newProfileKey(keyring, id);
   await trx('profiles').insert({ id, user_id: userId, wrapped_dek: wrapped.wrapped, kek_id: wrapped.kekId, version: 1 });
   return { id, userId, version: 1, dek };
 }
@@ -118,14 +86,6 @@ export interface SealedFieldRow {
   ring: string;
   provenance: string;
   updated_at: Date;
-}
-
-/** Opens one field's sealed value (JSON); null stays null. */
-export function openFieldValue(profile: OpenProfile, field: string, sealed: Uint8Array | null): unknown {
-  if (sealed === null) return null;
-  // A view, not a copy: open() only reads it.
-  const bytes = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  return JSON.parse(open(profile.dek, bytes, fieldAad(profile.id, field)).toString('utf8'));
 }
 
 /** Opens sealed field rows of one profile. */
@@ -180,91 +140,6 @@ export async function readProfileWithFields(db: Db, userId: string): Promise<{ p
   };
 }
 
-/** A custom ring as the disclosure snapshot reads it (the columns readUserRings uses). */
-export interface SnapshotRing {
-  id: string;
-  name: string;
-  description: string | null;
-  roles: unknown;
-  services: unknown;
-}
-
-/**
- * Everything a decision about one person's profile needs: the container's key, every field's ring and sealed
- * value (only the released ones are ever opened), and the person's ring settings — the custom rings in the order
- * listCustomRings gives them, and the settings version that names them in the ability cache.
- */
-export interface ProfileSnapshot {
-  profile: Pick<ProfileRow, 'id' | 'user_id' | 'wrapped_dek' | 'kek_id' | 'version'>;
-  /** Each field row: its ring and its value still sealed, in base64 (decoded only for the fields opened). */
-  fields: { field: string; ring: string; sealed: string | null }[];
-  customRings: SnapshotRing[];
-  ringsVersion: number;
-}
-
-/** The columns profileSnapshotSql adds to a row. */
-export interface SnapshotColumns {
-  snap_profile_id: string | null;
-  snap_user_id: string;
-  snap_wrapped_dek: Uint8Array;
-  snap_kek_id: string;
-  snap_version: number;
-  snap_rings_version: string | number;
-  snap_custom_rings: SnapshotRing[] | string | null;
-  /** [field, ring, sealed value in base64 or null] per field row. */
-  snap_fields: [string, string, string | null][] | string | null;
-}
-
-/**
- * The columns and joins that read one person's ProfileSnapshot into a single row, for a statement that names the
- * person by the SQL expression `userId` (a parameter, or a column of a table the statement already reads): the
- * container row, the field rows and the custom rings each aggregated as JSON (parsed natively, where a bytea[]
- * would be parsed character by character), and the rings version.
- */
-export function profileSnapshotSql(userId: string): { columns: string; joins: string } {
-  return {
-    columns: `p.id as snap_profile_id, p.user_id as snap_user_id, p.wrapped_dek as snap_wrapped_dek, p.kek_id as snap_kek_id,
-              p.version as snap_version, coalesce(rs.version, 0) as snap_rings_version, cr.rings as snap_custom_rings,
-              fa.fields as snap_fields`,
-    joins: `left join profiles p on p.user_id = ${userId}
-            left join ring_settings rs on rs.user_id = p.user_id
-            left join lateral (
-              select json_agg(json_build_object('id', r.id, 'name', r.name, 'description', r.description,
-                                                'roles', r.roles, 'services', r.services)
-                              order by r.created_at, r.name_lower) as rings
-                from rings r where r.user_id = p.user_id
-            ) cr on true
-            left join lateral (
-              select json_agg(json_build_array(f.field, f.ring, encode(f.value, 'base64'))) as fields
-                from profile_fields f where f.profile_id = p.id
-            ) fa on true`,
-  };
-}
-
-/** The snapshot in a row read with profileSnapshotSql; undefined when the person has no profile. */
-export function profileSnapshotFrom(row: SnapshotColumns): ProfileSnapshot | undefined {
-  if (row.snap_profile_id === null) return undefined;
-  const json = <T>(v: T | string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-  const rings = json(row.snap_custom_rings);
-  const fields = json(row.snap_fields) ?? [];
-  return {
-    profile: { id: row.snap_profile_id, user_id: row.snap_user_id, wrapped_dek: row.snap_wrapped_dek, kek_id: row.snap_kek_id, version: row.snap_version },
-    fields: fields.map(([field, ring, sealed]) => ({ field, ring, sealed })),
-    customRings: rings ?? [],
-    ringsVersion: Number(row.snap_rings_version),
-  };
-}
-
-const SNAPSHOT = profileSnapshotSql('person.id');
-
-/** One person's ProfileSnapshot, in one statement (named: planned once per connection, not on every read). */
-export async function readProfileSnapshot(q: Queryable, userId: string): Promise<ProfileSnapshot | undefined> {
-  const { rows } = (await q
-    .raw(`select ${SNAPSHOT.columns} from (select ?::uuid as id) person ${SNAPSHOT.joins}`, [userId])
-    .options({ name: 'rf_profile_snapshot' })) as { rows: SnapshotColumns[] };
-  return profileSnapshotFrom(rows[0]);
-}
-
 /** Writes values, sealing each under the profile's key; a field that has a row keeps its ring. */
 export async function writeFields(trx: Knex.Transaction, profile: OpenProfile, writes: readonly FieldWrite[]): Promise<void> {
   if (writes.length === 0) return;
@@ -272,7 +147,7 @@ export async function writeFields(trx: Knex.Transaction, profile: OpenProfile, w
   const rows = writes.map((w) => ({
     profile_id: profile.id,
     field: w.field,
-    value: w.value === null || w.value === undefined ? null : seal(profile.dek, JSON.stringify(w.value), fieldAad(profile.id, w.field)),
+    value: w.value === null || w.value === undefined ? null : sealFieldValue(profile, w.field, w.value),
     ring: w.ring,
     provenance: w.provenance,
     updated_at: now,
@@ -330,47 +205,6 @@ export async function findProfileByHandle(q: Queryable, handle: string): Promise
     .select('u.id as user_id', 'u.handle', 'u.handle_lower', 'p.id as profile_id')
     .where('u.handle_lower', handle.toLowerCase())
     .first()) as DirectoryRow | undefined;
-}
-
-const avatarAad = (profileId: string) => `avatars:${profileId}`;
-
-/** Stores (or replaces) the profile's picture, sealed. */
-export async function upsertAvatar(trx: Knex.Transaction, profile: OpenProfile, image: Buffer, meta: Omit<AvatarRow, 'profile_id' | 'updated_at'>): Promise<void> {
-  await trx('avatars')
-    .insert({ profile_id: profile.id, image: seal(profile.dek, image, avatarAad(profile.id)), ...meta, updated_at: new Date() })
-    .onConflict('profile_id')
-    .merge();
-}
-
-/** Facts about the stored picture, without opening it. */
-export async function findAvatarMeta(q: Queryable, profileId: string): Promise<AvatarRow | undefined> {
-  return (await q('avatars')
-    .select('profile_id', 'content_type', 'sha256', 'bytes', 'width', 'height', 'updated_at')
-    .where({ profile_id: profileId })
-    .first()) as AvatarRow | undefined;
-}
-
-/** The stored picture, opened, with its facts; undefined when there is none. */
-export async function readAvatarImage(q: Queryable, profile: OpenProfile): Promise<{ meta: AvatarRow; image: Buffer } | undefined> {
-  const row = (await q('avatars').where({ profile_id: profile.id }).first()) as (AvatarRow & { image: Uint8Array }) | undefined;
-  if (!row) return undefined;
-  const { image, ...meta } = row;
-  return { meta, image: open(profile.dek, Buffer.from(image), avatarAad(profile.id)) };
-}
-
-/** Deletes the picture; false when there was none. */
-export async function deleteAvatar(trx: Knex.Transaction, profileId: string): Promise<boolean> {
-  return (await trx('avatars').where({ profile_id: profileId }).delete()) > 0;
-}
-
-/** Seals a value of another table under the profile's key (biometrics, status posts), bound to `aad`. */
-export function sealForProfile(profile: OpenProfile, plaintext: string | Buffer, aad: string): Buffer {
-  return seal(profile.dek, plaintext, aad);
-}
-
-/** Opens a value sealed by sealForProfile. */
-export function openForProfile(profile: OpenProfile, sealed: Uint8Array, aad: string): Buffer {
-  return open(profile.dek, Buffer.from(sealed), aad);
 }
 
 /** The profile of a user, opened; throws when the user has none (every user gets one at registration). */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { recordAudit } from '../../audit/audit.ts';
 import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps, Caller } from '../../http/types.ts';
-import type { Catalogue, FieldDef } from '../../policy/catalogue.ts';
+import type { Catalogue } from '../../policy/catalogue.ts';
 import { withTransaction } from '../../store/db.ts';
 import { checkCurrentPassword, emailTaken, handleTaken } from '../accounts/accounts.ts';
 import { findUserByEmailIndex, findUserByHandle, findUserById, isUniqueViolation, updateUser, type UserRow } from '../accounts/accounts.repo.ts';
@@ -14,118 +14,30 @@ import { emailIndex, requestEmailChange } from '../accounts/email.ts';
 import { cleanAvatar } from './avatar.ts';
 import { REQUIRED_FIELDS, fieldCatalogue } from './catalogue.ts';
 import { decodeCursor, encodeCursor, type PageRequest } from './pagination.ts';
+import { avatarUrl, presentValue, type ImageValue } from '../../disclosure/values.ts';
+import { openProfile } from '../../disclosure/container.ts';
+import { deleteAvatar, findAvatarMeta, readAvatarImage, upsertAvatar } from './avatars.repo.ts';
 import {
   bumpProfileVersionOfUser,
   bumpVersion,
-  deleteAvatar,
-  findAvatarMeta,
   findProfileByHandle,
   findProfileByUser,
   findProfilesByIds,
   listProfilesByHandle,
   lockProfile,
   openFieldRows,
-  openFieldValue,
-  openProfile,
-  readAvatarImage,
   readFieldRings,
   readFields,
   readProfileWithFields,
-  upsertAvatar,
   writeFields,
   type DirectoryRow,
   type FieldWrite,
-  type ProfileSnapshot,
 } from './profile.repo.ts';
 import { assertIfMatch } from './etag.ts';
 import { checkFieldValue } from './values.ts';
 import { effectiveRings, isListed, publicFields } from './visibility.ts';
 
 export const USER_NOT_FOUND = 'user not found';
-
-/** What an image field stores: facts about the uploaded picture, shown to readers as its URL. */
-interface ImageValue {
-  sha256: string;
-  content_type: string;
-  width: number;
-  height: number;
-}
-
-/** Whole years from an ISO date to today (UTC). */
-function yearsSince(isoDate: string, today = new Date()): number {
-  const [y, m, d] = isoDate.split('-').map(Number);
-  let years = today.getUTCFullYear() - y;
-  if (today.getUTCMonth() + 1 < m || (today.getUTCMonth() + 1 === m && today.getUTCDate() < d)) years--;
-  return years;
-}
-
-/** How each derived field of the catalogue is computed from its source's value. */
-const DERIVATIONS: Record<string, (source: unknown) => unknown> = {
-  age: (dob) => yearsSince(dob as string),
-  age_over_18: (dob) => yearsSince(dob as string) >= 18,
-};
-
-function avatarUrl(deps: AppDeps, handle: string, image: ImageValue): string {
-  return `${deps.config.baseUrl}/api/v1/profiles/${encodeURIComponent(handle)}/avatar?v=${image.sha256.slice(0, 16)}`;
-}
-
-/** A field's value as readers see it: derived fields computed, images as their URL; null when unset. */
-export function presentValue(deps: AppDeps, def: FieldDef, stored: ReadonlyMap<string, { value: unknown }>, handle: string): unknown {
-  if (def.derivedFrom) {
-    const source = stored.get(def.derivedFrom)?.value;
-    const derive = DERIVATIONS[def.name];
-    return source === null || source === undefined || !derive ? null : derive(source);
-  }
-  const value = stored.get(def.name)?.value ?? null;
-  if (value !== null && def.type === 'image') return avatarUrl(deps, handle, value as ImageValue);
-  return value;
-}
-
-/** The stored fields presenting `fields` needs: each field, or the source of a derived one, and the handle. */
-function neededFields(catalogue: Catalogue, fields: readonly string[]): Set<string> {
-  const needed = new Set<string>(['handle']);
-  for (const field of fields) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
-  return needed;
-}
-
-function presentFields(deps: AppDeps, catalogue: Catalogue, stored: ReadonlyMap<string, { value: unknown }>, fields: readonly string[]): Record<string, unknown> {
-  const handle = stored.get('handle')?.value as string;
-  const values: Record<string, unknown> = {};
-  for (const field of fields) {
-    const def = catalogue.fields.get(field);
-    if (!def) continue;
-    const value = presentValue(deps, def, stored, handle);
-    if (value !== null && value !== undefined) values[field] = value;
-  }
-  return values;
-}
-
-/**
- * Values of `fields` as a reader sees them (derived fields computed, images as URLs), for a reader the policy
- * engine already allowed these fields: only they (and the sources of derived ones) are decrypted. Unset fields
- * are left out.
- */
-export async function readValuesFor(deps: AppDeps, userId: string, fields: readonly string[]): Promise<Record<string, unknown>> {
-  if (fields.length === 0) return {};
-  const catalogue = fieldCatalogue(deps);
-  const row = await findProfileByUser(deps.db, userId);
-  if (!row) return {};
-  const stored = await readFields(deps.db, openProfile(deps.keyring, row), [...neededFields(catalogue, fields)]);
-  return presentFields(deps, catalogue, stored, fields);
-}
-
-/** readValuesFor over rows already read (readProfileSnapshot): the same values, no further query. */
-export function valuesFromSnapshot(deps: AppDeps, snapshot: ProfileSnapshot, fields: readonly string[]): Record<string, unknown> {
-  if (fields.length === 0) return {};
-  const catalogue = fieldCatalogue(deps);
-  const needed = neededFields(catalogue, fields);
-  const profile = openProfile(deps.keyring, snapshot.profile);
-  const stored = new Map<string, { value: unknown }>();
-  for (const f of snapshot.fields) {
-    if (needed.has(f.field)) stored.set(f.field, { value: openFieldValue(profile, f.field, f.sealed === null ? null : Buffer.from(f.sealed, 'base64')) });
-  }
-  return presentFields(deps, catalogue, stored, fields);
-}
 
 /** The owner's whole profile: every catalogue field with its value, ring, provenance and last change. */
 export async function getOwnProfile(deps: AppDeps, userId: string) {

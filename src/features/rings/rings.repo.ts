@@ -158,23 +158,3 @@ export async function serviceRoles(q: Queryable, clientIds: readonly string[]): 
   const rows = (await q('services').whereIn('client_id', clientIds).select('client_id', 'role')) as { client_id: string; role: string }[];
   return new Map(rows.map((r) => [r.client_id, r.role]));
 }
-
-/** The scopes of every live grant the person gave, per service (OpenID and resource scopes together). */
-export async function grantedScopes(q: Queryable, userId: string): Promise<Map<string, string[]>> {
-  const rows = (await q('oidc_payloads')
-    .where({ kind: 'Grant', account_id: userId })
-    .andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', q.fn.now()))
-    .select('client_id', 'payload')) as { client_id: string; payload: unknown }[];
-  const out = new Map<string, Set<string>>();
-  for (const row of rows) {
-    const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as {
-      openid?: { scope?: string };
-      resources?: Record<string, string>;
-    };
-    const scopes = out.get(row.client_id) ?? new Set<string>();
-    for (const s of (payload.openid?.scope ?? '').split(' ')) if (s) scopes.add(s);
-    for (const value of Object.values(payload.resources ?? {})) for (const s of value.split(' ')) if (s) scopes.add(s);
-    out.set(row.client_id, scopes);
-  }
-  return new Map([...out].map(([client, scopes]) => [client, [...scopes].sort()]));
-}

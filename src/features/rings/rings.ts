@@ -21,7 +21,6 @@ import {
   deleteCustomRing,
   findCustomRing,
   findCustomRingByName,
-  grantedScopes,
   insertCustomRing,
   listCustomRings,
   lockRingSettings,
@@ -33,6 +32,7 @@ import {
   updateCustomRing,
   type RingRow,
 } from './rings.repo.ts';
+import { grantedScopes } from '../../oidc/grants.repo.ts';
 
 export interface AssignedData {
   fields?: string[];

@@ -1,0 +1,48 @@
+/**
+ * What entitles a reader to a release — its basis — and how the pipeline admits a release under each kind of it.
+ * Every kind is one member of `Basis` and one `BasisKind`, passed to createDisclosure where the service is
+ * assembled (src/service.ts): the type makes a member without its kind fail to compile there.
+ */
+import type { Grant } from '../policy/engine.ts';
+
+/** An OAuth grant the person gave a service (the data API, userinfo): live while the provider still holds it. */
+export interface GrantBasis {
+  kind: 'grant';
+  grantId: string;
+  clientId: string;
+  /** The scopes the request carries, no more than the grant still allows. */
+  scopes: readonly string[];
+}
+
+/**
+ * What entitles a reader to a release. One member today; the features to come add theirs (a share, an emergency
+ * access, a document link, a health link), each with its BasisKind.
+ */
+export type Basis = GrantBasis;
+
+/** How releases under one kind of basis are decided, admitted and recorded. */
+export interface BasisKind<B extends Basis = Basis> {
+  /**
+   * The audit fact that names the basis on the `data.released` event (`grant_id`): admission reads it to find the
+   * event's basis, so no two kinds may share one.
+   */
+  readonly idFact: string;
+  /** What the person granted through this basis, as the policy engine takes it (scopes, break-the-glass). */
+  grant(basis: B): Grant;
+  /** The basis's own facts on the `data.released` event: its id fact among them, and what names the reader. */
+  facts(basis: B): Record<string, string>;
+  /**
+   * The liveness check, as a query for the admission statement: `select id from … where id = any(?::text[]) and
+   * <still live> order by id for key share`. It takes the ids of the batch (its one `?`), answers those still live
+   * and locks each of them — the weakest lock the basis's revocation (a DELETE, or an UPDATE of its key) waits
+   * for, in id order — so that a revocation either committed before the statement (the id is not answered) or
+   * waits until the release is on record. Its revocation must take the row lock before the audit chain's lock, as
+   * the statement does.
+   */
+  readonly liveIds: string;
+  /** The error a release fails with when its basis is no longer live (its request answers it). */
+  refused(): Error;
+}
+
+/** Every kind of basis, by its `kind`. */
+export type BasisKinds = { readonly [K in Basis['kind']]: BasisKind<Extract<Basis, { kind: K }>> };
