@@ -4,7 +4,10 @@
  * denied, so a policy change that releases something new fails a case until a reviewer writes it down.
  */
 import type { PolicyEngine } from './engine.ts';
-import { parseYaml, PolicyError, SCHEMA, type PolicyProblem, type PolicySet } from './files.ts';
+import { PolicyError, type PolicyProblem } from './problems.ts';
+import { SCHEMA } from './schemas.ts';
+import type { PolicySet } from './sources.ts';
+import { parseYaml } from './yaml.ts';
 import type { Grant } from './gates.ts';
 import type { Policies } from './load.ts';
 import { expandPatterns } from './patterns.ts';

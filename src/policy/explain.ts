@@ -3,7 +3,7 @@
  * (gates.ts). A verdict the gates and the ability disagree on is an engine bug and throws.
  */
 import type { Decision } from './decision.ts';
-import type { Source } from './files.ts';
+import type { Source } from './problems.ts';
 import type { Policies, RoleDef, RuleDef } from './load.ts';
 import { patternMatches } from './patterns.ts';
 import type { UserRings } from './placements.ts';

@@ -6,7 +6,7 @@
 import { createMongoAbility, type MongoAbility, type RawRuleOf } from '@casl/ability';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import { Decision } from './decision.ts';
-import type { Source } from './files.ts';
+import type { Source } from './problems.ts';
 import { frozenSet, type Policies, type RoleDef } from './load.ts';
 import { customRingAdmits, resolvePlacements, type Placement, type UserRings } from './placements.ts';
 import { readerKey, type Reader } from './reader.ts';

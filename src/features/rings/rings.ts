@@ -8,7 +8,7 @@ import { recordAudit } from '../../audit/audit.ts';
 import { Conflict, InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/types.ts';
 import { CUSTOM_PREFIX, type Capped, type UserRings } from '../../policy/engine.ts';
-import { PolicyError, ProblemList, type PolicyProblem } from '../../policy/files.ts';
+import { PolicyError, ProblemList, type PolicyProblem } from '../../policy/problems.ts';
 import type { Policies } from '../../policy/load.ts';
 import { parseUserRingsFile, userRingsToYaml } from '../../policy/user-rings.ts';
 import { withTransaction } from '../../store/db.ts';
