@@ -71,14 +71,14 @@ export async function releaseFor(
 
 /**
  * The OIDC claims of released fields, as userinfo gives them: the catalogue's claim of each field, and with
- * `email` its companion `email_verified`, from the account's verification state (COMPANION_CLAIMS). Never
- * `email_verified` without `email`: the policy engine decided the address, the statement about it follows.
+ * `email` its companion `email_verified`, from the account's verification state: the policy engine decides which
+ * companions go out (never `email_verified` without `email`), the account read here only gives their values.
  */
 export async function claimsOfRelease(deps: AppDeps, accountId: string, fields: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
   const claims = deps.policy.engine.claimsOf(fields);
-  if (claims.email !== undefined && claims.email !== null) {
+  if (deps.policy.engine.companionsOf(claims).length > 0) {
     const account = await findUserById(deps.db, accountId);
-    claims[COMPANION_CLAIMS.email] = Boolean(account?.email_verified_at);
+    Object.assign(claims, deps.policy.engine.companionClaims(claims, { emailVerified: Boolean(account?.email_verified_at) }));
   }
   return claims;
 }

@@ -6,19 +6,25 @@
  *
  * The engine's parts, one concern each: reader.ts (who reads), placements.ts (where a field sits), gates.ts (the
  * gates and the ability), decision.ts (what a reader may see), cache.ts, explain.ts, visibility.ts and capped.ts
- * (reports). This file is the entry other folders import.
+ * (reports), and the decisions features ask for by name: public-view.ts (the public view, the directory listing,
+ * status rings), admission.ts (which roles a ring admits) and claims.ts (OIDC claims and their companions). This
+ * file is the entry other folders import; features ask it and never re-implement a decision.
  */
+import { ringAdmission, type RoleAdmission } from './admission.ts';
 import { AbilityCache, abilityKey } from './cache.ts';
 import { cappedSettings, type Capped } from './capped.ts';
+import { claimsOfFields, companionClaims, companionsOf, findCompanionSource, type AccountFacts } from './claims.ts';
 import { canonicalFields, leavesOf, UnknownField, type Decision } from './decision.ts';
 import { explainLeaf, type Explanation } from './explain.ts';
 import { compile, effectiveGrant, Evaluation, type Compiled, type Grant } from './gates.ts';
 import type { Policies } from './load.ts';
-import { NO_USER_RINGS, type UserRings } from './placements.ts';
+import { effectiveRings, NO_USER_RINGS, ringsFromRows, type UserRings } from './placements.ts';
+import { publicViewOf, statusRingsFor, type PublicView } from './public-view.ts';
 import { readerKey, type Reader } from './reader.ts';
 import { visibilityReport, type Visibility } from './visibility.ts';
 
 export type { Capped } from './capped.ts';
+export type { AccountFacts } from './claims.ts';
 export { UnknownField } from './decision.ts';
 export type { Grant } from './gates.ts';
 export { CUSTOM_PREFIX, NO_USER_RINGS, type CustomRing, type UserRings } from './placements.ts';
@@ -92,12 +98,44 @@ export class PolicyEngine {
 
   /** OIDC claims of already projected values (Decision.project): each field under its catalogue claim. */
   claimsOf(projected: Readonly<Record<string, unknown>>): Record<string, unknown> {
-    const claims: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(projected)) {
-      const claim = this.#policies.fields.get(name)?.claim;
-      if (claim) claims[claim] = value;
-    }
-    return claims;
+    return claimsOfFields(this.#policies, projected);
+  }
+
+  /** The companion claims (`email_verified`) that go with released claims (claimsOf): never one without its claim. */
+  companionsOf(claims: Readonly<Record<string, unknown>>): string[] {
+    return companionsOf(claims);
+  }
+
+  /** The companion claims of released claims with their values, from facts about the account. */
+  companionClaims(claims: Readonly<Record<string, unknown>>, facts: AccountFacts): Record<string, unknown> {
+    return companionClaims(claims, facts);
+  }
+
+  /** Why a companion claim is or is not released: it follows the decision on the field of its claim. */
+  explainCompanion(reader: Reader, companion: string, rings: UserRings = NO_USER_RINGS, grant?: Grant): { companion: string; claim: string; field: string; explanation: Explanation } {
+    const source = findCompanionSource(this.#policies, companion);
+    if (!source) throw new UnknownField(companion);
+    return { companion, ...source, explanation: this.explain(reader, source.field, rings, grant) };
+  }
+
+  /** What the public sees of a profile under its stored placements, whether it is listed, and its public status rings. */
+  publicView(stored: Iterable<{ field: string; ring: string }>): PublicView {
+    return publicViewOf(this, stored);
+  }
+
+  /** Rings of a person's status posts this reader may read. */
+  statusRings(reader: Reader): readonly string[] {
+    return statusRingsFor(this.#policies, reader);
+  }
+
+  /** Which roles a default ring admits, rules and break-the-glass included, and why. */
+  ringAdmission(ring: string): readonly RoleAdmission[] {
+    return ringAdmission(this.#policies, ring);
+  }
+
+  /** The effective ring of every catalogued field under stored placements (`custom:<id>` for a custom ring). */
+  effectiveRings(stored: Iterable<{ field: string; ring: string }>): Map<string, string> {
+    return effectiveRings(this.#policies, ringsFromRows(stored));
   }
 
   /** Why `path` is or is not readable: every layer, the deciding rule and the revision, from the same code. */

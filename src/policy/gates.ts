@@ -48,14 +48,15 @@ export class Evaluation {
   readonly #ringScopeRank: number;
   readonly scopesApplied: boolean;
 
-  constructor(policies: Policies, reader: Reader, rings: UserRings, grant: Grant | undefined) {
+  /** `everyScope`: judge a role as if granted every scope even with a grant (break-the-glass in ring admission). */
+  constructor(policies: Policies, reader: Reader, rings: UserRings, grant: Grant | undefined, everyScope = false) {
     this.policies = policies;
     this.reader = reader;
     this.grant = grant;
     this.role = reader.kind === 'owner' ? undefined : policies.roles.get(reader.kind === 'public' ? 'public' : reader.role);
     this.#placements = resolvePlacements(policies, rings);
     // A service reads only through a grant; a role without one is the role's reach with every scope.
-    this.scopesApplied = reader.kind === 'service' || (reader.kind === 'role' && grant !== undefined);
+    this.scopesApplied = !everyScope && (reader.kind === 'service' || (reader.kind === 'role' && grant !== undefined));
     const scopes = grant?.scopes ?? [];
     const leaves = new Set<string>();
     let ringRank = -1;
@@ -154,8 +155,8 @@ export class Evaluation {
 }
 
 /** Builds the ability of one (reader, rings, grant) from its gates, and the decision it gives. */
-export function compile(policies: Policies, key: string, reader: Reader, rings: UserRings, grant: Grant | undefined): Compiled {
-  const evaluation = new Evaluation(policies, reader, rings, grant);
+export function compile(policies: Policies, key: string, reader: Reader, rings: UserRings, grant: Grant | undefined, everyScope = false): Compiled {
+  const evaluation = new Evaluation(policies, reader, rings, grant, everyScope);
   const ability = createMongoAbility<Ability>(evaluation.rules());
   // Every rule lists concrete leaves (patterns were expanded at load), so permittedFieldsOf cannot leak a
   // field a pattern denies.
