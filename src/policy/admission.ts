@@ -10,6 +10,7 @@ import { canonicalFields } from './decision.ts';
 import { compile, Evaluation } from './gates.ts';
 import type { Policies, RoleDef } from './load.ts';
 import type { UserRings } from './placements.ts';
+import type { Source } from './problems.ts';
 import type { Reader } from './reader.ts';
 
 export interface RoleAdmission {
@@ -19,6 +20,8 @@ export interface RoleAdmission {
   /** The catalogue fields (or properties) the role could read from this ring, break-the-glass ones included. */
   fields: readonly string[];
   reason: string;
+  /** The role file line that decides: its ceiling, or its break-the-glass ceiling. */
+  source: Source;
 }
 
 const cache = new WeakMap<Policies, Map<string, readonly RoleAdmission[]>>();
@@ -44,7 +47,7 @@ function admissionOf(policies: Policies, role: RoleDef, ring: string, everywhere
   const ordinary = canonicalFields(policies, new Set(readable));
   if (ordinary.length > 0) {
     const reach = reader.kind === 'public' ? `the public reads the ${ring} ring` : `${role.name}'s ceiling ${role.ceiling} reaches ${ring}`;
-    return { role: role.name, admitted: 'yes', fields: ordinary, reason: `${reach}, and its rules allow ${describeFields(ordinary)} there` };
+    return { role: role.name, admitted: 'yes', fields: ordinary, reason: `${reach}, and its rules allow ${describeFields(ordinary)} there`, source: role.ceilingSource };
   }
   const evaluation = new Evaluation(policies, reader, everywhere, undefined);
   const reaches = policies.leaves.some((leaf) => evaluation.placementAdmits(leaf));
@@ -57,6 +60,7 @@ function admissionOf(policies: Policies, role: RoleDef, ring: string, everywhere
         admitted: 'break-the-glass',
         fields,
         reason: `only while an emergency access is open: ${role.name}'s break-the-glass ceiling ${role.breakTheGlass.ceiling} reaches ${ring} for ${describeFields(fields)}`,
+        source: role.breakTheGlass.source,
       };
     }
   }
@@ -67,6 +71,7 @@ function admissionOf(policies: Policies, role: RoleDef, ring: string, everywhere
     reason: reaches
       ? `${role.name}'s ceiling ${role.ceiling} reaches ${ring}, but no field its rules allow is classified within that ceiling`
       : `${ring} is beyond ${role.name}'s ceiling ${role.ceiling}`,
+    source: role.ceilingSource,
   };
 }
 

@@ -19,7 +19,7 @@ import { explainLeaf, type Explanation } from './explain.ts';
 import { compile, effectiveGrant, Evaluation, type Compiled, type Grant } from './gates.ts';
 import type { Policies } from './load.ts';
 import { effectiveRings, NO_USER_RINGS, ringsFromRows, type UserRings } from './placements.ts';
-import { publicViewOf, statusRingsFor, type PublicView } from './public-view.ts';
+import { explainPublicView, explainStatusRings, publicViewOf, type PublicView, type PublicViewExplanation, type StatusRingsExplanation } from './public-view.ts';
 import { readerKey, type Reader } from './reader.ts';
 import { visibilityReport, type Visibility } from './visibility.ts';
 
@@ -118,14 +118,22 @@ export class PolicyEngine {
     return { companion, ...source, explanation: this.explain(reader, source.field, rings, grant) };
   }
 
-  /** What the public sees of a profile under its stored placements, whether it is listed, and its public status rings. */
+  /**
+   * What the public sees of a profile under its stored placements, whether it is listed, and its public status
+   * rings. Custom rings never admit the public, so their `custom:<id>` tags are all it needs of them.
+   */
   publicView(stored: Iterable<{ field: string; ring: string }>): PublicView {
-    return publicViewOf(this, stored);
+    return publicViewOf(this, ringsFromRows(stored));
   }
 
-  /** Rings of a person's status posts this reader may read. */
-  statusRings(reader: Reader): readonly string[] {
-    return statusRingsFor(this.#policies, reader);
+  /** The public view under a person's ring settings with its reasons: the listing, what is withheld, the status rings. */
+  explainPublicView(rings: UserRings = NO_USER_RINGS): PublicViewExplanation {
+    return explainPublicView(this, rings);
+  }
+
+  /** The status rings of a reader and why. */
+  explainStatusRings(reader: Reader): StatusRingsExplanation {
+    return explainStatusRings(this.#policies, reader);
   }
 
   /** Which roles a default ring admits, rules and break-the-glass included, and why. */

@@ -40,7 +40,8 @@ export function visibilityReport(judge: Judge, rings: UserRings, services: reado
   };
 }
 
-function withheld(judge: Judge, reader: Reader, rings: UserRings, grant: Grant | undefined, decision: Decision): Withheld[] {
+/** The fields (or properties) `decision` withholds from a reader, each with the first layer that withholds it. */
+export function withheld(judge: Judge, reader: Reader, rings: UserRings, grant: Grant | undefined, decision: Decision): Withheld[] {
   const out: Withheld[] = [];
   for (const def of judge.policies.fields.values()) {
     const hidden = def.leaves.filter((l) => !decision.leaves.has(l));
