@@ -126,7 +126,7 @@ export class PolicyEngine {
     return publicViewOf(this, ringsFromRows(stored));
   }
 
-  /** The public view under a person's ring settings with its reasons: the listing, what is withheld, the status rings. */
+  /** The public view under a person's ring settings, with its reasons: the listing, what is withheld, status rings. */
   explainPublicView(rings: UserRings = NO_USER_RINGS): PublicViewExplanation {
     return explainPublicView(this, rings);
   }

@@ -31,7 +31,7 @@ export interface Compiled {
   decision: Decision;
 }
 
-/** The grant a reader is judged under: a service always has one (no scopes if none given), the owner and the public never. */
+/** The grant a reader is judged under: a service always has one (no scopes if none given), the public never. */
 export function effectiveGrant(reader: Reader, grant: Grant | undefined): Grant | undefined {
   return reader.kind === 'service' ? (grant ?? { scopes: [] }) : reader.kind === 'role' ? grant : undefined;
 }

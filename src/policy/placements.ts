@@ -75,7 +75,7 @@ export function resolvePlacements(policies: Policies, rings: UserRings): Readonl
   return out;
 }
 
-/** A placement as stored rows name it: a default ring, `custom:<id>` (or a custom ring's name before it has an id), or the unknown name. */
+/** A placement as stored rows name it: a default ring, `custom:<id>` (a new ring's name), or the unknown name. */
 function placementName(placement: Placement): string {
   if (placement.kind !== 'custom') return placement.ring;
   return placement.ring.id !== undefined ? `${CUSTOM_PREFIX}${placement.ring.id}` : placement.ring.name;
@@ -88,7 +88,7 @@ export function effectiveRings(policies: Policies, rings: UserRings): Map<string
   return out;
 }
 
-/** Ring settings from stored `{field, ring}` rows alone: custom rings are then known only by their `custom:<id>` tag. */
+/** Ring settings from stored `{field, ring}` rows alone: custom rings are known only by their `custom:<id>` tags. */
 export function ringsFromRows(rows: Iterable<{ field: string; ring: string }>): UserRings {
   const placements: Record<string, string> = {};
   for (const row of rows) placements[row.field] = row.ring;

@@ -29,7 +29,7 @@ export interface PublicJudge {
   decide(reader: Reader, rings?: UserRings): Decision;
 }
 
-/** The public view under the owner's ring settings: the engine's answer for the public reader (policies/roles/public.yaml). */
+/** The public view under the owner's ring settings: the engine's answer for the public reader (roles/public.yaml). */
 export function publicViewOf(judge: PublicJudge, rings: UserRings): PublicView {
   const decision = judge.decide({ kind: 'public' }, rings);
   const fields = new Set(decision.fields.filter((field) => judge.policies.catalogue.fields.has(field)));

@@ -1,4 +1,4 @@
-/** The decisions features ask the engine for by name: the public view, status rings, ring admission, companion claims, effective rings. */
+/** Decisions features ask the engine for: public view, status rings, ring admission, companion claims, effective rings. */
 import test from 'ava';
 import { PolicyEngine } from '../../src/policy/engine.ts';
 import { loadPolicies } from '../../src/policy/load.ts';

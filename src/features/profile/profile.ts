@@ -269,8 +269,8 @@ export interface PublicProfile {
 }
 
 /**
- * One person as the public sees them, or undefined when they are not listed. Only the fields of the engine's public view
- * (and the sources of visible derived fields) are ever decrypted.
+ * One person as the public sees them, or undefined when they are not listed. Only the fields of the engine's public
+ * view (and the sources of visible derived fields) are ever decrypted.
  */
 async function publicView(deps: AppDeps, row: DirectoryRow, rings: Iterable<{ field: string; ring: string }>, profileRow?: Parameters<typeof openProfile>[1]): Promise<PublicProfile | undefined> {
   const catalogue = fieldCatalogue(deps);
