@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { POLICIES_DIR } from '../src/policy/catalogue.ts';
 import { PolicyEngine, type Grant, type Reader, type UserRings } from '../src/policy/engine.ts';
-import { memoryPolicySet } from '../src/policy/files.ts';
+import { memoryPolicySet } from '../src/policy/sources.ts';
 import { compilePolicies, type Policies } from '../src/policy/load.ts';
 
 const FIELD_COUNTS = [20, 200];

@@ -62,14 +62,14 @@ export async function previewConsent(deps: ClaimsDeps, accountId: string, client
 }
 
 /**
- * The companion claims of released claims, as userinfo gives them: with `email` its `email_verified`, from the
- * account's verification state (COMPANION_CLAIMS). Never `email_verified` without `email`: the policy engine
- * decided the address, the statement about it follows.
+ * The companion claims of released claims, as userinfo gives them (`email_verified` with `email`): which go out is
+ * the policy engine's decision; the account's verification state, read only when one does, gives their values.
  */
 export async function companionsOf(
+  engine: PolicyEngine,
   claims: Readonly<Record<string, unknown>>,
   emailVerified: () => Promise<boolean>,
 ): Promise<Record<string, unknown>> {
-  if (claims.email === undefined || claims.email === null) return {};
-  return { [COMPANION_CLAIMS.email]: await emailVerified() };
+  if (engine.companionsOf(claims).length === 0) return {};
+  return engine.companionClaims(claims, { emailVerified: await emailVerified() });
 }

@@ -69,7 +69,7 @@ export async function createOidc(deps: OidcAssembly): Promise<OidcDeps> {
           clientIp,
           via: use,
           record: 'if-released',
-          companions: (values) => companionsOf(engine.claimsOf(values), () => deps.accounts.emailVerified(accountId)),
+          companions: (values) => companionsOf(engine, engine.claimsOf(values), () => deps.accounts.emailVerified(accountId)),
         });
         return { ...engine.claimsOf(released.values), ...released.companions };
       } catch (err) {

@@ -3,17 +3,12 @@
  * policy's own (`age`, `health`, …), and `ring:<name>` for each ring a scope may name. Which fields a scope
  * releases to whom is the engine's decision; this module only names them for the provider.
  */
+import { COMPANION_CLAIMS } from '../policy/claims.ts';
 import type { Policies } from '../policy/load.ts';
 
-export const RING_SCOPE_PREFIX = 'ring:';
+export { COMPANION_CLAIMS };
 
-/**
- * Claims that are statements about another claim rather than profile fields (OIDC Core 5.1): each is released with
- * its claim and only with it, its value taken from the account (src/oidc/claims.ts). The policy engine decides
- * the claim; its companion follows. `email_verified`: whether the person proved control of the address with a
- * one-time code (reset when the address changes).
- */
-export const COMPANION_CLAIMS: Readonly<Record<string, string>> = { email: 'email_verified' };
+export const RING_SCOPE_PREFIX = 'ring:';
 
 function withCompanions(claims: Iterable<string>): string[] {
   const out = new Set<string>();

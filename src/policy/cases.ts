@@ -3,10 +3,16 @@
  * the fields expected to be released. As in Cerbos tests, a field not listed under `allow` is expected to be
  * denied, so a policy change that releases something new fails a case until a reviewer writes it down.
  */
-import { NO_USER_RINGS, type Grant, type PolicyEngine, type Reader, type UserRings } from './engine.ts';
-import { parseYaml, PolicyError, SCHEMA, type PolicyProblem, type PolicySet } from './files.ts';
+import type { PolicyEngine } from './engine.ts';
+import { PolicyError, type PolicyProblem } from './problems.ts';
+import { SCHEMA } from './schemas.ts';
+import type { PolicySet } from './sources.ts';
+import { parseYaml } from './yaml.ts';
+import type { Grant } from './gates.ts';
 import type { Policies } from './load.ts';
 import { expandPatterns } from './patterns.ts';
+import { NO_USER_RINGS, type UserRings } from './placements.ts';
+import type { Reader } from './reader.ts';
 import { checkUserRings, userRingsFromDocument, type UserRingsDocument } from './user-rings.ts';
 
 interface CaseDocument {

@@ -4,7 +4,9 @@
  * their JSON Schema and for consistency; a bad file throws a PolicyError naming file, line and reason.
  */
 import { fileURLToPath } from 'node:url';
-import { fsPolicySet, openChecked, PolicyError, PolicySchemas, SCHEMA, type PolicyProblem, type PolicySet, type Source } from './files.ts';
+import { PolicyError, type PolicyProblem, type Source } from './problems.ts';
+import { openChecked, PolicySchemas, SCHEMA } from './schemas.ts';
+import { fsPolicySet, type PolicySet } from './sources.ts';
 
 export const POLICIES_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
 

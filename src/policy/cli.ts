@@ -7,9 +7,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCases, runPolicyTests } from './cases.ts';
 import { POLICIES_DIR } from './catalogue.ts';
+import { UnknownField } from './decision.ts';
 import { diffPolicies } from './diff.ts';
-import { NO_USER_RINGS, PolicyEngine, UnknownField, type Explanation, type Grant, type Reader, type UserRings } from './engine.ts';
-import { formatProblem, fsPolicySet, gitPolicySet, PolicyError, type Source } from './files.ts';
+import { PolicyEngine } from './engine.ts';
+import type { RoleAdmission } from './admission.ts';
+import type { Explanation } from './explain.ts';
+import type { Grant } from './gates.ts';
+import { NO_USER_RINGS, type UserRings } from './placements.ts';
+import type { Reader } from './reader.ts';
+import { formatProblem, PolicyError, type Source } from './problems.ts';
+import { fsPolicySet, gitPolicySet } from './sources.ts';
 import { compilePolicies, type Policies } from './load.ts';
 import { parseUserRingsFile } from './user-rings.ts';
 import { loadConfig } from '../config.ts';
@@ -22,7 +29,11 @@ const USAGE = `usage: npm run policy -- <command> [options]
 commands:
   validate                      check every policy file (schema and meaning) and the test case files
   test                          run policies/tests/*.yaml; exit 1 if any case fails
-  explain --field F <reader>    every layer of one decision: ring, ceiling (file:line), rule, user setting, verdict
+  explain --field F <reader>    every layer of one decision: ring, ceiling (file:line), rule, user setting, verdict;
+                                F may be a companion claim (email_verified): it follows the field of its claim
+  explain --statuses <reader>   the rings of a person's status posts the reader may read, and why
+  explain --public-view         what the public sees of a person, whether they are listed in the directory, and why
+  explain --ring R              which roles the default ring R admits: ceiling, rules and break-the-glass
       reader: --role R | --public | --owner | --service CLIENT_ID --role R
       --user-rings FILE         a person's ring policy (YAML, as GET /api/v1/profile/privilege-rings/policy gives it)
       --user HANDLE|USER_ID     a person's rings as stored in the database (DATABASE_URL, or the embedded one);
@@ -64,6 +75,33 @@ function formatExplanation(e: Explanation, ringsFrom: string): string {
     for (const leaf of e.leaves) lines.push(`${leaf.leaf}:`, ...body(leaf));
   }
   lines.push(`verdict: ${e.verdict.toUpperCase()}`);
+  return lines.join('\n');
+}
+
+function formatAdmission(ring: string, revision: string, admissions: readonly RoleAdmission[]): string {
+  const mark = { yes: '✓', 'break-the-glass': '!', no: '✗' } as const;
+  const width = Math.max(...admissions.map((a) => a.role.length));
+  const lines = [`explain ring ${ring}: who it admits`, `policy revision ${revision}`];
+  for (const a of admissions) lines.push(`  ${mark[a.admitted]} ${a.role.padEnd(width)} ${a.reason}  [${where(a.source)}]`);
+  const names = (admitted: RoleAdmission['admitted']) => admissions.filter((a) => a.admitted === admitted).map((a) => a.role).join(', ') || 'none';
+  lines.push(`admits: ${names('yes')}; through break-the-glass only: ${names('break-the-glass')}`);
+  return lines.join('\n');
+}
+
+function formatPublicView(view: ReturnType<PolicyEngine['explainPublicView']>, ringsFrom: string): string {
+  const lines = ['explain the public view', `policy revision ${view.revision}`, `user rings: ${ringsFrom}`];
+  const listing = view.listing.leaves[0].layers.find((l) => l.outcome === 'fail');
+  lines.push(
+    view.listed
+      ? `  ✓ listed        in the directory and reachable by handle: the public sees ${view.listing.field}`
+      : `  ✗ listed        not in the directory, no public profile: the public does not see ${view.listing.field} (${listing?.layer}: ${listing?.detail})`,
+  );
+  lines.push(`  · fields        the public sees ${view.fields.join(', ') || 'nothing'}${view.listed ? '' : ' (shown only while listed)'}`);
+  const width = Math.max(13, ...view.withheld.map((w) => w.field.length));
+  for (const w of view.withheld) lines.push(`  ✗ ${w.field.padEnd(width)} ${w.layer}: ${w.reason}`);
+  const s = view.statusRings;
+  lines.push(`  · statuses      ${s.rings.join(', ') || 'none'}: ${s.reason}${s.source ? `  [${where(s.source)}]` : ''}`);
+  lines.push(`verdict: ${view.listed ? 'LISTED' : 'NOT LISTED'}`);
   return lines.join('\n');
 }
 
@@ -120,13 +158,12 @@ async function fromDatabase(who: string, clientId: string | undefined): Promise<
   }
 }
 
-async function explain(dir: string, values: Record<string, string | boolean | undefined>): Promise<number> {
-  const field = values.field as string | undefined;
-  if (!field) throw new UsageError('explain needs --field');
-  if (values.user && values['user-rings']) throw new UsageError('give --user or --user-rings, not both');
-  const stored = values.user ? await fromDatabase(values.user as string, values.service as string | undefined) : undefined;
+type Values = Record<string, string | boolean | undefined>;
+
+/** The reader the options name; a stored service's registered role stands in for --role. */
+function readerOf(values: Values, policies: Policies, storedRole: string | undefined): Reader {
   let reader: Reader;
-  const role = (values.role as string | undefined) ?? stored?.role;
+  const role = (values.role as string | undefined) ?? storedRole;
   if (values.owner) reader = { kind: 'owner' };
   else if (values.public || role === 'public') reader = { kind: 'public' };
   else if (values.service) {
@@ -134,10 +171,32 @@ async function explain(dir: string, values: Record<string, string | boolean | un
     reader = { kind: 'service', clientId: values.service as string, role };
   } else if (role) reader = { kind: 'role', role };
   else throw new UsageError('explain needs a reader: --role R, --public, --owner or --service ID --role R');
-  const policies = load(dir);
   if ((reader.kind === 'role' || reader.kind === 'service') && !policies.roles.has(reader.role)) {
     throw new UsageError(`role ${reader.role} is not defined (roles: ${[...policies.roles.keys()].join(', ')})`);
   }
+  return reader;
+}
+
+async function explain(dir: string, values: Values): Promise<number> {
+  const field = values.field as string | undefined;
+  const ring = values.ring as string | undefined;
+  const asked = [field !== undefined && '--field', values.statuses && '--statuses', values['public-view'] && '--public-view', ring !== undefined && '--ring'].filter(Boolean);
+  if (asked.length === 0) throw new UsageError('explain needs --field F, --statuses, --public-view or --ring R');
+  if (asked.length > 1) throw new UsageError(`explain one thing at a time, not ${asked.join(' and ')}`);
+  if (ring !== undefined) {
+    const policies = load(dir);
+    if (!policies.ringRank.has(ring)) {
+      throw new UsageError(`${ring} is not a default ring (${policies.rings.map((r) => r.name).join(', ')}): a custom ring admits exactly the roles and services it names`);
+    }
+    const engine = new PolicyEngine(policies);
+    const admissions = engine.ringAdmission(ring);
+    out(values.json ? JSON.stringify({ revision: engine.revision, ring, roles: admissions }, null, 2) : formatAdmission(ring, engine.revision, admissions));
+    return 0;
+  }
+  if (values.user && values['user-rings']) throw new UsageError('give --user or --user-rings, not both');
+  const stored = values.user ? await fromDatabase(values.user as string, values.service as string | undefined) : undefined;
+  const policies = load(dir);
+  const reader = values['public-view'] ? undefined : readerOf(values, policies, stored?.role);
   let rings: UserRings = stored?.rings ?? NO_USER_RINGS;
   let ringsFrom = stored?.label ?? '(none: every field in its default ring)';
   if (values['user-rings']) {
@@ -150,7 +209,30 @@ async function explain(dir: string, values: Record<string, string | boolean | un
     const scopes = values.scopes !== undefined ? String(values.scopes).split(/[\s,]+/).filter(Boolean) : (stored?.scopes ?? []);
     grant = { scopes, ...(values['break-the-glass'] ? { breakTheGlass: true } : {}) };
   }
-  const explanation = new PolicyEngine(policies).explain(reader, field, rings, grant);
+  const engine = new PolicyEngine(policies);
+  if (!reader) {
+    const view = engine.explainPublicView(rings);
+    out(values.json ? JSON.stringify(view, null, 2) : formatPublicView(view, ringsFrom));
+    return 0;
+  }
+  if (values.statuses) {
+    const statuses = engine.explainStatusRings(reader);
+    const text = [
+      `explain status posts for ${statuses.reader}`,
+      `policy revision ${engine.revision}`,
+      `  ${statuses.rings.length > 0 ? '✓' : '✗'} rings         ${statuses.rings.join(', ') || 'none'}: ${statuses.reason}${statuses.source ? `  [${where(statuses.source)}]` : ''}`,
+    ].join('\n');
+    out(values.json ? JSON.stringify({ revision: engine.revision, ...statuses }, null, 2) : text);
+    return 0;
+  }
+  if (!policies.fields.has(field!) && !policies.leafField.has(field!)) {
+    // Not a field: a companion claim follows the field of its claim (or this throws UnknownField).
+    const companion = engine.explainCompanion(reader, field!, rings, grant);
+    const heading = `${companion.companion} is a companion claim of ${companion.claim} (field ${companion.field}): released with it and only with it`;
+    out(values.json ? JSON.stringify(companion, null, 2) : `${heading}\n${formatExplanation(companion.explanation, ringsFrom)}`);
+    return 0;
+  }
+  const explanation = engine.explain(reader, field!, rings, grant);
   out(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation, ringsFrom));
   return 0;
 }
@@ -198,6 +280,9 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         role: { type: 'string' },
         field: { type: 'string' },
+        ring: { type: 'string' },
+        statuses: { type: 'boolean' },
+        'public-view': { type: 'boolean' },
         service: { type: 'string' },
         public: { type: 'boolean' },
         owner: { type: 'boolean' },

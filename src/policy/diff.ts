@@ -2,8 +2,10 @@
  * What a policy change does, per role: the fields its services could reach (every scope granted, default rings)
  * before and after. This is what a security reviewer reads on a pull request touching policies/.
  */
-import { canonicalFields, PolicyEngine, type Reader } from './engine.ts';
+import { canonicalFields } from './decision.ts';
+import { PolicyEngine } from './engine.ts';
 import type { Policies } from './load.ts';
+import type { Reader } from './reader.ts';
 
 export interface RoleChange {
   role: string;

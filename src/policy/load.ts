@@ -7,18 +7,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { leafPaths, POLICIES_DIR, readCatalogue, type Catalogue, type FieldDef, type RingDef } from './catalogue.ts';
-import {
-  fsPolicySet,
-  openChecked,
-  PolicyError,
-  PolicySchemas,
-  SCHEMA,
-  type PolicyProblem,
-  type PolicySet,
-  type Source,
-  type YamlFile,
-} from './files.ts';
 import { expandPattern, expandPatterns } from './patterns.ts';
+import { PolicyError, type PolicyProblem, type Source } from './problems.ts';
+import { openChecked, PolicySchemas, SCHEMA } from './schemas.ts';
+import { fsPolicySet, type PolicySet } from './sources.ts';
+import type { YamlFile } from './yaml.ts';
 
 export interface FieldInfo extends FieldDef {
   /** The paths decisions are made on: its properties, or the field itself. */

@@ -4,9 +4,11 @@
  * CLI's --user-rings.
  */
 import YAML from 'yaml';
-import type { UserRings } from './engine.ts';
-import { parseYaml, PolicyError, ProblemList, SCHEMA, type PolicyProblem, type YamlFile } from './files.ts';
+import { PolicyError, ProblemList, type PolicyProblem } from './problems.ts';
+import { SCHEMA } from './schemas.ts';
+import { parseYaml, type YamlFile } from './yaml.ts';
 import type { Policies } from './load.ts';
+import type { UserRings } from './placements.ts';
 
 export interface CustomRingDocument {
   name: string;

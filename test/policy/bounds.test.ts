@@ -1,5 +1,7 @@
 import test from 'ava';
-import { countValues, MAX_REPORTED_PROBLEMS, MAX_YAML_VALUES, parseYaml, PolicyError, SCHEMA } from '../../src/policy/files.ts';
+import { MAX_REPORTED_PROBLEMS, PolicyError } from '../../src/policy/problems.ts';
+import { SCHEMA } from '../../src/policy/schemas.ts';
+import { countValues, MAX_YAML_VALUES, parseYaml } from '../../src/policy/yaml.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { checkUserRings, parseUserRingsFile } from '../../src/policy/user-rings.ts';
 import { unknownKeys, unknownRoles } from './fixtures.ts';

@@ -140,3 +140,60 @@ test.serial('diff lists per role the fields gained and lost since a git revision
   t.is(missing.status, 1);
   t.regex(missing.stderr, /cannot read git revision no-such-ref/);
 });
+
+test.serial('explain --ring says which roles a default ring admits, break-the-glass included, with the role files', (t) => {
+  const r = policy('explain', '--ring', 'restricted');
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /explain ring restricted: who it admits/);
+  t.regex(r.stdout, /✗ commercial +restricted is beyond commercial's ceiling semi-private  \[.*roles\/commercial\.yaml:6\]/);
+  t.regex(r.stdout, /! emergency_responder only while an emergency access is open: emergency_responder's break-the-glass ceiling restricted reaches restricted for name, blood_type/);
+  t.regex(r.stdout, /admits: none; through break-the-glass only: emergency_responder/);
+  const json = JSON.parse(policy('explain', '--ring', 'private', '--json').stdout);
+  t.deepEqual(json.roles.filter((a: { admitted: string }) => a.admitted === 'yes').map((a: { role: string }) => a.role), ['emergency_responder', 'government', 'healthcare']);
+  const custom = policy('explain', '--ring', 'my doctors');
+  t.is(custom.status, 2);
+  t.regex(custom.stderr, /my doctors is not a default ring/);
+  const both = policy('explain', '--ring', 'public', '--field', 'name', '--role', 'commercial');
+  t.is(both.status, 2);
+  t.regex(both.stderr, /explain one thing at a time/);
+});
+
+test.serial('explain --public-view says what the public sees, whether the person is listed, and why', (t) => {
+  const tmp = tempPolicies();
+  t.teardown(tmp.remove);
+  const listed = policy('explain', '--public-view');
+  t.is(listed.status, 0, listed.stderr);
+  t.regex(listed.stdout, /✓ listed +in the directory and reachable by handle: the public sees handle/);
+  t.regex(listed.stdout, /· fields +the public sees handle, bio, website, avatar\n/);
+  t.regex(listed.stdout, /· statuses +public: posts in the rings within public's ceiling public  \[.*roles\/public\.yaml:6\]/);
+  t.regex(listed.stdout, /verdict: LISTED/);
+  const rings = path.join(tmp.root, 'rings.yaml');
+  writeFileSync(rings, 'version: 1\nplacements:\n  handle: semi-private\n');
+  const hidden = policy('explain', '--public-view', '--user-rings', rings);
+  t.regex(hidden.stdout, /✗ listed +not in the directory, no public profile: the public does not see handle \(user setting: the person moved handle to semi-private/);
+  t.regex(hidden.stdout, /verdict: NOT LISTED/);
+  const json = JSON.parse(policy('explain', '--public-view', '--user-rings', rings, '--json').stdout);
+  t.false(json.listed);
+  t.deepEqual(json.fields, ['bio', 'website', 'avatar']);
+  t.is(json.listing.verdict, 'deny');
+});
+
+test.serial('explain --statuses says from which rings a reader reads status posts', (t) => {
+  const r = policy('explain', '--statuses', '--public');
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /explain status posts for public/);
+  t.regex(r.stdout, /✓ rings +public: posts in the rings within public's ceiling public/);
+  t.deepEqual(JSON.parse(policy('explain', '--statuses', '--owner', '--json').stdout).rings, ['public', 'semi-private', 'private', 'restricted']);
+  t.is(policy('explain', '--statuses').status, 2);
+});
+
+test.serial('explain --field email_verified follows the decision on email: never released without it', (t) => {
+  const gov = policy('explain', '--service', 'agency', '--role', 'government', '--field', 'email_verified', '--scopes', 'openid email');
+  t.is(gov.status, 0, gov.stderr);
+  t.regex(gov.stdout, /^email_verified is a companion claim of email \(field email\): released with it and only with it\nexplain email for service:agency/);
+  t.regex(gov.stdout, /verdict: ALLOW/);
+  const shop = policy('explain', '--service', 'shop', '--role', 'commercial', '--field', 'email_verified', '--scopes', 'openid email', '--json');
+  const json = JSON.parse(shop.stdout);
+  t.like(json, { companion: 'email_verified', claim: 'email', field: 'email' });
+  t.is(json.explanation.verdict, 'deny');
+});

@@ -4,7 +4,7 @@ import { permittedFieldsOf } from '@casl/ability/extra';
 import { NO_USER_RINGS, parseReader, PolicyEngine, UnknownField, type UserRings } from '../../src/policy/engine.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { parseUserRingsFile, userRingsToYaml } from '../../src/policy/user-rings.ts';
-import { PolicyError } from '../../src/policy/files.ts';
+import { PolicyError } from '../../src/policy/problems.ts';
 import { policiesWith, policyFiles } from './fixtures.ts';
 
 const policies = loadPolicies();

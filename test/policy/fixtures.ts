@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { POLICIES_DIR } from '../../src/policy/catalogue.ts';
-import { memoryPolicySet, type PolicySet } from '../../src/policy/files.ts';
+import { memoryPolicySet, type PolicySet } from '../../src/policy/sources.ts';
 import { compilePolicies, type Policies } from '../../src/policy/load.ts';
 
 function walk(dir: string, prefix = ''): Record<string, string> {

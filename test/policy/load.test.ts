@@ -1,6 +1,6 @@
 import test from 'ava';
 import { fieldPaths, loadCatalogue } from '../../src/policy/catalogue.ts';
-import { PolicyError } from '../../src/policy/files.ts';
+import { PolicyError } from '../../src/policy/problems.ts';
 import { compilePolicies, loadPolicies } from '../../src/policy/load.ts';
 import { policiesWith, policyFiles, policySetWith } from './fixtures.ts';
 

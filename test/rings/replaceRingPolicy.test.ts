@@ -2,7 +2,7 @@ import test from 'ava';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertError, countRows, register } from '../accounts/fixtures.ts';
 import { addService, RINGS, storedRings } from './fixtures.ts';
-import { MAX_REPORTED_PROBLEMS } from '../../src/policy/files.ts';
+import { MAX_REPORTED_PROBLEMS } from '../../src/policy/problems.ts';
 import { RING_POLICY_UPLOADS } from '../../src/features/rings/rings.ts';
 import { unknownKeys, unknownRoles } from '../policy/fixtures.ts';
 

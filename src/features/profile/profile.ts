@@ -1,6 +1,6 @@
 /**
  * The profile: the owner's full view, updates checked against policies/fields.yaml (seed API 7), the avatar, and
- * the public directory, which shows of each person only what visibility.ts says the public may see.
+ * the public directory, which shows of each person only what the policy engine's public view lets the public see.
  */
 import { createHash } from 'node:crypto';
 import { recordAudit } from '../../audit/audit.ts';
@@ -35,7 +35,6 @@ import {
 } from './profile.repo.ts';
 import { assertIfMatch } from './etag.ts';
 import { checkFieldValue } from './values.ts';
-import { effectiveRings, isListed, publicFields } from './visibility.ts';
 
 export const USER_NOT_FOUND = 'user not found';
 
@@ -45,7 +44,7 @@ export async function getOwnProfile(deps: AppDeps, userId: string) {
   const { profile: row, fields: sealed } = (await readProfileWithFields(deps.db, userId))!;
   const profile = openProfile(deps.keyring, row);
   const stored = openFieldRows(profile, sealed);
-  const rings = effectiveRings(catalogue, stored.values());
+  const rings = deps.policy.engine.effectiveRings(stored.values());
   const handle = stored.get('handle')?.value as string;
   const fields: Record<string, unknown> = {};
   for (const def of catalogue.fields.values()) {
@@ -182,13 +181,13 @@ export interface PublicProfile {
 }
 
 /**
- * One person as the public sees them, or undefined when they are not listed. Only the fields publicFields allows
- * (and the sources of visible derived fields) are ever decrypted.
+ * One person as the public sees them, or undefined when they are not listed. Only the fields of the engine's public
+ * view (and the sources of visible derived fields) are ever decrypted.
  */
 async function publicView(deps: AppDeps, row: DirectoryRow, rings: Iterable<{ field: string; ring: string }>, profileRow?: Parameters<typeof openProfile>[1]): Promise<PublicProfile | undefined> {
   const catalogue = fieldCatalogue(deps);
-  const visible = publicFields(deps, rings);
-  if (!isListed(visible)) return undefined;
+  const { fields: visible, listed } = deps.policy.engine.publicView(rings);
+  if (!listed) return undefined;
   const needed = new Set<string>();
   for (const field of visible) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
   const pRow = profileRow ?? (await findProfilesByIds(deps.db, [row.profile_id]))[0];
@@ -286,8 +285,8 @@ export async function getAvatarImage(deps: AppDeps, caller: Caller, handle: stri
   if (!row) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
   const isOwner = caller.kind === 'user' && caller.userId === row.user_id;
   if (!isOwner) {
-    const visible = publicFields(deps, (await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? []);
-    if (!isListed(visible)) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+    const { fields: visible, listed } = deps.policy.engine.publicView((await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? []);
+    if (!listed) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
     if (!visible.has('avatar') || !(await findAvatarMeta(deps.db, row.profile_id))) {
       throw new NotFound('this user has no public avatar', { code: 'avatar_not_found' });
     }

@@ -1,6 +1,6 @@
 /**
  * Status posts (seed 002): the owner creates, lists, edits and deletes them; everyone else reads a listed
- * person's posts in the rings visibility.ts lets the public read.
+ * person's posts in the rings the policy engine lets the public read.
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
@@ -12,7 +12,6 @@ import { openForProfile, openProfile, sealForProfile, type OpenProfile } from '.
 import { findProfileByHandle, findProfileByUser, findProfilesByIds, readFieldRings } from './profile.repo.ts';
 import { USER_NOT_FOUND } from './profile.ts';
 import { deleteStatus, findStatus, insertStatus, listStatuses, updateStatus, type StatusRow } from './statuses.repo.ts';
-import { isListed, publicFields, publicStatusRings } from './visibility.ts';
 
 export const MAX_STATUS_LENGTH = 500;
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
@@ -127,10 +126,10 @@ export async function listPublicStatuses(deps: AppDeps, handle: string, page: Pa
   const before = beforeSeq(page);
   const found = await findProfileByHandle(deps.db, handle);
   if (!found) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
-  const visible = publicFields(deps, (await readFieldRings(deps.db, [found.profile_id])).get(found.profile_id) ?? []);
-  if (!isListed(visible)) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  const view = deps.policy.engine.publicView((await readFieldRings(deps.db, [found.profile_id])).get(found.profile_id) ?? []);
+  if (!view.listed) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
   const profile = openProfile(deps.keyring, (await findProfilesByIds(deps.db, [found.profile_id]))[0]);
-  const rows = await listStatuses(deps.db, profile.id, { beforeSeq: before, rings: publicStatusRings(), limit: page.limit + 1 });
+  const rows = await listStatuses(deps.db, profile.id, { beforeSeq: before, rings: view.statusRings, limit: page.limit + 1 });
   const publicPage = pageOf(rows, page.limit, (row) => {
     const { ring: _ring, ...post } = ownView(profile, row);
     return post;

@@ -8,7 +8,7 @@ import { recordAudit } from '../../audit/audit.ts';
 import { Conflict, InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../http/types.ts';
 import { CUSTOM_PREFIX, type Capped, type UserRings } from '../../policy/engine.ts';
-import { PolicyError, ProblemList, type PolicyProblem } from '../../policy/files.ts';
+import { PolicyError, ProblemList, type PolicyProblem } from '../../policy/problems.ts';
 import type { Policies } from '../../policy/load.ts';
 import { parseUserRingsFile, userRingsToYaml } from '../../policy/user-rings.ts';
 import { withTransaction } from '../../store/db.ts';
@@ -97,22 +97,21 @@ function isDefaultRing(policies: Policies, name: string): boolean {
   return policies.ringRank.has(name.toLowerCase());
 }
 
-/** Roles that reach a default ring by their ceiling: who a default ring admits. */
-function rolesReaching(policies: Policies, ring: string): string[] {
-  const rank = policies.ringRank.get(ring)!;
-  return [...policies.roles.values()].filter((r) => r.ceilingRank >= rank).map((r) => r.name);
-}
-
 async function profileIdOf(deps: AppDeps, q: Knex | Knex.Transaction, userId: string): Promise<string> {
   const profile = await findProfileByUser(q, userId);
   if (!profile) throw new NotFound('user not found', { code: 'user_not_found' });
   return profile.id;
 }
 
-/** Every ring of the person with the fields in it and who it admits. */
-function ringViews(policies: Policies, placements: ReadonlyMap<string, string>, custom: readonly RingRow[]): RingView[] {
-  const where = new Map<string, string>();
-  for (const def of policies.fields.values()) where.set(def.name, placements.get(def.name) ?? def.ring);
+/**
+ * Every ring of the person with the fields in it and who it admits: a default ring the roles the policy engine
+ * admits through their ceiling and rules (break-the-glass admission is the engine's to explain, not listed here).
+ */
+function ringViews(deps: AppDeps, placements: ReadonlyMap<string, string>, custom: readonly RingRow[]): RingView[] {
+  const { engine } = deps.policy;
+  const policies = policiesOf(deps);
+  const where = engine.effectiveRings([...placements].map(([field, ring]) => ({ field, ring })));
+  const admitted = (ring: string) => engine.ringAdmission(ring).filter((a) => a.admitted === 'yes').map((a) => a.role);
   const fieldsIn = (ring: string) => [...where].filter(([, r]) => r === ring).map(([f]) => f);
   const views: RingView[] = policies.rings.map((r) => ({
     ring_id: r.name,
@@ -120,7 +119,7 @@ function ringViews(policies: Policies, placements: ReadonlyMap<string, string>, 
     kind: 'default',
     description: r.description,
     fields: fieldsIn(r.name),
-    admits: { roles: rolesReaching(policies, r.name), services: [] },
+    admits: { roles: admitted(r.name), services: [] },
   }));
   for (const row of custom) {
     views.push({
@@ -140,7 +139,7 @@ function ringViews(policies: Policies, placements: ReadonlyMap<string, string>, 
 export async function listRings(deps: AppDeps, userId: string) {
   const profileId = await profileIdOf(deps, deps.db, userId);
   const [placements, custom, version] = await Promise.all([readPlacements(deps.db, profileId), listCustomRings(deps.db, userId), readRingsVersion(deps.db, userId)]);
-  return { policy_revision: deps.policy.engine.revision, rings_version: version, rings: ringViews(policiesOf(deps), placements, custom) };
+  return { policy_revision: deps.policy.engine.revision, rings_version: version, rings: ringViews(deps, placements, custom) };
 }
 
 export async function getRing(deps: AppDeps, userId: string, ringId: string): Promise<{ ring: RingView }> {
@@ -389,8 +388,8 @@ export async function importPolicy(deps: AppDeps, userId: string, text: string, 
       keep.add(id);
       for (const field of r.fields) wanted.set(field, `${CUSTOM_PREFIX}${id}`);
     }
-    const current = await readPlacements(trx, profileId);
-    const changes = [...wanted].filter(([field, ring]) => (current.get(field) ?? policies.fields.get(field)!.ring) !== ring).map(([field, ring]) => ({ field, ring }));
+    const current = deps.policy.engine.effectiveRings([...(await readPlacements(trx, profileId))].map(([field, ring]) => ({ field, ring })));
+    const changes = [...wanted].filter(([field, ring]) => current.get(field) !== ring).map(([field, ring]) => ({ field, ring }));
     await setFieldRings(trx, profileId, changes);
     const removed = existing.filter((r) => !keep.has(r.id));
     for (const r of removed) await deleteCustomRing(trx, r.id);
