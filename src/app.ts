@@ -1,5 +1,6 @@
 /**
- * Composes the Koa app without listening: request id, request log, error envelope, security headers, CORS when
+ * Composes the Koa app without listening: request id, request log, errors (the envelope, or the error page on the
+ * interaction pages), security headers, CORS when
  * configured, no-store, then the routes generated from openapi.yaml and the 404/405 fallbacks.
  */
 import Koa from 'koa';
@@ -7,12 +8,11 @@ import helmet from 'koa-helmet';
 import cors from '@koa/cors';
 import mount from 'koa-mount';
 import { cookieKeys } from './oidc/provider.ts';
-import { InvalidRequest } from './errors.ts';
+import { HttpsRequired } from './errors.ts';
 import { createBodyReader } from './http/body.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
 import { errorEnvelope } from './http/middleware/error-envelope.ts';
-import { interactionErrorPages } from './features/consent/pageErrors.ts';
 import { noStore } from './http/middleware/no-store.ts';
 import { buildRouter, fallbacks } from './http/router.ts';
 import { HANDLERS } from './http/operations.ts';
@@ -44,8 +44,6 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
 
   app.use(requestId());
   app.use(requestLog(deps.logger));
-  // The interaction pages show a refusal as a page: around the envelope, which still makes and logs it.
-  app.use(interactionErrorPages());
   app.use(errorEnvelope(deps.logger));
   app.use(
     helmet({
@@ -70,9 +68,9 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   if (deps.oidc && deps.config.baseUrl.startsWith('https:')) {
     app.use(async (ctx, next) => {
       if (!ctx.secure && (ctx.path === '/oidc' || ctx.path.startsWith('/oidc/'))) {
-        throw new InvalidRequest(`the OpenID provider is served over HTTPS only: use ${deps.config.baseUrl}/oidc, through the TLS proxy (which must set X-Forwarded-Proto)`, {
-          code: 'https_required',
-        });
+        throw new HttpsRequired(
+          `the OpenID provider is served over HTTPS only: use ${deps.config.baseUrl}/oidc, through the TLS proxy (which must set X-Forwarded-Proto)`,
+        );
       }
       await next();
     });

@@ -6,7 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import Router from '@koa/router';
-import { InvalidRequest, MethodNotAllowed, NotFound, Unauthenticated, type ErrorDetail } from '../errors.ts';
+import { CredentialInQuery, InvalidRequest, MethodNotAllowed, NotFound, TokenMissing, type ErrorDetail } from '../errors.ts';
 import type { OpenApi, Operation } from './openapi.ts';
 import type { createBodyReader } from './body.ts';
 import { Reply, type AppDeps, type Caller, type Handler, type RequestInput, type SecurityResolver } from './types.ts';
@@ -44,8 +44,7 @@ export function assertSpecMatchesHandlers(
 }
 
 function fail(details: ErrorDetail[]): never {
-  const summary = details.map((d) => `${d.path} ${d.message}`).join('; ');
-  throw new InvalidRequest(`invalid request: ${summary}`, { details, code: 'validation_failed' });
+  throw InvalidRequest.validation(details);
 }
 
 async function resolveCaller(
@@ -76,7 +75,7 @@ async function resolveCaller(
   }
   if (refusal) throw refusal;
   if (optional) return { caller: { kind: 'anonymous' }, credential: undefined };
-  throw new Unauthenticated('token must exist!', { code: 'token_missing' });
+  throw new TokenMissing();
 }
 
 function respond(ctx: Context, op: Operation, result: Awaited<ReturnType<Handler>>): void {
@@ -110,10 +109,9 @@ export function buildRouter(options: {
       ctx.state.operationId = op.operationId;
       for (const key of Object.keys(ctx.query)) {
         if (SECRET_QUERY.test(key)) {
-          throw new InvalidRequest(
-            `never put ${key} in the URL: send it in the request body, or a token in the Authorization header`,
-            { code: 'credential_in_query', details: [{ path: key, message: 'must not be sent in the query string' }] },
-          );
+          throw new CredentialInQuery(`never put ${key} in the URL: send it in the request body, or a token in the Authorization header`, {
+            details: [{ path: key, message: 'must not be sent in the query string' }],
+          });
         }
       }
       const params = { ...(ctx.params as Record<string, string>) };
@@ -193,6 +191,6 @@ export function fallbacks(router: Router, spec: OpenApi) {
       }
       throw new MethodNotAllowed(message ?? `${ctx.method} is not allowed here: use ${allow.join(', ')}`, allow);
     }
-    throw new NotFound(`no such endpoint: ${ctx.method} ${ctx.path} (see /docs)`, { code: 'not_found' });
+    throw new NotFound(`no such endpoint: ${ctx.method} ${ctx.path} (see /docs)`);
   };
 }
