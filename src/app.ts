@@ -1,7 +1,7 @@
 /**
  * Composes the Koa app without listening: request id, request log, errors (the envelope, or the error page on the
- * interaction pages), security headers, CORS when
- * configured, no-store, then the routes generated from openapi.yaml and the 404/405 fallbacks.
+ * interaction pages), security headers, CORS when configured, no-store, then the routes generated from openapi.yaml
+ * and the 404/405 fallbacks.
  */
 import Koa from 'koa';
 import helmet from 'koa-helmet';

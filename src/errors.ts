@@ -174,6 +174,9 @@ export const InvalidGrant = E(Unauthenticated, 'invalid_grant');
 export const RefreshTokenReused = E(Unauthenticated, 'refresh_token_reused');
 export const InvalidCredentials = E(Unauthenticated, 'invalid_credentials');
 
+// Absent (404).
+export const UserNotFound = E(NotFound, 'user_not_found');
+
 // State (409).
 export const EmailExists = E(Conflict, 'email_exists', 'the email exists!');
 export const HandleExists = E(Conflict, 'handle_exists', 'the handle exists!');

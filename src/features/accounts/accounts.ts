@@ -26,7 +26,7 @@ import { checkFieldValue } from '../profile/values.ts';
 import {
   findUserByEmailIndex,
   findUserByHandle,
-  findUserById,
+  getUserById,
   insertUser,
   isUniqueViolation,
   deleteProviderSessions,
@@ -237,7 +237,7 @@ export async function login(deps: AppDeps, input: LoginInput, clientIp: string):
 
 /** The signed-in user as `GET /auth/me` shows them. */
 export async function currentUser(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>) {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   const profile = await findProfileByUser(deps.db, user.id);
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['name', 'email']);
   return {
@@ -280,7 +280,7 @@ export async function changePassword(
   input: { current_password: string; new_password: string },
   clientIp: string,
 ): Promise<{ sessions_ended: number }> {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   await checkCurrentPassword(deps, user, input.current_password, clientIp, 'password.change_failed');
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
   const problems = passwordProblems(input.new_password, [own.email as string, user.handle, own.name as string]);

@@ -34,7 +34,7 @@ import {
 import {
   deleteEmailVerification,
   findEmailVerification,
-  findUserById,
+  getUserById,
   isUniqueViolation,
   putEmailVerification,
   reserveVerificationAttempt,
@@ -168,7 +168,7 @@ export async function requestEmailChange(
 
 /** Checks the code the user typed; the address is verified when it matches. */
 export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, code: string, clientIp: string): Promise<void> {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   const pending = await findEmailVerification(deps.db, user.id);
   // A code of the current address, or of a new address waiting to replace it.
   if (!pending || (pending.new_email === null && pending.email_index !== user.email_index)) {
@@ -250,7 +250,7 @@ async function applyEmailChange(deps: AppDeps, user: UserRow, newIndex: string, 
 
 /** Sends a fresh code, at most once a minute. */
 export async function resendVerificationCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>): Promise<{ expires_in: number }> {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   const pending = await findEmailVerification(deps.db, user.id);
   const change = pending?.new_email ?? null;
   if (user.email_verified_at && change === null) throw new AlreadyVerified('your e-mail address is already verified');

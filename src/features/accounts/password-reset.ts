@@ -15,13 +15,12 @@ import {
   deleteProviderSessions,
   findPasswordResetByHash,
   findUserByEmailIndex,
-  findUserById,
+  getUserById,
   insertPasswordReset,
   latestPasswordReset,
   revokeSessions,
   spendPasswordResets,
   updateUser,
-  type UserRow,
 } from './accounts.repo.ts';
 import { currentEmail, emailIndex, loginIdentifier } from './email.ts';
 import {
@@ -91,7 +90,7 @@ export async function resetPassword(deps: AppDeps, token: string, newPassword: s
   if (new Date(reset.expires_at).getTime() <= Date.now()) {
     throw new ResetTokenExpired(`this reset token has expired: ${FORGOT_HINT}`);
   }
-  const user = (await findUserById(deps.db, reset.user_id)) as UserRow;
+  const user = await getUserById(deps.db, reset.user_id);
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
   const problems = passwordProblems(newPassword, [own.email as string, user.handle, own.name as string]);
   if (problems.length > 0) {
