@@ -15,17 +15,19 @@ import { requestLog } from './http/middleware/request-log.ts';
 import { errorEnvelope } from './http/middleware/error-envelope.ts';
 import { noStore } from './http/middleware/no-store.ts';
 import { buildRouter, fallbacks } from './http/router.ts';
-import { HANDLERS } from './http/operations.ts';
+import { FOLDERS, HANDLERS } from './http/operations.ts';
 import { SECURITY_RESOLVERS } from './http/security.ts';
 import type { AppDeps, Handler, SecurityResolver } from './http/types.ts';
 
 export interface Routes {
   handlers: Readonly<Record<string, Handler>>;
   resolvers: Readonly<Record<string, SecurityResolver>>;
+  /** operationId → the feature folder of its handler; the spec's tags must name them (src/http/operations.ts). */
+  folders?: Readonly<Record<string, string>>;
 }
 
 /** The production routes; tests of the router itself pass their own spec and handlers. */
-export const ROUTES: Routes = { handlers: HANDLERS, resolvers: SECURITY_RESOLVERS };
+export const ROUTES: Routes = { handlers: HANDLERS, resolvers: SECURITY_RESOLVERS, folders: FOLDERS };
 
 export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   const app = new Koa();
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
     spec: deps.spec,
     handlers: routes.handlers,
     resolvers: routes.resolvers,
+    folders: routes.folders,
     deps,
     readBody: createBodyReader(deps.config),
   });

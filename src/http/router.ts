@@ -21,16 +21,25 @@ export class SpecMismatch extends Error {
   }
 }
 
-/** Fails, naming each operation, when the spec and the handler map or the security resolvers disagree. */
+/**
+ * Fails, naming each operation, when the spec and the handler map or the security resolvers disagree; with
+ * `folders` (operationId → the feature folder of its handler), also when an operation's first tag is not that folder.
+ */
 export function assertSpecMatchesHandlers(
   spec: OpenApi,
   handlers: Readonly<Record<string, Handler>>,
   resolvers: Readonly<Record<string, SecurityResolver>>,
+  folders?: Readonly<Record<string, string>>,
 ): void {
   const problems: string[] = [];
   const ids = new Set(spec.operations.map((o) => o.operationId));
   for (const op of spec.operations) {
     if (!handlers[op.operationId]) problems.push(`operation ${op.operationId} (${op.method} ${op.path}) has no handler`);
+    const folder = folders?.[op.operationId];
+    if (folder !== undefined && op.tags[0] !== folder) {
+      const tagged = op.tags.length > 0 ? `tagged ${op.tags[0]}` : 'not tagged';
+      problems.push(`operation ${op.operationId} is ${tagged}, but its handler lives in src/features/${folder}/: tag it ${folder}`);
+    }
     for (const requirement of op.security) {
       for (const scheme of Object.keys(requirement)) {
         if (!resolvers[scheme]) problems.push(`operation ${op.operationId} uses security scheme ${scheme}, which has no resolver`);
@@ -96,11 +105,13 @@ export function buildRouter(options: {
   spec: OpenApi;
   handlers: Readonly<Record<string, Handler>>;
   resolvers: Readonly<Record<string, SecurityResolver>>;
+  /** operationId → the feature folder of its handler, which the operation's first tag must name. */
+  folders?: Readonly<Record<string, string>>;
   deps: AppDeps;
   readBody: ReturnType<typeof createBodyReader>;
 }): Router {
-  const { spec, handlers, resolvers, deps, readBody } = options;
-  assertSpecMatchesHandlers(spec, handlers, resolvers);
+  const { spec, handlers, resolvers, folders, deps, readBody } = options;
+  assertSpecMatchesHandlers(spec, handlers, resolvers, folders);
   const router = new Router();
 
   for (const op of spec.operations) {
