@@ -8,13 +8,14 @@ import helmet from 'koa-helmet';
 import cors from '@koa/cors';
 import mount from 'koa-mount';
 import { cookieKeys } from './oidc/provider.ts';
-import { HttpsRequired } from './errors.ts';
 import { createBodyReader } from './http/body.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
 import { errorEnvelope } from './http/middleware/error-envelope.ts';
 import { noStore } from './http/middleware/no-store.ts';
-import { buildRouter, fallbacks } from './http/router.ts';
+import { fallbacks } from './http/middleware/fallbacks.ts';
+import { oidcHttpsOnly } from './http/middleware/oidc-https-only.ts';
+import { buildRouter } from './http/router.ts';
 import { FOLDERS, HANDLERS } from './http/operations.ts';
 import { SECURITY_RESOLVERS } from './http/security.ts';
 import type { AppDeps, Handler, SecurityResolver } from './http/types.ts';
@@ -65,19 +66,8 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   }
   app.use(noStore());
   app.use(fallbacks(router, deps.spec));
-  // Behind TLS (an https BASE_URL, so TRUST_PROXY=true: src/config.ts) the provider's cookies are secure, and it
-  // cannot set them on a request that reached the service unencrypted — around the proxy, or through one that does
-  // not send X-Forwarded-Proto. Such a request is refused plainly instead of failing inside the provider.
-  if (deps.oidc && deps.config.baseUrl.startsWith('https:')) {
-    app.use(async (ctx, next) => {
-      if (!ctx.secure && (ctx.path === '/oidc' || ctx.path.startsWith('/oidc/'))) {
-        throw new HttpsRequired(
-          `the OpenID provider is served over HTTPS only: use ${deps.config.baseUrl}/oidc, through the TLS proxy (which must set X-Forwarded-Proto)`,
-        );
-      }
-      await next();
-    });
-  }
+  // Behind TLS the provider cannot set its secure cookies on a request that reached the service unencrypted.
+  if (deps.oidc && deps.config.baseUrl.startsWith('https:')) app.use(oidcHttpsOnly(deps.config.baseUrl));
   // The OpenID provider renders its own OAuth errors; everything else is the spec's routes.
   if (deps.oidc) app.use(mount('/oidc', deps.oidc.provider as unknown as Koa));
   app.use(router.routes());

@@ -2,11 +2,11 @@
  * Builds the @koa/router routes from openapi.yaml. For every operation: refuse credentials in the query string,
  * parse and validate path, query, headers and body against the spec, resolve the caller as the operation's
  * `security` says, call the handler named by its operationId, and shape the response. Start-up fails when the spec
- * and the handler map disagree.
+ * and the handler map disagree. The 404/405 answers after the routes are ./middleware/fallbacks.ts.
  */
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import Router from '@koa/router';
-import { CredentialInQuery, InvalidRequest, MethodNotAllowed, NotFound, TokenMissing, type ErrorDetail } from '../errors.ts';
+import { CredentialInQuery, InvalidRequest, TokenMissing, type ErrorDetail } from '../errors.ts';
 import type { OpenApi, Operation } from './openapi.ts';
 import type { createBodyReader } from './body.ts';
 import { Reply, type AppDeps, type Caller, type Handler, type RequestInput, type SecurityResolver } from './types.ts';
@@ -183,25 +183,4 @@ export function buildRouter(options: {
     }, { name: op.operationId });
   }
   return router;
-}
-
-/** After the routes: 405 with `Allow` when the path exists under another method, else the 404 envelope. */
-export function fallbacks(router: Router, spec: OpenApi) {
-  const messages = new Map(spec.operations.filter((o) => o.wrongMethodMessage).map((o) => [o.routerPath, o.wrongMethodMessage!]));
-  return async function fallbackMiddleware(ctx: Context, next: Next) {
-    await next();
-    if (ctx.body !== undefined || ctx.status !== 404) return;
-    const match = router.match(ctx.path, ctx.method);
-    if (match.path.length > 0 && !match.route) {
-      const allow = [...new Set(match.path.flatMap((layer) => layer.methods))];
-      const message = match.path.map((layer) => messages.get(String(layer.path))).find(Boolean);
-      if (ctx.method === 'OPTIONS') {
-        ctx.status = 204;
-        ctx.set('Allow', allow.join(', '));
-        return;
-      }
-      throw new MethodNotAllowed(message ?? `${ctx.method} is not allowed here: use ${allow.join(', ')}`, allow);
-    }
-    throw new NotFound(`no such endpoint: ${ctx.method} ${ctx.path} (see /docs)`);
-  };
 }
