@@ -1,5 +1,5 @@
 /**
- * What each benchmarked request asks of the database: the service built in this process (createService, as the
+ * What each benchmarked request asks of the database: the service built in this process (startService, as the
  * tests do) on a throwaway PostgreSQL, a few users seeded through the bench's own Seeder, then one request of each
  * scenario, printing every statement the request ran (knex's `query` events) and their count. A profile says where
  * the CPU goes; this says how many round trips a request costs, which on a loaded 2-core machine is most of it.
@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import { startPostgres } from '../test/helpers/postgres.ts';
 import { loadConfig } from '../src/config.ts';
 import { Keyring } from '../src/crypto/envelope.ts';
-import { createService } from '../src/service.ts';
+import { startService } from '../src/service.ts';
 import { freePort } from './lib/processes.ts';
 import { Seeder } from './lib/seed.ts';
 
@@ -36,7 +36,7 @@ const masterKey = randomBytes(32);
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;
 const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: databaseUrl, BASE_URL: baseUrl, RINGFENCE_MASTER_KEY: masterKey.toString('hex'), LOG_LEVEL: 'warn' });
-const service = await createService(config, { logger: pino({ level: 'warn' }), kek: masterKey });
+const service = await startService(config, { logger: pino({ level: 'warn' }), kek: masterKey });
 const http: Server = service.app.listen(port, '127.0.0.1');
 await new Promise<void>((resolve) => http.once('listening', resolve));
 

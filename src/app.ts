@@ -1,31 +1,34 @@
 /**
- * Composes the Koa app without listening: request id, request log, error envelope, security headers, CORS when
- * configured, no-store, then the routes generated from openapi.yaml and the 404/405 fallbacks.
+ * Composes the Koa app without listening: request id, request log, errors (the envelope, or the error page on the
+ * interaction pages), security headers, CORS when configured, no-store, then the routes generated from openapi.yaml
+ * and the 404/405 fallbacks.
  */
 import Koa from 'koa';
 import helmet from 'koa-helmet';
 import cors from '@koa/cors';
 import mount from 'koa-mount';
 import { cookieKeys } from './oidc/provider.ts';
-import { InvalidRequest } from './errors.ts';
 import { createBodyReader } from './http/body.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
 import { errorEnvelope } from './http/middleware/error-envelope.ts';
-import { interactionErrorPages } from './features/consent/pageErrors.ts';
 import { noStore } from './http/middleware/no-store.ts';
-import { buildRouter, fallbacks } from './http/router.ts';
-import { HANDLERS } from './http/operations.ts';
+import { fallbacks } from './http/middleware/fallbacks.ts';
+import { oidcHttpsOnly } from './http/middleware/oidc-https-only.ts';
+import { buildRouter } from './http/router.ts';
+import { FOLDERS, HANDLERS } from './http/operations.ts';
 import { SECURITY_RESOLVERS } from './http/security.ts';
 import type { AppDeps, Handler, SecurityResolver } from './http/types.ts';
 
 export interface Routes {
   handlers: Readonly<Record<string, Handler>>;
   resolvers: Readonly<Record<string, SecurityResolver>>;
+  /** operationId → the feature folder of its handler; the spec's tags must name them (src/http/operations.ts). */
+  folders?: Readonly<Record<string, string>>;
 }
 
 /** The production routes; tests of the router itself pass their own spec and handlers. */
-export const ROUTES: Routes = { handlers: HANDLERS, resolvers: SECURITY_RESOLVERS };
+export const ROUTES: Routes = { handlers: HANDLERS, resolvers: SECURITY_RESOLVERS, folders: FOLDERS };
 
 export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   const app = new Koa();
@@ -38,14 +41,13 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
     spec: deps.spec,
     handlers: routes.handlers,
     resolvers: routes.resolvers,
+    folders: routes.folders,
     deps,
     readBody: createBodyReader(deps.config),
   });
 
   app.use(requestId());
   app.use(requestLog(deps.logger));
-  // The interaction pages show a refusal as a page: around the envelope, which still makes and logs it.
-  app.use(interactionErrorPages());
   app.use(errorEnvelope(deps.logger));
   app.use(
     helmet({
@@ -64,19 +66,8 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   }
   app.use(noStore());
   app.use(fallbacks(router, deps.spec));
-  // Behind TLS (an https BASE_URL, so TRUST_PROXY=true: src/config.ts) the provider's cookies are secure, and it
-  // cannot set them on a request that reached the service unencrypted — around the proxy, or through one that does
-  // not send X-Forwarded-Proto. Such a request is refused plainly instead of failing inside the provider.
-  if (deps.oidc && deps.config.baseUrl.startsWith('https:')) {
-    app.use(async (ctx, next) => {
-      if (!ctx.secure && (ctx.path === '/oidc' || ctx.path.startsWith('/oidc/'))) {
-        throw new InvalidRequest(`the OpenID provider is served over HTTPS only: use ${deps.config.baseUrl}/oidc, through the TLS proxy (which must set X-Forwarded-Proto)`, {
-          code: 'https_required',
-        });
-      }
-      await next();
-    });
-  }
+  // Behind TLS the provider cannot set its secure cookies on a request that reached the service unencrypted.
+  if (deps.oidc && deps.config.baseUrl.startsWith('https:')) app.use(oidcHttpsOnly(deps.config.baseUrl));
   // The OpenID provider renders its own OAuth errors; everything else is the spec's routes.
   if (deps.oidc) app.use(mount('/oidc', deps.oidc.provider as unknown as Koa));
   app.use(router.routes());

@@ -36,14 +36,25 @@ export class AppError extends Error {
   }
 }
 
+/** The options of a status class; `code` is set by `E` (a code made ad hoc here is what the factory replaces). */
+type CodedOptions = AppErrorOptions & { code?: string };
+
 export class InvalidRequest extends AppError {
-  constructor(message: string, options: AppErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: CodedOptions = {}) {
     super(400, options.code ?? 'invalid_request', message, options);
+  }
+
+  /**
+   * The 400 of input that breaks the rules, each problem a `{path, message}`; the message names them all unless
+   * the caller words it for a person.
+   */
+  static validation(details: ErrorDetail[], message = `invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`): InvalidRequest {
+    return new ValidationFailed(message, { details });
   }
 }
 
 export class Unauthenticated extends AppError {
-  constructor(message = 'token must exist!', options: AppErrorOptions & { code?: string } = {}) {
+  constructor(message = 'token must exist!', options: CodedOptions = {}) {
     super(401, options.code ?? 'unauthenticated', message, {
       ...options,
       headers: { 'WWW-Authenticate': 'Bearer', ...options.headers },
@@ -52,13 +63,13 @@ export class Unauthenticated extends AppError {
 }
 
 export class Forbidden extends AppError {
-  constructor(message = 'you are not allowed to do this', options: AppErrorOptions & { code?: string } = {}) {
+  constructor(message = 'you are not allowed to do this', options: CodedOptions = {}) {
     super(403, options.code ?? 'forbidden', message, options);
   }
 }
 
 export class NotFound extends AppError {
-  constructor(message = 'not found', options: AppErrorOptions & { code?: string } = {}) {
+  constructor(message = 'not found', options: CodedOptions = {}) {
     super(404, options.code ?? 'not_found', message, options);
   }
 }
@@ -70,14 +81,14 @@ export class MethodNotAllowed extends AppError {
 }
 
 export class Conflict extends AppError {
-  constructor(message: string, options: AppErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: CodedOptions = {}) {
     super(409, options.code ?? 'conflict', message, options);
   }
 }
 
 /** 412: a conditional request (If-Match) names a version that is no longer current. */
 export class PreconditionFailed extends AppError {
-  constructor(message: string, options: AppErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: CodedOptions = {}) {
     super(412, options.code ?? 'precondition_failed', message, options);
   }
 }
@@ -115,3 +126,58 @@ export class DecryptionError extends Error {
     this.name = 'DecryptionError';
   }
 }
+
+/** A status class whose constructor takes a message and the options (and so a code). */
+type StatusClass<T extends AppError> = new (message: string, options?: CodedOptions) => T;
+
+/** A specific code of a status class: its message is the one thrown, its description when none is given. */
+export type CodedError<T extends AppError> = new (message?: string, options?: AppErrorOptions) => T;
+
+/**
+ * The factory of specific error codes (oidc-provider's `E(code, description)`): `E(NotFound, 'ring_not_found')`
+ * is the class of NotFound errors whose code is ring_not_found. Every code the API answers is made here, below,
+ * so the codes are one list and a code is never spelled twice.
+ */
+export function E<T extends AppError>(Base: StatusClass<T>, code: string, description?: string): CodedError<T> {
+  const Coded = class extends (Base as StatusClass<AppError>) {
+    constructor(message?: string, options: AppErrorOptions = {}) {
+      super(message ?? description ?? code.replaceAll('_', ' '), { ...options, code });
+    }
+  };
+  const name = code.replace(/(^|_)([a-z])/g, (_, _sep: string, c: string) => c.toUpperCase());
+  Object.defineProperty(Coded, 'name', { value: name });
+  return Coded as unknown as CodedError<T>;
+}
+
+// Input (400).
+export const ValidationFailed = E(InvalidRequest, 'validation_failed');
+export const MalformedBody = E(InvalidRequest, 'malformed_body');
+export const CredentialInQuery = E(InvalidRequest, 'credential_in_query');
+export const HttpsRequired = E(InvalidRequest, 'https_required');
+export const PrivateKeyRefused = E(InvalidRequest, 'private_key_refused');
+export const WeakPassword = E(InvalidRequest, 'weak_password');
+export const WrongPassword = E(InvalidRequest, 'wrong_password');
+export const NoCodePending = E(InvalidRequest, 'no_code_pending');
+export const InvalidCode = E(InvalidRequest, 'invalid_code');
+export const WrongCode = E(InvalidRequest, 'wrong_code');
+export const CodeExpired = E(InvalidRequest, 'code_expired');
+export const CodeAttemptsExceeded = E(InvalidRequest, 'code_attempts_exceeded');
+export const InvalidResetToken = E(InvalidRequest, 'invalid_reset_token');
+export const ResetTokenExpired = E(InvalidRequest, 'reset_token_expired');
+
+// Credentials (401).
+export const TokenMissing = E(Unauthenticated, 'token_missing', 'token must exist!');
+export const InvalidToken = E(Unauthenticated, 'invalid_token');
+export const TokenRevoked = E(Unauthenticated, 'token_revoked');
+export const TokenExpired = E(Unauthenticated, 'token_expired', 'token has expired!');
+export const InvalidGrant = E(Unauthenticated, 'invalid_grant');
+export const RefreshTokenReused = E(Unauthenticated, 'refresh_token_reused');
+export const InvalidCredentials = E(Unauthenticated, 'invalid_credentials');
+
+// Absent (404).
+export const UserNotFound = E(NotFound, 'user_not_found');
+
+// State (409).
+export const EmailExists = E(Conflict, 'email_exists', 'the email exists!');
+export const HandleExists = E(Conflict, 'handle_exists', 'the handle exists!');
+export const AlreadyVerified = E(Conflict, 'already_verified');

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger, drainLogger } from './logger.ts';
-import { createService } from './service.ts';
+import { startService } from './service.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config);
-  const service = await createService(config, { logger });
+  const service = await startService(config, { logger });
   const server: Server = service.app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -42,7 +42,8 @@ export interface ServiceOptions extends StoreOptions {
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
-export async function createService(config: Config, options: ServiceOptions): Promise<Service> {
+/** Assembles the service from `config` and starts its outbox worker and sweeps; `close()` stops them. */
+export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const spec = OpenApi.load();
   // A bad policy file stops start-up here, naming the file, line and reason.

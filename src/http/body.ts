@@ -6,7 +6,7 @@ import type { Context, Next } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import busboy from 'busboy';
 import type { Config } from '../config.ts';
-import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors.ts';
+import { InvalidRequest, MalformedBody, PayloadTooLarge, UnsupportedMediaType } from '../errors.ts';
 import type { UploadedFile } from './types.ts';
 
 export interface ParsedBody {
@@ -45,9 +45,7 @@ export function createBodyReader(config: Config) {
         throw new PayloadTooLarge(`request body is larger than ${limit} bytes`);
       }
       if (err.status === 415) throw new UnsupportedMediaType('unsupported content encoding');
-      throw new InvalidRequest('request body is not valid JSON or form data: check its syntax', {
-        code: 'malformed_body',
-      });
+      throw new MalformedBody('request body is not valid JSON or form data: check its syntax');
     },
   });
 
@@ -106,14 +104,13 @@ export function createBodyReader(config: Config) {
       let gate: Promise<void> | undefined;
       bb.on('file', (name, stream, info) => {
         // A body cut short inside a file destroys the file stream with an error: unheard, it would end the process.
-        stream.on('error', () => fail(new InvalidRequest('multipart body ends inside a file: send the whole body', { code: 'malformed_body' })));
+        stream.on('error', () => fail(new MalformedBody('multipart body ends inside a file: send the whole body')));
         if (!options.fileFields.includes(name)) {
           stream.resume();
           const expected = options.fileFields.length > 0 ? `send the file as ${options.fileFields.join(' or ')}` : 'this operation takes no files';
-          fail(new InvalidRequest(`${name} is not a file field of this operation: ${expected}`, {
-            code: 'validation_failed',
-            details: [{ path: name, message: 'is not a file field of this operation' }],
-          }), { stopReading: true });
+          fail(InvalidRequest.validation([{ path: name, message: 'is not a file field of this operation' }], `${name} is not a file field of this operation: ${expected}`), {
+            stopReading: true,
+          });
           return;
         }
         gate ??= options.beforeFile ? options.beforeFile({ ...fields }) : Promise.resolve();
@@ -136,7 +133,7 @@ export function createBodyReader(config: Config) {
       });
       bb.on('filesLimit', () => fail(new PayloadTooLarge(`at most ${MAX_FILES} files per request`)));
       bb.on('fieldsLimit', () => fail(new PayloadTooLarge(`at most ${MAX_FIELDS} fields per request`)));
-      bb.on('error', () => fail(new InvalidRequest('multipart body is malformed: check its boundaries and headers', { code: 'malformed_body' })));
+      bb.on('error', () => fail(new MalformedBody('multipart body is malformed: check its boundaries and headers')));
       bb.on('close', () => {
         if (failed) return;
         // A file waiting for its caller to be resolved is not read yet: wait for it.

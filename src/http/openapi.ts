@@ -39,6 +39,7 @@ interface ResponseObject {
 
 interface OperationObject {
   operationId?: string;
+  tags?: string[];
   summary?: string;
   security?: Record<string, string[]>[];
   parameters?: (ParameterObject | { $ref: string })[];
@@ -70,6 +71,8 @@ export interface Operation {
   path: string;
   /** The same path for @koa/router: `/api/v1/profiles/:handle`. */
   routerPath: string;
+  /** The spec's tags; the first names the feature folder of the handler (checked at start-up). */
+  tags: string[];
   /** Alternatives of security requirements; an empty object among them means "no credential needed". */
   security: Record<string, string[]>[];
   /** The status of the first 2xx response, used when a handler returns a plain body. */
@@ -242,6 +245,7 @@ export class OpenApi {
           method: method.toUpperCase(),
           path,
           routerPath: path.replace(/\{([^}]+)\}/g, ':$1'),
+          tags: raw.tags ?? [],
           security: raw.security ?? this.document.security ?? [],
           successStatus,
           bodyTypes: [...bodyValidators.keys()],

@@ -1,11 +1,14 @@
-/** Every operationId in openapi.yaml and its handler; the router refuses to start when the two disagree. */
+/**
+ * Every operationId in openapi.yaml and its handler, by the feature folder the handler lives in: the router refuses
+ * to start when the spec and this map disagree — an operation without a handler, a handler without an operation, or
+ * an operation whose first tag is not its handler's folder (so the spec's tags are the folders a reader opens).
+ */
 import type { Handler } from './types.ts';
 import { getHealth } from '../features/platform/getHealth.ts';
 import { getReadiness } from '../features/platform/getReadiness.ts';
 import { getOpenApiDocument } from '../features/platform/getOpenApiDocument.ts';
 import { getApiReference } from '../features/platform/getApiReference.ts';
 import { getApiReferenceAsset } from '../features/platform/getApiReferenceAsset.ts';
-// ---- accounts imports ----
 import { registerUser } from '../features/accounts/registerUser.ts';
 import { loginUser } from '../features/accounts/loginUser.ts';
 import { refreshSession } from '../features/accounts/refreshSession.ts';
@@ -18,7 +21,6 @@ import { resendVerificationEmail } from '../features/accounts/resendVerification
 import { forgotPassword } from '../features/accounts/forgotPassword.ts';
 import { resetPassword } from '../features/accounts/resetPassword.ts';
 import { changePassword } from '../features/accounts/changePassword.ts';
-// ---- profile imports ----
 import { getProfile } from '../features/profile/getProfile.ts';
 import { updateProfileInfo } from '../features/profile/updateProfileInfo.ts';
 import { uploadAvatar } from '../features/profile/uploadAvatar.ts';
@@ -31,7 +33,6 @@ import { createStatus } from '../features/profile/createStatus.ts';
 import { listStatuses } from '../features/profile/listStatuses.ts';
 import { updateStatus } from '../features/profile/updateStatus.ts';
 import { deleteStatus } from '../features/profile/deleteStatus.ts';
-// ---- rings imports ----
 import { createPrivilegeRing } from '../features/rings/createPrivilegeRing.ts';
 import { listPrivilegeRings } from '../features/rings/listPrivilegeRings.ts';
 import { getRingPolicy } from '../features/rings/getRingPolicy.ts';
@@ -40,7 +41,6 @@ import { getPrivilegeRing } from '../features/rings/getPrivilegeRing.ts';
 import { updatePrivilegeRing } from '../features/rings/updatePrivilegeRing.ts';
 import { deletePrivilegeRing } from '../features/rings/deletePrivilegeRing.ts';
 import { getVisibility } from '../features/rings/getVisibility.ts';
-// ---- services imports ----
 import { showInteraction } from '../features/consent/showInteraction.ts';
 import { submitInteractionLogin } from '../features/consent/submitInteractionLogin.ts';
 import { submitInteractionConsent } from '../features/consent/submitInteractionConsent.ts';
@@ -54,58 +54,79 @@ import { createService } from '../features/services/createService.ts';
 import { getService } from '../features/services/getService.ts';
 import { disableService } from '../features/services/disableService.ts';
 
-export const HANDLERS: Readonly<Record<string, Handler>> = {
-  getHealth,
-  getReadiness,
-  getOpenApiDocument,
-  getApiReference,
-  getApiReferenceAsset,
-  // ---- accounts handlers ----
-  registerUser,
-  loginUser,
-  refreshSession,
-  verifySession,
-  logout,
-  logoutAll,
-  getCurrentUser,
-  verifyEmail,
-  resendVerificationEmail,
-  forgotPassword,
-  resetPassword,
-  changePassword,
-  // ---- profile handlers ----
-  getProfile,
-  updateProfileInfo,
-  uploadAvatar,
-  deleteAvatar,
-  getAvatar,
-  listPublicProfiles,
-  getPublicProfile,
-  listPublicStatuses,
-  createStatus,
-  listStatuses,
-  updateStatus,
-  deleteStatus,
-  // ---- rings handlers ----
-  createPrivilegeRing,
-  listPrivilegeRings,
-  getRingPolicy,
-  replaceRingPolicy,
-  getPrivilegeRing,
-  updatePrivilegeRing,
-  deletePrivilegeRing,
-  getVisibility,
-  // ---- services handlers ----
-  showInteraction,
-  submitInteractionLogin,
-  submitInteractionConsent,
-  abortInteraction,
-  getDataProfile,
-  getProtectedResourceMetadata,
-  listProfileAccess,
-  revokeProfileAccess,
-  listServices,
-  createService,
-  getService,
-  disableService,
-};
+/** The handlers of each feature folder (src/features/<folder>/<operationId>.ts). */
+export const FEATURES = {
+  platform: {
+    getHealth,
+    getReadiness,
+    getOpenApiDocument,
+    getApiReference,
+    getApiReferenceAsset,
+  },
+  accounts: {
+    registerUser,
+    loginUser,
+    refreshSession,
+    verifySession,
+    logout,
+    logoutAll,
+    getCurrentUser,
+    verifyEmail,
+    resendVerificationEmail,
+    forgotPassword,
+    resetPassword,
+    changePassword,
+  },
+  profile: {
+    getProfile,
+    updateProfileInfo,
+    uploadAvatar,
+    deleteAvatar,
+    getAvatar,
+    listPublicProfiles,
+    getPublicProfile,
+    listPublicStatuses,
+    createStatus,
+    listStatuses,
+    updateStatus,
+    deleteStatus,
+  },
+  rings: {
+    createPrivilegeRing,
+    listPrivilegeRings,
+    getRingPolicy,
+    replaceRingPolicy,
+    getPrivilegeRing,
+    updatePrivilegeRing,
+    deletePrivilegeRing,
+    getVisibility,
+  },
+  consent: {
+    showInteraction,
+    submitInteractionLogin,
+    submitInteractionConsent,
+    abortInteraction,
+  },
+  data: {
+    getDataProfile,
+    getProtectedResourceMetadata,
+  },
+  access: {
+    listProfileAccess,
+    revokeProfileAccess,
+  },
+  services: {
+    listServices,
+    createService,
+    getService,
+    disableService,
+  },
+} as const satisfies Record<string, Record<string, Handler>>;
+
+/** operationId → handler. */
+export const HANDLERS: Readonly<Record<string, Handler>> = Object.assign({}, ...Object.values(FEATURES));
+
+/** operationId → the feature folder its handler lives in, which the operation's first tag must name. */
+export const FOLDERS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(FEATURES).flatMap(([folder, handlers]) => Object.keys(handlers).map((id) => [id, folder])),
+);

@@ -2,11 +2,11 @@
  * Builds the @koa/router routes from openapi.yaml. For every operation: refuse credentials in the query string,
  * parse and validate path, query, headers and body against the spec, resolve the caller as the operation's
  * `security` says, call the handler named by its operationId, and shape the response. Start-up fails when the spec
- * and the handler map disagree.
+ * and the handler map disagree. The 404/405 answers after the routes are ./middleware/fallbacks.ts.
  */
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import Router from '@koa/router';
-import { InvalidRequest, MethodNotAllowed, NotFound, Unauthenticated, type ErrorDetail } from '../errors.ts';
+import { CredentialInQuery, InvalidRequest, TokenMissing, type ErrorDetail } from '../errors.ts';
 import type { OpenApi, Operation } from './openapi.ts';
 import type { createBodyReader } from './body.ts';
 import type { ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
@@ -22,16 +22,25 @@ export class SpecMismatch extends Error {
   }
 }
 
-/** Fails, naming each operation, when the spec and the handler map or the security resolvers disagree. */
+/**
+ * Fails, naming each operation, when the spec and the handler map or the security resolvers disagree; with
+ * `folders` (operationId → the feature folder of its handler), also when an operation's first tag is not that folder.
+ */
 export function assertSpecMatchesHandlers(
   spec: OpenApi,
   handlers: Readonly<Record<string, Handler>>,
   resolvers: Readonly<Record<string, SecurityResolver>>,
+  folders?: Readonly<Record<string, string>>,
 ): void {
   const problems: string[] = [];
   const ids = new Set(spec.operations.map((o) => o.operationId));
   for (const op of spec.operations) {
     if (!handlers[op.operationId]) problems.push(`operation ${op.operationId} (${op.method} ${op.path}) has no handler`);
+    const folder = folders?.[op.operationId];
+    if (folder !== undefined && op.tags[0] !== folder) {
+      const tagged = op.tags.length > 0 ? `tagged ${op.tags[0]}` : 'not tagged';
+      problems.push(`operation ${op.operationId} is ${tagged}, but its handler lives in src/features/${folder}/: tag it ${folder}`);
+    }
     for (const requirement of op.security) {
       for (const scheme of Object.keys(requirement)) {
         if (!resolvers[scheme]) problems.push(`operation ${op.operationId} uses security scheme ${scheme}, which has no resolver`);
@@ -45,8 +54,7 @@ export function assertSpecMatchesHandlers(
 }
 
 function fail(details: ErrorDetail[]): never {
-  const summary = details.map((d) => `${d.path} ${d.message}`).join('; ');
-  throw new InvalidRequest(`invalid request: ${summary}`, { details, code: 'validation_failed' });
+  throw InvalidRequest.validation(details);
 }
 
 async function resolveCaller(
@@ -77,7 +85,7 @@ async function resolveCaller(
   }
   if (refusal) throw refusal;
   if (optional) return { caller: { kind: 'anonymous' }, credential: undefined };
-  throw new Unauthenticated('token must exist!', { code: 'token_missing' });
+  throw new TokenMissing();
 }
 
 function respond(ctx: Context, op: Operation, result: Awaited<ReturnType<Handler>>): void {
@@ -98,11 +106,13 @@ export function buildRouter(options: {
   spec: OpenApi;
   handlers: Readonly<Record<string, Handler>>;
   resolvers: Readonly<Record<string, SecurityResolver>>;
+  /** operationId → the feature folder of its handler, which the operation's first tag must name. */
+  folders?: Readonly<Record<string, string>>;
   deps: AppDeps;
   readBody: ReturnType<typeof createBodyReader>;
 }): Router {
-  const { spec, handlers, resolvers, deps, readBody } = options;
-  assertSpecMatchesHandlers(spec, handlers, resolvers);
+  const { spec, handlers, resolvers, folders, deps, readBody } = options;
+  assertSpecMatchesHandlers(spec, handlers, resolvers, folders);
   const router = new Router();
 
   for (const op of spec.operations) {
@@ -111,10 +121,9 @@ export function buildRouter(options: {
       ctx.state.operationId = op.operationId;
       for (const key of Object.keys(ctx.query)) {
         if (SECRET_QUERY.test(key)) {
-          throw new InvalidRequest(
-            `never put ${key} in the URL: send it in the request body, or a token in the Authorization header`,
-            { code: 'credential_in_query', details: [{ path: key, message: 'must not be sent in the query string' }] },
-          );
+          throw new CredentialInQuery(`never put ${key} in the URL: send it in the request body, or a token in the Authorization header`, {
+            details: [{ path: key, message: 'must not be sent in the query string' }],
+          });
         }
       }
       const params = { ...(ctx.params as Record<string, string>) };
@@ -176,25 +185,4 @@ export function buildRouter(options: {
     }, { name: op.operationId });
   }
   return router;
-}
-
-/** After the routes: 405 with `Allow` when the path exists under another method, else the 404 envelope. */
-export function fallbacks(router: Router, spec: OpenApi) {
-  const messages = new Map(spec.operations.filter((o) => o.wrongMethodMessage).map((o) => [o.routerPath, o.wrongMethodMessage!]));
-  return async function fallbackMiddleware(ctx: Context, next: Next) {
-    await next();
-    if (ctx.body !== undefined || ctx.status !== 404) return;
-    const match = router.match(ctx.path, ctx.method);
-    if (match.path.length > 0 && !match.route) {
-      const allow = [...new Set(match.path.flatMap((layer) => layer.methods))];
-      const message = match.path.map((layer) => messages.get(String(layer.path))).find(Boolean);
-      if (ctx.method === 'OPTIONS') {
-        ctx.status = 204;
-        ctx.set('Allow', allow.join(', '));
-        return;
-      }
-      throw new MethodNotAllowed(message ?? `${ctx.method} is not allowed here: use ${allow.join(', ')}`, allow);
-    }
-    throw new NotFound(`no such endpoint: ${ctx.method} ${ctx.path} (see /docs)`, { code: 'not_found' });
-  };
 }

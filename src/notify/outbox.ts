@@ -171,7 +171,7 @@ export class OutboxWorker {
   #lastPurge = 0;
 
   constructor(options: WorkerOptions) {
-    // `??`, not a spread over defaults: an option passed as undefined (createService's, when none is configured) keeps
+    // `??`, not a spread over defaults: an option passed as undefined (startService's, when none is configured) keeps
     // the default instead of polling every millisecond.
     this.#o = { ...options, pollMs: options.pollMs ?? 2000, leaseSeconds: options.leaseSeconds ?? 60, retentionDays: options.retentionDays ?? 7 };
     options.outbox.onEnqueue(() => this.wake());

@@ -9,14 +9,14 @@ import type { Context } from 'koa';
 import type { Config } from '../config.ts';
 import type { Keyring } from '../crypto/envelope.ts';
 import { safeEqual } from '../crypto/tokens.ts';
-import { InvalidRequest } from '../errors.ts';
+import { InvalidCredentials, InvalidRequest } from '../errors.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { withTransaction, type Db } from '../store/db.ts';
 import type { ScopePreview } from './claims.ts';
 import { replaceGrants } from './grants.repo.ts';
 import type { OidcDeps } from './index.ts';
 import { dataResource } from './provider.ts';
-import { escapeHtml, renderPage } from './pages.ts';
+import { escapeHtml, inForm, renderPage } from './pages.ts';
 import { findService } from './services.ts';
 
 /** What the interaction steps need. */
@@ -139,39 +139,22 @@ export async function showInteraction(deps: InteractionDeps, ctx: Context): Prom
   return consentPage(ctx, deps, details.uid, { name, role: service.role, redirectOrigin: redirectOrigin(details.params.redirect_uri) }, previews);
 }
 
-export type LoginOutcome = { redirectTo: string } | { page: string; status: number };
-
-export async function submitLogin(
-  deps: InteractionDeps,
-  ctx: Context,
-  form: { login: string; password: string },
-  clientIp: string,
-): Promise<LoginOutcome> {
+/** Signs the person in and answers where the provider goes next; a refusal of what they typed shows the form again. */
+export async function submitLogin(deps: InteractionDeps, ctx: Context, form: { login: string; password: string }, clientIp: string): Promise<string> {
   const details = await interactionDetails(deps, ctx);
   if (details.prompt.name !== 'login') {
     throw new InvalidRequest('this sign-in step is already complete: go back to the service and start again');
   }
   const service = await findService(deps.db, String(details.params.client_id));
-  if (!form.login || !form.password) {
-    return {
-      status: 400,
-      page: loginPage(ctx, deps, details.uid, service?.name ?? 'the service', 'Enter your e-mail or handle and your password.', form.login),
-    };
+  const again = (message: string) => loginPage(ctx, deps, details.uid, service?.name ?? 'the service', message, form.login);
+  const missing = (['login', 'password'] as const).filter((name) => !form[name]);
+  if (missing.length > 0) {
+    const problems = missing.map((path) => ({ path, message: 'is required' }));
+    throw inForm(ctx, again, InvalidRequest.validation(problems, 'Enter your e-mail or handle and your password.'));
   }
   const userId = await deps.oidc.authenticate(form.login, form.password, clientIp);
-  if (!userId) {
-    return {
-      status: 401,
-      page: loginPage(ctx, deps, details.uid, service?.name ?? 'the service', 'The e-mail, handle or password is not right.', form.login),
-    };
-  }
-  const redirectTo = await provider(deps).interactionResult(
-    ctx.req,
-    ctx.res,
-    { login: { accountId: userId, amr: ['pwd'] } },
-    { mergeWithLastSubmission: false },
-  );
-  return { redirectTo };
+  if (!userId) throw inForm(ctx, again, new InvalidCredentials('The e-mail, handle or password is not right.'));
+  return provider(deps).interactionResult(ctx.req, ctx.res, { login: { accountId: userId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
 }
 
 /**

@@ -70,3 +70,21 @@ ${options.body}
 </html>
 `;
 }
+
+/** A form page shown again with a refusal's message, where other refusals get the error page. */
+export type RefusalForm = (message: string) => string;
+
+/**
+ * Says that `err`, thrown now, is shown in `form` (a wrong password shows the login form again, with the message)
+ * rather than on the error page; returns `err` to throw. The error's status and message are mapped as any other's
+ * (src/http/middleware/error-envelope.ts), so the page still sets no status of its own.
+ */
+export function inForm<E extends Error>(ctx: Pick<Context, 'state'>, form: RefusalForm, err: E): E {
+  (ctx.state as { refusalForm?: RefusalForm }).refusalForm = form;
+  return err;
+}
+
+/** The form a refusal of this request is shown in, when its page said so with `inForm`. */
+export function refusalFormOf(ctx: Pick<Context, 'state'>): RefusalForm | undefined {
+  return (ctx.state as { refusalForm?: RefusalForm }).refusalForm;
+}

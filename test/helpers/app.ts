@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { OpenApi } from '../../src/http/openapi.ts';
-import { createService, type Service } from '../../src/service.ts';
+import { startService, type Service } from '../../src/service.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrations.ts';
 import { freePort } from './postgres.ts';
@@ -131,7 +131,7 @@ export async function startTestApp(name: string, env: Record<string, string> = {
     ...env,
   });
   const logger = createLogger(config, pino.destination({ dest: logFileFor(name), sync: true }));
-  const service = await createService(config, { logger, kek, outboxPollMs: 100 });
+  const service = await startService(config, { logger, kek, outboxPollMs: 100 });
   const server: Server = service.app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 /**
  * The outbox worker's idle polling, as the service starts it. Found by the benchmark's statement statistics
- * (`npm run bench -- --pg-stats`): createService passes `pollMs: options.outboxPollMs`, undefined in production,
+ * (`npm run bench -- --pg-stats`): startService passes `pollMs: options.outboxPollMs`, undefined in production,
  * and `{ pollMs: 2000, ...options }` let that undefined replace the default, so the worker polled every
  * millisecond — thousands of planned UPDATEs a second from an idle service, on every instance. Fixed with `??`.
  */
@@ -25,7 +25,7 @@ test('an idle worker started without a poll interval waits the default interval 
     logger: pino({ level: 'silent' }),
     transport: undefined,
     from: 'rf@example.test',
-    // What createService passes when no interval is configured (production).
+    // What startService passes when no interval is configured (production).
     pollMs: undefined,
   });
   worker.start();

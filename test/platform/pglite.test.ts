@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createService } from '../../src/service.ts';
+import { startService } from '../../src/service.ts';
 import { openStore } from '../../src/store/db.ts';
 import { DataDirLocked } from '../../src/store/lock.ts';
 
@@ -26,7 +26,7 @@ test.serial('migrations and a request run on PGlite; writes survive a restart', 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = loadConfig({ DATA_DIR: dir, NODE_ENV: 'development' });
 
-  const first = await createService(config, { logger });
+  const first = await startService(config, { logger });
   t.is(first.deps.storeKind, 'pglite');
   const server = first.app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -37,7 +37,7 @@ test.serial('migrations and a request run on PGlite; writes survive a restart', 
   await first.close();
   t.true(existsSync(path.join(dir, 'master.key')), 'a development master key was generated into DATA_DIR');
 
-  const second = await createService(config, { logger });
+  const second = await startService(config, { logger });
   const row = await second.deps.db('outbox').where({ idempotency_key: 'persist-1' }).first();
   t.is(row?.subject, 'kept');
   // The same generated KEK is used again, so what it sealed still opens.

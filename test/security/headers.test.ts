@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { registerService } from '../../src/oidc/services.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
-import { createService, type Service } from '../../src/service.ts';
+import { startService, type Service } from '../../src/service.ts';
 import type { Operation } from '../../src/http/openapi.ts';
 import { createDatabase, logFileFor, spec, startTestApp, type TestApp } from '../helpers/app.ts';
 import { multipartBody, send, type RawResponse } from './http.ts';
@@ -65,7 +65,7 @@ async function startTlsInstance(): Promise<Instance> {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, LOG_LEVEL: 'info', BASE_URL: base, TRUST_PROXY: 'true' });
   const kek = randomBytes(32);
   recordSecrets('security-headers', kek.toString('hex'), kek.toString('base64'));
-  const service = await createService(config, { logger: createLogger(config, pino.destination({ dest: logFileFor('security-headers-tls'), sync: true })), kek, outboxPollMs: 100 });
+  const service = await startService(config, { logger: createLogger(config, pino.destination({ dest: logFileFor('security-headers-tls'), sync: true })), kek, outboxPollMs: 100 });
   server.on('request', service.app.callback());
   return {
     base,

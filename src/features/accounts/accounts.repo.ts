@@ -3,6 +3,7 @@
  * up by their hashes only; times are set and compared by the application clock.
  */
 import type { Knex } from 'knex';
+import { UserNotFound } from '../../errors.ts';
 import type { Queryable } from '../../store/db.ts';
 
 export interface UserRow {
@@ -32,6 +33,13 @@ export async function insertUser(trx: Knex.Transaction, user: NewUser): Promise<
 /** The user with this id, or undefined. */
 export async function findUserById(q: Queryable, id: string): Promise<UserRow | undefined> {
   return (await q('users').where({ id }).first()) as UserRow | undefined;
+}
+
+/** The user with this id; NotFound when there is none (a session or token names a user that is gone). */
+export async function getUserById(q: Queryable, id: string): Promise<UserRow> {
+  const user = await findUserById(q, id);
+  if (!user) throw new UserNotFound('user not found');
+  return user;
 }
 
 /** The user whose address hashes to `emailIndex`, or undefined. */

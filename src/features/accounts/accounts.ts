@@ -7,7 +7,17 @@ import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../../audit/audit.ts';
 import { hashPassword, passwordProblems, verifyAgainstDecoy, verifyPassword } from '../../crypto/passwords.ts';
 import { PemRejected, parsePublicKeyPem, type PublicKeyInfo } from '../../crypto/pki.ts';
-import { Conflict, InvalidRequest, Unauthenticated, type ErrorDetail } from '../../errors.ts';
+import {
+  EmailExists,
+  HandleExists,
+  InvalidCredentials,
+  InvalidRequest,
+  PrivateKeyRefused,
+  WeakPassword,
+  WrongPassword,
+  type Conflict,
+  type ErrorDetail,
+} from '../../errors.ts';
 import type { AppDeps, Caller } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
 import { fieldCatalogue } from '../profile/catalogue.ts';
@@ -17,7 +27,7 @@ import { checkFieldValue } from '../profile/values.ts';
 import {
   findUserByEmailIndex,
   findUserByHandle,
-  findUserById,
+  getUserById,
   insertUser,
   isUniqueViolation,
   revokeSessions,
@@ -60,19 +70,12 @@ export const biometricsAad = (userId: string) => `users:${userId}:biometrics`;
 
 /** The 409 of a taken address, in the seed's words. */
 export function emailTaken(): Conflict {
-  return new Conflict('the email exists!', { code: 'email_exists', details: [{ path: 'email', message: 'is already used by an account' }] });
+  return new EmailExists(undefined, { details: [{ path: 'email', message: 'is already used by an account' }] });
 }
 
 /** The 409 of a taken handle. */
 export function handleTaken(): Conflict {
-  return new Conflict('the handle exists!', { code: 'handle_exists', details: [{ path: 'handle', message: 'is already taken, whatever its case' }] });
-}
-
-function invalid(details: ErrorDetail[]): InvalidRequest {
-  return new InvalidRequest(`invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, {
-    code: 'validation_failed',
-    details,
-  });
+  return new HandleExists(undefined, { details: [{ path: 'handle', message: 'is already taken, whatever its case' }] });
 }
 
 /** Checks the public key of a registration; a private key is refused on its own, before anything else. */
@@ -83,8 +86,7 @@ function checkPublicKey(pem: string | undefined, details: ErrorDetail[]): Public
   } catch (err) {
     if (!(err instanceof PemRejected)) throw err;
     if (err.reason === 'private_key') {
-      throw new InvalidRequest(`public_key: ${err.message}`, {
-        code: 'private_key_refused',
+      throw new PrivateKeyRefused(`public_key: ${err.message}`, {
         details: [{ path: 'public_key', message: 'is a private key: never send it' }],
       });
     }
@@ -107,7 +109,7 @@ export async function register(deps: AppDeps, input: RegisterInput, clientIp: st
   for (const message of passwordProblems(input.password, [input.email, input.handle, input.name])) {
     details.push({ path: 'password', message });
   }
-  if (details.length > 0) throw invalid(details);
+  if (details.length > 0) throw InvalidRequest.validation(details);
   // Counted once the input is valid, taken addresses included: each registration mails the address it names, and
   // a 409 says an address has an account.
   await reserveUnderLimit(deps.db, registrationsPerAddress(deps.config.registrationsPerAddress), clientIp);
@@ -213,14 +215,14 @@ export function authenticateLogin(deps: AppDeps, login: string, password: string
 /** Logs in with e-mail or handle; an unknown account and a wrong password are indistinguishable to the caller. */
 export async function login(deps: AppDeps, input: LoginInput, clientIp: string): Promise<IssuedTokens & { user_id: string }> {
   if ((input.email === undefined) === (input.handle === undefined)) {
-    throw new InvalidRequest('send either email or handle (not both), with password', {
-      code: 'validation_failed',
-      details: [{ path: input.email === undefined ? 'email' : 'handle', message: 'exactly one of email and handle is required' }],
-    });
+    throw InvalidRequest.validation(
+      [{ path: input.email === undefined ? 'email' : 'handle', message: 'exactly one of email and handle is required' }],
+      'send either email or handle (not both), with password',
+    );
   }
   const by = input.email !== undefined ? 'email' : 'handle';
   const user = await authenticate(deps, input.email !== undefined ? { email: input.email } : { handle: input.handle! }, input.password, clientIp);
-  if (!user) throw new Unauthenticated(WRONG_CREDENTIALS, { code: 'invalid_credentials' });
+  if (!user) throw new InvalidCredentials(WRONG_CREDENTIALS);
   return withTransaction(deps.db, async (trx) => {
     const tokens = await issueTokens(trx, user.id, clientIp);
     await recordAudit(trx, {
@@ -236,7 +238,7 @@ export async function login(deps: AppDeps, input: LoginInput, clientIp: string):
 
 /** The signed-in user as `GET /auth/me` shows them. */
 export async function currentUser(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>) {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   const profile = await findProfileByUser(deps.db, user.id);
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['name', 'email']);
   return {
@@ -265,8 +267,7 @@ export async function checkCurrentPassword(deps: AppDeps, user: UserRow, passwor
   await reserveLoginAttempt(deps.db, keys);
   if (!(await verifyPassword(user.password_hash, password))) {
     await recordAudit(deps.db, { action: failedAction, actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
-    throw new InvalidRequest('current_password is not your current password', {
-      code: 'wrong_password',
+    throw new WrongPassword('current_password is not your current password', {
       details: [{ path: 'current_password', message: 'does not match' }],
     });
   }
@@ -280,14 +281,13 @@ export async function changePassword(
   input: { current_password: string; new_password: string },
   clientIp: string,
 ): Promise<{ sessions_ended: number }> {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   await checkCurrentPassword(deps, user, input.current_password, clientIp, 'password.change_failed');
   const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
   const problems = passwordProblems(input.new_password, [own.email as string, user.handle, own.name as string]);
   if (input.new_password === input.current_password) problems.push('is the same as the current password: choose a new one');
   if (problems.length > 0) {
-    throw new InvalidRequest(`new_password ${problems.join('; ')}`, {
-      code: 'weak_password',
+    throw new WeakPassword(`new_password ${problems.join('; ')}`, {
       details: problems.map((message) => ({ path: 'new_password', message })),
     });
   }

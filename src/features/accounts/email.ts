@@ -1,15 +1,23 @@
 /**
- * The e-mail flows: verifying an address with a one-time code (expiry, attempt limit, resend cooldown), and
- * resetting a forgotten password with an e-mailed single-use token. Every mail goes through the outbox in the
- * transaction of the change that causes it.
+ * The e-mail address of an account: how it is indexed and compared, verifying it with a one-time code (expiry,
+ * attempt limit, resend cooldown) and changing it. Every mail goes through the outbox in the transaction of the
+ * change that causes it. Resetting a forgotten password is in password-reset.ts.
  */
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit } from '../../audit/audit.ts';
-import { hashPassword, passwordProblems } from '../../crypto/passwords.ts';
-import { hashToken, newToken, safeEqual } from '../../crypto/tokens.ts';
+import { safeEqual } from '../../crypto/tokens.ts';
 import type { Keyring } from '../../crypto/envelope.ts';
-import { Conflict, InvalidRequest, TooManyRequests } from '../../errors.ts';
+import {
+  AlreadyVerified,
+  CodeAttemptsExceeded,
+  CodeExpired,
+  EmailExists,
+  InvalidCode,
+  NoCodePending,
+  TooManyRequests,
+  WrongCode,
+} from '../../errors.ts';
 import type { AppDeps, Caller } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
 import { fieldCatalogue } from '../profile/catalogue.ts';
@@ -18,41 +26,26 @@ import { bumpProfileVersionOfUser, openUserProfile, readUserFields, writeFields 
 import {
   deleteEmailVerification,
   findEmailVerification,
-  findPasswordResetByHash,
-  findUserByEmailIndex,
-  findUserById,
-  insertPasswordReset,
+  getUserById,
   isUniqueViolation,
-  latestPasswordReset,
   putEmailVerification,
   reserveVerificationAttempt,
-  revokeSessions,
-  spendPasswordResets,
   updateUser,
   type UserRow,
 } from './accounts.repo.ts';
-import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
 import {
   CODES_PER_ACCOUNT,
   CODES_PER_ADDRESS,
-  FORGOT_PER_ADDRESS,
   MAIL_PER_ACCOUNT,
-  RESET_TOKENS_PER_ADDRESS,
-  clearAccountFailures,
   releaseLimit,
   reserveUnderLimit,
-  tryReserveUnderLimit,
 } from './throttle.ts';
 
 export const CODE_SECONDS = 15 * 60;
 export const MAX_CODE_ATTEMPTS = 5;
 export const RESEND_COOLDOWN_SECONDS = 60;
-export const RESET_TOKEN_SECONDS = 60 * 60;
-/** At most one reset mail per account in this time, whoever asks: the form must not become a way to flood a mailbox. */
-export const RESET_MAIL_COOLDOWN_SECONDS = 60;
 
 const RESEND_HINT = 'ask for a new one with POST /api/v1/auth/verify-email/resend';
-const FORGOT_HINT = 'ask for a new one with POST /api/v1/auth/forgot-password';
 
 /** The form an address is compared in: trimmed, NFC, lower case. */
 export function normalizeEmail(email: string): string {
@@ -76,7 +69,8 @@ function codeHash(keyring: Keyring, userId: string, code: string): string {
   return createHmac('sha256', keyring.derive('email-code')).update(`${userId}:${code}`).digest('hex');
 }
 
-async function currentEmail(deps: AppDeps, q: Knex | Knex.Transaction, userId: string): Promise<string> {
+/** The account's current address, opened from its profile. */
+export async function currentEmail(deps: AppDeps, q: Knex | Knex.Transaction, userId: string): Promise<string> {
   return (await readUserFields(q, deps.keyring, userId, ['email'])).email as string;
 }
 
@@ -166,20 +160,20 @@ export async function requestEmailChange(
 
 /** Checks the code the user typed; the address is verified when it matches. */
 export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, code: string, clientIp: string): Promise<void> {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   const pending = await findEmailVerification(deps.db, user.id);
   // A code of the current address, or of a new address waiting to replace it.
   if (!pending || (pending.new_email === null && pending.email_index !== user.email_index)) {
     if (user.email_verified_at) return;
-    throw new InvalidRequest(`no verification code is pending for your address: ${RESEND_HINT}`, { code: 'no_code_pending' });
+    throw new NoCodePending(`no verification code is pending for your address: ${RESEND_HINT}`);
   }
   if (!/^\d{6}$/.test(code)) {
-    throw new InvalidRequest('code must be the 6 digits from the e-mail', { code: 'invalid_code', details: [{ path: 'code', message: 'must be 6 digits' }] });
+    throw new InvalidCode('code must be the 6 digits from the e-mail', { details: [{ path: 'code', message: 'must be 6 digits' }] });
   }
-  const usedUp = () => new InvalidRequest(`too many wrong codes: this one no longer works; ${RESEND_HINT}`, { code: 'code_attempts_exceeded' });
+  const usedUp = () => new CodeAttemptsExceeded(`too many wrong codes: this one no longer works; ${RESEND_HINT}`);
   if (pending.attempts >= MAX_CODE_ATTEMPTS) throw usedUp();
   if (new Date(pending.expires_at).getTime() <= Date.now()) {
-    throw new InvalidRequest(`the code has expired: ${RESEND_HINT}`, { code: 'code_expired' });
+    throw new CodeExpired(`the code has expired: ${RESEND_HINT}`);
   }
   // Each code allows a few attempts; these limits hold across codes (resending) and across accounts. Every attempt
   // is taken before the code is compared, each in one statement, so parallel guesses get no more between them.
@@ -202,8 +196,7 @@ export async function verifyEmailCode(deps: AppDeps, caller: Extract<Caller, { k
   if (!safeEqual(codeHash(deps.keyring, user.id, code), pending.code_hash)) {
     // The attempt stays counted though the request fails: that is what makes the limits hold.
     const left = Math.max(0, MAX_CODE_ATTEMPTS - attempts);
-    throw new InvalidRequest(left > 0 ? `the code is wrong: ${left} attempt(s) left` : `the code is wrong and that was the last attempt: ${RESEND_HINT}`, {
-      code: 'wrong_code',
+    throw new WrongCode(left > 0 ? `the code is wrong: ${left} attempt(s) left` : `the code is wrong and that was the last attempt: ${RESEND_HINT}`, {
       details: [{ path: 'code', message: 'does not match the code we sent' }],
     });
   }
@@ -241,7 +234,7 @@ async function applyEmailChange(deps: AppDeps, user: UserRow, newIndex: string, 
   } catch (err) {
     // Another account took the address while the code was on its way.
     if (isUniqueViolation(err, 'users_email_index_unique')) {
-      throw new Conflict('the email exists!', { code: 'email_exists', details: [{ path: 'email', message: 'is already used by an account' }] });
+      throw new EmailExists(undefined, { details: [{ path: 'email', message: 'is already used by an account' }] });
     }
     throw err;
   }
@@ -249,10 +242,10 @@ async function applyEmailChange(deps: AppDeps, user: UserRow, newIndex: string, 
 
 /** Sends a fresh code, at most once a minute. */
 export async function resendVerificationCode(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>): Promise<{ expires_in: number }> {
-  const user = (await findUserById(deps.db, caller.userId)) as UserRow;
+  const user = await getUserById(deps.db, caller.userId);
   const pending = await findEmailVerification(deps.db, user.id);
   const change = pending?.new_email ?? null;
-  if (user.email_verified_at && change === null) throw new Conflict('your e-mail address is already verified', { code: 'already_verified' });
+  if (user.email_verified_at && change === null) throw new AlreadyVerified('your e-mail address is already verified');
   assertCodeCooldown(pending);
   await withTransaction(deps.db, async (trx) => {
     if (change === null) return sendVerificationCode(trx, deps, user.id, await currentEmail(deps, trx, user.id));
@@ -262,93 +255,4 @@ export async function resendVerificationCode(deps: AppDeps, caller: Extract<Call
     return sendVerificationCode(trx, deps, user.id, address, Buffer.from(change));
   });
   return { expires_in: CODE_SECONDS };
-}
-
-/** Mails a reset token when an account uses `email`; the caller answers the same either way. */
-export async function requestPasswordReset(deps: AppDeps, email: string, clientIp: string): Promise<void> {
-  // Counted per address whatever the address asked for, so the limit says nothing about who has an account.
-  await reserveUnderLimit(deps.db, FORGOT_PER_ADDRESS, clientIp);
-  const user = await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, email));
-  if (!user) return;
-  const latest = await latestPasswordReset(deps.db, user.id);
-  if (latest && new Date(latest.created_at).getTime() > Date.now() - RESET_MAIL_COOLDOWN_SECONDS * 1000) return;
-  await withTransaction(deps.db, async (trx) => {
-    // Past the account's hourly mail cap nothing is sent, and the answer stays the same.
-    if (!(await tryReserveUnderLimit(trx, MAIL_PER_ACCOUNT, user.id))) return;
-    const token = newToken();
-    const id = randomUUID();
-    await insertPasswordReset(trx, {
-      id,
-      user_id: user.id,
-      token_hash: hashToken(token),
-      expires_at: new Date(Date.now() + RESET_TOKEN_SECONDS * 1000),
-      client_ip: clientIp,
-      created_at: new Date(),
-    });
-    await deps.outbox.enqueueMail(
-      trx,
-      {
-        to: await currentEmail(deps, trx, user.id),
-        subject: 'Reset your Ringfence password',
-        text:
-          `Someone (we hope you) asked to reset the password of your Ringfence account.\n\n` +
-          `Your reset token: ${token}\n\n` +
-          `Send it with your new password to POST ${deps.config.baseUrl}/api/v1/auth/reset-password as ` +
-          `{"token": "...", "new_password": "..."}. It works once, within ${RESET_TOKEN_SECONDS / 60} minutes.\n` +
-          `If you did not ask for this, ignore this message: your password stays as it is.\n`,
-      },
-      `password-reset:${id}`,
-    );
-    await recordAudit(trx, { action: 'password.reset_requested', actor: 'anonymous', subject: `user:${user.id}`, clientIp });
-  });
-}
-
-/** Sets a new password with an e-mailed token, once; every session of the account ends. */
-export async function resetPassword(deps: AppDeps, token: string, newPassword: string, clientIp: string): Promise<{ sessions_ended: number }> {
-  await reserveUnderLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
-  const reset = await findPasswordResetByHash(deps.db, hashToken(token));
-  if (!reset || reset.used_at) {
-    // The attempt stays counted: unknown and spent tokens are what this limit is for.
-    throw new InvalidRequest(`this reset token is not valid or was already used: ${FORGOT_HINT}`, { code: 'invalid_reset_token' });
-  }
-  await releaseLimit(deps.db, RESET_TOKENS_PER_ADDRESS, clientIp);
-  if (new Date(reset.expires_at).getTime() <= Date.now()) {
-    throw new InvalidRequest(`this reset token has expired: ${FORGOT_HINT}`, { code: 'reset_token_expired' });
-  }
-  const user = (await findUserById(deps.db, reset.user_id)) as UserRow;
-  const own = await readUserFields(deps.db, deps.keyring, user.id, ['email', 'name']);
-  const problems = passwordProblems(newPassword, [own.email as string, user.handle, own.name as string]);
-  if (problems.length > 0) {
-    // The token is not spent: the person may try again with a better password.
-    throw new InvalidRequest(`new_password ${problems.join('; ')}`, {
-      code: 'weak_password',
-      details: problems.map((message) => ({ path: 'new_password', message })),
-    });
-  }
-  const passwordHash = await hashPassword(newPassword);
-  return withTransaction(deps.db, async (trx) => {
-    if (!(await spendPasswordResets(trx, user.id, reset.id, new Date()))) {
-      throw new InvalidRequest(`this reset token is not valid or was already used: ${FORGOT_HINT}`, { code: 'invalid_reset_token' });
-    }
-    await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
-    const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
-    await deleteProviderSessions(trx, user.id);
-    await clearAccountFailures(trx, user.id, [
-      loginIdentifier(deps, { email: own.email as string }),
-      loginIdentifier(deps, { handle: user.handle }),
-    ]);
-    await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
-    // The reset goes ahead past the account's hourly mail cap; only its notice is left out.
-    if (await tryReserveUnderLimit(trx, MAIL_PER_ACCOUNT, user.id)) await deps.outbox.enqueueMail(
-      trx,
-      {
-        to: own.email as string,
-        subject: 'Your Ringfence password was changed',
-        text: 'The password of your Ringfence account was just reset, and every session was signed out.\n' +
-          'If this was not you, reset it again at once with POST /api/v1/auth/forgot-password.\n',
-      },
-      `password-reset-done:${reset.id}`,
-    );
-    return { sessions_ended: ended };
-  });
 }

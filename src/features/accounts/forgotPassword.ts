@@ -1,6 +1,6 @@
 /** POST /api/v1/auth/forgot-password: the same answer whether or not an account uses the address. */
 import type { Handler } from '../../http/types.ts';
-import { RESET_TOKEN_SECONDS, requestPasswordReset } from './email.ts';
+import { RESET_TOKEN_SECONDS, requestPasswordReset } from './password-reset.ts';
 
 export const forgotPassword: Handler = async (input, deps) => {
   await requestPasswordReset(deps, input.body.email as string, input.clientIp);

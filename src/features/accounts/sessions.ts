@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit } from '../../audit/audit.ts';
 import { hashToken, newToken } from '../../crypto/tokens.ts';
-import { Unauthenticated } from '../../errors.ts';
+import { InvalidGrant, InvalidToken, RefreshTokenReused, TokenExpired, TokenMissing, TokenRevoked, Unauthenticated } from '../../errors.ts';
 import type { AppDeps, Caller, SecurityResolver } from '../../http/types.ts';
 import { withTransaction } from '../../store/db.ts';
 import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
@@ -55,10 +55,10 @@ function presentedToken(ctx: Parameters<SecurityResolver>[0]): string | undefine
 /** The caller a session token stands for; throws Unauthenticated saying why a token is not accepted. */
 export async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Caller, { kind: 'user' }>> {
   const row = await findSessionByAccessHash(deps.db, hashToken(token));
-  if (!row) throw new Unauthenticated('token is not valid: log in again', { code: 'invalid_token' });
-  if (row.revoked_at) throw new Unauthenticated('token has been revoked: log in again', { code: 'token_revoked' });
+  if (!row) throw new InvalidToken('token is not valid: log in again');
+  if (row.revoked_at) throw new TokenRevoked('token has been revoked: log in again');
   if (new Date(row.access_expires_at).getTime() <= Date.now()) {
-    throw new Unauthenticated('token has expired!', { code: 'token_expired' });
+    throw new TokenExpired();
   }
   return { kind: 'user', userId: row.user_id, sessionId: row.family_id, expiresAt: new Date(row.access_expires_at) };
 }
@@ -73,8 +73,8 @@ export const resolveSessionToken: SecurityResolver = async (ctx, deps) => {
 /** Rotates a refresh token: the old one is spent, a new pair continues the family. */
 export async function refreshSession(deps: AppDeps, refreshToken: string, clientIp: string): Promise<IssuedTokens> {
   const row = await findSessionByRefreshHash(deps.db, hashToken(refreshToken));
-  if (!row) throw new Unauthenticated('refresh_token is not valid: log in again', { code: 'invalid_grant' });
-  if (row.revoked_at) throw new Unauthenticated('refresh_token has been revoked: log in again', { code: 'invalid_grant' });
+  if (!row) throw new InvalidGrant('refresh_token is not valid: log in again');
+  if (row.revoked_at) throw new InvalidGrant('refresh_token has been revoked: log in again');
   const reused = async () => {
     await withTransaction(deps.db, async (trx) => {
       const ended = await revokeSessions(trx, { familyId: row.family_id }, 'refresh_token_reuse');
@@ -86,14 +86,13 @@ export async function refreshSession(deps: AppDeps, refreshToken: string, client
         data: { session_id: row.family_id, sessions_ended: ended },
       });
     });
-    return new Unauthenticated(
+    return new RefreshTokenReused(
       'refresh_token was already used, so it may have leaked: every token of that login has been revoked; log in again',
-      { code: 'refresh_token_reused' },
     );
   };
   if (row.refreshed_at) throw await reused();
   if (new Date(row.refresh_expires_at).getTime() <= Date.now()) {
-    throw new Unauthenticated('refresh_token has expired: log in again', { code: 'invalid_grant' });
+    throw new InvalidGrant('refresh_token has expired: log in again');
   }
   const issued = await withTransaction(deps.db, async (trx) => {
     // Two requests racing with one token: only one spends it, the other is a reuse.
@@ -142,6 +141,6 @@ export async function logoutAll(deps: AppDeps, caller: Extract<Caller, { kind: '
 
 /** The caller as a signed-in user, for handlers of operations whose security is `sessionToken`. */
 export function userCaller(caller: Caller): Extract<Caller, { kind: 'user' }> {
-  if (caller.kind !== 'user') throw new Unauthenticated('token must exist!', { code: 'token_missing' });
+  if (caller.kind !== 'user') throw new TokenMissing();
   return caller;
 }

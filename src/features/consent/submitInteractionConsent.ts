@@ -1,11 +1,9 @@
 import { Reply, type Handler } from '../../http/types.ts';
 import { assertCsrf, submitConsent } from '../../oidc/interactions.ts';
-import { asPage } from './pageErrors.ts';
 
-export const submitInteractionConsent: Handler = ({ ctx, params, body, clientIp }, deps) =>
-  asPage(ctx, async () => {
-    assertCsrf(deps, params.uid, body.csrf);
-    const approved = ((body.scope as string[] | undefined) ?? []).map(String);
-    const redirectTo = await submitConsent(deps, ctx, approved, clientIp);
-    return new Reply(undefined, { status: 303, headers: { Location: redirectTo } });
-  });
+export const submitInteractionConsent: Handler = async ({ ctx, params, body, clientIp }, deps) => {
+  assertCsrf(deps, params.uid, body.csrf);
+  const approved = ((body.scope as string[] | undefined) ?? []).map(String);
+  const redirectTo = await submitConsent(deps, ctx, approved, clientIp);
+  return new Reply(undefined, { status: 303, headers: { Location: redirectTo } });
+};

@@ -69,7 +69,7 @@ export async function getOwnProfile(deps: AppDeps, userId: string) {
 }
 
 function invalid(details: ErrorDetail[]): InvalidRequest {
-  return new InvalidRequest(`invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { code: 'validation_failed', details });
+  return InvalidRequest.validation(details);
 }
 
 /** Checks every named field against the catalogue; nothing is written unless all of them pass. */
@@ -125,10 +125,10 @@ export async function updateProfileInfo(
   let emailChange: string | undefined;
   if (user && newEmail !== undefined && emailIndex(deps.keyring, newEmail) !== user.email_index) {
     if (currentPassword === undefined || currentPassword === '') {
-      throw new InvalidRequest('current_password is required to change your e-mail address', {
-        code: 'validation_failed',
-        details: [{ path: 'current_password', message: 'is required when updated_fields.email changes the address' }],
-      });
+      throw InvalidRequest.validation(
+        [{ path: 'current_password', message: 'is required when updated_fields.email changes the address' }],
+        'current_password is required to change your e-mail address',
+      );
     }
     await checkCurrentPassword(deps, user, currentPassword, clientIp, 'email.change_failed');
     if (await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, newEmail))) throw emailTaken();

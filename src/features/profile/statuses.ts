@@ -43,7 +43,7 @@ function checkStatus(input: StatusInput, requireContent: boolean, rings: readonl
     details.push({ path: 'body', message: 'changes nothing: send content, ring or both' });
   }
   if (details.length > 0) {
-    throw new InvalidRequest(`invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { code: 'validation_failed', details });
+    throw InvalidRequest.validation(details);
   }
   return out;
 }

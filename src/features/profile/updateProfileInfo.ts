@@ -16,10 +16,10 @@ function updatedFields(raw: unknown): Record<string, unknown> {
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidRequest('updated_fields must be an object of field names and values, like {"bio": "…"}', {
-      code: 'validation_failed',
-      details: [{ path: 'updated_fields', message: 'must be an object (JSON text in a form)' }],
-    });
+    throw InvalidRequest.validation(
+      [{ path: 'updated_fields', message: 'must be an object (JSON text in a form)' }],
+      'updated_fields must be an object of field names and values, like {"bio": "…"}',
+    );
   }
   return value as Record<string, unknown>;
 }

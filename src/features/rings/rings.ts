@@ -66,10 +66,7 @@ export interface CappedView {
 const policiesOf = (deps: AppDeps): Policies => deps.policy.policies;
 
 function invalid(details: ErrorDetail[], summary?: string): InvalidRequest {
-  return new InvalidRequest(summary ?? `invalid request: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, {
-    code: 'validation_failed',
-    details,
-  });
+  return InvalidRequest.validation(details, summary);
 }
 
 /** Uploads of a ring policy per account, valid or not, in the throttle's window: far more than editing needs. */

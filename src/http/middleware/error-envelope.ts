@@ -1,14 +1,27 @@
 /**
- * The one place an error becomes a response: `{status: <message>, error: <code>, details?}`. Errors that are not
- * meant for the caller become a generic server_error; their internals go to the log only.
+ * The one place an error becomes a response. `mapError` turns any error into what is answered — status, code,
+ * message, headers, details — and the middleware shows that either as the envelope `{status: <message>, error:
+ * <code>, details?}` or, on the interaction pages a browser shows, as the error page (./error-page.ts). Errors that
+ * are not meant for the caller become a generic server_error; their internals go to the log only.
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError, type ErrorDetail } from '../../errors.ts';
+import { isInteractionPage, showErrorPage } from './error-page.ts';
 
 export interface Envelope {
   status: string;
   error: string;
+  details?: ErrorDetail[];
+}
+
+/** What an error answers, whichever way it is shown. */
+export interface MappedError {
+  status: number;
+  code: string;
+  /** For the person or program that made the request: what happened and what to do. */
+  message: string;
+  headers: Record<string, string>;
   details?: ErrorDetail[];
 }
 
@@ -31,45 +44,73 @@ const CODES: Record<number, string> = {
   431: 'headers_too_large',
 };
 
-/** Pure: an error to its status, headers and envelope. */
-export function toEnvelope(err: unknown, requestId: string): { status: number; headers: Record<string, string>; body: Envelope } {
+/** The provider's own errors (oidc-provider's OIDCProviderError): an OAuth `error` code and its description. */
+interface ProviderError {
+  name: string;
+  status: number;
+  error: string;
+  error_description: string;
+}
+
+function isProviderError(err: unknown): err is ProviderError {
+  const e = err as Partial<ProviderError> | null | undefined;
+  return typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && typeof e.error_description === 'string' && typeof e.error === 'string';
+}
+
+/** Pure: an error to what is answered for it. */
+export function mapError(err: unknown, requestId: string): MappedError {
   if (err instanceof AppError && err.expose) {
-    const body: Envelope = { status: err.message, error: err.code };
-    if (err.details && err.details.length > 0) body.details = err.details;
-    return { status: err.status, headers: err.headers ?? {}, body };
+    const mapped: MappedError = { status: err.status, code: err.code, message: err.message, headers: err.headers ?? {} };
+    if (err.details && err.details.length > 0) mapped.details = err.details;
+    return mapped;
+  }
+  // Thrown by the provider while an interaction page asks it about the sign-in in progress (an expired or missing
+  // interaction). Its descriptions name cookies and sessions; a person needs to know what happened instead.
+  if (isProviderError(err)) {
+    const message = err.name === 'SessionNotFound' ? 'this sign-in request is unknown, has expired or is already complete' : err.error_description;
+    return { status: err.status, code: err.error, message, headers: {} };
   }
   // Errors thrown by Koa itself or its libraries (http-errors) carry status and expose.
   const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; headers?: Record<string, string> };
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500 && e.expose) {
-    return {
-      status,
-      headers: e.headers ?? {},
-      body: { status: e.message || 'the request was refused', error: CODES[status] ?? 'invalid_request' },
-    };
+    return { status, code: CODES[status] ?? 'invalid_request', message: e.message || 'the request was refused', headers: e.headers ?? {} };
   }
   return {
     status: 500,
+    code: 'server_error',
+    message: `something went wrong on our side; quote request id ${requestId} when reporting it`,
     headers: {},
-    body: { status: `something went wrong on our side; quote request id ${requestId} when reporting it`, error: 'server_error' },
   };
 }
 
+/** The JSON envelope of a mapped error. */
+export function envelopeOf(mapped: MappedError): Envelope {
+  const body: Envelope = { status: mapped.message, error: mapped.code };
+  if (mapped.details) body.details = mapped.details;
+  return body;
+}
+
+/** The one error middleware, first in the chain after the request id and log: maps, logs, and answers. */
 export function errorEnvelope(logger: Logger) {
   return async function errorEnvelopeMiddleware(ctx: Context, next: Next) {
     try {
       await next();
     } catch (err) {
       const requestId = (ctx.state.requestId as string | undefined) ?? 'unknown';
-      const { status, headers, body } = toEnvelope(err, requestId);
-      if (status >= 500) {
+      const mapped = mapError(err, requestId);
+      if (mapped.status >= 500) {
         logger.error({ err, req_id: requestId, detail: (err as AppError).detail }, 'request failed');
       } else if (err instanceof AppError && err.detail) {
         logger.info({ req_id: requestId, code: err.code, detail: err.detail }, 'request refused');
       }
-      ctx.status = status;
-      for (const [k, v] of Object.entries(headers)) ctx.set(k, v);
-      ctx.body = body;
+      if (isInteractionPage(ctx.path)) {
+        showErrorPage(ctx, mapped);
+        return;
+      }
+      ctx.status = mapped.status;
+      for (const [k, v] of Object.entries(mapped.headers)) ctx.set(k, v);
+      ctx.body = envelopeOf(mapped);
     }
   };
 }
