@@ -1,19 +1,13 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { register } from '../accounts/fixtures.ts';
 import { addGrant, addService, RINGS } from '../rings/fixtures.ts';
 
 const CLI = fileURLToPath(new URL('../../src/policy/cli.ts', import.meta.url));
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('policy-explain-user');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 function policy(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: app.databaseUrl } });

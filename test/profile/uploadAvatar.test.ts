@@ -1,17 +1,12 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import test from 'ava';
 import sharp from 'sharp';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, register } from '../accounts/fixtures.ts';
 import { jpegWithExif, METADATA_MARKER, png, pngWithText, upload, webp } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-uploadAvatar');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const AVATAR = '/api/v1/profile/avatar';
 

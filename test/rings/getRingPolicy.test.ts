@@ -1,16 +1,11 @@
 import test from 'ava';
 import YAML from 'yaml';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 import { addService, RINGS } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-getRingPolicy');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const POLICY = `${RINGS}/policy`;
 

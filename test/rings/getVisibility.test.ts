@@ -1,15 +1,10 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 import { addGrant, addService, RINGS } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-getVisibility');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const VISIBILITY = '/api/v1/profile/visibility';
 type Reader = { reader: string; fields: string[]; withheld: { field: string; layer: string; reason: string }[] };

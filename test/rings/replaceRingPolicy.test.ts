@@ -1,18 +1,13 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, register } from '../accounts/fixtures.ts';
 import { addService, RINGS, storedRings } from './fixtures.ts';
 import { MAX_REPORTED_PROBLEMS } from '../../src/policy/files.ts';
 import { RING_POLICY_UPLOADS } from '../../src/features/rings/rings.ts';
 import { unknownKeys, unknownRoles } from '../policy/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-replaceRingPolicy');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const POLICY = `${RINGS}/policy`;
 const upload = (token: string, body: string, type = 'application/yaml') => app.request('PUT', POLICY, { token, raw: { body, type } });

@@ -7,20 +7,16 @@ import test from 'ava';
 import type { Browser } from 'playwright-core';
 import { verifyAuditChain } from '../../src/audit/audit.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { grantService, startCallback, type Callback } from '../helpers/oidc.ts';
+import { type Callback, grantService, startCallback } from '../helpers/oidc.ts';
 import { register, type Registered } from '../accounts/fixtures.ts';
 import { recordSecrets } from './secrets.ts';
 
-let app: TestApp;
+const app = useTestApp();
 
 test.before(async () => {
-  app = await startTestApp('security-concurrency');
   recordSecrets('security-concurrency', app.kek.toString('hex'), app.kek.toString('base64'));
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 async function profileOf(person: Registered) {

@@ -15,9 +15,9 @@ import type { Browser } from 'playwright-core';
 import type { Operation } from '../../src/http/openapi.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
-import { spec, startTestApp, type TestApp } from '../helpers/app.ts';
+import { spec, useTestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { grantService, startCallback, type Callback } from '../helpers/oidc.ts';
+import { type Callback, grantService, startCallback } from '../helpers/oidc.ts';
 import { multipartBody, send, type RawResponse } from './http.ts';
 import { recordSecrets, secretValues } from './secrets.ts';
 
@@ -87,7 +87,7 @@ interface Fixture {
   owner?: number[];
 }
 
-let app: TestApp;
+const app = useTestApp({ smtp: true });
 let browser: Browser;
 let callback: Callback;
 let world: World;
@@ -419,7 +419,6 @@ interface Tally {
 }
 
 test.before(async () => {
-  app = await startTestApp('security-matrix');
   browser = await launchBrowser();
   callback = await startCallback();
   recordSecrets('security-matrix', app.kek.toString('hex'), app.kek.toString('base64'));
@@ -427,7 +426,6 @@ test.before(async () => {
 test.after.always(async () => {
   await browser?.close();
   await callback?.close();
-  await app?.close();
 });
 
 test('every operation answers every caller as its security and the policies say, and only the owner reads or changes their data', async (t) => {

@@ -5,17 +5,11 @@
  */
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { registerService } from '../../src/oidc/services.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-behind-proxy', { BASE_URL: 'https://ringfence.test', TRUST_PROXY: 'true' });
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ env: { BASE_URL: 'https://ringfence.test', TRUST_PROXY: 'true' } });
 
 test('the authorization endpoint answers through the proxy with secure cookies', async (t) => {
   const deps = app.service.deps;

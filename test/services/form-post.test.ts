@@ -7,17 +7,12 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { CALLBACK, consentForm, csrfOf, registerClient, registerPerson, signIn, startAuthorization } from './fixtures.ts';
+import { CALLBACK, consentForm, csrfOf, registerClient, signIn, startAuthorization } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-form-post');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 /** The CSP directives of a response, by name. */
 function csp(res: { headers: Headers }): Map<string, string[]> {
