@@ -1,7 +1,7 @@
 /** Fixtures of the account and profile tests: people to register, row counts, mail, audit events. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
-import type { TestApp, TestResponse } from '../helpers/app.ts';
+import type { TestApp } from '../helpers/app.ts';
 
 export const STRONG_PASSWORD = 'correct horse battery staple';
 

@@ -18,6 +18,7 @@ import { openStore, type Store } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrations.ts';
 import { freePort } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
+import { standIn } from './stand-in.ts';
 
 export const spec = OpenApi.load();
 export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
@@ -79,26 +80,30 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
 }
 
 /**
- * For tests of the layers under the app: a store on a fresh, migrated database of the run's server, opened before
- * the file's tests and closed and dropped after them. Call at the top of a test file; the getter answers the store.
+ * For tests of the layers under the app: a store on a fresh, migrated database of the run's server (or, `embedded`,
+ * on PGlite in memory), opened before the file's tests and closed (and dropped) after them. Call at the top of a
+ * test file; `migrate: false` leaves the database empty.
  */
-export function useMigratedStore(): () => Store {
-  let store: Store | undefined;
+export function useMigratedStore(options: { embedded?: boolean; migrate?: boolean } = {}): Store {
+  const store = standIn<Store>('the store');
+  let opened: Store | undefined;
   let drop: (() => Promise<void>) | undefined;
   test.serial.before(async () => {
-    const db = await createDatabase();
-    drop = db.drop;
-    store = await openStore(loadConfig({ DATABASE_URL: db.url }));
-    await migrateLatest(store.db);
+    if (options.embedded) {
+      opened = await openStore(loadConfig({ NODE_ENV: 'development' }), { inMemory: true });
+    } else {
+      const db = await createDatabase();
+      drop = db.drop;
+      opened = await openStore(loadConfig({ DATABASE_URL: db.url }));
+    }
+    if (options.migrate !== false) await migrateLatest(opened.db);
+    store.set(opened);
   });
   test.after.always(async () => {
-    await store?.close();
+    await opened?.close();
     await drop?.();
   });
-  return () => {
-    if (!store) throw new Error('the store opens in test.before: use it inside a test');
-    return store;
-  };
+  return store.value;
 }
 
 export function logFileFor(name: string): string {
@@ -208,23 +213,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await database.drop();
     },
   };
-}
-
-/**
- * An object standing for one made in a `before` hook, so that a test file can name it at the top: every property
- * read is forwarded to it once `set` has run (a read before that throws, naming `what`).
- */
-export function standIn<T extends object>(what: string): { value: T; set(real: T): void } {
-  let real: T | undefined;
-  const value = new Proxy({} as T, {
-    get(_target, key) {
-      if (!real) throw new Error(`${what} starts in test.before: use it inside a test or a later hook`);
-      const v = Reflect.get(real, key, real);
-      return typeof v === 'function' ? v.bind(real) : v;
-    },
-    has: (_target, key) => real !== undefined && key in real,
-  });
-  return { value, set: (r) => (real = r) };
 }
 
 /**

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { chromium, type Browser } from 'playwright-core';
-import { standIn } from './app.ts';
+import { standIn } from './stand-in.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const FONTS_CONF = 'ringfence-fonts.conf';

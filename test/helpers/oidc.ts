@@ -13,7 +13,8 @@ import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { registerService, type Service, type ServiceInput } from '../../src/oidc/services.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
-import { ARTIFACTS, standIn, type TestApp, type TestResponse } from './app.ts';
+import { ARTIFACTS, type TestApp, type TestResponse } from './app.ts';
+import { standIn } from './stand-in.ts';
 
 /** A redirect URI nobody listens on: the user agent reads the code from the redirect and never follows it. */
 export const CALLBACK = 'http://127.0.0.1:9/callback';

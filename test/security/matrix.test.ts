@@ -11,13 +11,12 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import type { Browser } from 'playwright-core';
 import type { Operation } from '../../src/http/openapi.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
 import { spec, useTestApp } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
-import { type Callback, grantService, startCallback } from '../helpers/oidc.ts';
+import { useBrowser } from '../helpers/browser.ts';
+import { grantService, useCallback } from '../helpers/oidc.ts';
 import { multipartBody, send, type RawResponse } from './http.ts';
 import { recordSecrets, secretValues } from './secrets.ts';
 
@@ -88,8 +87,8 @@ interface Fixture {
 }
 
 const app = useTestApp({ smtp: true });
-let browser: Browser;
-let callback: Callback;
+const browser = useBrowser();
+const callback = useCallback();
 let world: World;
 
 async function http(method: string, path: string, token?: string, body?: Partial<Req>) {
@@ -419,13 +418,7 @@ interface Tally {
 }
 
 test.before(async () => {
-  browser = await launchBrowser();
-  callback = await startCallback();
   recordSecrets('security-matrix', app.kek.toString('hex'), app.kek.toString('base64'));
-});
-test.after.always(async () => {
-  await browser?.close();
-  await callback?.close();
 });
 
 test('every operation answers every caller as its security and the policies say, and only the owner reads or changes their data', async (t) => {

@@ -11,19 +11,12 @@ import test, { type ExecutionContext } from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { type Callback, consentForm, csrfOf, dataResource, loginForm, providerRowsOf, registerClient, startCallback, UserAgent } from '../helpers/oidc.ts';
+import { consentForm, csrfOf, dataResource, loginForm, providerRowsOf, registerClient, useCallback, UserAgent } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 import type { Registered } from '../accounts/fixtures.ts';
 
 const app = useTestApp();
-let callback: Callback;
-
-test.before(async () => {
-  callback = await startCallback();
-});
-test.after.always(async () => {
-  await callback?.close();
-});
+const callback = useCallback();
 
 /** A person's browser across several authorizations: one cookie jar, so they sign in once and the session carries over. */
 interface PersonBrowser {
