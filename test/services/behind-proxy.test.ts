@@ -6,19 +6,12 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
-import { registerService } from '../../src/oidc/services.ts';
-import { supportedScopes } from '../../src/oidc/scopes.ts';
+import { addService } from '../helpers/oidc.ts';
 
 const app = useTestApp({ env: { BASE_URL: 'https://ringfence.test', TRUST_PROXY: 'true' } });
 
 test('the authorization endpoint answers through the proxy with secure cookies', async (t) => {
-  const deps = app.service.deps;
-  const { service } = await registerService(
-    deps.db,
-    { name: 'Proxied service', role: 'government', redirectUris: ['https://service.test/callback'] },
-    new Set(deps.policy.policies.roles.keys()),
-    supportedScopes(deps.policy.policies),
-  );
+  const { service } = await addService(app, 'government', { name: 'Proxied service', redirectUris: ['https://service.test/callback'] });
   const query = new URLSearchParams({
     client_id: service.client_id,
     response_type: 'code',
