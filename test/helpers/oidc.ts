@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import * as client from 'openid-client';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { registerService, type Service, type ServiceInput } from '../../src/oidc/services.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
 import { ARTIFACTS, type TestApp, type TestResponse } from './app.ts';
@@ -252,6 +252,40 @@ export async function authorize(
 export async function tokensFor(app: TestApp, config: client.Configuration, person: Credentials, scope: string, options: { decline?: string[] } = {}) {
   const flow = await authorize(app, config, person, scope, options);
   return client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+}
+
+/** A page as the browser received it: status, headers (Set-Cookie and CSP included) and text. */
+export interface ReceivedPage {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+async function received(response: Response): Promise<ReceivedPage> {
+  const headers = new Headers();
+  for (const { name, value } of await response.headersArray()) headers.append(name, value);
+  return { status: response.status(), headers, text: await response.text() };
+}
+
+/** Whether a response is the browser landing on an interaction page (login or consent). */
+const interactionPage = (r: Response) => r.request().isNavigationRequest() && r.status() === 200 && /^\/interaction\/[^/]+$/.test(new URL(r.url()).pathname);
+
+/** In a browser context, a service sends the person to the provider: the tab and the login page it lands on. */
+export async function startAuthorizationInBrowser(context: BrowserContext, config: client.Configuration, scope: string, redirectUri = CALLBACK) {
+  const { url, verifier, state } = await authorizationRequest(config, redirectUri, scope);
+  const tab: Page = await context.newPage();
+  const landed = tab.waitForResponse(interactionPage);
+  await tab.goto(url.href);
+  return { tab, verifier, state, page: await received(await landed) };
+}
+
+/** Signs in on the tab's login page; the consent page the browser lands on. */
+export async function signInInBrowser(auth: { tab: Page }, person: Credentials): Promise<{ page: ReceivedPage }> {
+  const landed = auth.tab.waitForResponse(interactionPage);
+  await auth.tab.getByLabel('E-mail or handle').fill(person.handle);
+  await auth.tab.getByLabel('Password').fill(person.password);
+  await auth.tab.getByRole('button', { name: 'Sign in' }).click();
+  return { page: await received(await landed) };
 }
 
 /**
