@@ -2,13 +2,21 @@
 import type { ExecutionContext } from 'ava';
 import type { TestResponse } from './app.ts';
 
+/** An answer as any of the tests' clients gives it: its status and parsed JSON body (and the text, where kept). */
+export interface Answer {
+  status: number | undefined;
+  body?: any;
+  text?: string;
+}
+
 /** The shared check of every error path: status, envelope, code, and (optionally) the message. */
-export function assertError(t: ExecutionContext, res: TestResponse, status: number, code?: string, message?: string | RegExp): void {
-  t.is(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+export function assertError(t: ExecutionContext, res: Answer, status: number, code?: string, message?: string | RegExp): void {
+  const text = res.text ?? JSON.stringify(res.body);
+  t.is(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
   t.is(typeof res.body?.status, 'string', 'the envelope carries a message in status');
   t.not(res.body.status, 'success');
   t.regex(res.body.error, /^[a-z][a-z0-9_]*$/);
-  if (code !== undefined) t.is(res.body.error, code, res.text);
+  if (code !== undefined) t.is(res.body.error, code, text);
   if (typeof message === 'string') t.is(res.body.status, message);
   else if (message) t.regex(res.body.status, message);
 }

@@ -8,6 +8,7 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { type TestResponse, useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { grantService, registerClient, startCallback } from '../helpers/oidc.ts';
 import { mailsTo, mailTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
@@ -21,9 +22,7 @@ test.before(async () => {
 const db = () => app.service.deps.db;
 
 function assert429(t: import('ava').ExecutionContext, res: TestResponse, message: RegExp): void {
-  t.is(res.status, 429, res.text);
-  t.is(res.body.error, 'too_many_requests');
-  t.regex(res.body.status, message);
+  assertError(t, res, 429, 'too_many_requests', message);
   t.true(Number(res.headers.get('retry-after')) > 0, 'Retry-After says how long to wait');
 }
 
