@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, providerSession, register } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, providerSession, register } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-changePassword');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const PASSWORD = '/api/v1/auth/password';
 const NEW_PASSWORD = 'violet otter under the bridge';

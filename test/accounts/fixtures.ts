@@ -1,8 +1,7 @@
-/** Fixtures of the account and profile tests: people to register, the shared error assertion, row counts, mail. */
+/** Fixtures of the account and profile tests: people to register, row counts, mail, audit events. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ExecutionContext } from 'ava';
 import { createAdapterClass } from '../../src/oidc/adapter.ts';
-import type { TestApp, TestResponse } from '../helpers/app.ts';
+import type { TestApp } from '../helpers/app.ts';
 
 export const STRONG_PASSWORD = 'correct horse battery staple';
 
@@ -33,17 +32,6 @@ export async function register(app: TestApp, overrides: Partial<Person> = {}): P
   const res = await app.request('POST', '/api/v1/users/register', { json: person });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
   return { person, user_id: res.body.user_id, profile_id: res.body.profile_id, token: res.body.token, refresh_token: res.body.refresh_token };
-}
-
-/** The shared check of every error path: status, envelope, code, and (optionally) the message. */
-export function assertError(t: ExecutionContext, res: TestResponse, status: number, code?: string, message?: string | RegExp): void {
-  t.is(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
-  t.is(typeof res.body?.status, 'string', 'the envelope carries a message in status');
-  t.not(res.body.status, 'success');
-  t.regex(res.body.error, /^[a-z][a-z0-9_]*$/);
-  if (code !== undefined) t.is(res.body.error, code, res.text);
-  if (typeof message === 'string') t.is(res.body.status, message);
-  else if (message) t.regex(res.body.status, message);
 }
 
 /** Row counts of the given tables, to show a refused request wrote nothing. */

@@ -1,15 +1,10 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, mailTo, newPerson, register, STRONG_PASSWORD } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, mailTo, newPerson, register, STRONG_PASSWORD } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  // Behind a trusted proxy, X-Forwarded-For gives each request the client address a test chooses.
-  app = await startTestApp('accounts-loginUser', { TRUST_PROXY: 'true' });
-});
-test.after.always(async () => {
-  await app?.close();
-});
+// Behind a trusted proxy, X-Forwarded-For gives each request the client address a test chooses.
+const app = useTestApp({ env: { TRUST_PROXY: 'true' }, smtp: true });
 
 const LOGIN = '/api/v1/users/login';
 /** A login as sent from client address `address`. */

@@ -1,15 +1,10 @@
 // Per-address throttling needs a database of its own: it locks out every login from this test's address.
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, newPerson, register } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { newPerson, register } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-loginUser-throttle');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('thirty failed logins from one address lock that address out, for every account', async (t) => {
   const { person } = await register(app);

@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, providerSession, register } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, providerSession, register } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-logoutAll');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('logout-all ends every session of the account and no one else’s', async (t) => {
   const session = await register(app);

@@ -1,16 +1,11 @@
 // Parallel guesses against the limits: each attempt is counted before it is evaluated, in one statement, so a burst
 // of requests gets exactly the limit between them, not the limit times however many got past a check in the meantime.
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, register, verificationCode } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, register, verificationCode } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-parallelAttempts');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ smtp: true });
 
 const LOGIN = '/api/v1/users/login';
 const BURST = 25;

@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, register } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, register } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-refreshSession');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const REFRESH = '/api/v1/auth/refresh';
 const me = (token: string) => app.request('GET', '/api/v1/auth/me', { token });

@@ -1,16 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { logFileFor, startTestApp, type TestApp } from '../helpers/app.ts';
-import { ACCOUNT_TABLES, assertError, auditEvents, countRows, mailTo, newPerson, STRONG_PASSWORD } from './fixtures.ts';
+import { logFileFor, startTestApp, useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { ACCOUNT_TABLES, auditEvents, countRows, mailTo, newPerson, STRONG_PASSWORD } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-registerUser');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ smtp: true });
 
 const REGISTER = '/api/v1/users/register';
 
@@ -269,7 +264,7 @@ test('two registrations racing for one address: one account, one 409', async (t)
 });
 
 test('registrations are limited per client address: past the limit 429 with Retry-After, nothing written, other addresses unaffected', async (t) => {
-  const limited = await startTestApp('accounts-registerUser-limit', { REGISTRATIONS_PER_ADDRESS: '3', TRUST_PROXY: 'true' });
+  const limited = await startTestApp({ name: 'accounts-registerUser-limit', env: { REGISTRATIONS_PER_ADDRESS: '3', TRUST_PROXY: 'true' } });
   t.teardown(() => limited.close());
   const from = (address: string, person = newPerson()) =>
     limited.request('POST', REGISTER, { json: person, headers: { 'x-forwarded-for': address } });

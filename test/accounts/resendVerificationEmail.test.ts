@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, mailsTo, register, verificationCode } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { mailsTo, register, verificationCode } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-resendVerificationEmail');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ smtp: true });
 
 const RESEND = '/api/v1/auth/verify-email/resend';
 

@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, mailTo, providerSession, register, type Registered } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, mailTo, providerSession, register, type Registered } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-resetPassword');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ smtp: true });
 
 const RESET = '/api/v1/auth/reset-password';
 const NEW_PASSWORD = 'violet otter under the bridge';

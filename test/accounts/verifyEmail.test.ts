@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, register, verificationCode } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, register, verificationCode } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('accounts-verifyEmail');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ smtp: true });
 
 const VERIFY_EMAIL = '/api/v1/auth/verify-email';
 const me = (token: string) => app.request('GET', '/api/v1/auth/me', { token });

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -17,6 +18,7 @@ import { openStore, type Store } from '../../src/store/db.ts';
 import { migrateLatest } from '../../src/store/migrations.ts';
 import { freePort } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
+import { standIn } from './stand-in.ts';
 
 export const spec = OpenApi.load();
 export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
@@ -47,7 +49,8 @@ export interface TestApp {
   databaseUrl: string;
   /** The key-encryption key the service runs with (a CLI run against the same database needs it). */
   kek: Buffer;
-  smtp: SmtpSink;
+  /** The SMTP sink the app mails to; only an app started with `{ smtp: true }` has one. */
+  readonly smtp: SmtpSink;
   /** Problems found while checking responses against the spec; the harness fails the test on any. */
   specProblems: string[];
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
@@ -77,26 +80,30 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
 }
 
 /**
- * For tests of the layers under the app: a store on a fresh, migrated database of the run's server, opened before
- * the file's tests and closed and dropped after them. Call at the top of a test file; the getter answers the store.
+ * For tests of the layers under the app: a store on a fresh, migrated database of the run's server (or, `embedded`,
+ * on PGlite in memory), opened before the file's tests and closed (and dropped) after them. Call at the top of a
+ * test file; `migrate: false` leaves the database empty.
  */
-export function useMigratedStore(): () => Store {
-  let store: Store | undefined;
+export function useMigratedStore(options: { embedded?: boolean; migrate?: boolean } = {}): Store {
+  const store = standIn<Store>('the store');
+  let opened: Store | undefined;
   let drop: (() => Promise<void>) | undefined;
-  test.before(async () => {
-    const db = await createDatabase();
-    drop = db.drop;
-    store = await openStore(loadConfig({ DATABASE_URL: db.url }));
-    await migrateLatest(store.db);
+  test.serial.before(async () => {
+    if (options.embedded) {
+      opened = await openStore(loadConfig({ NODE_ENV: 'development' }), { inMemory: true });
+    } else {
+      const db = await createDatabase();
+      drop = db.drop;
+      opened = await openStore(loadConfig({ DATABASE_URL: db.url }));
+    }
+    if (options.migrate !== false) await migrateLatest(opened.db);
+    store.set(opened);
   });
   test.after.always(async () => {
-    await store?.close();
+    await opened?.close();
     await drop?.();
   });
-  return () => {
-    if (!store) throw new Error('the store opens in test.before: use it inside a test');
-    return store;
-  };
+  return store.value;
 }
 
 export function logFileFor(name: string): string {
@@ -107,6 +114,12 @@ export function logFileFor(name: string): string {
 
 
 export interface TestAppOptions {
+  /** The log file's name (test/artifacts/logs/<name>.log); by default the test file's path under test/. */
+  name?: string;
+  /** Configuration overrides, as environment variables. */
+  env?: Record<string, string>;
+  /** Start a real SMTP sink and send the app's mail to it (`app.smtp`); without one, mail stays in the outbox. */
+  smtp?: boolean;
   /**
    * A restart: run on this existing database (another TestApp's, which keeps ownership and drops it) instead of
    * a fresh one. Pass that app's `kek` too, or nothing sealed there opens.
@@ -115,15 +128,27 @@ export interface TestAppOptions {
   kek?: Buffer;
 }
 
-export async function startTestApp(name: string, env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+/** The test file's path under test/, as a log name: test/accounts/loginUser.throttle.test.ts → accounts-loginUser-throttle. */
+function testFileName(): string {
+  const file = fileURLToPath(test.meta.file);
+  return path
+    .relative(fileURLToPath(new URL('../', import.meta.url)), file)
+    .replace(/\.test\.ts$/, '')
+    .replace(/[/.]/g, '-');
+}
+
+/** Starts the service on a fresh database (or `options.databaseUrl`); the caller closes it. Most files want `useTestApp`. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const name = options.name ?? testFileName();
+  const env = options.env ?? {};
   const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createDatabase();
   const kek = options.kek ?? randomBytes(32);
-  const smtp = await startSmtpSink();
+  const smtp = options.smtp ? await startSmtpSink() : undefined;
   const port = await freePort();
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
-    SMTP_URL: smtp.url,
+    ...(smtp ? { SMTP_URL: smtp.url } : {}),
     LOG_LEVEL: 'info',
     BASE_URL: `http://127.0.0.1:${port}`,
     // Every test registers from 127.0.0.1; the limit's own tests set it low.
@@ -174,15 +199,36 @@ export async function startTestApp(name: string, env: Record<string, string> = {
     config,
     databaseUrl: database.url,
     kek,
-    smtp,
+    get smtp(): SmtpSink {
+      if (!smtp) throw new Error(`${name} has no SMTP sink: start it with { smtp: true }`);
+      return smtp;
+    },
     specProblems,
     request,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await service.close();
-      await smtp.close();
+      await smtp?.close();
       await database.drop();
     },
   };
+}
+
+/**
+ * The test file's app: registers the hooks that start it before the file's tests (a serial hook, so the file's own
+ * `test.before` hooks run after it and may use it) and close it, database and SMTP sink included, after them.
+ * Call once at the top of a test file. Options as `startTestApp`'s.
+ */
+export function useTestApp(options: Omit<TestAppOptions, 'databaseUrl' | 'kek'> = {}): TestApp {
+  const app = standIn<TestApp>('the test app');
+  let started: TestApp | undefined;
+  test.serial.before(async () => {
+    started = await startTestApp(options);
+    app.set(started);
+  });
+  test.after.always(async () => {
+    await started?.close();
+  });
+  return app.value;
 }

@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import test from 'ava';
 import { chromium, type Browser } from 'playwright-core';
+import { standIn } from './stand-in.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const FONTS_CONF = 'ringfence-fonts.conf';
@@ -82,4 +84,18 @@ export function launchBrowser(): Promise<Browser> {
     // CORS and CSP tests rely on.
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+}
+
+/** The test file's Chromium, launched before its tests (after the app) and closed after them. */
+export function useBrowser(): Browser {
+  const browser = standIn<Browser>('the browser');
+  let launched: Browser | undefined;
+  test.serial.before(async () => {
+    launched = await launchBrowser();
+    browser.set(launched);
+  });
+  test.after.always(async () => {
+    await launched?.close();
+  });
+  return browser.value;
 }

@@ -1,6 +1,8 @@
 /** A real SMTP server in the test process (smtp-server) that keeps every message it receives. */
 import { SMTPServer } from 'smtp-server';
+import test from 'ava';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { standIn } from './stand-in.ts';
 
 export interface SmtpSink {
   url: string;
@@ -64,4 +66,18 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The test file's SMTP sink, for tests of the mail layer without an app (an app has its own: useTestApp({ smtp })). */
+export function useSmtpSink(): SmtpSink {
+  const sink = standIn<SmtpSink>('the SMTP sink');
+  let started: SmtpSink | undefined;
+  test.serial.before(async () => {
+    started = await startSmtpSink();
+    sink.set(started);
+  });
+  test.after.always(async () => {
+    await started?.close();
+  });
+  return sink.value;
 }

@@ -8,25 +8,16 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { recordAuditEvents, verifyAuditChain, type AuditInput } from '../../src/audit/audit.ts';
 import { AuditQueue } from '../../src/audit/queue.ts';
-import { loadConfig } from '../../src/config.ts';
 import { Unauthenticated } from '../../src/errors.ts';
 import { admitReleases } from '../../src/disclosure/admission.repo.ts';
 import { GRANT_BASIS } from '../../src/oidc/grant-basis.ts';
-import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
-import { migrateLatest } from '../../src/store/migrations.ts';
+import { withTransaction } from '../../src/store/db.ts';
 import { useMigratedStore } from '../helpers/app.ts';
 
 const admitDisclosures = admitReleases({ grant: GRANT_BASIS });
 
 const postgres = useMigratedStore();
-let pglite: Store | undefined;
-test.before(async () => {
-  pglite = await openStore(loadConfig({ NODE_ENV: 'development' }), { inMemory: true });
-  await migrateLatest(pglite.db);
-});
-test.after.always(async () => {
-  await pglite?.close();
-});
+const pglite = useMigratedStore({ embedded: true });
 
 const disclosure = (grantId: string, n: number): AuditInput => ({
   action: 'data.released',
@@ -37,7 +28,7 @@ const disclosure = (grantId: string, n: number): AuditInput => ({
 });
 
 for (const kind of ['postgres', 'pglite'] as const) {
-  const store = () => (kind === 'postgres' ? postgres() : pglite!);
+  const store = () => (kind === 'postgres' ? postgres : pglite);
 
   test.serial(`${kind}: a batch records the disclosures of live grants only, in order, and refuses the others`, async (t) => {
     const { db } = store();

@@ -1,16 +1,10 @@
 import test from 'ava';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { ARTIFACTS, startTestApp, type TestApp } from '../helpers/app.ts';
+import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('platform-docs');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('the contract is served as YAML', async (t) => {
   const res = await app.request('GET', '/openapi.yaml');

@@ -1,13 +1,7 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('platform-operations');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('healthz answers 200 while the process is alive', async (t) => {
   const res = await app.request('GET', '/healthz');

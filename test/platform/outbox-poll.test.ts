@@ -18,9 +18,9 @@ test('an idle worker started without a poll interval waits the default interval 
   const count = (q: { sql: string }) => {
     if (q.sql.startsWith('update outbox')) polls++;
   };
-  store().db.on('query', count);
+  store.db.on('query', count);
   const worker = new OutboxWorker({
-    db: store().db,
+    db: store.db,
     outbox: new Outbox(new Keyring(randomBytes(32))),
     logger: pino({ level: 'silent' }),
     transport: undefined,
@@ -31,7 +31,7 @@ test('an idle worker started without a poll interval waits the default interval 
   worker.start();
   await new Promise((r) => setTimeout(r, 500));
   await worker.stop();
-  store().db.off('query', count);
+  store.db.off('query', count);
   // The first pass runs at start; the next one is due 2 s later.
   t.true(polls <= 2, `${polls} polls in 500 ms`);
 });

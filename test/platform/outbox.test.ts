@@ -4,30 +4,15 @@ import { pino } from 'pino';
 import nodemailer from 'nodemailer';
 import { Keyring } from '../../src/crypto/envelope.ts';
 import { Outbox, OutboxWorker, backoffSeconds } from '../../src/notify/outbox.ts';
-import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
-import { migrateLatest } from '../../src/store/migrations.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createDatabase } from '../helpers/app.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
+import { withTransaction } from '../../src/store/db.ts';
+import { useMigratedStore } from '../helpers/app.ts';
+import { useSmtpSink } from '../helpers/smtp.ts';
 
-let store: Store;
-let drop: () => Promise<void>;
-let smtp: SmtpSink;
+const store = useMigratedStore();
+const smtp = useSmtpSink();
 const keyring = new Keyring(randomBytes(32));
 const logger = pino({ level: 'silent' });
 
-test.before(async () => {
-  const db = await createDatabase();
-  drop = db.drop;
-  store = await openStore(loadConfig({ DATABASE_URL: db.url }));
-  await migrateLatest(store.db);
-  smtp = await startSmtpSink();
-});
-test.after.always(async () => {
-  await store?.close();
-  await smtp?.close();
-  await drop?.();
-});
 
 test.serial('mail enqueued in a transaction is delivered once through SMTP, sealed at rest', async (t) => {
   const outbox = new Outbox(keyring);

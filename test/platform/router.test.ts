@@ -18,6 +18,7 @@ import type { AppDeps, Handler, SecurityResolver } from '../../src/http/types.ts
 import { Outbox } from '../../src/notify/outbox.ts';
 import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
 import { createDatabase } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
 
 const doc = YAML.parse(readFileSync(new URL('./fixtures/mini-spec.yaml', import.meta.url), 'utf8')) as OpenApiDocument;
 const spec = new OpenApi(doc);
@@ -111,8 +112,7 @@ test.serial('a valid JSON body is handled and answers the spec success status', 
 test.serial('a body breaking the schema gets 400 naming each field and rule, and writes nothing', async (t) => {
   const before = await count();
   const res = await call('POST', '/notes', json({ title: 'x'.repeat(21), priority: 9, email: 'not-an-email', extra: 1 }));
-  t.is(res.status, 400);
-  t.is(res.body.error, 'validation_failed');
+  assertError(t, res, 400, 'validation_failed');
   const byPath = Object.fromEntries(res.body.details.map((d: { path: string; message: string }) => [d.path, d.message]));
   t.regex(byPath.title, /must NOT have more than 20 characters/);
   t.regex(byPath.priority, /must be <= 5/);
@@ -130,8 +130,7 @@ test.serial('a missing required field is named', async (t) => {
 
 test.serial('malformed JSON gets 400 that says to check the syntax', async (t) => {
   const res = await call('POST', '/notes', { body: '{"title": ', type: 'application/json', auth: 'Bearer good' });
-  t.is(res.status, 400);
-  t.is(res.body.error, 'malformed_body');
+  assertError(t, res, 400, 'malformed_body');
 });
 
 test.serial('a JSON array body is refused', async (t) => {
@@ -186,8 +185,7 @@ test.serial('bodies and uploads over their limits get 413 and write nothing', as
 
 test.serial('a content type the operation does not accept gets 415 listing the accepted ones', async (t) => {
   const res = await call('POST', '/notes', { body: 'title=x', type: 'text/plain', auth: 'Bearer good' });
-  t.is(res.status, 415);
-  t.regex(res.body.status, /application\/json/);
+  assertError(t, res, 415, undefined, /application\/json/);
 });
 
 test.serial('a missing body on an operation that requires one is named', async (t) => {
@@ -198,12 +196,10 @@ test.serial('a missing body on an operation that requires one is named', async (
 
 test.serial('security: no credential → token must exist!, expired → token has expired!', async (t) => {
   const none = await call('POST', '/notes', { body: JSON.stringify({ title: 'a' }), type: 'application/json' });
-  t.is(none.status, 401);
-  t.is(none.body.status, 'token must exist!');
+  assertError(t, none, 401, undefined, 'token must exist!');
   t.is(none.headers.get('www-authenticate'), 'Bearer');
   const expired = await call('POST', '/notes', { ...json({ title: 'a' }), auth: 'Bearer expired' });
-  t.is(expired.status, 401);
-  t.is(expired.body.status, 'token has expired!');
+  assertError(t, expired, 401, undefined, 'token has expired!');
 });
 
 test.serial('optional security lets an anonymous caller through and resolves a given credential', async (t) => {
@@ -227,27 +223,22 @@ test.serial('path and query parameters are validated and coerced', async (t) => 
 test.serial('a password or token in the query string is refused before anything runs', async (t) => {
   for (const key of ['password', 'token', 'access_token', 'refresh_token']) {
     const res = await call('GET', `/notes/${randomUUID()}?${key}=secret`);
-    t.is(res.status, 400, key);
-    t.is(res.body.error, 'credential_in_query');
-    t.regex(res.body.status, /body|Authorization header/);
+    assertError(t, res, 400, 'credential_in_query', /body|Authorization header/);
   }
 });
 
 test.serial('a wrong method gets 405 with Allow and the path message; an unknown path 404', async (t) => {
   const wrong = await call('GET', '/notes');
-  t.is(wrong.status, 405);
-  t.is(wrong.body.status, 'post required');
+  assertError(t, wrong, 405, undefined, 'post required');
   t.is(wrong.headers.get('allow'), 'POST');
   const missing = await call('GET', '/nothing/here');
-  t.is(missing.status, 404);
-  t.is(missing.body.error, 'not_found');
+  assertError(t, missing, 404, 'not_found');
 });
 
 test.serial('an unexpected failure answers a generic 500 without internals, and its transaction wrote nothing', async (t) => {
   const before = await count();
   const res = await call('POST', '/notes', json({ title: 'explode' }));
-  t.is(res.status, 500);
-  t.is(res.body.error, 'server_error');
+  assertError(t, res, 500, 'server_error');
   t.notRegex(JSON.stringify(res.body), /internal detail|at .*\.ts/);
   t.is(await count(), before);
 });

@@ -3,24 +3,13 @@
  * on PostgreSQL and (through knex) on PGlite alike; each is its own transaction.
  */
 import test from 'ava';
-import { loadConfig } from '../../src/config.ts';
-import { openStore, runStatement, type Store } from '../../src/store/db.ts';
-import { createDatabase } from '../helpers/app.ts';
+import { runStatement } from '../../src/store/db.ts';
+import { useMigratedStore } from '../helpers/app.ts';
 
-let pg: Store;
-let pglite: Store;
-let drop: () => Promise<void>;
+const pg = useMigratedStore({ migrate: false });
+const pglite = useMigratedStore({ embedded: true, migrate: false });
 test.before(async () => {
-  const db = await createDatabase();
-  drop = db.drop;
-  pg = await openStore(loadConfig({ DATABASE_URL: db.url }));
-  pglite = await openStore(loadConfig({ NODE_ENV: 'development' }), { inMemory: true });
   for (const store of [pg, pglite]) await store.db.raw('create table items (id int primary key, label text not null)');
-});
-test.after.always(async () => {
-  await pg?.close();
-  await pglite?.close();
-  await drop?.();
 });
 
 for (const kind of ['postgres', 'pglite'] as const) {

@@ -1,19 +1,14 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { register } from '../accounts/fixtures.ts';
-import { addGrant, addService, RINGS } from '../rings/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
+import { addGrant, RINGS } from '../rings/fixtures.ts';
 
 const CLI = fileURLToPath(new URL('../../src/policy/cli.ts', import.meta.url));
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('policy-explain-user');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 function policy(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: app.databaseUrl } });
@@ -29,7 +24,7 @@ test('explain --user reads the person\'s stored rings, and with --service their 
   t.regex(r.stdout, /✗ user setting +the person moved home_address to restricted/);
   t.regex(r.stdout, /verdict: DENY/);
 
-  const shop = await addService(app, 'commercial');
+  const shop = (await addService(app, 'commercial')).service.client_id;
   await addGrant(app, s.user_id, shop, ['openid', 'profile']);
   const svc = policy('explain', '--service', shop, '--field', 'name', '--user', s.user_id);
   t.is(svc.status, 0, svc.stderr);

@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, register } from '../accounts/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-createStatus');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const STATUSES = '/api/v1/profile/statuses';
 

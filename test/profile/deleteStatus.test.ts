@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-deleteStatus');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('the owner deletes a post; it is gone, and deleting it again is 404', async (t) => {
   const session = await register(app);

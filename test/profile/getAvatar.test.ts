@@ -1,15 +1,10 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 import { png, upload } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-getAvatar');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 async function withAvatar() {
   const session = await register(app);

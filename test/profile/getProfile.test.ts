@@ -1,15 +1,10 @@
 import test from 'ava';
 import { loadCatalogue } from '../../src/policy/catalogue.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-getProfile');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const catalogue = loadCatalogue();
 

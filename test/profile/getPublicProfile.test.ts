@@ -1,16 +1,11 @@
 import test from 'ava';
 import { loadCatalogue } from '../../src/policy/catalogue.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register, type Registered } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register, type Registered } from '../accounts/fixtures.ts';
 import { png, upload } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-getPublicProfile');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const catalogue = loadCatalogue();
 

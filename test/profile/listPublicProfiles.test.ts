@@ -1,13 +1,13 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register, type Registered } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register, type Registered } from '../accounts/fixtures.ts';
 
-let app: TestApp;
+const app = useTestApp();
 let people: Registered[] = [];
 let hidden: Registered;
 
 test.before(async () => {
-  app = await startTestApp('profile-listPublicProfiles');
   people = [];
   for (const handle of ['carol', 'Alice', 'bob', 'erin', 'dave']) {
     const session = await register(app, { handle });
@@ -19,9 +19,6 @@ test.before(async () => {
   }
   hidden = await register(app, { handle: 'cathy' });
   await app.service.deps.db('profile_fields').where({ profile_id: hidden.profile_id, field: 'handle' }).update({ ring: 'private' });
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 const DIRECTORY = '/api/v1/profiles';

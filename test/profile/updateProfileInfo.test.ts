@@ -1,14 +1,9 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditEvents, countRows, mailTo, mailsTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { auditEvents, countRows, mailsTo, mailTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-updateProfileInfo');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ smtp: true });
 
 const UPDATE = '/api/v1/profile/update-info';
 const profileOf = async (token: string) => (await app.request('GET', '/api/v1/profile', { token })).body;

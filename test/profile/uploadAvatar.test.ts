@@ -1,17 +1,12 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import test from 'ava';
 import sharp from 'sharp';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, register } from '../accounts/fixtures.ts';
 import { jpegWithExif, METADATA_MARKER, png, pngWithText, upload, webp } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('profile-uploadAvatar');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const AVATAR = '/api/v1/profile/avatar';
 
@@ -146,13 +141,11 @@ async function unfinishedUpload(opts: { fileField?: string; fields?: Record<stri
 test('an upload without a credential is refused before its file is read', async (t) => {
   const none = await unfinishedUpload({});
   if (none === 'no answer') return t.fail('the server waited for the file of an unauthenticated upload');
-  t.is(none.status, 401);
-  t.is(none.body.error, 'token_missing');
+  assertError(t, none, 401, 'token_missing');
   t.is(none.connection, 'close', 'the rest of the body is not read');
   const bad = await unfinishedUpload({ headers: { authorization: 'Bearer invented' } });
   if (bad === 'no answer') return t.fail('the server waited for the file of an upload with a bad token');
-  t.is(bad.status, 401);
-  t.is(bad.body.error, 'invalid_token');
+  assertError(t, bad, 401, 'invalid_token');
   const badField = await unfinishedUpload({ fields: { token: 'invented' } });
   if (badField === 'no answer') return t.fail('the server waited for the file of an upload with a bad token field');
   t.is(badField.status, 401);
@@ -162,18 +155,15 @@ test('a file under a name the operation does not declare is refused at its start
   const session = await register(app);
   const res = await unfinishedUpload({ fileField: 'payload', headers: { authorization: `Bearer ${session.token}` } });
   if (res === 'no answer') return t.fail('the server read a file the operation does not take');
-  t.is(res.status, 400);
-  t.is(res.body.error, 'validation_failed');
+  assertError(t, res, 400, 'validation_failed', /payload is not a file field of this operation: send the file as avatar/);
   t.deepEqual(res.body.details.map((d: { path: string }) => d.path), ['payload']);
-  t.regex(res.body.status, /payload is not a file field of this operation: send the file as avatar/);
 });
 
 test('the whole multipart body is capped: a Content-Length over the limit is refused unread, and so are many files', async (t) => {
   const session = await register(app);
   const declared = await unfinishedUpload({ headers: { authorization: `Bearer ${session.token}` }, contentLength: app.config.uploadLimit + 1 });
   if (declared === 'no answer') return t.fail('the server read a body declared larger than the upload limit');
-  t.is(declared.status, 413);
-  t.is(declared.body.error, 'payload_too_large');
+  assertError(t, declared, 413, 'payload_too_large');
   // Three files under the declared name, each under the limit, together over it.
   const each = Buffer.alloc(Math.ceil(app.config.uploadLimit / 3) + 1024, 2);
   const fd = new FormData();

@@ -1,19 +1,15 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, register } from '../accounts/fixtures.ts';
-import { addService, RINGS, storedRings, UUID } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, register } from '../accounts/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
+import { RINGS, storedRings, UUID } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-createPrivilegeRing');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('a new name makes a custom ring holding the fields and admitting the roles and services', async (t) => {
   const s = await register(app);
-  const clinic = await addService(app, 'healthcare');
+  const clinic = (await addService(app, 'healthcare')).service.client_id;
   const res = await app.request('POST', RINGS, {
     token: s.token,
     json: { ring_name: 'My doctors', assigned_data: { fields: ['allergies', 'medications'], roles: ['emergency_responder'], services: [clinic] } },
@@ -69,7 +65,7 @@ test('moving the handle out of the public ring takes the person out of the direc
 
 test('a custom ring never widens a role beyond its ceiling or rules: the answer says what is capped', async (t) => {
   const s = await register(app);
-  const shop = await addService(app, 'commercial');
+  const shop = (await addService(app, 'commercial')).service.client_id;
   const res = await app.request('POST', RINGS, {
     token: s.token,
     json: { ring_name: 'shops', assigned_data: { fields: ['email', 'employer', 'date_of_birth'], roles: ['commercial'], services: [shop] } },
@@ -95,7 +91,7 @@ test('ring changes are audited with the rings version and the policy revision', 
 
 test.serial('bad input is refused with the field and rule named, and nothing is written', async (t) => {
   const s = await register(app);
-  const shop = await addService(app, 'commercial');
+  const shop = (await addService(app, 'commercial')).service.client_id;
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'Family', assigned_data: { fields: ['phone'] } } });
   const before = await countRows(app, ['rings', 'ring_settings', 'profile_fields', 'audit_events']);
   const post = (json: unknown) => app.request('POST', RINGS, { token: s.token, json });

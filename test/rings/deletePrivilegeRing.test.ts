@@ -1,15 +1,10 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 import { RINGS, storedRings } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-deletePrivilegeRing');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('deleting a custom ring sends its fields back to their default rings', async (t) => {
   const s = await register(app);

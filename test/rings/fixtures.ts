@@ -1,22 +1,9 @@
-/** Fixtures of the rings tests: registered services and the grants people gave them, as the provider stores them. */
+/** Fixtures of the rings tests: the grants people gave services, as the provider stores them, and stored rings. */
 import { randomUUID } from 'node:crypto';
 import type { TestApp } from '../helpers/app.ts';
-import { registerService } from '../../src/oidc/services.ts';
 
 export const RINGS = '/api/v1/profile/privilege-rings';
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Registers a service of `role`; returns its client_id. */
-export async function addService(app: TestApp, role: string, name = `${role} service`): Promise<string> {
-  const { policies } = app.service.deps.policy;
-  const { service } = await registerService(
-    app.service.deps.db,
-    { name, role, redirectUris: ['https://service.example/callback'] },
-    new Set(policies.roles.keys()),
-    new Set(policies.scopes.keys()),
-  );
-  return service.client_id;
-}
 
 /** A live grant of `scopes` from a person to a service, as oidc-provider's adapter keeps it. */
 export async function addGrant(app: TestApp, userId: string, clientId: string, scopes: string[]): Promise<void> {

@@ -1,15 +1,10 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 import { RINGS } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-getPrivilegeRing');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('a default ring is found by its name, in any case', async (t) => {
   const s = await register(app);

@@ -1,16 +1,12 @@
 import test from 'ava';
 import YAML from 'yaml';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
-import { addService, RINGS } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
+import { RINGS } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-getRingPolicy');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const POLICY = `${RINGS}/policy`;
 
@@ -25,7 +21,7 @@ test('a new person downloads an empty ring policy: every field in its default ri
 
 test('the file holds the moved fields and custom rings, and uploading it back changes nothing', async (t) => {
   const s = await register(app);
-  const clinic = await addService(app, 'healthcare');
+  const clinic = (await addService(app, 'healthcare')).service.client_id;
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'restricted', assigned_data: { fields: ['home_address'] } } });
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'Doctors', description: 'GP', assigned_data: { fields: ['allergies', 'medications'], roles: ['healthcare'], services: [clinic] } } });
   const res = await app.request('GET', POLICY, { token: s.token });

@@ -1,22 +1,18 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from '../accounts/fixtures.ts';
-import { addGrant, addService, RINGS } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
+import { addGrant, RINGS } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-getVisibility');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const VISIBILITY = '/api/v1/profile/visibility';
 type Reader = { reader: string; fields: string[]; withheld: { field: string; layer: string; reason: string }[] };
 
 test('every role and every granted service, with what it sees now and why not the rest', async (t) => {
   const s = await register(app);
-  const shop = await addService(app, 'commercial');
+  const shop = (await addService(app, 'commercial')).service.client_id;
   await addGrant(app, s.user_id, shop, ['openid', 'profile']);
   const res = await app.request('GET', VISIBILITY, { token: s.token });
   t.is(res.status, 200, res.text);
@@ -49,8 +45,8 @@ test('ring changes show at once: restricted hides a field from every reader', as
 
 test('a custom ring admitting one service shows its fields to that service and no other of its role', async (t) => {
   const s = await register(app);
-  const clinic1 = await addService(app, 'healthcare', 'clinic one');
-  const clinic2 = await addService(app, 'healthcare', 'clinic two');
+  const clinic1 = (await addService(app, 'healthcare', { name: 'clinic one' })).service.client_id;
+  const clinic2 = (await addService(app, 'healthcare', { name: 'clinic two' })).service.client_id;
   await addGrant(app, s.user_id, clinic1, ['openid', 'health']);
   await addGrant(app, s.user_id, clinic2, ['openid', 'health']);
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'my doctor', assigned_data: { fields: ['allergies'], services: [clinic1] } } });

@@ -1,16 +1,10 @@
 import test from 'ava';
 import { importPolicy } from '../../src/features/rings/rings.ts';
 import { readUserRings } from '../../src/features/rings/rings.repo.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { register } from '../accounts/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-readUserRings');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 // The ability cache is keyed by (person, rings version): settings read with a version they do not belong to would
 // be served under that version until the next change, so a ring taken back could keep admitting its readers.

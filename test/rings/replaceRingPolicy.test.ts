@@ -1,18 +1,14 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, register } from '../accounts/fixtures.ts';
-import { addService, RINGS, storedRings } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, register } from '../accounts/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
+import { RINGS, storedRings } from './fixtures.ts';
 import { MAX_REPORTED_PROBLEMS } from '../../src/policy/problems.ts';
 import { RING_POLICY_UPLOADS } from '../../src/features/rings/rings.ts';
 import { unknownKeys, unknownRoles } from '../policy/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-replaceRingPolicy');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 const POLICY = `${RINGS}/policy`;
 const upload = (token: string, body: string, type = 'application/yaml') => app.request('PUT', POLICY, { token, raw: { body, type } });
@@ -78,7 +74,7 @@ test.serial('a bad file is refused with the line of each problem, and nothing ch
 
 test('services in an uploaded ring must be registered, and are then admitted', async (t) => {
   const s = await register(app);
-  const clinic = await addService(app, 'healthcare');
+  const clinic = (await addService(app, 'healthcare')).service.client_id;
   const res = await upload(s.token, `version: 1\ncustom_rings:\n  - name: clinic\n    fields: [allergies]\n    services: [${clinic}]\n`);
   t.is(res.status, 200, res.text);
   const listed = await app.request('GET', RINGS, { token: s.token });

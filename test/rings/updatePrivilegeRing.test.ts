@@ -1,19 +1,15 @@
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, register } from '../accounts/fixtures.ts';
-import { addService, RINGS, storedRings } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, register } from '../accounts/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
+import { RINGS, storedRings } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('rings-updatePrivilegeRing');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('a custom ring is replaced: fields it no longer lists go back to their default ring', async (t) => {
   const s = await register(app);
-  const clinic = await addService(app, 'healthcare');
+  const clinic = (await addService(app, 'healthcare')).service.client_id;
   const made = await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'care', assigned_data: { fields: ['allergies', 'bio'], roles: ['healthcare'] } } });
   const res = await app.request('PUT', `${RINGS}/${made.body.ring_id}`, {
     token: s.token,

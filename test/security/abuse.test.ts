@@ -7,27 +7,22 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { startTestApp, type TestApp, type TestResponse } from '../helpers/app.ts';
+import { type TestResponse, useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { grantService, registerClient, startCallback } from '../helpers/oidc.ts';
-import { mailTo, mailsTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
+import { mailsTo, mailTo, newPerson, register, verificationCode } from '../accounts/fixtures.ts';
 import { recordSecrets } from './secrets.ts';
 
-let app: TestApp;
+const app = useTestApp({ smtp: true });
 test.before(async () => {
-  app = await startTestApp('security-abuse');
   recordSecrets('security-abuse', app.kek.toString('hex'), app.kek.toString('base64'));
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 const db = () => app.service.deps.db;
 
 function assert429(t: import('ava').ExecutionContext, res: TestResponse, message: RegExp): void {
-  t.is(res.status, 429, res.text);
-  t.is(res.body.error, 'too_many_requests');
-  t.regex(res.body.status, message);
+  assertError(t, res, 429, 'too_many_requests', message);
   t.true(Number(res.headers.get('retry-after')) > 0, 'Retry-After says how long to wait');
 }
 
@@ -157,7 +152,7 @@ test.serial('tokens, codes and ids in links and mails carry at least 128 random 
   const callback = await startCallback();
   try {
     // The interaction id is in the URL the provider redirects the browser to.
-    const client = await registerClient(app, callback.url, 'government');
+    const client = await registerClient(app, 'government', { redirectUris: [callback.url] });
     const auth = await fetch(
       `${app.url}/oidc/auth?${new URLSearchParams({ client_id: client.service.client_id, response_type: 'code', scope: 'openid', redirect_uri: callback.url, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`,
       { redirect: 'manual' },

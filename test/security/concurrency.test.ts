@@ -7,20 +7,17 @@ import test from 'ava';
 import type { Browser } from 'playwright-core';
 import { verifyAuditChain } from '../../src/audit/audit.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { grantService, startCallback, type Callback } from '../helpers/oidc.ts';
+import { type Callback, grantService, startCallback } from '../helpers/oidc.ts';
 import { register, type Registered } from '../accounts/fixtures.ts';
 import { recordSecrets } from './secrets.ts';
 
-let app: TestApp;
+const app = useTestApp();
 
 test.before(async () => {
-  app = await startTestApp('security-concurrency');
   recordSecrets('security-concurrency', app.kek.toString('hex'), app.kek.toString('base64'));
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 async function profileOf(person: Registered) {
@@ -66,8 +63,7 @@ test('If-Match: of writers racing from one version exactly one wins; the others 
   t.is(lost.length, 7);
   t.is(won[0].headers.get('etag'), `"${version + 1}"`);
   for (const l of lost) {
-    t.is(l.body.error, 'profile_changed');
-    t.regex(l.body.status, /GET \/api\/v1\/profile again.*If-Match: "\d+"/);
+    assertError(t, l, 412, 'profile_changed', /GET \/api\/v1\/profile again.*If-Match: "\d+"/);
     t.is(l.headers.get('etag'), `"${version + 1}"`);
   }
   const after = await profileOf(person);
@@ -111,8 +107,7 @@ test('If-Match: "*" matches any version, a weak tag never matches, a malformed o
   const list = await update(person, { bio: 'listed' }, `"999", ${(await profileOf(person)).etag}`);
   t.is(list.status, 200, 'a list matches when one of its tags is current');
   const bad = await update(person, { bio: 'bad' }, 'not-an-etag');
-  t.is(bad.status, 400);
-  t.is(bad.body.error, 'invalid_if_match');
+  assertError(t, bad, 400, 'invalid_if_match');
 });
 
 test('one refresh token spent by many requests at once yields exactly one new pair', async (t) => {

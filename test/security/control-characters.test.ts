@@ -1,16 +1,11 @@
 // Control characters (NUL above all: PostgreSQL text cannot hold it) are refused where a person's name, address or
 // handle is written, with a 400 naming the field, before anything is stored or mailed.
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, countRows, newPerson, register } from '../accounts/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { countRows, newPerson, register } from '../accounts/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('security-control-characters');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 /** NUL, other C0 controls, DEL and C1 controls (NEL, CSI), and the line and paragraph separators. */
 const CONTROLS = ['\u0000', '\u0001', '\u0007', '\u0008', '\u001b', '\r', '\n', '\t', '\u007f', '\u0085', '\u009b', '\u2028', '\u2029'];

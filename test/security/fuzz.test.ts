@@ -22,7 +22,7 @@ import fc from 'fast-check';
 import type { Operation } from '../../src/http/openapi.ts';
 import { REQUIRED_FIELDS, fieldCatalogue } from '../../src/features/profile/catalogue.ts';
 import { checkFieldValue, emailProblem, HANDLE_PATTERN } from '../../src/features/profile/values.ts';
-import { spec, startTestApp, type TestApp } from '../helpers/app.ts';
+import { spec, startTestApp, type TestApp, useTestApp } from '../helpers/app.ts';
 import { checkRejected, encodeBytes, multipartBody, send, type RawRequest } from './http.ts';
 import { recordSecrets } from './secrets.ts';
 import { encodedCursors, HOSTILE_BASE, HOSTILE_ENCODED, HOSTILE_HEADERS, slotsOf, spliced, withHostile, type JsonPath } from './hostile.ts';
@@ -639,12 +639,11 @@ async function outboxSettled(app: TestApp): Promise<void> {
   }
 }
 
-let app: TestApp;
+const app = useTestApp();
 let world: World;
 let secrets: string[];
 
 test.before(async () => {
-  app = await startTestApp('security-fuzz');
   const email = `fuzz.${randomBytes(4).toString('hex')}@example.com`;
   const handle = `fuzz_${randomBytes(4).toString('hex')}`;
   const res = await app.request('POST', '/api/v1/users/register', { json: { name: 'Fuzz Target', email, handle, password: PASSWORD } });
@@ -661,9 +660,6 @@ test.before(async () => {
   ];
   recordSecrets('security-fuzz', ...secrets.filter((s) => s !== '$argon2id$' && s !== app.databaseUrl));
   await outboxSettled(app);
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 test('every operation refuses generated bad input with a 4xx envelope and leaves the database as it was', async (t) => {
@@ -885,7 +881,7 @@ function bodyExample(op: Operation, mediaType: string): unknown {
 
 test.serial('the hostile pass: every string an operation takes gets NUL, controls, prototype names, huge numbers, lone surrogates and their base64, and nothing answers 5xx', async (t) => {
   t.timeout(400_000);
-  const h = await startTestApp('security-fuzz-hostile');
+  const h = await startTestApp({ name: 'security-fuzz-hostile' });
   try {
     const register = async (handle: string) => {
       const email = `${handle}@example.com`;

@@ -11,13 +11,12 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import type { Browser } from 'playwright-core';
 import type { Operation } from '../../src/http/openapi.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
-import { spec, startTestApp, type TestApp } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
-import { grantService, startCallback, type Callback } from '../helpers/oidc.ts';
+import { spec, useTestApp } from '../helpers/app.ts';
+import { useBrowser } from '../helpers/browser.ts';
+import { grantService, useCallback } from '../helpers/oidc.ts';
 import { multipartBody, send, type RawResponse } from './http.ts';
 import { recordSecrets, secretValues } from './secrets.ts';
 
@@ -87,9 +86,9 @@ interface Fixture {
   owner?: number[];
 }
 
-let app: TestApp;
-let browser: Browser;
-let callback: Callback;
+const app = useTestApp({ smtp: true });
+const browser = useBrowser();
+const callback = useCallback();
 let world: World;
 
 async function http(method: string, path: string, token?: string, body?: Partial<Req>) {
@@ -419,15 +418,7 @@ interface Tally {
 }
 
 test.before(async () => {
-  app = await startTestApp('security-matrix');
-  browser = await launchBrowser();
-  callback = await startCallback();
   recordSecrets('security-matrix', app.kek.toString('hex'), app.kek.toString('base64'));
-});
-test.after.always(async () => {
-  await browser?.close();
-  await callback?.close();
-  await app?.close();
 });
 
 test('every operation answers every caller as its security and the policies say, and only the owner reads or changes their data', async (t) => {

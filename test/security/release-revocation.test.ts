@@ -10,16 +10,11 @@ import { recordAudit, verifyAuditChain } from '../../src/audit/audit.ts';
 import type { ReleaseRequest } from '../../src/disclosure/release.ts';
 import { revokeGrants } from '../../src/oidc/grants.repo.ts';
 import { withTransaction } from '../../src/store/db.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { auditOf, dataResource, registerClient, registerPerson, tokensFor } from '../services/fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { dataResource, registerClient, tokensFor } from '../helpers/oidc.ts';
+import { auditOf, registerPerson } from '../services/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('security-release-revocation');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 /** Resolves once `check` holds, polling; fails after `ms`. */
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
@@ -36,7 +31,7 @@ test('a grant revoked while userinfo and the data API are releasing under it: bo
   const subject = `user:${person.user_id}`;
   const { config, service } = await registerClient(app, 'government');
   const clientId = service.client_id;
-  const tokens = await tokensFor(app, config, person, 'openid email address offline_access');
+  const tokens = await tokensFor(app, config, person.person, 'openid email address offline_access');
   const data = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: dataResource(app) });
   const userinfoUrl = config.serverMetadata().userinfo_endpoint!;
   const userinfo = () => fetch(userinfoUrl, { headers: { authorization: `Bearer ${tokens.access_token}` } });

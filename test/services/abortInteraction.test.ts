@@ -1,16 +1,12 @@
 // Deny: the person declines, and the service receives access_denied (and nothing else).
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertPage, CALLBACK, providerRowsOf, registerClient, registerPerson, signIn, startAuthorization } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertPage } from '../helpers/assert.ts';
+import { CALLBACK, providerRowsOf, registerClient, signIn, startAuthorization } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-abortInteraction');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('Deny on the login page sends the service error=access_denied with its state', async (t) => {
   const { config } = await registerClient(app, 'government');

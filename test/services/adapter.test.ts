@@ -1,28 +1,13 @@
 /** The provider's storage adapter: the same behaviour on PostgreSQL and on PGlite. */
 import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../../src/config.ts';
-import { openStore, type Store } from '../../src/store/db.ts';
-import { migrateLatest } from '../../src/store/migrations.ts';
+import type { Store } from '../../src/store/db.ts';
 import { createAdapterClass, destroyGrant, sweepExpiredPayloads } from '../../src/oidc/adapter.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import { up as hashStoredIds } from '../../migrations/007_oidc_hashed_ids.ts';
-import { createDatabase } from '../helpers/app.ts';
+import { useMigratedStore } from '../helpers/app.ts';
 
-const stores: Record<string, Store> = {};
-let drop: () => Promise<void>;
-
-test.before(async () => {
-  const pg = await createDatabase();
-  drop = pg.drop;
-  stores.postgres = await openStore(loadConfig({ DATABASE_URL: pg.url }));
-  stores.pglite = await openStore(loadConfig({}), { inMemory: true });
-  for (const s of Object.values(stores)) await migrateLatest(s.db);
-});
-test.after.always(async () => {
-  for (const s of Object.values(stores)) await s.close();
-  await drop?.();
-});
+const stores: Record<string, Store> = { postgres: useMigratedStore(), pglite: useMigratedStore({ embedded: true }) };
 
 function both(title: string, run: (t: ExecutionContext, store: Store) => Promise<void>) {
   for (const kind of ['postgres', 'pglite'] as const) test.serial(`${kind}: ${title}`, (t) => run(t, stores[kind]));

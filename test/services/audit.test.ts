@@ -3,16 +3,11 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { verifyAuditChain } from '../../src/audit/audit.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { auditOf, dataResource, registerClient, registerPerson, tokensFor } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { dataResource, registerClient, tokensFor } from '../helpers/oidc.ts';
+import { auditOf, registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-audit');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('a grant is audited when created, narrowed, replaced and revoked; each release with fields and policy revision', async (t) => {
   const person = await registerPerson(app);
@@ -20,7 +15,7 @@ test('a grant is audited when created, narrowed, replaced and revoked; each rele
   const { config, service } = await registerClient(app, 'government');
   const scope = 'openid email address offline_access';
 
-  const tokens = await tokensFor(app, config, person, scope);
+  const tokens = await tokensFor(app, config, person.person, scope);
   const [created] = await auditOf(app, 'grant.created', subject);
   t.like(created, { actor: subject, subject });
   t.like(created.data, { client_id: service.client_id, scopes: ['openid', 'email', 'address', 'offline_access'] });
@@ -48,13 +43,13 @@ test('a grant is audited when created, narrowed, replaced and revoked; each rele
   t.is(released[0].client_ip, '127.0.0.1');
 
   // Consent again, declining address: narrowed, naming what was dropped.
-  await tokensFor(app, config, person, scope, { decline: ['address'] });
+  await tokensFor(app, config, person.person, scope, { decline: ['address'] });
   const [narrowed] = await auditOf(app, 'grant.narrowed', subject);
   t.like(narrowed.data, { client_id: service.client_id, dropped: ['address'], scopes: ['openid', 'email', 'offline_access'] });
   t.not(narrowed.data.grant_id, created.data.grant_id);
 
   // The same answer once more: the grant is replaced, nothing dropped.
-  const again = await tokensFor(app, config, person, scope, { decline: ['address'] });
+  const again = await tokensFor(app, config, person.person, scope, { decline: ['address'] });
   const [replaced] = await auditOf(app, 'grant.replaced', subject);
   t.like(replaced.data, { client_id: service.client_id, scopes: ['openid', 'email', 'offline_access'] });
   t.false('dropped' in replaced.data);

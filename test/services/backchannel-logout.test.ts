@@ -5,12 +5,13 @@
  */
 import test from 'ava';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { BACKCHANNEL_LOGOUT } from '../../src/notify/outbox.ts';
 import { disableService } from '../../src/oidc/services.ts';
-import { decodeJwt, fetchJwks, registerClient, registerPerson, tokensFor, verifiesWithJwks } from './fixtures.ts';
+import { decodeJwt, fetchJwks, registerClient, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
+const app = useTestApp();
 let listener: Server;
 let listenerUrl: string;
 
@@ -36,7 +37,6 @@ function read(req: IncomingMessage): Promise<string> {
 }
 
 test.before(async () => {
-  app = await startTestApp('services-backchannel-logout');
   // The service's back-channel logout endpoint. /hang holds each request until the test answers it; /flaky answers
   // 500 to its first request and 200 after; /down always 500; every other path answers 200 at once.
   let flakySeen = 0;
@@ -59,7 +59,6 @@ test.before(async () => {
 test.after.always(async () => {
   listener?.closeAllConnections();
   listener?.close();
-  await app?.close();
 });
 
 /** Resolves once `count` requests have arrived at the listener. */
@@ -96,7 +95,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
 async function grantedService(path: string) {
   const person = await registerPerson(app);
   const c = await registerClient(app, 'government', { backchannelLogoutUri: `${listenerUrl}${path}` });
-  await tokensFor(app, c.config, person, 'openid email offline_access');
+  await tokensFor(app, c.config, person.person, 'openid email offline_access');
   return { person, service: c.service };
 }
 
@@ -180,7 +179,7 @@ test.serial('a logout still queued when its service is disabled is dropped, not 
 test.serial('a service that registered no back-channel URI is revoked without a notification', async (t) => {
   const person = await registerPerson(app);
   const c = await registerClient(app, 'government');
-  await tokensFor(app, c.config, person, 'openid email');
+  await tokensFor(app, c.config, person.person, 'openid email');
   arrivals.length = 0;
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: c.service.client_id } });
   t.is(revoke.status, 200);

@@ -2,17 +2,12 @@
 // person, so it reads nobody's profile.
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { disableService } from '../../src/oidc/services.ts';
-import { assertError, dataResource, registerClient } from './fixtures.ts';
+import { assertError } from '../helpers/assert.ts';
+import { dataResource, registerClient } from '../helpers/oidc.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-client-credentials');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('a service gets a client-credentials token for the data API, and introspection shows it carries no person', async (t) => {
   const { config, service } = await registerClient(app, 'government');

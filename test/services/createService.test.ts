@@ -2,18 +2,17 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditOf, dataResource, discover, makeOperator, register } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { dataResource, discover } from '../helpers/oidc.ts';
+import { register } from '../accounts/fixtures.ts';
+import { auditOf, makeOperator } from './fixtures.ts';
 
-let app: TestApp;
+const app = useTestApp();
 let operator: Awaited<ReturnType<typeof register>>;
 test.before(async () => {
-  app = await startTestApp('services-createService');
   operator = await register(app);
   await makeOperator(app, operator);
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 const VALID = { name: 'City of Burnaby', role: 'government', redirect_uris: ['https://burnaby.example/callback'] };

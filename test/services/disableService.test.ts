@@ -1,18 +1,17 @@
 // Disabling a service: its tokens stop working at once, at the data API and at the token endpoint.
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, auditOf, CALLBACK, dataResource, discover, makeOperator, register, registerPerson, startAuthorization, tokensFor } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { CALLBACK, dataResource, discover, startAuthorization, tokensFor } from '../helpers/oidc.ts';
+import { register } from '../accounts/fixtures.ts';
+import { auditOf, makeOperator, registerPerson } from './fixtures.ts';
 
-let app: TestApp;
+const app = useTestApp();
 let operator: Awaited<ReturnType<typeof register>>;
 test.before(async () => {
-  app = await startTestApp('services-disableService');
   operator = await register(app);
   await makeOperator(app, operator);
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 async function createThroughApi(name: string) {
@@ -24,7 +23,7 @@ async function createThroughApi(name: string) {
 test("disable refuses the service's data API token at once and its token endpoint use", async (t) => {
   const person = await registerPerson(app);
   const { clientId, config } = await createThroughApi('Soon disabled');
-  const tokens = await tokensFor(app, config, person, 'openid email offline_access');
+  const tokens = await tokensFor(app, config, person.person, 'openid email offline_access');
   const data = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: dataResource(app) });
   t.is((await app.request('GET', '/api/v1/data/profile', { token: data.access_token })).status, 200);
 

@@ -1,16 +1,11 @@
 // What the provider announces, and that its token endpoints keep each service to its own tokens.
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { dataResource, registerClient, registerPerson, tokensFor } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { dataResource, registerClient, tokensFor } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-discovery');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('discovery lists code with PKCE (S256 only), revocation, introspection, end_session and back-channel logout', async (t) => {
   const res = await fetch(`${app.url}/oidc/.well-known/openid-configuration`);
@@ -54,7 +49,7 @@ test('a service can introspect and revoke only its own tokens; revoking another\
   const person = await registerPerson(app);
   const mine = await registerClient(app, 'government');
   const theirs = await registerClient(app, 'commercial');
-  const tokens = await tokensFor(app, mine.config, person, 'openid email offline_access');
+  const tokens = await tokensFor(app, mine.config, person.person, 'openid email offline_access');
   const data = await client.refreshTokenGrant(mine.config, tokens.refresh_token!, { resource: dataResource(app) });
 
   const own = await client.tokenIntrospection(mine.config, data.access_token);

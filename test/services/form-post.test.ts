@@ -7,17 +7,13 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
-import { CALLBACK, consentForm, csrfOf, registerClient, registerPerson, signIn, startAuthorization } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { useBrowser } from '../helpers/browser.ts';
+import { CALLBACK, consentForm, csrfOf, registerClient, signIn, signInInBrowser, startAuthorization, startAuthorizationInBrowser } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-form-post');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
+const browser = useBrowser();
 
 /** The CSP directives of a response, by name. */
 function csp(res: { headers: Headers }): Map<string, string[]> {
@@ -66,10 +62,13 @@ test('the form_post answer may post to the redirect URI and run its script, and 
 test('the login page keeps form-action to itself, the consent page adds only the redirect URI\'s origin', async (t) => {
   const person = await registerPerson(app);
   const { config } = await registerClient(app, 'government');
-  const auth = await startAuthorization(app, config, 'openid email');
-  const consent = await signIn(auth, person.person.handle, person.person.password);
+  const signedIn = await browser.newContext();
+  const fresh = await browser.newContext();
+  t.teardown(() => Promise.all([signedIn.close(), fresh.close()]));
+  const auth = await startAuthorizationInBrowser(signedIn, config, 'openid email');
+  const consent = await signInInBrowser(auth, person.person);
   t.deepEqual(csp(consent.page).get('form-action'), ["'self'", new URL(CALLBACK).origin], 'the consent page already allows its redirect');
-  const login = await startAuthorization(app, config, 'openid email');
+  const login = await startAuthorizationInBrowser(fresh, config, 'openid email');
   t.deepEqual(csp(login.page).get('form-action'), ["'self'"], 'the login page posts to itself only');
 });
 
@@ -82,7 +81,7 @@ function read(req: IncomingMessage): Promise<string> {
   });
 }
 
-// The browser is what enforces the CSP: where the machine has one, it posts the form to a listening service.
+// The browser is what enforces the CSP: it posts the form to a listening service.
 test('in headless Chromium, the form_post page posts the code to the service', async (t) => {
   let posted: (body: URLSearchParams) => void = () => {};
   const arrived = new Promise<URLSearchParams>((resolve) => (posted = resolve));
@@ -92,7 +91,7 @@ test('in headless Chromium, the form_post page posts the code to the service', a
   });
   await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
   const callback = `http://127.0.0.1:${(service.address() as { port: number }).port}/callback`;
-  const browser = await launchBrowser();
+  const context = await browser.newContext();
   try {
     const person = await registerPerson(app);
     const { config } = await registerClient(app, 'government', { redirectUris: [callback] });
@@ -106,7 +105,7 @@ test('in headless Chromium, the form_post page posts the code to the service', a
       code_challenge_method: 'S256',
       state,
     });
-    const page = await browser.newPage();
+    const page = await context.newPage();
     const blocked: string[] = [];
     page.on('console', (m) => m.type() === 'error' && blocked.push(m.text()));
     await page.goto(url.href);
@@ -120,7 +119,7 @@ test('in headless Chromium, the form_post page posts the code to the service', a
     const tokens = await client.authorizationCodeGrant(config, request, { pkceCodeVerifier: verifier, expectedState: state });
     t.is(tokens.claims()?.sub, person.user_id);
   } finally {
-    await browser.close();
+    await context.close();
     service.close();
   }
 });

@@ -1,13 +1,14 @@
 // One service of the registry: operators only, never its secret.
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, makeOperator, register } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
+import { makeOperator } from './fixtures.ts';
 
-let app: TestApp;
+const app = useTestApp();
 let operator: Awaited<ReturnType<typeof register>>;
 let created: { client_id: string; client_secret: string };
 test.before(async () => {
-  app = await startTestApp('services-getService');
   operator = await register(app);
   await makeOperator(app, operator);
   const res = await app.request('POST', '/api/v1/admin/services', {
@@ -16,9 +17,6 @@ test.before(async () => {
   });
   if (res.status !== 201) throw new Error(res.text);
   created = res.body;
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 test('an operator reads one service as registered, without its secret', async (t) => {

@@ -2,19 +2,15 @@
 // body, a credential in the URL, a wrong method, a path that does not exist — answer the error page a browser can
 // show, with the envelope's status and message, never the JSON envelope. The API keeps its JSON.
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError } from '../accounts/fixtures.ts';
-import { assertPage, csrfOf, registerClient, startAuthorization, type Authorization } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError, assertPage } from '../helpers/assert.ts';
+import { type Authorization, csrfOf, registerClient, startAuthorization } from '../helpers/oidc.ts';
 
-let app: TestApp;
+const app = useTestApp();
 let auth: Authorization;
 test.before(async () => {
-  app = await startTestApp('services-interaction-errors');
   const { config } = await registerClient(app, 'government');
   auth = await startAuthorization(app, config, 'openid email');
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 const HTML = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' };

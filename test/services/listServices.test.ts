@@ -1,13 +1,14 @@
 // Listing the registry: operators only, paginated with an opaque cursor, never a secret.
 import test from 'ava';
-import { startTestApp, type TestApp, type TestResponse } from '../helpers/app.ts';
-import { assertError, makeOperator, register } from './fixtures.ts';
+import { type TestResponse, useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
+import { makeOperator } from './fixtures.ts';
 
-let app: TestApp;
+const app = useTestApp();
 let operator: Awaited<ReturnType<typeof register>>;
 const registered: { client_id: string; client_secret: string }[] = [];
 test.before(async () => {
-  app = await startTestApp('services-listServices');
   operator = await register(app);
   await makeOperator(app, operator);
   for (let i = 0; i < 5; i++) {
@@ -18,9 +19,6 @@ test.before(async () => {
     if (res.status !== 201) throw new Error(res.text);
     registered.push(res.body);
   }
-});
-test.after.always(async () => {
-  await app?.close();
 });
 
 test('pages of two walk the whole registry once, each page naming the next by cursor', async (t) => {

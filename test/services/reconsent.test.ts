@@ -9,23 +9,14 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { startCallback, type Callback } from '../helpers/oidc.ts';
-import { consentForm, csrfOf, dataResource, loginForm, providerRowsOf, registerClient, registerPerson, UserAgent } from './fixtures.ts';
+import { consentForm, csrfOf, dataResource, loginForm, providerRowsOf, registerClient, useCallback, UserAgent } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 import type { Registered } from '../accounts/fixtures.ts';
 
-let app: TestApp;
-let callback: Callback;
-
-test.before(async () => {
-  app = await startTestApp('services-reconsent');
-  callback = await startCallback();
-});
-test.after.always(async () => {
-  await callback?.close();
-  await app?.close();
-});
+const app = useTestApp();
+const callback = useCallback();
 
 /** A person's browser across several authorizations: one cookie jar, so they sign in once and the session carries over. */
 interface PersonBrowser {

@@ -7,20 +7,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireDirLock } from '../../src/store/lock.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertError, register } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { register } from '../accounts/fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
 const CLI = path.join(ROOT, 'src/oidc/services-cli.ts');
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-cli');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ name: 'services-cli' });
 
 interface Run {
   code: number;

@@ -1,15 +1,11 @@
 // The login and consent pages, and the page a person gets for an interaction that is unknown, foreign or over.
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertPage, consentForm, csrfOf, registerClient, registerPerson, signIn, startAuthorization } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertPage } from '../helpers/assert.ts';
+import { consentForm, csrfOf, registerClient, signIn, startAuthorization } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-showInteraction');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('the login page names the service, labels every input and carries a CSRF token, under a nonce CSP', async (t) => {
   const { config, service } = await registerClient(app, 'government');

@@ -7,21 +7,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireDirLock } from '../../src/store/lock.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { decodeJwt, discover, fetchJwks, registerClient, registerPerson, tokensFor, verifiesWithJwks } from './fixtures.ts';
+import { startTestApp, type TestApp, useTestApp } from '../helpers/app.ts';
+import { decodeJwt, discover, fetchJwks, registerClient, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
 const CLI = path.join(ROOT, 'src/crypto/keys-cli.ts');
 
-let app: TestApp;
+const app = useTestApp();
 let restarted: TestApp | undefined;
-test.before(async () => {
-  app = await startTestApp('services-signing-keys');
-});
 test.after.always(async () => {
   await restarted?.close();
-  await app?.close();
 });
 
 function keys(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -36,7 +33,7 @@ test.serial('after rotation and a restart, new ID tokens carry the new kid and o
   const env = { DATABASE_URL: app.databaseUrl, RINGFENCE_MASTER_KEY: app.kek.toString('hex') };
   const person = await registerPerson(app);
   const { service, clientSecret, config } = await registerClient(app, 'government');
-  const before = await tokensFor(app, config, person, 'openid email');
+  const before = await tokensFor(app, config, person.person, 'openid email');
   const oldKid = decodeJwt(before.id_token!).header.kid;
   const jwksBefore = await fetchJwks(app);
   t.deepEqual(jwksBefore.keys.map((k) => k.alg).sort(), ['ES256', 'RS256']);
@@ -58,14 +55,14 @@ test.serial('after rotation and a restart, new ID tokens carry the new kid and o
   t.false(newKids.includes(oldKid));
 
   // A restart: a new service on the same database and master key.
-  restarted = await startTestApp('services-signing-keys-restarted', {}, { databaseUrl: app.databaseUrl, kek: app.kek });
+  restarted = await startTestApp({ name: 'services-signing-keys-restarted', databaseUrl: app.databaseUrl, kek: app.kek });
   const jwks = await fetchJwks(restarted);
   const published = jwks.keys.map((k) => k.kid);
   t.is(published.length, 4);
   for (const kid of [...newKids, ...jwksBefore.keys.map((k) => k.kid)]) t.true(published.includes(kid), `${kid} is published`);
   t.true(jwks.keys.every((k) => !('d' in k)), 'public parts only');
 
-  const after = await tokensFor(restarted, await discover(restarted, service.client_id, clientSecret), person, 'openid email');
+  const after = await tokensFor(restarted, await discover(restarted, service.client_id, clientSecret), person.person, 'openid email');
   const { header } = decodeJwt(after.id_token!);
   t.true(newKids.includes(header.kid), 'new ID tokens are signed with a new key');
   t.is(header.alg, 'RS256');

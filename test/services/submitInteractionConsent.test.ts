@@ -1,26 +1,12 @@
 // Answering the consent page: exactly the approved scopes are granted; forged or over-reaching forms grant nothing.
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  assertPage,
-  consentForm,
-  csrfOf,
-  dataResource,
-  providerRowsOf,
-  registerClient,
-  registerPerson,
-  signIn,
-  startAuthorization,
-} from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertPage } from '../helpers/assert.ts';
+import { consentForm, csrfOf, dataResource, providerRowsOf, registerClient, signIn, startAuthorization } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-submitInteractionConsent');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 async function atConsent(scope: string) {
   const person = await registerPerson(app);

@@ -1,15 +1,11 @@
 // Signing in on the provider's login page: wrong passwords, forged forms and throttling, each answered with a page.
 import test from 'ava';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { assertPage, auditOf, csrfOf, loginForm, providerRowsOf, registerClient, registerPerson, startAuthorization } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { assertPage } from '../helpers/assert.ts';
+import { csrfOf, loginForm, providerRowsOf, registerClient, startAuthorization } from '../helpers/oidc.ts';
+import { auditOf, registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-submitInteractionLogin');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('a wrong password gets the login page again with the message (401), and nothing is granted', async (t) => {
   const person = await registerPerson(app);

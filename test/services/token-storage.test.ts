@@ -3,16 +3,11 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { hashToken } from '../../src/crypto/tokens.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { consentForm, csrfOf, dataResource, registerClient, registerPerson, signIn, startAuthorization, type UserAgent } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { consentForm, csrfOf, dataResource, registerClient, signIn, startAuthorization, type UserAgent } from '../helpers/oidc.ts';
+import { registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-token-storage');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 /** The values of the agent's cookies on these paths (not their signatures), by name. */
 function cookieValues(agent: UserAgent, paths: string[]): Map<string, string> {

@@ -2,22 +2,17 @@
 // standard `email_verified` (OIDC Core 5.1), from the person's verification state — never one without the other.
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { registerClient, tokensFor } from '../helpers/oidc.ts';
 import { verificationCode } from '../accounts/fixtures.ts';
-import { auditOf, registerClient, registerPerson, tokensFor } from './fixtures.ts';
+import { auditOf, registerPerson } from './fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-userinfo');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp({ smtp: true });
 
 test('email comes with email_verified: false until the person verifies the address, true after; a new address shows only once it is verified', async (t) => {
   const person = await registerPerson(app);
   const { config } = await registerClient(app, 'government');
-  const tokens = await tokensFor(app, config, person, 'openid email');
+  const tokens = await tokensFor(app, config, person.person, 'openid email');
 
   const before = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
   t.is(before.email, person.person.email);
@@ -52,7 +47,7 @@ test('email comes with email_verified: false until the person verifies the addre
 test('no email, no email_verified: a declined email scope, or a role whose ceiling stops short of the address', async (t) => {
   const person = await registerPerson(app);
   const government = await registerClient(app, 'government');
-  const declined = await tokensFor(app, government.config, person, 'openid email address', { decline: ['email'] });
+  const declined = await tokensFor(app, government.config, person.person, 'openid email address', { decline: ['email'] });
   const withoutEmail = await client.fetchUserInfo(government.config, declined.access_token, person.user_id);
   t.truthy(withoutEmail.address, 'the address scope still releases');
   t.false('email' in withoutEmail);
@@ -60,7 +55,7 @@ test('no email, no email_verified: a declined email scope, or a role whose ceili
 
   // email is classified private; commercial's ceiling is semi-private.
   const commercial = await registerClient(app, 'commercial');
-  const shop = await tokensFor(app, commercial.config, person, 'openid email');
+  const shop = await tokensFor(app, commercial.config, person.person, 'openid email');
   t.deepEqual(Object.keys(await client.fetchUserInfo(commercial.config, shop.access_token, person.user_id)), ['sub']);
 });
 

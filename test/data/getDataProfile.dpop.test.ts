@@ -4,16 +4,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp, type TestResponse } from '../helpers/app.ts';
-import { assertError, authorize, dataResource, registerClient, registerPerson, specCheckedJson } from './fixtures.ts';
+import { startTestApp, type TestResponse, useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { authorize, dataResource, registerClient } from '../helpers/oidc.ts';
+import { registerPerson, specCheckedJson } from '../services/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-getDataProfile-dpop');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 type KeyPair = { privateKey: CryptoKey; publicKey: CryptoKey };
 
@@ -23,7 +19,7 @@ async function boundToken() {
   const { config } = await registerClient(app, 'government');
   const keyPair = await client.randomDPoPKeyPair('ES256');
   const DPoP = client.getDPoPHandle(config, keyPair);
-  const flow = await authorize(app, config, person, 'openid email address', { extra: { resource: dataResource(app) } });
+  const flow = await authorize(app, config, person.person, 'openid email address', { extra: { resource: dataResource(app) } });
   const tokens = await client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state }, undefined, { DPoP });
   return { person, config, keyPair, DPoP, tokens, token: tokens.access_token };
 }
@@ -108,7 +104,7 @@ test('a proof is good for one request: replayed, here or at another instance on 
   t.is((await readWith(token, once)).status, 200);
   assertProofRefused(t, await readWith(token, once), /already used/);
   // Another instance behind the same public URL: the replay cache is in PostgreSQL, so it knows the proof too.
-  const second = await startTestApp('services-getDataProfile-dpop-2', { BASE_URL: app.config.baseUrl }, { databaseUrl: app.databaseUrl, kek: app.kek });
+  const second = await startTestApp({ name: 'data-getDataProfile-dpop-2', env: { BASE_URL: app.config.baseUrl }, databaseUrl: app.databaseUrl, kek: app.kek });
   try {
     const fresh = await proof(keyPair, token);
     t.is((await readWith(token, fresh, second)).status, 200);
@@ -121,7 +117,7 @@ test('a proof is good for one request: replayed, here or at another instance on 
 test('unbound Bearer tokens keep working, and are refused with the DPoP scheme', async (t) => {
   const person = await registerPerson(app);
   const { config } = await registerClient(app, 'government');
-  const flow = await authorize(app, config, person, 'openid email', { extra: { resource: dataResource(app) } });
+  const flow = await authorize(app, config, person.person, 'openid email', { extra: { resource: dataResource(app) } });
   const tokens = await client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
   t.is(tokens.token_type, 'bearer');
   t.is((await app.request('GET', '/api/v1/data/profile', { token: tokens.access_token })).status, 200);

@@ -3,23 +3,18 @@
 // Connect default (a userinfo token at the code exchange, a data API token from a refresh with `resource=`).
 import test from 'ava';
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { authorize, dataResource, registerClient, registerPerson, specCheckedJson } from './fixtures.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { authorize, dataResource, registerClient } from '../helpers/oidc.ts';
+import { registerPerson, specCheckedJson } from '../services/fixtures.ts';
 
-let app: TestApp;
-test.before(async () => {
-  app = await startTestApp('services-getDataProfile-resource');
-});
-test.after.always(async () => {
-  await app?.close();
-});
+const app = useTestApp();
 
 test('resource at the authorization request only: the code exchange gives a data API token that reads the profile', async (t) => {
   const person = await registerPerson(app);
   const { config, service } = await registerClient(app, 'government');
   const resource = dataResource(app);
   // README "For third parties": this is its code, step by step.
-  const flow = await authorize(app, config, person, 'openid email address offline_access', { extra: { resource } });
+  const flow = await authorize(app, config, person.person, 'openid email address offline_access', { extra: { resource } });
   // No `resource` at the token endpoint: openid-client's authorizationCodeGrant sends none unless told to.
   const tokens = await client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
   const res = await client.fetchProtectedResource(config, tokens.access_token, new URL(`${resource}/profile`), 'GET');
@@ -52,7 +47,7 @@ test('resource at the authorization request only: the code exchange gives a data
 test('no resource at the authorization request: the code exchange still gives a userinfo token, a refresh with resource a data API one', async (t) => {
   const person = await registerPerson(app);
   const { config } = await registerClient(app, 'government');
-  const flow = await authorize(app, config, person, 'openid email offline_access');
+  const flow = await authorize(app, config, person.person, 'openid email offline_access');
   const tokens = await client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
   t.is(userinfo.email, person.person.email);
