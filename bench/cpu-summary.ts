@@ -38,7 +38,13 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' }, grep: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, variant: { type: 'string' } },
+  options: {
+    top: { type: 'string', default: '25' },
+    grep: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    variant: { type: 'string' },
+  },
 });
 const top = Number(args.top);
 
@@ -64,7 +70,8 @@ function packageOf(frame: CallFrame): string {
 function loadWindows(dir: string, variant: string): [number, number][] {
   const all = JSON.parse(readFileSync(path.join(dir, 'load-windows.json'), 'utf8')) as { variant: string; startUs: number; endUs: number }[];
   const mine = all.filter((w) => w.variant === variant).map((w): [number, number] => [w.startUs, w.endUs]);
-  if (mine.length === 0) throw new Error(`no load of ${variant} in ${dir}/load-windows.json (variants: ${[...new Set(all.map((w) => w.variant))].join(', ')})`);
+  if (mine.length === 0)
+    throw new Error(`no load of ${variant} in ${dir}/load-windows.json (variants: ${[...new Set(all.map((w) => w.variant))].join(', ')})`);
   return mine;
 }
 
@@ -89,7 +96,9 @@ function summarise(file: string): void {
     selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + dt);
   }
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-  const idleIds = new Set(profile.nodes.filter((n) => ['(idle)', '(program)', '(garbage collector)'].includes(n.callFrame.functionName)).map((n) => n.id));
+  const idleIds = new Set(
+    profile.nodes.filter((n) => ['(idle)', '(program)', '(garbage collector)'].includes(n.callFrame.functionName)).map((n) => n.id),
+  );
   const idle = [...idleIds].filter((id) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((a, id) => a + (selfUs.get(id) ?? 0), 0);
 
   const key = (f: CallFrame) => `${f.functionName || '(anonymous)'}\t${where(f)}`;
@@ -115,14 +124,19 @@ function summarise(file: string): void {
   const keep = (k: string) => !args.grep || k.includes(args.grep);
   const show = (title: string, m: Map<string, number>) => {
     process.stdout.write(`\n${title} (share of busy time)\n`);
-    const rows = [...m.entries()].filter(([k]) => keep(k) && !k.startsWith('(root)') && !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top);
+    const rows = [...m.entries()]
+      .filter(([k]) => keep(k) && !k.startsWith('(root)') && !k.startsWith('(idle)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
     for (const [k, us] of rows) {
       const [name, loc] = k.split('\t');
       process.stdout.write(`  ${pct(us)} ${(us / 1000).toFixed(0).padStart(7)} ms  ${name.slice(0, 48).padEnd(48)} ${loc}\n`);
     }
   };
 
-  process.stdout.write(`${path.relative(process.cwd(), file)}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)\n`);
+  process.stdout.write(
+    `${path.relative(process.cwd(), file)}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (${((100 * busy) / total).toFixed(0)}%)\n`,
+  );
   show('self time by package', new Map([...packages].map(([k, v]) => [`${k}\t`, v])));
   show('self time by function', self);
   show('inclusive time by function', inclusive);

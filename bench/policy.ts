@@ -23,20 +23,32 @@ function syntheticPolicies(FIELDS: number): Policies {
   const fields = ['version: 1', 'fields:'];
   for (let i = 0; i < FIELDS; i++) {
     const name = `f${String(i).padStart(3, '0')}`;
-    fields.push(`  ${name}:`, `    type: ${i % 10 === 0 ? 'address' : 'string'}`, `    ring: ${RINGS[i % 4]}`, `    description: synthetic field ${i}`);
+    fields.push(
+      `  ${name}:`,
+      `    type: ${i % 10 === 0 ? 'address' : 'string'}`,
+      `    ring: ${RINGS[i % 4]}`,
+      `    description: synthetic field ${i}`,
+    );
     if (i % 10 === 0) fields.push('    properties:', ...['a', 'b', 'c', 'd'].map((p) => `      ${p}: { type: string }`));
     if (i % 7 === 0) fields.push(`    claim: claim_${i}`);
   }
   files['fields.yaml'] = `${fields.join('\n')}\n`;
   const role = (name: string, ceiling: string, rules: string[]) =>
-    [`version: 1`, `role: ${name}`, `description: synthetic`, `owner: bench`, `ceiling: ${ceiling}`, 'rules:', ...rules].join('\n') + '\n';
+    `${[`version: 1`, `role: ${name}`, `description: synthetic`, `owner: bench`, `ceiling: ${ceiling}`, 'rules:', ...rules].join('\n')}\n`;
   files['roles/public.yaml'] = role('public', 'public', ["  - allow: ['*']"]);
   // Patterns that match in both catalogue sizes (a pattern matching no field is a policy error).
   files['roles/commercial.yaml'] = role('commercial', 'semi-private', ["  - allow: ['*']", "  - deny: ['f01*', 'f00*.a']", "  - deny: ['*5']"]);
   files['roles/government.yaml'] = role('government', 'private', ["  - allow: ['f00*', 'f01*']", "  - deny: ['*9']"]);
   const scopes = ['version: 1', 'scopes:'];
   for (let s = 0; s < 10; s++) scopes.push(`  s${s}:`, `    description: synthetic scope ${s}`, `    fields: ['*${s}']`);
-  scopes.push('  claims:', '    description: every claim', `    claims: [${Array.from({ length: FIELDS }, (_, i) => i).filter((i) => i % 7 === 0).map((i) => `claim_${i}`).join(', ')}]`);
+  scopes.push(
+    '  claims:',
+    '    description: every claim',
+    `    claims: [${Array.from({ length: FIELDS }, (_, i) => i)
+      .filter((i) => i % 7 === 0)
+      .map((i) => `claim_${i}`)
+      .join(', ')}]`,
+  );
   scopes.push('ring_scopes:', '  description: synthetic', '  rings: [public, semi-private, private]');
   files['scopes.yaml'] = `${scopes.join('\n')}\n`;
   return compilePolicies(memoryPolicySet(files, 'bench'));
@@ -105,14 +117,26 @@ function runCatalogue(fields: number, iterations: number): BenchResult[] {
     engine.decide(reader, cachedRings, grant);
     const row = (scenario: string, m: { p50: number; p99: number; mean: number }) =>
       results.push({ scenario, fields, customRings: custom, p50_us: round(m.p50), p99_us: round(m.p99), mean_us: round(m.mean) });
-    row('cached: decide', measure(iterations, () => engine.decide(reader, cachedRings, grant)));
-    row(`cached: decide + project ${fields} fields`, measure(iterations, () => engine.decide(reader, cachedRings, grant).project(profile)));
-    row(`cached: can() per field x${fields}`, measure(Math.ceil(iterations / 10), () => {
-      const { ability } = engine.abilityFor(reader, cachedRings, grant);
-      for (const leaf of policies.leaves) ability.can('read', 'Profile', leaf);
-    }));
+    row(
+      'cached: decide',
+      measure(iterations, () => engine.decide(reader, cachedRings, grant)),
+    );
+    row(
+      `cached: decide + project ${fields} fields`,
+      measure(iterations, () => engine.decide(reader, cachedRings, grant).project(profile)),
+    );
+    row(
+      `cached: can() per field x${fields}`,
+      measure(Math.ceil(iterations / 10), () => {
+        const { ability } = engine.abilityFor(reader, cachedRings, grant);
+        for (const leaf of policies.leaves) ability.can('read', 'Profile', leaf);
+      }),
+    );
     // A new rings version per request: the settings changed, so the ability is rebuilt.
-    row('cold: build ability + decide', measure(Math.ceil(iterations / 10), (i) => engine.decide(reader, userRings(policies, custom, 1000 + i + (i < 0 ? 1e6 : 0)), grant)));
+    row(
+      'cold: build ability + decide',
+      measure(Math.ceil(iterations / 10), (i) => engine.decide(reader, userRings(policies, custom, 1000 + i + (i < 0 ? 1e6 : 0)), grant)),
+    );
   }
   return results;
 }
@@ -126,10 +150,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
-    process.stdout.write(`policy decision, synthetic catalogues of ${FIELD_COUNTS.join(' and ')} fields, commercial service with a 6-scope grant (µs)\n`);
-    process.stdout.write(`${'scenario'.padEnd(38)} ${'fields'.padStart(7)} ${'custom rings'.padStart(12)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'mean'.padStart(9)}\n`);
+    process.stdout.write(
+      `policy decision, synthetic catalogues of ${FIELD_COUNTS.join(' and ')} fields, commercial service with a 6-scope grant (µs)\n`,
+    );
+    process.stdout.write(
+      `${'scenario'.padEnd(38)} ${'fields'.padStart(7)} ${'custom rings'.padStart(12)} ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'mean'.padStart(9)}\n`,
+    );
     for (const r of results) {
-      process.stdout.write(`${r.scenario.padEnd(38)} ${String(r.fields).padStart(7)} ${String(r.customRings).padStart(12)} ${r.p50_us.toFixed(1).padStart(9)} ${r.p99_us.toFixed(1).padStart(9)} ${r.mean_us.toFixed(1).padStart(9)}\n`);
+      process.stdout.write(
+        `${r.scenario.padEnd(38)} ${String(r.fields).padStart(7)} ${String(r.customRings).padStart(12)} ${r.p50_us.toFixed(1).padStart(9)} ${r.p99_us.toFixed(1).padStart(9)} ${r.mean_us.toFixed(1).padStart(9)}\n`,
+      );
     }
     const worst = Math.max(...results.filter((r) => r.scenario === 'cached: decide' && r.fields === 200).map((r) => r.p99_us));
     process.stdout.write(`target: cached decision p99 < ${TARGET_P99_US} µs — ${worst < TARGET_P99_US ? 'met' : 'MISSED'} (worst p99 ${worst} µs)\n`);

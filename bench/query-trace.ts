@@ -35,7 +35,13 @@ const databaseUrl = url.toString();
 const masterKey = randomBytes(32);
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;
-const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: databaseUrl, BASE_URL: baseUrl, RINGFENCE_MASTER_KEY: masterKey.toString('hex'), LOG_LEVEL: 'warn' });
+const config = loadConfig({
+  NODE_ENV: 'production',
+  DATABASE_URL: databaseUrl,
+  BASE_URL: baseUrl,
+  RINGFENCE_MASTER_KEY: masterKey.toString('hex'),
+  LOG_LEVEL: 'warn',
+});
 const service = await startService(config, { logger: pino({ level: 'warn' }), kek: masterKey });
 const http: Server = service.app.listen(port, '127.0.0.1');
 await new Promise<void>((resolve) => http.once('listening', resolve));

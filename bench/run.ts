@@ -104,7 +104,12 @@ function positive(name: string, raw: string | undefined): number | undefined {
   return n;
 }
 
-const only = args.only ? args.only.split(',').map((s) => s.trim()).filter(Boolean) : null;
+const only = args.only
+  ? args.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : null;
 const unknown = (only ?? []).filter((n) => !SCENARIOS.some((s) => s.name === n));
 if (unknown.length > 0) {
   process.stderr.write(`unknown scenario ${unknown.join(', ')}\n${USAGE}\n`);
@@ -182,9 +187,11 @@ async function main(): Promise<void> {
   if (args['pg-stats']) await loadStatementStats(pg);
   log(`PostgreSQL at ${pg.url}`);
   const pgPid = await postmasterPid(pg.url);
-  if (pgPid === undefined) log("PostgreSQL server process not found: its CPU time per request is not measured");
+  if (pgPid === undefined) log('PostgreSQL server process not found: its CPU time per request is not measured');
   const machine = await machineInfo(pg.url);
-  log(`load average ${loadAtStart.join(' / ')}; ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; PostgreSQL ${machine.postgres}; commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}`);
+  log(
+    `load average ${loadAtStart.join(' / ')}; ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; PostgreSQL ${machine.postgres}; commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}`,
+  );
   const masterKey = randomBytes(32);
   const constantPort = await freePort();
   constant = await startProcess({
@@ -245,7 +252,12 @@ async function main(): Promise<void> {
       const unavailable = err instanceof Unavailable;
       log(`scenario ${s.name} ${unavailable ? 'not available' : 'FAILED'}: ${(err as Error).message}`);
       if (!unavailable) process.stderr.write(`${(err as Error).stack}\n`);
-      results.push({ ...base, status: unavailable ? 'unavailable' : 'failed', reason: (err as Error).message, seconds: Math.round((Date.now() - t) / 1000) });
+      results.push({
+        ...base,
+        status: unavailable ? 'unavailable' : 'failed',
+        reason: (err as Error).message,
+        seconds: Math.round((Date.now() - t) / 1000),
+      });
     }
   }
 
@@ -253,7 +265,9 @@ async function main(): Promise<void> {
     const file = path.join(logDir, 'pg-statements.txt');
     writeFileSync(file, await statementStats(pg.url));
     copyFileSync(pg.logFile, path.join(logDir, 'pg-plans.log'));
-    log(`PostgreSQL's statement statistics in ${path.relative(ROOT, file)}, sampled plans in ${path.relative(ROOT, path.join(logDir, 'pg-plans.log'))}`);
+    log(
+      `PostgreSQL's statement statistics in ${path.relative(ROOT, file)}, sampled plans in ${path.relative(ROOT, path.join(logDir, 'pg-plans.log'))}`,
+    );
   }
 
   if (cpuProfileDir) {
@@ -275,11 +289,18 @@ async function main(): Promise<void> {
     .map((v) => v.rssPeakKb)
     .filter((k): k is number => k !== undefined);
 
-  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = started
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   const rel = (p: string) => path.relative(ROOT, p);
   const files = complete
     ? { json: path.join(RESULTS, `${stamp}.json`), markdown: path.join(BENCH, 'RESULTS.md'), svg: path.join(RESULTS, 'ratios.svg') }
-    : { json: path.join(RESULTS, 'last-partial.json'), markdown: path.join(RESULTS, 'last-partial.md'), svg: path.join(RESULTS, 'last-partial-ratios.svg') };
+    : {
+        json: path.join(RESULTS, 'last-partial.json'),
+        markdown: path.join(RESULTS, 'last-partial.md'),
+        svg: path.join(RESULTS, 'last-partial-ratios.svg'),
+      };
   const report: RunReport = {
     schema: 1,
     startedAt: started.toISOString(),
@@ -304,7 +325,10 @@ async function main(): Promise<void> {
     files: { json: rel(files.json), markdown: rel(files.markdown), svg: rel(files.svg) },
   };
   writeFileSync(files.json, `${JSON.stringify(forJson(report), null, 2)}\n`);
-  writeFileSync(files.svg, ratioChart(results, `Ringfence: throughput relative to baselines (${started.toISOString().slice(0, 10)}, ${machine.cores} cores)`));
+  writeFileSync(
+    files.svg,
+    ratioChart(results, `Ringfence: throughput relative to baselines (${started.toISOString().slice(0, 10)}, ${machine.cores} cores)`),
+  );
   writeFileSync(files.markdown, markdown(report, path.relative(path.dirname(files.markdown), files.svg)));
   process.stdout.write(`${summary(report)}\n\n`);
   if (complete) {
@@ -331,7 +355,13 @@ async function loadStatementStats(server: PgServer): Promise<void> {
     await after.query('alter system set pg_stat_statements.track_planning = on');
     await after.query("alter system set pg_stat_statements.track = 'all'");
     // A sample of the plans as executed (with timings and buffers), nested statements of functions included.
-    for (const [name, value] of Object.entries({ log_min_duration: '0', sample_rate: '0.003', log_analyze: 'on', log_buffers: 'on', log_nested_statements: 'on' })) {
+    for (const [name, value] of Object.entries({
+      log_min_duration: '0',
+      sample_rate: '0.003',
+      log_analyze: 'on',
+      log_buffers: 'on',
+      log_nested_statements: 'on',
+    })) {
       await after.query(`alter system set auto_explain.${name} = '${value}'`);
     }
     await after.query('select pg_reload_conf()');

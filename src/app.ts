@@ -18,9 +18,12 @@ import { oidcHttpsOnly } from './http/middleware/oidc-https-only.ts';
 import { buildRouter } from './http/router.ts';
 import { FOLDERS, HANDLERS } from './http/operations.ts';
 import { SECURITY_RESOLVERS } from './http/security.ts';
-import type { AppDeps, Handler, SecurityResolver } from './http/types.ts';
+import type { OpenApi } from './http/openapi.ts';
+import type { AppDeps, Handler, SecurityResolver } from './deps.ts';
 
 export interface Routes {
+  /** The contract the routes are built from (openapi.yaml, loaded once at start). */
+  spec: OpenApi;
   handlers: Readonly<Record<string, Handler>>;
   resolvers: Readonly<Record<string, SecurityResolver>>;
   /** operationId → the feature folder of its handler; the spec's tags must name them (src/http/operations.ts). */
@@ -28,9 +31,9 @@ export interface Routes {
 }
 
 /** The production routes; tests of the router itself pass their own spec and handlers. */
-export const ROUTES: Routes = { handlers: HANDLERS, resolvers: SECURITY_RESOLVERS, folders: FOLDERS };
+export const ROUTES: Omit<Routes, 'spec'> = { handlers: HANDLERS, resolvers: SECURITY_RESOLVERS, folders: FOLDERS };
 
-export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
+export function createApp(deps: AppDeps, routes: Routes): Koa {
   const app = new Koa();
   // Mounted, the provider signs its cookies with the host app's keys.
   app.keys = cookieKeys(deps.keyring);
@@ -38,7 +41,7 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
   // Behind a load balancer every client would otherwise share its address, in throttles and in the audit log.
   app.proxy = deps.config.trustProxy; // errors are logged by the error envelope, once
   const router = buildRouter({
-    spec: deps.spec,
+    spec: routes.spec,
     handlers: routes.handlers,
     resolvers: routes.resolvers,
     folders: routes.folders,
@@ -55,17 +58,20 @@ export function createApp(deps: AppDeps, routes: Routes = ROUTES): Koa {
         // Over plain HTTP (development), upgrading subresources to HTTPS would break every page.
         directives: { upgradeInsecureRequests: deps.config.baseUrl.startsWith('https:') ? [] : null },
       },
-      strictTransportSecurity: deps.config.baseUrl.startsWith('https:')
-        ? { maxAge: 31536000, includeSubDomains: true }
-        : false,
+      strictTransportSecurity: deps.config.baseUrl.startsWith('https:') ? { maxAge: 31536000, includeSubDomains: true } : false,
     }),
   );
   if (deps.config.corsOrigins.length > 0) {
     const allowed = new Set(deps.config.corsOrigins);
-    app.use(cors({ origin: (ctx: Koa.Context) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''), allowMethods: ['GET', 'POST', 'PUT', 'DELETE'] }));
+    app.use(
+      cors({
+        origin: (ctx: Koa.Context) => (allowed.has(ctx.get('origin')) ? ctx.get('origin') : ''),
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
+      }),
+    );
   }
   app.use(noStore());
-  app.use(fallbacks(router, deps.spec));
+  app.use(fallbacks(router, routes.spec));
   // Behind TLS the provider cannot set its secure cookies on a request that reached the service unencrypted.
   if (deps.oidc && deps.config.baseUrl.startsWith('https:')) app.use(oidcHttpsOnly(deps.config.baseUrl));
   // The OpenID provider renders its own OAuth errors; everything else is the spec's routes.

@@ -3,8 +3,12 @@
  * `process.env`; everything else receives a `Config`.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** The API contract, openapi.yaml at the repository's root: the routes are built from it and it is served as is. */
+export const SPEC_PATH = fileURLToPath(new URL('../openapi.yaml', import.meta.url));
+
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
   readonly env: 'production' | 'development' | 'test';
@@ -71,10 +75,10 @@ export function parseMasterKey(raw: string): Buffer {
   let key: Buffer | undefined;
   if (/^[0-9a-fA-F]{64}$/.test(trimmed)) key = Buffer.from(trimmed, 'hex');
   else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) key = Buffer.from(trimmed, 'base64url');
-  if (!key || key.length !== 32) {
+  if (key?.length !== 32) {
     throw new Error(
       'RINGFENCE_MASTER_KEY must be 32 random bytes as 64 hex characters or 43/44 base64 characters ' +
-        '(generate one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'hex\'))")',
+        "(generate one with: node -e \"console.log(require('crypto').randomBytes(32).toString('hex'))\")",
     );
   }
   return key;
@@ -173,9 +177,7 @@ const SETTINGS: Record<string, Setting> = {
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
-export const CONFIG_DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(SETTINGS).map(([k, s]) => [k, s.description]),
-);
+const CONFIG_DESCRIPTIONS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.description]));
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];

@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 
 /** Paths that may carry secrets, wherever they appear in a log object. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'password',
   'new_password',
   'current_password',
@@ -37,7 +37,7 @@ export const REDACT_PATHS = [
  * At most this many bytes of log lines wait for a slow or stalled stdout; lines beyond it are dropped and counted.
  * Memory stays bounded and a request never waits for the log reader.
  */
-export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
 /** How long the synchronous flush at exit retries a full stdout before it gives up on the lines still buffered. */
 const EXIT_FLUSH_MS = 500;
 

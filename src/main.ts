@@ -1,11 +1,11 @@
 /** Starts Ringfence: config → store → migrate → app → listen; stops gracefully on SIGTERM/SIGINT. */
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger, drainLogger } from './logger.ts';
 import { startService } from './service.ts';
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -25,10 +25,7 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
-  logger.info(
-    { url: config.baseUrl, host: config.host, port: config.port, database: service.deps.storeKind },
-    'ringfence listening',
-  );
+  logger.info({ url: config.baseUrl, host: config.host, port: config.port, database: service.deps.storeKind }, 'ringfence listening');
 
   let stopping = false;
   const stop = (signal: string) => {

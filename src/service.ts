@@ -5,11 +5,11 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { createApp } from './app.ts';
+import { createApp, ROUTES } from './app.ts';
 import { Keyring } from './crypto/envelope.ts';
 import { loadKek } from './crypto/kek.ts';
 import { OpenApi } from './http/openapi.ts';
-import type { AppDeps } from './http/types.ts';
+import type { AppDeps } from './deps.ts';
 import { createTransport } from './notify/mailer.ts';
 import { Outbox, OutboxWorker } from './notify/outbox.ts';
 import { openStore, type StoreOptions } from './store/db.ts';
@@ -55,7 +55,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const keyring = new Keyring(options.kek ?? loadKek(config, logger));
     const outbox = new Outbox(keyring);
-    const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, spec, policy };
+    const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy };
     // Every kind of basis a release may be made under (src/disclosure/basis.ts).
     const disclosure = createDisclosure(base, { grant: GRANT_BASIS });
     // What the provider asks of the accounts feature; authenticateLogin takes the finished deps (assigned below).
@@ -66,7 +66,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       emailVerified: async (accountId) => Boolean((await findUserById(store.db, accountId))?.email_verified_at),
     };
     deps = { ...base, disclosure, oidc: await createOidc({ ...base, disclosure, accounts }) };
-    const app = createApp(deps);
+    const app = createApp(deps, { ...ROUTES, spec });
     // Expired grants, tokens, sessions and interactions are never served (the adapter checks expiry), nor are DPoP
     // proofs past their window accepted; this only keeps the tables small.
     const sweep = setInterval(() => {

@@ -1,6 +1,6 @@
 /**
- * `npm test`: type-check, validate and test the policy files, start one real PostgreSQL for the run (unless DATABASE_URL names one), run every ava test
- * file against it, stop it. Each test file makes its own database on that server.
+ * `npm test`: type-check, lint (Biome, dependency-cruiser, knip), validate and test the policy files, start one real
+ * PostgreSQL for the run (unless DATABASE_URL names one), run every ava test file against it, stop it. Each test file makes its own database on that server.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -15,9 +15,24 @@ if (typecheck.status !== 0) {
   process.exit(typecheck.status ?? 1);
 }
 
+// The house's own rules before any test: format and lint (Biome), imports that point down the layers with no cycle
+// (dependency-cruiser, .dependency-cruiser.cjs), no unused file, export or dependency (knip). `npm run format` fixes
+// what Biome can.
+for (const [tool, args] of [
+  ['biome', ['ci', '.']],
+  ['depcruise', ['src']],
+  ['knip', ['--no-progress']],
+] as const) {
+  const check = spawnSync(bin(tool), args, { stdio: 'inherit' });
+  if (check.status !== 0) {
+    process.stderr.write(`${tool} failed: see above (npm run lint runs the same checks)\n`);
+    process.exit(check.status ?? 1);
+  }
+}
+
 // The policy files are part of the product: they must validate and their own test cases must pass.
 for (const command of ['validate', 'test']) {
-  const policy = spawnSync(process.execPath, [new URL('../src/policy/cli.ts', import.meta.url).pathname, command], { stdio: 'inherit' });
+  const policy = spawnSync(process.execPath, [new URL('../src/cli/policy.ts', import.meta.url).pathname, command], { stdio: 'inherit' });
   if (policy.status !== 0) {
     process.stderr.write(`npm run policy -- ${command} failed\n`);
     process.exit(policy.status ?? 1);

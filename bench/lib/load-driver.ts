@@ -37,10 +37,7 @@ interface AutocannonInstance {
   stop(): void;
 }
 
-type Autocannon = (
-  opts: Record<string, unknown>,
-  cb: (err: Error | null, result: Record<string, unknown>) => void,
-) => AutocannonInstance;
+type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result: Record<string, unknown>) => void) => AutocannonInstance;
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
@@ -48,7 +45,16 @@ export interface DriverOutput {
   autocannon: Record<string, unknown>;
   /** Connection errors by code or message, so a failed run says what failed. */
   errorKinds: Record<string, number>;
-  latencyUs: { count: number; mean: number | null; min: number | null; p50: number | null; p90: number | null; p99: number | null; p999: number | null; max: number | null };
+  latencyUs: {
+    count: number;
+    mean: number | null;
+    min: number | null;
+    p50: number | null;
+    p90: number | null;
+    p99: number | null;
+    p999: number | null;
+    max: number | null;
+  };
 }
 
 let current: AutocannonInstance | undefined;

@@ -74,7 +74,8 @@ function loadDriver(): NonNullable<typeof driver> {
   });
   void exited.then(({ code, signal }) => {
     if (driver === d) driver = undefined;
-    for (const p of d.pending.values()) p.reject(new Error(`load generator ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${d.stderr.trim()}`));
+    for (const p of d.pending.values())
+      p.reject(new Error(`load generator ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${d.stderr.trim()}`));
   });
   driver = d;
   return d;

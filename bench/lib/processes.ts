@@ -113,7 +113,11 @@ function tail(file: string, lines = 30): string {
 }
 
 /** Spawns a registered child; resolves when it exits (with its code and signal). */
-export function spawnRegistered(command: string, args: string[], options: Parameters<typeof spawn>[2]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+export function spawnRegistered(
+  command: string,
+  args: string[],
+  options: Parameters<typeof spawn>[2],
+): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
   const child = spawn(command, args, options);
   running.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -4,10 +4,44 @@
  * service's own field checks, so what is stored is exactly what the API would have stored.
  */
 import type { Catalogue } from '../../src/policy/catalogue.ts';
-import { checkFieldValue } from '../../src/features/profile/values.ts';
+import { checkFieldValue } from '../../src/profiles/values.ts';
 
-const GIVEN = ['Ada', 'Grace', 'Alan', 'Katherine', 'Tim', 'Margaret', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Linus', 'Radia', 'Ken', 'Hedy', 'Dennis', 'Annie'];
-const FAMILY = ['Lovelace', 'Hopper', 'Turing', 'Johnson', 'Berners-Lee', 'Hamilton', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Torvalds', 'Perlman', 'Thompson', 'Lamarr', 'Ritchie', 'Easley'];
+const GIVEN = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Katherine',
+  'Tim',
+  'Margaret',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'Linus',
+  'Radia',
+  'Ken',
+  'Hedy',
+  'Dennis',
+  'Annie',
+];
+const FAMILY = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Johnson',
+  'Berners-Lee',
+  'Hamilton',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Torvalds',
+  'Perlman',
+  'Thompson',
+  'Lamarr',
+  'Ritchie',
+  'Easley',
+];
 const CITIES: [string, string, string, string][] = [
   ['Toronto', 'ON', 'M5V 2T6', 'CA'],
   ['Montréal', 'QC', 'H2X 1Y4', 'CA'],
@@ -18,18 +52,36 @@ const CITIES: [string, string, string, string][] = [
   ['Lyon', 'Auvergne-Rhône-Alpes', '69002', 'FR'],
   ['Berlin', 'Berlin', '10115', 'DE'],
 ];
-const STREETS = ['King Street West', 'Rue Sainte-Catherine', 'Granville Street', 'Pike Street', 'Beacon Street', 'Old Street', 'Rue de la République', 'Invalidenstraße'];
+const STREETS = [
+  'King Street West',
+  'Rue Sainte-Catherine',
+  'Granville Street',
+  'Pike Street',
+  'Beacon Street',
+  'Old Street',
+  'Rue de la République',
+  'Invalidenstraße',
+];
 const LOCALES = ['en-CA', 'fr-CA', 'en-US', 'en-GB', 'fr-FR', 'de-DE'];
 const GENDERS = ['female', 'male', 'non-binary', 'prefer not to say'];
 const BLOOD = ['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
 const ALLERGIES = ['penicillin', 'peanuts', 'shellfish', 'latex', 'bee stings', 'pollen', 'sulfa drugs', 'eggs'];
-const MEDICATIONS = ['metformin 500 mg twice daily', 'lisinopril 10 mg daily', 'salbutamol inhaler as needed', 'levothyroxine 50 mcg daily', 'atorvastatin 20 mg daily'];
+const MEDICATIONS = [
+  'metformin 500 mg twice daily',
+  'lisinopril 10 mg daily',
+  'salbutamol inhaler as needed',
+  'levothyroxine 50 mcg daily',
+  'atorvastatin 20 mg daily',
+];
 const CONDITIONS = ['asthma', 'type 2 diabetes', 'hypertension', 'hypothyroidism', 'epilepsy', 'coeliac disease'];
 const VACCINES = ['MMR (1990-05-01)', 'tetanus booster (2019-03-12)', 'influenza (2024-10-15)', 'hepatitis B series (2005)', 'COVID-19 (2023-09-30)'];
 const EMPLOYERS = ['Northwind Health', 'Contoso Transit', 'City of Toronto', 'Fabrikam Labs', 'Tailspin Toys', 'Woodgrove Bank', 'self-employed'];
 const OCCUPATIONS = ['nurse', 'software engineer', 'teacher', 'electrician', 'accountant', 'paramedic', 'architect', 'pharmacist'];
 const RELATIONS = ['spouse', 'parent', 'sibling', 'friend', 'partner'];
-const BIO_WORDS = 'likes long walks cycling to work weekend baker amateur astronomer volunteers at the food bank reads science fiction plays cello in a community orchestra learning Japanese grows tomatoes on the balcony'.split(' ');
+const BIO_WORDS =
+  'likes long walks cycling to work weekend baker amateur astronomer volunteers at the food bank reads science fiction plays cello in a community orchestra learning Japanese grows tomatoes on the balcony'.split(
+    ' ',
+  );
 
 /** mulberry32: a tiny seeded generator, so user n always gets the same profile. */
 function rng(seed: number): () => number {

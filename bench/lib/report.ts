@@ -3,7 +3,7 @@ import type { MachineInfo } from './machine.ts';
 import type { RunProfile, ScenarioResult, TargetResult, VariantResult } from './scenario.ts';
 import { roundSpread, sig, type Spread } from './stats.ts';
 
-export interface MemoryReport {
+interface MemoryReport {
   /** The main service process: RSS once seeded and idle, the highest sample under any load, and VmHWM at the end. */
   service: { idleKb: number | undefined; peakUnderLoadKb: number | undefined; highWaterKb: number | undefined };
 }
@@ -83,7 +83,9 @@ function variantTable(variants: readonly VariantResult[]): string[] {
   ];
   for (const v of variants) {
     const errors = v.non2xx + v.errors > 0 ? ` (${v.non2xx} non-2xx, ${v.errors} errors)` : '';
-    lines.push(`| ${v.label}${errors} | ${v.role} | ${reqs(v.rps)} | ${fmt(v.p50Ms, 2)} | ${fmt(v.p99Ms, 2)} | ${cpu(v)} | ${mib(v.rssIdleKb)} → ${mib(v.rssPeakKb)} |`);
+    lines.push(
+      `| ${v.label}${errors} | ${v.role} | ${reqs(v.rps)} | ${fmt(v.p50Ms, 2)} | ${fmt(v.p99Ms, 2)} | ${cpu(v)} | ${mib(v.rssIdleKb)} → ${mib(v.rssPeakKb)} |`,
+    );
   }
   return lines;
 }
@@ -109,7 +111,8 @@ export function markdown(report: RunReport, svgLink: string): string {
     `Run of ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${duration(report.seconds)}, commit \`${m.commit}\`${m.dirty ? ' with uncommitted changes' : ''}.`,
     '',
     `**Machine:** ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}. **Software:** Node.js ${m.node}, PostgreSQL ${m.postgres} ` +
-      '(throwaway server: fsync off, as in the tests), autocannon ' + `${m.autocannon}.`,
+      '(throwaway server: fsync off, as in the tests), autocannon ' +
+      `${m.autocannon}.`,
     '',
     `**Method:** the service runs in production mode in its own process; each load runs autocannon in a process of its own ` +
       `(${p.connections} connections, ${p.durationSec} s per round, ${p.rounds} rounds, after a ${p.warmupSec} s warm-up), every ` +
@@ -136,7 +139,8 @@ export function markdown(report: RunReport, svgLink: string): string {
   const ratioRows = report.scenarios.flatMap((s) => s.ratios.map((r) => ({ s, r })));
   if (ratioRows.length > 0) {
     out.push('| scenario | ratio (throughput) | median | min–max |', '| --- | --- | ---: | ---: |');
-    for (const { s, r } of ratioRows) out.push(`| ${s.name} | ${r.name} | ${r.rps.median.toFixed(2)} | ${r.rps.min.toFixed(2)}–${r.rps.max.toFixed(2)} |`);
+    for (const { s, r } of ratioRows)
+      out.push(`| ${s.name} | ${r.name} | ${r.rps.median.toFixed(2)} | ${r.rps.min.toFixed(2)}–${r.rps.max.toFixed(2)} |`);
     out.push('');
   }
   out.push('## Scenarios', '');
@@ -184,6 +188,7 @@ export function summary(report: RunReport): string {
     for (const r of s.ratios) lines.push(`  ${r.name.padEnd(40)} ×${r.rps.median.toFixed(2)} (${r.rps.min.toFixed(2)}–${r.rps.max.toFixed(2)})`);
   }
   lines.push('', 'targets:');
-  for (const t of report.targets) lines.push(`  [${t.status}] ${t.description}${t.measured ? ` — ${t.measured}` : ''}${t.note ? ` (${t.note})` : ''}`);
+  for (const t of report.targets)
+    lines.push(`  [${t.status}] ${t.description}${t.measured ? ` — ${t.measured}` : ''}${t.note ? ` (${t.note})` : ''}`);
   return lines.join('\n');
 }

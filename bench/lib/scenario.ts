@@ -28,7 +28,7 @@ export interface RunProfile {
   scaleRounds: number;
 }
 
-export type Role = 'subject' | 'baseline' | 'ceiling';
+type Role = 'subject' | 'baseline' | 'ceiling';
 
 /** One thing to load: a real endpoint or a baseline, on the process that serves it. */
 export interface Variant {
@@ -96,7 +96,7 @@ export interface ScenarioResult {
 }
 
 /** What a scenario returns; run.ts adds the name, status and timing. */
-export type ScenarioOutput = Partial<Pick<ScenarioResult, 'variants' | 'ratios' | 'targets' | 'notes' | 'extra'>>;
+type ScenarioOutput = Partial<Pick<ScenarioResult, 'variants' | 'ratios' | 'targets' | 'notes' | 'extra'>>;
 
 export interface CompareOptions {
   rounds?: number;

@@ -9,7 +9,7 @@ import { newDataKey, seal, type Keyring } from '../../src/crypto/envelope.ts';
 import { emailIndex } from '../../src/features/accounts/email.ts';
 import { loadCatalogue } from '../../src/policy/catalogue.ts';
 import { fieldAad } from '../../src/disclosure/container.ts';
-import type { FieldWrite } from '../../src/features/profile/profile.repo.ts';
+import type { FieldWrite } from '../../src/profiles/profile.repo.ts';
 import { emailOf, handleOf, profileValues } from './profiles.ts';
 
 /** Fields registration itself writes (with provenance `registration`). */
@@ -27,7 +27,8 @@ let loaded: ReturnType<typeof loadCatalogue> | undefined;
 export function fieldWrites(n: number): FieldWrite[] {
   // Loaded once per thread: reading and validating policies/ takes tens of milliseconds, per user it was most
   // of the seeding time.
-  const catalogue = (loaded ??= loadCatalogue());
+  loaded ??= loadCatalogue();
+  const catalogue = loaded;
   return Object.entries(profileValues(catalogue, n)).map(([field, value]) => ({
     field,
     value,
@@ -42,7 +43,13 @@ export function buildRows(keyring: Keyring, from: number, to: number, passwordHa
   for (let n = from; n < to; n++) {
     const userId = randomUUID();
     const handle = handleOf(n);
-    out.users.push({ id: userId, email_index: emailIndex(keyring, emailOf(n)), handle, password_hash: passwordHash, handle_lower: handle.toLowerCase() });
+    out.users.push({
+      id: userId,
+      email_index: emailIndex(keyring, emailOf(n)),
+      handle,
+      password_hash: passwordHash,
+      handle_lower: handle.toLowerCase(),
+    });
     const profileId = randomUUID();
     const dek = newDataKey();
     const wrapped = keyring.wrap(dek, `profile:${profileId}`);

@@ -20,7 +20,7 @@ import { insertUser } from '../../src/features/accounts/accounts.repo.ts';
 import { emailIndex } from '../../src/features/accounts/email.ts';
 import { issueTokens } from '../../src/features/accounts/sessions.ts';
 import { loadCatalogue } from '../../src/policy/catalogue.ts';
-import { insertProfile, writeFields } from '../../src/features/profile/profile.repo.ts';
+import { insertProfile, writeFields } from '../../src/profiles/profile.repo.ts';
 import { loadConfig } from '../../src/config.ts';
 import { loadSigningKeys } from '../../src/crypto/signing-keys.ts';
 import { createProvider, DATA_RESOURCE_PATH, STANDARD_SCOPES, TTL, type Provider } from '../../src/oidc/provider.ts';
@@ -30,7 +30,7 @@ import { loadPolicies } from '../../src/policy/load.ts';
 import { emailOf, handleOf, profileValues, unseededFields } from './profiles.ts';
 import { REGISTRATION_FIELDS, fieldWrites, type BulkRows } from './seed-rows.ts';
 
-export const BENCH_PASSWORD = 'benchmark ringfence passphrase, not for production';
+const BENCH_PASSWORD = 'benchmark ringfence passphrase, not for production';
 const BULK_BATCH = 500;
 /** Worker threads building rows while the main thread inserts: the machine the issue sizes for has 2 cores. */
 const BULK_PARALLEL = 2;
@@ -231,7 +231,11 @@ export class Seeder {
       const user = (await db('users').where({ id: userId }).first()) as Record<string, unknown>;
       const profile = (await db('profiles').where({ user_id: userId }).first()) as Record<string, unknown>;
       const rows = (await db('profile_fields').where({ profile_id: profile.id }).orderBy('field')) as Record<string, unknown>[];
-      const nulls = (r: Record<string, unknown>) => Object.keys(r).sort().map((k) => `${k}${r[k] === null ? '=null' : ''}`).join(',');
+      const nulls = (r: Record<string, unknown>) =>
+        Object.keys(r)
+          .sort()
+          .map((k) => `${k}${r[k] === null ? '=null' : ''}`)
+          .join(',');
       return JSON.stringify({
         user: nulls(user),
         profile: nulls(profile),
@@ -310,7 +314,13 @@ export class Seeder {
     for (const c of clients) {
       const client = await provider.Client.find(c.clientId);
       if (!client) throw new Error(`the provider does not know the seeded service ${c.clientId}`);
-      allowed.set(c.clientId, (client.scope ?? '').split(' ').filter((s) => s && s !== 'openid' && s !== 'offline_access').join(' '));
+      allowed.set(
+        c.clientId,
+        (client.scope ?? '')
+          .split(' ')
+          .filter((s) => s && s !== 'openid' && s !== 'offline_access')
+          .join(' '),
+      );
     }
     const out: DataApiSession[] = [];
     const users = await this.sample(count);
@@ -327,7 +337,12 @@ export class Seeder {
         grantId,
         gty: 'authorization_code',
         scope,
-        resourceServer: new provider.ResourceServer(resource, { scope, audience: resource, accessTokenFormat: 'opaque', accessTokenTTL: TTL.AccessToken }),
+        resourceServer: new provider.ResourceServer(resource, {
+          scope,
+          audience: resource,
+          accessTokenFormat: 'opaque',
+          accessTokenTTL: TTL.AccessToken,
+        }),
       });
       out.push({ ...u, clientId, token: await token.save() });
     }
@@ -354,7 +369,8 @@ export class Seeder {
 
   /** `count` users drawn at random from the whole table, with their profile ids. */
   async sample(count: number): Promise<{ userId: string; profileId: string }[]> {
-    const rows = (await this.#o.db('users as u')
+    const rows = (await this.#o
+      .db('users as u')
       .join('profiles as p', 'p.user_id', 'u.id')
       .select('u.id as user_id', 'p.id as profile_id')
       .orderByRaw('random()')
@@ -367,13 +383,15 @@ export class Seeder {
 async function insertRows(trx: Knex.Transaction, rows: BulkRows): Promise<void> {
   await trx('users').insert(rows.users);
   await trx('profiles').insert(rows.profiles);
-  for (let i = 0; i < rows.fields.length; i += FIELD_ROWS_PER_INSERT) await trx('profile_fields').insert(rows.fields.slice(i, i + FIELD_ROWS_PER_INSERT));
+  for (let i = 0; i < rows.fields.length; i += FIELD_ROWS_PER_INSERT)
+    await trx('profile_fields').insert(rows.fields.slice(i, i + FIELD_ROWS_PER_INSERT));
 }
 
 /** Structured clone turns Buffers into Uint8Arrays; bytea columns want Buffers back. */
 function toBuffers(rows: Record<string, unknown>[]): Record<string, unknown>[] {
   for (const row of rows) {
-    for (const [k, v] of Object.entries(row)) if (v instanceof Uint8Array && !Buffer.isBuffer(v)) row[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    for (const [k, v] of Object.entries(row))
+      if (v instanceof Uint8Array && !Buffer.isBuffer(v)) row[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   }
   return rows;
 }

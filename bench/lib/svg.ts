@@ -47,13 +47,18 @@ export function ratioChart(scenarios: readonly ScenarioResult[], title: string):
     const fill = met === undefined ? '#4a78b5' : met ? '#3a9a5b' : '#c8553d';
     out.push(`<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(`${scenario}: ${r.name}`)}</text>`);
     if (Number.isFinite(r.rps.median)) {
-      out.push(`<rect x="${labelW}" y="${y + 5}" width="${(x(r.rps.median) - labelW).toFixed(1)}" height="${rowH - 10}" fill="${fill}" opacity="0.85"/>`);
+      out.push(
+        `<rect x="${labelW}" y="${y + 5}" width="${(x(r.rps.median) - labelW).toFixed(1)}" height="${rowH - 10}" fill="${fill}" opacity="0.85"/>`,
+      );
       out.push(`<line x1="${x(r.rps.min).toFixed(1)}" y1="${mid}" x2="${x(r.rps.max).toFixed(1)}" y2="${mid}" stroke="#222" stroke-width="1.5"/>`);
-      for (const v of [r.rps.min, r.rps.max]) out.push(`<line x1="${x(v).toFixed(1)}" y1="${mid - 4}" x2="${x(v).toFixed(1)}" y2="${mid + 4}" stroke="#222" stroke-width="1.5"/>`);
+      for (const v of [r.rps.min, r.rps.max])
+        out.push(`<line x1="${x(v).toFixed(1)}" y1="${mid - 4}" x2="${x(v).toFixed(1)}" y2="${mid + 4}" stroke="#222" stroke-width="1.5"/>`);
       out.push(`<text x="${(x(r.rps.max) + 6).toFixed(1)}" y="${mid + 4}" fill="#222">${r.rps.median.toFixed(2)}</text>`);
     }
     if (target !== undefined) {
-      out.push(`<line x1="${x(target).toFixed(1)}" y1="${y + 1}" x2="${x(target).toFixed(1)}" y2="${y + rowH - 1}" stroke="#000" stroke-dasharray="3,2" stroke-width="1.5"/>`);
+      out.push(
+        `<line x1="${x(target).toFixed(1)}" y1="${y + 1}" x2="${x(target).toFixed(1)}" y2="${y + rowH - 1}" stroke="#000" stroke-dasharray="3,2" stroke-width="1.5"/>`,
+      );
     }
   });
   out.push('</svg>', '');

@@ -18,7 +18,7 @@ export const DATA_PROFILE_PATH = '/api/v1/data/profile';
 const SERVICES = 50;
 
 /** Throws Unavailable, saying what is missing, until the service can answer the data API. */
-export async function assertDataApi(env: Environment): Promise<void> {
+async function assertDataApi(env: Environment): Promise<void> {
   const spec = await (await fetch(`${env.service.url}/openapi.yaml`)).text();
   if (!spec.includes(`\n  ${DATA_PROFILE_PATH}:`)) throw new Unavailable(`GET ${DATA_PROFILE_PATH} is not in openapi.yaml yet (issue 5)`);
   const discovery = await fetch(`${env.service.url}/oidc/.well-known/openid-configuration`);
@@ -46,7 +46,13 @@ export const authorizedRead: Scenario = {
     const env = await ctx.main();
     const sessions = await dataApiSessions(env, ctx.profile.spreadUsers);
     const results = await ctx.compare([
-      { name: 'authorized-read', label: `GET ${DATA_PROFILE_PATH} (${sessions.length} users)`, role: 'subject', target: env.service, requests: dataApiRequests(sessions) },
+      {
+        name: 'authorized-read',
+        label: `GET ${DATA_PROFILE_PATH} (${sessions.length} users)`,
+        role: 'subject',
+        target: env.service,
+        requests: dataApiRequests(sessions),
+      },
       {
         name: 'koa-pg',
         label: 'bare Koa + pg, the same profiles’ field rows',

@@ -44,7 +44,9 @@ function normalize(raw: Record<string, unknown>): PolicyCase {
   const fields = num(raw.fields);
   const base = String(raw.scenario ?? raw.name ?? '');
   return {
-    name: [base, fields === undefined ? undefined : `${fields} fields`, customRings === undefined ? undefined : `${customRings} custom rings`].filter(Boolean).join(', '),
+    name: [base, fields === undefined ? undefined : `${fields} fields`, customRings === undefined ? undefined : `${customRings} custom rings`]
+      .filter(Boolean)
+      .join(', '),
     cached: typeof raw.cached === 'boolean' ? raw.cached : /^cached/i.test(base),
     fields: fields ?? DEFAULT_FIELDS,
     customRings,
@@ -57,7 +59,14 @@ function normalize(raw: Record<string, unknown>): PolicyCase {
 
 /** The rows of the script's output, or undefined when it printed none. */
 function parseRows(stdout: string): Record<string, unknown>[] | undefined {
-  const candidates = [stdout.trim(), stdout.trim().split('\n').reverse().find((l) => /^\s*[[{]/.test(l)) ?? ''];
+  const candidates = [
+    stdout.trim(),
+    stdout
+      .trim()
+      .split('\n')
+      .reverse()
+      .find((l) => /^\s*[[{]/.test(l)) ?? '',
+  ];
   for (const text of candidates) {
     try {
       const parsed = JSON.parse(text) as unknown;
@@ -80,7 +89,11 @@ export const policy: Scenario = {
     const args = [SCRIPT, '--json', ...(ctx.profile.quick ? ['--quick'] : [])];
     let stdout = '';
     let stderr = '';
-    const { child, exited } = spawnRegistered(NODE, args, { cwd: ROOT, env: { ...baseEnv(), NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, exited } = spawnRegistered(NODE, args, {
+      cwd: ROOT,
+      env: { ...baseEnv(), NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const killer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
@@ -99,7 +112,12 @@ export const policy: Scenario = {
     const cases = rows.map(normalize);
     const cached200 = cases.filter((c) => c.cached && c.fields === 200 && c.p99Us !== undefined);
     const decisions = cached200.filter((c) => /^cached: decide,/.test(c.name));
-    ctx.log(`  policy: cached decision p99 ${cases.filter((c) => /^cached: decide,/.test(c.name)).map((c) => `${c.p99Us} µs (${c.fields} fields, ${c.customRings ?? 0} rings)`).join(', ')}`);
+    ctx.log(
+      `  policy: cached decision p99 ${cases
+        .filter((c) => /^cached: decide,/.test(c.name))
+        .map((c) => `${c.p99Us} µs (${c.fields} fields, ${c.customRings ?? 0} rings)`)
+        .join(', ')}`,
+    );
     const judged = decisions.length > 0 ? decisions : cached200;
     const worst = judged.reduce<PolicyCase | undefined>((w, c) => (!w || c.p99Us! > w.p99Us! ? c : w), undefined);
     ctx.log(`  policy: ${cases.length} cases${worst ? `, slowest cached 200-field p99 ${worst.p99Us} µs` : ''}`);

@@ -85,7 +85,13 @@ export const scale: Scenario = {
       const { requests, profileIds } = await plan.build(envs[i], ctx.profile.spreadUsers);
       all.push(
         { name: `${plan.kind}@${users}`, label: `${plan.label}, ${users} users`, role: 'subject', target: envs[i].service, requests },
-        { name: `koa-pg@${users}`, label: `bare Koa + pg, same rows, ${users} users`, role: 'baseline', target: envs[i].koaPg, requests: profileIds.map((id) => ({ path: `/read/${id}` })) },
+        {
+          name: `koa-pg@${users}`,
+          label: `bare Koa + pg, same rows, ${users} users`,
+          role: 'baseline',
+          target: envs[i].koaPg,
+          requests: profileIds.map((id) => ({ path: `/read/${id}` })),
+        },
       );
     }
     const variants = await ctx.compare(all, { rounds: ctx.profile.scaleRounds });

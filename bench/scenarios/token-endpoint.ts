@@ -56,8 +56,20 @@ export const tokenEndpoint: Scenario = {
     try {
       const barePath = (await tokenPath(`${bare.url}/.well-known/openid-configuration`))!;
       const results = await ctx.compare([
-        { name: 'token', label: `POST ${real} (${services.length} services)`, role: 'subject', target: env.service, requests: clientCredentials(real, services) },
-        { name: 'oidc-bare', label: `bare oidc-provider, POST ${barePath}`, role: 'baseline', target: bare, requests: clientCredentials(barePath, services) },
+        {
+          name: 'token',
+          label: `POST ${real} (${services.length} services)`,
+          role: 'subject',
+          target: env.service,
+          requests: clientCredentials(real, services),
+        },
+        {
+          name: 'oidc-bare',
+          label: `bare oidc-provider, POST ${barePath}`,
+          role: 'baseline',
+          target: bare,
+          requests: clientCredentials(barePath, services),
+        },
       ]);
       const r = ratio(results, 'token', 'oidc-bare');
       return {

@@ -7,7 +7,7 @@ import type { Queryable, RunStatement } from '../store/db.ts';
 import { statementsOf } from '../store/db.ts';
 import { sha256Hex } from '../crypto/tokens.ts';
 
-export const GENESIS_HASH = '0'.repeat(64);
+const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditInput {
   action: string;
@@ -127,7 +127,10 @@ export interface AuditQuery {
 }
 
 export async function listAuditEvents(q: Queryable, query: AuditQuery = {}): Promise<AuditRow[]> {
-  const builder = q('audit_events').select('*').orderBy('seq', 'desc').limit(query.limit ?? 100);
+  const builder = q('audit_events')
+    .select('*')
+    .orderBy('seq', 'desc')
+    .limit(query.limit ?? 100);
   if (query.subject) builder.where('subject', query.subject);
   if (query.action) builder.where('action', query.action);
   return (await builder) as AuditRow[];

@@ -71,7 +71,10 @@ export class AuditQueue {
     const run: RunStatement = (name, sql, bindings) => runStatement(this.#db, name, sql, bindings);
     const inputs = batch.map((p) => p.input);
     const refusals = this.#admit ? await this.#admit(run, inputs, auditEventTexts(inputs)) : (await appendAuditEvents(run, inputs), []);
-    batch.forEach((p, i) => (refusals[i] ? p.reject(refusals[i]) : p.resolve()));
+    for (const [i, p] of batch.entries()) {
+      if (refusals[i]) p.reject(refusals[i]);
+      else p.resolve();
+    }
   }
 
   async #drain(): Promise<void> {

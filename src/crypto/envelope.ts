@@ -47,7 +47,7 @@ export function newDataKey(): Buffer {
 }
 
 /** A short, stable identifier of a KEK, stored beside each wrapped DEK so a rotation knows which key wrapped it. */
-export function keyId(key: Buffer): string {
+function keyId(key: Buffer): string {
   return createHash('sha256').update('ringfence-kek-id').update(key).digest('hex').slice(0, 16);
 }
 
@@ -57,7 +57,7 @@ export interface WrappedKey {
 }
 
 /** Unwrapped data keys a Keyring keeps by default (about 0.5 KiB each, measured: 5 MiB when full). */
-export const UNWRAPPED_CACHE_ENTRIES = 10_000;
+const UNWRAPPED_CACHE_ENTRIES = 10_000;
 
 /**
  * The KEK and the operations on data keys that use it.

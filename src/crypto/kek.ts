@@ -21,10 +21,7 @@ export function loadKek(config: Config, logger: Logger): Buffer {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   // 'wx' fails if another process created the file in the meantime: never overwrite a key that wraps data.
-  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  logger.warn(
-    { file },
-    'RINGFENCE_MASTER_KEY is not set: generated a development master key; set RINGFENCE_MASTER_KEY in production',
-  );
+  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  logger.warn({ file }, 'RINGFENCE_MASTER_KEY is not set: generated a development master key; set RINGFENCE_MASTER_KEY in production');
   return key;
 }

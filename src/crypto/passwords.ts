@@ -8,11 +8,11 @@ import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import * as zxcvbnEn from '@zxcvbn-ts/language-en';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 
-export const MIN_PASSWORD_LENGTH = 8;
+const MIN_PASSWORD_LENGTH = 8;
 /** Long enough for any passphrase; the cap keeps a hash from being a way to burn CPU. */
-export const MAX_PASSWORD_LENGTH = 256;
+const MAX_PASSWORD_LENGTH = 256;
 /** The lowest zxcvbn score accepted: 3 is "safely unguessable" (about 10^8 guesses and more). */
-export const MIN_PASSWORD_SCORE = 3;
+const MIN_PASSWORD_SCORE = 3;
 
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane. The const enum is declared ambient, so name its value.
 const ARGON2ID = 2 as Algorithm;
@@ -70,11 +70,12 @@ function madeOfUserInputs(lowered: string, inputs: readonly string[]): boolean {
 /** One sentence from zxcvbn's estimate: why the password is guessable, then the library's own feedback. */
 function guessableProblem(result: ZxcvbnResult): string {
   const { warning, suggestions } = result.feedback;
-  const why = warning !== null && COMMON_WARNINGS.has(warning)
-    ? 'is one of the most common passwords, which attackers try first'
-    : warning === PERSONAL_WARNING
-      ? 'must not be your email, handle or name, nor be made of them'
-      : 'is too easy to guess';
+  const why =
+    warning !== null && COMMON_WARNINGS.has(warning)
+      ? 'is one of the most common passwords, which attackers try first'
+      : warning === PERSONAL_WARNING
+        ? 'must not be your email, handle or name, nor be made of them'
+        : 'is too easy to guess';
   const advice = [warning, ...suggestions].filter((s): s is string => typeof s === 'string' && s !== '');
   const tail = advice.length > 0 ? ` (${advice.join(' ')})` : '';
   return `${why}${tail}: a few unrelated words make a long password that is hard to guess and easy to remember`;

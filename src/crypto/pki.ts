@@ -4,7 +4,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
-export type PublicKeyType = 'rsa' | 'ec' | 'ed25519';
+type PublicKeyType = 'rsa' | 'ec' | 'ed25519';
 
 export interface PublicKeyInfo {
   /** The key re-encoded as SPKI PEM (`-----BEGIN PUBLIC KEY-----`). */
@@ -30,7 +30,7 @@ export class PemRejected extends Error {
   }
 }
 
-export const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = 2048;
 const CURVES: Record<string, 'P-256' | 'P-384'> = { prime256v1: 'P-256', secp384r1: 'P-384' };
 
 const PRIVATE_MARKERS = [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/, /-----BEGIN PGP PRIVATE KEY BLOCK-----/, /PuTTY-User-Key-File/];

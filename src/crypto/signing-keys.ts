@@ -8,8 +8,8 @@ import type { Queryable } from '../store/db.ts';
 import { open, seal, type Keyring } from './envelope.ts';
 import { withTransaction } from '../store/db.ts';
 
-export type SigningAlg = 'RS256' | 'ES256';
-export const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'ES256'];
+type SigningAlg = 'RS256' | 'ES256';
+const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'ES256'];
 /** How long a retired key is still published for verification. */
 export const RETIRED_KEY_RETENTION_DAYS = 30;
 
@@ -20,10 +20,7 @@ export interface PrivateJwk extends JsonWebKey {
 }
 
 function generate(alg: SigningAlg): PrivateJwk {
-  const { privateKey } =
-    alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = privateKey.export({ format: 'jwk' });
   // RFC 7638-style: the kid is derived from the public part, so it identifies the key wherever it is published.
   const pub = alg === 'RS256' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
@@ -55,9 +52,7 @@ export async function loadSigningKeys(db: Queryable, keyring: Keyring): Promise<
   const key = keyring.derive('signing-keys');
   const rows = (await db('signing_keys')
     .where({ state: 'active' })
-    .orWhere((q) =>
-      q.where({ state: 'retired' }).andWhere('retired_at', '>', db.raw(`now() - interval '${RETIRED_KEY_RETENTION_DAYS} days'`)),
-    )
+    .orWhere((q) => q.where({ state: 'retired' }).andWhere('retired_at', '>', db.raw(`now() - interval '${RETIRED_KEY_RETENTION_DAYS} days'`)))
     .orderByRaw(`case state when 'active' then 0 else 1 end`)
     .orderBy('created_at', 'desc')) as { kid: string; private_jwk: Uint8Array }[];
   return rows.map((r) => JSON.parse(open(key, Buffer.from(r.private_jwk), `signing_keys:${r.kid}`).toString('utf8')));
@@ -102,7 +97,7 @@ export async function listSigningKeys(db: Queryable): Promise<SigningKeyInfo[]> 
 }
 
 /** Public parts only, for publishing. */
-export function publicJwk(jwk: PrivateJwk): JsonWebKey {
+function publicJwk(jwk: PrivateJwk): JsonWebKey {
   const { d, p, q, dp, dq, qi, ...pub } = jwk;
   void d, p, q, dp, dq, qi;
   return pub;

@@ -73,6 +73,8 @@ export function admitReleases(kinds: BasisKinds): NonNullable<AuditQueueOptions[
     // Each event's basis beside its text, so the statement need not parse the text to find it.
     const [row] = await run<{ live: string[] }>(name, sql, [...ids, servicesToTouch(inputs), events, bases.map((b) => b?.key ?? null)]);
     const live = new Set(row.live);
-    return bases.map((b) => (b === undefined ? new Error('a release names no basis: it cannot be admitted') : live.has(b.key) ? undefined : b.kind.refused()));
+    return bases.map((b) =>
+      b === undefined ? new Error('a release names no basis: it cannot be admitted') : live.has(b.key) ? undefined : b.kind.refused(),
+    );
   };
 }

@@ -59,7 +59,7 @@ export interface ReleaseRequest {
   record?: 'always' | 'if-released';
 }
 
-export interface Release {
+interface Release {
   /** The released fields' values (the readable part of each). */
   values: Record<string, unknown>;
   /** The companion values (ReleaseRequest.companions). */

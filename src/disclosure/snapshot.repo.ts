@@ -8,7 +8,7 @@ import { CUSTOM_PREFIX, type UserRings } from '../policy/engine.ts';
 import type { ProfileKeyRow } from './container.ts';
 
 /** A custom ring as the snapshot reads it (the columns readUserRings uses). */
-export interface SnapshotRing {
+interface SnapshotRing {
   id: string;
   name: string;
   description: string | null;
@@ -75,7 +75,13 @@ export function profileSnapshotFrom(row: SnapshotColumns): ProfileSnapshot | und
   const rings = json(row.snap_custom_rings);
   const fields = json(row.snap_fields) ?? [];
   return {
-    profile: { id: row.snap_profile_id, user_id: row.snap_user_id, wrapped_dek: row.snap_wrapped_dek, kek_id: row.snap_kek_id, version: row.snap_version },
+    profile: {
+      id: row.snap_profile_id,
+      user_id: row.snap_user_id,
+      wrapped_dek: row.snap_wrapped_dek,
+      kek_id: row.snap_kek_id,
+      version: row.snap_version,
+    },
     fields: fields.map(([field, ring, sealed]) => ({ field, ring, sealed })),
     customRings: rings ?? [],
     ringsVersion: Number(row.snap_rings_version),
@@ -120,10 +126,12 @@ export function ringsOf(snapshot: ProfileSnapshot): UserRings {
     userId: snapshot.profile.user_id,
     version: snapshot.ringsVersion,
     get placements() {
-      return (built ??= build()).placements;
+      built ??= build();
+      return built.placements;
     },
     get custom() {
-      return (built ??= build()).custom;
+      built ??= build();
+      return built.custom;
     },
   };
 }

@@ -76,7 +76,8 @@ export function valuesFromSnapshot(
   const profile = openProfile(deps.keyring, snapshot.profile);
   const stored = new Map<string, { value: unknown }>();
   for (const f of snapshot.fields) {
-    if (needed.has(f.field)) stored.set(f.field, { value: openFieldValue(profile, f.field, f.sealed === null ? null : Buffer.from(f.sealed, 'base64')) });
+    if (needed.has(f.field))
+      stored.set(f.field, { value: openFieldValue(profile, f.field, f.sealed === null ? null : Buffer.from(f.sealed, 'base64')) });
   }
   const handle = stored.get('handle')?.value as string;
   const values: Record<string, unknown> = {};

@@ -7,7 +7,7 @@ import { bodyParser } from '@koa/bodyparser';
 import busboy from 'busboy';
 import type { Config } from '../config.ts';
 import { InvalidRequest, MalformedBody, PayloadTooLarge, UnsupportedMediaType } from '../errors.ts';
-import type { UploadedFile } from './types.ts';
+import type { UploadedFile } from '../deps.ts';
 
 export interface ParsedBody {
   mediaType: string | undefined;
@@ -108,9 +108,15 @@ export function createBodyReader(config: Config) {
         if (!options.fileFields.includes(name)) {
           stream.resume();
           const expected = options.fileFields.length > 0 ? `send the file as ${options.fileFields.join(' or ')}` : 'this operation takes no files';
-          fail(InvalidRequest.validation([{ path: name, message: 'is not a file field of this operation' }], `${name} is not a file field of this operation: ${expected}`), {
-            stopReading: true,
-          });
+          fail(
+            InvalidRequest.validation(
+              [{ path: name, message: 'is not a file field of this operation' }],
+              `${name} is not a file field of this operation: ${expected}`,
+            ),
+            {
+              stopReading: true,
+            },
+          );
           return;
         }
         gate ??= options.beforeFile ? options.beforeFile({ ...fields }) : Promise.resolve();
@@ -137,9 +143,12 @@ export function createBodyReader(config: Config) {
       bb.on('close', () => {
         if (failed) return;
         // A file waiting for its caller to be resolved is not read yet: wait for it.
-        void (gate ?? Promise.resolve()).then(() => {
-          if (!failed) resolve();
-        }, () => undefined);
+        void (gate ?? Promise.resolve()).then(
+          () => {
+            if (!failed) resolve();
+          },
+          () => undefined,
+        );
       });
       ctx.req.on('data', counter);
       ctx.req.pipe(bb);

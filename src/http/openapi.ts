@@ -2,20 +2,20 @@
  * Reads openapi.yaml (OpenAPI 3.1) once and compiles, per operation, the ajv validators of its path, query,
  * headers and body — and, for tests, of its responses. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 says.
  */
+import { SPEC_PATH } from '../config.ts';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import YAML from 'yaml';
 import type { ErrorDetail } from '../errors.ts';
 
 // ajv-formats is CommonJS with a default export; under ESM the function sits on `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv2020,
+) => Ajv2020;
 
-export const SPEC_PATH = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 const SPEC_ID = 'urn:ringfence:openapi';
-export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
 type JsonSchema = Record<string, unknown>;
 
@@ -92,7 +92,7 @@ export interface Operation {
 }
 
 /** Ajv errors as `{path, message}` a person can act on. */
-export function toDetails(errors: ErrorObject[] | null | undefined, root: string): ErrorDetail[] {
+function toDetails(errors: ErrorObject[] | null | undefined, root: string): ErrorDetail[] {
   if (!errors) return [];
   const seen = new Set<string>();
   const details: ErrorDetail[] = [];
@@ -178,7 +178,10 @@ export class OpenApi {
   #deref<T>(node: T | { $ref: string }): T {
     const ref = (node as { $ref?: string }).$ref;
     if (typeof ref !== 'string') return node as T;
-    const parts = ref.replace(/^#\//, '').split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const parts = ref
+      .replace(/^#\//, '')
+      .split('/')
+      .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
     let cur: unknown = this.document;
     for (const p of parts) cur = (cur as Record<string, unknown> | undefined)?.[p];
     if (cur === undefined) throw new Error(`openapi.yaml: unresolved reference ${ref}`);
@@ -302,8 +305,6 @@ export class OpenApi {
       validate = this.#strict.compile(anchorRefs(media.schema));
       this.#responseValidators.set(cacheKey, validate);
     }
-    return validate(body)
-      ? []
-      : toDetails(validate.errors, 'body').map((d) => `${op.operationId} ${status}: ${d.path} ${d.message}`);
+    return validate(body) ? [] : toDetails(validate.errors, 'body').map((d) => `${op.operationId} ${status}: ${d.path} ${d.message}`);
   }
 }

@@ -3,7 +3,7 @@
  * to start when the spec and this map disagree — an operation without a handler, a handler without an operation, or
  * an operation whose first tag is not its handler's folder (so the spec's tags are the folders a reader opens).
  */
-import type { Handler } from './types.ts';
+import type { Handler } from '../deps.ts';
 import { getHealth } from '../features/platform/getHealth.ts';
 import { getReadiness } from '../features/platform/getReadiness.ts';
 import { getOpenApiDocument } from '../features/platform/getOpenApiDocument.ts';

@@ -10,10 +10,11 @@ import { CredentialInQuery, InvalidRequest, TokenMissing, type ErrorDetail } fro
 import type { OpenApi, Operation } from './openapi.ts';
 import type { createBodyReader } from './body.ts';
 import type { ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
-import { Reply, type AppDeps, type Caller, type Handler, type RequestInput, type SecurityResolver } from './types.ts';
+import { Reply, type AppDeps, type Caller, type Handler, type RequestInput, type SecurityResolver } from '../deps.ts';
 
 /** Query parameters that would put a credential in URLs, logs and browser history. */
-const SECRET_QUERY = /^(password|new_password|current_password|passcode|token|refresh_token|access_token|id_token|client_secret|secret|api_key|apikey|biometrics)$/i;
+const SECRET_QUERY =
+  /^(password|new_password|current_password|passcode|token|refresh_token|access_token|id_token|client_secret|secret|api_key|apikey|biometrics)$/i;
 
 export class SpecMismatch extends Error {
   constructor(problems: string[]) {
@@ -117,72 +118,77 @@ export function buildRouter(options: {
 
   for (const op of spec.operations) {
     const handler = handlers[op.operationId];
-    router.register(op.routerPath, [op.method], async (ctx: Context) => {
-      ctx.state.operationId = op.operationId;
-      for (const key of Object.keys(ctx.query)) {
-        if (SECRET_QUERY.test(key)) {
-          throw new CredentialInQuery(`never put ${key} in the URL: send it in the request body, or a token in the Authorization header`, {
-            details: [{ path: key, message: 'must not be sent in the query string' }],
-          });
+    router.register(
+      op.routerPath,
+      [op.method],
+      async (ctx: Context) => {
+        ctx.state.operationId = op.operationId;
+        for (const key of Object.keys(ctx.query)) {
+          if (SECRET_QUERY.test(key)) {
+            throw new CredentialInQuery(`never put ${key} in the URL: send it in the request body, or a token in the Authorization header`, {
+              details: [{ path: key, message: 'must not be sent in the query string' }],
+            });
+          }
         }
-      }
-      const params = { ...(ctx.params as Record<string, string>) };
-      const query: Record<string, unknown> = { ...ctx.query };
-      const headers = ctx.headers as Record<string, string | string[] | undefined>;
-      const problems = [...op.validatePath(params), ...op.validateQuery(query), ...op.validateHeaders({ ...headers })];
-      if (problems.length > 0) fail(problems);
+        const params = { ...(ctx.params as Record<string, string>) };
+        const query: Record<string, unknown> = { ...ctx.query };
+        const headers = ctx.headers as Record<string, string | string[] | undefined>;
+        const problems = [...op.validatePath(params), ...op.validateQuery(query), ...op.validateHeaders({ ...headers })];
+        if (problems.length > 0) fail(problems);
 
-      // An upload's caller is known before its file is read: from the Authorization header before the body, or
-      // from the fields sent before the first file (seed clients send their token as a `token` field).
-      let resolved: Awaited<ReturnType<typeof resolveCaller>> | undefined;
-      const multipart = /^multipart\/form-data\b/i.test(ctx.get('content-type'));
-      if (multipart && op.security.length > 0 && ctx.get('authorization') !== '') resolved = await resolveCaller(op, ctx, deps, resolvers);
-      const parsed = await readBody(ctx, op.bodyTypes, {
-        fileFields: op.fileFields,
-        beforeFile: async (fieldsSoFar) => {
-          if (resolved || op.security.length === 0) return;
-          ctx.state.body = fieldsSoFar;
-          resolved = await resolveCaller(op, ctx, deps, resolvers);
-        },
-      });
-      let body: Record<string, unknown> = {};
-      if (parsed.mediaType) {
-        const raw = parsed.body;
-        body = typeof raw === 'string' ? { text: raw } : { ...(raw ?? {}) };
-        // Files are checked by the handler; for the schema a file field is present as its filename.
-        const forSchema = typeof raw === 'string' ? raw : { ...body };
-        if (typeof forSchema === 'object') {
-          for (const [name, file] of Object.entries(parsed.files)) (forSchema as Record<string, unknown>)[name] = file.filename || name;
+        // An upload's caller is known before its file is read: from the Authorization header before the body, or
+        // from the fields sent before the first file (seed clients send their token as a `token` field).
+        let resolved: Awaited<ReturnType<typeof resolveCaller>> | undefined;
+        const multipart = /^multipart\/form-data\b/i.test(ctx.get('content-type'));
+        if (multipart && op.security.length > 0 && ctx.get('authorization') !== '') resolved = await resolveCaller(op, ctx, deps, resolvers);
+        const parsed = await readBody(ctx, op.bodyTypes, {
+          fileFields: op.fileFields,
+          beforeFile: async (fieldsSoFar) => {
+            if (resolved || op.security.length === 0) return;
+            ctx.state.body = fieldsSoFar;
+            resolved = await resolveCaller(op, ctx, deps, resolvers);
+          },
+        });
+        let body: Record<string, unknown> = {};
+        if (parsed.mediaType) {
+          const raw = parsed.body;
+          body = typeof raw === 'string' ? { text: raw } : { ...(raw ?? {}) };
+          // Files are checked by the handler; for the schema a file field is present as its filename.
+          const forSchema = typeof raw === 'string' ? raw : { ...body };
+          if (typeof forSchema === 'object') {
+            for (const [name, file] of Object.entries(parsed.files)) (forSchema as Record<string, unknown>)[name] = file.filename || name;
+          }
+          const bodyProblems = op.validateBody(parsed.mediaType, forSchema);
+          if (bodyProblems.length > 0) fail(bodyProblems);
+          if (typeof forSchema === 'object') {
+            // Keep the coerced values ajv produced, but not the filename placeholders.
+            for (const [k, v] of Object.entries(forSchema)) if (!(k in parsed.files)) body[k] = v;
+          }
+        } else if (op.bodyRequired) {
+          fail([{ path: 'body', message: `is required (send ${op.bodyTypes.join(' or ')})` }]);
         }
-        const bodyProblems = op.validateBody(parsed.mediaType, forSchema);
-        if (bodyProblems.length > 0) fail(bodyProblems);
-        if (typeof forSchema === 'object') {
-          // Keep the coerced values ajv produced, but not the filename placeholders.
-          for (const [k, v] of Object.entries(forSchema)) if (!(k in parsed.files)) body[k] = v;
-        }
-      } else if (op.bodyRequired) {
-        fail([{ path: 'body', message: `is required (send ${op.bodyTypes.join(' or ')})` }]);
-      }
 
-      // Seed clients may send their session token as a `token` body field; resolvers read it from here.
-      ctx.state.body = body;
-      const { caller, credential, snapshot } = resolved ?? (await resolveCaller(op, ctx, deps, resolvers));
-      const input: RequestInput = {
-        operationId: op.operationId,
-        params,
-        query,
-        headers,
-        body,
-        files: parsed.files,
-        caller,
-        credential,
-        ...(snapshot ? { snapshot } : {}),
-        clientIp: ctx.ip,
-        requestId: ctx.state.requestId as string,
-        ctx,
-      };
-      respond(ctx, op, await handler(input, deps));
-    }, { name: op.operationId });
+        // Seed clients may send their session token as a `token` body field; resolvers read it from here.
+        ctx.state.body = body;
+        const { caller, credential, snapshot } = resolved ?? (await resolveCaller(op, ctx, deps, resolvers));
+        const input: RequestInput = {
+          operationId: op.operationId,
+          params,
+          query,
+          headers,
+          body,
+          files: parsed.files,
+          caller,
+          credential,
+          ...(snapshot ? { snapshot } : {}),
+          clientIp: ctx.ip,
+          requestId: ctx.state.requestId as string,
+          ctx,
+        };
+        respond(ctx, op, await handler(input, deps));
+      },
+      { name: op.operationId },
+    );
   }
   return router;
 }

@@ -1,5 +1,5 @@
 /** Resolvers for the security schemes named in openapi.yaml, by scheme name. */
-import type { SecurityResolver } from './types.ts';
+import type { SecurityResolver } from '../deps.ts';
 import { resolveSessionToken } from '../features/accounts/sessions.ts';
 import { resolveServiceToken } from '../oidc/resource.ts';
 

@@ -44,9 +44,9 @@ interface OutboxRow {
   attempts: number;
 }
 
-export const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 8;
 /** How often a worker purges old messages (each pass checks whether one is due). */
-export const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Delay before attempt `attempts + 1`: 2 s, 4 s, 8 s … capped at 10 minutes. */
 export function backoffSeconds(attempts: number): number {
@@ -128,8 +128,14 @@ export class Outbox {
    * Returns how many were rewritten.
    */
   async rekeyLegacyHints(q: Queryable): Promise<number> {
-    const rows = (await q('outbox').where('recipient_hint', 'like', '%@%').select('id', 'recipient_hint')) as Pick<OutboxRow, 'id' | 'recipient_hint'>[];
-    for (const row of rows) await q('outbox').where({ id: row.id }).update({ recipient_hint: this.recipientHint(row.recipient_hint) });
+    const rows = (await q('outbox').where('recipient_hint', 'like', '%@%').select('id', 'recipient_hint')) as Pick<
+      OutboxRow,
+      'id' | 'recipient_hint'
+    >[];
+    for (const row of rows)
+      await q('outbox')
+        .where({ id: row.id })
+        .update({ recipient_hint: this.recipientHint(row.recipient_hint) });
     return rows.length;
   }
 

@@ -17,7 +17,7 @@ import type { Queryable } from '../store/db.ts';
 import { findServiceClientMetadata } from './services.ts';
 
 /** The models whose id is a bearer secret: each is stored and looked up by the hash of its id. */
-export const HASHED_ID_KINDS: ReadonlySet<string> = new Set([
+const HASHED_ID_KINDS: ReadonlySet<string> = new Set([
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',
@@ -115,7 +115,12 @@ export function createAdapterClass(db: Queryable) {
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.name === 'Client') return findServiceClientMetadata(db, id);
-      return this.#read(id, await this.#live().andWhere({ id: storedId(this.name, id) }).first('payload', 'consumed_at'));
+      return this.#read(
+        id,
+        await this.#live()
+          .andWhere({ id: storedId(this.name, id) })
+          .first('payload', 'consumed_at'),
+      );
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -127,11 +132,15 @@ export function createAdapterClass(db: Queryable) {
     }
 
     async consume(id: string): Promise<void> {
-      await db('oidc_payloads').where({ kind: this.name, id: storedId(this.name, id) }).update({ consumed_at: db.fn.now() });
+      await db('oidc_payloads')
+        .where({ kind: this.name, id: storedId(this.name, id) })
+        .update({ consumed_at: db.fn.now() });
     }
 
     async destroy(id: string): Promise<void> {
-      await db('oidc_payloads').where({ kind: this.name, id: storedId(this.name, id) }).delete();
+      await db('oidc_payloads')
+        .where({ kind: this.name, id: storedId(this.name, id) })
+        .delete();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -21,7 +21,7 @@ import { runStatement, type Db, type Queryable } from '../store/db.ts';
 export const DPOP_SIGNING_ALGS = ['ES256', 'Ed25519', 'EdDSA'] as const;
 
 /** How far a proof's `iat` may be from now, either way; also how long its `jti` is remembered. */
-export const PROOF_WINDOW_SECONDS = 120;
+const PROOF_WINDOW_SECONDS = 120;
 
 /** A proof that passed every check but replay, which needs the token's binding first (rememberProof). */
 export interface DpopProof {
@@ -32,7 +32,7 @@ export interface DpopProof {
 }
 
 /** The RFC 9449 §7.1 challenge: the error, why, and the algorithms a proof may use. */
-export function dpopChallenge(error: 'invalid_token' | 'invalid_dpop_proof', description: string): string {
+function dpopChallenge(error: 'invalid_token' | 'invalid_dpop_proof', description: string): string {
   return `DPoP error="${error}", error_description="${description.replace(/["\\]/g, "'")}", algs="${DPOP_SIGNING_ALGS.join(' ')}"`;
 }
 

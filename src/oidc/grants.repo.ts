@@ -148,7 +148,9 @@ export async function revokeGrants(trx: Knex.Transaction, userId: string, client
   // What was issued under the grants, not every row naming one: an interaction in flight names the grant it would
   // extend, and must survive so the person can still answer it (src/oidc/adapter.ts, ISSUED_UNDER_GRANT).
   const issued = (w: Knex.QueryBuilder) =>
-    w.where((x) => x.whereIn('grant_id', grantIds).whereIn('kind', ISSUED_UNDER_GRANT)).orWhere((x) => x.where({ kind: 'Grant' }).whereIn('id', grantIds));
+    w
+      .where((x) => x.whereIn('grant_id', grantIds).whereIn('kind', ISSUED_UNDER_GRANT))
+      .orWhere((x) => x.where({ kind: 'Grant' }).whereIn('id', grantIds));
   const rows = (await trx('oidc_payloads').where(issued).select('kind').count({ n: '*' }).groupBy('kind')) as { kind: string; n: string | number }[];
   const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
   await trx('oidc_payloads').where(issued).delete();
@@ -162,12 +164,19 @@ export async function revokeGrants(trx: Knex.Transaction, userId: string, client
  * Removes the person's other grants to the service (all but `keep`, the one a consent just saved) with everything
  * issued under them; how many there were, and the OpenID scopes they held.
  */
-export async function replaceGrants(trx: Knex.Transaction, userId: string, clientId: string, keep: string): Promise<{ replaced: number; scopesBefore: Set<string> }> {
-  const earlier = ((await trx('oidc_payloads')
-    .where({ kind: 'Grant', account_id: userId, client_id: clientId })
-    .whereNot({ id: keep })
-    .orderBy('id')
-    .select('id', 'client_id', 'payload')) as { id: string; client_id: string; payload: unknown }[]).map(parseGrant);
+export async function replaceGrants(
+  trx: Knex.Transaction,
+  userId: string,
+  clientId: string,
+  keep: string,
+): Promise<{ replaced: number; scopesBefore: Set<string> }> {
+  const earlier = (
+    (await trx('oidc_payloads')
+      .where({ kind: 'Grant', account_id: userId, client_id: clientId })
+      .whereNot({ id: keep })
+      .orderBy('id')
+      .select('id', 'client_id', 'payload')) as { id: string; client_id: string; payload: unknown }[]
+  ).map(parseGrant);
   const scopesBefore = new Set<string>();
   for (const grant of earlier) {
     for (const s of grant.openid) scopesBefore.add(s);

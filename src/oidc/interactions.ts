@@ -30,7 +30,7 @@ interface InteractionDeps {
 /** Scopes about the sign-in itself, which release no profile field. */
 const PROTOCOL_SCOPES = new Set(['openid', 'offline_access']);
 
-export function csrfToken(deps: InteractionDeps, uid: string): string {
+function csrfToken(deps: InteractionDeps, uid: string): string {
   return createHmac('sha256', deps.keyring.derive('csrf')).update(`interaction:${uid}`).digest('base64url');
 }
 
@@ -50,7 +50,7 @@ function provider(deps: InteractionDeps): Provider {
  * The interaction in progress, which must be the one the URL names: the CSRF token is bound to the URL's uid, so a
  * form of one interaction can never act on another.
  */
-export async function interactionDetails(deps: InteractionDeps, ctx: Context) {
+async function interactionDetails(deps: InteractionDeps, ctx: Context) {
   const details = await provider(deps).interactionDetails(ctx.req, ctx.res);
   if (details.uid !== (ctx.params as Record<string, string | undefined>).uid) {
     throw new InvalidRequest('this sign-in request is unknown or has ended: go back to the service and start again', {
@@ -134,7 +134,9 @@ export async function showInteraction(deps: InteractionDeps, ctx: Context): Prom
   if (!accountId || !service) {
     throw new InvalidRequest('this sign-in request can no longer be completed: go back to the service and start again');
   }
-  const requested = String(details.params.scope ?? 'openid').split(' ').filter(Boolean);
+  const requested = String(details.params.scope ?? 'openid')
+    .split(' ')
+    .filter(Boolean);
   const previews = await deps.oidc.previewConsent(accountId, clientId, requested);
   return consentPage(ctx, deps, details.uid, { name, role: service.role, redirectOrigin: redirectOrigin(details.params.redirect_uri) }, previews);
 }
@@ -174,7 +176,11 @@ export async function submitConsent(deps: InteractionDeps, ctx: Context, approve
   const accountId = details.session?.accountId;
   if (!accountId) throw new InvalidRequest('sign in first: go back to the service and start again');
   const clientId = String(details.params.client_id);
-  const requested = new Set(String(details.params.scope ?? '').split(' ').filter(Boolean));
+  const requested = new Set(
+    String(details.params.scope ?? '')
+      .split(' ')
+      .filter(Boolean),
+  );
   const unknown = approved.filter((s) => !requested.has(s));
   if (unknown.length > 0) {
     throw new InvalidRequest(`these scopes were not requested by the service: ${unknown.join(', ')}`);

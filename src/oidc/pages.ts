@@ -44,14 +44,9 @@ export function renderPage(ctx: Pick<Context, 'set'>, options: PageOptions): str
   const formAction = options.formAction === null ? [] : [`form-action 'self' ${(options.formAction ?? []).join(' ')}`.trim()];
   ctx.set(
     'Content-Security-Policy',
-    [
-      "default-src 'none'",
-      `style-src 'nonce-${nonce}'`,
-      "img-src 'self' data:",
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-      ...formAction,
-    ].join('; '),
+    ["default-src 'none'", `style-src 'nonce-${nonce}'`, "img-src 'self' data:", "base-uri 'none'", "frame-ancestors 'none'", ...formAction].join(
+      '; ',
+    ),
   );
   ctx.set('Cache-Control', 'no-store');
   return `<!doctype html>

@@ -264,4 +264,4 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
   return provider;
 }
 
-export type { Provider, KoaContextWithOIDC };
+export type { Provider };

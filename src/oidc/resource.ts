@@ -90,8 +90,7 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
   const { token: value, scheme } = credential;
   const { provider } = deps.oidc;
   // A request made with the DPoP scheme is answered with the DPoP challenge (RFC 9449 §7.1).
-  const refused = (why: string, code = 'invalid_token') =>
-    scheme === 'DPoP' ? invalidDpopToken(why, code) : new Unauthenticated(why, { code });
+  const refused = (why: string, code = 'invalid_token') => (scheme === 'DPoP' ? invalidDpopToken(why, code) : new Unauthenticated(why, { code }));
   // The proof's own checks need no database: a bad proof costs no round trip.
   const proof: DpopProof | undefined = scheme === 'DPoP' ? await verifyDpopProof(ctx, value, deps.config.baseUrl) : undefined;
 
@@ -127,7 +126,10 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
   }
   const grant =
     token.grantId && row.grant_payload !== null
-      ? await fromStored<Grant>(provider.Grant, readStored('Grant', token.grantId, { payload: row.grant_payload, consumed_at: row.grant_consumed_at }))
+      ? await fromStored<Grant>(
+          provider.Grant,
+          readStored('Grant', token.grantId, { payload: row.grant_payload, consumed_at: row.grant_consumed_at }),
+        )
       : undefined;
   if (!grant || grant.jti !== token.grantId || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
     throw refused('the grant behind this token has been revoked');
@@ -140,7 +142,14 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
   // What the token says, and no more than the grant still allows (a narrowed consent removes scopes at once).
   const granted = new Set((grant.getResourceScope(dataResource(deps.config)) ?? '').split(' ').filter(Boolean));
   const scopes = [...token.scopes].filter((s) => granted.has(s));
-  const caller: ServiceCaller = { kind: 'service', clientId: service.client_id, role: service.role, grantId: grant.jti, accountId: token.accountId, scopes };
+  const caller: ServiceCaller = {
+    kind: 'service',
+    clientId: service.client_id,
+    role: service.role,
+    grantId: grant.jti,
+    accountId: token.accountId,
+    scopes,
+  };
   const snapshot = profileSnapshotFrom(row);
   return { caller, credential: value, ...(snapshot && snapshot.profile.user_id === token.accountId ? { snapshot } : {}) };
 }

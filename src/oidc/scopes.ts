@@ -8,7 +8,7 @@ import type { Policies } from '../policy/load.ts';
 
 export { COMPANION_CLAIMS };
 
-export const RING_SCOPE_PREFIX = 'ring:';
+const RING_SCOPE_PREFIX = 'ring:';
 
 function withCompanions(claims: Iterable<string>): string[] {
   const out = new Set<string>();
@@ -21,11 +21,7 @@ function withCompanions(claims: Iterable<string>): string[] {
 const PROTOCOL_SCOPES = ['openid', 'offline_access'] as const;
 
 export function supportedScopes(policies: Policies): Set<string> {
-  return new Set<string>([
-    ...PROTOCOL_SCOPES,
-    ...policies.scopes.keys(),
-    ...[...policies.ringScopes].map((r) => `${RING_SCOPE_PREFIX}${r}`),
-  ]);
+  return new Set<string>([...PROTOCOL_SCOPES, ...policies.scopes.keys(), ...[...policies.ringScopes].map((r) => `${RING_SCOPE_PREFIX}${r}`)]);
 }
 
 /** A person-readable line for each scope, for the consent page. */

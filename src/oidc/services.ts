@@ -83,12 +83,14 @@ function checkUrl(value: string, path: string, details: ErrorDetail[], allowFrag
   if (url.username || url.password) details.push({ path, message: 'must not contain credentials' });
 }
 
-export function validateServiceInput(input: ServiceInput, roles: ReadonlySet<string>, scopes: ReadonlySet<string>): void {
+function validateServiceInput(input: ServiceInput, roles: ReadonlySet<string>, scopes: ReadonlySet<string>): void {
   const details: ErrorDetail[] = [];
   const name = input.name?.trim() ?? '';
   if (name.length < 1 || name.length > 120) details.push({ path: 'name', message: 'must be 1 to 120 characters' });
   // Shown on consent pages and stored as text, which cannot hold a NUL.
-  else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) details.push({ path: 'name', message: 'contains control characters: send plain text' });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
+  else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name))
+    details.push({ path: 'name', message: 'contains control characters: send plain text' });
   if (!roles.has(input.role)) {
     details.push({ path: 'role', message: `must be one of the roles in policies/roles: ${[...roles].sort().join(', ')}` });
   }
@@ -97,8 +99,8 @@ export function validateServiceInput(input: ServiceInput, roles: ReadonlySet<str
   } else if (input.redirectUris.length > 10) {
     details.push({ path: 'redirect_uris', message: 'at most 10 redirect URIs' });
   }
-  input.redirectUris?.forEach((u, i) => checkUrl(u, `redirect_uris.${i}`, details));
-  input.postLogoutRedirectUris?.forEach((u, i) => checkUrl(u, `post_logout_redirect_uris.${i}`, details));
+  for (const [i, u] of (input.redirectUris ?? []).entries()) checkUrl(u, `redirect_uris.${i}`, details);
+  for (const [i, u] of (input.postLogoutRedirectUris ?? []).entries()) checkUrl(u, `post_logout_redirect_uris.${i}`, details);
   for (const [key, value] of [
     ['webhook_url', input.webhookUrl],
     ['backchannel_logout_uri', input.backchannelLogoutUri],
@@ -162,7 +164,10 @@ export async function listServices(
   db: Queryable,
   page: { limit: number; after?: string },
 ): Promise<{ services: Service[]; next: string | undefined }> {
-  const q = db('services').select(PUBLIC_COLUMNS).orderBy('client_id').limit(page.limit + 1);
+  const q = db('services')
+    .select(PUBLIC_COLUMNS)
+    .orderBy('client_id')
+    .limit(page.limit + 1);
   if (page.after) q.where('client_id', '>', page.after);
   const rows = ((await q) as Service[]).map(toService);
   const more = rows.length > page.limit;
@@ -195,12 +200,10 @@ export async function findServiceClientMetadata(db: Queryable, clientId: string)
     token_endpoint_auth_method: 'client_secret_basic',
     scope: service.scope,
     ...(service.logo_uri ? { logo_uri: service.logo_uri } : {}),
-    ...(service.backchannel_logout_uri
-      ? { backchannel_logout_uri: service.backchannel_logout_uri, backchannel_logout_session_required: false }
-      : {}),
+    ...(service.backchannel_logout_uri ? { backchannel_logout_uri: service.backchannel_logout_uri, backchannel_logout_session_required: false } : {}),
   };
 }
 
-export async function touchService(db: Queryable, clientId: string): Promise<void> {
+async function touchService(db: Queryable, clientId: string): Promise<void> {
   await db('services').where({ client_id: clientId }).update({ last_used_at: db.fn.now() });
 }

@@ -30,7 +30,10 @@ const cache = new WeakMap<Policies, Map<string, readonly RoleAdmission[]>>();
 export function ringAdmission(policies: Policies, ring: string): readonly RoleAdmission[] {
   if (!policies.ringRank.has(ring)) throw new Error(`${ring} is not a default ring (${policies.rings.map((r) => r.name).join(', ')})`);
   let perPolicies = cache.get(policies);
-  if (!perPolicies) cache.set(policies, (perPolicies = new Map()));
+  if (!perPolicies) {
+    perPolicies = new Map();
+    cache.set(policies, perPolicies);
+  }
   const known = perPolicies.get(ring);
   if (known) return known;
   const placements: Record<string, string> = {};
@@ -47,7 +50,13 @@ function admissionOf(policies: Policies, role: RoleDef, ring: string, everywhere
   const ordinary = canonicalFields(policies, new Set(readable));
   if (ordinary.length > 0) {
     const reach = reader.kind === 'public' ? `the public reads the ${ring} ring` : `${role.name}'s ceiling ${role.ceiling} reaches ${ring}`;
-    return { role: role.name, admitted: 'yes', fields: ordinary, reason: `${reach}, and its rules allow ${describeFields(ordinary)} there`, source: role.ceilingSource };
+    return {
+      role: role.name,
+      admitted: 'yes',
+      fields: ordinary,
+      reason: `${reach}, and its rules allow ${describeFields(ordinary)} there`,
+      source: role.ceilingSource,
+    };
   }
   const evaluation = new Evaluation(policies, reader, everywhere, undefined);
   const reaches = policies.leaves.some((leaf) => evaluation.placementAdmits(leaf));

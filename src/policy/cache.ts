@@ -69,7 +69,10 @@ export class AbilityCache {
     this.#entries.set(key, compiled);
     if (userId !== undefined) {
       let keys = this.#byUser.get(userId);
-      if (!keys) this.#byUser.set(userId, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        this.#byUser.set(userId, keys);
+      }
       keys.add(key);
     }
     while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);

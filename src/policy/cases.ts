@@ -45,7 +45,7 @@ export interface PolicyCase {
   deny: ReadonlySet<string>;
 }
 
-export interface CaseResult {
+interface CaseResult {
   file: string;
   line: number;
   name: string;
@@ -113,12 +113,14 @@ export function loadCases(policies: Policies, set: PolicySet): { files: number; 
       if ((reader.kind === 'role' || reader.kind === 'service') && !policies.roles.has(reader.role)) {
         problems.push(yaml.problem([...at, 'reader'], `${c.name}: role ${reader.role} is not defined in roles/`));
       }
-      if (c.user_rings) problems.push(...checkUserRings(policies, c.user_rings, (p, message, key) => yaml.problem(p, message, { key }), [...at, 'user_rings']));
+      if (c.user_rings)
+        problems.push(...checkUserRings(policies, c.user_rings, (p, message, key) => yaml.problem(p, message, { key }), [...at, 'user_rings']));
       checkProfile(c.profile, [...at, 'profile']);
       const expand = (kind: 'allow' | 'deny') => {
         const patterns = c.expect[kind] ?? [];
         patterns.forEach((p, j) => {
-          if (expandPatterns([p], policies.leaves).length === 0) problems.push(yaml.problem([...at, 'expect', kind, j], `${c.name}: ${p} matches no catalogued field`));
+          if (expandPatterns([p], policies.leaves).length === 0)
+            problems.push(yaml.problem([...at, 'expect', kind, j], `${c.name}: ${p} matches no catalogued field`));
         });
         return new Set(expandPatterns(patterns, policies.leaves));
       };
@@ -126,7 +128,8 @@ export function loadCases(policies: Policies, set: PolicySet): { files: number; 
       const deny = expand('deny');
       const both = [...allow].filter((l) => deny.has(l));
       if (both.length > 0) problems.push(yaml.problem([...at, 'expect'], `${c.name}: ${both.join(', ')} expected both allowed and denied`));
-      if (c.break_the_glass && !c.scopes) problems.push(yaml.problem([...at, 'break_the_glass'], `${c.name}: break-the-glass needs the grant's scopes`));
+      if (c.break_the_glass && !c.scopes)
+        problems.push(yaml.problem([...at, 'break_the_glass'], `${c.name}: break-the-glass needs the grant's scopes`));
       if (problems.length > before) return;
       cases.push({
         file: yaml.file,
@@ -146,7 +149,7 @@ export function loadCases(policies: Policies, set: PolicySet): { files: number; 
 }
 
 /** Runs one case through the engine: released fields must be exactly the expected ones. */
-export function runCase(engine: PolicyEngine, c: PolicyCase): CaseResult {
+function runCase(engine: PolicyEngine, c: PolicyCase): CaseResult {
   const decision = engine.decide(c.reader, c.rings, c.grant);
   const released = new Set([...c.present].filter((l) => decision.leaves.has(l)));
   const policies = engine.policies;
@@ -161,7 +164,15 @@ export function runCase(engine: PolicyEngine, c: PolicyCase): CaseResult {
   };
   const unexpected = group(new Set([...released].filter((l) => !c.allow.has(l))));
   const missing = group(new Set([...c.allow].filter((l) => !released.has(l))));
-  return { file: c.file, line: c.line, name: c.name, passed: unexpected.length === 0 && missing.length === 0, unexpected, missing, revision: decision.revision };
+  return {
+    file: c.file,
+    line: c.line,
+    name: c.name,
+    passed: unexpected.length === 0 && missing.length === 0,
+    unexpected,
+    missing,
+    revision: decision.revision,
+  };
 }
 
 export function runPolicyTests(engine: PolicyEngine, set: PolicySet): TestReport {

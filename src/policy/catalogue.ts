@@ -96,14 +96,21 @@ export function readCatalogue(set: PolicySet, schemas: PolicySchemas): { catalog
   for (const [name, def] of Object.entries(fieldsFile.fields)) {
     const { derived_from, ...rest } = def;
     if (!ringNames.has(def.ring)) {
-      problems.push(fieldsYaml.problem(['fields', name, 'ring'], `field ${name}: ring ${def.ring} is not defined in rings.yaml (${[...ringNames].join(', ')})`));
+      problems.push(
+        fieldsYaml.problem(['fields', name, 'ring'], `field ${name}: ring ${def.ring} is not defined in rings.yaml (${[...ringNames].join(', ')})`),
+      );
     }
     if (def.claim) {
       const other = claims.get(def.claim);
       if (other) problems.push(fieldsYaml.problem(['fields', name, 'claim'], `field ${name}: claim ${def.claim} is already released by ${other}`));
       claims.set(def.claim, name);
     }
-    fields.set(name, { ...rest, name, ...(derived_from ? { derivedFrom: derived_from } : {}), source: fieldsYaml.source(['fields', name], { key: true }) });
+    fields.set(name, {
+      ...rest,
+      name,
+      ...(derived_from ? { derivedFrom: derived_from } : {}),
+      source: fieldsYaml.source(['fields', name], { key: true }),
+    });
   }
   for (const def of fields.values()) {
     if (!def.derivedFrom) continue;

@@ -38,7 +38,10 @@ export class Decision {
         this.#whole.add(def.name);
       } else if (readable.length > 0) {
         fields.push(...readable);
-        this.#partial.set(def.name, readable.map((l) => l.slice(def.name.length + 1)));
+        this.#partial.set(
+          def.name,
+          readable.map((l) => l.slice(def.name.length + 1)),
+        );
       }
     }
     this.fields = Object.freeze(fields);

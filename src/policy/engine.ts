@@ -19,7 +19,14 @@ import { explainLeaf, type Explanation } from './explain.ts';
 import { compile, effectiveGrant, Evaluation, type Compiled, type Grant } from './gates.ts';
 import type { Policies } from './load.ts';
 import { effectiveRings, NO_USER_RINGS, ringsFromRows, type UserRings } from './placements.ts';
-import { explainPublicView, explainStatusRings, publicViewOf, type PublicView, type PublicViewExplanation, type StatusRingsExplanation } from './public-view.ts';
+import {
+  explainPublicView,
+  explainStatusRings,
+  publicViewOf,
+  type PublicView,
+  type PublicViewExplanation,
+  type StatusRingsExplanation,
+} from './public-view.ts';
 import { readerKey, type Reader } from './reader.ts';
 import { visibilityReport, type Visibility } from './visibility.ts';
 
@@ -112,7 +119,12 @@ export class PolicyEngine {
   }
 
   /** Why a companion claim is or is not released: it follows the decision on the field of its claim. */
-  explainCompanion(reader: Reader, companion: string, rings: UserRings = NO_USER_RINGS, grant?: Grant): { companion: string; claim: string; field: string; explanation: Explanation } {
+  explainCompanion(
+    reader: Reader,
+    companion: string,
+    rings: UserRings = NO_USER_RINGS,
+    grant?: Grant,
+  ): { companion: string; claim: string; field: string; explanation: Explanation } {
     const source = findCompanionSource(this.#policies, companion);
     if (!source) throw new UnknownField(companion);
     return { companion, ...source, explanation: this.explain(reader, source.field, rings, grant) };

@@ -10,7 +10,7 @@ import type { UserRings } from './placements.ts';
 import { readerKey, type Reader } from './reader.ts';
 import { ACTION, SUBJECT, type Ability, type Evaluation, type Grant } from './gates.ts';
 
-export interface ExplainLayer {
+interface ExplainLayer {
   layer: 'reader' | 'ring' | 'ceiling' | 'user setting' | 'rules' | 'scope' | 'verdict';
   outcome: 'pass' | 'fail' | 'n/a';
   detail: string;
@@ -48,8 +48,13 @@ export function explainLeaf(ev: Evaluation, ability: Ability, leaf: string): Lea
   const field = policies.fields.get(policies.leafField.get(leaf)!)!;
   const layers: ExplainLayer[] = [];
   const verdict = (expected: boolean) => {
-    if (expected !== allowed) throw new Error(`policy engine inconsistency on ${leaf} for ${readerKey(ev.reader)}: gates say ${expected}, ability says ${allowed}`);
-    layers.push({ layer: 'verdict', outcome: allowed ? 'pass' : 'fail', detail: `${allowed ? 'ALLOW' : 'DENY'} (decided by ${describeDecider(ev.role, decidedBy)}; policy revision ${policies.revision})` });
+    if (expected !== allowed)
+      throw new Error(`policy engine inconsistency on ${leaf} for ${readerKey(ev.reader)}: gates say ${expected}, ability says ${allowed}`);
+    layers.push({
+      layer: 'verdict',
+      outcome: allowed ? 'pass' : 'fail',
+      detail: `${allowed ? 'ALLOW' : 'DENY'} (decided by ${describeDecider(ev.role, decidedBy)}; policy revision ${policies.revision})`,
+    });
     return { leaf, allowed, decidedBy, layers };
   };
   if (ev.reader.kind === 'owner') {
@@ -58,7 +63,11 @@ export function explainLeaf(ev: Evaluation, ability: Ability, leaf: string): Lea
   }
   const role = ev.role;
   if (!role) {
-    layers.push({ layer: 'reader', outcome: 'fail', detail: `role ${(ev.reader as { role: string }).role} is not defined in policies/roles/: nothing is readable` });
+    layers.push({
+      layer: 'reader',
+      outcome: 'fail',
+      detail: `role ${(ev.reader as { role: string }).role} is not defined in policies/roles/: nothing is readable`,
+    });
     return verdict(false);
   }
   layers.push({ layer: 'reader', outcome: 'pass', detail: `${readerKey(ev.reader)} is judged by role ${role.name} (${role.file})` });
@@ -69,11 +78,12 @@ export function explainLeaf(ev: Evaluation, ability: Ability, leaf: string): Lea
   layers.push({
     layer: 'ceiling',
     outcome: ev.reader.kind === 'public' ? 'n/a' : within ? 'pass' : 'fail',
-    detail: ev.reader.kind === 'public'
-      ? `the public reads the ${ceiling.ring} ring whatever a field's classification: only the owner can put a field there`
-      : within
-      ? `${role.name}'s ${ceiling.breakTheGlass ? 'break-the-glass ' : ''}ceiling ${ceiling.ring} reaches ${field.ring}`
-      : `${field.ring} is beyond ${role.name}'s ${ceiling.breakTheGlass ? 'break-the-glass ' : ''}ceiling ${ceiling.ring}; no user setting can widen a ceiling`,
+    detail:
+      ev.reader.kind === 'public'
+        ? `the public reads the ${ceiling.ring} ring whatever a field's classification: only the owner can put a field there`
+        : within
+          ? `${role.name}'s ${ceiling.breakTheGlass ? 'break-the-glass ' : ''}ceiling ${ceiling.ring} reaches ${field.ring}`
+          : `${field.ring} is beyond ${role.name}'s ${ceiling.breakTheGlass ? 'break-the-glass ' : ''}ceiling ${ceiling.ring}; no user setting can widen a ceiling`,
     source: ceiling.source,
   });
 
@@ -82,7 +92,11 @@ export function explainLeaf(ev: Evaluation, ability: Ability, leaf: string): Lea
   let setting: string;
   if (placement.kind === 'ring') {
     setting = placement.moved ? `the person moved ${field.name} to ${placement.ring}` : `${field.name} is in its default ring ${placement.ring}`;
-    setting += admitted ? `, within the ceiling ${ceiling.ring}` : placement.ring === policies.restrictedRing ? ', which only the owner (and break-the-glass) reaches' : `, beyond the ceiling ${ceiling.ring}`;
+    setting += admitted
+      ? `, within the ceiling ${ceiling.ring}`
+      : placement.ring === policies.restrictedRing
+        ? ', which only the owner (and break-the-glass) reaches'
+        : `, beyond the ceiling ${ceiling.ring}`;
   } else if (placement.kind === 'custom') {
     const who = [...placement.ring.roles.map((r) => `role:${r}`), ...placement.ring.services.map((s) => `service:${s}`)].join(', ') || 'nobody else';
     setting = `the person put ${field.name} in custom ring "${placement.ring.name}", which admits ${who}`;
@@ -97,17 +111,36 @@ export function explainLeaf(ev: Evaluation, ability: Ability, leaf: string): Lea
   const denies = role.rules.filter((r) => r.effect === 'deny' && r.leaves.has(leaf));
   if (denies.length > 0) {
     const d = denies[denies.length - 1];
-    layers.push({ layer: 'rules', outcome: 'fail', detail: `deny ${matchingPatterns(d, leaf)} — ${d.reason ?? 'no reason given'}`, source: d.source });
+    layers.push({
+      layer: 'rules',
+      outcome: 'fail',
+      detail: `deny ${matchingPatterns(d, leaf)} — ${d.reason ?? 'no reason given'}`,
+      source: d.source,
+    });
   } else if (allows.length > 0) {
     const a = allows[allows.length - 1];
-    layers.push({ layer: 'rules', outcome: 'pass', detail: `allow ${matchingPatterns(a, leaf)}${a.reason ? ` — ${a.reason}` : ''}`, source: a.source });
+    layers.push({
+      layer: 'rules',
+      outcome: 'pass',
+      detail: `allow ${matchingPatterns(a, leaf)}${a.reason ? ` — ${a.reason}` : ''}`,
+      source: a.source,
+    });
   } else {
-    layers.push({ layer: 'rules', outcome: 'fail', detail: `no rule of ${role.name} allows ${leaf}: deny unless allowed`, source: { file: role.file, line: role.rules[0]?.source.line ?? 1 } });
+    layers.push({
+      layer: 'rules',
+      outcome: 'fail',
+      detail: `no rule of ${role.name} allows ${leaf}: deny unless allowed`,
+      source: { file: role.file, line: role.rules[0]?.source.line ?? 1 },
+    });
   }
 
   const covers = ev.scopeCovers(leaf);
   if (!ev.scopesApplied) {
-    layers.push({ layer: 'scope', outcome: 'n/a', detail: ev.reader.kind === 'public' ? 'the public needs no grant' : `no grant given: the reach of any ${role.name} service granted every scope` });
+    layers.push({
+      layer: 'scope',
+      outcome: 'n/a',
+      detail: ev.reader.kind === 'public' ? 'the public needs no grant' : `no grant given: the reach of any ${role.name} service granted every scope`,
+    });
   } else {
     const scopes = ev.grant?.scopes ?? [];
     layers.push({

@@ -122,7 +122,9 @@ export class Evaluation {
     return (this.grant?.scopes ?? []).filter((s) => {
       if (this.policies.scopes.get(s)?.leaves.has(leaf)) return true;
       const ring = s.startsWith('ring:') ? s.slice(5) : undefined;
-      return ring !== undefined && this.policies.ringScopes.has(ring) && placement.kind === 'ring' && placement.rank <= this.policies.ringRank.get(ring)!;
+      return (
+        ring !== undefined && this.policies.ringScopes.has(ring) && placement.kind === 'ring' && placement.rank <= this.policies.ringRank.get(ring)!
+      );
     });
   }
 
@@ -148,7 +150,8 @@ export class Evaluation {
     if (placement.length > 0) out.push({ action: ACTION, subject: SUBJECT, fields: placement, inverted: true, reason: 'placement' });
     if (ceiling.length > 0) out.push({ action: ACTION, subject: SUBJECT, fields: ceiling, inverted: true, reason: 'ceiling' });
     for (const rule of role.rules) {
-      if (rule.effect === 'deny') out.push({ action: ACTION, subject: SUBJECT, fields: [...rule.leaves], inverted: true, reason: `deny:${rule.index}` });
+      if (rule.effect === 'deny')
+        out.push({ action: ACTION, subject: SUBJECT, fields: [...rule.leaves], inverted: true, reason: `deny:${rule.index}` });
     }
     return out;
   }

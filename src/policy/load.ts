@@ -13,7 +13,7 @@ import { openChecked, PolicySchemas, SCHEMA } from './schemas.ts';
 import { fsPolicySet, type PolicySet } from './sources.ts';
 import type { YamlFile } from './yaml.ts';
 
-export interface FieldInfo extends FieldDef {
+interface FieldInfo extends FieldDef {
   /** The paths decisions are made on: its properties, or the field itself. */
   leaves: readonly string[];
   /** Rank of its default ring: a role sees it only if its ceiling is at least this closed. */
@@ -31,7 +31,7 @@ export interface RuleDef {
   source: Source;
 }
 
-export interface BreakTheGlass {
+interface BreakTheGlass {
   ceiling: string;
   ceilingRank: number;
   patterns: readonly string[];
@@ -52,7 +52,7 @@ export interface RoleDef {
   breakTheGlass: BreakTheGlass | undefined;
 }
 
-export interface ScopeDef {
+interface ScopeDef {
   name: string;
   description: string;
   claims: readonly string[];
@@ -142,7 +142,8 @@ function loadRole(
   const before = problems.length;
   const ringList = catalogue.rings.map((r) => r.name).join(', ');
   const restricted = catalogue.rings.length - 1;
-  if (file.role !== stem) problems.push(yaml.problem(['role'], `role ${file.role} must be defined in roles/${file.role}.yaml, not in roles/${stem}.yaml`));
+  if (file.role !== stem)
+    problems.push(yaml.problem(['role'], `role ${file.role} must be defined in roles/${file.role}.yaml, not in roles/${stem}.yaml`));
   const ceilingRank = catalogue.ringRank.get(file.ceiling);
   if (ceilingRank === undefined) {
     problems.push(yaml.problem(['ceiling'], `ceiling ${file.ceiling} is not a ring (${ringList})`));
@@ -150,7 +151,9 @@ function loadRole(
     problems.push(yaml.problem(['ceiling'], `ceiling ${file.ceiling} is reached only by the owner and by break-the-glass; choose a more open ring`));
   }
   if (file.role === 'public' && ceilingRank !== undefined && ceilingRank !== 0) {
-    problems.push(yaml.problem(['ceiling'], `the public reads the ${catalogue.rings[0].name} ring only: its ceiling must be ${catalogue.rings[0].name}`));
+    problems.push(
+      yaml.problem(['ceiling'], `the public reads the ${catalogue.rings[0].name} ring only: its ceiling must be ${catalogue.rings[0].name}`),
+    );
   }
   const ceiling = ceilingRank ?? -1;
   const name = (leaf: string) => `${leaf} (${catalogue.rings[catalogue.leafClass.get(leaf)!]?.name})`;
@@ -174,8 +177,22 @@ function loadRole(
             `allow ${pattern}: outside the ceiling ${file.ceiling}: ${matched.map(name).join(', ')} ${matched.length > 1 ? 'are' : 'is'} classified more closed, so this rule can never take effect`,
           ),
         );
-      } else if (effect === 'allow' && ceilingRank !== undefined && file.role !== 'public' && !pattern.includes('*') && inside.length < matched.length) {
-        warnings.push(yaml.problem(['rules', index, effect, i], `allow ${pattern}: ${matched.filter((l) => !inside.includes(l)).map(name).join(', ')} stay outside the ceiling ${file.ceiling}`));
+      } else if (
+        effect === 'allow' &&
+        ceilingRank !== undefined &&
+        file.role !== 'public' &&
+        !pattern.includes('*') &&
+        inside.length < matched.length
+      ) {
+        warnings.push(
+          yaml.problem(
+            ['rules', index, effect, i],
+            `allow ${pattern}: ${matched
+              .filter((l) => !inside.includes(l))
+              .map(name)
+              .join(', ')} stay outside the ceiling ${file.ceiling}`,
+          ),
+        );
       }
       for (const leaf of matched) leaves.add(leaf);
     });
@@ -197,13 +214,21 @@ function loadRole(
     const btg = file.break_the_glass;
     const rank = catalogue.ringRank.get(btg.ceiling);
     if (rank === undefined) problems.push(yaml.problem(['break_the_glass', 'ceiling'], `ceiling ${btg.ceiling} is not a ring (${ringList})`));
-    else if (rank < ceiling) problems.push(yaml.problem(['break_the_glass', 'ceiling'], `break-the-glass ceiling ${btg.ceiling} is more open than the role's ceiling ${file.ceiling}`));
+    else if (rank < ceiling)
+      problems.push(
+        yaml.problem(['break_the_glass', 'ceiling'], `break-the-glass ceiling ${btg.ceiling} is more open than the role's ceiling ${file.ceiling}`),
+      );
     const allowed = new Set(rules.filter((r) => r.effect === 'allow').flatMap((r) => [...r.leaves]));
     btg.fields.forEach((pattern, i) => {
       const matched = expandPattern(pattern, catalogue.leaves);
       if (matched.length === 0) problems.push(yaml.problem(['break_the_glass', 'fields', i], `${pattern}: matches no catalogued field`));
       else if (!matched.some((l) => allowed.has(l))) {
-        problems.push(yaml.problem(['break_the_glass', 'fields', i], `${pattern}: no allow rule of ${file.role} covers it, so break-the-glass could never release it`));
+        problems.push(
+          yaml.problem(
+            ['break_the_glass', 'fields', i],
+            `${pattern}: no allow rule of ${file.role} covers it, so break-the-glass could never release it`,
+          ),
+        );
       }
     });
     breakTheGlass = deepFreeze({
@@ -268,7 +293,8 @@ export function compilePolicies(set: PolicySet, origin = set.label('').replace(/
     }
   }
   if (roleFiles.length === 0) problems.push({ file: set.label('roles/'), message: 'no role files: every reader but the owner needs a role' });
-  else if (!roleFiles.some((f) => /^public\.ya?ml$/.test(f))) problems.push({ file: set.label('roles/public.yaml'), message: 'the public role is missing: anonymous readers are judged by it' });
+  else if (!roleFiles.some((f) => /^public\.ya?ml$/.test(f)))
+    problems.push({ file: set.label('roles/public.yaml'), message: 'the public role is missing: anonymous readers are judged by it' });
 
   const scopes = new Map<string, ScopeDef>();
   const ringScopes = new Set<string>();
@@ -282,12 +308,14 @@ export function compilePolicies(set: PolicySet, origin = set.label('').replace(/
       const covered = new Set<string>();
       (def.claims ?? []).forEach((claim, i) => {
         const own = claimLeaves.get(claim);
-        if (!own) problems.push(scopesYaml.problem(['scopes', name, 'claims', i], `scope ${name}: claim ${claim} is not released by any catalogued field`));
+        if (!own)
+          problems.push(scopesYaml.problem(['scopes', name, 'claims', i], `scope ${name}: claim ${claim} is not released by any catalogued field`));
         else for (const l of own) covered.add(l);
       });
       (def.fields ?? []).forEach((pattern, i) => {
         const matched = expandPattern(pattern, leaves);
-        if (matched.length === 0) problems.push(scopesYaml.problem(['scopes', name, 'fields', i], `scope ${name}: ${pattern} matches no catalogued field`));
+        if (matched.length === 0)
+          problems.push(scopesYaml.problem(['scopes', name, 'fields', i], `scope ${name}: ${pattern} matches no catalogued field`));
         for (const l of matched) covered.add(l);
       });
       scopes.set(
@@ -304,8 +332,10 @@ export function compilePolicies(set: PolicySet, origin = set.label('').replace(/
     }
     file.ring_scopes.rings.forEach((ring, i) => {
       const rank = ringRank.get(ring);
-      if (rank === undefined) problems.push(scopesYaml.problem(['ring_scopes', 'rings', i], `ring ${ring} is not a ring (${[...ringRank.keys()].join(', ')})`));
-      else if (rank === catalogue.rings.length - 1) problems.push(scopesYaml.problem(['ring_scopes', 'rings', i], `ring:${ring} cannot be a scope: that ring is never released through a grant`));
+      if (rank === undefined)
+        problems.push(scopesYaml.problem(['ring_scopes', 'rings', i], `ring ${ring} is not a ring (${[...ringRank.keys()].join(', ')})`));
+      else if (rank === catalogue.rings.length - 1)
+        problems.push(scopesYaml.problem(['ring_scopes', 'rings', i], `ring:${ring} cannot be a scope: that ring is never released through a grant`));
       else ringScopes.add(ring);
     });
     ringScopesSource = scopesYaml.source(['ring_scopes']);
@@ -314,13 +344,22 @@ export function compilePolicies(set: PolicySet, origin = set.label('').replace(/
   if (problems.length > 0) throw new PolicyError(problems);
 
   const hash = createHash('sha256');
-  const read = ['fields.yaml', 'rings.yaml', 'scopes.yaml', ...roleFiles.map((f) => `roles/${f}`), ...set.list('schema').map((f) => `schema/${f}`)].sort();
+  const read = [
+    'fields.yaml',
+    'rings.yaml',
+    'scopes.yaml',
+    ...roleFiles.map((f) => `roles/${f}`),
+    ...set.list('schema').map((f) => `schema/${f}`),
+  ].sort();
   for (const rel of read) hash.update(`${rel}\0${set.read(rel) ?? ''}\0`);
 
   return Object.freeze({
     revision: hash.digest('hex'),
     origin,
-    catalogue: Object.freeze({ fields: frozenMap([...catalogue.fields].map(([k, v]) => [k, deepFreeze(v)])), rings: deepFreeze([...catalogue.rings]) }),
+    catalogue: Object.freeze({
+      fields: frozenMap([...catalogue.fields].map(([k, v]) => [k, deepFreeze(v)])),
+      rings: deepFreeze([...catalogue.rings]),
+    }),
     fields: frozenMap(fields),
     leaves: Object.freeze(leaves),
     leafField: frozenMap(leafField),

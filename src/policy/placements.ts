@@ -55,7 +55,10 @@ const placementCache = new WeakMap<Policies, WeakMap<UserRings, ReadonlyMap<stri
 /** Every catalogued field's placement for one person; an unknown ring hides the field (fail closed). */
 export function resolvePlacements(policies: Policies, rings: UserRings): ReadonlyMap<string, Placement> {
   let perPolicies = placementCache.get(policies);
-  if (!perPolicies) placementCache.set(policies, (perPolicies = new WeakMap()));
+  if (!perPolicies) {
+    perPolicies = new WeakMap();
+    placementCache.set(policies, perPolicies);
+  }
   const cached = perPolicies.get(rings);
   if (cached) return cached;
   const out = new Map<string, Placement>();

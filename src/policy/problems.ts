@@ -67,7 +67,10 @@ export class ProblemList {
   list(): PolicyProblem[] {
     if (this.#omitted === 0) return [...this.#items];
     // Something was left out, so the list is full: the count goes under the first problem's file.
-    return [...this.#items, { file: this.#items[0].file, message: `${this.#omitted} more problem(s) not shown: only the first ${MAX_REPORTED_PROBLEMS} are reported` }];
+    return [
+      ...this.#items,
+      { file: this.#items[0].file, message: `${this.#omitted} more problem(s) not shown: only the first ${MAX_REPORTED_PROBLEMS} are reported` },
+    ];
   }
 }
 

@@ -12,7 +12,7 @@ import { readerKey, type Reader } from './reader.ts';
 import { withheld, type Withheld } from './visibility.ts';
 
 /** The field that, while the public sees it, puts a profile in the directory and makes it reachable by handle. */
-export const LISTING_FIELD = 'handle';
+const LISTING_FIELD = 'handle';
 
 export interface PublicView {
   /** Whole catalogue fields the public may see (a partly public structured field is not shown), catalogue order. */
@@ -40,7 +40,7 @@ export function publicViewOf(judge: PublicJudge, rings: UserRings): PublicView {
  * Rings of a person's status posts a reader may read: the owner every ring, anyone else the default rings within
  * their role's ceiling (the public's role for the public). Posts are not catalogued fields: rules do not name them.
  */
-export function statusRingsFor(policies: Policies, reader: Reader): readonly string[] {
+function statusRingsFor(policies: Policies, reader: Reader): readonly string[] {
   if (reader.kind === 'owner') return policies.rings.map((r) => r.name);
   const role = policies.roles.get(reader.kind === 'public' ? 'public' : reader.role);
   if (!role) return [];

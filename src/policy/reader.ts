@@ -1,11 +1,7 @@
 /** Who is reading a profile, and how a reader is named in decisions, explanations and the command line. */
 
 /** Who is reading. A service always reads through a grant; a role alone is "any service of this role". */
-export type Reader =
-  | { kind: 'owner' }
-  | { kind: 'public' }
-  | { kind: 'role'; role: string }
-  | { kind: 'service'; clientId: string; role: string };
+export type Reader = { kind: 'owner' } | { kind: 'public' } | { kind: 'role'; role: string } | { kind: 'service'; clientId: string; role: string };
 
 /** The reader's name in decisions and reports: `owner`, `public`, `role:<name>` or `service:<client_id>`. */
 export function readerKey(reader: Reader): string {

@@ -10,8 +10,9 @@ import type { PolicySet } from './sources.ts';
 import { parseYaml, type PathSegment, type YamlFile } from './yaml.ts';
 
 // ajv-formats is CommonJS with a default export; under ESM the function sits on `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv2020,
+) => Ajv2020;
 
 const compiledSchemas = new Map<string, PolicySchemas>();
 
@@ -96,7 +97,12 @@ function pointerToPath(pointer: string): PathSegment[] {
 }
 
 function dotted(at: readonly PathSegment[]): string {
-  return at.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '') || '(document)';
+  return (
+    at
+      .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+      .join('')
+      .replace(/^\./, '') || '(document)'
+  );
 }
 
 /** Whether `pointer` or one of its ancestors is in `at`: a walk up its segments, not a scan of the set. */

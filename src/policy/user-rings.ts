@@ -10,7 +10,7 @@ import { parseYaml, type YamlFile } from './yaml.ts';
 import type { Policies } from './load.ts';
 import type { UserRings } from './placements.ts';
 
-export interface CustomRingDocument {
+interface CustomRingDocument {
   name: string;
   description?: string;
   fields: string[];
@@ -43,7 +43,11 @@ export function checkUserRings(
   const fieldProblem = (field: string, where: At, key = false) => {
     if (policies.fields.has(field)) return false;
     const whole = policies.leafField.get(field);
-    problems.push(where, () => (whole ? `${field}: rings hold whole fields; place ${whole} instead` : `${field} is not a catalogued field (see policies/fields.yaml)`), key);
+    problems.push(
+      where,
+      () => (whole ? `${field}: rings hold whole fields; place ${whole} instead` : `${field} is not a catalogued field (see policies/fields.yaml)`),
+      key,
+    );
     return true;
   };
   const placed = new Map<string, string>();
@@ -60,7 +64,8 @@ export function checkUserRings(
     const where = [...at, 'custom_rings', i];
     const lower = ring.name.toLowerCase();
     if (rings.includes(lower)) problems.push([...where, 'name'], () => `${ring.name} is a default ring: move fields there with placements`);
-    else if (names.has(lower)) problems.push([...where, 'name'], () => `custom ring ${ring.name} is defined twice (also item ${names.get(lower)! + 1})`);
+    else if (names.has(lower))
+      problems.push([...where, 'name'], () => `custom ring ${ring.name} is defined twice (also item ${names.get(lower)! + 1})`);
     names.set(lower, i);
     ring.fields.forEach((field, j) => {
       if (fieldProblem(field, [...where, 'fields', j])) return;
@@ -71,8 +76,10 @@ export function checkUserRings(
       placed.set(field, `custom ring ${ring.name}`);
     });
     (ring.roles ?? []).forEach((role, j) => {
-      if (role === 'public') problems.push([...where, 'roles', j], () => 'a custom ring cannot admit the public: move the fields to the public ring instead');
-      else if (!policies.roles.has(role)) problems.push([...where, 'roles', j], () => `${role} is not a role (${[...policies.roles.keys()].filter((r) => r !== 'public').join(', ')})`);
+      if (role === 'public')
+        problems.push([...where, 'roles', j], () => 'a custom ring cannot admit the public: move the fields to the public ring instead');
+      else if (!policies.roles.has(role))
+        problems.push([...where, 'roles', j], () => `${role} is not a role (${[...policies.roles.keys()].filter((r) => r !== 'public').join(', ')})`);
     });
   });
   return found.list();
@@ -93,12 +100,19 @@ export function userRingsFromDocument(doc: Pick<UserRingsDocument, 'placements' 
 }
 
 /** Parses and checks a ring policy file; throws a PolicyError with file, line and reason. */
-export function parseUserRingsFile(policies: Policies, text: string, file: string): { document: UserRingsDocument; rings: UserRings; yaml: YamlFile } {
+export function parseUserRingsFile(
+  policies: Policies,
+  text: string,
+  file: string,
+): { document: UserRingsDocument; rings: UserRings; yaml: YamlFile } {
   const parsed = parseYaml(file, text);
   if (!parsed.yaml) throw new PolicyError(parsed.problems, 'invalid ring policy');
   const yaml = parsed.yaml;
   if (yaml.data === null || typeof yaml.data !== 'object' || Array.isArray(yaml.data)) {
-    throw new PolicyError([{ file, line: 1, message: 'a ring policy is a YAML mapping with version, placements and custom_rings' }], 'invalid ring policy');
+    throw new PolicyError(
+      [{ file, line: 1, message: 'a ring policy is a YAML mapping with version, placements and custom_rings' }],
+      'invalid ring policy',
+    );
   }
   const invalid = policies.schemas.check(SCHEMA.userRings, yaml);
   if (invalid.length > 0) throw new PolicyError(invalid, 'invalid ring policy');

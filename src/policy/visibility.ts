@@ -15,7 +15,7 @@ export interface Withheld {
   reason: string;
 }
 
-export interface ReaderVisibility {
+interface ReaderVisibility {
   reader: string;
   fields: readonly string[];
   withheld: Withheld[];
@@ -27,7 +27,11 @@ export interface Visibility {
 }
 
 /** For each reader — the public, every role, every service with a grant — what it sees now and why not the rest. */
-export function visibilityReport(judge: Judge, rings: UserRings, services: readonly { clientId: string; role: string; grant: Grant }[] = []): Visibility {
+export function visibilityReport(
+  judge: Judge,
+  rings: UserRings,
+  services: readonly { clientId: string; role: string; grant: Grant }[] = [],
+): Visibility {
   const readers: { reader: Reader; grant?: Grant }[] = [{ reader: { kind: 'public' } }];
   for (const role of judge.policies.roles.keys()) if (role !== 'public') readers.push({ reader: { kind: 'role', role } });
   for (const s of services) readers.push({ reader: { kind: 'service', clientId: s.clientId, role: s.role }, grant: s.grant });
@@ -49,7 +53,8 @@ export function withheld(judge: Judge, reader: Reader, rings: UserRings, grant: 
     const explained = judge.explain(reader, def.name, rings, grant).leaves.filter((l) => !l.allowed);
     const first = (l: LeafExplanation) => l.layers.find((x) => x.outcome === 'fail')!;
     const same = explained.every((l) => first(l).detail === first(explained[0]).detail);
-    const entries = same && hidden.length === def.leaves.length ? [{ field: def.name, l: explained[0] }] : explained.map((l) => ({ field: l.leaf, l }));
+    const entries =
+      same && hidden.length === def.leaves.length ? [{ field: def.name, l: explained[0] }] : explained.map((l) => ({ field: l.leaf, l }));
     for (const { field, l } of entries) out.push({ field, layer: first(l).layer, reason: first(l).detail });
   }
   return out;

@@ -98,7 +98,7 @@ export class YamlFile {
  * and some ten kilobytes of `[` or `- ` are enough to exhaust the process outright (a V8 fatal error that no
  * try/catch sees), so depth is bounded on the text first: flow brackets, block-sequence dashes and indentation.
  */
-export function yamlNestingProblem(text: string): { line: number; message: string } | undefined {
+function yamlNestingProblem(text: string): { line: number; message: string } | undefined {
   let flow = 0;
   let line = 1;
   let lineStart = true;
@@ -115,7 +115,8 @@ export function yamlNestingProblem(text: string): { line: number; message: strin
     }
     if (lineStart) {
       if (c === ' ') {
-        if (++indent > MAX_YAML_INDENT) return { line, message: `is indented more than ${MAX_YAML_INDENT} columns: these files nest four levels deep at most` };
+        if (++indent > MAX_YAML_INDENT)
+          return { line, message: `is indented more than ${MAX_YAML_INDENT} columns: these files nest four levels deep at most` };
         continue;
       }
       if (c === '-' && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
@@ -218,7 +219,10 @@ export function parseYaml(file: string, text: string): { yaml?: YamlFile; proble
   }
   const values = countValues(yaml.data);
   if (values > MAX_YAML_VALUES) {
-    return { problems: [{ file, line: 1, message: `holds more than ${MAX_YAML_VALUES} keys, items and values: no policy file needs that many` }], values };
+    return {
+      problems: [{ file, line: 1, message: `holds more than ${MAX_YAML_VALUES} keys, items and values: no policy file needs that many` }],
+      values,
+    };
   }
   return { yaml, problems: [], values };
 }

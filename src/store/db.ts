@@ -13,7 +13,9 @@ import { acquireDirLock, type DirLock } from './lock.ts';
  * knex-pglite names a response's command after knex's method, and a delete's method is `del`: knex then returns
  * the raw response instead of the number of rows deleted. Deletes count their rows here as they do on `pg`.
  */
-class PgLiteClient extends (ClientPgLite as unknown as new (config: Knex.Config) => {
+class PgLiteClient extends (ClientPgLite as unknown as new (
+  config: Knex.Config,
+) => {
   processResponse(obj: unknown, runner: unknown): unknown;
   _query(connection: unknown, obj: unknown): Promise<unknown>;
 }) {

@@ -11,7 +11,10 @@ const NEW_PASSWORD = 'violet otter under the bridge';
 test('changing the password ends every other session and keeps this one', async (t) => {
   const session = await register(app);
   const other = await app.request('POST', '/api/v1/users/login', { json: { email: session.person.email, password: session.person.password } });
-  const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: session.person.password, new_password: NEW_PASSWORD } });
+  const res = await app.request('PUT', PASSWORD, {
+    token: session.token,
+    json: { current_password: session.person.password, new_password: NEW_PASSWORD },
+  });
   t.is(res.status, 200, res.text);
   t.is(res.body.sessions_ended, 1);
   t.is((await app.request('GET', '/api/v1/auth/me', { token: session.token })).status, 200);
@@ -29,9 +32,16 @@ test('changing the password ends the account’s browser sessions at the OpenID 
   const mine = await providerSession(app, session.user_id);
   const theirs = await providerSession(app, stranger.user_id);
   // A wrong current password ends nothing.
-  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: 'not my password', new_password: NEW_PASSWORD } }), 400);
+  assertError(
+    t,
+    await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: 'not my password', new_password: NEW_PASSWORD } }),
+    400,
+  );
   t.true(await mine.alive());
-  const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: session.person.password, new_password: NEW_PASSWORD } });
+  const res = await app.request('PUT', PASSWORD, {
+    token: session.token,
+    json: { current_password: session.person.password, new_password: NEW_PASSWORD },
+  });
   t.is(res.status, 200, res.text);
   t.false(await mine.alive());
   t.true(await theirs.alive());
@@ -48,9 +58,27 @@ test('a wrong current password changes nothing', async (t) => {
 test('a weak or unchanged new password is refused with the reason', async (t) => {
   const session = await register(app);
   const current = session.person.password;
-  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: 'short' } }), 400, 'weak_password', /too short/);
-  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: current } }), 400, 'weak_password', /same as the current password/);
-  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current } }), 400, 'validation_failed', /new_password is required/);
+  assertError(
+    t,
+    await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: 'short' } }),
+    400,
+    'weak_password',
+    /too short/,
+  );
+  assertError(
+    t,
+    await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: current } }),
+    400,
+    'weak_password',
+    /same as the current password/,
+  );
+  assertError(
+    t,
+    await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current } }),
+    400,
+    'validation_failed',
+    /new_password is required/,
+  );
 });
 
 test('guessable new passwords are refused with the estimator’s feedback, and one made of the handle too', async (t) => {
@@ -66,7 +94,10 @@ test('guessable new passwords are refused with the estimator’s feedback, and o
     const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password } });
     assertError(t, res, 400, 'weak_password', /must not be your email, handle or name/);
   }
-  const res = await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: current, new_password: 'marmalade lighthouse sings under seventeen umbrellas' } });
+  const res = await app.request('PUT', PASSWORD, {
+    token: session.token,
+    json: { current_password: current, new_password: 'marmalade lighthouse sings under seventeen umbrellas' },
+  });
   t.is(res.status, 200, res.text);
 });
 
@@ -75,9 +106,20 @@ test('repeated wrong current passwords are throttled like logins', async (t) => 
   for (let i = 0; i < 5; i++) {
     await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: `guess ${i}`, new_password: NEW_PASSWORD } });
   }
-  assertError(t, await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: session.person.password, new_password: NEW_PASSWORD } }), 429, 'too_many_requests');
+  assertError(
+    t,
+    await app.request('PUT', PASSWORD, { token: session.token, json: { current_password: session.person.password, new_password: NEW_PASSWORD } }),
+    429,
+    'too_many_requests',
+  );
 });
 
 test('changing the password needs a token', async (t) => {
-  assertError(t, await app.request('PUT', PASSWORD, { json: { current_password: 'x', new_password: NEW_PASSWORD } }), 401, 'token_missing', 'token must exist!');
+  assertError(
+    t,
+    await app.request('PUT', PASSWORD, { json: { current_password: 'x', new_password: NEW_PASSWORD } }),
+    401,
+    'token_missing',
+    'token must exist!',
+  );
 });

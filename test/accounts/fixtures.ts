@@ -49,12 +49,16 @@ export const ACCOUNT_TABLES = ['users', 'profiles', 'profile_fields', 'sessions'
 
 /** The newest mail to `to` whose subject matches. */
 export async function mailTo(app: TestApp, to: string, subject: RegExp) {
-  return app.smtp.waitFor((m) => subject.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase().includes(to.toLowerCase()));
+  return app.smtp.waitFor(
+    (m) => subject.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase().includes(to.toLowerCase()),
+  );
 }
 
 /** Every mail to `to` whose subject matches, received so far. */
 export function mailsTo(app: TestApp, to: string, subject: RegExp) {
-  return app.smtp.messages.filter((m) => subject.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase().includes(to.toLowerCase()));
+  return app.smtp.messages.filter(
+    (m) => subject.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').toLowerCase().includes(to.toLowerCase()),
+  );
 }
 
 /** The 6-digit code of the verification mail sent to `to`. */

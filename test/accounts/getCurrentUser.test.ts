@@ -35,7 +35,10 @@ test('no token: 401 "token must exist!"', async (t) => {
 
 test('an expired token: 401 "token has expired!"', async (t) => {
   const session = await register(app);
-  await app.service.deps.db('sessions').where({ user_id: session.user_id }).update({ access_expires_at: new Date(Date.now() - 1000) });
+  await app.service.deps
+    .db('sessions')
+    .where({ user_id: session.user_id })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
   assertError(t, await app.request('GET', ME, { token: session.token }), 401, 'token_expired', 'token has expired!');
 });
 

@@ -41,7 +41,13 @@ test('an unknown account and a wrong password get the same 401, and both are aud
 
 test('email and handle together, or neither, are refused', async (t) => {
   const { person } = await register(app);
-  assertError(t, await app.request('POST', LOGIN, { json: { email: person.email, handle: person.handle, password: person.password } }), 400, 'validation_failed', /either email or handle/);
+  assertError(
+    t,
+    await app.request('POST', LOGIN, { json: { email: person.email, handle: person.handle, password: person.password } }),
+    400,
+    'validation_failed',
+    /either email or handle/,
+  );
   assertError(t, await app.request('POST', LOGIN, { json: { password: person.password } }), 400, 'validation_failed', /either email or handle/);
   assertError(t, await app.request('POST', LOGIN, { json: { email: person.email } }), 400, 'validation_failed', /password is required/);
 });
@@ -64,7 +70,10 @@ test('five failed logins from one address lock the account there for the window,
   t.is((await loginFrom(guesser, { email: other.person.email, password: other.person.password })).status, 200);
 
   // When the window has passed, the account opens again at that address.
-  await app.service.deps.db('login_throttle').where('key', 'like', `user:${user_id}%`).update({ window_started_at: new Date(Date.now() - 16 * 60 * 1000) });
+  await app.service.deps
+    .db('login_throttle')
+    .where('key', 'like', `user:${user_id}%`)
+    .update({ window_started_at: new Date(Date.now() - 16 * 60 * 1000) });
   t.is((await loginFrom(guesser, { email: person.email, password: person.password })).status, 200);
 });
 
@@ -76,7 +85,13 @@ test('fifty failures from many addresses lock the account at every address for t
     }
   }
   // An address that has not failed once is refused too, right password or not.
-  assertError(t, await loginFrom('203.0.113.50', { handle: person.handle, password: person.password }), 429, 'too_many_requests', /too many failed logins/);
+  assertError(
+    t,
+    await loginFrom('203.0.113.50', { handle: person.handle, password: person.password }),
+    429,
+    'too_many_requests',
+    /too many failed logins/,
+  );
   const [account] = await app.service.deps.db('login_throttle').where({ key: `user:${user_id}` });
   t.is(account.failures, 50);
   // A reset proves who the owner is, and opens the account again at every address.
@@ -117,7 +132,8 @@ test('after five wrong logins by handle, a wrong login by the account’s real e
 
 test('an unknown identifier is throttled exactly like an account', async (t) => {
   const email = newPerson().email;
-  for (let i = 0; i < 5; i++) assertError(t, await app.request('POST', LOGIN, { json: { email, password: STRONG_PASSWORD } }), 401, 'invalid_credentials');
+  for (let i = 0; i < 5; i++)
+    assertError(t, await app.request('POST', LOGIN, { json: { email, password: STRONG_PASSWORD } }), 401, 'invalid_credentials');
   assertError(t, await app.request('POST', LOGIN, { json: { email, password: STRONG_PASSWORD } }), 429, 'too_many_requests');
 });
 

@@ -41,7 +41,10 @@ test('seed clients may send the token as a body field', async (t) => {
 test('without a token: 401 "token must exist!"; with an expired one: 401 "token has expired!"', async (t) => {
   assertError(t, await app.request('POST', LOGOUT), 401, 'token_missing', 'token must exist!');
   const session = await register(app);
-  await app.service.deps.db('sessions').where({ user_id: session.user_id }).update({ access_expires_at: new Date(Date.now() - 1) });
+  await app.service.deps
+    .db('sessions')
+    .where({ user_id: session.user_id })
+    .update({ access_expires_at: new Date(Date.now() - 1) });
   const expired = await app.request('POST', LOGOUT, { token: session.token });
   assertError(t, expired, 401, 'token_expired', 'token has expired!');
   t.is(expired.headers.get('www-authenticate'), 'Bearer');

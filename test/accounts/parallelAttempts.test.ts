@@ -34,7 +34,10 @@ test('a burst of wrong e-mail codes gets exactly the code’s attempts evaluated
   );
   const codes = answers.map((r) => r.body.error as string).sort();
   t.is(codes.filter((c) => c === 'wrong_code').length, 5, codes.join(' '));
-  t.true(codes.every((c) => ['wrong_code', 'code_attempts_exceeded', 'too_many_requests'].includes(c)), codes.join(' '));
+  t.true(
+    codes.every((c) => ['wrong_code', 'code_attempts_exceeded', 'too_many_requests'].includes(c)),
+    codes.join(' '),
+  );
   const row = await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).first();
   t.is(row.attempts, 5);
   assertError(t, await app.request('POST', '/api/v1/auth/verify-email', { token: session.token, json: { code } }), 400, 'code_attempts_exceeded');

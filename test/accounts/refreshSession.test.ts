@@ -62,8 +62,17 @@ test('two refreshes racing with one token: one wins, and the race counts as reus
 test('an unknown, an expired or a missing refresh token is refused', async (t) => {
   assertError(t, await app.request('POST', REFRESH, { json: { refresh_token: 'made-up-token' } }), 401, 'invalid_grant', /not valid/);
   const session = await register(app);
-  await app.service.deps.db('sessions').where({ user_id: session.user_id }).update({ refresh_expires_at: new Date(Date.now() - 1000) });
-  assertError(t, await app.request('POST', REFRESH, { json: { refresh_token: session.refresh_token } }), 401, 'invalid_grant', 'refresh_token has expired: log in again');
+  await app.service.deps
+    .db('sessions')
+    .where({ user_id: session.user_id })
+    .update({ refresh_expires_at: new Date(Date.now() - 1000) });
+  assertError(
+    t,
+    await app.request('POST', REFRESH, { json: { refresh_token: session.refresh_token } }),
+    401,
+    'invalid_grant',
+    'refresh_token has expired: log in again',
+  );
   assertError(t, await app.request('POST', REFRESH, { json: {} }), 400, 'validation_failed', /refresh_token is required/);
   assertError(t, await app.request('POST', `${REFRESH}?refresh_token=x`, { json: { refresh_token: 'x' } }), 400, 'credential_in_query');
 });

@@ -38,7 +38,14 @@ test("the seed's register example, with a strong password, creates the user, the
   const profile = await db('profiles').where({ id: res.body.profile_id }).first();
   t.is(profile.user_id, res.body.user_id);
   const fields = await db('profile_fields').where({ profile_id: res.body.profile_id }).orderBy('field');
-  t.deepEqual(fields.map((f: { field: string; ring: string }) => [f.field, f.ring]), [['email', 'private'], ['handle', 'public'], ['name', 'semi-private']]);
+  t.deepEqual(
+    fields.map((f: { field: string; ring: string }) => [f.field, f.ring]),
+    [
+      ['email', 'private'],
+      ['handle', 'public'],
+      ['name', 'semi-private'],
+    ],
+  );
   for (const f of fields) t.false(Buffer.from(f.value).toString('latin1').includes('Jane'), 'values are sealed');
 
   // The new session works, and the verification code is mailed.
@@ -100,8 +107,20 @@ for (const password of ['password', '12345678', 'PASSWORD1', 'iloveyou']) {
 
 test.serial('a password that repeats the e-mail address or one character is refused', async (t) => {
   const p = newPerson();
-  assertError(t, await app.request('POST', REGISTER, { json: { ...p, password: p.email } }), 400, 'validation_failed', /must not be your email, handle or name/);
-  assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'zzzzzzzzzzzz' }) }), 400, 'validation_failed', /Repeated characters like "aaa" are easy to guess/);
+  assertError(
+    t,
+    await app.request('POST', REGISTER, { json: { ...p, password: p.email } }),
+    400,
+    'validation_failed',
+    /must not be your email, handle or name/,
+  );
+  assertError(
+    t,
+    await app.request('POST', REGISTER, { json: newPerson({ password: 'zzzzzzzzzzzz' }) }),
+    400,
+    'validation_failed',
+    /Repeated characters like "aaa" are easy to guess/,
+  );
 });
 
 for (const password of ['password123', 'Password1!', 'qwerty123456']) {
@@ -130,7 +149,13 @@ test('a password made of the person’s own name and handle is refused, though l
 test('a long passphrase is accepted, and the length rules stay', async (t) => {
   t.is((await app.request('POST', REGISTER, { json: newPerson({ password: 'marmalade lighthouse sings under seventeen umbrellas' }) })).status, 201);
   assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'Qx7!vb' }) }), 400, 'validation_failed', /password is too short/);
-  assertError(t, await app.request('POST', REGISTER, { json: newPerson({ password: 'lighthouse '.repeat(24) }) }), 400, 'validation_failed', /password is too long: use at most 256 characters/);
+  assertError(
+    t,
+    await app.request('POST', REGISTER, { json: newPerson({ password: 'lighthouse '.repeat(24) }) }),
+    400,
+    'validation_failed',
+    /password is too long: use at most 256 characters/,
+  );
 });
 
 test('a long passphrase without digits or symbols is accepted: no composition rules', async (t) => {
@@ -220,7 +245,7 @@ const badPublicKeys: Record<string, [string, RegExp]> = {
     generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     /EC curve secp256k1 is not accepted: use P-256 or P-384/,
   ],
-  'X25519': [generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(), /x25519 keys are not accepted/],
+  X25519: [generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(), /x25519 keys are not accepted/],
   'an OpenSSH key': ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ada@host', /ssh-keygen -e -m PKCS8/],
   'no PEM at all': ['hello', /is not a PEM public key/],
   'a damaged PEM': ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', /does not decode to a public key/],

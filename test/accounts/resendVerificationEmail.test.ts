@@ -15,7 +15,10 @@ test('a new code replaces the old one, at most once a minute', async (t) => {
   assertError(t, tooSoon, 429, 'too_many_requests', /wait \d+ seconds/);
   t.true(Number(tooSoon.headers.get('retry-after')) > 0);
 
-  await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ sent_at: new Date(Date.now() - 61_000) });
+  await app.service.deps
+    .db('email_verifications')
+    .where({ user_id: session.user_id })
+    .update({ sent_at: new Date(Date.now() - 61_000) });
   const res = await app.request('POST', RESEND, { token: session.token, json: {} });
   t.is(res.status, 200, res.text);
   t.is(res.body.expires_in, 900);
@@ -43,7 +46,11 @@ test('resend needs a token', async (t) => {
 test('an account gets at most 10 mails an hour, of every kind: the next resend is 429 and a reset request sends nothing', async (t) => {
   const session = await register(app);
   await verificationCode(app, session.person.email);
-  const rewind = () => app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ sent_at: new Date(Date.now() - 61_000) });
+  const rewind = () =>
+    app.service.deps
+      .db('email_verifications')
+      .where({ user_id: session.user_id })
+      .update({ sent_at: new Date(Date.now() - 61_000) });
   // The registration's code was the first; nine resends make ten.
   for (let i = 0; i < 9; i++) {
     await rewind();

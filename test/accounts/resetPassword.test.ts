@@ -35,7 +35,13 @@ test('the reset flow works end to end through the mail, and the token works once
   t.is((await login(session, NEW_PASSWORD)).status, 200);
 
   // The token is spent.
-  assertError(t, await app.request('POST', RESET, { json: { token, new_password: 'another fine passphrase' } }), 400, 'invalid_reset_token', /already used/);
+  assertError(
+    t,
+    await app.request('POST', RESET, { json: { token, new_password: 'another fine passphrase' } }),
+    400,
+    'invalid_reset_token',
+    /already used/,
+  );
   t.is((await login(session, NEW_PASSWORD)).status, 200);
 
   await mailTo(app, session.person.email, /password was changed/);
@@ -60,7 +66,13 @@ test('a weak new password is refused and leaves the token usable', async (t) => 
   const session = await register(app);
   const token = await mailedToken(session);
   assertError(t, await app.request('POST', RESET, { json: { token, new_password: '12345678' } }), 400, 'weak_password', /most common passwords/);
-  assertError(t, await app.request('POST', RESET, { json: { token, new_password: session.person.email } }), 400, 'weak_password', /must not be your email/);
+  assertError(
+    t,
+    await app.request('POST', RESET, { json: { token, new_password: session.person.email } }),
+    400,
+    'weak_password',
+    /must not be your email/,
+  );
   t.is((await app.request('POST', RESET, { form: { token, new_password: NEW_PASSWORD } })).status, 200);
 });
 
@@ -72,14 +84,23 @@ test('guessable new passwords are refused at reset, the account’s handle too, 
     assertError(t, res, 400, 'weak_password', /new_password is one of the most common passwords/);
     t.regex(res.body.details[0].message, /commonly used password/);
   }
-  assertError(t, await app.request('POST', RESET, { json: { token, new_password: `${session.person.handle}${session.person.handle}` } }), 400, 'weak_password', /must not be your email, handle or name/);
+  assertError(
+    t,
+    await app.request('POST', RESET, { json: { token, new_password: `${session.person.handle}${session.person.handle}` } }),
+    400,
+    'weak_password',
+    /must not be your email, handle or name/,
+  );
   t.is((await app.request('POST', RESET, { json: { token, new_password: 'marmalade lighthouse sings under seventeen umbrellas' } })).status, 200);
 });
 
 test('an expired token is refused with where to get a new one', async (t) => {
   const session = await register(app);
   const token = await mailedToken(session);
-  await app.service.deps.db('password_resets').where({ user_id: session.user_id }).update({ expires_at: new Date(Date.now() - 1000) });
+  await app.service.deps
+    .db('password_resets')
+    .where({ user_id: session.user_id })
+    .update({ expires_at: new Date(Date.now() - 1000) });
   assertError(t, await app.request('POST', RESET, { json: { token, new_password: NEW_PASSWORD } }), 400, 'reset_token_expired', /forgot-password/);
   t.is((await login(session, session.person.password)).status, 200, 'the password is unchanged');
 });

@@ -28,18 +28,45 @@ test('a wrong code says how many attempts are left; after five even the right co
   const session = await register(app);
   const code = await verificationCode(app, session.person.email);
   for (let left = 4; left >= 1; left--) {
-    assertError(t, await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code: otherThan(code) } }), 400, 'wrong_code', `the code is wrong: ${left} attempt(s) left`);
+    assertError(
+      t,
+      await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code: otherThan(code) } }),
+      400,
+      'wrong_code',
+      `the code is wrong: ${left} attempt(s) left`,
+    );
   }
-  assertError(t, await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code: otherThan(code) } }), 400, 'wrong_code', /that was the last attempt/);
-  assertError(t, await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code } }), 400, 'code_attempts_exceeded', /verify-email\/resend/);
+  assertError(
+    t,
+    await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code: otherThan(code) } }),
+    400,
+    'wrong_code',
+    /that was the last attempt/,
+  );
+  assertError(
+    t,
+    await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code } }),
+    400,
+    'code_attempts_exceeded',
+    /verify-email\/resend/,
+  );
   t.false((await me(session.token)).body.email_verified);
 });
 
 test('an expired code is refused with where to get a new one', async (t) => {
   const session = await register(app);
   const code = await verificationCode(app, session.person.email);
-  await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ expires_at: new Date(Date.now() - 1000) });
-  assertError(t, await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code } }), 400, 'code_expired', /has expired: ask for a new one/);
+  await app.service.deps
+    .db('email_verifications')
+    .where({ user_id: session.user_id })
+    .update({ expires_at: new Date(Date.now() - 1000) });
+  assertError(
+    t,
+    await app.request('POST', VERIFY_EMAIL, { token: session.token, json: { code } }),
+    400,
+    'code_expired',
+    /has expired: ask for a new one/,
+  );
 });
 
 test('a code that is not six digits is refused without using an attempt', async (t) => {

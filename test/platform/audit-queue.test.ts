@@ -39,7 +39,12 @@ for (const kind of ['postgres', 'pglite'] as const) {
     // Recorded together (one batch), while another transaction appends events of its own.
     const settled = await Promise.allSettled([
       ...inputs.map((input) => queue.record(input)),
-      withTransaction(db, (trx) => recordAuditEvents(trx, [{ action: 'test.other', actor: 'operator' }, { action: 'test.other', actor: 'operator' }])),
+      withTransaction(db, (trx) =>
+        recordAuditEvents(trx, [
+          { action: 'test.other', actor: 'operator' },
+          { action: 'test.other', actor: 'operator' },
+        ]),
+      ),
     ]);
     t.deepEqual(
       settled.slice(0, 4).map((s) => s.status),
@@ -49,7 +54,9 @@ for (const kind of ['postgres', 'pglite'] as const) {
     t.true(refusal instanceof Unauthenticated);
     t.is((refusal as Unauthenticated).code, 'invalid_token');
 
-    const released = (await db('audit_events').where({ action: 'data.released' }).orderBy('seq').select('data')) as { data: { n: number; grant_id: string } }[];
+    const released = (await db('audit_events').where({ action: 'data.released' }).orderBy('seq').select('data')) as {
+      data: { n: number; grant_id: string };
+    }[];
     t.deepEqual(
       released.map((r) => r.data.n),
       [1, 3, 4],

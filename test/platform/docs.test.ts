@@ -32,9 +32,13 @@ test('the API reference renders in a real browser from local files only, under t
   });
   await page.goto(`${app.url}/docs`);
   await page.waitForSelector('text=/healthz', { timeout: 20_000 });
-  t.true(await page.locator('.opblock').count() >= 5, 'every operation is listed');
+  t.true((await page.locator('.opblock').count()) >= 5, 'every operation is listed');
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'api-reference.png') });
   t.deepEqual(foreign, [], 'no request leaves the service (no CDN)');
-  t.deepEqual(problems.filter((p) => /Content Security Policy|Refused/.test(p)), [], 'no CSP violation');
+  t.deepEqual(
+    problems.filter((p) => /Content Security Policy|Refused/.test(p)),
+    [],
+    'no CSP violation',
+  );
 });

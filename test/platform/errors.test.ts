@@ -6,7 +6,8 @@ import type { Server } from 'node:http';
 import { errors as providerErrors } from 'oidc-provider';
 import { pino } from 'pino';
 import { AppError, E, InvalidRequest, NotFound, TooManyRequests, Unauthenticated, ValidationFailed } from '../../src/errors.ts';
-import { envelopeOf, errorEnvelope, mapError } from '../../src/http/middleware/error-envelope.ts';
+import { errorEnvelope } from '../../src/http/middleware/error-envelope.ts';
+import { envelopeOf, mapError } from '../../src/http/error-mapping.ts';
 import { inForm } from '../../src/oidc/pages.ts';
 
 const PROBLEMS = [
@@ -31,12 +32,16 @@ test('E(Base, code) makes a class of Base errors with that code, and its descrip
   t.true(err instanceof NotFound);
   t.is(RingNotFound.name, 'RingNotFound');
   t.like(err, { status: 404, code: 'ring_not_found', message: 'no such ring' });
-  t.like(new RingNotFound('you have no ring r1', { detail: 'logged only' }), { message: 'you have no ring r1', detail: 'logged only', code: 'ring_not_found' });
+  t.like(new RingNotFound('you have no ring r1', { detail: 'logged only' }), {
+    message: 'you have no ring r1',
+    detail: 'logged only',
+    code: 'ring_not_found',
+  });
   const challenged = new (E(Unauthenticated, 'token_gone'))('log in again');
   t.is(challenged.headers?.['WWW-Authenticate'], 'Bearer', 'the status class still adds what it always adds');
 });
 
-test('mapError: exposed errors keep status, code, message, headers and details; the provider\'s are worded for a person; the rest are a bare 500', (t) => {
+test("mapError: exposed errors keep status, code, message, headers and details; the provider's are worded for a person; the rest are a bare 500", (t) => {
   t.deepEqual(mapError(InvalidRequest.validation(PROBLEMS), 'r1'), {
     status: 400,
     code: 'validation_failed',
@@ -73,7 +78,12 @@ test.before(async () => {
     if (what === 'invalid') throw InvalidRequest.validation(PROBLEMS);
     if (what === 'throttled') throw new TooManyRequests('too many failed logins: wait 5 minute(s)', 300);
     if (what === 'unauthenticated') throw new Unauthenticated('The e-mail, handle or password is not right.');
-    if (what === 'in-form') throw inForm(ctx, (message) => `<form id="again"><p class="error" role="alert">${message}</p></form>`, InvalidRequest.validation(PROBLEMS, 'Enter both'));
+    if (what === 'in-form')
+      throw inForm(
+        ctx,
+        (message) => `<form id="again"><p class="error" role="alert">${message}</p></form>`,
+        InvalidRequest.validation(PROBLEMS, 'Enter both'),
+      );
     throw new Error('internal detail');
   });
   server = app.listen(0, '127.0.0.1');
@@ -116,7 +126,7 @@ test('the headers an error sets are on the page as in the envelope, but for the 
   t.is(alertOf(refused.html), refused.envelope.status);
 });
 
-test('a page that throws a refusal inForm shows its form again with the message; the status is still the mapping\'s', async (t) => {
+test("a page that throws a refusal inForm shows its form again with the message; the status is still the mapping's", async (t) => {
   const { page, html } = await both('in-form');
   t.is(page.status, 400);
   t.regex(html, /^<form id="again"><p class="error" role="alert">Enter both<\/p><\/form>$/);

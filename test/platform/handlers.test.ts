@@ -3,7 +3,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { OpenApi, SPEC_PATH, type OpenApiDocument } from '../../src/http/openapi.ts';
+import { SPEC_PATH } from '../../src/config.ts';
+import { OpenApi, type OpenApiDocument } from '../../src/http/openapi.ts';
 import { FEATURES, FOLDERS, HANDLERS } from '../../src/http/operations.ts';
 import { assertSpecMatchesHandlers, SpecMismatch } from '../../src/http/router.ts';
 import { SECURITY_RESOLVERS } from '../../src/http/security.ts';

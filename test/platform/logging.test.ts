@@ -44,7 +44,16 @@ async function startServer(name: string, env: Record<string, string>): Promise<{
   const stderr = openSync(stderrFile, 'w');
   const child = spawn(NODE, [MAIN], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), BASE_URL: url, DATABASE_URL: db.url, RINGFENCE_MASTER_KEY: kek, ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      BASE_URL: url,
+      DATABASE_URL: db.url,
+      RINGFENCE_MASTER_KEY: kek,
+      ...env,
+    },
     // stdout is a pipe this process never reads: once the kernel's buffer and ours are full, nothing drains it.
     stdio: ['ignore', 'pipe', stderr],
   });
@@ -141,7 +150,10 @@ test('with a stdout that is read, every line reaches it, the last one on shutdow
   const out = Buffer.concat(chunks).toString('utf8');
   // Kept with the other logs, for the run's secret scan.
   writeFileSync(logFileFor('platform-logging-read-stdout'), out);
-  const lines = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { msg: string; path?: string });
+  const lines = out
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; path?: string });
   t.is(lines.filter((l) => l.msg === 'request' && l.path?.startsWith('/api/v1/nothing-here/')).length, 300);
   t.is(lines.at(-1)?.msg, 'stopped');
   t.false(lines.some((l) => /dropped/.test(l.msg)));

@@ -13,12 +13,9 @@ const smtp = useSmtpSink();
 const keyring = new Keyring(randomBytes(32));
 const logger = pino({ level: 'silent' });
 
-
 test.serial('mail enqueued in a transaction is delivered once through SMTP, sealed at rest', async (t) => {
   const outbox = new Outbox(keyring);
-  await withTransaction(store.db, (trx) =>
-    outbox.enqueueMail(trx, { to: 'ada@example.test', subject: 'Your code', text: 'code 123456' }, 'k-1'),
-  );
+  await withTransaction(store.db, (trx) => outbox.enqueueMail(trx, { to: 'ada@example.test', subject: 'Your code', text: 'code 123456' }, 'k-1'));
   // The same idempotency key again is ignored.
   await outbox.enqueueMail(store.db, { to: 'ada@example.test', subject: 'Your code', text: 'code 123456' }, 'k-1');
   const row = await store.db('outbox').where({ idempotency_key: 'k-1' }).first();
@@ -117,7 +114,15 @@ test.serial('delivered and failed messages are purged after the retention period
   }
   const worker = new OutboxWorker({ db: store.db, outbox, logger, transport: undefined, from: 'x', retentionDays: 7 });
   await worker.runOnce();
-  const left = ((await store.db('outbox').whereIn('idempotency_key', rows.map(([k]) => k)).select('idempotency_key')) as { idempotency_key: string }[])
+  const left = (
+    (await store
+      .db('outbox')
+      .whereIn(
+        'idempotency_key',
+        rows.map(([k]) => k),
+      )
+      .select('idempotency_key')) as { idempotency_key: string }[]
+  )
     .map((r) => r.idempotency_key)
     .sort();
   t.deepEqual(left, ['p-held-old', 'p-pending-old', 'p-sent-new']);

@@ -51,12 +51,19 @@ test.serial('a second process on the same DATA_DIR is refused with what to do', 
   const config = loadConfig({ DATA_DIR: dir });
   const holder = await openStore(config);
   t.teardown(() => holder.close());
-  const child = spawnSync(process.execPath, ['-e', `
+  const child = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `
     const { openStore } = await import(${JSON.stringify(path.join(root, 'src/store/db.ts'))});
     const { loadConfig } = await import(${JSON.stringify(path.join(root, 'src/config.ts'))});
     try { await openStore(loadConfig({ DATA_DIR: ${JSON.stringify(dir)} })); console.log('opened'); }
     catch (e) { console.log(e.name + ': ' + e.message); process.exit(3); }
-  `], { encoding: 'utf8', input: '' });
+  `,
+    ],
+    { encoding: 'utf8', input: '' },
+  );
   t.is(child.status, 3, child.stdout + child.stderr);
   t.regex(child.stdout, new RegExp(`${DataDirLocked.name}: the embedded database in .* is in use by process ${process.pid}`));
   t.regex(child.stdout, /Stop that process/);

@@ -14,7 +14,7 @@ import { Keyring } from '../../src/crypto/envelope.ts';
 import { Unauthenticated } from '../../src/errors.ts';
 import { OpenApi, type OpenApiDocument } from '../../src/http/openapi.ts';
 import { assertSpecMatchesHandlers, SpecMismatch } from '../../src/http/router.ts';
-import type { AppDeps, Handler, SecurityResolver } from '../../src/http/types.ts';
+import type { AppDeps, Handler, SecurityResolver } from '../../src/deps.ts';
 import { Outbox } from '../../src/notify/outbox.ts';
 import { openStore, withTransaction, type Store } from '../../src/store/db.ts';
 import { createDatabase } from '../helpers/app.ts';
@@ -71,9 +71,8 @@ test.before(async () => {
     keyring,
     outbox: new Outbox(keyring),
     logger: pino({ level: 'silent' }),
-    spec,
-  } as AppDeps; // the router needs no policy engine or provider
-  server = createApp(deps, { handlers, resolvers }).listen(0, '127.0.0.1');
+  } as unknown as AppDeps; // the router needs no policy engine or provider
+  server = createApp(deps, { handlers, resolvers, spec }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
@@ -158,14 +157,14 @@ test.serial('multipart bodies carry files to the handler; a missing file is name
   const form = new FormData();
   form.set('title', 'with file');
   form.set('attachment', new Blob([Buffer.alloc(1000, 7)], { type: 'application/octet-stream' }), 'a.bin');
-  const res = await fetch(base + '/notes', { method: 'POST', body: form, headers: { authorization: 'Bearer good' } });
+  const res = await fetch(`${base}/notes`, { method: 'POST', body: form, headers: { authorization: 'Bearer good' } });
   const body = await res.json();
   t.is(res.status, 201);
   t.is(body.bytes, 1000);
 
   const noFile = new FormData();
   noFile.set('title', 'no file');
-  const res2 = await fetch(base + '/notes', { method: 'POST', body: noFile, headers: { authorization: 'Bearer good' } });
+  const res2 = await fetch(`${base}/notes`, { method: 'POST', body: noFile, headers: { authorization: 'Bearer good' } });
   t.is(res2.status, 400);
   t.deepEqual((await res2.json()).details, [{ path: 'attachment', message: 'is required' }]);
 });
@@ -177,7 +176,7 @@ test.serial('bodies and uploads over their limits get 413 and write nothing', as
   const form = new FormData();
   form.set('title', 'big file');
   form.set('attachment', new Blob([Buffer.alloc(10_000)]), 'big.bin');
-  const res = await fetch(base + '/notes', { method: 'POST', body: form, headers: { authorization: 'Bearer good' } });
+  const res = await fetch(`${base}/notes`, { method: 'POST', body: form, headers: { authorization: 'Bearer good' } });
   t.is(res.status, 413);
   t.is((await res.json()).error, 'payload_too_large');
   t.is(await count(), before);
@@ -244,10 +243,9 @@ test.serial('an unexpected failure answers a generic 500 without internals, and 
 });
 
 test('start-up refuses a spec operation without a handler, a handler without an operation, and an unresolved scheme', (t) => {
-  const err = t.throws(
-    () => assertSpecMatchesHandlers(spec, { getNote: handlers.getNote, orphan: handlers.getNote }, {}),
-    { instanceOf: SpecMismatch },
-  );
+  const err = t.throws(() => assertSpecMatchesHandlers(spec, { getNote: handlers.getNote, orphan: handlers.getNote }, {}), {
+    instanceOf: SpecMismatch,
+  });
   t.regex(err!.message, /operation createNote \(POST \/notes\) has no handler/);
   t.regex(err!.message, /handler orphan has no operation/);
   t.regex(err!.message, /security scheme testToken, which has no resolver/);

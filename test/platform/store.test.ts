@@ -16,7 +16,10 @@ for (const kind of ['postgres', 'pglite'] as const) {
   const store = () => (kind === 'postgres' ? pg : pglite);
 
   test.serial(`${kind}: a direct statement takes ? bindings, arrays included, and answers its rows`, async (t) => {
-    const rows = await runStatement<{ n: number; labels: string[] }>(store().db, 'test_bindings', 'select ?::int + 1 as n, ?::text[] as labels', [41, ['a', "b'c", null]]);
+    const rows = await runStatement<{ n: number; labels: string[] }>(store().db, 'test_bindings', 'select ?::int + 1 as n, ?::text[] as labels', [
+      41,
+      ['a', "b'c", null],
+    ]);
     t.deepEqual(rows, [{ n: 42, labels: ['a', "b'c", null] }]);
   });
 
@@ -28,14 +31,20 @@ for (const kind of ['postgres', 'pglite'] as const) {
     await runStatement(store().db, 'test_insert_two', 'insert into items (id, label) values (?, ?), (?, ?)', [1, 'one', 2, 'two']);
     t.deepEqual((await store().db('items').orderBy('id').pluck('label')) as string[], ['one', 'two']);
     // So tools that trace queries (bench/query-trace.ts) see them.
-    t.true(queries.some((q) => q.startsWith('insert into items')), queries.join('\n'));
+    t.true(
+      queries.some((q) => q.startsWith('insert into items')),
+      queries.join('\n'),
+    );
   });
 
   test.serial(`${kind}: a failing direct statement writes nothing, and the store serves the next one`, async (t) => {
     const before = Number((await store().db('items').count({ n: '*' }))[0].n);
-    await t.throwsAsync(runStatement(store().db, 'test_insert_two', 'insert into items (id, label) values (?, ?), (?, ?)', [3, 'three', 1, 'duplicate']), {
-      message: /duplicate key/,
-    });
+    await t.throwsAsync(
+      runStatement(store().db, 'test_insert_two', 'insert into items (id, label) values (?, ?), (?, ?)', [3, 'three', 1, 'duplicate']),
+      {
+        message: /duplicate key/,
+      },
+    );
     t.is(Number((await store().db('items').count({ n: '*' }))[0].n), before);
     // More statements than the pool has connections: a connection left broken would show here.
     for (let i = 0; i < 12; i++) {

@@ -12,7 +12,9 @@ test('a file of more values than any policy needs is refused before a schema loo
   const text = unknownKeys(65_000);
   const parsed = parseYaml('policy', text);
   t.is(parsed.yaml, undefined);
-  t.deepEqual(parsed.problems, [{ file: 'policy', line: 1, message: `holds more than ${MAX_YAML_VALUES} keys, items and values: no policy file needs that many` }]);
+  t.deepEqual(parsed.problems, [
+    { file: 'policy', line: 1, message: `holds more than ${MAX_YAML_VALUES} keys, items and values: no policy file needs that many` },
+  ]);
   t.true(parsed.values! <= MAX_YAML_VALUES + 1, `counting stopped at the bound (${parsed.values})`);
 });
 
@@ -61,5 +63,9 @@ test('a refused ring policy names at most the cap of problems, each clipped', (t
 test('a repeated key is refused with its line, as the YAML library did', (t) => {
   const parsed = parseYaml('policy', 'version: 1\nplacements:\n  bio: public\n  bio: private\n');
   t.deepEqual(parsed.problems, [{ file: 'policy', line: 4, message: 'YAML syntax: Map keys must be unique' }]);
-  t.deepEqual(parseYaml('policy', 'a:\n  - 1: x\n    "1": y\n').problems.map((p) => p.line), [3], 'keys compared as the object holds them');
+  t.deepEqual(
+    parseYaml('policy', 'a:\n  - 1: x\n    "1": y\n').problems.map((p) => p.line),
+    [3],
+    'keys compared as the object holds them',
+  );
 });

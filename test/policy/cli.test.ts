@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempPolicies } from './fixtures.ts';
 
-const CLI = fileURLToPath(new URL('../../src/policy/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/policy.ts', import.meta.url));
 
 function policy(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -32,7 +32,12 @@ test.serial('test fails when a case is changed to expect the opposite', (t) => {
   const tmp = tempPolicies();
   t.teardown(tmp.remove);
   // The public does not see home_address; this case now says it does.
-  tmp.edit('tests/defaults.yaml', (text) => text.replace('allow: [handle, bio, website, avatar]\n      deny: [name, email, home_address]', 'allow: [handle, bio, website, avatar, home_address]'));
+  tmp.edit('tests/defaults.yaml', (text) =>
+    text.replace(
+      'allow: [handle, bio, website, avatar]\n      deny: [name, email, home_address]',
+      'allow: [handle, bio, website, avatar, home_address]',
+    ),
+  );
   const r = policy('test', '--dir', tmp.dir);
   t.is(r.status, 1);
   t.regex(r.stdout, /FAIL the public sees only public fields/);
@@ -43,7 +48,9 @@ test.serial('test fails when a case is changed to expect the opposite', (t) => {
 test.serial('test fails when a field is released that no case expects: unlisted fields default to deny', (t) => {
   const tmp = tempPolicies();
   t.teardown(tmp.remove);
-  tmp.edit('tests/defaults.yaml', (text) => text.replace('allow: [handle, bio, website, avatar]\n      deny: [name, email, home_address]', 'allow: [handle, website, avatar]'));
+  tmp.edit('tests/defaults.yaml', (text) =>
+    text.replace('allow: [handle, bio, website, avatar]\n      deny: [name, email, home_address]', 'allow: [handle, website, avatar]'),
+  );
   const r = policy('test', '--dir', tmp.dir);
   t.is(r.status, 1);
   t.regex(r.stdout, /released but not expected: bio/);
@@ -88,8 +95,11 @@ test.serial('explain says why a field moved to public stays hidden from a role w
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /explain home_address for role:commercial/);
   t.regex(r.stdout, /policy revision [0-9a-f]{64}/);
-  t.regex(r.stdout, /· ring +home_address is classified private \(its default ring\)  \[.*fields\.yaml:\d+\]/);
-  t.regex(r.stdout, /✗ ceiling +private is beyond commercial's ceiling semi-private; no user setting can widen a ceiling  \[.*roles\/commercial\.yaml:6\]/);
+  t.regex(r.stdout, /· ring +home_address is classified private \(its default ring\) {2}\[.*fields\.yaml:\d+\]/);
+  t.regex(
+    r.stdout,
+    /✗ ceiling +private is beyond commercial's ceiling semi-private; no user setting can widen a ceiling {2}\[.*roles\/commercial\.yaml:6\]/,
+  );
   t.regex(r.stdout, /✓ user setting +the person moved home_address to public/);
   t.regex(r.stdout, /✓ rules +allow \*/);
   t.regex(r.stdout, /verdict: DENY/);
@@ -99,7 +109,9 @@ test.serial('explain says why a field moved to public stays hidden from a role w
   t.regex(gov.stdout, /✗ user setting +the person moved home_address to restricted, which only the owner \(and break-the-glass\) reaches/);
   t.regex(gov.stdout, /verdict: DENY/);
 
-  const json = JSON.parse(policy('explain', '--service', 'clinic', '--role', 'healthcare', '--field', 'allergies', '--scopes', 'openid health', '--json').stdout);
+  const json = JSON.parse(
+    policy('explain', '--service', 'clinic', '--role', 'healthcare', '--field', 'allergies', '--scopes', 'openid health', '--json').stdout,
+  );
   t.is(json.verdict, 'allow');
   t.is(json.leaves[0].decidedBy, 'allow:0');
 });
@@ -123,7 +135,8 @@ test.serial('explain refuses a bad ring file, an unknown field and a missing rea
 test.serial('diff lists per role the fields gained and lost since a git revision', (t) => {
   const tmp = tempPolicies();
   t.teardown(tmp.remove);
-  const git = (...args: string[]) => execFileSync('git', ['-C', tmp.root, '-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', tmp.root, '-c', 'user.email=t@example.org', '-c', 'user.name=t', ...args], { encoding: 'utf8' });
   git('init', '-q');
   git('add', '.');
   git('commit', '-q', '-m', 'policies');
@@ -132,7 +145,10 @@ test.serial('diff lists per role the fields gained and lost since a git revision
   const r = policy('diff', 'HEAD', '--dir', tmp.dir);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /role government: changed \(ceiling private\)\n {2}\+ gained: occupation\n {2}- lost: {3}home_address\n/);
-  t.regex(r.stdout, /role commercial: changed \(ceiling semi-private → public\)\n {2}- lost: {3}name, given_name, family_name, locale, age, age_over_18, employer, occupation\n/);
+  t.regex(
+    r.stdout,
+    /role commercial: changed \(ceiling semi-private → public\)\n {2}- lost: {3}name, given_name, family_name, locale, age, age_over_18, employer, occupation\n/,
+  );
   t.regex(r.stdout, /role healthcare: unchanged/);
   const json = JSON.parse(policy('diff', 'HEAD', '--dir', tmp.dir, '--json').stdout);
   t.deepEqual(json.roles.find((c: { role: string }) => c.role === 'government').gained, ['occupation']);
@@ -145,11 +161,17 @@ test.serial('explain --ring says which roles a default ring admits, break-the-gl
   const r = policy('explain', '--ring', 'restricted');
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /explain ring restricted: who it admits/);
-  t.regex(r.stdout, /✗ commercial +restricted is beyond commercial's ceiling semi-private  \[.*roles\/commercial\.yaml:6\]/);
-  t.regex(r.stdout, /! emergency_responder only while an emergency access is open: emergency_responder's break-the-glass ceiling restricted reaches restricted for name, blood_type/);
+  t.regex(r.stdout, /✗ commercial +restricted is beyond commercial's ceiling semi-private {2}\[.*roles\/commercial\.yaml:6\]/);
+  t.regex(
+    r.stdout,
+    /! emergency_responder only while an emergency access is open: emergency_responder's break-the-glass ceiling restricted reaches restricted for name, blood_type/,
+  );
   t.regex(r.stdout, /admits: none; through break-the-glass only: emergency_responder/);
   const json = JSON.parse(policy('explain', '--ring', 'private', '--json').stdout);
-  t.deepEqual(json.roles.filter((a: { admitted: string }) => a.admitted === 'yes').map((a: { role: string }) => a.role), ['emergency_responder', 'government', 'healthcare']);
+  t.deepEqual(
+    json.roles.filter((a: { admitted: string }) => a.admitted === 'yes').map((a: { role: string }) => a.role),
+    ['emergency_responder', 'government', 'healthcare'],
+  );
   const custom = policy('explain', '--ring', 'my doctors');
   t.is(custom.status, 2);
   t.regex(custom.stderr, /my doctors is not a default ring/);
@@ -165,12 +187,15 @@ test.serial('explain --public-view says what the public sees, whether the person
   t.is(listed.status, 0, listed.stderr);
   t.regex(listed.stdout, /✓ listed +in the directory and reachable by handle: the public sees handle/);
   t.regex(listed.stdout, /· fields +the public sees handle, bio, website, avatar\n/);
-  t.regex(listed.stdout, /· statuses +public: posts in the rings within public's ceiling public  \[.*roles\/public\.yaml:6\]/);
+  t.regex(listed.stdout, /· statuses +public: posts in the rings within public's ceiling public {2}\[.*roles\/public\.yaml:6\]/);
   t.regex(listed.stdout, /verdict: LISTED/);
   const rings = path.join(tmp.root, 'rings.yaml');
   writeFileSync(rings, 'version: 1\nplacements:\n  handle: semi-private\n');
   const hidden = policy('explain', '--public-view', '--user-rings', rings);
-  t.regex(hidden.stdout, /✗ listed +not in the directory, no public profile: the public does not see handle \(user setting: the person moved handle to semi-private/);
+  t.regex(
+    hidden.stdout,
+    /✗ listed +not in the directory, no public profile: the public does not see handle \(user setting: the person moved handle to semi-private/,
+  );
   t.regex(hidden.stdout, /verdict: NOT LISTED/);
   const json = JSON.parse(policy('explain', '--public-view', '--user-rings', rings, '--json').stdout);
   t.false(json.listed);
@@ -190,7 +215,10 @@ test.serial('explain --statuses says from which rings a reader reads status post
 test.serial('explain --field email_verified follows the decision on email: never released without it', (t) => {
   const gov = policy('explain', '--service', 'agency', '--role', 'government', '--field', 'email_verified', '--scopes', 'openid email');
   t.is(gov.status, 0, gov.stderr);
-  t.regex(gov.stdout, /^email_verified is a companion claim of email \(field email\): released with it and only with it\nexplain email for service:agency/);
+  t.regex(
+    gov.stdout,
+    /^email_verified is a companion claim of email \(field email\): released with it and only with it\nexplain email for service:agency/,
+  );
   t.regex(gov.stdout, /verdict: ALLOW/);
   const shop = policy('explain', '--service', 'shop', '--role', 'commercial', '--field', 'email_verified', '--scopes', 'openid email', '--json');
   const json = JSON.parse(shop.stdout);

@@ -12,7 +12,10 @@ test('the public view shows whole public fields and lists a profile only while i
   t.deepEqual([...view.fields], ['handle', 'bio', 'website', 'avatar']);
   t.true(view.listed);
   t.deepEqual(view.statusRings, ['public']);
-  const hidden = engine.publicView([{ field: 'handle', ring: 'semi-private' }, { field: 'bio', ring: 'custom:0b7e' }]);
+  const hidden = engine.publicView([
+    { field: 'handle', ring: 'semi-private' },
+    { field: 'bio', ring: 'custom:0b7e' },
+  ]);
   t.false(hidden.listed);
   t.deepEqual([...hidden.fields], ['website', 'avatar']);
   // A field the person moves to the public ring is shown.
@@ -25,7 +28,10 @@ test('explainPublicView gives the listing decision, what is withheld and the sta
   t.false(view.listed);
   t.is(view.listing.field, 'handle');
   t.is(view.listing.verdict, 'deny');
-  t.like(view.withheld.find((w) => w.field === 'handle'), { layer: 'user setting' });
+  t.like(
+    view.withheld.find((w) => w.field === 'handle'),
+    { layer: 'user setting' },
+  );
   t.deepEqual(view.statusRings.rings, ['public']);
   t.deepEqual(view.fields, [...engine.publicView([{ field: 'handle', ring: 'private' }]).fields]);
 });
@@ -40,7 +46,11 @@ test('status rings: the owner reads every ring, others the rings within their ro
 
 test('a default ring admits the roles whose ceiling and rules reach it; restricted only through break-the-glass', (t) => {
   const engine = new PolicyEngine(policies);
-  const admitted = (ring: string, how: string) => engine.ringAdmission(ring).filter((a) => a.admitted === how).map((a) => a.role);
+  const admitted = (ring: string, how: string) =>
+    engine
+      .ringAdmission(ring)
+      .filter((a) => a.admitted === how)
+      .map((a) => a.role);
   t.deepEqual(admitted('public', 'yes'), ['commercial', 'emergency_responder', 'government', 'healthcare', 'public']);
   t.deepEqual(admitted('semi-private', 'yes'), ['commercial', 'emergency_responder', 'government', 'healthcare']);
   t.deepEqual(admitted('private', 'yes'), ['emergency_responder', 'government', 'healthcare']);
@@ -55,7 +65,9 @@ test('a default ring admits the roles whose ceiling and rules reach it; restrict
 test('ring admission takes the rules into account, not the ceiling alone', (t) => {
   const files = policyFiles();
   // A role whose ceiling reaches private but whose rules deny everything they allow.
-  const auditor = files['roles/government.yaml'].replace('role: government', 'role: auditor').replace("  - deny: [blood_type, allergies, medications, medical_conditions, immunizations]", "  - deny: ['*']");
+  const auditor = files['roles/government.yaml']
+    .replace('role: government', 'role: auditor')
+    .replace('  - deny: [blood_type, allergies, medications, medical_conditions, immunizations]', "  - deny: ['*']");
   const engine = new PolicyEngine(policiesWith({ 'roles/auditor.yaml': auditor }));
   for (const ring of ['public', 'semi-private', 'private']) {
     const a = engine.ringAdmission(ring).find((r) => r.role === 'auditor')!;
@@ -80,7 +92,11 @@ test('email_verified goes out with a released email and never without it', (t) =
 
 test('the effective ring of every field: the stored ring when there is one, else the default ring', (t) => {
   const engine = new PolicyEngine(policies);
-  const rings = engine.effectiveRings([{ field: 'home_address', ring: 'restricted' }, { field: 'allergies', ring: 'custom:4f1c' }, { field: 'shoe_size', ring: 'public' }]);
+  const rings = engine.effectiveRings([
+    { field: 'home_address', ring: 'restricted' },
+    { field: 'allergies', ring: 'custom:4f1c' },
+    { field: 'shoe_size', ring: 'public' },
+  ]);
   t.deepEqual([...rings.keys()], [...policies.fields.keys()]);
   t.is(rings.get('home_address'), 'restricted');
   t.is(rings.get('allergies'), 'custom:4f1c');

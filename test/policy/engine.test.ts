@@ -14,7 +14,10 @@ const government = { kind: 'role', role: 'government' } as const;
 
 test('the owner reads every field, restricted ones included, whatever the settings', (t) => {
   const engine = new PolicyEngine(policies);
-  const rings: UserRings = { placements: { passport_number: 'restricted', home_address: 'restricted' }, custom: [{ name: 'none', fields: ['name'], roles: [], services: [] }] };
+  const rings: UserRings = {
+    placements: { passport_number: 'restricted', home_address: 'restricted' },
+    custom: [{ name: 'none', fields: ['name'], roles: [], services: [] }],
+  };
   t.deepEqual(engine.readableFields({ kind: 'owner' }, rings), [...policies.fields.keys()]);
 });
 
@@ -88,7 +91,11 @@ test('a deny on a pattern never leaks a matching property, where CASL alone woul
     { action: 'read', subject: 'Profile', fields: leaves },
     { action: 'read', subject: 'Profile', fields: ['home_address.*'], inverted: true },
   ]);
-  t.deepEqual(permittedFieldsOf(naive, 'read', 'Profile', { fieldsFrom: (r) => r.fields ?? leaves }), leaves, 'CASL leaks: why patterns are expanded first');
+  t.deepEqual(
+    permittedFieldsOf(naive, 'read', 'Profile', { fieldsFrom: (r) => r.fields ?? leaves }),
+    leaves,
+    'CASL leaks: why patterns are expanded first',
+  );
 });
 
 test('a deny on one property leaves the rest of a structured field, and project() releases only that part', (t) => {
@@ -152,7 +159,10 @@ test('explain shows each layer with its file and line, the deciding rule and the
   t.is(byLayer.ring.detail, 'home_address is classified private (its default ring)');
   t.deepEqual(byLayer.ring.source, { file: 'policies/fields.yaml', line: files['fields.yaml'].split('\n').indexOf('  home_address:') + 1 });
   t.is(byLayer.ceiling.outcome, 'fail');
-  t.deepEqual(byLayer.ceiling.source, { file: 'policies/roles/commercial.yaml', line: files['roles/commercial.yaml'].split('\n').indexOf('ceiling: semi-private') + 1 });
+  t.deepEqual(byLayer.ceiling.source, {
+    file: 'policies/roles/commercial.yaml',
+    line: files['roles/commercial.yaml'].split('\n').indexOf('ceiling: semi-private') + 1,
+  });
   t.is(byLayer['user setting'].detail, 'the person moved home_address to public, within the ceiling semi-private');
   t.is(byLayer.rules.outcome, 'pass');
   t.regex(byLayer.verdict.detail, new RegExp(`DENY .*revision ${policies.revision}`));
@@ -221,7 +231,10 @@ test('visibility lists every reader with its fields and why the rest is withheld
   const rings: UserRings = { placements: { home_address: 'restricted' }, custom: [] };
   const v = engine.visibility(rings, [{ clientId: 'shop-1', role: 'commercial', grant: { scopes: ['openid', 'profile'] } }]);
   t.is(v.policy_revision, policies.revision);
-  t.deepEqual(v.readers.map((r) => r.reader), ['public', 'role:commercial', 'role:emergency_responder', 'role:government', 'role:healthcare', 'service:shop-1']);
+  t.deepEqual(
+    v.readers.map((r) => r.reader),
+    ['public', 'role:commercial', 'role:emergency_responder', 'role:government', 'role:healthcare', 'service:shop-1'],
+  );
   const gov = v.readers.find((r) => r.reader === 'role:government')!;
   t.deepEqual(gov.fields, engine.readableFields(government, rings));
   const why = gov.withheld.find((w) => w.field === 'home_address')!;
@@ -235,14 +248,19 @@ test('fieldsForScopes and claimsOf serve the OpenID provider', (t) => {
   const engine = new PolicyEngine(policies);
   t.deepEqual(engine.fieldsForScopes(['openid', 'email', 'address']), ['email', 'home_address']);
   t.deepEqual(engine.fieldsForScopes(['ring:public']), ['handle', 'bio', 'website', 'avatar']);
-  const decision = engine.decide({ kind: 'service', clientId: 'tax', role: 'government' }, NO_USER_RINGS, { scopes: ['openid', 'profile', 'address'] });
+  const decision = engine.decide({ kind: 'service', clientId: 'tax', role: 'government' }, NO_USER_RINGS, {
+    scopes: ['openid', 'profile', 'address'],
+  });
   const projected = decision.project({ name: 'Ada', handle: 'ada', home_address: { locality: 'Burnaby' }, bio: 'hi' });
   t.deepEqual(engine.claimsOf(projected), { name: 'Ada', preferred_username: 'ada', address: { locality: 'Burnaby' } });
 });
 
 test('break-the-glass opens the listed fields up to its ceiling, and only for roles that have one', (t) => {
   const engine = new PolicyEngine(policies);
-  const rings: UserRings = { placements: { allergies: 'restricted', medical_conditions: 'restricted' }, custom: [{ name: 'me', fields: ['blood_type'], roles: [], services: [] }] };
+  const rings: UserRings = {
+    placements: { allergies: 'restricted', medical_conditions: 'restricted' },
+    custom: [{ name: 'me', fields: ['blood_type'], roles: [], services: [] }],
+  };
   const ambulance = { kind: 'service', clientId: 'amb', role: 'emergency_responder' } as const;
   const normal = engine.decide(ambulance, rings, { scopes: ['emergency'] });
   const glass = engine.decide(ambulance, rings, { scopes: ['emergency'], breakTheGlass: true });
@@ -271,23 +289,45 @@ test('a ring policy file round-trips through YAML and refuses bad settings with 
   t.deepEqual(back.placements, { home_address: 'restricted' }, 'a field in its default ring is not written');
   t.deepEqual(back.custom, rings.custom);
 
-  const bad = ['version: 1', 'placements:', '  home_address.locality: public', '  email: secret', 'custom_rings:', '  - name: public', '    fields: [name]', '  - name: x', '    fields: [name]', '    roles: [public, pirate]'].join('\n');
+  const bad = [
+    'version: 1',
+    'placements:',
+    '  home_address.locality: public',
+    '  email: secret',
+    'custom_rings:',
+    '  - name: public',
+    '    fields: [name]',
+    '  - name: x',
+    '    fields: [name]',
+    '    roles: [public, pirate]',
+  ].join('\n');
   const err = t.throws(() => parseUserRingsFile(policies, bad, 'rings.yaml'), { instanceOf: PolicyError })!;
   t.deepEqual(
     err.problems.map((p) => `${p.line}: ${p.message}`),
+    ['3: placements.home_address.locality: name "home_address.locality" must match pattern "^[a-z][a-z0-9_]{0,63}$"'],
+  );
+  const semantic = [
+    'version: 1',
+    'placements:',
+    '  email: secret',
+    'custom_rings:',
+    '  - name: public',
+    '    fields: [name]',
+    '  - name: x',
+    '    fields: [name, home_address]',
+    '    roles: [public, pirate]',
+  ].join('\n');
+  const err2 = t.throws(() => parseUserRingsFile(policies, semantic, 'rings.yaml'), { instanceOf: PolicyError })!;
+  t.deepEqual(
+    err2.problems.map((p) => `${p.line}: ${p.message}`),
     [
-      '3: placements.home_address.locality: name "home_address.locality" must match pattern "^[a-z][a-z0-9_]{0,63}$"',
+      '3: email: secret is not a default ring (public, semi-private, private, restricted); put it in a custom ring under custom_rings instead',
+      '5: public is a default ring: move fields there with placements',
+      '8: name is already placed in custom ring public: a field sits in exactly one ring',
+      '9: a custom ring cannot admit the public: move the fields to the public ring instead',
+      '9: pirate is not a role (commercial, emergency_responder, government, healthcare)',
     ],
   );
-  const semantic = ['version: 1', 'placements:', '  email: secret', 'custom_rings:', '  - name: public', '    fields: [name]', '  - name: x', '    fields: [name, home_address]', '    roles: [public, pirate]'].join('\n');
-  const err2 = t.throws(() => parseUserRingsFile(policies, semantic, 'rings.yaml'), { instanceOf: PolicyError })!;
-  t.deepEqual(err2.problems.map((p) => `${p.line}: ${p.message}`), [
-    '3: email: secret is not a default ring (public, semi-private, private, restricted); put it in a custom ring under custom_rings instead',
-    '5: public is a default ring: move fields there with placements',
-    '8: name is already placed in custom ring public: a field sits in exactly one ring',
-    '9: a custom ring cannot admit the public: move the fields to the public ring instead',
-    '9: pirate is not a role (commercial, emergency_responder, government, healthcare)',
-  ]);
 });
 
 test('a cached decision cannot be changed by a caller', (t) => {

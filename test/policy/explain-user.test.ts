@@ -6,16 +6,19 @@ import { register } from '../accounts/fixtures.ts';
 import { addService } from '../helpers/oidc.ts';
 import { addGrant, RINGS } from '../rings/fixtures.ts';
 
-const CLI = fileURLToPath(new URL('../../src/policy/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli/policy.ts', import.meta.url));
 
 const app = useTestApp();
 
 function policy(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: app.databaseUrl } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: app.databaseUrl },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('explain --user reads the person\'s stored rings, and with --service their live grant and the service role', async (t) => {
+test("explain --user reads the person's stored rings, and with --service their live grant and the service role", async (t) => {
   const s = await register(app);
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'restricted', assigned_data: { fields: ['home_address'] } } });
   const r = policy('explain', '--role', 'government', '--field', 'home_address', '--user', s.person.handle);

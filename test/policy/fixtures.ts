@@ -37,7 +37,13 @@ export function policiesWith(changes: Record<string, string | null> = {}): Polic
 }
 
 /** A throwaway copy of policies/ on disk; `remove` deletes it. */
-export function tempPolicies(): { dir: string; root: string; write(rel: string, text: string): void; edit(rel: string, fn: (text: string) => string): void; remove(): void } {
+export function tempPolicies(): {
+  dir: string;
+  root: string;
+  write(rel: string, text: string): void;
+  edit(rel: string, fn: (text: string) => string): void;
+  remove(): void;
+} {
   const root = mkdtempSync(path.join(tmpdir(), 'ringfence-policies-'));
   const dir = path.join(root, 'policies');
   cpSync(POLICIES_DIR, dir, { recursive: true });

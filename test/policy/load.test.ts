@@ -52,12 +52,16 @@ test('loadCatalogue and fieldPaths keep working for callers outside the engine',
 test('an unknown key in a role file is refused with its file and line', (t) => {
   const text = files['roles/commercial.yaml'].replace('ceiling: semi-private', 'ceiling: semi-private\ncolour: blue');
   const problems = problemsOf({ 'roles/commercial.yaml': text });
-  t.deepEqual(problems, [`policies:roles/commercial.yaml:${lineOf('roles/commercial.yaml', 'ceiling:') + 1}: colour: colour is not a known key here`]);
+  t.deepEqual(problems, [
+    `policies:roles/commercial.yaml:${lineOf('roles/commercial.yaml', 'ceiling:') + 1}: colour: colour is not a known key here`,
+  ]);
 });
 
 test('a ceiling naming no ring is refused with its line', (t) => {
   const problems = problemsOf({ 'roles/government.yaml': files['roles/government.yaml'].replace('ceiling: private', 'ceiling: secret') });
-  t.deepEqual(problems, [`policies:roles/government.yaml:${lineOf('roles/government.yaml', 'ceiling:')}: ceiling secret is not a ring (public, semi-private, private, restricted)`]);
+  t.deepEqual(problems, [
+    `policies:roles/government.yaml:${lineOf('roles/government.yaml', 'ceiling:')}: ceiling secret is not a ring (public, semi-private, private, restricted)`,
+  ]);
 });
 
 test('a role may not take restricted as its ceiling', (t) => {
@@ -83,7 +87,9 @@ test('an allow rule outside the role ceiling is refused: it could never take eff
 test('a rule with both allow and deny, or neither, is refused', (t) => {
   const text = files['roles/public.yaml'].replace("  - allow: ['*']", "  - allow: ['*']\n    deny: [bio]");
   const problems = problemsOf({ 'roles/public.yaml': text });
-  t.deepEqual(problems, [`policies:roles/public.yaml:${lineOf('roles/public.yaml', "- allow: ['*']")}: rules[0]: must have exactly one of allow, deny`]);
+  t.deepEqual(problems, [
+    `policies:roles/public.yaml:${lineOf('roles/public.yaml', "- allow: ['*']")}: rules[0]: must have exactly one of allow, deny`,
+  ]);
 });
 
 test('a role file must be named after its role', (t) => {
@@ -93,7 +99,9 @@ test('a role file must be named after its role', (t) => {
 });
 
 test('the public role is required', (t) => {
-  t.deepEqual(problemsOf({ 'roles/public.yaml': null }), ['policies:roles/public.yaml:?: the public role is missing: anonymous readers are judged by it']);
+  t.deepEqual(problemsOf({ 'roles/public.yaml': null }), [
+    'policies:roles/public.yaml:?: the public role is missing: anonymous readers are judged by it',
+  ]);
 });
 
 test('a YAML syntax error is reported with its line', (t) => {
@@ -107,24 +115,36 @@ test('a catalogued field in an unknown ring is refused with its line in fields.y
   const text = files['fields.yaml'].replace('  bio:\n    type: text\n    ring: public', '  bio:\n    type: text\n    ring: friends');
   const problems = problemsOf({ 'fields.yaml': text });
   const line = text.split('\n').findIndex((l) => l.includes('ring: friends')) + 1;
-  t.deepEqual(problems, [`policies:fields.yaml:${line}: field bio: ring friends is not defined in rings.yaml (public, semi-private, private, restricted)`]);
+  t.deepEqual(problems, [
+    `policies:fields.yaml:${line}: field bio: ring friends is not defined in rings.yaml (public, semi-private, private, restricted)`,
+  ]);
 });
 
 test('a field with an unknown key or a wrong type is refused by the schema', (t) => {
   const text = files['fields.yaml'].replace('  bio:\n    type: text', '  bio:\n    type: prose\n    max_length: 200');
   const problems = problemsOf({ 'fields.yaml': text });
-  t.true(problems.some((p) => /fields\.yaml:\d+: fields\.bio\.type: must be one of/.test(p)), problems.join('\n'));
-  t.true(problems.some((p) => /fields\.yaml:\d+: fields\.bio\.max_length: max_length is not a known key here/.test(p)), problems.join('\n'));
+  t.true(
+    problems.some((p) => /fields\.yaml:\d+: fields\.bio\.type: must be one of/.test(p)),
+    problems.join('\n'),
+  );
+  t.true(
+    problems.some((p) => /fields\.yaml:\d+: fields\.bio\.max_length: max_length is not a known key here/.test(p)),
+    problems.join('\n'),
+  );
 });
 
 test('scopes must name claims that catalogued fields release', (t) => {
   const text = files['scopes.yaml'].replace('claims: [email]', 'claims: [email, email_verified]');
   const problems = problemsOf({ 'scopes.yaml': text });
-  t.deepEqual(problems, [`policies:scopes.yaml:${lineOf('scopes.yaml', 'claims: [email]')}: scope email: claim email_verified is not released by any catalogued field`]);
+  t.deepEqual(problems, [
+    `policies:scopes.yaml:${lineOf('scopes.yaml', 'claims: [email]')}: scope email: claim email_verified is not released by any catalogued field`,
+  ]);
 });
 
 test('restricted cannot be a ring scope', (t) => {
-  const problems = problemsOf({ 'scopes.yaml': files['scopes.yaml'].replace('rings: [public, semi-private, private]', 'rings: [public, restricted]') });
+  const problems = problemsOf({
+    'scopes.yaml': files['scopes.yaml'].replace('rings: [public, semi-private, private]', 'rings: [public, restricted]'),
+  });
   t.is(problems.length, 1);
   t.regex(problems[0], /scopes\.yaml:\d+: ring:restricted cannot be a scope/);
 });
@@ -139,7 +159,9 @@ test('every problem of a set is reported at once', (t) => {
 
 test('the public role reads the public ring only', (t) => {
   const problems = problemsOf({ 'roles/public.yaml': files['roles/public.yaml'].replace('ceiling: public', 'ceiling: semi-private') });
-  t.deepEqual(problems, [`policies:roles/public.yaml:${lineOf('roles/public.yaml', 'ceiling:')}: the public reads the public ring only: its ceiling must be public`]);
+  t.deepEqual(problems, [
+    `policies:roles/public.yaml:${lineOf('roles/public.yaml', 'ceiling:')}: the public reads the public ring only: its ceiling must be public`,
+  ]);
 });
 
 test('break-the-glass may only widen the ceiling, and only for fields the role allows', (t) => {
@@ -172,5 +194,7 @@ test('a policy file nested too deeply for the YAML parser is refused with its li
 
 test('an alias bomb in a policy file is refused, not expanded', (t) => {
   const bomb = 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
-  t.deepEqual(problemsOf({ 'roles/commercial.yaml': bomb }), ['policies:roles/commercial.yaml:?: uses more than 100 aliases (*name): write the values out']);
+  t.deepEqual(problemsOf({ 'roles/commercial.yaml': bomb }), [
+    'policies:roles/commercial.yaml:?: uses more than 100 aliases (*name): write the values out',
+  ]);
 });

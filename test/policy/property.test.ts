@@ -21,7 +21,10 @@ const customRing = fc.record({
 
 const userRings: fc.Arbitrary<UserRings> = fc
   .record({
-    placements: fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.constantFrom(...rings), fc.constantFrom('custom:r1', 'custom:r2', 'custom:zz', 'nowhere'))),
+    placements: fc.dictionary(
+      fc.constantFrom(...fields),
+      fc.oneof(fc.constantFrom(...rings), fc.constantFrom('custom:r1', 'custom:r2', 'custom:zz', 'nowhere')),
+    ),
     custom: fc.array(customRing, { maxLength: 4 }),
   })
   .map((r) => ({ placements: r.placements, custom: r.custom }));
@@ -63,7 +66,12 @@ test('no ring settings or grant ever let a role see a field outside its ceiling 
         } else if (field.classification > ceilingRank(role.name, leaf, g)) return false;
         if (role.rules.some((rule) => rule.effect === 'deny' && rule.leaves.has(leaf))) return false;
         if (!role.rules.some((rule) => rule.effect === 'allow' && rule.leaves.has(leaf))) return false;
-        if (!(g?.breakTheGlass && role.breakTheGlass?.leaves.has(leaf)) && settings.placements[field.name] === 'restricted' && !settings.custom.some((c) => c.fields.includes(field.name))) return false;
+        if (
+          !(g?.breakTheGlass && role.breakTheGlass?.leaves.has(leaf)) &&
+          settings.placements[field.name] === 'restricted' &&
+          !settings.custom.some((c) => c.fields.includes(field.name))
+        )
+          return false;
       }
       return true;
     }),
@@ -102,7 +110,9 @@ test('the ability, the decision and explain agree on every field', (t) => {
     fc.property(reader, userRings, grant, fc.constantFrom(...fields), (r, settings, g, field) => {
       const compiled = engine.abilityFor(r, settings, g);
       const explanation = engine.explain(r, field, settings, g); // throws if its gates disagree with the ability
-      return explanation.leaves.every((l) => l.allowed === compiled.decision.leaves.has(l.leaf) && l.allowed === compiled.ability.can('read', 'Profile', l.leaf));
+      return explanation.leaves.every(
+        (l) => l.allowed === compiled.decision.leaves.has(l.leaf) && l.allowed === compiled.ability.can('read', 'Profile', l.leaf),
+      );
     }),
     { numRuns: 1000 },
   );

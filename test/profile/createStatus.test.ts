@@ -23,9 +23,27 @@ test('posting a status answers 201 with the post, public by default, sealed at r
 test.serial('empty, too long or unknown-ring posts are refused, writing nothing', async (t) => {
   const session = await register(app);
   const before = await countRows(app, ['status_posts']);
-  assertError(t, await app.request('POST', STATUSES, { token: session.token, json: { content: '   ' } }), 400, 'validation_failed', /content is empty/);
-  assertError(t, await app.request('POST', STATUSES, { token: session.token, json: { content: 'x'.repeat(501) } }), 400, 'validation_failed', /at most 500 characters/);
-  assertError(t, await app.request('POST', STATUSES, { token: session.token, json: { content: 'hi', ring: 'friends' } }), 400, 'validation_failed', /ring must be one of public, semi-private, private, restricted/);
+  assertError(
+    t,
+    await app.request('POST', STATUSES, { token: session.token, json: { content: '   ' } }),
+    400,
+    'validation_failed',
+    /content is empty/,
+  );
+  assertError(
+    t,
+    await app.request('POST', STATUSES, { token: session.token, json: { content: 'x'.repeat(501) } }),
+    400,
+    'validation_failed',
+    /at most 500 characters/,
+  );
+  assertError(
+    t,
+    await app.request('POST', STATUSES, { token: session.token, json: { content: 'hi', ring: 'friends' } }),
+    400,
+    'validation_failed',
+    /ring must be one of public, semi-private, private, restricted/,
+  );
   assertError(t, await app.request('POST', STATUSES, { token: session.token, json: {} }), 400, 'validation_failed', /content is required/);
   t.deepEqual(await countRows(app, ['status_posts']), before);
 });

@@ -16,7 +16,13 @@ test('removing the avatar deletes the picture and empties the field', async (t) 
   const profile = await app.request('GET', '/api/v1/profile', { token: session.token });
   t.is(profile.body.fields.avatar.value, null);
   assertError(t, await app.request('GET', `/api/v1/profiles/${session.person.handle}/avatar`), 404, 'avatar_not_found');
-  assertError(t, await app.request('DELETE', '/api/v1/profile/avatar', { token: session.token }), 404, 'avatar_not_found', 'you have no avatar to remove');
+  assertError(
+    t,
+    await app.request('DELETE', '/api/v1/profile/avatar', { token: session.token }),
+    404,
+    'avatar_not_found',
+    'you have no avatar to remove',
+  );
 });
 
 test('removing the avatar needs a token', async (t) => {

@@ -5,11 +5,15 @@ import sharp from 'sharp';
 export const METADATA_MARKER = 'secret-location-51.5N';
 
 export function png(width = 64, height = 48): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 60 } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 60 } } })
+    .png()
+    .toBuffer();
 }
 
 export function webp(width = 64, height = 64): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 10, g: 120, b: 60 } } }).webp().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: 10, g: 120, b: 60 } } })
+    .webp()
+    .toBuffer();
 }
 
 /** A JPEG with EXIF and XMP metadata holding METADATA_MARKER. */
@@ -17,7 +21,9 @@ export async function jpegWithExif(width = 80, height = 60): Promise<Buffer> {
   const out = await sharp({ create: { width, height, channels: 3, background: { r: 30, g: 30, b: 200 } } })
     .jpeg()
     .withExif({ IFD0: { ImageDescription: METADATA_MARKER, Copyright: METADATA_MARKER } })
-    .withXmp(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description>${METADATA_MARKER}</rdf:Description></rdf:RDF></x:xmpmeta>`)
+    .withXmp(
+      `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description>${METADATA_MARKER}</rdf:Description></rdf:RDF></x:xmpmeta>`,
+    )
     .toBuffer();
   if (!out.includes(METADATA_MARKER)) throw new Error('the fixture lost its metadata');
   return out;

@@ -38,7 +38,13 @@ test('an unknown handle, or a person without an avatar, gets 404', async (t) => 
   assertError(t, await app.request('GET', '/api/v1/profiles/nobody_here/avatar'), 404, 'user_not_found', 'user not found');
   const s = await register(app);
   assertError(t, await app.request('GET', `/api/v1/profiles/${s.person.handle}/avatar`), 404, 'avatar_not_found');
-  assertError(t, await app.request('GET', `/api/v1/profiles/${s.person.handle}/avatar`, { token: s.token }), 404, 'avatar_not_found', 'this user has no avatar');
+  assertError(
+    t,
+    await app.request('GET', `/api/v1/profiles/${s.person.handle}/avatar`, { token: s.token }),
+    404,
+    'avatar_not_found',
+    'this user has no avatar',
+  );
 });
 
 test('a person whose handle is not public is not found, avatar included', async (t) => {

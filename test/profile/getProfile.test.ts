@@ -42,7 +42,13 @@ test('derived fields are computed from their source', async (t) => {
 
 test('biometrics never appear in the profile', async (t) => {
   const res = await app.request('POST', '/api/v1/users/register', {
-    json: { name: 'B', email: 'bio.person@example.com', handle: 'bio_person', password: 'correct horse battery staple', biometrics: 'TEMPLATE-ABC-123' },
+    json: {
+      name: 'B',
+      email: 'bio.person@example.com',
+      handle: 'bio_person',
+      password: 'correct horse battery staple',
+      biometrics: 'TEMPLATE-ABC-123',
+    },
   });
   const profile = await app.request('GET', '/api/v1/profile', { token: res.body.token });
   t.is(profile.status, 200);

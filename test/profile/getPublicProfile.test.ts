@@ -48,7 +48,10 @@ async function setRings(session: Registered, rings: Record<string, string>) {
   const db = app.service.deps.db;
   for (const [field, ring] of Object.entries(rings)) {
     // What the rings API will do: a field without a row gets one with no value.
-    await db('profile_fields').insert({ profile_id: session.profile_id, field, value: null, ring }).onConflict(['profile_id', 'field']).merge(['ring']);
+    await db('profile_fields')
+      .insert({ profile_id: session.profile_id, field, value: null, ring })
+      .onConflict(['profile_id', 'field'])
+      .merge(['ring']);
   }
 }
 
@@ -62,7 +65,10 @@ const allFields = [...catalogue.fields.keys()];
 const publicByDefault = allFields.filter((f) => catalogue.fields.get(f)!.ring === 'public');
 
 test('with the default rings the public profile holds exactly the public fields, for every field of the catalogue', async (t) => {
-  t.true(allFields.every((f) => f === 'avatar' || f === 'email' || f === 'handle' || catalogue.fields.get(f)!.derivedFrom || f in VALUES), 'the fixture covers the catalogue');
+  t.true(
+    allFields.every((f) => f === 'avatar' || f === 'email' || f === 'handle' || catalogue.fields.get(f)!.derivedFrom || f in VALUES),
+    'the fixture covers the catalogue',
+  );
   const session = await fullProfile();
   const res = await app.request('GET', `/api/v1/profiles/${session.person.handle}`);
   t.is(res.status, 200, res.text);

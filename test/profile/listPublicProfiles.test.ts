@@ -26,7 +26,10 @@ const DIRECTORY = '/api/v1/profiles';
 test('the directory lists listed people in handle order, with public fields only', async (t) => {
   const res = await app.request('GET', DIRECTORY);
   t.is(res.status, 200, res.text);
-  t.deepEqual(res.body.profiles.map((p: { handle: string }) => p.handle), ['Alice', 'bob', 'carol', 'dave', 'erin']);
+  t.deepEqual(
+    res.body.profiles.map((p: { handle: string }) => p.handle),
+    ['Alice', 'bob', 'carol', 'dave', 'erin'],
+  );
   t.is(res.body.next_cursor, null);
   for (const p of res.body.profiles) t.deepEqual(Object.keys(p.fields).sort(), ['bio', 'handle']);
   t.false(res.text.includes('+1555'));
@@ -54,9 +57,15 @@ test('pages follow the cursor, each person once, and the last page has no cursor
 
 test('a hidden person between two pages does not shorten or break the paging', async (t) => {
   const first = await app.request('GET', `${DIRECTORY}?limit=3`);
-  t.deepEqual(first.body.profiles.map((p: { handle: string }) => p.handle), ['Alice', 'bob', 'carol']);
+  t.deepEqual(
+    first.body.profiles.map((p: { handle: string }) => p.handle),
+    ['Alice', 'bob', 'carol'],
+  );
   const second = await app.request('GET', `${DIRECTORY}?limit=3&cursor=${encodeURIComponent(first.body.next_cursor)}`);
-  t.deepEqual(second.body.profiles.map((p: { handle: string }) => p.handle), ['dave', 'erin']);
+  t.deepEqual(
+    second.body.profiles.map((p: { handle: string }) => p.handle),
+    ['dave', 'erin'],
+  );
   t.is(second.body.next_cursor, null);
 });
 
@@ -73,7 +82,12 @@ test('a cursor that decodes to a NUL, a control character, a lone surrogate or t
     const res = await app.request('GET', `${DIRECTORY}?cursor=${cursor({ v: 1, h })}`);
     assertError(t, res, 400, 'invalid_cursor', /next_cursor of the previous page/);
   }
-  assertError(t, await app.request('GET', `${DIRECTORY}?cursor=${Buffer.from('{"v":1,"h":"a\\u0000"}').toString('base64url')}`), 400, 'invalid_cursor');
+  assertError(
+    t,
+    await app.request('GET', `${DIRECTORY}?cursor=${Buffer.from('{"v":1,"h":"a\\u0000"}').toString('base64url')}`),
+    400,
+    'invalid_cursor',
+  );
   // A well-formed cursor past everyone is an empty page, not an error.
   const end = await app.request('GET', `${DIRECTORY}?cursor=${cursor({ v: 1, h: 'zzzzzzzz' })}`);
   t.is(end.status, 200, end.text);

@@ -16,12 +16,21 @@ test('the owner lists their posts in every ring, newest first, page by page', as
   }
   const first = await app.request('GET', `${STATUSES}?limit=2`, { token: session.token });
   t.is(first.status, 200, first.text);
-  t.deepEqual(first.body.posts.map((p: { content: string }) => p.content), ['post 5', 'post 4']);
+  t.deepEqual(
+    first.body.posts.map((p: { content: string }) => p.content),
+    ['post 5', 'post 4'],
+  );
   t.is(first.body.posts[1].ring, 'private');
   const second = await app.request('GET', `${STATUSES}?limit=2&cursor=${first.body.next_cursor}`, { token: session.token });
-  t.deepEqual(second.body.posts.map((p: { content: string }) => p.content), ['post 3', 'post 2']);
+  t.deepEqual(
+    second.body.posts.map((p: { content: string }) => p.content),
+    ['post 3', 'post 2'],
+  );
   const third = await app.request('GET', `${STATUSES}?limit=2&cursor=${second.body.next_cursor}`, { token: session.token });
-  t.deepEqual(third.body.posts.map((p: { content: string }) => p.content), ['post 1']);
+  t.deepEqual(
+    third.body.posts.map((p: { content: string }) => p.content),
+    ['post 1'],
+  );
   t.is(third.body.next_cursor, null);
   const all = await app.request('GET', STATUSES, { token: session.token });
   t.is(all.body.posts.length, 5);
@@ -35,7 +44,10 @@ test('without a limit a page holds 20 posts', async (t) => {
   t.is(page.body.posts.length, 20);
   t.truthy(page.body.next_cursor);
   const rest = await app.request('GET', `${STATUSES}?cursor=${page.body.next_cursor}`, { token: session.token });
-  t.deepEqual(rest.body.posts.map((p: { content: string }) => p.content), ['n0']);
+  t.deepEqual(
+    rest.body.posts.map((p: { content: string }) => p.content),
+    ['n0'],
+  );
 });
 
 test('a bad cursor or limit is refused; the list needs a token', async (t) => {

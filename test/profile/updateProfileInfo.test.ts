@@ -8,10 +8,13 @@ const app = useTestApp({ smtp: true });
 const UPDATE = '/api/v1/profile/update-info';
 const profileOf = async (token: string) => (await app.request('GET', '/api/v1/profile', { token })).body;
 
-test("seed API 7: the home address changes, checked against the catalogue, and the version counts it", async (t) => {
+test('seed API 7: the home address changes, checked against the catalogue, and the version counts it', async (t) => {
   const session = await register(app);
   const address = { street_address: '4024 Kingsway', locality: 'Burnaby', region: 'BC', postal_code: 'V5H 1Z5', country: 'ca' };
-  const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { home_address: address, bio: '  Mathematician.  ' } } });
+  const res = await app.request('PUT', UPDATE, {
+    token: session.token,
+    json: { updated_fields: { home_address: address, bio: '  Mathematician.  ' } },
+  });
   t.is(res.status, 200, res.text);
   t.like(res.body, { status: 'success', profile_id: session.profile_id, version: 2, email_verification_sent: false });
   t.deepEqual(res.body.updated_fields.sort(), ['bio', 'home_address']);
@@ -40,7 +43,9 @@ test.serial('an unknown field is named in a 400, and nothing is written, not eve
   const before = await countRows(app, ['profile_fields', 'audit_events', 'outbox']);
   const res = await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'fine', shoe_size: 44 } } });
   assertError(t, res, 400, 'validation_failed', /updated_fields\.shoe_size is not a profile field/);
-  t.deepEqual(res.body.details, [{ path: 'updated_fields.shoe_size', message: 'is not a profile field: GET /api/v1/profile lists the fields there are' }]);
+  t.deepEqual(res.body.details, [
+    { path: 'updated_fields.shoe_size', message: 'is not a profile field: GET /api/v1/profile lists the fields there are' },
+  ]);
   t.deepEqual(await countRows(app, ['profile_fields', 'audit_events', 'outbox']), before);
   const profile = await profileOf(session.token);
   t.is(profile.fields.bio.value, null);
@@ -86,7 +91,9 @@ test('values are normalized: phone numbers, countries, locales, URLs', async (t)
   const session = await register(app);
   const res = await app.request('PUT', UPDATE, {
     token: session.token,
-    json: { updated_fields: { phone: '+1 (555) 123-4567', nationality: 'gb', locale: 'en-ca', website: 'https://Example.com', allergies: [' peanuts '] } },
+    json: {
+      updated_fields: { phone: '+1 (555) 123-4567', nationality: 'gb', locale: 'en-ca', website: 'https://Example.com', allergies: [' peanuts '] },
+    },
   });
   t.is(res.status, 200, res.text);
   const { fields } = await profileOf(session.token);
@@ -102,7 +109,13 @@ test('null removes a value; an empty updated_fields is refused', async (t) => {
   await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'temporary' } } });
   t.is((await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: null } } })).status, 200);
   t.is((await profileOf(session.token)).fields.bio.value, null);
-  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: {} } }), 400, 'validation_failed', /updated_fields is empty/);
+  assertError(
+    t,
+    await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: {} } }),
+    400,
+    'validation_failed',
+    /updated_fields is empty/,
+  );
   assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: {} }), 400, 'validation_failed', /updated_fields is required/);
 });
 
@@ -111,7 +124,13 @@ test('seed clients may send a form with the token and updated_fields as JSON tex
   const res = await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: JSON.stringify({ occupation: 'Engineer' }) } });
   t.is(res.status, 200, res.text);
   t.is((await profileOf(session.token)).fields.occupation.value, 'Engineer');
-  assertError(t, await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: '{not json' } }), 400, 'validation_failed', /updated_fields must be an object/);
+  assertError(
+    t,
+    await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: '{not json' } }),
+    400,
+    'validation_failed',
+    /updated_fields must be an object/,
+  );
 });
 
 /** The code of the `n`th verification mail to `to` (1 is the first), once it has arrived. */
@@ -134,13 +153,28 @@ test('a new e-mail address needs the current password, and counts only once the 
   // A session alone cannot move the account: the password is asked for, and a wrong one is refused as in changePassword.
   const missing = await change({ updated_fields: { email: fresh, bio: 'moved' } });
   assertError(t, missing, 400, 'validation_failed', /current_password is required/);
-  t.deepEqual(missing.body.details.map((d: { path: string }) => d.path), ['current_password']);
-  assertError(t, await change({ current_password: 'not my password', updated_fields: { email: fresh } }), 400, 'wrong_password', 'current_password is not your current password');
+  t.deepEqual(
+    missing.body.details.map((d: { path: string }) => d.path),
+    ['current_password'],
+  );
+  assertError(
+    t,
+    await change({ current_password: 'not my password', updated_fields: { email: fresh } }),
+    400,
+    'wrong_password',
+    'current_password is not your current password',
+  );
   t.is((await profileOf(session.token)).fields.bio?.value ?? null, null, 'a refused change writes nothing');
 
   // A taken address is refused (after the password).
   const taken = await register(app);
-  assertError(t, await change({ current_password: password, updated_fields: { email: taken.person.email.toUpperCase() } }), 409, 'email_exists', 'the email exists!');
+  assertError(
+    t,
+    await change({ current_password: password, updated_fields: { email: taken.person.email.toUpperCase() } }),
+    409,
+    'email_exists',
+    'the email exists!',
+  );
 
   const res = await change({ current_password: password, updated_fields: { email: fresh, bio: 'moved' } });
   t.is(res.status, 200, res.text);
@@ -161,7 +195,10 @@ test('a new e-mail address needs the current password, and counts only once the 
 
   // A resend goes to the pending address; its newest code makes the change.
   const first = await nthCode(fresh, 1);
-  await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ sent_at: new Date(Date.now() - 120_000) });
+  await app.service.deps
+    .db('email_verifications')
+    .where({ user_id: session.user_id })
+    .update({ sent_at: new Date(Date.now() - 120_000) });
   t.is((await app.request('POST', '/api/v1/auth/verify-email/resend', { token: session.token, json: {} })).status, 200);
   const second = await nthCode(fresh, 2);
   if (first !== second) {
@@ -189,7 +226,13 @@ test('the same address in another case needs no password and no code', async (t)
 test('a new handle must be free whatever its case, and moves the public profile', async (t) => {
   const session = await register(app);
   const taken = await register(app);
-  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { handle: taken.person.handle.toUpperCase() } } }), 409, 'handle_exists', 'the handle exists!');
+  assertError(
+    t,
+    await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { handle: taken.person.handle.toUpperCase() } } }),
+    409,
+    'handle_exists',
+    'the handle exists!',
+  );
   const handle = `${session.person.handle}_2`;
   t.is((await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { handle } } })).status, 200);
   t.is((await app.request('GET', `/api/v1/profiles/${handle}`)).status, 200);
@@ -201,8 +244,17 @@ test('a new handle must be free whatever its case, and moves the public profile'
 test('update-info needs a token; an expired one is refused', async (t) => {
   assertError(t, await app.request('PUT', UPDATE, { json: { updated_fields: { bio: 'x' } } }), 401, 'token_missing', 'token must exist!');
   const session = await register(app);
-  await app.service.deps.db('sessions').where({ user_id: session.user_id }).update({ access_expires_at: new Date(Date.now() - 1) });
-  assertError(t, await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'x' } } }), 401, 'token_expired', 'token has expired!');
+  await app.service.deps
+    .db('sessions')
+    .where({ user_id: session.user_id })
+    .update({ access_expires_at: new Date(Date.now() - 1) });
+  assertError(
+    t,
+    await app.request('PUT', UPDATE, { token: session.token, json: { updated_fields: { bio: 'x' } } }),
+    401,
+    'token_expired',
+    'token has expired!',
+  );
 });
 
 test.serial('e-mail changes obey the resend rule: a second within a minute is 429 with Retry-After, mails no one, writes nothing', async (t) => {
@@ -228,7 +280,10 @@ test.serial('e-mail changes obey the resend rule: a second within a minute is 42
   t.is(mailsTo(app, stranger, /./).length, 0);
 
   // Once the minute has passed, the next change goes through.
-  await app.service.deps.db('email_verifications').where({ user_id: session.user_id }).update({ sent_at: new Date(Date.now() - 61_000) });
+  await app.service.deps
+    .db('email_verifications')
+    .where({ user_id: session.user_id })
+    .update({ sent_at: new Date(Date.now() - 61_000) });
   t.is((await change(stranger, 'third')).status, 200);
   await mailTo(app, stranger, /verification code/);
 });
@@ -243,12 +298,18 @@ test('seven e-mail changes at once mail one new address, and the rest are 429', 
   );
   const statuses = answers.map((r) => r.status).sort();
   t.is(statuses.filter((s) => s === 200).length, 1, statuses.join(' '));
-  t.true(statuses.every((s) => s === 200 || s === 429), statuses.join(' '));
+  t.true(
+    statuses.every((s) => s === 200 || s === 429),
+    statuses.join(' '),
+  );
   // Only the change that went through mailed anyone: the refused ones wrote nothing to the outbox.
   const winner = strangers[answers.findIndex((r) => r.status === 200)];
   await mailTo(app, winner, /verification code/);
   await mailTo(app, old, /change of your Ringfence e-mail address/);
-  t.deepEqual(strangers.filter((email) => mailsTo(app, email, /./).length > 0), [winner]);
+  t.deepEqual(
+    strangers.filter((email) => mailsTo(app, email, /./).length > 0),
+    [winner],
+  );
   t.is((await app.service.deps.db('email_verifications').where({ user_id: session.user_id })).length, 1);
 });
 
@@ -264,7 +325,11 @@ test.serial('a property named like an Object.prototype member is refused as not 
         assertError(t, json, 400, 'malformed_body');
       } else {
         assertError(t, json, 400, 'validation_failed');
-        t.deepEqual(json.body.details.map((d: { path: string }) => d.path), [`updated_fields.${field}.${prop}`], json.text);
+        t.deepEqual(
+          json.body.details.map((d: { path: string }) => d.path),
+          [`updated_fields.${field}.${prop}`],
+          json.text,
+        );
       }
       const form = await app.request('PUT', UPDATE, { form: { token: session.token, updated_fields: text } });
       assertError(t, form, 400, 'validation_failed');
@@ -272,13 +337,22 @@ test.serial('a property named like an Object.prototype member is refused as not 
       multipart.set('updated_fields', text);
       const parts = await app.request('PUT', UPDATE, { token: session.token, multipart });
       assertError(t, parts, 400, 'validation_failed');
-      t.deepEqual(parts.body.details.map((d: { path: string }) => d.path), [`updated_fields.${field}.${prop}`], parts.text);
+      t.deepEqual(
+        parts.body.details.map((d: { path: string }) => d.path),
+        [`updated_fields.${field}.${prop}`],
+        parts.text,
+      );
     }
   }
   for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
-    const res = await app.request('PUT', UPDATE, { token: session.token, raw: { body: `{"updated_fields":{"${name}":"x"}}`, type: 'application/json' } });
+    const res = await app.request('PUT', UPDATE, {
+      token: session.token,
+      raw: { body: `{"updated_fields":{"${name}":"x"}}`, type: 'application/json' },
+    });
     assertError(t, res, 400, 'validation_failed');
-    t.deepEqual(res.body.details, [{ path: `updated_fields.${name}`, message: 'is not a profile field: GET /api/v1/profile lists the fields there are' }]);
+    t.deepEqual(res.body.details, [
+      { path: `updated_fields.${name}`, message: 'is not a profile field: GET /api/v1/profile lists the fields there are' },
+    ]);
   }
   t.deepEqual(await countRows(app, ['profile_fields', 'audit_events']), before);
 });

@@ -60,9 +60,22 @@ test('a large picture is scaled down to 1024 px a side', async (t) => {
 test.serial('the content decides, not the name or the declared type: a GIF or text named .png is refused, writing nothing', async (t) => {
   const session = await register(app);
   const before = await countRows(app, ['avatars', 'profile_fields', 'audit_events']);
-  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: 'blue' } }).gif().toBuffer();
-  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(gif, 'me.png', 'image/png') }), 400, 'unsupported_image', /PNG, JPEG or WebP/);
-  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(Buffer.from('<svg/>'), 'me.png', 'image/png') }), 400, 'unsupported_image');
+  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: 'blue' } })
+    .gif()
+    .toBuffer();
+  assertError(
+    t,
+    await app.request('PUT', AVATAR, { token: session.token, multipart: upload(gif, 'me.png', 'image/png') }),
+    400,
+    'unsupported_image',
+    /PNG, JPEG or WebP/,
+  );
+  assertError(
+    t,
+    await app.request('PUT', AVATAR, { token: session.token, multipart: upload(Buffer.from('<svg/>'), 'me.png', 'image/png') }),
+    400,
+    'unsupported_image',
+  );
   t.deepEqual(await countRows(app, ['avatars', 'profile_fields', 'audit_events']), before);
 });
 
@@ -70,7 +83,13 @@ test.serial('a damaged image with the right magic bytes is refused', async (t) =
   const session = await register(app);
   const before = await countRows(app, ['avatars']);
   const truncated = (await png(200, 200)).subarray(0, 60);
-  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(truncated, 'me.png', 'image/png') }), 400, 'invalid_image', /could not be decoded/);
+  assertError(
+    t,
+    await app.request('PUT', AVATAR, { token: session.token, multipart: upload(truncated, 'me.png', 'image/png') }),
+    400,
+    'invalid_image',
+    /could not be decoded/,
+  );
   t.deepEqual(await countRows(app, ['avatars']), before);
 });
 
@@ -78,7 +97,13 @@ test.serial('a picture over 5 MB is refused with 413', async (t) => {
   const session = await register(app);
   const before = await countRows(app, ['avatars']);
   const big = Buffer.concat([await png(), Buffer.alloc(5 * 1024 * 1024)]);
-  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: upload(big, 'me.png', 'image/png') }), 413, 'payload_too_large', /at most 5 MB/);
+  assertError(
+    t,
+    await app.request('PUT', AVATAR, { token: session.token, multipart: upload(big, 'me.png', 'image/png') }),
+    413,
+    'payload_too_large',
+    /at most 5 MB/,
+  );
   t.deepEqual(await countRows(app, ['avatars']), before);
 });
 
@@ -90,7 +115,13 @@ test('the file is required, and so is a token', async (t) => {
   const onlyToken = new FormData();
   onlyToken.append('token', session.token);
   assertError(t, await app.request('PUT', AVATAR, { multipart: onlyToken }), 400, 'validation_failed', /avatar is required/);
-  assertError(t, await app.request('PUT', AVATAR, { multipart: upload(await png(), 'me.png', 'image/png') }), 401, 'token_missing', 'token must exist!');
+  assertError(
+    t,
+    await app.request('PUT', AVATAR, { multipart: upload(await png(), 'me.png', 'image/png') }),
+    401,
+    'token_missing',
+    'token must exist!',
+  );
   // Seed clients: the token as a form field.
   const res = await app.request('PUT', AVATAR, { multipart: upload(await png(), 'me.png', 'image/png', 'avatar', { token: session.token }) });
   t.is(res.status, 200, res.text);
@@ -102,7 +133,12 @@ test('the file is required, and so is a token', async (t) => {
  * status, headers and parsed envelope; 'no answer' if none came while the body was still unsent (the guard is
  * generous, and only a missing answer ever hits it).
  */
-async function unfinishedUpload(opts: { fileField?: string; fields?: Record<string, string>; headers?: Record<string, string>; contentLength?: number }) {
+async function unfinishedUpload(opts: {
+  fileField?: string;
+  fields?: Record<string, string>;
+  headers?: Record<string, string>;
+  contentLength?: number;
+}) {
   const boundary = 'ringfence-test-boundary';
   const url = new URL(app.url + AVATAR);
   const head = [
@@ -156,7 +192,10 @@ test('a file under a name the operation does not declare is refused at its start
   const res = await unfinishedUpload({ fileField: 'payload', headers: { authorization: `Bearer ${session.token}` } });
   if (res === 'no answer') return t.fail('the server read a file the operation does not take');
   assertError(t, res, 400, 'validation_failed', /payload is not a file field of this operation: send the file as avatar/);
-  t.deepEqual(res.body.details.map((d: { path: string }) => d.path), ['payload']);
+  t.deepEqual(
+    res.body.details.map((d: { path: string }) => d.path),
+    ['payload'],
+  );
 });
 
 test('the whole multipart body is capped: a Content-Length over the limit is refused unread, and so are many files', async (t) => {
@@ -168,6 +207,12 @@ test('the whole multipart body is capped: a Content-Length over the limit is ref
   const each = Buffer.alloc(Math.ceil(app.config.uploadLimit / 3) + 1024, 2);
   const fd = new FormData();
   for (let i = 0; i < 3; i++) fd.append('avatar', new Blob([new Uint8Array(each)], { type: 'image/png' }), `part${i}.png`);
-  assertError(t, await app.request('PUT', AVATAR, { token: session.token, multipart: fd }), 413, 'payload_too_large', /multipart body is larger than/);
+  assertError(
+    t,
+    await app.request('PUT', AVATAR, { token: session.token, multipart: fd }),
+    413,
+    'payload_too_large',
+    /multipart body is larger than/,
+  );
   t.is(await app.service.deps.db('avatars').where({ profile_id: session.profile_id }).first(), undefined);
 });

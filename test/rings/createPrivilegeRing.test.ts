@@ -36,7 +36,10 @@ test('seed clients may send the session token in the body', async (t) => {
 
 test('the name of a default ring moves the fields into it, and the public directory follows at once', async (t) => {
   const s = await register(app);
-  await app.request('PUT', '/api/v1/profile/update-info', { token: s.token, json: { updated_fields: { bio: 'Analyst', home_address: { locality: 'Burnaby', country: 'CA' } } } });
+  await app.request('PUT', '/api/v1/profile/update-info', {
+    token: s.token,
+    json: { updated_fields: { bio: 'Analyst', home_address: { locality: 'Burnaby', country: 'CA' } } },
+  });
   const before = await app.request('GET', `/api/v1/profiles/${s.person.handle}`);
   t.is(before.body.profile.fields.bio, 'Analyst');
 
@@ -50,7 +53,11 @@ test('the name of a default ring moves the fields into it, and the public direct
   t.is(publish.status, 200, publish.text);
   t.is(publish.body.ring_id, 'public');
   t.deepEqual(publish.body.capped, [
-    { field: 'home_address', reader: 'role:commercial', reason: "home_address is classified private, beyond commercial's ceiling semi-private; no user setting can widen a ceiling" },
+    {
+      field: 'home_address',
+      reader: 'role:commercial',
+      reason: "home_address is classified private, beyond commercial's ceiling semi-private; no user setting can widen a ceiling",
+    },
   ]);
   const after = await app.request('GET', `/api/v1/profiles/${s.person.handle}`);
   t.deepEqual(after.body.profile.fields.home_address, { locality: 'Burnaby', country: 'CA' });
@@ -82,7 +89,10 @@ test('a custom ring never widens a role beyond its ceiling or rules: the answer 
 test('ring changes are audited with the rings version and the policy revision', async (t) => {
   const s = await register(app);
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'work', assigned_data: { fields: ['employer'], roles: ['commercial'] } } });
-  const event = await app.service.deps.db('audit_events').where({ action: 'rings.create', actor: `user:${s.user_id}` }).first();
+  const event = await app.service.deps
+    .db('audit_events')
+    .where({ action: 'rings.create', actor: `user:${s.user_id}` })
+    .first();
   t.truthy(event);
   t.is(event.data.rings_version, 1);
   t.is(event.data.policy_revision, app.service.deps.policy.engine.revision);
@@ -96,7 +106,13 @@ test.serial('bad input is refused with the field and rule named, and nothing is 
   const before = await countRows(app, ['rings', 'ring_settings', 'profile_fields', 'audit_events']);
   const post = (json: unknown) => app.request('POST', RINGS, { token: s.token, json });
 
-  assertError(t, await app.request('POST', RINGS, { json: { ring_name: 'x', assigned_data: { fields: [] } } }), 401, 'token_missing', 'token must exist!');
+  assertError(
+    t,
+    await app.request('POST', RINGS, { json: { ring_name: 'x', assigned_data: { fields: [] } } }),
+    401,
+    'token_missing',
+    'token must exist!',
+  );
   assertError(t, await app.request('POST', RINGS, { token: 'not-a-token', json: { ring_name: 'x', assigned_data: { fields: [] } } }), 401);
   let res = await post({ ring_name: 'x', assigned_data: { fields: ['shoe_size'] } });
   assertError(t, res, 400, 'validation_failed');
@@ -104,13 +120,40 @@ test.serial('bad input is refused with the field and rule named, and nothing is 
   res = await post({ ring_name: 'x', assigned_data: { fields: ['home_address.locality'] } });
   assertError(t, res, 400, 'validation_failed', /rings hold whole fields: assign home_address/);
   res = await post({ ring_name: 'x', assigned_data: { fields: ['bio'], roles: ['pirate', 'public'] } });
-  t.deepEqual(res.body.details.map((d: { path: string }) => d.path), ['assigned_data.roles[0]', 'assigned_data.roles[1]']);
-  assertError(t, await post({ ring_name: 'x', assigned_data: { fields: ['bio'], services: ['svc_nobody'] } }), 400, 'validation_failed', /no service with client_id svc_nobody/);
-  assertError(t, await post({ ring_name: 'private', assigned_data: { fields: ['bio'], services: [shop] } }), 400, 'validation_failed', /make a custom ring to admit specific roles or services/);
-  assertError(t, await post({ ring_name: 'private', assigned_data: { fields: [] } }), 400, 'validation_failed', /name the fields to move into private/);
+  t.deepEqual(
+    res.body.details.map((d: { path: string }) => d.path),
+    ['assigned_data.roles[0]', 'assigned_data.roles[1]'],
+  );
+  assertError(
+    t,
+    await post({ ring_name: 'x', assigned_data: { fields: ['bio'], services: ['svc_nobody'] } }),
+    400,
+    'validation_failed',
+    /no service with client_id svc_nobody/,
+  );
+  assertError(
+    t,
+    await post({ ring_name: 'private', assigned_data: { fields: ['bio'], services: [shop] } }),
+    400,
+    'validation_failed',
+    /make a custom ring to admit specific roles or services/,
+  );
+  assertError(
+    t,
+    await post({ ring_name: 'private', assigned_data: { fields: [] } }),
+    400,
+    'validation_failed',
+    /name the fields to move into private/,
+  );
   assertError(t, await post({ ring_name: 'x' }), 400, 'validation_failed', /assigned_data is required/);
   assertError(t, await post({ ring_name: 'custom:x', assigned_data: { fields: [] } }), 400, 'validation_failed', /ring_name/);
-  assertError(t, await post({ ring_name: 'x', assigned_data: { fields: ['bio'], colour: 'red' } }), 400, 'validation_failed', /colour is not a known field/);
+  assertError(
+    t,
+    await post({ ring_name: 'x', assigned_data: { fields: ['bio'], colour: 'red' } }),
+    400,
+    'validation_failed',
+    /colour is not a known field/,
+  );
   assertError(t, await post({ ring_name: 'x', assigned_data: { fields: 'bio' } }), 400, 'validation_failed');
   assertError(t, await post({ ring_name: 'family', assigned_data: { fields: ['bio'] } }), 409, 'ring_exists', /already have a ring named family/);
   assertError(t, await app.request('POST', RINGS, { token: s.token, raw: { body: 'ring_name: x', type: 'application/yaml' } }), 415);

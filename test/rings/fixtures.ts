@@ -11,7 +11,14 @@ export async function addGrant(app: TestApp, userId: string, clientId: string, s
   await app.service.deps.db('oidc_payloads').insert({
     kind: 'Grant',
     id,
-    payload: JSON.stringify({ jti: id, kind: 'Grant', accountId: userId, clientId, openid: { scope: scopes.join(' ') }, iat: Math.floor(Date.now() / 1000) }),
+    payload: JSON.stringify({
+      jti: id,
+      kind: 'Grant',
+      accountId: userId,
+      clientId,
+      openid: { scope: scopes.join(' ') },
+      iat: Math.floor(Date.now() / 1000),
+    }),
     account_id: userId,
     client_id: clientId,
     expires_at: new Date(Date.now() + 3600_000),
@@ -20,6 +27,9 @@ export async function addGrant(app: TestApp, userId: string, clientId: string, s
 
 /** Each field's stored ring for one profile. */
 export async function storedRings(app: TestApp, profileId: string): Promise<Record<string, string>> {
-  const rows = (await app.service.deps.db('profile_fields').where({ profile_id: profileId }).select('field', 'ring')) as { field: string; ring: string }[];
+  const rows = (await app.service.deps.db('profile_fields').where({ profile_id: profileId }).select('field', 'ring')) as {
+    field: string;
+    ring: string;
+  }[];
   return Object.fromEntries(rows.map((r) => [r.field, r.ring]));
 }

@@ -23,7 +23,14 @@ test('the file holds the moved fields and custom rings, and uploading it back ch
   const s = await register(app);
   const clinic = (await addService(app, 'healthcare')).service.client_id;
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'restricted', assigned_data: { fields: ['home_address'] } } });
-  await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'Doctors', description: 'GP', assigned_data: { fields: ['allergies', 'medications'], roles: ['healthcare'], services: [clinic] } } });
+  await app.request('POST', RINGS, {
+    token: s.token,
+    json: {
+      ring_name: 'Doctors',
+      description: 'GP',
+      assigned_data: { fields: ['allergies', 'medications'], roles: ['healthcare'], services: [clinic] },
+    },
+  });
   const res = await app.request('GET', POLICY, { token: s.token });
   t.deepEqual(YAML.parse(res.text), {
     version: 1,
@@ -37,6 +44,6 @@ test('the file holds the moved fields and custom rings, and uploading it back ch
   t.deepEqual(after.body.rings, before.body.rings, 'same rings, same ids, same fields');
 });
 
-test('the policy file is the owner\'s only', async (t) => {
+test("the policy file is the owner's only", async (t) => {
   assertError(t, await app.request('GET', POLICY), 401, 'token_missing', 'token must exist!');
 });

@@ -20,7 +20,20 @@ test('an uploaded ring policy replaces the whole configuration; rings are matche
   await app.request('POST', RINGS, { token: s.token, json: { ring_name: 'restricted', assigned_data: { fields: ['phone'] } } });
   const res = await upload(
     s.token,
-    ['version: 1', 'placements:', '  home_address: restricted', '  bio: semi-private', 'custom_rings:', '  - name: doctors', '    fields: [medications, allergies]', '    roles: [healthcare]', '  - name: officials', '    fields: [nationality]', '    roles: [government]', ''].join('\n'),
+    [
+      'version: 1',
+      'placements:',
+      '  home_address: restricted',
+      '  bio: semi-private',
+      'custom_rings:',
+      '  - name: doctors',
+      '    fields: [medications, allergies]',
+      '    roles: [healthcare]',
+      '  - name: officials',
+      '    fields: [nationality]',
+      '    roles: [government]',
+      '',
+    ].join('\n'),
   );
   t.is(res.status, 200, res.text);
   t.like(res.body, { policy_revision: app.service.deps.policy.engine.revision, rings_version: 4, capped: [] });
@@ -38,9 +51,15 @@ test('an uploaded ring policy replaces the whole configuration; rings are matche
 
 test('an upload that asks more than a ceiling allows is applied and says what is capped', async (t) => {
   const s = await register(app);
-  const res = await upload(s.token, 'version: 1\nplacements:\n  home_address: public\ncustom_rings:\n  - name: shops\n    fields: [email]\n    roles: [commercial]\n');
+  const res = await upload(
+    s.token,
+    'version: 1\nplacements:\n  home_address: public\ncustom_rings:\n  - name: shops\n    fields: [email]\n    roles: [commercial]\n',
+  );
   t.is(res.status, 200, res.text);
-  t.deepEqual(res.body.capped.map((c: { reader: string; field: string }) => `${c.reader} ${c.field}`), ['role:commercial email', 'role:commercial home_address']);
+  t.deepEqual(
+    res.body.capped.map((c: { reader: string; field: string }) => `${c.reader} ${c.field}`),
+    ['role:commercial email', 'role:commercial home_address'],
+  );
 });
 
 test.serial('a bad file is refused with the line of each problem, and nothing changes', async (t) => {
@@ -57,7 +76,13 @@ test.serial('a bad file is refused with the line of each problem, and nothing ch
   t.deepEqual(res.body.details, [{ path: 'line 4', message: 'colour: colour is not a known key here' }]);
 
   res = await upload(s.token, 'version: 1\nplacements:\n  bio: public\n  home_address: secret\n');
-  t.deepEqual(res.body.details, [{ path: 'line 4', message: 'home_address: secret is not a default ring (public, semi-private, private, restricted); put it in a custom ring under custom_rings instead' }]);
+  t.deepEqual(res.body.details, [
+    {
+      path: 'line 4',
+      message:
+        'home_address: secret is not a default ring (public, semi-private, private, restricted); put it in a custom ring under custom_rings instead',
+    },
+  ]);
 
   res = await upload(s.token, 'version: 1\ncustom_rings:\n  - name: a\n    fields: [bio]\n    services:\n      - svc_nobody\n');
   t.deepEqual(res.body.details, [{ path: 'line 6', message: 'no service with client_id svc_nobody' }]);

@@ -52,7 +52,9 @@ test.serial('forgot-password: thirty requests per address whatever they name, th
   const known = await register(app);
   const answers: TestResponse[] = [];
   for (let i = 0; i < 30; i++) {
-    answers.push(await app.request('POST', '/api/v1/auth/forgot-password', { json: { email: i % 2 === 0 ? known.person.email : newPerson().email } }));
+    answers.push(
+      await app.request('POST', '/api/v1/auth/forgot-password', { json: { email: i % 2 === 0 ? known.person.email : newPerson().email } }),
+    );
   }
   t.deepEqual([...new Set(answers.map((a) => a.status))], [202]);
   t.is(new Set(answers.map((a) => a.text)).size, 1, 'every answer is the same, known address or not');
@@ -72,7 +74,9 @@ test.serial('verify-email: ten wrong codes per account across resends, then even
   const attempt = (code: string) => app.request('POST', '/api/v1/auth/verify-email', { token: person.token, json: { code } });
   /** A new code: the resend cooldown is moved out of the way, as a minute passing would. */
   const resend = async () => {
-    await db()('email_verifications').where({ user_id: person.user_id }).update({ sent_at: new Date(Date.now() - 120_000) });
+    await db()('email_verifications')
+      .where({ user_id: person.user_id })
+      .update({ sent_at: new Date(Date.now() - 120_000) });
     const before = mailsTo(app, person.person.email, /verification code/).length;
     t.is((await app.request('POST', '/api/v1/auth/verify-email/resend', { token: person.token, json: {} })).status, 200);
     await app.smtp.waitFor(() => mailsTo(app, person.person.email, /verification code/).length > before);
@@ -86,7 +90,9 @@ test.serial('verify-email: ten wrong codes per account across resends, then even
   }
   assert429(t, await attempt(code), /too many wrong codes for this account/);
   // Once the window has passed, the right code works.
-  await db()('login_throttle').where('key', 'like', 'otp-%').update({ window_started_at: new Date(Date.now() - 16 * 60_000) });
+  await db()('login_throttle')
+    .where('key', 'like', 'otp-%')
+    .update({ window_started_at: new Date(Date.now() - 16 * 60_000) });
   t.is((await attempt(code)).status, 200);
 });
 
@@ -96,12 +102,20 @@ test.serial('verify-email: thirty wrong codes per address across accounts, then 
     const person = await register(app);
     const code = await verificationCode(app, person.person.email);
     for (let i = 0; i < 5; i++) {
-      t.is((await app.request('POST', '/api/v1/auth/verify-email', { token: person.token, json: { code: code === '999999' ? '999998' : '999999' } })).status, 400);
+      t.is(
+        (await app.request('POST', '/api/v1/auth/verify-email', { token: person.token, json: { code: code === '999999' ? '999998' : '999999' } }))
+          .status,
+        400,
+      );
     }
   }
   const fresh = await register(app);
   const code = await verificationCode(app, fresh.person.email);
-  assert429(t, await app.request('POST', '/api/v1/auth/verify-email', { token: fresh.token, json: { code } }), /too many wrong codes from your address/);
+  assert429(
+    t,
+    await app.request('POST', '/api/v1/auth/verify-email', { token: fresh.token, json: { code } }),
+    /too many wrong codes from your address/,
+  );
   await resetLimit('otp-');
 });
 
@@ -114,18 +128,30 @@ test.serial('reset-password: thirty invalid tokens per address, then even a vali
   const token = /Your reset token: (\S+)/.exec(mail.text ?? '')![1];
   recordSecrets('security-abuse', token);
   for (let i = 0; i < 30; i++) {
-    const res = await app.request('POST', '/api/v1/auth/reset-password', { json: { token: randomBytes(32).toString('base64url'), new_password: 'a brand new passphrase' } });
+    const res = await app.request('POST', '/api/v1/auth/reset-password', {
+      json: { token: randomBytes(32).toString('base64url'), new_password: 'a brand new passphrase' },
+    });
     t.is(res.body.error, 'invalid_reset_token');
   }
-  assert429(t, await app.request('POST', '/api/v1/auth/reset-password', { json: { token, new_password: 'a brand new passphrase' } }), /too many invalid reset tokens/);
+  assert429(
+    t,
+    await app.request('POST', '/api/v1/auth/reset-password', { json: { token, new_password: 'a brand new passphrase' } }),
+    /too many invalid reset tokens/,
+  );
   await resetLimit('reset-ip:');
-  t.is((await app.request('POST', '/api/v1/auth/reset-password', { json: { token, new_password: 'a brand new passphrase' } })).status, 200, 'the token still works once the limit is lifted');
+  t.is(
+    (await app.request('POST', '/api/v1/auth/reset-password', { json: { token, new_password: 'a brand new passphrase' } })).status,
+    200,
+    'the token still works once the limit is lifted',
+  );
 });
 
 test.serial('login by handle, too, answers an unknown account and a wrong password alike', async (t) => {
   const known = await register(app);
   const a = await app.request('POST', '/api/v1/users/login', { json: { handle: known.person.handle, password: 'not the password' } });
-  const b = await app.request('POST', '/api/v1/users/login', { json: { handle: `nobody_${randomBytes(4).toString('hex')}`, password: 'not the password' } });
+  const b = await app.request('POST', '/api/v1/users/login', {
+    json: { handle: `nobody_${randomBytes(4).toString('hex')}`, password: 'not the password' },
+  });
   t.is(a.status, 401);
   t.deepEqual([b.status, b.body], [a.status, a.body]);
   t.is(a.headers.get('www-authenticate'), b.headers.get('www-authenticate'));
@@ -159,8 +185,22 @@ test.serial('tokens, codes and ids in links and mails carry at least 128 random 
     );
     const uid = /\/interaction\/([^/?#]+)/.exec(auth.headers.get('location') ?? '')?.[1] ?? '';
     browser = await launchBrowser();
-    const granted = await grantService(app, browser, callback.url, { handle: person.person.handle, password: person.person.password }, 'government', 'openid email');
-    recordSecrets('security-abuse', client.clientSecret, granted.clientSecret, granted.dataTokens.access_token, granted.dataTokens.refresh_token, granted.tokens.refresh_token);
+    const granted = await grantService(
+      app,
+      browser,
+      callback.url,
+      { handle: person.person.handle, password: person.person.password },
+      'government',
+      'openid email',
+    );
+    recordSecrets(
+      'security-abuse',
+      client.clientSecret,
+      granted.clientSecret,
+      granted.dataTokens.access_token,
+      granted.dataTokens.refresh_token,
+      granted.tokens.refresh_token,
+    );
     const samples: [string, string][] = [
       ['session token', person.token],
       ['refresh token', person.refresh_token],

@@ -26,10 +26,27 @@ async function profileOf(person: Registered) {
 }
 
 function update(person: Registered, fields: Record<string, unknown>, ifMatch?: string) {
-  return app.request('PUT', '/api/v1/profile/update-info', { token: person.token, json: { updated_fields: fields }, headers: ifMatch ? { 'if-match': ifMatch } : {} });
+  return app.request('PUT', '/api/v1/profile/update-info', {
+    token: person.token,
+    json: { updated_fields: fields },
+    headers: ifMatch ? { 'if-match': ifMatch } : {},
+  });
 }
 
-const TEXT_FIELDS = ['bio', 'given_name', 'family_name', 'employer', 'occupation', 'locale', 'website', 'nationality', 'phone', 'gender', 'name', 'date_of_birth'];
+const TEXT_FIELDS = [
+  'bio',
+  'given_name',
+  'family_name',
+  'employer',
+  'occupation',
+  'locale',
+  'website',
+  'nationality',
+  'phone',
+  'gender',
+  'name',
+  'date_of_birth',
+];
 const VALUE: Record<string, (i: number) => string> = {
   locale: () => 'en-CA',
   website: (i) => `https://example.org/${i}`,
@@ -44,9 +61,16 @@ test('concurrent updates of one profile each land: no update is lost, and the ve
   const before = await profileOf(person);
   const writes = TEXT_FIELDS.map((field, i) => ({ field, value: (VALUE[field] ?? ((n: number) => `${field} ${n}`))(i) }));
   const answers = await Promise.all(writes.map((w) => update(person, { [w.field]: w.value })));
-  t.deepEqual(answers.map((a) => a.status), writes.map(() => 200));
+  t.deepEqual(
+    answers.map((a) => a.status),
+    writes.map(() => 200),
+  );
   const versions = answers.map((a) => a.body.version as number).sort((a, b) => a - b);
-  t.deepEqual(versions, writes.map((_, i) => before.version + 1 + i), 'each update got its own version: they applied one after the other');
+  t.deepEqual(
+    versions,
+    writes.map((_, i) => before.version + 1 + i),
+    'each update got its own version: they applied one after the other',
+  );
   const after = await profileOf(person);
   t.is(after.version, before.version + writes.length);
   for (const w of writes) t.is(after.fields[w.field].value, w.value, `${w.field} kept its update`);
@@ -88,9 +112,11 @@ test('read-modify-write with If-Match and retry on 412 loses no increment', asyn
       refusals++;
     }
   }
-  await Promise.all(Array.from({ length: writers }, async () => {
-    for (let r = 0; r < rounds; r++) await increment();
-  }));
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      for (let r = 0; r < rounds; r++) await increment();
+    }),
+  );
   const after = await profileOf(person);
   t.is(after.fields.bio.value, `count ${writers * rounds}`);
   t.is(after.version, start + writers * rounds);
@@ -122,7 +148,9 @@ test('one refresh token spent by many requests at once yields exactly one new pa
     t.true(['refresh_token_reused', 'invalid_grant'].includes(a.body.error), a.text);
   }
   const db = app.service.deps.db;
-  const original = await db('sessions').where({ refresh_hash: hashToken(person.refresh_token) }).first();
+  const original = await db('sessions')
+    .where({ refresh_hash: hashToken(person.refresh_token) })
+    .first();
   const family = await db('sessions').where({ family_id: original.family_id });
   t.is(family.length, 2, 'the family holds the first pair and exactly one new one');
   // The others were reuses of a spent token: the whole family, the new pair too, is revoked.
@@ -133,28 +161,33 @@ test('one refresh token spent by many requests at once yields exactly one new pa
 /** Disclosures recorded after their grant's revocation, over the races run below. */
 let lateDisclosures = -1;
 
-test.serial('a grant revoked while its service reads: reads that begin after the revocation answered are refused, and each release is audited', async (t) => {
-  t.timeout(120_000);
-  const browser: Browser = await launchBrowser();
-  const callback: Callback = await startCallback();
-  try {
-    lateDisclosures = 0;
-    // Three races: a late disclosure is a matter of timing, so one race alone could miss it.
-    for (let attempt = 0; attempt < 3 && lateDisclosures === 0; attempt++) {
-      const race = await raceRevocation(browser, callback);
-      t.true(race.after.length > 0, 'reads went on after the revocation');
-      t.deepEqual([...new Set(race.after.map((r) => r.status))], [401], 'a read that began after the revocation answered got data');
-      t.true(race.releasesUnderGrant, 'every disclosure names the revoked grant');
-      t.is(race.released, race.audited, 'every 200 is one audited disclosure');
-      t.true(race.chain.ok, `the audit chain breaks at ${race.chain.brokenAt}`);
-      lateDisclosures += race.late;
-      t.log(`attempt ${attempt + 1}: ${race.reads} reads, ${race.released} released, ${race.during} overlapping the revocation, ${race.late} disclosures recorded after it`);
+test.serial(
+  'a grant revoked while its service reads: reads that begin after the revocation answered are refused, and each release is audited',
+  async (t) => {
+    t.timeout(120_000);
+    const browser: Browser = await launchBrowser();
+    const callback: Callback = await startCallback();
+    try {
+      lateDisclosures = 0;
+      // Three races: a late disclosure is a matter of timing, so one race alone could miss it.
+      for (let attempt = 0; attempt < 3 && lateDisclosures === 0; attempt++) {
+        const race = await raceRevocation(browser, callback);
+        t.true(race.after.length > 0, 'reads went on after the revocation');
+        t.deepEqual([...new Set(race.after.map((r) => r.status))], [401], 'a read that began after the revocation answered got data');
+        t.true(race.releasesUnderGrant, 'every disclosure names the revoked grant');
+        t.is(race.released, race.audited, 'every 200 is one audited disclosure');
+        t.true(race.chain.ok, `the audit chain breaks at ${race.chain.brokenAt}`);
+        lateDisclosures += race.late;
+        t.log(
+          `attempt ${attempt + 1}: ${race.reads} reads, ${race.released} released, ${race.during} overlapping the revocation, ${race.late} disclosures recorded after it`,
+        );
+      }
+    } finally {
+      await browser.close();
+      await callback.close();
     }
-  } finally {
-    await browser.close();
-    await callback.close();
-  }
-});
+  },
+);
 
 // Disclosure and revocation serialize (src/disclosure: the release's admission holds the grant FOR KEY SHARE,
 // revocation takes it FOR UPDATE before deleting it), so no disclosure follows the revocation in the chain.
@@ -165,8 +198,16 @@ test.serial('a grant revoked while its service reads: no disclosure is recorded 
 
 async function raceRevocation(browser: Browser, callback: Callback) {
   const person = await register(app);
-  if ((await update(person, { bio: 'seen until revoked', home_address: { locality: 'Burnaby', country: 'CA' } })).status !== 200) throw new Error('update failed');
-  const granted = await grantService(app, browser, callback.url, { handle: person.person.handle, password: person.person.password }, 'government', 'openid profile email address');
+  if ((await update(person, { bio: 'seen until revoked', home_address: { locality: 'Burnaby', country: 'CA' } })).status !== 200)
+    throw new Error('update failed');
+  const granted = await grantService(
+    app,
+    browser,
+    callback.url,
+    { handle: person.person.handle, password: person.person.password },
+    'government',
+    'openid profile email address',
+  );
   const clientId = granted.service.client_id;
   const token = granted.dataTokens.access_token;
   recordSecrets('security-concurrency', granted.clientSecret, token, granted.dataTokens.refresh_token, granted.tokens.refresh_token);
@@ -195,7 +236,10 @@ async function raceRevocation(browser: Browser, callback: Callback) {
   const parse = (d: unknown) => (typeof d === 'string' ? JSON.parse(d) : d) as Record<string, unknown>;
   const [revocation] = await db('audit_events').where({ action: 'grant.revoked' }).whereRaw(`data->>'client_id' = ?`, [clientId]);
   const grantIds = parse(revocation.data).grant_ids as string[];
-  const releases = (await db('audit_events').where({ action: 'data.released' }).whereRaw(`data->>'client_id' = ?`, [clientId]).select('seq', 'data')) as { seq: string; data: unknown }[];
+  const releases = (await db('audit_events')
+    .where({ action: 'data.released' })
+    .whereRaw(`data->>'client_id' = ?`, [clientId])
+    .select('seq', 'data')) as { seq: string; data: unknown }[];
   return {
     reads: reads.length,
     released: reads.filter((r) => r.status === 200).length,

@@ -17,14 +17,25 @@ test.serial('registration refuses a control character in the e-mail address, the
     for (const email of [`${tag}${c}@example.com`, `${tag}@exam${c}ple.com`, `${c}${tag}@example.com`.replace(/^\s+/, '\u0000')]) {
       const res = await app.request('POST', '/api/v1/users/register', { json: newPerson({ email }) });
       assertError(t, res, 400, 'validation_failed');
-      t.deepEqual(res.body.details.map((d: { path: string }) => d.path), ['email'], `${JSON.stringify(email)}: ${res.text}`);
+      t.deepEqual(
+        res.body.details.map((d: { path: string }) => d.path),
+        ['email'],
+        `${JSON.stringify(email)}: ${res.text}`,
+      );
     }
     const name = await app.request('POST', '/api/v1/users/register', { json: newPerson({ name: `Eve${c}Mallory` }) });
     assertError(t, name, 400, 'validation_failed');
-    t.deepEqual(name.body.details.map((d: { path: string }) => d.path), ['name'], `${JSON.stringify(c)}: ${name.text}`);
+    t.deepEqual(
+      name.body.details.map((d: { path: string }) => d.path),
+      ['name'],
+      `${JSON.stringify(c)}: ${name.text}`,
+    );
     const handle = await app.request('POST', '/api/v1/users/register', { json: newPerson({ handle: `eve${c}x` }) });
     assertError(t, handle, 400, 'validation_failed');
-    t.deepEqual(handle.body.details.map((d: { path: string }) => d.path), ['handle']);
+    t.deepEqual(
+      handle.body.details.map((d: { path: string }) => d.path),
+      ['handle'],
+    );
   }
   t.deepEqual(await countRows(app, ['users', 'profiles', 'outbox', 'audit_events']), before);
 });
@@ -34,10 +45,20 @@ test.serial('an e-mail change to an address with a control character is refused 
   const before = await countRows(app, ['outbox', 'email_verifications', 'audit_events']);
   for (const c of CONTROLS) {
     const email = `moved${c}${newPerson().email}`;
-    const res = await app.request('PUT', '/api/v1/profile/update-info', { token: session.token, json: { current_password: session.person.password, updated_fields: { email } } });
+    const res = await app.request('PUT', '/api/v1/profile/update-info', {
+      token: session.token,
+      json: { current_password: session.person.password, updated_fields: { email } },
+    });
     assertError(t, res, 400, 'validation_failed');
-    t.deepEqual(res.body.details.map((d: { path: string }) => d.path), ['updated_fields.email'], `${JSON.stringify(c)}: ${res.text}`);
-    const name = await app.request('PUT', '/api/v1/profile/update-info', { token: session.token, json: { updated_fields: { name: `Eve${c}` , given_name: `x${c}y` } } });
+    t.deepEqual(
+      res.body.details.map((d: { path: string }) => d.path),
+      ['updated_fields.email'],
+      `${JSON.stringify(c)}: ${res.text}`,
+    );
+    const name = await app.request('PUT', '/api/v1/profile/update-info', {
+      token: session.token,
+      json: { updated_fields: { name: `Eve${c}`, given_name: `x${c}y` } },
+    });
     assertError(t, name, 400, 'validation_failed');
   }
   t.deepEqual(await countRows(app, ['outbox', 'email_verifications', 'audit_events']), before);

@@ -23,7 +23,6 @@ const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-
 /** Starts `node src/main.ts` with its output in test/artifacts/logs/, and waits until /readyz answers 200. */
 async function startServer(name: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
   const log = openSync(logFileFor(name), 'a');
@@ -113,7 +112,7 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
       const tag = randomBytes(5).toString('hex');
       const person = { name: 'Crash Test', email: `crash.${tag}@example.org`, handle: `crash_${tag}`, password: `crash test passphrase ${tag}` };
       recordSecrets('security-crash', person.password);
-      let reg;
+      let reg: Awaited<ReturnType<typeof call>>;
       try {
         reg = await call('/api/v1/users/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(person) });
       } catch {
@@ -126,7 +125,7 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
       for (let k = 0; k < 6 && !killed; k++) {
         const bio = `worker ${w} update ${k} ${tag}`;
         account.sent.push(bio);
-        let res;
+        let res: Awaited<ReturnType<typeof call>>;
         try {
           res = await call('/api/v1/profile/update-info', {
             method: 'PUT',
@@ -171,11 +170,16 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
       continue;
     }
     if (!a.acked) continue;
-    const profile = (await (await fetch(`${url}/api/v1/profile`, { headers: { authorization: `Bearer ${a.token}` } })).json()) as { version: number; fields: { bio: { value: string } } };
+    const profile = (await (await fetch(`${url}/api/v1/profile`, { headers: { authorization: `Bearer ${a.token}` } })).json()) as {
+      version: number;
+      fields: { bio: { value: string } };
+    };
     const later = a.sent.slice(a.sent.indexOf(a.acked.bio));
     if (profile.version < a.acked.version || !later.includes(profile.fields.bio.value)) {
       lost++;
-      t.fail(`update to version ${a.acked.version} (${a.acked.bio}) was acknowledged, the profile holds version ${profile.version} (${profile.fields.bio.value})`);
+      t.fail(
+        `update to version ${a.acked.version} (${a.acked.bio}) was acknowledged, the profile holds version ${profile.version} (${profile.fields.bio.value})`,
+      );
     }
   }
 
@@ -186,14 +190,30 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
     if (Number(n) === 0) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const outbox = (await db('outbox').select('idempotency_key', 'state', 'attempts')) as { idempotency_key: string; state: string; attempts: number }[];
-  t.deepEqual(outbox.filter((o) => o.state !== 'sent'), [], 'every outbox message is delivered');
+  const outbox = (await db('outbox').select('idempotency_key', 'state', 'attempts')) as {
+    idempotency_key: string;
+    state: string;
+    attempts: number;
+  }[];
+  t.deepEqual(
+    outbox.filter((o) => o.state !== 'sent'),
+    [],
+    'every outbox message is delivered',
+  );
   await new Promise((r) => setTimeout(r, 300));
   const received = new Map<string, number>();
   for (const m of smtp.messages) received.set(m.messageId ?? '', (received.get(m.messageId ?? '') ?? 0) + 1);
   const expected = new Set(outbox.map((o) => `<${o.idempotency_key}@ringfence>`));
-  t.deepEqual([...received.keys()].filter((id) => !expected.has(id)), [], 'no mail arrived that the outbox does not hold');
-  t.deepEqual([...expected].filter((id) => !received.has(id)), [], 'every outbox message arrived');
+  t.deepEqual(
+    [...received.keys()].filter((id) => !expected.has(id)),
+    [],
+    'no mail arrived that the outbox does not hold',
+  );
+  t.deepEqual(
+    [...expected].filter((id) => !received.has(id)),
+    [],
+    'every outbox message arrived',
+  );
   for (const a of accounts) {
     t.true(
       smtp.messages.some((m) => /verification code/.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').includes(a.email)),
@@ -206,7 +226,11 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
   const chain = await verifyAuditChain(db);
   t.true(chain.ok, `the audit chain breaks at ${chain.brokenAt}`);
   const registered = new Set((await db('audit_events').where({ action: 'user.register' }).pluck('subject')) as string[]);
-  t.deepEqual(accounts.filter((a) => !registered.has(`user:${a.userId}`)).map((a) => a.userId), [], 'every registration is audited');
+  t.deepEqual(
+    accounts.filter((a) => !registered.has(`user:${a.userId}`)).map((a) => a.userId),
+    [],
+    'every registration is audited',
+  );
 
   const updates = accounts.filter((a) => a.acked).length;
   t.log(
@@ -231,7 +255,12 @@ test('the SMTP sink outlives a sender reset in the middle of a mail', async (t) 
       return (said.match(/^\d{3}(?= )/gm) ?? [])[n - 1];
     };
     t.is(await reply(1), '220');
-    const steps = [['EHLO crash.test', '250'], ['MAIL FROM:<a@example.org>', '250'], ['RCPT TO:<b@example.org>', '250'], ['DATA', '354']];
+    const steps = [
+      ['EHLO crash.test', '250'],
+      ['MAIL FROM:<a@example.org>', '250'],
+      ['RCPT TO:<b@example.org>', '250'],
+      ['DATA', '354'],
+    ];
     for (const [k, [line, code]] of steps.entries()) {
       socket.write(`${line}\r\n`);
       t.is(await reply(k + 2), code, `${line}: ${said}`);
@@ -240,7 +269,10 @@ test('the SMTP sink outlives a sender reset in the middle of a mail', async (t) 
     await new Promise((r) => setTimeout(r, 50));
     socket.resetAndDestroy();
     for (let i = 0; i < 200 && sink.dropped.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    t.deepEqual(sink.dropped.map((e) => e.code), ['ECONNRESET']);
+    t.deepEqual(
+      sink.dropped.map((e) => e.code),
+      ['ECONNRESET'],
+    );
     t.is(sink.messages.length, 0, 'nothing half-received counts as a mail');
   } finally {
     await sink.close();

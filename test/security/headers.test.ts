@@ -12,8 +12,6 @@ import forge from 'node-forge';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { registerService } from '../../src/oidc/services.ts';
-import { supportedScopes } from '../../src/oidc/scopes.ts';
 import { startService, type Service } from '../../src/service.ts';
 import type { Operation } from '../../src/http/openapi.ts';
 import { createDatabase, logFileFor, spec, useTestApp } from '../helpers/app.ts';
@@ -67,7 +65,11 @@ async function startTlsInstance(): Promise<Instance> {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, LOG_LEVEL: 'info', BASE_URL: base, TRUST_PROXY: 'true' });
   const kek = randomBytes(32);
   recordSecrets('security-headers', kek.toString('hex'), kek.toString('base64'));
-  const service = await startService(config, { logger: createLogger(config, pino.destination({ dest: logFileFor('security-headers-tls'), sync: true })), kek, outboxPollMs: 100 });
+  const service = await startService(config, {
+    logger: createLogger(config, pino.destination({ dest: logFileFor('security-headers-tls'), sync: true })),
+    kek,
+    outboxPollMs: 100,
+  });
   server.on('request', service.app.callback());
   return {
     base,
@@ -94,7 +96,13 @@ test.after.always(async () => {
 
 async function registerAt(inst: { base: string; tls: boolean }) {
   const tag = randomBytes(5).toString('hex');
-  const res = await call(inst, 'POST', '/api/v1/users/register', { 'content-type': 'application/json' }, JSON.stringify({ name: 'Hedy Headers', email: `hedy.${tag}@example.org`, handle: `hedy_${tag}`, password: PASSWORD }));
+  const res = await call(
+    inst,
+    'POST',
+    '/api/v1/users/register',
+    { 'content-type': 'application/json' },
+    JSON.stringify({ name: 'Hedy Headers', email: `hedy.${tag}@example.org`, handle: `hedy_${tag}`, password: PASSWORD }),
+  );
   if (res.status !== 201) throw new Error(`register failed: ${res.text}`);
   const body = res.json as { token: string; refresh_token: string; user_id: string };
   recordSecrets('security-headers', PASSWORD, body.token, body.refresh_token);
@@ -106,7 +114,11 @@ function requestFor(op: Operation, ids: { handle: string }) {
   const path = op.path
     .replace('{handle}', ids.handle)
     .replace('{asset}', 'swagger-ui.css')
-    .replace(/\{[^}]+\}/g, () => randomBytes(16).toString('base64url').replace(/[^A-Za-z0-9]/g, 'a'));
+    .replace(/\{[^}]+\}/g, () =>
+      randomBytes(16)
+        .toString('base64url')
+        .replace(/[^A-Za-z0-9]/g, 'a'),
+    );
   const json = op.bodyTypes.includes('application/json') ? '{}' : undefined;
   const headers: Record<string, string> = json ? { 'content-type': 'application/json' } : {};
   return { path, headers, body: json };
@@ -125,7 +137,13 @@ test('every response carries a Content-Security-Policy, whoever asks and whateve
   for (const op of spec.operations) {
     const req = requestFor(op, { handle: person.handle });
     for (const token of [undefined, person.token]) {
-      const res = await call({ base: plain.url, tls: false }, op.method, req.path, { ...req.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, req.body);
+      const res = await call(
+        { base: plain.url, tls: false },
+        op.method,
+        req.path,
+        { ...req.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        req.body,
+      );
       check(`${op.operationId}${token ? ' (signed in)' : ''}`, res);
     }
   }
@@ -195,7 +213,10 @@ async function walkFlow(inst: { base: string; tls: boolean }, service: Service) 
 }
 
 function cookieFlags(line: string) {
-  const attrs = line.split(';').slice(1).map((a) => a.trim().toLowerCase());
+  const attrs = line
+    .split(';')
+    .slice(1)
+    .map((a) => a.trim().toLowerCase());
   return {
     name: line.split('=')[0],
     httpOnly: attrs.includes('httponly'),
@@ -204,7 +225,7 @@ function cookieFlags(line: string) {
   };
 }
 
-test('the provider\'s cookies are HttpOnly and SameSite over http, and Secure too over https', async (t) => {
+test("the provider's cookies are HttpOnly and SameSite over http, and Secure too over https", async (t) => {
   for (const inst of [{ base: plain.url, tls: false, service: plain.service }, { ...secure }]) {
     const flow = await walkFlow(inst, inst.service);
     t.truthy(flow.code, 'the flow reached the service with a code');
@@ -243,13 +264,39 @@ test('every response carrying personal data or tokens says Cache-Control: no-sto
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64');
   const m = multipartBody([{ name: 'avatar', filename: 'a.png', type: 'image/png', data: png }]);
   await call(inst, 'PUT', '/api/v1/profile/avatar', { ...auth, 'content-type': m.type }, m.body);
-  await call(inst, 'POST', '/api/v1/profile/privilege-rings', { ...auth, ...json }, JSON.stringify({ ring_name: 'private', assigned_data: { fields: ['avatar'] } }));
+  await call(
+    inst,
+    'POST',
+    '/api/v1/profile/privilege-rings',
+    { ...auth, ...json },
+    JSON.stringify({ ring_name: 'private', assigned_data: { fields: ['avatar'] } }),
+  );
   const login = await call(inst, 'POST', '/api/v1/users/login', json, JSON.stringify({ email: person.email, password: PASSWORD }));
   recordSecrets('security-headers', ...secretValues(login.json));
-  const refresh = await call(inst, 'POST', '/api/v1/auth/refresh', json, JSON.stringify({ refresh_token: (login.json as { refresh_token: string }).refresh_token }));
+  const refresh = await call(
+    inst,
+    'POST',
+    '/api/v1/auth/refresh',
+    json,
+    JSON.stringify({ refresh_token: (login.json as { refresh_token: string }).refresh_token }),
+  );
   recordSecrets('security-headers', ...secretValues(refresh.json));
   const flow = await walkFlow(inst, plain.service);
-  const tokenRes = await call(inst, 'POST', '/oidc/token', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${flow.client.client_id}:wrong`).toString('base64')}` }, new URLSearchParams({ grant_type: 'authorization_code', code: flow.code ?? '', redirect_uri: 'http://127.0.0.1:9/callback', code_verifier: 'x'.repeat(43) }).toString());
+  const tokenRes = await call(
+    inst,
+    'POST',
+    '/oidc/token',
+    {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${flow.client.client_id}:wrong`).toString('base64')}`,
+    },
+    new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: flow.code ?? '',
+      redirect_uri: 'http://127.0.0.1:9/callback',
+      code_verifier: 'x'.repeat(43),
+    }).toString(),
+  );
   const answers: [string, RawResponse][] = [
     ['register', person.res],
     ['login', login],
@@ -257,7 +304,10 @@ test('every response carrying personal data or tokens says Cache-Control: no-sto
     ['/oidc/token', tokenRes],
     ['me', await call(inst, 'GET', '/api/v1/auth/me', auth)],
     ['profile', await call(inst, 'GET', '/api/v1/profile', auth)],
-    ['update-info', await call(inst, 'PUT', '/api/v1/profile/update-info', { ...auth, ...json }, JSON.stringify({ updated_fields: { bio: 'cached nowhere' } }))],
+    [
+      'update-info',
+      await call(inst, 'PUT', '/api/v1/profile/update-info', { ...auth, ...json }, JSON.stringify({ updated_fields: { bio: 'cached nowhere' } })),
+    ],
     ['own avatar', await call(inst, 'GET', `/api/v1/profiles/${person.handle}/avatar`, auth)],
     ['statuses', await call(inst, 'GET', '/api/v1/profile/statuses', auth)],
     ['rings', await call(inst, 'GET', '/api/v1/profile/privilege-rings', auth)],

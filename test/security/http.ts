@@ -114,7 +114,13 @@ export function checkRejected(
     if (!html) {
       const env = res.json as { status?: unknown; error?: unknown } | undefined;
       if (!res.type.startsWith('application/json')) problems.push(`error answered as "${res.type}", not the JSON envelope`);
-      else if (!env || typeof env.status !== 'string' || env.status === 'success' || typeof env.error !== 'string' || !/^[a-z][a-z0-9_]*$/.test(env.error)) {
+      else if (
+        !env ||
+        typeof env.status !== 'string' ||
+        env.status === 'success' ||
+        typeof env.error !== 'string' ||
+        !/^[a-z][a-z0-9_]*$/.test(env.error)
+      ) {
         problems.push(`error body is not the envelope: ${res.text.slice(0, 200)}`);
       }
     }
@@ -133,7 +139,10 @@ export function checkRejected(
 }
 
 /** A multipart/form-data body, built by hand so tests can also build broken ones. */
-export function multipartBody(parts: { name: string; filename?: string; type?: string; data: Buffer | string }[], boundary = `rf${randomBytes(8).toString('hex')}`) {
+export function multipartBody(
+  parts: { name: string; filename?: string; type?: string; data: Buffer | string }[],
+  boundary = `rf${randomBytes(8).toString('hex')}`,
+) {
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`;

@@ -135,7 +135,10 @@ async function newSessionToken(p: Person): Promise<string> {
 async function renewCredentials(w: World): Promise<void> {
   for (const p of [w.owner, w.other, w.operator]) await login(p);
   w.expired = await newSessionToken(w.owner);
-  await app.service.deps.db('sessions').where({ access_hash: hashToken(w.expired) }).update({ access_expires_at: new Date(Date.now() - 60_000) });
+  await app.service.deps
+    .db('sessions')
+    .where({ access_hash: hashToken(w.expired) })
+    .update({ access_expires_at: new Date(Date.now() - 60_000) });
   w.revoked = await newSessionToken(w.owner);
   const out = await http('POST', '/api/v1/auth/logout', w.revoked);
   if (out.status !== 200) throw new Error(`logout failed: ${out.text}`);
@@ -211,7 +214,9 @@ const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]
 const PNG_1x1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64');
 
 async function ensureAvatar(w: World): Promise<void> {
-  const res = await http('PUT', '/api/v1/profile/avatar', w.owner.token, { multipart: [{ name: 'avatar', filename: 'a.png', type: 'image/png', data: w.png }] });
+  const res = await http('PUT', '/api/v1/profile/avatar', w.owner.token, {
+    multipart: [{ name: 'avatar', filename: 'a.png', type: 'image/png', data: w.png }],
+  });
   if (res.status !== 200) throw new Error(`avatar upload failed: ${res.text}`);
 }
 
@@ -244,16 +249,34 @@ const FIXTURES: Record<string, Fixture> = {
   registerUser: {
     request: () => {
       const tag = randomBytes(5).toString('hex');
-      return { path: '/api/v1/users/register', json: { name: 'New Person', email: `new.${tag}@example.org`, handle: `new_${tag}`, password: `a long new passphrase ${tag}` } };
+      return {
+        path: '/api/v1/users/register',
+        json: { name: 'New Person', email: `new.${tag}@example.org`, handle: `new_${tag}`, password: `a long new passphrase ${tag}` },
+      };
     },
     public: [201],
   },
   // The bearer is ignored by the public account operations; their bodies name what they act on.
-  loginUser: { request: () => ({ path: '/api/v1/users/login', json: { email: `nobody.${randomBytes(4).toString('hex')}@example.org`, password: 'not the password at all' } }), public: [401] },
-  refreshSession: { request: () => ({ path: '/api/v1/auth/refresh', json: { refresh_token: randomBytes(32).toString('base64url') } }), public: [401] },
+  loginUser: {
+    request: () => ({
+      path: '/api/v1/users/login',
+      json: { email: `nobody.${randomBytes(4).toString('hex')}@example.org`, password: 'not the password at all' },
+    }),
+    public: [401],
+  },
+  refreshSession: {
+    request: () => ({ path: '/api/v1/auth/refresh', json: { refresh_token: randomBytes(32).toString('base64url') } }),
+    public: [401],
+  },
   verifySession: { request: () => ({ path: '/api/v1/auth/verify', json: { token: randomBytes(32).toString('base64url') } }), public: [200] },
   forgotPassword: { request: (w) => ({ path: '/api/v1/auth/forgot-password', json: { email: w.owner.email } }), public: [202] },
-  resetPassword: { request: () => ({ path: '/api/v1/auth/reset-password', json: { token: randomBytes(32).toString('base64url'), new_password: 'a new password nobody knows' } }), public: [400] },
+  resetPassword: {
+    request: () => ({
+      path: '/api/v1/auth/reset-password',
+      json: { token: randomBytes(32).toString('base64url'), new_password: 'a new password nobody knows' },
+    }),
+    public: [400],
+  },
   logout: {
     // Another user sends the owner's refresh token along: only their own session may end.
     request: (w, as) => ({ path: '/api/v1/auth/logout', json: as === 'owner' ? {} : { refresh_token: w.owner.refreshToken } }),
@@ -284,8 +307,14 @@ const FIXTURES: Record<string, Fixture> = {
   },
   getProfile: { request: () => ({ path: '/api/v1/profile' }) },
   updateProfileInfo: { request: () => ({ path: '/api/v1/profile/update-info', json: { updated_fields: { locale: 'en-CA' } } }) },
-  uploadAvatar: { request: (w) => ({ path: '/api/v1/profile/avatar', multipart: [{ name: 'avatar', filename: 'a.png', type: 'image/png', data: w.png }] }) },
-  deleteAvatar: { before: async (w, as) => (as === 'owner' ? ensureAvatar(w) : undefined), request: () => ({ path: '/api/v1/profile/avatar' }), other: [200, 404] },
+  uploadAvatar: {
+    request: (w) => ({ path: '/api/v1/profile/avatar', multipart: [{ name: 'avatar', filename: 'a.png', type: 'image/png', data: w.png }] }),
+  },
+  deleteAvatar: {
+    before: async (w, as) => (as === 'owner' ? ensureAvatar(w) : undefined),
+    request: () => ({ path: '/api/v1/profile/avatar' }),
+    other: [200, 404],
+  },
   listStatuses: { request: () => ({ path: '/api/v1/profile/statuses' }) },
   createStatus: { request: () => ({ path: '/api/v1/profile/statuses', json: { content: 'a status from the matrix' } }) },
   updateStatus: { request: (w) => ({ path: `/api/v1/profile/statuses/${w.privateStatusId}`, json: { ring: 'private' } }), other: [404] },
@@ -301,7 +330,12 @@ const FIXTURES: Record<string, Fixture> = {
   getAvatar: { before: async (w) => ensureAvatar(w), request: (w) => ({ path: `/api/v1/profiles/${w.owner.handle}/avatar` }), public: [404] },
   listPublicStatuses: { request: (w) => ({ path: `/api/v1/profiles/${w.owner.handle}/statuses` }), public: [200] },
   listPrivilegeRings: { request: () => ({ path: '/api/v1/profile/privilege-rings' }) },
-  createPrivilegeRing: { request: () => ({ path: '/api/v1/profile/privilege-rings', json: { ring_name: `Matrix ${randomBytes(3).toString('hex')}`, assigned_data: { fields: ['website'] } } }) },
+  createPrivilegeRing: {
+    request: () => ({
+      path: '/api/v1/profile/privilege-rings',
+      json: { ring_name: `Matrix ${randomBytes(3).toString('hex')}`, assigned_data: { fields: ['website'] } },
+    }),
+  },
   getRingPolicy: { request: () => ({ path: '/api/v1/profile/privilege-rings/policy' }) },
   replaceRingPolicy: {
     // The owner puts back exactly what they have; anyone else puts an empty policy, which may only touch their own.
@@ -313,7 +347,10 @@ const FIXTURES: Record<string, Fixture> = {
   },
   getPrivilegeRing: { request: (w) => ({ path: `/api/v1/profile/privilege-rings/${w.ringId}` }), other: [404] },
   updatePrivilegeRing: {
-    request: (w) => ({ path: `/api/v1/profile/privilege-rings/${w.ringId}`, json: { assigned_data: { fields: ['allergies'], roles: ['healthcare'] } } }),
+    request: (w) => ({
+      path: `/api/v1/profile/privilege-rings/${w.ringId}`,
+      json: { assigned_data: { fields: ['allergies'], roles: ['healthcare'] } },
+    }),
     other: [404],
   },
   deletePrivilegeRing: {
@@ -326,14 +363,22 @@ const FIXTURES: Record<string, Fixture> = {
   getVisibility: { request: () => ({ path: '/api/v1/profile/visibility' }) },
   // The interaction pages are the provider's browser flow: their credential is its cookie, not a bearer token.
   showInteraction: { request: () => ({ path: `/interaction/${bogusUid()}` }), public: [400] },
-  submitInteractionLogin: { request: (w) => ({ path: `/interaction/${bogusUid()}/login`, form: { csrf: 'x', login: w.owner.handle, password: w.owner.password } }), public: [400] },
+  submitInteractionLogin: {
+    request: (w) => ({ path: `/interaction/${bogusUid()}/login`, form: { csrf: 'x', login: w.owner.handle, password: w.owner.password } }),
+    public: [400],
+  },
   submitInteractionConsent: { request: () => ({ path: `/interaction/${bogusUid()}/consent`, form: { csrf: 'x', scope: 'openid' } }), public: [400] },
   abortInteraction: { request: () => ({ path: `/interaction/${bogusUid()}/abort` }), public: [400] },
   getDataProfile: { request: () => ({ path: '/api/v1/data/profile' }) },
   listProfileAccess: { request: () => ({ path: '/api/v1/profile/access' }) },
   revokeProfileAccess: { request: (w) => ({ path: '/api/v1/profile/revoke-access', json: { service_id: w.revocable } }), other: [404] },
   listServices: { request: () => ({ path: '/api/v1/admin/services' }) },
-  createService: { request: () => ({ path: '/api/v1/admin/services', json: { name: 'Matrix service', role: 'commercial', redirect_uris: ['https://matrix.example/callback'] } }) },
+  createService: {
+    request: () => ({
+      path: '/api/v1/admin/services',
+      json: { name: 'Matrix service', role: 'commercial', redirect_uris: ['https://matrix.example/callback'] },
+    }),
+  },
   getService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}` }) },
   disableService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}/disable` }) },
 };
@@ -341,7 +386,9 @@ const FIXTURES: Record<string, Fixture> = {
 /** The newest verification code mailed to a person. */
 async function latestCode(p: Person): Promise<string> {
   await app.smtp.waitFor((m) => /verification code/.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').includes(p.email));
-  const mails = app.smtp.messages.filter((m) => /verification code/.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').includes(p.email));
+  const mails = app.smtp.messages.filter(
+    (m) => /verification code/.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').includes(p.email),
+  );
   const code = /is: (\d{6})/.exec(mails[mails.length - 1].text ?? '')?.[1];
   if (!code) throw new Error('no code in the verification mail');
   return code;
@@ -429,12 +476,18 @@ test('every operation answers every caller as its security and the policies say,
   await app.service.deps.db('users').where({ id: operator.userId }).update({ is_operator: true });
 
   // The owner's shape: a custom ring admitting healthcare, the avatar kept private, a public and a private status.
-  const ring = await http('POST', '/api/v1/profile/privilege-rings', owner.token, { json: { ring_name: `Care-${owner.tag}`, assigned_data: { fields: ['allergies', 'medications'], roles: ['healthcare'] } } });
+  const ring = await http('POST', '/api/v1/profile/privilege-rings', owner.token, {
+    json: { ring_name: `Care-${owner.tag}`, assigned_data: { fields: ['allergies', 'medications'], roles: ['healthcare'] } },
+  });
   t.is(ring.status, 201, ring.text);
   owner.privateMarkers.set('ring_name', `Care-${owner.tag}`);
   const ringId = (ring.json as { ring_id: string }).ring_id;
   owner.privateMarkers.set('ring_id', ringId);
-  t.is((await http('POST', '/api/v1/profile/privilege-rings', owner.token, { json: { ring_name: 'private', assigned_data: { fields: ['avatar'] } } })).status, 200);
+  t.is(
+    (await http('POST', '/api/v1/profile/privilege-rings', owner.token, { json: { ring_name: 'private', assigned_data: { fields: ['avatar'] } } }))
+      .status,
+    200,
+  );
   const pub = await http('POST', '/api/v1/profile/statuses', owner.token, { json: { content: `public-status-${owner.tag}` } });
   const priv = await http('POST', '/api/v1/profile/statuses', owner.token, { json: { content: `private-status-${owner.tag}`, ring: 'private' } });
   const publicStatusId = (pub.json as { post: { status_id: string } }).post.status_id;
@@ -451,21 +504,47 @@ test('every operation answers every caller as its security and the policies say,
   const grantFor = async (person: Person, role: string, label: 'owner' | 'other') => {
     const scope = [...supportedScopes(app.service.deps.policy.policies)].join(' ');
     const granted = await grantService(app, browser, callback.url, { handle: person.handle, password: person.password }, role, scope);
-    recordSecrets('security-matrix', granted.clientSecret, granted.tokens.access_token, granted.tokens.refresh_token, granted.dataTokens.access_token, granted.dataTokens.refresh_token);
-    return { role, clientId: granted.service.client_id, token: granted.dataTokens.access_token, person: label, scopes: String(granted.dataTokens.scope ?? scope).split(' ') };
+    recordSecrets(
+      'security-matrix',
+      granted.clientSecret,
+      granted.tokens.access_token,
+      granted.tokens.refresh_token,
+      granted.dataTokens.access_token,
+      granted.dataTokens.refresh_token,
+    );
+    return {
+      role,
+      clientId: granted.service.client_id,
+      token: granted.dataTokens.access_token,
+      person: label,
+      scopes: String(granted.dataTokens.scope ?? scope).split(' '),
+    };
   };
   for (const role of roles) services.push(await grantFor(owner, role, 'owner'));
   services.push(await grantFor(other, 'government', 'other'));
   const revocable = (await grantFor(owner, 'commercial', 'owner')).clientId;
   const adminTarget = (await grantFor(other, 'commercial', 'other')).clientId;
 
-  world = { owner, other, operator, expired: '', revoked: '', services, revocable, adminTarget, ringId, privateStatusId, publicStatusId, png: PNG_1x1 };
+  world = {
+    owner,
+    other,
+    operator,
+    expired: '',
+    revoked: '',
+    services,
+    revocable,
+    adminTarget,
+    ringId,
+    privateStatusId,
+    publicStatusId,
+    png: PNG_1x1,
+  };
   await renewCredentials(world);
   await ensureAvatar(world);
 
   const files = policyFiles();
   const missing = spec.operations.filter((op) => !FIXTURES[op.operationId]).map((op) => op.operationId);
-  t.deepEqual(missing, [], 'every operation needs a fixture in FIXTURES (how to call it with the owner\'s identifiers)');
+  t.deepEqual(missing, [], "every operation needs a fixture in FIXTURES (how to call it with the owner's identifiers)");
 
   const totals = { calls: 0, unauthorizedReads: 0, unauthorizedChanges: 0 };
   const problems: string[] = [];
@@ -473,7 +552,15 @@ test('every operation answers every caller as its security and the policies say,
     const fx = FIXTURES[op.operationId];
     if (!fx) continue;
     const kind = kindOf(op);
-    const callers: Who[] = ['none', 'expired', 'revoked', ...services.map((s, i) => `svc:${i}` as Who), 'other', ...(operatorOnly(op) ? (['operator'] as Who[]) : []), 'owner'];
+    const callers: Who[] = [
+      'none',
+      'expired',
+      'revoked',
+      ...services.map((_s, i) => `svc:${i}` as Who),
+      'other',
+      ...(operatorOnly(op) ? (['operator'] as Who[]) : []),
+      'owner',
+    ];
     const tally: Tally = { calls: 0, refused: 0, allowed: 0, unauthorizedReads: 0, unauthorizedChanges: 0, problems: [] };
     const statuses = new Map<Who, number>();
     for (const who of callers) {
@@ -481,13 +568,19 @@ test('every operation answers every caller as its security and the policies say,
       const req = await fx.request(world, who);
       const svc = who.startsWith('svc:') ? world.services[Number(who.slice(4))] : undefined;
       const token =
-        who === 'none' ? undefined
-        : who === 'expired' ? world.expired
-        : who === 'revoked' ? world.revoked
-        : who === 'other' ? world.other.token
-        : who === 'operator' ? world.operator.token
-        : who === 'owner' ? world.owner.token
-        : svc!.token;
+        who === 'none'
+          ? undefined
+          : who === 'expired'
+            ? world.expired
+            : who === 'revoked'
+              ? world.revoked
+              : who === 'other'
+                ? world.other.token
+                : who === 'operator'
+                  ? world.operator.token
+                  : who === 'owner'
+                    ? world.owner.token
+                    : svc!.token;
       const before = who === 'owner' || kind === 'public' ? undefined : await ownerRows(world);
       const res = await http(op.method, req.path, token, req);
       tally.calls++;
@@ -500,10 +593,16 @@ test('every operation answers every caller as its security and the policies say,
       if (res.status >= 200 && res.status < 300) tally.allowed++;
       else tally.refused++;
       const code = expectedCode(op, who);
-      if (code && res.status === 401 && (res.json as { error?: string } | undefined)?.error !== code) fail(`refused with ${(res.json as { error?: string })?.error}, expected ${code}`);
+      if (code && res.status === 401 && (res.json as { error?: string } | undefined)?.error !== code)
+        fail(`refused with ${(res.json as { error?: string })?.error}, expected ${code}`);
       // A refusal never carries anything but the envelope (or a page); success on a refused caller is a read.
       if (res.status >= 200 && res.status < 300 && !allowed.includes(res.status) && who !== 'owner') tally.unauthorizedReads++;
-      const problemsOfSpec = spec.validateResponse(op, res.status, res.type, res.type.startsWith('application/json') ? res.json : res.text || undefined);
+      const problemsOfSpec = spec.validateResponse(
+        op,
+        res.status,
+        res.type,
+        res.type.startsWith('application/json') ? res.json : res.text || undefined,
+      );
       if (problemsOfSpec.length > 0) fail(`breaks openapi.yaml: ${problemsOfSpec.join('; ')}`);
 
       const rings = svc && op.operationId === 'getDataProfile' ? await ringsOf(svc.person === 'owner' ? world.owner : world.other) : undefined;
@@ -514,7 +613,7 @@ test('every operation answers every caller as its security and the policies say,
       }
       if (before !== undefined && (await ownerRows(world)) !== before) {
         tally.unauthorizedChanges++;
-        fail('the owner\'s data changed');
+        fail("the owner's data changed");
       }
       if (op.operationId === 'deleteStatus' && who === 'owner') doomedStatus = '';
       if (op.operationId === 'deletePrivilegeRing' && who === 'owner') doomedRing = '';
@@ -530,15 +629,20 @@ test('every operation answers every caller as its security and the policies say,
     // A public operation ignores the bearer: every caller gets what the anonymous one got.
     if (kind === 'public') {
       const distinct = new Set(statuses.values());
-      if (distinct.size > 1) tally.problems.push(`${op.operationId}: callers got different answers (${[...statuses].map(([w, s]) => `${w}:${s}`).join(' ')})`);
+      if (distinct.size > 1)
+        tally.problems.push(`${op.operationId}: callers got different answers (${[...statuses].map(([w, s]) => `${w}:${s}`).join(' ')})`);
     }
     totals.calls += tally.calls;
     totals.unauthorizedReads += tally.unauthorizedReads;
     totals.unauthorizedChanges += tally.unauthorizedChanges;
     problems.push(...tally.problems);
-    t.log(`${op.operationId} (${kind}${operatorOnly(op) ? ', operators only' : ''}): ${tally.calls} calls, ${tally.allowed} allowed, ${tally.refused} refused, unauthorized reads ${tally.unauthorizedReads}, changes ${tally.unauthorizedChanges}`);
+    t.log(
+      `${op.operationId} (${kind}${operatorOnly(op) ? ', operators only' : ''}): ${tally.calls} calls, ${tally.allowed} allowed, ${tally.refused} refused, unauthorized reads ${tally.unauthorizedReads}, changes ${tally.unauthorizedChanges}`,
+    );
   }
-  t.log(`matrix: ${spec.operations.length} operations, ${totals.calls} calls, unauthorized reads: ${totals.unauthorizedReads}, unauthorized changes: ${totals.unauthorizedChanges}`);
+  t.log(
+    `matrix: ${spec.operations.length} operations, ${totals.calls} calls, unauthorized reads: ${totals.unauthorizedReads}, unauthorized changes: ${totals.unauthorizedChanges}`,
+  );
   t.deepEqual(problems, []);
   t.is(totals.unauthorizedReads, 0);
   t.is(totals.unauthorizedChanges, 0);
@@ -558,7 +662,7 @@ function leaks(
   if (!res.type.startsWith('application/json') && !res.type.startsWith('text/') && !res.type.startsWith('application/yaml')) return [];
   const text = res.text;
   const found: string[] = [];
-  const search = (person: Person, markers: Map<string, string>, allowed: Set<string>, whose: string) => {
+  const search = (_person: Person, markers: Map<string, string>, allowed: Set<string>, whose: string) => {
     // An identifier the caller put in the request itself (a ring id in the path) is no disclosure when echoed.
     for (const [name, value] of markers) if (!allowed.has(name) && text.includes(value) && !sent.includes(value)) found.push(`${whose} ${name}`);
   };
@@ -582,8 +686,8 @@ function leaks(
     }
     search(subject, subject.privateMarkers, released, svc.person === 'owner' ? "the owner's" : "the other person's");
     const stranger = svc.person === 'owner' ? other : owner;
-    search(stranger, stranger.privateMarkers, new Set(), 'a stranger\'s');
-    if (!publicOp) search(stranger, stranger.publicMarkers, new Set(), 'a stranger\'s');
+    search(stranger, stranger.privateMarkers, new Set(), "a stranger's");
+    if (!publicOp) search(stranger, stranger.publicMarkers, new Set(), "a stranger's");
     return found;
   }
   search(owner, owner.privateMarkers, new Set(), "the owner's");
@@ -600,10 +704,13 @@ interface FieldRing {
 
 /** Where each field of a person sits now, and who a custom ring admits: the person's own view of it. */
 async function ringsOf(p: Person): Promise<Map<string, FieldRing>> {
-  const list = (await http('GET', '/api/v1/profile/privilege-rings', p.token)).json as { rings: { ring_id: string; kind: string; fields: string[]; admits: { roles: string[]; services: string[] } }[] };
+  const list = (await http('GET', '/api/v1/profile/privilege-rings', p.token)).json as {
+    rings: { ring_id: string; kind: string; fields: string[]; admits: { roles: string[]; services: string[] } }[];
+  };
   const out = new Map<string, FieldRing>();
   for (const r of list.rings) {
-    for (const f of r.fields) out.set(f, { ring: r.kind === 'default' ? r.ring_id : `custom:${r.ring_id}`, roles: r.admits.roles, services: r.admits.services });
+    for (const f of r.fields)
+      out.set(f, { ring: r.kind === 'default' ? r.ring_id : `custom:${r.ring_id}`, roles: r.admits.roles, services: r.admits.services });
   }
   return out;
 }
@@ -620,7 +727,8 @@ function policyViolations(svc: ServiceCaller, field: string, files: ReturnType<t
   if (files.rank(def.ring) > files.rank(role.ceiling)) out.push(`${field} (classified ${def.ring}) beyond ${svc.role}'s ceiling ${role.ceiling}`);
   if (role.deny.some((p) => glob(p).test(field))) out.push(`${field}, which ${svc.role}'s rules deny`);
   if (ring?.ring.startsWith('custom:')) {
-    if (!ring.roles.includes(svc.role) && !ring.services.includes(svc.clientId)) out.push(`${field}, in a custom ring that does not admit ${svc.role}`);
+    if (!ring.roles.includes(svc.role) && !ring.services.includes(svc.clientId))
+      out.push(`${field}, in a custom ring that does not admit ${svc.role}`);
   } else if (ring && files.rank(ring.ring) > files.rank(role.ceiling)) {
     out.push(`${field} (kept ${ring.ring}) beyond ${svc.role}'s ceiling ${role.ceiling}`);
   }

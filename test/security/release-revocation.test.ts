@@ -64,13 +64,21 @@ test('a grant revoked while userinfo and the data API are releasing under it: bo
     holder = Number(((await trx.raw('select pg_backend_pid() as pid')) as { rows: { pid: number }[] }).rows[0].pid);
     const { grantIds, revoked } = await revokeGrants(trx, person.user_id, clientId);
     t.is(grantIds.length, 1);
-    await recordAudit(trx, { action: 'grant.revoked', actor: subject, subject, clientIp: '127.0.0.1', data: { client_id: clientId, grant_ids: grantIds, ...revoked } });
+    await recordAudit(trx, {
+      action: 'grant.revoked',
+      actor: subject,
+      subject,
+      clientIp: '127.0.0.1',
+      data: { client_id: clientId, grant_ids: grantIds, ...revoked },
+    });
     deleted = true;
     await held;
   });
   await until('the revocation has deleted the grant, uncommitted', () => deleted);
   const blockedByRevocation = async () => {
-    const { rows } = (await db.raw(`select count(*)::int as n from pg_stat_activity where ? = any(pg_blocking_pids(pid))`, [holder])) as { rows: { n: number }[] };
+    const { rows } = (await db.raw(`select count(*)::int as n from pg_stat_activity where ? = any(pg_blocking_pids(pid))`, [holder])) as {
+      rows: { n: number }[];
+    };
     return rows[0].n;
   };
 

@@ -18,9 +18,18 @@ test('a recorded secret in a log is found by file and line; short values, placeh
     mkdirSync(secrets);
     const token = 'Vf1x3tq0gM2d7m1bq8ZcGQx3yR6n5p0aK2wE4s9uJtY';
     const password = 'a "quoted" pass phrase';
-    writeFileSync(path.join(secrets, 'a.txt'), [token, password, 'short', 'ada@example.com', 'zzzzzzzzzzzzzzzz'].map((s) => JSON.stringify(s)).join('\n') + '\n"cut sho');
-    writeFileSync(path.join(logs, 'clean.log'), '{"msg":"request","path":"/api/v1/profile/zzzzzzzzzzzzzzzz"}\n{"to":"ada@example.com","subject":"short"}\n');
-    writeFileSync(path.join(logs, 'leaky.log'), `{"msg":"ok"}\n{"msg":"debug","headers":{"authorization":"Bearer ${token}"}}\n{"body":${JSON.stringify({ password })}}\n`);
+    writeFileSync(
+      path.join(secrets, 'a.txt'),
+      `${[token, password, 'short', 'ada@example.com', 'zzzzzzzzzzzzzzzz'].map((s) => JSON.stringify(s)).join('\n')}\n"cut sho`,
+    );
+    writeFileSync(
+      path.join(logs, 'clean.log'),
+      '{"msg":"request","path":"/api/v1/profile/zzzzzzzzzzzzzzzz"}\n{"to":"ada@example.com","subject":"short"}\n',
+    );
+    writeFileSync(
+      path.join(logs, 'leaky.log'),
+      `{"msg":"ok"}\n{"msg":"debug","headers":{"authorization":"Bearer ${token}"}}\n{"body":${JSON.stringify({ password })}}\n`,
+    );
     const result = scanLogs(logs, secrets);
     t.is(result.secrets, 2, 'the token and the password; not the short value, the address, the placeholder or the line cut short');
     t.is(result.files, 2);

@@ -10,7 +10,8 @@ import path from 'node:path';
 export const SECRETS_DIR = new URL('../artifacts/secrets/', import.meta.url).pathname;
 
 /** Body and JSON keys whose values are credentials. */
-export const SECRET_KEYS = /^(password|new_password|current_password|token|refresh_token|access_token|id_token|client_secret|secret|biometrics|code|code_verifier|csrf|private_key|master_key)$/i;
+export const SECRET_KEYS =
+  /^(password|new_password|current_password|token|refresh_token|access_token|id_token|client_secret|secret|biometrics|code|code_verifier|csrf|private_key|master_key)$/i;
 
 /** Appends secrets to `test/artifacts/secrets/<name>.txt`; empty and non-string values are ignored. */
 export function recordSecrets(name: string, ...values: unknown[]): void {

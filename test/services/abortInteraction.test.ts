@@ -43,5 +43,10 @@ test('Deny on an unknown or finished interaction gets the 400 page', async (t) =
   const auth = await startAuthorization(app, config, 'openid email');
   const cookie = auth.agent.cookieHeader(`/interaction/${auth.uid}`);
   await auth.agent.follow(await auth.agent.request('GET', `/interaction/${auth.uid}/abort`));
-  assertPage(t, await app.request('GET', `/interaction/${auth.uid}/abort`, { headers: { cookie } }), 400, /unknown, has expired or is already complete/);
+  assertPage(
+    t,
+    await app.request('GET', `/interaction/${auth.uid}/abort`, { headers: { cookie } }),
+    400,
+    /unknown, has expired or is already complete/,
+  );
 });

@@ -37,10 +37,16 @@ both('find never returns an expired payload, and the sweep deletes it', async (t
   const codes = new (createAdapterClass(db))('AuthorizationCode');
   const id = randomUUID();
   await codes.upsert(id, { jti: id }, 60);
-  await db('oidc_payloads').where({ kind: 'AuthorizationCode', id: hashToken(id) }).update({ expires_at: new Date(Date.now() - 1000) });
+  await db('oidc_payloads')
+    .where({ kind: 'AuthorizationCode', id: hashToken(id) })
+    .update({ expires_at: new Date(Date.now() - 1000) });
   t.is(await codes.find(id), undefined);
   t.true((await sweepExpiredPayloads(db)) >= 1);
-  t.falsy(await db('oidc_payloads').where({ kind: 'AuthorizationCode', id: hashToken(id) }).first());
+  t.falsy(
+    await db('oidc_payloads')
+      .where({ kind: 'AuthorizationCode', id: hashToken(id) })
+      .first(),
+  );
 });
 
 both('consume marks the payload consumed', async (t, { db }) => {
@@ -166,7 +172,14 @@ both('grant ids are kept as they are: tokens name their grant, and revocation fi
   t.truthy(await rowOf(db, 'Grant', grantId));
   const access = randomUUID();
   await new Adapter('AccessToken').upsert(access, { jti: access, grantId }, 60);
-  t.is(((await db('oidc_payloads').where({ kind: 'AccessToken', id: hashToken(access) }).first('grant_id')) as { grant_id: string }).grant_id, grantId);
+  t.is(
+    (
+      (await db('oidc_payloads')
+        .where({ kind: 'AccessToken', id: hashToken(access) })
+        .first('grant_id')) as { grant_id: string }
+    ).grant_id,
+    grantId,
+  );
   await new Adapter('AccessToken').revokeByGrantId(grantId);
   t.is(await new Adapter('AccessToken').find(access), undefined);
 });
@@ -199,8 +212,14 @@ both('migration 007 converts rows stored with clear ids: issued tokens keep work
   t.like(await new Adapter('Session').find(session), { jti: session, accountId: 'a' });
   t.is(await new Adapter('Interaction').find(interaction), undefined);
   t.like(await new Adapter('Grant').find(grant), { jti: grant });
-  const stored = (await db('oidc_payloads').whereIn('kind', ['AccessToken', 'Session']).select('id', 'payload')) as { id: string; payload: unknown }[];
+  const stored = (await db('oidc_payloads').whereIn('kind', ['AccessToken', 'Session']).select('id', 'payload')) as {
+    id: string;
+    payload: unknown;
+  }[];
   for (const id of [access, session]) {
-    t.false(stored.some((r) => r.id === id || text(r.payload).includes(id)), 'no clear id left');
+    t.false(
+      stored.some((r) => r.id === id || text(r.payload).includes(id)),
+      'no clear id left',
+    );
   }
 });

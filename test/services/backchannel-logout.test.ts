@@ -79,7 +79,10 @@ function arrived(count: number): Promise<void> {
 
 /** The back-channel outbox rows for one service. */
 async function outboxRowsOf(clientId: string) {
-  const rows = await app.service.deps.db('outbox').where({ kind: BACKCHANNEL_LOGOUT }).select('payload', 'idempotency_key', 'state', 'attempts', 'last_error');
+  const rows = await app.service.deps
+    .db('outbox')
+    .where({ kind: BACKCHANNEL_LOGOUT })
+    .select('payload', 'idempotency_key', 'state', 'attempts', 'last_error');
   return rows.filter((r) => app.service.deps.outbox.openBackchannelLogout(r).clientId === clientId);
 }
 
@@ -109,7 +112,10 @@ test.serial('revoking access answers without waiting for the service; the outbox
   // The service has not answered (it answers only when told to, below), and its request, if it arrived yet, is
   // still open: the revocation neither waited for the answer nor gave up on it.
   t.true(arrivals.length <= 1);
-  t.false(arrivals.some((a) => a.closed), 'the request to the service is still pending when the revocation answers');
+  t.false(
+    arrivals.some((a) => a.closed),
+    'the request to the service is still pending when the revocation answers',
+  );
 
   await arrived(1);
   const [call] = arrivals;
@@ -126,7 +132,10 @@ test.serial('revoking access answers without waiting for the service; the outbox
 
   const jwks = await fetchJwks(app);
   t.true(verifiesWithJwks(logoutToken, jwks), 'the signature verifies against /oidc/jwks');
-  const tampered = logoutToken.replace(/\.([^.]+)\./, (_m, p: string) => `.${Buffer.from(JSON.stringify({ ...decodeJwt(logoutToken).payload, sub: 'someone-else' })).toString('base64url')}.`);
+  const tampered = logoutToken.replace(
+    /\.([^.]+)\./,
+    (_m, _p: string) => `.${Buffer.from(JSON.stringify({ ...decodeJwt(logoutToken).payload, sub: 'someone-else' })).toString('base64url')}.`,
+  );
   t.false(verifiesWithJwks(tampered, jwks), 'and a changed payload does not');
   const { header, payload } = decodeJwt(logoutToken);
   t.is(header.typ, 'logout+jwt');

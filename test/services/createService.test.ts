@@ -120,7 +120,13 @@ test('a malformed body is refused by the contract: missing fields, a non-URI, an
 test('a user who is not an operator gets 403, and no token gets 401', async (t) => {
   const someone = await register(app);
   const before = await app.service.deps.db('services').count({ n: '*' }).first();
-  assertError(t, await app.request('POST', '/api/v1/admin/services', { token: someone.token, json: VALID }), 403, 'not_an_operator', /npm run services -- operator/);
+  assertError(
+    t,
+    await app.request('POST', '/api/v1/admin/services', { token: someone.token, json: VALID }),
+    403,
+    'not_an_operator',
+    /npm run services -- operator/,
+  );
   assertError(t, await app.request('POST', '/api/v1/admin/services', { json: VALID }), 401, undefined, 'token must exist!');
   assertError(t, await app.request('POST', '/api/v1/admin/services', { token: 'not-a-session', json: VALID }), 401);
   t.deepEqual(await app.service.deps.db('services').count({ n: '*' }).first(), before);

@@ -15,7 +15,10 @@ test.before(async () => {
 });
 
 async function createThroughApi(name: string) {
-  const res = await app.request('POST', '/api/v1/admin/services', { token: operator.token, json: { name, role: 'government', redirect_uris: [CALLBACK] } });
+  const res = await app.request('POST', '/api/v1/admin/services', {
+    token: operator.token,
+    json: { name, role: 'government', redirect_uris: [CALLBACK] },
+  });
   if (res.status !== 201) throw new Error(res.text);
   return { clientId: res.body.client_id as string, config: await discover(app, res.body.client_id, res.body.client_secret) };
 }

@@ -34,7 +34,9 @@ test('an authorization request without PKCE, or with plain PKCE, is refused', as
   const { config } = await registerClient(app, 'government');
   const base = { redirect_uri: 'http://127.0.0.1:9/callback', scope: 'openid email', state: 's' };
   const none = await fetch(client.buildAuthorizationUrl(config, base), { redirect: 'manual' });
-  const plain = await fetch(client.buildAuthorizationUrl(config, { ...base, code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }), { redirect: 'manual' });
+  const plain = await fetch(client.buildAuthorizationUrl(config, { ...base, code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }), {
+    redirect: 'manual',
+  });
   const refusal = (res: Response) => {
     t.is(res.status, 303);
     const to = new URL(res.headers.get('location')!);
@@ -45,7 +47,7 @@ test('an authorization request without PKCE, or with plain PKCE, is refused', as
   t.regex(refusal(plain), /code_challenge_method/);
 });
 
-test('a service can introspect and revoke only its own tokens; revoking another\'s answers 200 and revokes nothing', async (t) => {
+test("a service can introspect and revoke only its own tokens; revoking another's answers 200 and revokes nothing", async (t) => {
   const person = await registerPerson(app);
   const mine = await registerClient(app, 'government');
   const theirs = await registerClient(app, 'commercial');

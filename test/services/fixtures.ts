@@ -4,7 +4,7 @@
  */
 import type { ExecutionContext } from 'ava';
 import { listAuditEvents } from '../../src/audit/audit.ts';
-import type { TestApp } from '../helpers/app.ts';
+import { spec, type TestApp } from '../helpers/app.ts';
 import { register, type Registered, STRONG_PASSWORD } from '../accounts/fixtures.ts';
 
 /** Registers a person and gives them a home address, so a service has something to read. */
@@ -55,9 +55,8 @@ export async function makeOperator(app: TestApp, person: Registered): Promise<vo
  * The JSON body of a response fetched by openid-client (not through app.request), checked against openapi.yaml as
  * every response a test sees is.
  */
-export async function specCheckedJson(t: ExecutionContext, app: TestApp, method: string, path: string, res: Response): Promise<any> {
+export async function specCheckedJson(t: ExecutionContext, _app: TestApp, method: string, path: string, res: Response): Promise<any> {
   const body = await res.json();
-  const { spec } = app.service.deps;
   const op = spec.findOperation(method, path);
   if (!op) throw new Error(`no operation for ${method} ${path} in openapi.yaml`);
   t.deepEqual(spec.validateResponse(op, res.status, res.headers.get('content-type') ?? '', body), [], 'the response matches openapi.yaml');

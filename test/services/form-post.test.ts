@@ -9,7 +9,16 @@ import { createServer, type IncomingMessage } from 'node:http';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { useBrowser } from '../helpers/browser.ts';
-import { CALLBACK, consentForm, csrfOf, registerClient, signIn, signInInBrowser, startAuthorization, startAuthorizationInBrowser } from '../helpers/oidc.ts';
+import {
+  CALLBACK,
+  consentForm,
+  csrfOf,
+  registerClient,
+  signIn,
+  signInInBrowser,
+  startAuthorization,
+  startAuthorizationInBrowser,
+} from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -37,7 +46,9 @@ test('the form_post answer may post to the redirect URI and run its script, and 
   const { config } = await registerClient(app, 'government');
   const auth = await startAuthorization(app, config, 'openid email', { response_mode: 'form_post' });
   const consent = await signIn(auth, person.person.handle, person.person.password);
-  const answered = await auth.agent.request('POST', `/interaction/${consent.uid}/consent`, { form: consentForm(csrfOf(consent.page.text), ['openid', 'email']) });
+  const answered = await auth.agent.request('POST', `/interaction/${consent.uid}/consent`, {
+    form: consentForm(csrfOf(consent.page.text), ['openid', 'email']),
+  });
   t.is(answered.status, 303);
   const { res } = await auth.agent.follow(answered);
   t.is(res.status, 200, res.text.slice(0, 300));
@@ -59,7 +70,7 @@ test('the form_post answer may post to the redirect URI and run its script, and 
   t.is(tokens.claims()?.sub, person.user_id);
 });
 
-test('the login page keeps form-action to itself, the consent page adds only the redirect URI\'s origin', async (t) => {
+test("the login page keeps form-action to itself, the consent page adds only the redirect URI's origin", async (t) => {
   const person = await registerPerson(app);
   const { config } = await registerClient(app, 'government');
   const signedIn = await browser.newContext();
@@ -113,7 +124,10 @@ test('in headless Chromium, the form_post page posts the code to the service', a
     await page.getByLabel('Password').fill(person.person.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#allow').click();
-    const body = await Promise.race([arrived, new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`nothing posted: ${blocked.join('; ')}`)), 10_000))]);
+    const body = await Promise.race([
+      arrived,
+      new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`nothing posted: ${blocked.join('; ')}`)), 10_000)),
+    ]);
     t.is(body.get('state'), state);
     const request = new Request(callback, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     const tokens = await client.authorizationCodeGrant(config, request, { pkceCodeVerifier: verifier, expectedState: state });

@@ -13,7 +13,12 @@ test.before(async () => {
   await makeOperator(app, operator);
   const res = await app.request('POST', '/api/v1/admin/services', {
     token: operator.token,
-    json: { name: 'St. Mary Hospital', role: 'healthcare', redirect_uris: ['https://stmary.example/cb'], logo_uri: 'https://stmary.example/logo.png' },
+    json: {
+      name: 'St. Mary Hospital',
+      role: 'healthcare',
+      redirect_uris: ['https://stmary.example/cb'],
+      logo_uri: 'https://stmary.example/logo.png',
+    },
   });
   if (res.status !== 201) throw new Error(res.text);
   created = res.body;
@@ -38,7 +43,13 @@ test('an operator reads one service as registered, without its secret', async (t
 });
 
 test('an unknown client_id is 404, a malformed one 400', async (t) => {
-  assertError(t, await app.request('GET', '/api/v1/admin/services/svc_doesnotexist', { token: operator.token }), 404, 'service_not_found', /svc_doesnotexist/);
+  assertError(
+    t,
+    await app.request('GET', '/api/v1/admin/services/svc_doesnotexist', { token: operator.token }),
+    404,
+    'service_not_found',
+    /svc_doesnotexist/,
+  );
   assertError(t, await app.request('GET', '/api/v1/admin/services/not%20an%20id', { token: operator.token }), 400, 'validation_failed');
 });
 

@@ -26,7 +26,9 @@ test('pages of two walk the whole registry once, each page naming the next by cu
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const res: TestResponse = await app.request('GET', `/api/v1/admin/services?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: operator.token });
+    const res: TestResponse = await app.request('GET', `/api/v1/admin/services?limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+      token: operator.token,
+    });
     t.is(res.status, 200, res.text);
     t.true(res.body.services.length <= 2);
     for (const s of res.body.services) {
@@ -47,13 +49,24 @@ test('the default page holds everything here, with next_cursor null', async (t) 
   t.is(res.status, 200);
   t.is(res.body.services.length, 5);
   t.is(res.body.next_cursor, null);
-  t.like(res.body.services.find((s: { name: string }) => s.name === 'Service 1'), { role: 'commercial', disabled_at: null });
+  t.like(
+    res.body.services.find((s: { name: string }) => s.name === 'Service 1'),
+    { role: 'commercial', disabled_at: null },
+  );
 });
 
 test('a cursor this API never gave out, or a bad limit, is refused with 400', async (t) => {
-  assertError(t, await app.request('GET', '/api/v1/admin/services?cursor=bm90LWEtY3Vyc29y', { token: operator.token }), 400, 'invalid_cursor', /cursor/);
+  assertError(
+    t,
+    await app.request('GET', '/api/v1/admin/services?cursor=bm90LWEtY3Vyc29y', { token: operator.token }),
+    400,
+    'invalid_cursor',
+    /cursor/,
+  );
   for (const after of ['svc_a\u0000', 'svc_\u0000', `svc_${'a'.repeat(600)}`]) {
-    const res = await app.request('GET', `/api/v1/admin/services?cursor=${Buffer.from(after).toString('base64url').slice(0, 512)}`, { token: operator.token });
+    const res = await app.request('GET', `/api/v1/admin/services?cursor=${Buffer.from(after).toString('base64url').slice(0, 512)}`, {
+      token: operator.token,
+    });
     assertError(t, res, 400, 'invalid_cursor', /cursor/);
   }
   assertError(t, await app.request('GET', '/api/v1/admin/services?cursor=a%20b', { token: operator.token }), 400, 'validation_failed');

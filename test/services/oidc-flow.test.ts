@@ -31,7 +31,9 @@ test.serial('the full flow: consent in a browser, tokens, userinfo, data API, re
   const person = await registerNamedPerson(app, 'ada');
   const { config, service } = await registerClient(app, 'government', { redirectUris: [callback.url] });
   const scope = 'openid profile email address offline_access';
-  const { redirected, verifier, state, consentText } = await authorizeInBrowser(browser, callback.url, config, person, scope, { screenshot: 'consent-page.png' });
+  const { redirected, verifier, state, consentText } = await authorizeInBrowser(browser, callback.url, config, person, scope, {
+    screenshot: 'consent-page.png',
+  });
   t.regex(consentText, /Test government service/);
   t.regex(consentText, /government/);
   t.regex(consentText, /home_address/, 'the consent page lists the fields the engine would release');

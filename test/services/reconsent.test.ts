@@ -34,10 +34,13 @@ function agentBrowser(person: Registered): PersonBrowser & { agent: UserAgent } 
       let { res, url } = await agent.follow(await agent.request('GET', authorizationUrl.href));
       if (res.status !== 200) throw new Error(`expected a page, got ${res.status}: ${res.text.slice(0, 300)}`);
       if (res.text.includes('name="password"')) {
-        const login = await agent.request('POST', `${url.pathname}/login`, { form: loginForm(csrfOf(res.text), person.person.handle, person.person.password) });
+        const login = await agent.request('POST', `${url.pathname}/login`, {
+          form: loginForm(csrfOf(res.text), person.person.handle, person.person.password),
+        });
         ({ res, url } = await agent.follow(login));
       }
-      if (res.status !== 200 || !res.text.includes('id="allow"')) throw new Error(`expected the consent page, got ${res.status}: ${res.text.slice(0, 500)}`);
+      if (res.status !== 200 || !res.text.includes('id="allow"'))
+        throw new Error(`expected the consent page, got ${res.status}: ${res.text.slice(0, 500)}`);
       const scopes = [...res.text.matchAll(/type="checkbox" id="[^"]+" name="scope" value="([^"]+)"/g)].map((m) => m[1]);
       const answered = await agent.request('POST', `${url.pathname}/consent`, { form: consentForm(csrfOf(res.text), scopes) });
       if (answered.status !== 303) throw new Error(`consent failed: ${answered.status} ${answered.text.slice(0, 500)}`);
@@ -119,7 +122,11 @@ async function consentFourTimes(t: ExecutionContext, open: (person: Registered) 
     }
     const rows = await providerRowsOf(app, person.user_id);
     t.is(rows.Grant, 1, 'one live grant: each consent replaced the one before');
-    const live = await app.service.deps.db('oidc_payloads').where({ kind: 'Grant', account_id: person.user_id, client_id: service.client_id }).count({ n: '*' }).first();
+    const live = await app.service.deps
+      .db('oidc_payloads')
+      .where({ kind: 'Grant', account_id: person.user_id, client_id: service.client_id })
+      .count({ n: '*' })
+      .first();
     t.is(Number(live?.n), 1);
   } finally {
     await browser.close();

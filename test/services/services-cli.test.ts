@@ -13,7 +13,7 @@ import { register } from '../accounts/fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
-const CLI = path.join(ROOT, 'src/oidc/services-cli.ts');
+const CLI = path.join(ROOT, 'src/cli/services.ts');
 
 const app = useTestApp({ name: 'services-cli' });
 
@@ -25,13 +25,28 @@ interface Run {
 
 function services(args: string[], env: Record<string, string> = { DATABASE_URL: app.databaseUrl }): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(NODE, [CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      NODE,
+      [CLI, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
-const ADD = ['add', '--name', 'City of Burnaby', '--role', 'government', '--redirect-uri', 'https://burnaby.example/cb', '--redirect-uri', 'http://localhost:8080/cb'];
+const ADD = [
+  'add',
+  '--name',
+  'City of Burnaby',
+  '--role',
+  'government',
+  '--redirect-uri',
+  'https://burnaby.example/cb',
+  '--redirect-uri',
+  'http://localhost:8080/cb',
+];
 
 test('add prints the client_id and the secret once; the database keeps only its hash', async (t) => {
   const run = await services([...ADD, '--webhook-url', 'https://burnaby.example/hooks']);

@@ -32,7 +32,11 @@ test('the consent page names the service and its role and lists the fields the e
   t.true(html.includes(`${service.name} asks to see parts of your profile`));
   t.regex(html, /<span class="role">government<\/span>/);
   t.regex(html, /<strong>address<\/strong>[\s\S]*?<li>home_address /, 'the address scope lists home_address');
-  t.regex(html, /<strong>email<\/strong>[\s\S]*?<li>email <[\s\S]*?<li>email_verified <span class="muted">— Whether you verified/, 'with email, whether it is verified');
+  t.regex(
+    html,
+    /<strong>email<\/strong>[\s\S]*?<li>email <[\s\S]*?<li>email_verified <span class="muted">— Whether you verified/,
+    'with email, whether it is verified',
+  );
   t.regex(html, /value="openid" checked disabled/, 'openid cannot be declined');
   t.regex(html, /value="address" checked>/, 'address can be declined');
   t.regex(consent.page.headers.get('content-security-policy') ?? '', /form-action 'self' http:\/\/127\.0\.0\.1:9/);
@@ -59,7 +63,9 @@ test('a finished interaction gets the error page', async (t) => {
   // The browser's signed interaction cookie as it was while the consent page was open.
   const cookie = auth.agent.cookieHeader(`/interaction/${consent.uid}`);
   t.regex(cookie, /_interaction=[^;]+; _interaction\.sig=/);
-  const answered = await auth.agent.request('POST', `/interaction/${consent.uid}/consent`, { form: consentForm(csrfOf(consent.page.text), ['openid', 'email']) });
+  const answered = await auth.agent.request('POST', `/interaction/${consent.uid}/consent`, {
+    form: consentForm(csrfOf(consent.page.text), ['openid', 'email']),
+  });
   t.is(answered.status, 303);
   const { url } = await auth.agent.follow(answered);
   t.truthy(url.searchParams.get('code'), 'the service got its code');

@@ -13,7 +13,7 @@ import { registerPerson } from './fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = path.join(ROOT, 'node_modules/.bin/node');
-const CLI = path.join(ROOT, 'src/crypto/keys-cli.ts');
+const CLI = path.join(ROOT, 'src/cli/keys.ts');
 
 const app = useTestApp();
 let restarted: TestApp | undefined;
@@ -23,9 +23,14 @@ test.after.always(async () => {
 
 function keys(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(NODE, [CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      NODE,
+      [CLI, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -60,7 +65,10 @@ test.serial('after rotation and a restart, new ID tokens carry the new kid and o
   const published = jwks.keys.map((k) => k.kid);
   t.is(published.length, 4);
   for (const kid of [...newKids, ...jwksBefore.keys.map((k) => k.kid)]) t.true(published.includes(kid), `${kid} is published`);
-  t.true(jwks.keys.every((k) => !('d' in k)), 'public parts only');
+  t.true(
+    jwks.keys.every((k) => !('d' in k)),
+    'public parts only',
+  );
 
   const after = await tokensFor(restarted, await discover(restarted, service.client_id, clientSecret), person.person, 'openid email');
   const { header } = decodeJwt(after.id_token!);
@@ -70,8 +78,18 @@ test.serial('after rotation and a restart, new ID tokens carry the new kid and o
   t.true(verifiesWithJwks(before.id_token!, jwks), 'an ID token signed before the rotation still verifies');
   t.false(verifiesWithJwks(before.id_token!, { keys: jwks.keys.filter((k) => newKids.includes(k.kid)) }), 'and only through its retired key');
 
-  const listedAfter = JSON.parse((await keys(['list', '--json'], { DATABASE_URL: app.databaseUrl })).stdout) as { kid: string; state: string; published: boolean }[];
-  t.deepEqual(listedAfter.filter((k) => k.state === 'active').map((k) => k.kid).sort(), [...newKids].sort());
+  const listedAfter = JSON.parse((await keys(['list', '--json'], { DATABASE_URL: app.databaseUrl })).stdout) as {
+    kid: string;
+    state: string;
+    published: boolean;
+  }[];
+  t.deepEqual(
+    listedAfter
+      .filter((k) => k.state === 'active')
+      .map((k) => k.kid)
+      .sort(),
+    [...newKids].sort(),
+  );
   t.true(listedAfter.filter((k) => k.state === 'retired').every((k) => k.published));
 });
 
@@ -79,7 +97,10 @@ test.serial('rotate refuses a master key that does not open the stored keys, and
   const before = (await keys(['list', '--json'], { DATABASE_URL: app.databaseUrl })).stdout;
   const wrong = await keys(['rotate'], { DATABASE_URL: app.databaseUrl, RINGFENCE_MASTER_KEY: 'ab'.repeat(32) });
   t.is(wrong.code, 1);
-  t.is(wrong.stderr, 'keys: the master key does not open the stored signing keys: it is not the key this database was set up with. Nothing was changed.\n');
+  t.is(
+    wrong.stderr,
+    'keys: the master key does not open the stored signing keys: it is not the key this database was set up with. Nothing was changed.\n',
+  );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ringfence-keys-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const missing = await keys(['rotate'], { DATABASE_URL: app.databaseUrl, DATA_DIR: dataDir });

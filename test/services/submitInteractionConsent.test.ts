@@ -37,7 +37,9 @@ test('a forged or missing CSRF token on the consent form gets the 400 page and g
 test('consent cannot be answered before signing in', async (t) => {
   const { config } = await registerClient(app, 'government');
   const auth = await startAuthorization(app, config, 'openid email');
-  const res = await auth.agent.request('POST', `/interaction/${auth.uid}/consent`, { form: consentForm(csrfOf(auth.page.text), ['openid', 'email']) });
+  const res = await auth.agent.request('POST', `/interaction/${auth.uid}/consent`, {
+    form: consentForm(csrfOf(auth.page.text), ['openid', 'email']),
+  });
   assertPage(t, res, 400, /sign in before you answer the consent/);
 });
 

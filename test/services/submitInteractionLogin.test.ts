@@ -47,7 +47,9 @@ test('a forged, missing or foreign CSRF token gets the 400 page and signs nobody
 test('a form without login or password gets the login page with a message (400)', async (t) => {
   const { config } = await registerClient(app, 'government');
   const auth = await startAuthorization(app, config, 'openid email');
-  const res = await auth.agent.request('POST', `/interaction/${auth.uid}/login`, { form: new URLSearchParams({ csrf: csrfOf(auth.page.text), login: 'someone' }) });
+  const res = await auth.agent.request('POST', `/interaction/${auth.uid}/login`, {
+    form: new URLSearchParams({ csrf: csrfOf(auth.page.text), login: 'someone' }),
+  });
   assertPage(t, res, 400, /Enter your e-mail or handle and your password/);
   t.regex(res.text, /<form method="post" action="\/interaction\/[^/]+\/login"/, 'the login form is shown again');
 });
@@ -81,7 +83,9 @@ test('after five failures the page answers 429 with Retry-After, even to the rig
   const auth = await startAuthorization(app, config, 'openid email');
   let page = auth.page;
   for (let i = 0; i < 5; i++) {
-    page = await auth.agent.request('POST', `/interaction/${auth.uid}/login`, { form: loginForm(csrfOf(page.text), person.person.handle, `wrong ${i}`) });
+    page = await auth.agent.request('POST', `/interaction/${auth.uid}/login`, {
+      form: loginForm(csrfOf(page.text), person.person.handle, `wrong ${i}`),
+    });
     assertPage(t, page, 401, /not right/);
   }
   const locked = await auth.agent.request('POST', `/interaction/${auth.uid}/login`, {

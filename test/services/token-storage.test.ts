@@ -67,17 +67,24 @@ test('after a real flow no stored row names an issued token, code, session or in
   const db = app.service.deps.db;
   // They are stored: each under the hash of its value (a spent code and refresh token are kept, consumed).
   for (const [what, kind, value] of issued) {
-    t.truthy(await db('oidc_payloads').where({ kind, id: hashToken(value!) }).first('kind'), `${what} is stored under its hash`);
+    t.truthy(
+      await db('oidc_payloads')
+        .where({ kind, id: hashToken(value!) })
+        .first('kind'),
+      `${what} is stored under its hash`,
+    );
   }
-  const rows = (await db('oidc_payloads').select(db.raw('kind, id, payload::text as payload, grant_id, uid, user_code, account_id, client_id'))) as Record<
-    string,
-    string | null
-  >[];
+  const rows = (await db('oidc_payloads').select(
+    db.raw('kind, id, payload::text as payload, grant_id, uid, user_code, account_id, client_id'),
+  )) as Record<string, string | null>[];
   t.true(rows.some((r) => r.kind === 'Grant' && r.client_id === service.client_id));
   const audit = (await db('audit_events').select(db.raw('data::text as data'))) as { data: string }[];
   for (const [what, value] of secrets) {
-    const inRow = rows.find((r) => Object.values(r).some((column) => column !== null && column.includes(value)));
+    const inRow = rows.find((r) => Object.values(r).some((column) => column?.includes(value)));
     t.is(inRow, undefined, `${what} is in a ${inRow?.kind} row`);
-    t.false(audit.some((e) => e.data.includes(value)), `${what} is in the audit log`);
+    t.false(
+      audit.some((e) => e.data.includes(value)),
+      `${what} is in the audit log`,
+    );
   }
 });

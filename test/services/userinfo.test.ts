@@ -33,7 +33,10 @@ test('email comes with email_verified: false until the person verifies the addre
   const pending = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
   t.is(pending.email, person.person.email, 'the old address stays until the new one is verified');
   t.is(pending.email_verified, true);
-  const confirmed = await app.request('POST', '/api/v1/auth/verify-email', { token: person.token, json: { code: await verificationCode(app, changed) } });
+  const confirmed = await app.request('POST', '/api/v1/auth/verify-email', {
+    token: person.token,
+    json: { code: await verificationCode(app, changed) },
+  });
   t.is(confirmed.status, 200, confirmed.text);
   const again = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
   t.is(again.email, changed);

@@ -2,7 +2,7 @@
  * Who can see what (seed API 8): the services a person granted, what each can see now, and revocation — removal
  * of the grant and of every token issued under it, effective on the very next request.
  */
-import type { AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../deps.ts';
 import { NotFound } from '../../errors.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { withTransaction } from '../../store/db.ts';

@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { listAccess } from './access.ts';
 
 /** Seed API 8, step 1 and 3: every service with access, and exactly what it can see now. */

@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { revokeAccess } from './access.ts';
 
 /** Seed API 8: remove a service's grant and everything issued under it. */

@@ -87,7 +87,10 @@ export interface SessionRow {
 }
 
 /** Stores a token pair by its hashes. */
-export async function insertSession(q: Queryable, row: Omit<SessionRow, 'refreshed_at' | 'revoked_at' | 'revoked_reason' | 'created_at'>): Promise<void> {
+export async function insertSession(
+  q: Queryable,
+  row: Omit<SessionRow, 'refreshed_at' | 'revoked_at' | 'revoked_reason' | 'created_at'>,
+): Promise<void> {
   await q('sessions').insert(row);
 }
 
@@ -103,7 +106,12 @@ export async function findSessionByRefreshHash(q: Queryable, refreshHash: string
 
 /** Marks a refresh token spent; false when it already was (or was revoked), which makes this use a reuse. */
 export async function spendRefreshToken(q: Queryable, sessionId: string, at: Date): Promise<boolean> {
-  const rows = await q('sessions').where({ id: sessionId }).whereNull('refreshed_at').whereNull('revoked_at').update({ refreshed_at: at }).returning('id');
+  const rows = await q('sessions')
+    .where({ id: sessionId })
+    .whereNull('refreshed_at')
+    .whereNull('revoked_at')
+    .update({ refreshed_at: at })
+    .returning('id');
   return rows.length === 1;
 }
 
@@ -137,7 +145,10 @@ export interface EmailVerificationRow {
 
 /** Replaces the user's pending code: one code is valid at a time. */
 export async function putEmailVerification(q: Queryable, row: Omit<EmailVerificationRow, 'attempts'>): Promise<void> {
-  await q('email_verifications').insert({ ...row, attempts: 0 }).onConflict('user_id').merge();
+  await q('email_verifications')
+    .insert({ ...row, attempts: 0 })
+    .onConflict('user_id')
+    .merge();
 }
 
 /** The user's pending verification code, or undefined. */
@@ -151,7 +162,9 @@ export async function findEmailVerification(q: Queryable, userId: string): Promi
  * replaced meanwhile).
  */
 export async function reserveVerificationAttempt(q: Queryable, id: string, max: number): Promise<number | undefined> {
-  const [row] = (await q('email_verifications').where({ id }).where('attempts', '<', max).increment('attempts', 1).returning('attempts')) as { attempts: number }[];
+  const [row] = (await q('email_verifications').where({ id }).where('attempts', '<', max).increment('attempts', 1).returning('attempts')) as {
+    attempts: number;
+  }[];
   return row?.attempts;
 }
 
@@ -187,7 +200,9 @@ export async function latestPasswordReset(q: Queryable, userId: string): Promise
 
 /** Uses up every unused reset token of the user; true when `id` was among them (so this use is the only one). */
 export async function spendPasswordResets(q: Queryable, userId: string, id: string, at: Date): Promise<boolean> {
-  const rows = (await q('password_resets').where({ user_id: userId }).whereNull('used_at').update({ used_at: at }).returning('id')) as { id: string }[];
+  const rows = (await q('password_resets').where({ user_id: userId }).whereNull('used_at').update({ used_at: at }).returning('id')) as {
+    id: string;
+  }[];
   return rows.some((r) => r.id === id);
 }
 

@@ -18,12 +18,12 @@ import {
   type Conflict,
   type ErrorDetail,
 } from '../../errors.ts';
-import type { AppDeps, Caller } from '../../http/types.ts';
+import type { AppDeps, Caller } from '../../deps.ts';
 import { withTransaction } from '../../store/db.ts';
-import { fieldCatalogue } from '../profile/catalogue.ts';
+import { fieldCatalogue } from '../../profiles/catalogue.ts';
 import { sealForProfile } from '../../disclosure/container.ts';
-import { insertProfile, readUserFields, writeFields, findProfileByUser } from '../profile/profile.repo.ts';
-import { checkFieldValue } from '../profile/values.ts';
+import { insertProfile, readUserFields, writeFields, findProfileByUser } from '../../profiles/profile.repo.ts';
+import { checkFieldValue } from '../../profiles/values.ts';
 import {
   findUserByEmailIndex,
   findUserByHandle,
@@ -66,7 +66,7 @@ export type Registered = {
 };
 
 /** Biometric templates are sealed under the profile's key with this associated data; they are never read back here. */
-export const biometricsAad = (userId: string) => `users:${userId}:biometrics`;
+const biometricsAad = (userId: string) => `users:${userId}:biometrics`;
 
 /** The 409 of a taken address, in the seed's words. */
 export function emailTaken(): Conflict {
@@ -181,11 +181,15 @@ const WRONG_CREDENTIALS = 'the email or handle, or the password, is wrong';
  * throttled. Failures are recorded and audited whatever the caller does next. The OpenID provider's login page
  * uses this too, so both ways in share one throttle.
  */
-export async function authenticate(deps: AppDeps, login: { email: string } | { handle: string }, password: string, clientIp: string): Promise<UserRow | undefined> {
+async function authenticate(
+  deps: AppDeps,
+  login: { email: string } | { handle: string },
+  password: string,
+  clientIp: string,
+): Promise<UserRow | undefined> {
   const by = 'email' in login ? 'email' : 'handle';
-  const user = 'email' in login
-    ? await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, login.email))
-    : await findUserByHandle(deps.db, login.handle);
+  const user =
+    'email' in login ? await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, login.email)) : await findUserByHandle(deps.db, login.handle);
   // Keyed by what was typed, never by the account it names, so these answers are alike for every identifier.
   const keys = identifierKeys(loginIdentifier(deps, login), clientIp);
   // The attempt is counted before the password is checked, so parallel guesses cannot pass the limit.
@@ -266,7 +270,13 @@ export async function checkCurrentPassword(deps: AppDeps, user: UserRow, passwor
   const keys = throttleKeys(user.id, clientIp);
   await reserveLoginAttempt(deps.db, keys);
   if (!(await verifyPassword(user.password_hash, password))) {
-    await recordAudit(deps.db, { action: failedAction, actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { reason: 'wrong_current_password' } });
+    await recordAudit(deps.db, {
+      action: failedAction,
+      actor: `user:${user.id}`,
+      subject: `user:${user.id}`,
+      clientIp,
+      data: { reason: 'wrong_current_password' },
+    });
     throw new WrongPassword('current_password is not your current password', {
       details: [{ path: 'current_password', message: 'does not match' }],
     });
@@ -296,7 +306,13 @@ export async function changePassword(
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id, exceptFamilyId: caller.sessionId }, 'password_change');
     await deleteProviderSessions(trx, user.id);
-    await recordAudit(trx, { action: 'password.change', actor: `user:${user.id}`, subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
+    await recordAudit(trx, {
+      action: 'password.change',
+      actor: `user:${user.id}`,
+      subject: `user:${user.id}`,
+      clientIp,
+      data: { sessions_ended: ended },
+    });
     return { sessions_ended: ended };
   });
 }

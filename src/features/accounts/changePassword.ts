@@ -1,5 +1,5 @@
 /** PUT /api/v1/auth/password: a new password, with the current one. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { changePassword as change } from './accounts.ts';
 import { userCaller } from './sessions.ts';
 

@@ -18,11 +18,11 @@ import {
   TooManyRequests,
   WrongCode,
 } from '../../errors.ts';
-import type { AppDeps, Caller } from '../../http/types.ts';
+import type { AppDeps, Caller } from '../../deps.ts';
 import { withTransaction } from '../../store/db.ts';
-import { fieldCatalogue } from '../profile/catalogue.ts';
+import { fieldCatalogue } from '../../profiles/catalogue.ts';
 import { openForProfile, openProfile, sealForProfile, type OpenProfile } from '../../disclosure/container.ts';
-import { bumpProfileVersionOfUser, openUserProfile, readUserFields, writeFields } from '../profile/profile.repo.ts';
+import { bumpProfileVersionOfUser, openUserProfile, readUserFields, writeFields } from '../../profiles/profile.repo.ts';
 import {
   deleteEmailVerification,
   findEmailVerification,
@@ -33,22 +33,16 @@ import {
   updateUser,
   type UserRow,
 } from './accounts.repo.ts';
-import {
-  CODES_PER_ACCOUNT,
-  CODES_PER_ADDRESS,
-  MAIL_PER_ACCOUNT,
-  releaseLimit,
-  reserveUnderLimit,
-} from './throttle.ts';
+import { CODES_PER_ACCOUNT, CODES_PER_ADDRESS, MAIL_PER_ACCOUNT, releaseLimit, reserveUnderLimit } from './throttle.ts';
 
-export const CODE_SECONDS = 15 * 60;
-export const MAX_CODE_ATTEMPTS = 5;
-export const RESEND_COOLDOWN_SECONDS = 60;
+const CODE_SECONDS = 15 * 60;
+const MAX_CODE_ATTEMPTS = 5;
+const RESEND_COOLDOWN_SECONDS = 60;
 
 const RESEND_HINT = 'ask for a new one with POST /api/v1/auth/verify-email/resend';
 
 /** The form an address is compared in: trimmed, NFC, lower case. */
-export function normalizeEmail(email: string): string {
+function normalizeEmail(email: string): string {
   return email.trim().normalize('NFC').toLowerCase();
 }
 
@@ -84,7 +78,8 @@ const newEmailAad = (userId: string) => `email_verifications:${userId}:new_email
 function assertCodeCooldown(pending: { sent_at: Date | string } | undefined): void {
   if (!pending) return;
   const wait = new Date(pending.sent_at).getTime() + RESEND_COOLDOWN_SECONDS * 1000 - Date.now();
-  if (wait > 0) throw new TooManyRequests(`a code was sent less than a minute ago: wait ${Math.ceil(wait / 1000)} seconds before asking again`, wait / 1000);
+  if (wait > 0)
+    throw new TooManyRequests(`a code was sent less than a minute ago: wait ${Math.ceil(wait / 1000)} seconds before asking again`, wait / 1000);
 }
 
 /**
@@ -106,9 +101,7 @@ export async function sendVerificationCode(trx: Knex.Transaction, deps: AppDeps,
     expires_at: new Date(now + CODE_SECONDS * 1000),
     new_email: change ?? null,
   });
-  const purpose = change
-    ? 'to make this address the e-mail address of your Ringfence account'
-    : 'to verify this e-mail address for Ringfence';
+  const purpose = change ? 'to make this address the e-mail address of your Ringfence account' : 'to verify this e-mail address for Ringfence';
   const ignore = change
     ? 'If you did not ask for this, ignore this message: the account keeps its address.'
     : 'If you did not sign up for Ringfence, ignore this message.';

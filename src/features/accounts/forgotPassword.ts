@@ -1,5 +1,5 @@
 /** POST /api/v1/auth/forgot-password: the same answer whether or not an account uses the address. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { RESET_TOKEN_SECONDS, requestPasswordReset } from './password-reset.ts';
 
 export const forgotPassword: Handler = async (input, deps) => {

@@ -1,5 +1,5 @@
 /** GET /api/v1/auth/me. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { currentUser } from './accounts.ts';
 import { userCaller } from './sessions.ts';
 

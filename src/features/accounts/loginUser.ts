@@ -1,5 +1,5 @@
 /** POST /api/v1/users/login. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { login, type LoginInput } from './accounts.ts';
 
 export const loginUser: Handler = async (input, deps) => {

@@ -1,5 +1,5 @@
 /** POST /api/v1/auth/logout: ends this session (and the one of a given refresh token). */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { logout as endSession, userCaller } from './sessions.ts';
 
 export const logout: Handler = async (input, deps) => ({

@@ -8,9 +8,9 @@ import { recordAudit } from '../../audit/audit.ts';
 import { hashPassword, passwordProblems } from '../../crypto/passwords.ts';
 import { hashToken, newToken } from '../../crypto/tokens.ts';
 import { InvalidResetToken, ResetTokenExpired, WeakPassword } from '../../errors.ts';
-import type { AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../deps.ts';
 import { withTransaction } from '../../store/db.ts';
-import { readUserFields } from '../profile/profile.repo.ts';
+import { readUserFields } from '../../profiles/profile.repo.ts';
 import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
 import {
   findPasswordResetByHash,
@@ -35,7 +35,7 @@ import {
 
 export const RESET_TOKEN_SECONDS = 60 * 60;
 /** At most one reset mail per account in this time, whoever asks: the form must not become a way to flood a mailbox. */
-export const RESET_MAIL_COOLDOWN_SECONDS = 60;
+const RESET_MAIL_COOLDOWN_SECONDS = 60;
 
 const FORGOT_HINT = 'ask for a new one with POST /api/v1/auth/forgot-password';
 
@@ -107,22 +107,21 @@ export async function resetPassword(deps: AppDeps, token: string, newPassword: s
     await updateUser(trx, user.id, { password_hash: passwordHash, password_changed_at: new Date() });
     const ended = await revokeSessions(trx, { userId: user.id }, 'password_reset');
     await deleteProviderSessions(trx, user.id);
-    await clearAccountFailures(trx, user.id, [
-      loginIdentifier(deps, { email: own.email as string }),
-      loginIdentifier(deps, { handle: user.handle }),
-    ]);
+    await clearAccountFailures(trx, user.id, [loginIdentifier(deps, { email: own.email as string }), loginIdentifier(deps, { handle: user.handle })]);
     await recordAudit(trx, { action: 'password.reset', actor: 'anonymous', subject: `user:${user.id}`, clientIp, data: { sessions_ended: ended } });
     // The reset goes ahead past the account's hourly mail cap; only its notice is left out.
-    if (await tryReserveUnderLimit(trx, MAIL_PER_ACCOUNT, user.id)) await deps.outbox.enqueueMail(
-      trx,
-      {
-        to: own.email as string,
-        subject: 'Your Ringfence password was changed',
-        text: 'The password of your Ringfence account was just reset, and every session was signed out.\n' +
-          'If this was not you, reset it again at once with POST /api/v1/auth/forgot-password.\n',
-      },
-      `password-reset-done:${reset.id}`,
-    );
+    if (await tryReserveUnderLimit(trx, MAIL_PER_ACCOUNT, user.id))
+      await deps.outbox.enqueueMail(
+        trx,
+        {
+          to: own.email as string,
+          subject: 'Your Ringfence password was changed',
+          text:
+            'The password of your Ringfence account was just reset, and every session was signed out.\n' +
+            'If this was not you, reset it again at once with POST /api/v1/auth/forgot-password.\n',
+        },
+        `password-reset-done:${reset.id}`,
+      );
     return { sessions_ended: ended };
   });
 }

@@ -1,5 +1,5 @@
 /** POST /api/v1/auth/refresh: rotates the refresh token. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { refreshSession as rotate } from './sessions.ts';
 
 export const refreshSession: Handler = async (input, deps) => {

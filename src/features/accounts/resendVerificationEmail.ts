@@ -1,5 +1,5 @@
 /** POST /api/v1/auth/verify-email/resend. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { resendVerificationCode } from './email.ts';
 import { userCaller } from './sessions.ts';
 

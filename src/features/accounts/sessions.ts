@@ -8,13 +8,13 @@ import type { Knex } from 'knex';
 import { recordAudit } from '../../audit/audit.ts';
 import { hashToken, newToken } from '../../crypto/tokens.ts';
 import { InvalidGrant, InvalidToken, RefreshTokenReused, TokenExpired, TokenMissing, TokenRevoked, Unauthenticated } from '../../errors.ts';
-import type { AppDeps, Caller, SecurityResolver } from '../../http/types.ts';
+import type { AppDeps, Caller, SecurityResolver } from '../../deps.ts';
 import { withTransaction } from '../../store/db.ts';
 import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
 import { findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
 
-export const ACCESS_TOKEN_SECONDS = 15 * 60;
-export const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;
+const ACCESS_TOKEN_SECONDS = 15 * 60;
+const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;
 
 export interface IssuedTokens {
   token: string;
@@ -53,7 +53,7 @@ function presentedToken(ctx: Parameters<SecurityResolver>[0]): string | undefine
 }
 
 /** The caller a session token stands for; throws Unauthenticated saying why a token is not accepted. */
-export async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Caller, { kind: 'user' }>> {
+async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Caller, { kind: 'user' }>> {
   const row = await findSessionByAccessHash(deps.db, hashToken(token));
   if (!row) throw new InvalidToken('token is not valid: log in again');
   if (row.revoked_at) throw new TokenRevoked('token has been revoked: log in again');
@@ -86,9 +86,7 @@ export async function refreshSession(deps: AppDeps, refreshToken: string, client
         data: { session_id: row.family_id, sessions_ended: ended },
       });
     });
-    return new RefreshTokenReused(
-      'refresh_token was already used, so it may have leaked: every token of that login has been revoked; log in again',
-    );
+    return new RefreshTokenReused('refresh_token was already used, so it may have leaked: every token of that login has been revoked; log in again');
   };
   if (row.refreshed_at) throw await reused();
   if (new Date(row.refresh_expires_at).getTime() <= Date.now()) {
@@ -115,7 +113,12 @@ export async function inspectToken(deps: AppDeps, token: string): Promise<{ acti
 }
 
 /** Ends the caller's login session and, when given, the one a refresh token of the same user belongs to. */
-export async function logout(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>, refreshToken: string | undefined, clientIp: string): Promise<number> {
+export async function logout(
+  deps: AppDeps,
+  caller: Extract<Caller, { kind: 'user' }>,
+  refreshToken: string | undefined,
+  clientIp: string,
+): Promise<number> {
   return withTransaction(deps.db, async (trx) => {
     let ended = await revokeSessions(trx, { familyId: caller.sessionId }, 'logout');
     if (refreshToken) {
@@ -124,7 +127,13 @@ export async function logout(deps: AppDeps, caller: Extract<Caller, { kind: 'use
         ended += await revokeSessions(trx, { familyId: other.family_id }, 'logout');
       }
     }
-    await recordAudit(trx, { action: 'session.logout', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { sessions_ended: ended } });
+    await recordAudit(trx, {
+      action: 'session.logout',
+      actor: `user:${caller.userId}`,
+      subject: `user:${caller.userId}`,
+      clientIp,
+      data: { sessions_ended: ended },
+    });
     return ended;
   });
 }
@@ -134,7 +143,13 @@ export async function logoutAll(deps: AppDeps, caller: Extract<Caller, { kind: '
   return withTransaction(deps.db, async (trx) => {
     const ended = await revokeSessions(trx, { userId: caller.userId }, 'logout_all');
     await deleteProviderSessions(trx, caller.userId);
-    await recordAudit(trx, { action: 'session.logout_all', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { sessions_ended: ended } });
+    await recordAudit(trx, {
+      action: 'session.logout_all',
+      actor: `user:${caller.userId}`,
+      subject: `user:${caller.userId}`,
+      clientIp,
+      data: { sessions_ended: ended },
+    });
     return ended;
   });
 }

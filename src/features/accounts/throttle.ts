@@ -14,16 +14,16 @@ import type { Queryable } from '../../store/db.ts';
 import { sha256Hex } from '../../crypto/tokens.ts';
 import { clearThrottle, readThrottles, releaseThrottle, reserveThrottle } from './accounts.repo.ts';
 
-export const THROTTLE_WINDOW_SECONDS = 15 * 60;
+const THROTTLE_WINDOW_SECONDS = 15 * 60;
 /** Failures for one account from one client address: what stops a guesser. */
-export const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5;
+const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5;
 /**
  * Failures for one account from every address together: a ceiling against guessing from many addresses, high
  * enough that one address (anyone's) cannot lock the owner out.
  */
-export const MAX_FAILURES_PER_ACCOUNT = 50;
+const MAX_FAILURES_PER_ACCOUNT = 50;
 /** Failures from one client address, whatever account they name. */
-export const MAX_FAILURES_PER_ADDRESS = 30;
+const MAX_FAILURES_PER_ADDRESS = 30;
 
 export interface ThrottleKeys {
   /** The account (or the identifier as typed) and the client address together. */
@@ -120,7 +120,10 @@ export async function countAccountFailure(q: Queryable, userId: string, clientIp
  */
 export async function assertAccountOpen(q: Queryable, userId: string, clientIp: string, typed: ThrottleKeys): Promise<void> {
   const keys = throttleKeys(userId, clientIp);
-  const limits = new Map([[keys.pair, MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS], [keys.account, MAX_FAILURES_PER_ACCOUNT]]);
+  const limits = new Map([
+    [keys.pair, MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS],
+    [keys.account, MAX_FAILURES_PER_ACCOUNT],
+  ]);
   const started = windowStart(new Date()).getTime();
   for (const row of await readThrottles(q, [...limits.keys()])) {
     if (new Date(row.window_started_at).getTime() < started || row.failures < limits.get(row.key)!) continue;
@@ -185,7 +188,12 @@ export function registrationsPerAddress(max: number): Limit {
  * Mail per account in an hour, of every kind its actions cause (codes, the notice of an e-mail change, reset
  * tokens and the notice of a reset): a cap however the cooldowns are combined, and whichever addresses it names.
  */
-export const MAIL_PER_ACCOUNT: Limit = { name: 'mail-user', max: 10, windowSeconds: 60 * 60, message: 'too many e-mails for this account in the last hour' };
+export const MAIL_PER_ACCOUNT: Limit = {
+  name: 'mail-user',
+  max: 10,
+  windowSeconds: 60 * 60,
+  message: 'too many e-mails for this account in the last hour',
+};
 
 const keyOf = (limit: Limit, subject: string) => `${limit.name}:${subject}`;
 
@@ -195,7 +203,11 @@ const keyOf = (limit: Limit, subject: string) => `${limit.name}:${subject}`;
  */
 export async function reserveUnderLimit(q: Queryable, limit: Limit, subject: string, uses = 1): Promise<void> {
   const counter = { key: keyOf(limit, subject), max: limit.max, windowSeconds: limit.windowSeconds };
-  await reserveAll(q, Array.from({ length: uses }, () => counter), (m) => `${limit.message}: wait ${m} minute(s) before trying again`);
+  await reserveAll(
+    q,
+    Array.from({ length: uses }, () => counter),
+    (m) => `${limit.message}: wait ${m} minute(s) before trying again`,
+  );
 }
 
 /** `reserveUnderLimit` for an action that goes ahead quietly without the mail: false when the uses are not left. */

@@ -1,5 +1,5 @@
 /** POST /api/v1/auth/verify-email: the one-time code from the verification mail. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { verifyEmailCode } from './email.ts';
 import { userCaller } from './sessions.ts';
 

@@ -1,4 +1,4 @@
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { showInteraction as show } from '../../oidc/interactions.ts';
 
 /** The login or consent page of an authorization request in progress. */

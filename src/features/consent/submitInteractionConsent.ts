@@ -1,4 +1,4 @@
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { assertCsrf, submitConsent } from '../../oidc/interactions.ts';
 
 export const submitInteractionConsent: Handler = async ({ ctx, params, body, clientIp }, deps) => {

@@ -1,4 +1,4 @@
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { assertCsrf, submitLogin } from '../../oidc/interactions.ts';
 
 export const submitInteractionLogin: Handler = async ({ ctx, params, body, clientIp }, deps) => {

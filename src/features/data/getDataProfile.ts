@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 
 /**
  * A service reads the person's profile: exactly the fields the policy engine allows, and the revision that did.

@@ -1,4 +1,4 @@
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { DPOP_SIGNING_ALGS } from '../../oidc/dpop.ts';
 import { dataResource } from '../../oidc/provider.ts';
 import { supportedScopes } from '../../oidc/scopes.ts';

@@ -1,5 +1,5 @@
 import { NotFound } from '../../errors.ts';
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { findDocsAsset } from './docs.ts';
 
 export const getApiReferenceAsset: Handler = async ({ params }) => {

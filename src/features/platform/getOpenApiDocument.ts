@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { Reply, type Handler } from '../../http/types.ts';
-import { SPEC_PATH } from '../../http/openapi.ts';
+import { Reply, type Handler } from '../../deps.ts';
+import { SPEC_PATH } from '../../config.ts';
 
 /** The contract itself, as the file in the repository. */
 export const getOpenApiDocument: Handler = async () =>

@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { ServiceUnavailable } from '../../errors.ts';
 import type { Db } from '../../store/db.ts';
 import { pendingMigrations } from '../../store/migrations.ts';

@@ -5,17 +5,17 @@
  */
 import { InvalidRequest, PayloadTooLarge } from '../../errors.ts';
 
-export const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
+const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
 const MAX_SIDE = 1024;
 // Refuse decompression bombs: a 5 MB file may claim an enormous canvas.
 const MAX_INPUT_PIXELS = 40_000_000;
 
-export type ImageKind = 'png' | 'jpeg' | 'webp';
+type ImageKind = 'png' | 'jpeg' | 'webp';
 
-export const CONTENT_TYPES: Record<ImageKind, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
+const CONTENT_TYPES: Record<ImageKind, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 
 /** The image format the first bytes announce, whatever the file's name or claimed type. */
-export function sniffImage(data: Buffer): ImageKind | undefined {
+function sniffImage(data: Buffer): ImageKind | undefined {
   if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
   if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'jpeg';
   if (data.length >= 12 && data.toString('latin1', 0, 4) === 'RIFF' && data.toString('latin1', 8, 12) === 'WEBP') return 'webp';
@@ -62,7 +62,11 @@ export async function cleanAvatar(upload: Buffer): Promise<CleanImage> {
   // rotate() applies the EXIF orientation before the EXIF is dropped; sharp writes no metadata unless asked to.
   const pipeline = input().rotate().resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true });
   const encoded =
-    kind === 'png' ? pipeline.png({ compressionLevel: 9 }) : kind === 'jpeg' ? pipeline.jpeg({ quality: 85, mozjpeg: true }) : pipeline.webp({ quality: 85 });
+    kind === 'png'
+      ? pipeline.png({ compressionLevel: 9 })
+      : kind === 'jpeg'
+        ? pipeline.jpeg({ quality: 85, mozjpeg: true })
+        : pipeline.webp({ quality: 85 });
   try {
     const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
     return { data, kind, contentType: CONTENT_TYPES[kind], width: info.width, height: info.height };

@@ -16,7 +16,12 @@ export interface AvatarRow {
 const avatarAad = (profileId: string) => `avatars:${profileId}`;
 
 /** Stores (or replaces) the profile's picture, sealed. */
-export async function upsertAvatar(trx: Knex.Transaction, profile: OpenProfile, image: Buffer, meta: Omit<AvatarRow, 'profile_id' | 'updated_at'>): Promise<void> {
+export async function upsertAvatar(
+  trx: Knex.Transaction,
+  profile: OpenProfile,
+  image: Buffer,
+  meta: Omit<AvatarRow, 'profile_id' | 'updated_at'>,
+): Promise<void> {
   await trx('avatars')
     .insert({ profile_id: profile.id, image: sealForProfile(profile, image, avatarAad(profile.id)), ...meta, updated_at: new Date() })
     .onConflict('profile_id')

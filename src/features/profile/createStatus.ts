@@ -1,5 +1,5 @@
 /** POST /api/v1/profile/statuses. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import * as statuses from './statuses.ts';
 

@@ -1,5 +1,5 @@
 /** DELETE /api/v1/profile/avatar. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { removeAvatar } from './profile.ts';
 

@@ -1,5 +1,5 @@
 /** GET /api/v1/profiles/{handle}/avatar: the picture itself. */
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { getAvatarImage } from './profile.ts';
 
 export const getAvatar: Handler = async (input, deps) => {

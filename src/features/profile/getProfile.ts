@@ -1,5 +1,5 @@
 /** GET /api/v1/profile: the owner's whole profile, with its version as the ETag for If-Match on update-info. */
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { profileEtag } from './etag.ts';
 import { getOwnProfile } from './profile.ts';

@@ -1,5 +1,5 @@
 /** GET /api/v1/profiles: the public directory. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { pageRequest } from './pagination.ts';
 import * as profile from './profile.ts';
 

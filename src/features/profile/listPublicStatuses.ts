@@ -1,5 +1,5 @@
 /** GET /api/v1/profiles/{handle}/statuses: a person's public status posts. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { pageRequest } from './pagination.ts';
 import * as statuses from './statuses.ts';
 

@@ -4,8 +4,8 @@
  */
 import { InvalidRequest } from '../../errors.ts';
 
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 100;
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
 
 export interface PageRequest {
   limit: number;
@@ -38,7 +38,9 @@ function isPlainPosition(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   return Object.values(value).every((v) =>
     typeof v === 'string'
-      ? v.length <= MAX_POSITION_TEXT && !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v)
+      ? v.length <= MAX_POSITION_TEXT &&
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
+        !/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(v)
       : Number.isSafeInteger(v),
   );
 }

@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import { recordAudit } from '../../audit/audit.ts';
 import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
-import type { AppDeps, Caller } from '../../http/types.ts';
+import type { AppDeps, Caller } from '../../deps.ts';
 import type { Catalogue } from '../../policy/catalogue.ts';
 import { withTransaction } from '../../store/db.ts';
 import { checkCurrentPassword, emailTaken, handleTaken } from '../accounts/accounts.ts';
 import { findUserByEmailIndex, findUserByHandle, findUserById, isUniqueViolation, updateUser, type UserRow } from '../accounts/accounts.repo.ts';
 import { emailIndex, requestEmailChange } from '../accounts/email.ts';
 import { cleanAvatar } from './avatar.ts';
-import { REQUIRED_FIELDS, fieldCatalogue } from './catalogue.ts';
+import { REQUIRED_FIELDS, fieldCatalogue } from '../../profiles/catalogue.ts';
 import { decodeCursor, encodeCursor, type PageRequest } from './pagination.ts';
 import { avatarUrl, presentValue, type ImageValue } from '../../disclosure/values.ts';
 import { openProfile } from '../../disclosure/container.ts';
@@ -32,9 +32,9 @@ import {
   writeFields,
   type DirectoryRow,
   type FieldWrite,
-} from './profile.repo.ts';
+} from '../../profiles/profile.repo.ts';
 import { assertIfMatch } from './etag.ts';
-import { checkFieldValue } from './values.ts';
+import { checkFieldValue } from '../../profiles/values.ts';
 
 export const USER_NOT_FOUND = 'user not found';
 
@@ -55,7 +55,7 @@ export async function getOwnProfile(deps: AppDeps, userId: string) {
       type: def.type,
       ...(def.claim ? { claim: def.claim } : {}),
       ...(def.derivedFrom ? { derived_from: def.derivedFrom } : {}),
-      provenance: def.derivedFrom ? 'derived' : (own?.hasValue ? own.provenance : null),
+      provenance: def.derivedFrom ? 'derived' : own?.hasValue ? own.provenance : null,
       updated_at: own?.hasValue ? new Date(own.updatedAt).toISOString() : null,
     };
   }
@@ -184,7 +184,12 @@ export interface PublicProfile {
  * One person as the public sees them, or undefined when they are not listed. Only the fields of the engine's public
  * view (and the sources of visible derived fields) are ever decrypted.
  */
-async function publicView(deps: AppDeps, row: DirectoryRow, rings: Iterable<{ field: string; ring: string }>, profileRow?: Parameters<typeof openProfile>[1]): Promise<PublicProfile | undefined> {
+async function publicView(
+  deps: AppDeps,
+  row: DirectoryRow,
+  rings: Iterable<{ field: string; ring: string }>,
+  profileRow?: Parameters<typeof openProfile>[1],
+): Promise<PublicProfile | undefined> {
   const catalogue = fieldCatalogue(deps);
   const { fields: visible, listed } = deps.policy.engine.publicView(rings);
   if (!listed) return undefined;
@@ -253,14 +258,32 @@ export async function setAvatar(deps: AppDeps, caller: Extract<Caller, { kind: '
   const catalogue = fieldCatalogue(deps);
   return withTransaction(deps.db, async (trx) => {
     const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, caller.userId))!.id));
-    await upsertAvatar(trx, profile, image.data, { content_type: image.contentType, sha256, bytes: image.data.length, width: image.width, height: image.height });
+    await upsertAvatar(trx, profile, image.data, {
+      content_type: image.contentType,
+      sha256,
+      bytes: image.data.length,
+      width: image.width,
+      height: image.height,
+    });
     const value: ImageValue = { sha256, content_type: image.contentType, width: image.width, height: image.height };
     await writeFields(trx, profile, [{ field: 'avatar', value, ring: catalogue.fields.get('avatar')!.ring, provenance: 'user' }]);
     const version = await bumpVersion(trx, profile.id);
-    await recordAudit(trx, { action: 'profile.avatar_set', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { profile_id: profile.id, version, bytes: image.data.length } });
+    await recordAudit(trx, {
+      action: 'profile.avatar_set',
+      actor: `user:${caller.userId}`,
+      subject: `user:${caller.userId}`,
+      clientIp,
+      data: { profile_id: profile.id, version, bytes: image.data.length },
+    });
     const user = (await findUserById(trx, caller.userId))!;
     return {
-      avatar: { url: avatarUrl(deps, user.handle, value), content_type: image.contentType, width: image.width, height: image.height, bytes: image.data.length },
+      avatar: {
+        url: avatarUrl(deps, user.handle, value),
+        content_type: image.contentType,
+        width: image.width,
+        height: image.height,
+        bytes: image.data.length,
+      },
       version,
     };
   });
@@ -274,7 +297,13 @@ export async function removeAvatar(deps: AppDeps, caller: Extract<Caller, { kind
     if (!(await deleteAvatar(trx, profile.id))) throw new NotFound('you have no avatar to remove', { code: 'avatar_not_found' });
     await writeFields(trx, profile, [{ field: 'avatar', value: null, ring: catalogue.fields.get('avatar')!.ring, provenance: 'user' }]);
     const version = await bumpVersion(trx, profile.id);
-    await recordAudit(trx, { action: 'profile.avatar_removed', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { profile_id: profile.id, version } });
+    await recordAudit(trx, {
+      action: 'profile.avatar_removed',
+      actor: `user:${caller.userId}`,
+      subject: `user:${caller.userId}`,
+      clientIp,
+      data: { profile_id: profile.id, version },
+    });
     return { version };
   });
 }

@@ -14,9 +14,14 @@ export interface StatusRow {
 }
 
 /** Stores a post; returns its row with the sequence number it got. */
-export async function insertStatus(trx: Knex.Transaction, row: Pick<StatusRow, 'id' | 'profile_id' | 'ring'> & { content: Buffer }): Promise<StatusRow> {
+export async function insertStatus(
+  trx: Knex.Transaction,
+  row: Pick<StatusRow, 'id' | 'profile_id' | 'ring'> & { content: Buffer },
+): Promise<StatusRow> {
   const now = new Date();
-  const [inserted] = (await trx('status_posts').insert({ ...row, created_at: now, updated_at: now }).returning('*')) as StatusRow[];
+  const [inserted] = (await trx('status_posts')
+    .insert({ ...row, created_at: now, updated_at: now })
+    .returning('*')) as StatusRow[];
   return inserted;
 }
 
@@ -39,7 +44,10 @@ export async function findStatus(q: Queryable, profileId: string, id: string): P
 
 /** Changes a post; returns the new row. */
 export async function updateStatus(trx: Knex.Transaction, id: string, patch: { content?: Buffer; ring?: string }): Promise<StatusRow> {
-  const [row] = (await trx('status_posts').where({ id }).update({ ...patch, updated_at: new Date() }).returning('*')) as StatusRow[];
+  const [row] = (await trx('status_posts')
+    .where({ id })
+    .update({ ...patch, updated_at: new Date() })
+    .returning('*')) as StatusRow[];
   return row;
 }
 

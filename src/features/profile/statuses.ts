@@ -4,16 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
-import type { AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../deps.ts';
 import { withTransaction } from '../../store/db.ts';
-import { fieldCatalogue } from './catalogue.ts';
+import { fieldCatalogue } from '../../profiles/catalogue.ts';
 import { decodeCursor, encodeCursor, isBigintText, type PageRequest } from './pagination.ts';
 import { openForProfile, openProfile, sealForProfile, type OpenProfile } from '../../disclosure/container.ts';
-import { findProfileByHandle, findProfileByUser, findProfilesByIds, readFieldRings } from './profile.repo.ts';
+import { findProfileByHandle, findProfileByUser, findProfilesByIds, readFieldRings } from '../../profiles/profile.repo.ts';
 import { USER_NOT_FOUND } from './profile.ts';
 import { deleteStatus, findStatus, insertStatus, listStatuses, updateStatus, type StatusRow } from './statuses.repo.ts';
 
-export const MAX_STATUS_LENGTH = 500;
+const MAX_STATUS_LENGTH = 500;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
 
 export interface StatusInput {
@@ -29,7 +30,8 @@ function checkStatus(input: StatusInput, requireContent: boolean, rings: readonl
   if (input.content !== undefined) {
     const content = input.content.trim();
     if (content.length === 0) details.push({ path: 'content', message: 'is empty: write something' });
-    else if ([...content].length > MAX_STATUS_LENGTH) details.push({ path: 'content', message: `is too long: at most ${MAX_STATUS_LENGTH} characters` });
+    else if ([...content].length > MAX_STATUS_LENGTH)
+      details.push({ path: 'content', message: `is too long: at most ${MAX_STATUS_LENGTH} characters` });
     else if (CONTROL.test(content)) details.push({ path: 'content', message: 'contains control characters: send plain text' });
     else out.content = content;
   } else if (requireContent) {
@@ -78,11 +80,20 @@ function pageOf<T>(rows: StatusRow[], limit: number, view: (row: StatusRow) => T
 
 /** Posts a status for the caller. */
 export async function createStatus(deps: AppDeps, userId: string, input: StatusInput) {
-  const checked = checkStatus(input, true, fieldCatalogue(deps).rings.map((r) => r.name));
+  const checked = checkStatus(
+    input,
+    true,
+    fieldCatalogue(deps).rings.map((r) => r.name),
+  );
   const profile = await ownProfile(deps, userId);
   const id = randomUUID();
   const row = await withTransaction(deps.db, (trx) =>
-    insertStatus(trx, { id, profile_id: profile.id, ring: checked.ring ?? 'public', content: sealForProfile(profile, checked.content!, statusAad(id)) }),
+    insertStatus(trx, {
+      id,
+      profile_id: profile.id,
+      ring: checked.ring ?? 'public',
+      content: sealForProfile(profile, checked.content!, statusAad(id)),
+    }),
   );
   return { post: ownView(profile, row) };
 }
@@ -101,7 +112,11 @@ function notFound(): NotFound {
 
 /** Changes the content or ring of one of the caller's posts. */
 export async function editStatus(deps: AppDeps, userId: string, statusId: string, input: StatusInput) {
-  const checked = checkStatus(input, false, fieldCatalogue(deps).rings.map((r) => r.name));
+  const checked = checkStatus(
+    input,
+    false,
+    fieldCatalogue(deps).rings.map((r) => r.name),
+  );
   const profile = await ownProfile(deps, userId);
   return withTransaction(deps.db, async (trx) => {
     if (!(await findStatus(trx, profile.id, statusId))) throw notFound();

@@ -1,6 +1,6 @@
 /** PUT /api/v1/profile/update-info (seed API 7). */
 import { InvalidRequest } from '../../errors.ts';
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { profileEtag } from './etag.ts';
 import * as profile from './profile.ts';

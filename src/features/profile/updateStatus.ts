@@ -1,5 +1,5 @@
 /** PUT /api/v1/profile/statuses/{status_id}. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { editStatus, type StatusInput } from './statuses.ts';
 

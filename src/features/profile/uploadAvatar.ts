@@ -1,5 +1,5 @@
 /** PUT /api/v1/profile/avatar: multipart `avatar`. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { setAvatar } from './profile.ts';
 

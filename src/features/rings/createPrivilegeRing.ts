@@ -1,5 +1,5 @@
 /** POST /api/v1/profile/privilege-rings (seed API 6): a custom ring, or fields moved into a default ring. */
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { createRing, type RingInput } from './rings.ts';
 

@@ -1,5 +1,5 @@
 /** DELETE /api/v1/profile/privilege-rings/{ring_id}: a custom ring goes; its fields return to their default rings. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { deleteRing } from './rings.ts';
 

@@ -1,5 +1,5 @@
 /** GET /api/v1/profile/privilege-rings/{ring_id}: one ring. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { getRing } from './rings.ts';
 

@@ -1,5 +1,5 @@
 /** GET /api/v1/profile/privilege-rings/policy: the whole ring configuration as a YAML ring policy file. */
-import { Reply, type Handler } from '../../http/types.ts';
+import { Reply, type Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { exportPolicy } from './rings.ts';
 

@@ -1,5 +1,5 @@
 /** GET /api/v1/profile/visibility: for each reader, the fields it can see now and why it cannot see the rest. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { visibility } from './rings.ts';
 

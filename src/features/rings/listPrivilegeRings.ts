@@ -1,5 +1,5 @@
 /** GET /api/v1/profile/privilege-rings: every ring, default and custom, with its fields and who it admits. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { listRings } from './rings.ts';
 

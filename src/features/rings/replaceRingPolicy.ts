@@ -1,5 +1,5 @@
 /** PUT /api/v1/profile/privilege-rings/policy: replace the whole ring configuration with an uploaded YAML file. */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { importPolicy, reserveUpload } from './rings.ts';
 

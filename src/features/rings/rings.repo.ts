@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { CUSTOM_PREFIX, type CustomRing, type UserRings } from '../../policy/engine.ts';
 import type { Queryable } from '../../store/db.ts';
-import { findProfileByUser, readFieldRings } from '../profile/profile.repo.ts';
+import { findProfileByUser, readFieldRings } from '../../profiles/profile.repo.ts';
 
 export interface RingRow {
   id: string;

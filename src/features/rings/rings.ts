@@ -6,7 +6,7 @@
  */
 import { recordAudit } from '../../audit/audit.ts';
 import { Conflict, InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
-import type { AppDeps } from '../../http/types.ts';
+import type { AppDeps } from '../../deps.ts';
 import { CUSTOM_PREFIX, type Capped, type UserRings } from '../../policy/engine.ts';
 import { PolicyError, ProblemList, type PolicyProblem } from '../../policy/problems.ts';
 import type { Policies } from '../../policy/load.ts';
@@ -15,7 +15,7 @@ import { withTransaction } from '../../store/db.ts';
 import type { Knex } from 'knex';
 import { isUniqueViolation } from '../accounts/accounts.repo.ts';
 import { reserveUnderLimit, type Limit } from '../accounts/throttle.ts';
-import { findProfileByUser } from '../profile/profile.repo.ts';
+import { findProfileByUser } from '../../profiles/profile.repo.ts';
 import {
   bumpRingsVersion,
   deleteCustomRing,
@@ -34,7 +34,7 @@ import {
 } from './rings.repo.ts';
 import { grantedScopes } from '../../oidc/grants.repo.ts';
 
-export interface AssignedData {
+interface AssignedData {
   fields?: string[];
   roles?: string[];
   services?: string[];
@@ -94,7 +94,7 @@ function isDefaultRing(policies: Policies, name: string): boolean {
   return policies.ringRank.has(name.toLowerCase());
 }
 
-async function profileIdOf(deps: AppDeps, q: Knex | Knex.Transaction, userId: string): Promise<string> {
+async function profileIdOf(_deps: AppDeps, q: Knex | Knex.Transaction, userId: string): Promise<string> {
   const profile = await findProfileByUser(q, userId);
   if (!profile) throw new NotFound('user not found', { code: 'user_not_found' });
   return profile.id;
@@ -108,7 +108,11 @@ function ringViews(deps: AppDeps, placements: ReadonlyMap<string, string>, custo
   const { engine } = deps.policy;
   const policies = policiesOf(deps);
   const where = engine.effectiveRings([...placements].map(([field, ring]) => ({ field, ring })));
-  const admitted = (ring: string) => engine.ringAdmission(ring).filter((a) => a.admitted === 'yes').map((a) => a.role);
+  const admitted = (ring: string) =>
+    engine
+      .ringAdmission(ring)
+      .filter((a) => a.admitted === 'yes')
+      .map((a) => a.role);
   const fieldsIn = (ring: string) => [...where].filter(([, r]) => r === ring).map(([f]) => f);
   const views: RingView[] = policies.rings.map((r) => ({
     ring_id: r.name,
@@ -135,7 +139,11 @@ function ringViews(deps: AppDeps, placements: ReadonlyMap<string, string>, custo
 
 export async function listRings(deps: AppDeps, userId: string) {
   const profileId = await profileIdOf(deps, deps.db, userId);
-  const [placements, custom, version] = await Promise.all([readPlacements(deps.db, profileId), listCustomRings(deps.db, userId), readRingsVersion(deps.db, userId)]);
+  const [placements, custom, version] = await Promise.all([
+    readPlacements(deps.db, profileId),
+    listCustomRings(deps.db, userId),
+    readRingsVersion(deps.db, userId),
+  ]);
   return { policy_revision: deps.policy.engine.revision, rings_version: version, rings: ringViews(deps, placements, custom) };
 }
 
@@ -155,16 +163,28 @@ async function checkAssignment(deps: AppDeps, data: AssignedData, custom: boolea
     const whole = policies.leafField.get(field);
     details.push({
       path: `assigned_data.fields[${i}]`,
-      message: whole ? `rings hold whole fields: assign ${whole} instead of ${field}` : `${field} is not a profile field: GET /api/v1/profile lists them`,
+      message: whole
+        ? `rings hold whole fields: assign ${whole} instead of ${field}`
+        : `${field} is not a profile field: GET /api/v1/profile lists them`,
     });
   });
   if (!custom && ((data.roles?.length ?? 0) > 0 || (data.services?.length ?? 0) > 0)) {
-    details.push({ path: 'assigned_data', message: 'a default ring admits readers by their role ceiling: make a custom ring to admit specific roles or services' });
+    details.push({
+      path: 'assigned_data',
+      message: 'a default ring admits readers by their role ceiling: make a custom ring to admit specific roles or services',
+    });
   }
   (data.roles ?? []).forEach((role, i) => {
-    if (role === 'public') details.push({ path: `assigned_data.roles[${i}]`, message: 'a custom ring cannot admit the public: move the fields to the public ring instead' });
+    if (role === 'public')
+      details.push({
+        path: `assigned_data.roles[${i}]`,
+        message: 'a custom ring cannot admit the public: move the fields to the public ring instead',
+      });
     else if (!policies.roles.has(role)) {
-      details.push({ path: `assigned_data.roles[${i}]`, message: `${role} is not a role (${[...policies.roles.keys()].filter((r) => r !== 'public').join(', ')})` });
+      details.push({
+        path: `assigned_data.roles[${i}]`,
+        message: `${role} is not a role (${[...policies.roles.keys()].filter((r) => r !== 'public').join(', ')})`,
+      });
     }
   });
   const roles = await serviceRoles(deps.db, data.services ?? []);
@@ -232,7 +252,11 @@ export async function createRing(deps: AppDeps, userId: string, input: RingInput
     await checkAssignment(deps, data, false);
     if (fields.length === 0) throw invalid([{ path: 'assigned_data.fields', message: `name the fields to move into ${ring}` }]);
     const out = await changeRings(deps, userId, clientIp, 'rings.assign', async (trx, profileId) => {
-      await setFieldRings(trx, profileId, fields.map((field) => ({ field, ring })));
+      await setFieldRings(
+        trx,
+        profileId,
+        fields.map((field) => ({ field, ring })),
+      );
       const { capped } = await cappedAfter(deps, trx, userId);
       return { result: { ring_id: ring, capped: cappedView(capped, (c) => c.ring === ring && fields.includes(c.field)) }, audit: { ring, fields } };
     });
@@ -240,13 +264,27 @@ export async function createRing(deps: AppDeps, userId: string, input: RingInput
   }
   await checkAssignment(deps, data, true);
   if (await findCustomRingByName(deps.db, userId, name)) {
-    throw new Conflict(`you already have a ring named ${name}: change it with PUT /api/v1/profile/privilege-rings/{ring_id}`, { code: 'ring_exists' });
+    throw new Conflict(`you already have a ring named ${name}: change it with PUT /api/v1/profile/privilege-rings/{ring_id}`, {
+      code: 'ring_exists',
+    });
   }
   const out = await changeRings(deps, userId, clientIp, 'rings.create', async (trx, profileId) => {
-    const id = await insertCustomRing(trx, userId, { name, description: input.description ?? null, roles: data.roles ?? [], services: data.services ?? [] });
-    await setFieldRings(trx, profileId, fields.map((field) => ({ field, ring: `${CUSTOM_PREFIX}${id}` })));
+    const id = await insertCustomRing(trx, userId, {
+      name,
+      description: input.description ?? null,
+      roles: data.roles ?? [],
+      services: data.services ?? [],
+    });
+    await setFieldRings(
+      trx,
+      profileId,
+      fields.map((field) => ({ field, ring: `${CUSTOM_PREFIX}${id}` })),
+    );
     const { capped } = await cappedAfter(deps, trx, userId);
-    return { result: { ring_id: id, capped: cappedView(capped, (c) => c.ring === name) }, audit: { ring_id: id, name, fields, roles: data.roles ?? [], services: data.services ?? [] } };
+    return {
+      result: { ring_id: id, capped: cappedView(capped, (c) => c.ring === name) },
+      audit: { ring_id: id, name, fields, roles: data.roles ?? [], services: data.services ?? [] },
+    };
   });
   return { created: true, ...out };
 }
@@ -273,10 +311,15 @@ export async function updateRing(deps: AppDeps, userId: string, ringId: string, 
       const stuck = staying.filter((f) => (placements.get(f) ?? ring) === ring);
       if (stuck.length > 0) {
         throw invalid(
-          stuck.map((f) => ({ path: 'assigned_data.fields', message: `${f} belongs to ${ring} by default: list it, or move it to another ring first` })),
+          stuck.map((f) => ({
+            path: 'assigned_data.fields',
+            message: `${f} belongs to ${ring} by default: list it, or move it to another ring first`,
+          })),
         );
       }
-      const back = [...placements].filter(([f, r]) => r === ring && !fields.includes(f)).map(([field]) => ({ field, ring: policies.fields.get(field)?.ring ?? ring }));
+      const back = [...placements]
+        .filter(([f, r]) => r === ring && !fields.includes(f))
+        .map(([field]) => ({ field, ring: policies.fields.get(field)?.ring ?? ring }));
       await setFieldRings(trx, profileId, [...fields.map((field) => ({ field, ring })), ...back]);
       const { capped } = await cappedAfter(deps, trx, userId);
       return {
@@ -293,7 +336,9 @@ export async function updateRing(deps: AppDeps, userId: string, ringId: string, 
   return changeRings(deps, userId, clientIp, 'rings.update', async (trx, profileId) => {
     const tag = `${CUSTOM_PREFIX}${existing.id}`;
     const placements = await readPlacements(trx, profileId);
-    const back = [...placements].filter(([f, r]) => r === tag && !fields.includes(f)).map(([field]) => ({ field, ring: policies.fields.get(field)?.ring ?? 'restricted' }));
+    const back = [...placements]
+      .filter(([f, r]) => r === tag && !fields.includes(f))
+      .map(([field]) => ({ field, ring: policies.fields.get(field)?.ring ?? 'restricted' }));
     await updateCustomRing(trx, existing.id, {
       name,
       ...(input.description !== undefined ? { description: input.description } : {}),
@@ -313,16 +358,23 @@ export async function updateRing(deps: AppDeps, userId: string, ringId: string, 
 export async function deleteRing(deps: AppDeps, userId: string, ringId: string, clientIp: string) {
   const policies = policiesOf(deps);
   if (isDefaultRing(policies, ringId)) {
-    throw new Conflict(`${ringId.toLowerCase()} is a default ring and cannot be deleted: move its fields to other rings instead`, { code: 'default_ring' });
+    throw new Conflict(`${ringId.toLowerCase()} is a default ring and cannot be deleted: move its fields to other rings instead`, {
+      code: 'default_ring',
+    });
   }
   const existing = await findCustomRing(deps.db, userId, ringId);
   if (!existing) throw new NotFound(`you have no ring ${ringId}: GET /api/v1/profile/privilege-rings lists them`, { code: 'ring_not_found' });
   return changeRings(deps, userId, clientIp, 'rings.delete', async (trx, profileId) => {
     const tag = `${CUSTOM_PREFIX}${existing.id}`;
-    const back = [...(await readPlacements(trx, profileId))].filter(([, r]) => r === tag).map(([field]) => ({ field, ring: policies.fields.get(field)?.ring ?? 'restricted' }));
+    const back = [...(await readPlacements(trx, profileId))]
+      .filter(([, r]) => r === tag)
+      .map(([field]) => ({ field, ring: policies.fields.get(field)?.ring ?? 'restricted' }));
     await setFieldRings(trx, profileId, back);
     await deleteCustomRing(trx, existing.id);
-    return { result: { ring_id: existing.id, returned_fields: back.map((b) => b.field) }, audit: { ring_id: existing.id, name: existing.name, returned: back.map((b) => b.field) } };
+    return {
+      result: { ring_id: existing.id, returned_fields: back.map((b) => b.field) },
+      audit: { ring_id: existing.id, name: existing.name, returned: back.map((b) => b.field) },
+    };
   });
 }
 
@@ -350,11 +402,11 @@ export async function importPolicy(deps: AppDeps, userId: string, text: string, 
   const custom = document.custom_rings ?? [];
   const known = await serviceRoles(deps.db, [...new Set(custom.flatMap((r) => r.services ?? []))]);
   const unknown = new ProblemList();
-  custom.forEach((r, i) =>
-    (r.services ?? []).forEach((s, j) => {
+  for (const [i, r] of custom.entries()) {
+    for (const [j, s] of (r.services ?? []).entries()) {
       if (!known.has(s)) unknown.add(() => yaml.problem(['custom_rings', i, 'services', j], `no service with client_id ${s}`));
-    }),
-  );
+    }
+  }
   if (unknown.count > 0) throw invalidPolicy(unknown.list());
 
   return changeRings(deps, userId, clientIp, 'rings.import', async (trx, profileId) => {
@@ -364,7 +416,10 @@ export async function importPolicy(deps: AppDeps, userId: string, text: string, 
     for (const def of policies.fields.values()) wanted.set(def.name, document.placements?.[def.name] ?? def.ring);
     const keep = new Set<string>();
     // Rings are renamed apart first, so a swap of two names in one upload does not trip the unique index.
-    for (const r of existing) await trx('rings').where({ id: r.id }).update({ name_lower: `~${r.id}` });
+    for (const r of existing)
+      await trx('rings')
+        .where({ id: r.id })
+        .update({ name_lower: `~${r.id}` });
     for (const r of custom) {
       const match = byName.get(r.name.toLowerCase());
       const write = { name: r.name, description: r.description ?? null, roles: r.roles ?? [], services: r.services ?? [] };

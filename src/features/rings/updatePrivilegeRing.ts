@@ -1,5 +1,5 @@
 /** PUT /api/v1/profile/privilege-rings/{ring_id}: replace a ring's fields (and, for a custom ring, who it admits). */
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { userCaller } from '../accounts/sessions.ts';
 import { updateRing, type RingInput } from './rings.ts';
 

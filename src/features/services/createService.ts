@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { withTransaction } from '../../store/db.ts';
 import { registerService } from '../../oidc/services.ts';
@@ -37,5 +37,10 @@ export const createService: Handler = async ({ caller, body, clientIp }, deps) =
 
 export function serialize(service: import('../../oidc/services.ts').Service) {
   const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-  return { ...service, created_at: new Date(service.created_at).toISOString(), disabled_at: iso(service.disabled_at), last_used_at: iso(service.last_used_at) };
+  return {
+    ...service,
+    created_at: new Date(service.created_at).toISOString(),
+    disabled_at: iso(service.disabled_at),
+    last_used_at: iso(service.last_used_at),
+  };
 }

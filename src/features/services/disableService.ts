@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { disableService as disable } from '../../oidc/services.ts';
 import { assertOperator } from './operators.ts';

@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { getService as get } from '../../oidc/services.ts';
 import { assertOperator } from './operators.ts';
 import { serialize } from './createService.ts';

@@ -1,4 +1,4 @@
-import type { Handler } from '../../http/types.ts';
+import type { Handler } from '../../deps.ts';
 import { InvalidRequest } from '../../errors.ts';
 import { listServices as list } from '../../oidc/services.ts';
 import { assertOperator } from './operators.ts';

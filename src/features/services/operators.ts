@@ -1,6 +1,6 @@
 /** Operators manage the services registry through the admin API; everyone else is refused. */
 import { Forbidden } from '../../errors.ts';
-import type { AppDeps, Caller } from '../../http/types.ts';
+import type { AppDeps, Caller } from '../../deps.ts';
 
 export async function assertOperator(deps: AppDeps, caller: Caller): Promise<string> {
   if (caller.kind !== 'user') throw new Forbidden('only operators may manage services');

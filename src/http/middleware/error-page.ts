@@ -6,7 +6,7 @@
  */
 import type { Context } from 'koa';
 import { escapeHtml, refusalFormOf, renderPage } from '../../oidc/pages.ts';
-import type { MappedError } from './error-envelope.ts';
+import type { MappedError } from '../error-mapping.ts';
 
 /** Whether a request is for one of the interaction pages (the provider sends the browser to /interaction/<uid>). */
 export function isInteractionPage(path: string): boolean {

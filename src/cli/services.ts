@@ -16,8 +16,8 @@ import { loadPolicies } from '../policy/load.ts';
 import { openStore } from '../store/db.ts';
 import { DataDirLocked } from '../store/lock.ts';
 import { migrateLatest } from '../store/migrations.ts';
-import { disableService, getService, listServices, registerService, type Service } from './services.ts';
-import { supportedScopes } from './scopes.ts';
+import { disableService, getService, listServices, registerService, type Service } from '../oidc/services.ts';
+import { supportedScopes } from '../oidc/scopes.ts';
 
 const USAGE = `usage: npm run services -- <command>
   add --name "<name>" --role <role> --redirect-uri <uri> [--redirect-uri <uri>...] [--scope "<scopes>"]

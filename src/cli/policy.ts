@@ -5,20 +5,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadCases, runPolicyTests } from './cases.ts';
-import { POLICIES_DIR } from './catalogue.ts';
-import { UnknownField } from './decision.ts';
-import { diffPolicies } from './diff.ts';
-import { PolicyEngine } from './engine.ts';
-import type { RoleAdmission } from './admission.ts';
-import type { Explanation } from './explain.ts';
-import type { Grant } from './gates.ts';
-import { NO_USER_RINGS, type UserRings } from './placements.ts';
-import type { Reader } from './reader.ts';
-import { formatProblem, PolicyError, type Source } from './problems.ts';
-import { fsPolicySet, gitPolicySet } from './sources.ts';
-import { compilePolicies, type Policies } from './load.ts';
-import { parseUserRingsFile } from './user-rings.ts';
+import { loadCases, runPolicyTests } from '../policy/cases.ts';
+import { POLICIES_DIR } from '../policy/catalogue.ts';
+import { UnknownField } from '../policy/decision.ts';
+import { diffPolicies } from '../policy/diff.ts';
+import { PolicyEngine } from '../policy/engine.ts';
+import type { RoleAdmission } from '../policy/admission.ts';
+import type { Explanation } from '../policy/explain.ts';
+import type { Grant } from '../policy/gates.ts';
+import { NO_USER_RINGS, type UserRings } from '../policy/placements.ts';
+import type { Reader } from '../policy/reader.ts';
+import { formatProblem, PolicyError, type Source } from '../policy/problems.ts';
+import { fsPolicySet, gitPolicySet } from '../policy/sources.ts';
+import { compilePolicies, type Policies } from '../policy/load.ts';
+import { parseUserRingsFile } from '../policy/user-rings.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/db.ts';
 import { readUserRings, serviceRoles } from '../features/rings/rings.repo.ts';
@@ -83,7 +83,11 @@ function formatAdmission(ring: string, revision: string, admissions: readonly Ro
   const width = Math.max(...admissions.map((a) => a.role.length));
   const lines = [`explain ring ${ring}: who it admits`, `policy revision ${revision}`];
   for (const a of admissions) lines.push(`  ${mark[a.admitted]} ${a.role.padEnd(width)} ${a.reason}  [${where(a.source)}]`);
-  const names = (admitted: RoleAdmission['admitted']) => admissions.filter((a) => a.admitted === admitted).map((a) => a.role).join(', ') || 'none';
+  const names = (admitted: RoleAdmission['admitted']) =>
+    admissions
+      .filter((a) => a.admitted === admitted)
+      .map((a) => a.role)
+      .join(', ') || 'none';
   lines.push(`admits: ${names('yes')}; through break-the-glass only: ${names('break-the-glass')}`);
   return lines.join('\n');
 }
@@ -137,14 +141,17 @@ function test(dir: string, json: boolean): number {
 }
 
 /** A person's stored rings and, for a service, their live grant's scopes and its registered role. */
-async function fromDatabase(who: string, clientId: string | undefined): Promise<{ rings: UserRings; label: string; scopes?: string[]; role?: string }> {
+async function fromDatabase(
+  who: string,
+  clientId: string | undefined,
+): Promise<{ rings: UserRings; label: string; scopes?: string[]; role?: string }> {
   const store = await openStore(loadConfig());
   try {
     const db = store.db;
     const byId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(who);
-    const user = (await db('users').where(byId ? { id: who } : { handle_lower: who.replace(/^@/, '').toLowerCase() }).first('id', 'handle')) as
-      | { id: string; handle: string }
-      | undefined;
+    const user = (await db('users')
+      .where(byId ? { id: who } : { handle_lower: who.replace(/^@/, '').toLowerCase() })
+      .first('id', 'handle')) as { id: string; handle: string } | undefined;
     if (!user) throw new UsageError(`no user ${who} in the database`);
     const rings = await readUserRings(db, user.id);
     let label = `@${user.handle} as stored (rings version ${rings.version})`;
@@ -167,7 +174,7 @@ function readerOf(values: Values, policies: Policies, storedRole: string | undef
   if (values.owner) reader = { kind: 'owner' };
   else if (values.public || role === 'public') reader = { kind: 'public' };
   else if (values.service) {
-    if (!role) throw new UsageError('--service needs --role (the service\'s role)');
+    if (!role) throw new UsageError("--service needs --role (the service's role)");
     reader = { kind: 'service', clientId: values.service as string, role };
   } else if (role) reader = { kind: 'role', role };
   else throw new UsageError('explain needs a reader: --role R, --public, --owner or --service ID --role R');
@@ -180,17 +187,28 @@ function readerOf(values: Values, policies: Policies, storedRole: string | undef
 async function explain(dir: string, values: Values): Promise<number> {
   const field = values.field as string | undefined;
   const ring = values.ring as string | undefined;
-  const asked = [field !== undefined && '--field', values.statuses && '--statuses', values['public-view'] && '--public-view', ring !== undefined && '--ring'].filter(Boolean);
+  const asked = [
+    field !== undefined && '--field',
+    values.statuses && '--statuses',
+    values['public-view'] && '--public-view',
+    ring !== undefined && '--ring',
+  ].filter(Boolean);
   if (asked.length === 0) throw new UsageError('explain needs --field F, --statuses, --public-view or --ring R');
   if (asked.length > 1) throw new UsageError(`explain one thing at a time, not ${asked.join(' and ')}`);
   if (ring !== undefined) {
     const policies = load(dir);
     if (!policies.ringRank.has(ring)) {
-      throw new UsageError(`${ring} is not a default ring (${policies.rings.map((r) => r.name).join(', ')}): a custom ring admits exactly the roles and services it names`);
+      throw new UsageError(
+        `${ring} is not a default ring (${policies.rings.map((r) => r.name).join(', ')}): a custom ring admits exactly the roles and services it names`,
+      );
     }
     const engine = new PolicyEngine(policies);
     const admissions = engine.ringAdmission(ring);
-    out(values.json ? JSON.stringify({ revision: engine.revision, ring, roles: admissions }, null, 2) : formatAdmission(ring, engine.revision, admissions));
+    out(
+      values.json
+        ? JSON.stringify({ revision: engine.revision, ring, roles: admissions }, null, 2)
+        : formatAdmission(ring, engine.revision, admissions),
+    );
     return 0;
   }
   if (values.user && values['user-rings']) throw new UsageError('give --user or --user-rings, not both');
@@ -206,7 +224,12 @@ async function explain(dir: string, values: Values): Promise<number> {
   }
   let grant: Grant | undefined;
   if (values.scopes !== undefined || values['break-the-glass'] || stored?.scopes) {
-    const scopes = values.scopes !== undefined ? String(values.scopes).split(/[\s,]+/).filter(Boolean) : (stored?.scopes ?? []);
+    const scopes =
+      values.scopes !== undefined
+        ? String(values.scopes)
+            .split(/[\s,]+/)
+            .filter(Boolean)
+        : (stored?.scopes ?? []);
     grant = { scopes, ...(values['break-the-glass'] ? { breakTheGlass: true } : {}) };
   }
   const engine = new PolicyEngine(policies);
@@ -257,7 +280,8 @@ function diff(dir: string, ref: string | undefined, json: boolean): number {
   out(`policies ${ref} (${before?.revision.slice(0, 12) ?? 'none'}) → working tree (${after.revision.slice(0, 12)})`);
   if (note) out(`note: ${note}`);
   for (const c of changes) {
-    const ceiling = c.ceiling.before === c.ceiling.after ? `ceiling ${c.ceiling.after}` : `ceiling ${c.ceiling.before ?? '-'} → ${c.ceiling.after ?? '-'}`;
+    const ceiling =
+      c.ceiling.before === c.ceiling.after ? `ceiling ${c.ceiling.after}` : `ceiling ${c.ceiling.before ?? '-'} → ${c.ceiling.after ?? '-'}`;
     out(`role ${c.role}: ${c.status} (${ceiling})`);
     if (c.gained.length > 0) out(`  + gained: ${c.gained.join(', ')}`);
     if (c.lost.length > 0) out(`  - lost:   ${c.lost.join(', ')}`);
@@ -269,30 +293,31 @@ function diff(dir: string, ref: string | undefined, json: boolean): number {
   return 0;
 }
 
+const ARGS = {
+  allowPositionals: true,
+  options: {
+    dir: { type: 'string' },
+    json: { type: 'boolean' },
+    role: { type: 'string' },
+    field: { type: 'string' },
+    ring: { type: 'string' },
+    statuses: { type: 'boolean' },
+    'public-view': { type: 'boolean' },
+    service: { type: 'string' },
+    public: { type: 'boolean' },
+    owner: { type: 'boolean' },
+    scopes: { type: 'string' },
+    'user-rings': { type: 'string' },
+    user: { type: 'string' },
+    'break-the-glass': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+} as const;
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<typeof ARGS & { args: string[] }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        dir: { type: 'string' },
-        json: { type: 'boolean' },
-        role: { type: 'string' },
-        field: { type: 'string' },
-        ring: { type: 'string' },
-        statuses: { type: 'boolean' },
-        'public-view': { type: 'boolean' },
-        service: { type: 'string' },
-        public: { type: 'boolean' },
-        owner: { type: 'boolean' },
-        scopes: { type: 'string' },
-        'user-rings': { type: 'string' },
-        user: { type: 'string' },
-        'break-the-glass': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ ...ARGS, args: argv });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -331,6 +356,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/policy/cli.ts')) {
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/cli/policy.ts')) {
   process.exitCode = await main(process.argv.slice(2));
 }

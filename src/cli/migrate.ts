@@ -1,16 +1,14 @@
 /** `npm run migrate`: applies pending migrations to the configured database and says what it did. */
 import { ConfigError, loadConfig } from '../config.ts';
-import { openStore } from './db.ts';
-import { migrateLatest } from './migrations.ts';
+import { openStore } from '../store/db.ts';
+import { migrateLatest } from '../store/migrations.ts';
 
 try {
   const config = loadConfig();
   const store = await openStore(config);
   try {
     const applied = await migrateLatest(store.db);
-    process.stdout.write(
-      applied.length > 0 ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'database is up to date\n',
-    );
+    process.stdout.write(applied.length > 0 ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'database is up to date\n');
   } finally {
     await store.close();
   }

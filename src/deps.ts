@@ -1,17 +1,20 @@
-/** The contract between the spec-driven router and the feature handlers. */
+/**
+ * The composition root's types: what is assembled once at start (AppDeps) and the contract between the spec-driven
+ * router and the feature handlers. The layers under the features define the narrow dependencies they take
+ * themselves; nothing below the features imports this file (.dependency-cruiser.cjs).
+ */
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
-import type { Keyring } from '../crypto/envelope.ts';
-import type { Outbox } from '../notify/outbox.ts';
-import type { Db } from '../store/db.ts';
-import type { OpenApi } from './openapi.ts';
-import type { Disclosure } from '../disclosure/release.ts';
-import type { ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
-import type { OidcDeps } from '../oidc/index.ts';
-import type { ServiceCaller } from '../oidc/resource.ts';
-import type { PolicyEngine } from '../policy/engine.ts';
-import type { Policies } from '../policy/load.ts';
+import type { Config } from './config.ts';
+import type { Keyring } from './crypto/envelope.ts';
+import type { Outbox } from './notify/outbox.ts';
+import type { Db } from './store/db.ts';
+import type { Disclosure } from './disclosure/release.ts';
+import type { ProfileSnapshot } from './disclosure/snapshot.repo.ts';
+import type { OidcDeps } from './oidc/index.ts';
+import type { ServiceCaller } from './oidc/resource.ts';
+import type { PolicyEngine } from './policy/engine.ts';
+import type { Policies } from './policy/load.ts';
 
 /** Everything a handler may use; built once in main.ts (or a test) and passed to createApp. */
 export interface AppDeps {
@@ -21,7 +24,6 @@ export interface AppDeps {
   keyring: Keyring;
   outbox: Outbox;
   logger: Logger;
-  spec: OpenApi;
   /** The policy files loaded at start, and the engine every non-owner read asks. */
   policy: { policies: Policies; engine: PolicyEngine };
   /** The one road of every release of a person's data to anyone but its owner (src/disclosure/release.ts). */
@@ -29,10 +31,7 @@ export interface AppDeps {
   oidc: OidcDeps;
 }
 
-export type Caller =
-  | { kind: 'anonymous' }
-  | { kind: 'user'; userId: string; sessionId: string; expiresAt: Date }
-  | ServiceCaller;
+export type Caller = { kind: 'anonymous' } | { kind: 'user'; userId: string; sessionId: string; expiresAt: Date } | ServiceCaller;
 
 export interface UploadedFile {
   field: string;
@@ -73,7 +72,7 @@ export class Reply {
   }
 }
 
-export type HandlerResult = Record<string, unknown> | Reply;
+type HandlerResult = Record<string, unknown> | Reply;
 export type Handler = (input: RequestInput, deps: AppDeps) => Promise<HandlerResult> | HandlerResult;
 
 /**

@@ -2,8 +2,8 @@
  * Checks a value written to a profile field against the field's type in policies/fields.yaml, and normalizes it
  * (trimmed text, upper-case country codes, canonical locale tags, E.164 phone numbers).
  */
-import type { ErrorDetail } from '../../errors.ts';
-import type { Catalogue, FieldDef, FieldType } from '../../policy/catalogue.ts';
+import type { ErrorDetail } from '../errors.ts';
+import type { Catalogue, FieldDef, FieldType } from '../policy/catalogue.ts';
 
 export const HANDLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$/;
 const HANDLE_RULE = 'must be 3 to 30 letters, digits, dots, dashes or underscores, starting with a letter or digit';
@@ -12,8 +12,10 @@ const MAX_TEXT = 2000;
 const MAX_LIST_ITEMS = 100;
 // Control characters other than tab and newline have no place in a profile value: C0 (NUL above all, which
 // PostgreSQL text cannot hold), DEL, C1, and the line and paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 // An e-mail address has no control character at all: it goes into mail headers and the database.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what this pattern is for
 const EMAIL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 export type CheckResult = { ok: true; value: unknown } | { ok: false; problems: ErrorDetail[] };

@@ -5,10 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Keyring } from '../../crypto/envelope.ts';
-import { newProfileKey, openFieldValue, openProfile, sealFieldValue, type OpenProfile } from '../../disclosure/container.ts';
-import type { Db, Queryable } from '../../store/db.ts';
-import { runStatement } from '../../store/db.ts';
+import type { Keyring } from '../crypto/envelope.ts';
+import { newProfileKey, openFieldValue, openProfile, sealFieldValue, type OpenProfile } from '../disclosure/container.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import { runStatement } from '../store/db.ts';
 
 export interface ProfileRow {
   id: string;
@@ -72,7 +72,14 @@ export async function readFieldRings(q: Queryable, profileIds: readonly string[]
   const rows = (await q('profile_fields')
     .select('profile_id', 'field', 'ring', 'provenance', 'updated_at')
     .select(q.raw('value is not null as has_value'))
-    .whereIn('profile_id', profileIds)) as { profile_id: string; field: string; ring: string; provenance: string; updated_at: Date; has_value: boolean }[];
+    .whereIn('profile_id', profileIds)) as {
+    profile_id: string;
+    field: string;
+    ring: string;
+    provenance: string;
+    updated_at: Date;
+    has_value: boolean;
+  }[];
   for (const r of rows) {
     out.get(r.profile_id)?.push({ field: r.field, ring: r.ring, hasValue: r.has_value, provenance: r.provenance, updatedAt: r.updated_at });
   }

@@ -17,9 +17,9 @@ import { DecryptionError } from '../errors.ts';
 import { openStore } from '../store/db.ts';
 import { DataDirLocked } from '../store/lock.ts';
 import { migrateLatest } from '../store/migrations.ts';
-import { Keyring } from './envelope.ts';
-import { loadKek, MASTER_KEY_FILE } from './kek.ts';
-import { listSigningKeys, RETIRED_KEY_RETENTION_DAYS, rotateSigningKeys, type SigningKeyInfo } from './signing-keys.ts';
+import { Keyring } from '../crypto/envelope.ts';
+import { loadKek, MASTER_KEY_FILE } from '../crypto/kek.ts';
+import { listSigningKeys, RETIRED_KEY_RETENTION_DAYS, rotateSigningKeys, type SigningKeyInfo } from '../crypto/signing-keys.ts';
 
 const USAGE = `usage: npm run keys -- <command>
   list [--json]     the signing keys: kid, algorithm, state, dates, published or not
@@ -32,9 +32,7 @@ class KeysError extends Error {}
 function serverKek(config: Config): Buffer {
   const devKey = path.join(config.dataDir, MASTER_KEY_FILE);
   if (!config.masterKey && (config.env === 'production' || !existsSync(devKey))) {
-    throw new KeysError(
-      `no master key: set RINGFENCE_MASTER_KEY to the key the server runs with (in development the server keeps it in ${devKey})`,
-    );
+    throw new KeysError(`no master key: set RINGFENCE_MASTER_KEY to the key the server runs with (in development the server keeps it in ${devKey})`);
   }
   return loadKek(config, pino({ level: 'silent' }));
 }
@@ -48,7 +46,14 @@ function table(keys: SigningKeyInfo[]): string {
   const rows = keys.map((k) => [k.kid, k.alg, k.state, iso(k.created_at), iso(k.retired_at), k.published ? 'yes' : 'no']);
   const all = [['kid', 'alg', 'state', 'created_at', 'retired_at', 'published'], ...rows];
   const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return all.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return all
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function serialize(keys: SigningKeyInfo[]) {
