@@ -274,17 +274,23 @@ export class OutboxWorker {
       logger.info(log, 'mail delivered');
       return true;
     } catch (err) {
-      const failed = row.attempts >= MAX_ATTEMPTS;
-      await db('outbox')
-        .where({ id: row.id })
-        .update({
-          state: failed ? 'failed' : 'pending',
-          last_error: String((err as Error).message).slice(0, 500),
-          next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
-        });
-      logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, 'mail delivery failed');
+      await this.#failed(row, err, log, 'mail delivery failed');
       return false;
     }
+  }
+
+  /** A failed attempt: retried later with backoff, or given up on after MAX_ATTEMPTS. */
+  async #failed(row: OutboxRow, err: unknown, log: Record<string, unknown>, what: string): Promise<void> {
+    const { db, logger } = this.#o;
+    const failed = row.attempts >= MAX_ATTEMPTS;
+    await db('outbox')
+      .where({ id: row.id })
+      .update({
+        state: failed ? 'failed' : 'pending',
+        last_error: String((err as Error).message).slice(0, 500),
+        next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
+      });
+    logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, what);
   }
 
   /** One back-channel logout: the provider signs the logout token now and POSTs it; a refusal is retried with backoff. */
@@ -308,15 +314,7 @@ export class OutboxWorker {
       logger.info({ ...log, client_id: logout.clientId }, 'back-channel logout delivered');
       return true;
     } catch (err) {
-      const failed = row.attempts >= MAX_ATTEMPTS;
-      await db('outbox')
-        .where({ id: row.id })
-        .update({
-          state: failed ? 'failed' : 'pending',
-          last_error: String((err as Error).message).slice(0, 500),
-          next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
-        });
-      logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, 'back-channel logout delivery failed');
+      await this.#failed(row, err, log, 'back-channel logout delivery failed');
       return false;
     }
   }
