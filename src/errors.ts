@@ -36,7 +36,7 @@ export class AppError extends Error {
   }
 }
 
-/** The options of a status class; `code` is set by `E` (a code made ad hoc here is what the factory replaces). */
+/** The options of a status class; `code` is set by `E` only: a specific code is a class in the list below. */
 type CodedOptions = AppErrorOptions & { code?: string };
 
 export class InvalidRequest extends AppError {
@@ -87,7 +87,7 @@ export class Conflict extends AppError {
 }
 
 /** 412: a conditional request (If-Match) names a version that is no longer current. */
-export class PreconditionFailed extends AppError {
+class PreconditionFailed extends AppError {
   constructor(message: string, options: CodedOptions = {}) {
     super(412, options.code ?? 'precondition_failed', message, options);
   }
@@ -164,6 +164,13 @@ export const CodeExpired = E(InvalidRequest, 'code_expired');
 export const CodeAttemptsExceeded = E(InvalidRequest, 'code_attempts_exceeded');
 export const InvalidResetToken = E(InvalidRequest, 'invalid_reset_token');
 export const ResetTokenExpired = E(InvalidRequest, 'reset_token_expired');
+export const InvalidCursor = E(InvalidRequest, 'invalid_cursor');
+export const InvalidIfMatch = E(InvalidRequest, 'invalid_if_match');
+export const InvalidImage = E(InvalidRequest, 'invalid_image');
+export const UnsupportedImage = E(InvalidRequest, 'unsupported_image');
+export const InvalidService = E(InvalidRequest, 'invalid_service');
+export const CsrfFailed = E(InvalidRequest, 'csrf_failed');
+export const InteractionNotFound = E(InvalidRequest, 'interaction_not_found');
 
 // Credentials (401).
 export const TokenMissing = E(Unauthenticated, 'token_missing', 'token must exist!');
@@ -173,11 +180,26 @@ export const TokenExpired = E(Unauthenticated, 'token_expired', 'token has expir
 export const InvalidGrant = E(Unauthenticated, 'invalid_grant');
 export const RefreshTokenReused = E(Unauthenticated, 'refresh_token_reused');
 export const InvalidCredentials = E(Unauthenticated, 'invalid_credentials');
+export const InvalidDpopProof = E(Unauthenticated, 'invalid_dpop_proof');
+
+// Refused (403).
+export const InsufficientScope = E(Forbidden, 'insufficient_scope');
+export const NotAnOperator = E(Forbidden, 'not_an_operator');
 
 // Absent (404).
 export const UserNotFound = E(NotFound, 'user_not_found');
+export const StatusNotFound = E(NotFound, 'status_not_found');
+export const AvatarNotFound = E(NotFound, 'avatar_not_found');
+export const RingNotFound = E(NotFound, 'ring_not_found');
+export const GrantNotFound = E(NotFound, 'grant_not_found');
+export const ServiceNotFound = E(NotFound, 'service_not_found');
 
 // State (409).
 export const EmailExists = E(Conflict, 'email_exists', 'the email exists!');
 export const HandleExists = E(Conflict, 'handle_exists', 'the handle exists!');
 export const AlreadyVerified = E(Conflict, 'already_verified');
+export const RingExists = E(Conflict, 'ring_exists');
+export const DefaultRing = E(Conflict, 'default_ring');
+
+// Version (412).
+export const ProfileChanged = E(PreconditionFailed, 'profile_changed');

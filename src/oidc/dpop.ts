@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
-import { Unauthenticated } from '../errors.ts';
+import { InvalidDpopProof, Unauthenticated } from '../errors.ts';
 import { runStatement, type Db, type Queryable } from '../store/db.ts';
 
 /** The proof algorithms the provider and the data API accept alike (asymmetric only; the provider's defaults). */
@@ -38,8 +38,7 @@ function dpopChallenge(error: 'invalid_token' | 'invalid_dpop_proof', descriptio
 
 /** 401 `invalid_dpop_proof`, with its challenge. */
 export function invalidProof(message: string): Unauthenticated {
-  return new Unauthenticated(message, {
-    code: 'invalid_dpop_proof',
+  return new InvalidDpopProof(message, {
     headers: { 'WWW-Authenticate': dpopChallenge('invalid_dpop_proof', message) },
   });
 }

@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import type { Config } from '../config.ts';
 import type { Keyring } from '../crypto/envelope.ts';
 import { safeEqual } from '../crypto/tokens.ts';
-import { InvalidCredentials, InvalidRequest } from '../errors.ts';
+import { CsrfFailed, InteractionNotFound, InvalidCredentials, InvalidRequest } from '../errors.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { withTransaction, type Db } from '../store/db.ts';
 import type { ScopePreview } from './claims.ts';
@@ -36,9 +36,7 @@ function csrfToken(deps: InteractionDeps, uid: string): string {
 
 export function assertCsrf(deps: InteractionDeps, uid: string, given: unknown): void {
   if (typeof given !== 'string' || !safeEqual(given, csrfToken(deps, uid))) {
-    throw new InvalidRequest('this form has expired or did not come from Ringfence: go back to the service and start again', {
-      code: 'csrf_failed',
-    });
+    throw new CsrfFailed('this form has expired or did not come from Ringfence: go back to the service and start again');
   }
 }
 
@@ -53,9 +51,7 @@ function provider(deps: InteractionDeps): Provider {
 async function interactionDetails(deps: InteractionDeps, ctx: Context) {
   const details = await provider(deps).interactionDetails(ctx.req, ctx.res);
   if (details.uid !== (ctx.params as Record<string, string | undefined>).uid) {
-    throw new InvalidRequest('this sign-in request is unknown or has ended: go back to the service and start again', {
-      code: 'interaction_not_found',
-    });
+    throw new InteractionNotFound('this sign-in request is unknown or has ended: go back to the service and start again');
   }
   return details;
 }

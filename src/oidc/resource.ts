@@ -12,7 +12,7 @@ import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
 import type { Config } from '../config.ts';
 import { profileSnapshotFrom, type ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
-import { Forbidden, Unauthenticated } from '../errors.ts';
+import { InsufficientScope, InvalidToken, Unauthenticated } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { readStored } from './adapter.ts';
 import { invalidDpopToken, invalidProof, rememberProof, verifyDpopProof, type DpopProof } from './dpop.ts';
@@ -73,9 +73,7 @@ function credentialOf(ctx: Context): { scheme: 'Bearer' | 'DPoP'; token: string 
   if (!header) return undefined;
   const match = /^(Bearer|DPoP)\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
   if (!match) {
-    throw new Unauthenticated('send the access token as "Authorization: Bearer <token>", or as "Authorization: DPoP <token>" with a DPoP proof', {
-      code: 'invalid_token',
-    });
+    throw new InvalidToken('send the access token as "Authorization: Bearer <token>", or as "Authorization: DPoP <token>" with a DPoP proof');
   }
   return { scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] };
 }
@@ -120,9 +118,7 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
   const service = { client_id: row.service_client_id, role: row.service_role! };
   // A live token for nobody (client credentials): it is valid, so the refusal is 403, not 401.
   if (!('accountId' in token) || !token.accountId) {
-    throw new Forbidden('this token carries no person (client credentials): use the authorization code flow', {
-      code: 'insufficient_scope',
-    });
+    throw new InsufficientScope('this token carries no person (client credentials): use the authorization code flow');
   }
   const grant =
     token.grantId && row.grant_payload !== null

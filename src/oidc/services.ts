@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Queryable } from '../store/db.ts';
 import { hashToken, newToken } from '../crypto/tokens.ts';
-import { InvalidRequest, NotFound, type ErrorDetail } from '../errors.ts';
+import { InvalidService, NotFound, ServiceNotFound, type ErrorDetail } from '../errors.ts';
 
 export interface ServiceInput {
   name: string;
@@ -115,9 +115,8 @@ function validateServiceInput(input: ServiceInput, roles: ReadonlySet<string>, s
     }
   }
   if (details.length > 0) {
-    throw new InvalidRequest(`the service registration is invalid: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, {
+    throw new InvalidService(`the service registration is invalid: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, {
       details,
-      code: 'invalid_service',
     });
   }
 }
@@ -156,7 +155,7 @@ export async function findService(db: Queryable, clientId: string): Promise<Serv
 
 export async function getService(db: Queryable, clientId: string): Promise<Service> {
   const service = await findService(db, clientId);
-  if (!service) throw new NotFound(`no service with client_id ${clientId}`, { code: 'service_not_found' });
+  if (!service) throw new ServiceNotFound(`no service with client_id ${clientId}`);
   return service;
 }
 

@@ -3,7 +3,7 @@
  * of the grant and of every token issued under it, effective on the very next request.
  */
 import type { AppDeps } from '../../deps.ts';
-import { NotFound } from '../../errors.ts';
+import { GrantNotFound } from '../../errors.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { withTransaction } from '../../store/db.ts';
 import { listLiveGrants, revokeGrants, scopesOf, type RevokedCounts } from '../../oidc/grants.repo.ts';
@@ -69,7 +69,7 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
     // The grants locked (in id order, as a release's admission locks them) and deleted before the chain's lock.
     const { grantIds: grants, revoked } = await revokeGrants(trx, userId, serviceId);
     if (grants.length === 0) {
-      throw new NotFound(`you have not granted ${serviceId} access, or it was already revoked`, { code: 'grant_not_found' });
+      throw new GrantNotFound(`you have not granted ${serviceId} access, or it was already revoked`);
     }
     await recordAudit(trx, {
       action: 'grant.revoked',

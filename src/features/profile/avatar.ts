@@ -3,7 +3,7 @@
  * at most 5 MB; re-encoded by sharp in the same format, turned upright, at most 1024 px a side, with every piece of
  * metadata (EXIF, GPS, XMP, ICC, text chunks) left behind.
  */
-import { InvalidRequest, PayloadTooLarge } from '../../errors.ts';
+import { InvalidImage, type InvalidRequest, PayloadTooLarge, UnsupportedImage } from '../../errors.ts';
 
 const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
 const MAX_SIDE = 1024;
@@ -31,8 +31,7 @@ export interface CleanImage {
 }
 
 function unreadable(): InvalidRequest {
-  return new InvalidRequest('avatar could not be decoded: the file may be damaged or truncated; export it again as PNG, JPEG or WebP', {
-    code: 'invalid_image',
+  return new InvalidImage('avatar could not be decoded: the file may be damaged or truncated; export it again as PNG, JPEG or WebP', {
     details: [{ path: 'avatar', message: 'is not a readable image' }],
   });
 }
@@ -44,8 +43,7 @@ export async function cleanAvatar(upload: Buffer): Promise<CleanImage> {
   }
   const kind = sniffImage(upload);
   if (!kind) {
-    throw new InvalidRequest('avatar must be a PNG, JPEG or WebP image: this file is none of them (its content was checked, not its name)', {
-      code: 'unsupported_image',
+    throw new UnsupportedImage('avatar must be a PNG, JPEG or WebP image: this file is none of them (its content was checked, not its name)', {
       details: [{ path: 'avatar', message: 'is not PNG, JPEG or WebP' }],
     });
   }

@@ -3,7 +3,7 @@
  * A client that sends it back in `If-Match` has its update applied only to the version it read; otherwise it gets
  * 412 with the current ETag and what to do, so two people editing at once never overwrite each other unseen.
  */
-import { InvalidRequest, PreconditionFailed } from '../../errors.ts';
+import { InvalidIfMatch, ProfileChanged } from '../../errors.ts';
 
 /** The ETag of a profile version. */
 export function profileEtag(version: number): string {
@@ -19,8 +19,7 @@ function parseIfMatch(header: string): { any: boolean; strong: string[] } {
   while (rest.length > 0) {
     const m = /^(W\/)?"([\x21\x23-\x7e]*)"\s*(?:,\s*|$)/.exec(rest);
     if (!m) {
-      throw new InvalidRequest('If-Match must be the ETag of GET /api/v1/profile, like "7" (with the quotes), or *', {
-        code: 'invalid_if_match',
+      throw new InvalidIfMatch('If-Match must be the ETag of GET /api/v1/profile, like "7" (with the quotes), or *', {
         details: [{ path: 'If-Match', message: 'is not a list of entity tags' }],
       });
     }
@@ -37,8 +36,8 @@ export function assertIfMatch(header: string | undefined, currentVersion: number
   const { any, strong } = parseIfMatch(header);
   const current = profileEtag(currentVersion);
   if (any || strong.includes(current)) return;
-  throw new PreconditionFailed(
+  throw new ProfileChanged(
     `the profile changed since you read it (If-Match ${header.trim()}, now ${current}): GET /api/v1/profile again, apply your change to what it returns, and send it with If-Match: ${current}`,
-    { code: 'profile_changed', headers: { ETag: current }, details: [{ path: 'If-Match', message: `is not the current version ${current}` }] },
+    { headers: { ETag: current }, details: [{ path: 'If-Match', message: `is not the current version ${current}` }] },
   );
 }

@@ -2,7 +2,7 @@
  * Lists are paginated the same way everywhere: `?limit=` (default 20, at most 100) and an opaque `cursor` taken
  * from the previous page's `next_cursor`.
  */
-import { InvalidRequest } from '../../errors.ts';
+import { InvalidCursor, type InvalidRequest } from '../../errors.ts';
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -64,8 +64,7 @@ export function decodeCursor<T>(cursor: string, isPosition: (value: Record<strin
 
 /** 400 `invalid_cursor`: the one answer of every list to a cursor it did not issue. */
 function invalidCursor(): InvalidRequest {
-  return new InvalidRequest('cursor is not valid: pass the next_cursor of the previous page unchanged, or leave it out for the first page', {
-    code: 'invalid_cursor',
+  return new InvalidCursor('cursor is not valid: pass the next_cursor of the previous page unchanged, or leave it out for the first page', {
     details: [{ path: 'cursor', message: 'is not a cursor this list issued' }],
   });
 }

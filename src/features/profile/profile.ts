@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { recordAudit } from '../../audit/audit.ts';
-import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
+import { AvatarNotFound, InvalidRequest, UserNotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps, Caller } from '../../deps.ts';
 import type { Catalogue } from '../../policy/catalogue.ts';
 import { withTransaction } from '../../store/db.ts';
@@ -208,10 +208,10 @@ async function publicView(
 /** `GET /profiles/{handle}`: 404 `user not found` when there is no such person or they are not listed. */
 export async function getPublicProfile(deps: AppDeps, handle: string): Promise<PublicProfile> {
   const row = await findProfileByHandle(deps.db, handle);
-  if (!row) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  if (!row) throw new UserNotFound(USER_NOT_FOUND);
   const rings = (await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? [];
   const view = await publicView(deps, row, rings);
-  if (!view) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  if (!view) throw new UserNotFound(USER_NOT_FOUND);
   return view;
 }
 
@@ -294,7 +294,7 @@ export async function removeAvatar(deps: AppDeps, caller: Extract<Caller, { kind
   const catalogue = fieldCatalogue(deps);
   return withTransaction(deps.db, async (trx) => {
     const profile = openProfile(deps.keyring, await lockProfile(trx, (await findProfileByUser(trx, caller.userId))!.id));
-    if (!(await deleteAvatar(trx, profile.id))) throw new NotFound('you have no avatar to remove', { code: 'avatar_not_found' });
+    if (!(await deleteAvatar(trx, profile.id))) throw new AvatarNotFound('you have no avatar to remove');
     await writeFields(trx, profile, [{ field: 'avatar', value: null, ring: catalogue.fields.get('avatar')!.ring, provenance: 'user' }]);
     const version = await bumpVersion(trx, profile.id);
     await recordAudit(trx, {
@@ -311,17 +311,17 @@ export async function removeAvatar(deps: AppDeps, caller: Extract<Caller, { kind
 /** The picture of `handle`: its owner always sees it, others only while the avatar field is public. */
 export async function getAvatarImage(deps: AppDeps, caller: Caller, handle: string) {
   const row = await findProfileByHandle(deps.db, handle);
-  if (!row) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  if (!row) throw new UserNotFound(USER_NOT_FOUND);
   const isOwner = caller.kind === 'user' && caller.userId === row.user_id;
   if (!isOwner) {
     const { fields: visible, listed } = deps.policy.engine.publicView((await readFieldRings(deps.db, [row.profile_id])).get(row.profile_id) ?? []);
-    if (!listed) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+    if (!listed) throw new UserNotFound(USER_NOT_FOUND);
     if (!visible.has('avatar') || !(await findAvatarMeta(deps.db, row.profile_id))) {
-      throw new NotFound('this user has no public avatar', { code: 'avatar_not_found' });
+      throw new AvatarNotFound('this user has no public avatar');
     }
   }
   const [profileRow] = await findProfilesByIds(deps.db, [row.profile_id]);
   const found = await readAvatarImage(deps.db, openProfile(deps.keyring, profileRow));
-  if (!found) throw new NotFound('this user has no avatar', { code: 'avatar_not_found' });
+  if (!found) throw new AvatarNotFound('this user has no avatar');
   return { ...found, isOwner };
 }

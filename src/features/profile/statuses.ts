@@ -3,7 +3,7 @@
  * person's posts in the rings the policy engine lets the public read.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
+import { InvalidRequest, type NotFound, StatusNotFound, UserNotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../deps.ts';
 import { withTransaction } from '../../store/db.ts';
 import { fieldCatalogue } from '../../profiles/catalogue.ts';
@@ -107,7 +107,7 @@ export async function listOwnStatuses(deps: AppDeps, userId: string, page: PageR
 }
 
 function notFound(): NotFound {
-  return new NotFound('status not found: it does not exist or is not yours', { code: 'status_not_found' });
+  return new StatusNotFound('status not found: it does not exist or is not yours');
 }
 
 /** Changes the content or ring of one of the caller's posts. */
@@ -140,9 +140,9 @@ export async function removeStatus(deps: AppDeps, userId: string, statusId: stri
 export async function listPublicStatuses(deps: AppDeps, handle: string, page: PageRequest) {
   const before = beforeSeq(page);
   const found = await findProfileByHandle(deps.db, handle);
-  if (!found) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  if (!found) throw new UserNotFound(USER_NOT_FOUND);
   const view = deps.policy.engine.publicView((await readFieldRings(deps.db, [found.profile_id])).get(found.profile_id) ?? []);
-  if (!view.listed) throw new NotFound(USER_NOT_FOUND, { code: 'user_not_found' });
+  if (!view.listed) throw new UserNotFound(USER_NOT_FOUND);
   const profile = openProfile(deps.keyring, (await findProfilesByIds(deps.db, [found.profile_id]))[0]);
   const rows = await listStatuses(deps.db, profile.id, { beforeSeq: before, rings: view.statusRings, limit: page.limit + 1 });
   const publicPage = pageOf(rows, page.limit, (row) => {

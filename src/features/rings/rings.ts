@@ -5,7 +5,7 @@
  * with what the policy clips (`capped`): a ring can never widen a role beyond its ceiling or its rules.
  */
 import { recordAudit } from '../../audit/audit.ts';
-import { Conflict, InvalidRequest, NotFound, type ErrorDetail } from '../../errors.ts';
+import { DefaultRing, InvalidRequest, RingExists, RingNotFound, UserNotFound, type ErrorDetail } from '../../errors.ts';
 import type { AppDeps } from '../../deps.ts';
 import { CUSTOM_PREFIX, type Capped, type UserRings } from '../../policy/engine.ts';
 import { PolicyError, ProblemList, type PolicyProblem } from '../../policy/problems.ts';
@@ -96,7 +96,7 @@ function isDefaultRing(policies: Policies, name: string): boolean {
 
 async function profileIdOf(_deps: AppDeps, q: Knex | Knex.Transaction, userId: string): Promise<string> {
   const profile = await findProfileByUser(q, userId);
-  if (!profile) throw new NotFound('user not found', { code: 'user_not_found' });
+  if (!profile) throw new UserNotFound('user not found');
   return profile.id;
 }
 
@@ -150,7 +150,7 @@ export async function listRings(deps: AppDeps, userId: string) {
 export async function getRing(deps: AppDeps, userId: string, ringId: string): Promise<{ ring: RingView }> {
   const { rings } = await listRings(deps, userId);
   const ring = rings.find((r) => r.ring_id === ringId || (r.kind === 'default' && r.ring_id === ringId.toLowerCase()));
-  if (!ring) throw new NotFound(`you have no ring ${ringId}: GET /api/v1/profile/privilege-rings lists them`, { code: 'ring_not_found' });
+  if (!ring) throw new RingNotFound(`you have no ring ${ringId}: GET /api/v1/profile/privilege-rings lists them`);
   return { ring };
 }
 
@@ -231,7 +231,7 @@ async function changeRings<T extends Record<string, unknown>>(
     });
     return out;
   } catch (err) {
-    if (isUniqueViolation(err)) throw new Conflict('you already have a ring with that name: choose another one', { code: 'ring_exists' });
+    if (isUniqueViolation(err)) throw new RingExists('you already have a ring with that name: choose another one');
     throw err;
   } finally {
     deps.policy.engine.invalidateUser(userId);
@@ -264,9 +264,7 @@ export async function createRing(deps: AppDeps, userId: string, input: RingInput
   }
   await checkAssignment(deps, data, true);
   if (await findCustomRingByName(deps.db, userId, name)) {
-    throw new Conflict(`you already have a ring named ${name}: change it with PUT /api/v1/profile/privilege-rings/{ring_id}`, {
-      code: 'ring_exists',
-    });
+    throw new RingExists(`you already have a ring named ${name}: change it with PUT /api/v1/profile/privilege-rings/{ring_id}`);
   }
   const out = await changeRings(deps, userId, clientIp, 'rings.create', async (trx, profileId) => {
     const id = await insertCustomRing(trx, userId, {
@@ -329,7 +327,7 @@ export async function updateRing(deps: AppDeps, userId: string, ringId: string, 
     });
   }
   const existing = await findCustomRing(deps.db, userId, ringId);
-  if (!existing) throw new NotFound(`you have no ring ${ringId}: GET /api/v1/profile/privilege-rings lists them`, { code: 'ring_not_found' });
+  if (!existing) throw new RingNotFound(`you have no ring ${ringId}: GET /api/v1/profile/privilege-rings lists them`);
   await checkAssignment(deps, data, true);
   const name = input.ring_name?.trim() || existing.name;
   if (isDefaultRing(policies, name)) throw invalid([{ path: 'ring_name', message: `${name} is a default ring's name` }]);
@@ -358,12 +356,10 @@ export async function updateRing(deps: AppDeps, userId: string, ringId: string, 
 export async function deleteRing(deps: AppDeps, userId: string, ringId: string, clientIp: string) {
   const policies = policiesOf(deps);
   if (isDefaultRing(policies, ringId)) {
-    throw new Conflict(`${ringId.toLowerCase()} is a default ring and cannot be deleted: move its fields to other rings instead`, {
-      code: 'default_ring',
-    });
+    throw new DefaultRing(`${ringId.toLowerCase()} is a default ring and cannot be deleted: move its fields to other rings instead`);
   }
   const existing = await findCustomRing(deps.db, userId, ringId);
-  if (!existing) throw new NotFound(`you have no ring ${ringId}: GET /api/v1/profile/privilege-rings lists them`, { code: 'ring_not_found' });
+  if (!existing) throw new RingNotFound(`you have no ring ${ringId}: GET /api/v1/profile/privilege-rings lists them`);
   return changeRings(deps, userId, clientIp, 'rings.delete', async (trx, profileId) => {
     const tag = `${CUSTOM_PREFIX}${existing.id}`;
     const back = [...(await readPlacements(trx, profileId))]

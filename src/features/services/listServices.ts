@@ -1,5 +1,5 @@
 import type { Handler } from '../../deps.ts';
-import { InvalidRequest } from '../../errors.ts';
+import { InvalidCursor } from '../../errors.ts';
 import { listServices as list } from '../../oidc/services.ts';
 import { assertOperator } from './operators.ts';
 import { serialize } from './createService.ts';
@@ -8,8 +8,7 @@ import { serialize } from './createService.ts';
 function decodeCursor(cursor: string): string {
   const after = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^svc_[A-Za-z0-9_-]{1,124}$/.test(after)) {
-    throw new InvalidRequest('cursor is not one this API gave out: start again without it', {
-      code: 'invalid_cursor',
+    throw new InvalidCursor('cursor is not one this API gave out: start again without it', {
       details: [{ path: 'cursor', message: 'is not a cursor this list issued' }],
     });
   }
