@@ -202,7 +202,3 @@ export async function findServiceClientMetadata(db: Queryable, clientId: string)
     ...(service.backchannel_logout_uri ? { backchannel_logout_uri: service.backchannel_logout_uri, backchannel_logout_session_required: false } : {}),
   };
 }
-
-async function touchService(db: Queryable, clientId: string): Promise<void> {
-  await db('services').where({ client_id: clientId }).update({ last_used_at: db.fn.now() });
-}
