@@ -1,39 +1,19 @@
 // `npm run services -- …` as an operator runs it: a child process against the same database the server uses.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { acquireDirLock } from '../../src/store/lock.ts';
 import { useTestApp } from '../helpers/app.ts';
+import { type CliRun, runCli } from '../helpers/cli.ts';
 import { assertError } from '../helpers/assert.ts';
 import { register } from '../accounts/fixtures.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
-const CLI = path.join(ROOT, 'src/cli/services.ts');
-
 const app = useTestApp({ name: 'services-cli' });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function services(args: string[], env: Record<string, string> = { DATABASE_URL: app.databaseUrl }): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      NODE,
-      [CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function services(args: string[], env: Record<string, string> = { DATABASE_URL: app.databaseUrl }): Promise<CliRun> {
+  return runCli('services', args, env);
 }
 
 const ADD = [

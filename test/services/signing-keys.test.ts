@@ -1,19 +1,14 @@
 // Rotating the provider's signing keys with `npm run keys -- rotate`: after a restart new ID tokens are signed with
 // the new key, and the JWKS still publishes the retired one, so tokens signed before still verify.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { acquireDirLock } from '../../src/store/lock.ts';
 import { startTestApp, type TestApp, useTestApp } from '../helpers/app.ts';
+import { type CliRun, runCli } from '../helpers/cli.ts';
 import { decodeJwt, discover, fetchJwks, registerClient, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
-const CLI = path.join(ROOT, 'src/cli/keys.ts');
 
 const app = useTestApp();
 let restarted: TestApp | undefined;
@@ -21,17 +16,8 @@ test.after.always(async () => {
   await restarted?.close();
 });
 
-function keys(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      NODE,
-      [CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function keys(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runCli('keys', args, env);
 }
 
 test.serial('after rotation and a restart, new ID tokens carry the new kid and old ones still verify against the JWKS', async (t) => {
