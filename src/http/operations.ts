@@ -47,6 +47,7 @@ import { submitInteractionConsent } from '../features/consent/submitInteractionC
 import { abortInteraction } from '../features/consent/abortInteraction.ts';
 import { getDataProfile } from '../features/data/getDataProfile.ts';
 import { getProtectedResourceMetadata } from '../features/data/getProtectedResourceMetadata.ts';
+import { getDataService } from '../features/data/getDataService.ts';
 import { listProfileAccess } from '../features/access/listProfileAccess.ts';
 import { revokeProfileAccess } from '../features/access/revokeProfileAccess.ts';
 import { listServices } from '../features/services/listServices.ts';
@@ -110,6 +111,7 @@ export const FEATURES = {
   data: {
     getDataProfile,
     getProtectedResourceMetadata,
+    getDataService,
   },
   access: {
     listProfileAccess,

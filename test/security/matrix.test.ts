@@ -370,6 +370,7 @@ const FIXTURES: Record<string, Fixture> = {
   submitInteractionConsent: { request: () => ({ path: `/interaction/${bogusUid()}/consent`, form: { csrf: 'x', scope: 'openid' } }), public: [400] },
   abortInteraction: { request: () => ({ path: `/interaction/${bogusUid()}/abort` }), public: [400] },
   getDataProfile: { request: () => ({ path: '/api/v1/data/profile' }) },
+  getDataService: { request: () => ({ path: '/api/v1/data/service' }) },
   listProfileAccess: { request: () => ({ path: '/api/v1/profile/access' }) },
   revokeProfileAccess: { request: (w) => ({ path: '/api/v1/profile/revoke-access', json: { service_id: w.revocable } }), other: [404] },
   listServices: { request: () => ({ path: '/api/v1/admin/services' }) },
@@ -394,13 +395,14 @@ async function latestCode(p: Person): Promise<string> {
   return code;
 }
 
-type Kind = 'public' | 'optional' | 'session' | 'service';
+type Kind = 'public' | 'optional' | 'session' | 'service' | 'client';
 
 function kindOf(op: Operation): Kind {
   if (op.security.length === 0) return 'public';
   const schemes = op.security.map((r) => Object.keys(r));
   if (schemes.some((s) => s.length === 0)) return 'optional';
   if (schemes.every((s) => s.includes('serviceToken'))) return 'service';
+  if (schemes.every((s) => s.includes('serviceClientToken'))) return 'client';
   return 'session';
 }
 
@@ -418,6 +420,9 @@ function expectedStatuses(op: Operation, who: Who, fx: Fixture): number[] {
     return SUCCESS;
   }
   if (kind === 'service') return who.startsWith('svc:') ? [200] : [401];
+  // The service's own operations take client credentials tokens: a token under a person's grant is valid but not
+  // for them (403); a person's session is no token of the provider's (401).
+  if (kind === 'client') return who.startsWith('svc:') ? [403] : [401];
   if (who === 'none' || deadOrForeign) return [401];
   if (operatorOnly(op)) return who === 'operator' ? SUCCESS : [403];
   if (who === 'owner') return fx.owner ?? SUCCESS;
