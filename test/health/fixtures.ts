@@ -58,12 +58,11 @@ export function partsOf(link: string): { token: string; key: string; path: strin
 }
 
 /** The newest one-time code mailed to `to`. */
-export async function codeFor(app: TestApp, to: string, after = 0): Promise<string> {
-  const mail = await app.smtp.waitFor(
-    (m) => /one-time code/.test(m.text ?? '') && JSON.stringify(m.to).includes(to) && (m.date?.getTime() ?? 0) >= after - 1000,
-  );
-  const all = app.smtp.messages.filter((m) => /one-time code/.test(m.text ?? '') && JSON.stringify(m.to).includes(to));
-  const code = /code is: (\d{6})/.exec((all[all.length - 1] ?? mail).text ?? '')?.[1];
+export async function codeFor(app: TestApp, to: string): Promise<string> {
+  const isCode = (m: { subject?: string; to?: unknown }) => /^Your code to open/.test(m.subject ?? '') && JSON.stringify(m.to).includes(to);
+  await app.smtp.waitFor(isCode);
+  const all = app.smtp.messages.filter(isCode);
+  const code = /code is: (\d{6})/.exec(all[all.length - 1].text ?? '')?.[1];
   if (!code) throw new Error('no code in the mail');
   return code;
 }
