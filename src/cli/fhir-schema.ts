@@ -64,7 +64,11 @@ function main(): void {
     out[name] = withoutDescriptions(def);
     todo.push(...refsOf(def));
   }
-  const sorted = Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((k) => [k, out[k]]),
+  );
   const doc = {
     $comment: `Extracted by src/cli/fhir-schema.ts from the official FHIR R4 (4.0.1) JSON Schema, fhir.schema.json (sha256 ${createHash('sha256').update(text).digest('hex')}), https://hl7.org/fhir/R4/fhir.schema.json.zip. HL7 FHIR is published under CC0 (https://hl7.org/fhir/R4/license.html). Descriptions dropped; ResourceList limited to the stored types.`,
     definitions: sorted,

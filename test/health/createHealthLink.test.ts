@@ -49,10 +49,16 @@ test.serial('the doctor opens the link in Chromium with the mailed code, sees th
   // The stored JWE is dir/A256GCM under the fragment's key, and holds exactly the selected records.
   const stored = await sharedBundle(link.link_id, link.key);
   t.like(stored.header, { alg: 'dir', enc: 'A256GCM' });
-  t.deepEqual(stored.bundle.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType).sort(), ['AllergyIntolerance', 'Immunization']);
+  t.deepEqual(stored.bundle.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType).sort(), [
+    'AllergyIntolerance',
+    'Immunization',
+  ]);
 
   // A change of a shared record re-encrypts the snapshot: the doctor sees the current version.
-  const put = await app.request('PUT', `/api/v1/profile/health-records/${vaccine}`, { token: alice.token, json: immunization('Comirnaty (updated)') });
+  const put = await app.request('PUT', `/api/v1/profile/health-records/${vaccine}`, {
+    token: alice.token,
+    json: immunization('Comirnaty (updated)'),
+  });
   t.is(put.status, 200);
   const resealed = await sharedBundle(link.link_id, link.key);
   t.true(JSON.stringify(resealed.bundle).includes('Comirnaty (updated)'));
@@ -78,7 +84,10 @@ test.serial('the doctor opens the link in Chromium with the mailed code, sees th
   await page.fill('#email', doctorEmail);
   await page.click('#send-code');
   const code = await codeFor(app, doctorEmail);
-  t.false(app.smtp.messages.some((m) => JSON.stringify(m.to).includes('someone.else@example.org')), 'no code to another address');
+  t.false(
+    app.smtp.messages.some((m) => JSON.stringify(m.to).includes('someone.else@example.org')),
+    'no code to another address',
+  );
   await page.fill('#code', code);
   await page.click('#open');
   await page.waitForSelector('#records:not([hidden])');
@@ -101,7 +110,10 @@ test.serial('the doctor opens the link in Chromium with the mailed code, sees th
   t.like(listed, { recipient: doctorEmail, state: 'active', accesses: 1 });
   t.is(listed.records.length, 2);
   await app.smtp.waitFor((m) => JSON.stringify(m.to).includes(alice.email) && /were opened/.test(m.subject ?? ''));
-  const events = await app.service.deps.db('audit_events').where({ subject: `user:${alice.userId}` }).orderBy('seq');
+  const events = await app.service.deps
+    .db('audit_events')
+    .where({ subject: `user:${alice.userId}` })
+    .orderBy('seq');
   const released = events.find((e) => e.action === 'data.released');
   t.like(released?.data, { health_link_id: link.link_id, via: 'health_link', fields: ['health_records'] });
   t.is(released?.actor, `health_link:${link.link_id}`);
@@ -168,7 +180,9 @@ test.serial('20 parallel wrong codes get no more tries than the cap, and then ev
   const code = await codeFor(app, doctorEmail);
   const wrong = (i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
   const answers = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => app.request('POST', `/api/v1/health-links/${link.token}/access`, { json: { email: doctorEmail, code: wrong(i) } })),
+    Array.from({ length: 20 }, (_, i) =>
+      app.request('POST', `/api/v1/health-links/${link.token}/access`, { json: { email: doctorEmail, code: wrong(i) } }),
+    ),
   );
   t.true(
     answers.every((a) => a.status === 400),
@@ -250,5 +264,8 @@ test.serial('no log line and no database row of the whole flow contains a link k
     }
   }
   t.true(rows > 50, `${rows} rows searched in ${tables.length} tables`);
-  writeFileSync(`${ARTIFACTS}health-link-key-search.txt`, `${forms.length} key forms searched in ${rows} rows of ${tables.length} tables and the log\n`);
+  writeFileSync(
+    `${ARTIFACTS}health-link-key-search.txt`,
+    `${forms.length} key forms searched in ${rows} rows of ${tables.length} tables and the log\n`,
+  );
 });

@@ -66,7 +66,12 @@ test('records are created, listed, shown, changed and deleted, sealed at rest, i
   assertError(t, retyped, 400, 'validation_failed');
 
   const other = await register(app, 'crudother');
-  assertError(t, await app.request('GET', `/api/v1/profile/health-records/${record.record_id}`, { token: other.token }), 404, 'health_record_not_found');
+  assertError(
+    t,
+    await app.request('GET', `/api/v1/profile/health-records/${record.record_id}`, { token: other.token }),
+    404,
+    'health_record_not_found',
+  );
   const gone = await app.request('DELETE', `/api/v1/profile/health-records/${record.record_id}`, { token: p.token });
   t.is(gone.status, 200);
   assertError(t, await app.request('GET', `/api/v1/profile/health-records/${record.record_id}`, { token: p.token }), 404, 'health_record_not_found');
@@ -91,7 +96,11 @@ test('a DocumentReference carries a PDF or an image, and its data must be what i
 
 test('a Bundle is imported all or none, and every record is exported as one Bundle', async (t) => {
   const p = await register(app, 'bundle');
-  const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: immunization() }, { resource: allergy() }, { resource: condition() }] };
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [{ resource: immunization() }, { resource: allergy() }, { resource: condition() }],
+  };
   const broken = { ...bundle, entry: [...bundle.entry, { resource: { ...allergy(), criticality: 7 } }] };
   const refused = await app.request('POST', '/api/v1/profile/health-records/bundle', { token: p.token, json: broken });
   assertError(t, refused, 400, 'validation_failed');

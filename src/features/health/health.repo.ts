@@ -43,7 +43,10 @@ export const LIVE_HEALTH_LINKS_LOCKED = `select id::text as id from health_links
         where id::text = any(?::text[]) and revoked_at is null and expires_at > current_timestamp
         order by id for key share`;
 
-export async function insertRecord(q: Queryable, row: Omit<RecordRow, 'version' | 'created_at' | 'updated_at'> & { created_at?: Date }): Promise<RecordRow> {
+export async function insertRecord(
+  q: Queryable,
+  row: Omit<RecordRow, 'version' | 'created_at' | 'updated_at'> & { created_at?: Date },
+): Promise<RecordRow> {
   const [inserted] = (await q('health_records').insert(row).returning('*')) as RecordRow[];
   return inserted;
 }
@@ -58,7 +61,9 @@ export async function listRecords(
   userId: string,
   options: { types?: readonly string[]; after?: { at: string; id: string }; limit?: number },
 ): Promise<RecordRow[]> {
-  const builder = q('health_records').where({ user_id: userId }).orderBy([{ column: 'created_at' }, { column: 'id' }]);
+  const builder = q('health_records')
+    .where({ user_id: userId })
+    .orderBy([{ column: 'created_at' }, { column: 'id' }]);
   if (options.types) builder.whereIn('resource_type', options.types);
   if (options.after) builder.andWhereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
   if (options.limit !== undefined) builder.limit(options.limit);
@@ -85,7 +90,13 @@ export async function deleteRecord(q: Queryable, userId: string, id: string): Pr
   return (await q('health_records').where({ user_id: userId, id }).delete()) > 0;
 }
 
-export async function insertLink(q: Queryable, row: Omit<LinkRow, 'revoked_at' | 'code_hash' | 'code_expires_at' | 'code_sent_at' | 'codes_sent' | 'wrong_codes' | 'accesses' | 'first_access_at' | 'last_access_at'>): Promise<void> {
+export async function insertLink(
+  q: Queryable,
+  row: Omit<
+    LinkRow,
+    'revoked_at' | 'code_hash' | 'code_expires_at' | 'code_sent_at' | 'codes_sent' | 'wrong_codes' | 'accesses' | 'first_access_at' | 'last_access_at'
+  >,
+): Promise<void> {
   await q('health_links').insert({ ...row, record_ids: JSON.stringify(row.record_ids), record_types: JSON.stringify(row.record_types) });
 }
 
@@ -94,7 +105,9 @@ export async function findLinkByToken(q: Queryable, tokenHash: string): Promise<
 }
 
 export async function listLinks(q: Queryable, userId: string): Promise<LinkRow[]> {
-  return (await q('health_links').where({ user_id: userId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }])) as LinkRow[];
+  return (await q('health_links')
+    .where({ user_id: userId })
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }])) as LinkRow[];
 }
 
 /** The person's links still live at `now`, locked for the re-encryption of their JWE. */

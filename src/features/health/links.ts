@@ -13,7 +13,15 @@ import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { CompactEncrypt } from 'jose';
 import type { AppDeps } from '../../deps.ts';
-import { CodeAttemptsExceeded, HealthLinkGone, HealthLinkNotFound, InvalidExpiration, InvalidRequest, RecordsWithheld, WrongCode } from '../../errors.ts';
+import {
+  CodeAttemptsExceeded,
+  HealthLinkGone,
+  HealthLinkNotFound,
+  InvalidExpiration,
+  InvalidRequest,
+  RecordsWithheld,
+  WrongCode,
+} from '../../errors.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { hashToken, newToken, safeEqual } from '../../crypto/tokens.ts';
 import { withTransaction } from '../../store/db.ts';
@@ -65,7 +73,9 @@ function recipientHash(deps: AppDeps, email: string): string {
 
 /** A code is bound to its link and to the address it was sent to: a right code with another address is wrong. */
 function codeHash(deps: AppDeps, tokenHash: string, email: string, code: string): string {
-  return createHmac('sha256', deps.keyring.derive('health-link-code')).update(`${tokenHash}\n${normalize(email)}\n${code.trim()}`).digest('hex');
+  return createHmac('sha256', deps.keyring.derive('health-link-code'))
+    .update(`${tokenHash}\n${normalize(email)}\n${code.trim()}`)
+    .digest('hex');
 }
 
 function isLive(link: Pick<LinkRow, 'revoked_at' | 'expires_at'>, now: Date): boolean {
@@ -131,7 +141,9 @@ export async function createLink(
   const shared = await recordsSharedBy(deps.db, { user_id: userId, record_ids: recordIds, record_types: types });
   const missing = recordIds.filter((id) => !shared.some((r) => r.id === id));
   if (missing.length > 0) {
-    throw InvalidRequest.validation(missing.map((id) => ({ path: 'health_records_info.record_ids', message: `${id} is not one of your health records` })));
+    throw InvalidRequest.validation(
+      missing.map((id) => ({ path: 'health_records_info.record_ids', message: `${id} is not one of your health records` })),
+    );
   }
   if (shared.length === 0) {
     throw InvalidRequest.validation([{ path: 'health_records_info.types', message: 'you have no records of these types yet: add some first' }]);
@@ -146,7 +158,12 @@ export async function createLink(
   if (withheld.length > 0) {
     throw new RecordsWithheld(
       `a doctor may not be shown ${withheld.map((t) => `${t} records (field ${GOVERNING_FIELD[t]})`).join(', ')} under your privilege rings: move those fields to a ring a healthcare reader reaches (private or more open), or share other records`,
-      { details: withheld.map((t) => ({ path: 'health_records_info', message: `${t} is governed by ${GOVERNING_FIELD[t]}, which a doctor may not read` })) },
+      {
+        details: withheld.map((t) => ({
+          path: 'health_records_info',
+          message: `${t} is governed by ${GOVERNING_FIELD[t]}, which a doctor may not read`,
+        })),
+      },
     );
   }
   const profile = await openUserProfile(deps.db, deps.keyring, userId);
@@ -244,7 +261,13 @@ export async function revokeOwnLink(deps: AppDeps, userId: string, linkId: strin
   await withTransaction(deps.db, async (trx) => {
     // The UPDATE takes the link's row lock before the audit chain's, as a release's admission does.
     if (!(await revokeLink(trx, userId, linkId, healthClock.now()))) throw new HealthLinkNotFound('no such health link, or it was already revoked');
-    await recordAudit(trx, { action: 'health_link.revoked', actor: `user:${userId}`, subject: `user:${userId}`, clientIp, data: { link_id: linkId } });
+    await recordAudit(trx, {
+      action: 'health_link.revoked',
+      actor: `user:${userId}`,
+      subject: `user:${userId}`,
+      clientIp,
+      data: { link_id: linkId },
+    });
   });
 }
 
@@ -271,7 +294,13 @@ export async function requestCode(deps: AppDeps, token: string, email: string, c
       maxWrong: MAX_WRONG_CODES,
     });
     if (!stored) return;
-    await recordAudit(trx, { action: 'health_link.code_sent', actor: 'anonymous', subject: `user:${link.user_id}`, clientIp, data: { link_id: link.id } });
+    await recordAudit(trx, {
+      action: 'health_link.code_sent',
+      actor: 'anonymous',
+      subject: `user:${link.user_id}`,
+      clientIp,
+      data: { link_id: link.id },
+    });
     await deps.outbox.enqueueMail(trx, {
       to: normalize(email),
       subject: 'Your code to open the shared health records',

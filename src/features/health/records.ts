@@ -38,7 +38,8 @@ export interface RecordView {
 function assertValid(resource: FhirResource): void {
   const problems = checkResource(resource);
   if (problems.length === 0) problems.push(...checkAttachments(resource));
-  if (problems.length > 0) throw InvalidRequest.validation(problems, `the record is not valid FHIR R4: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);
+  if (problems.length > 0)
+    throw InvalidRequest.validation(problems, `the record is not valid FHIR R4: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);
 }
 
 /** The ring of each governing field for this person: where they placed it, else its default. */
@@ -64,7 +65,13 @@ function view(profile: OpenProfile, row: RecordRow, ringOf: (field: string) => s
 
 async function inserted(trx: Knex.Transaction, profile: OpenProfile, userId: string, resource: FhirResource, at: Date) {
   const id = randomUUID();
-  return insertRecord(trx, { id, user_id: userId, resource_type: resource.resourceType, resource: sealRecord(profile, id, resource), created_at: at });
+  return insertRecord(trx, {
+    id,
+    user_id: userId,
+    resource_type: resource.resourceType,
+    resource: sealRecord(profile, id, resource),
+    created_at: at,
+  });
 }
 
 export async function createRecord(deps: AppDeps, userId: string, resource: FhirResource, clientIp: string): Promise<RecordView> {
@@ -148,7 +155,13 @@ export async function removeRecord(deps: AppDeps, userId: string, id: string, cl
   await withTransaction(deps.db, async (trx) => {
     if (!(await deleteRecord(trx, userId, id))) throw new HealthRecordNotFound('no such health record');
     await resealLinks(trx, profile, userId);
-    await recordAudit(trx, { action: 'health_record.deleted', actor: `user:${userId}`, subject: `user:${userId}`, clientIp, data: { record_id: id } });
+    await recordAudit(trx, {
+      action: 'health_record.deleted',
+      actor: `user:${userId}`,
+      subject: `user:${userId}`,
+      clientIp,
+      data: { record_id: id },
+    });
   });
 }
 
@@ -171,14 +184,26 @@ export async function importBundle(
 ): Promise<{ imported: number; records: { record_id: string; resource_type: string }[] }> {
   const entries = (bundle.entry as { resource?: FhirResource }[] | undefined) ?? [];
   if (entries.length > MAX_IMPORT_ENTRIES) {
-    throw InvalidRequest.validation([{ path: 'Bundle.entry', message: `has ${entries.length} entries; import at most ${MAX_IMPORT_ENTRIES} at a time` }]);
+    throw InvalidRequest.validation([
+      { path: 'Bundle.entry', message: `has ${entries.length} entries; import at most ${MAX_IMPORT_ENTRIES} at a time` },
+    ]);
   }
   const problems = checkBundle(bundle);
   entries.forEach((e, i) => {
     if (!e.resource) problems.push({ path: `Bundle.entry[${i}].resource`, message: 'is required: every entry must carry a record' });
-    else problems.push(...checkAttachments(e.resource).map((p) => ({ ...p, path: p.path.replace(/^DocumentReference/, `Bundle.entry[${i}].resource`) })));
+    else
+      problems.push(
+        ...checkAttachments(e.resource).map((p) => ({ ...p, path: p.path.replace(/^DocumentReference/, `Bundle.entry[${i}].resource`) })),
+      );
   });
-  if (problems.length > 0) throw InvalidRequest.validation(problems.slice(0, 10), `the Bundle is not valid FHIR R4: ${problems.slice(0, 10).map((p) => `${p.path} ${p.message}`).join('; ')}`);
+  if (problems.length > 0)
+    throw InvalidRequest.validation(
+      problems.slice(0, 10),
+      `the Bundle is not valid FHIR R4: ${problems
+        .slice(0, 10)
+        .map((p) => `${p.path} ${p.message}`)
+        .join('; ')}`,
+    );
   const profile = await openUserProfile(deps.db, deps.keyring, userId);
   const rows = await withTransaction(deps.db, async (trx) => {
     const now = healthClock.now();
