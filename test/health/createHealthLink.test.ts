@@ -10,6 +10,7 @@ import { ARTIFACTS, logFileFor, useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
 import { useBrowser } from '../helpers/browser.ts';
 import { recordSecrets } from '../security/secrets.ts';
+import { HealthLinkGone } from '../../src/errors.ts';
 import { healthClock } from '../../src/features/health/clock.ts';
 import { MAX_WRONG_CODES } from '../../src/features/health/links.ts';
 import { addRecord, allergy, codeFor, condition, immunization, partsOf, register, type Person } from './fixtures.ts';
@@ -19,12 +20,14 @@ const browser = useBrowser();
 const DAY = 24 * 60 * 60 * 1000;
 /** Every link key the file made: none may be in a log line or a database row. */
 const keys: string[] = [];
+const tokens: string[] = [];
 
 async function shareLink(p: Person, json: Record<string, unknown>) {
   const res = await app.request('POST', '/api/v1/profile/share-create-link', { token: p.token, json });
   if (res.status !== 201) throw new Error(`share-create-link failed: ${res.text}`);
   const parts = partsOf(res.body.access_link);
   keys.push(parts.key);
+  tokens.push(parts.token);
   recordSecrets('health-links', parts.key, parts.token);
   return { ...res.body, ...parts } as { access_link: string; link_id: string; expires_at: string; token: string; key: string; path: string };
 }
@@ -109,6 +112,8 @@ test.serial('the doctor opens the link in Chromium with the mailed code, sees th
   const listed = links.body.links.find((l: { link_id: string }) => l.link_id === link.link_id);
   t.like(listed, { recipient: doctorEmail, state: 'active', accesses: 1 });
   t.is(listed.records.length, 2);
+  t.is(listed.access_log.length, 1);
+  t.is(listed.access_log[0].record_ids.length, 2);
   await app.smtp.waitFor((m) => JSON.stringify(m.to).includes(alice.email) && /were opened/.test(m.subject ?? ''));
   const events = await app.service.deps
     .db('audit_events')
@@ -135,6 +140,17 @@ test.serial('the doctor opens the link in Chromium with the mailed code, sees th
   );
   assertError(t, await app.request('DELETE', `/api/v1/profile/health-links/${link.link_id}`, { token: alice.token }), 404, 'health_link_not_found');
   t.truthy((await app.service.deps.db('audit_events').where({ action: 'health_link.revoked' })).length);
+  // The basis is checked live where the release is admitted: a release under the revoked link is refused there.
+  await t.throwsAsync(
+    app.service.deps.disclosure.release({
+      reader: { kind: 'role', role: 'healthcare', actor: `health_link:${link.link_id}` },
+      subject: alice.userId,
+      basis: { kind: 'health_link', linkId: link.link_id },
+      openValues: false,
+      clientIp: '127.0.0.1',
+    }),
+    { instanceOf: HealthLinkGone },
+  );
   await context.close();
 });
 
@@ -148,6 +164,10 @@ test.serial('after expiration_date (moved with the test clock) the link is dead,
   const sent = await app.request('POST', `/api/v1/health-links/${link.token}/code`, { json: { email: doctorEmail } });
   t.is(sent.status, 200);
   const code = await codeFor(app, doctorEmail);
+  // A second code is not sent within 30 s of the first (the answer is the same).
+  const again = await app.request('POST', `/api/v1/health-links/${link.token}/code`, { json: { email: doctorEmail } });
+  t.is(again.status, 200);
+  t.is((await app.service.deps.db('health_links').where({ id: link.link_id }).first()).codes_sent, 1);
   const real = healthClock.now;
   try {
     healthClock.now = () => new Date(new Date(link.expires_at).getTime() + 1000);
@@ -245,11 +265,13 @@ test.serial('the expiry is 90 days at most, never in the past; the selection mus
 
 test.serial('no log line and no database row of the whole flow contains a link key', async (t) => {
   t.true(keys.length >= 4);
+  const log = readFileSync(logFileFor('health-createHealthLink'), 'utf8');
+  // The path token is the link's credential too: the request log names the path's template instead.
+  for (const token of tokens) t.false(log.includes(token), 'a link token is in the log');
   const forms = keys.flatMap((k) => {
     const raw = Buffer.from(k, 'base64url');
     return [k, raw.toString('base64'), raw.toString('hex')];
   });
-  const log = readFileSync(logFileFor('health-createHealthLink'), 'utf8');
   t.true(log.split('\n').length > 50, 'the log captured the flow');
   for (const f of forms) t.false(log.includes(f), 'a link key is in the log');
   const db = app.service.deps.db;

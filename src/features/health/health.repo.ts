@@ -185,3 +185,14 @@ export async function spendCode(q: Queryable, tokenHash: string, codeHash: strin
   )) as { rows: CodeVerdict[] };
   return rows[0];
 }
+
+/** Every access to the person's links, as the audit log recorded it (`health_link.accessed`), oldest first. */
+export async function linkAccesses(
+  q: Queryable,
+  userId: string,
+): Promise<{ at: Date; client_ip: string | null; data: { link_id: string; record_ids: string[] } }[]> {
+  return (await q('audit_events')
+    .where({ action: 'health_link.accessed', subject: `user:${userId}` })
+    .orderBy('seq')
+    .select('at', 'client_ip', 'data')) as { at: Date; client_ip: string | null; data: { link_id: string; record_ids: string[] } }[];
+}

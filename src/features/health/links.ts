@@ -33,6 +33,7 @@ import { GOVERNING_FIELD, RECORD_TYPES, toBundle, type RecordType } from './fhir
 import {
   findLinkByToken,
   insertLink,
+  linkAccesses,
   listLinks,
   lockLiveLinks,
   recordsSharedBy,
@@ -225,6 +226,8 @@ export interface LinkView {
   accesses: number;
   first_access_at: string | null;
   last_access_at: string | null;
+  /** Every access, from the audit log: when, from where, which records were shown. */
+  access_log: { at: string; client_ip: string | null; record_ids: string[] }[];
   wrong_codes: number;
 }
 
@@ -235,6 +238,7 @@ export async function listOwnLinks(deps: AppDeps, userId: string): Promise<LinkV
   const rows = await listLinks(deps.db, userId);
   if (rows.length === 0) return [];
   const profile = await openUserProfile(deps.db, deps.keyring, userId);
+  const accesses = await linkAccesses(deps.db, userId);
   const out: LinkView[] = [];
   for (const link of rows) {
     const records = await recordsSharedBy(deps.db, link);
@@ -250,6 +254,9 @@ export async function listOwnLinks(deps: AppDeps, userId: string): Promise<LinkV
       accesses: link.accesses,
       first_access_at: iso(link.first_access_at),
       last_access_at: iso(link.last_access_at),
+      access_log: accesses
+        .filter((a) => a.data.link_id === link.id)
+        .map((a) => ({ at: iso(a.at)!, client_ip: a.client_ip, record_ids: a.data.record_ids })),
       wrong_codes: link.wrong_codes,
     });
   }

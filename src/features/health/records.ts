@@ -208,7 +208,8 @@ export async function importBundle(
   const rows = await withTransaction(deps.db, async (trx) => {
     const now = healthClock.now();
     const out: RecordRow[] = [];
-    for (const e of entries) out.push(await inserted(trx, profile, userId, e.resource!, now));
+    // A millisecond apart, so that the records list (and export) in the Bundle's order.
+    for (const [i, e] of entries.entries()) out.push(await inserted(trx, profile, userId, e.resource!, new Date(now.getTime() + i)));
     await resealLinks(trx, profile, userId);
     await recordAudit(trx, {
       action: 'health_records.imported',
