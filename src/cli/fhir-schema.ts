@@ -70,7 +70,7 @@ function main(): void {
       .map((k) => [k, out[k]]),
   );
   const doc = {
-    $comment: `Extracted by src/cli/fhir-schema.ts from the official FHIR R4 (4.0.1) JSON Schema, fhir.schema.json (sha256 ${createHash('sha256').update(text).digest('hex')}), https://hl7.org/fhir/R4/fhir.schema.json.zip. HL7 FHIR is published under CC0 (https://hl7.org/fhir/R4/license.html). Descriptions dropped; ResourceList limited to the stored types.`,
+    $comment: `Extracted by src/cli/fhir-schema.ts from the official FHIR R4 (4.0.1) JSON Schema, fhir.schema.json (the input's sha256 ${createHash('sha256').update(text).digest('hex')}), https://hl7.org/fhir/R4/fhir.schema.json.zip. HL7 FHIR is published under CC0 (https://hl7.org/fhir/R4/license.html). Descriptions dropped; ResourceList limited to the stored types.`,
     definitions: sorted,
   };
   writeFileSync(OUT, `${JSON.stringify(doc)}\n`);
