@@ -66,7 +66,9 @@ test.serial('the doctor opens the link in Chromium with the mailed code, sees th
   const resealed = await sharedBundle(link.link_id, link.key);
   t.true(JSON.stringify(resealed.bundle).includes('Comirnaty (updated)'));
 
-  const invitation = await app.smtp.waitFor((m) => JSON.stringify(m.to).includes(doctorEmail) && /shared health records/.test(m.subject ?? ''));
+  const invitation = await app.smtp.waitFor(
+    (m) => JSON.stringify(m.to).includes(doctorEmail) && /^Health records shared with you/.test(m.subject ?? ''),
+  );
   t.true((invitation.text ?? '').includes(link.access_link), 'the doctor is mailed the link');
   t.regex(invitation.text ?? '', /alice Person \(@alice_[0-9a-f]+\) shares 2 health records/);
   t.regex(invitation.text ?? '', /Open them until /);
@@ -263,11 +265,29 @@ test.serial('the expiry is 90 days at most, never in the past; the selection mus
   t.deepEqual(JSON.parse(Buffer.from(plaintext).toString('utf8')).entry, []);
 });
 
+test.serial("the page's assets are a fixed list, and the page of an unknown link says it is no longer valid", async (t) => {
+  const js = await app.request('GET', '/share/assets/health-link.js');
+  t.is(js.status, 200);
+  t.regex(js.headers.get('content-type') ?? '', /^text\/javascript/);
+  assertError(t, await app.request('GET', '/share/assets/secret.js'), 404, 'not_found');
+  const unknown = await app.request('GET', `/share/${'A'.repeat(43)}`);
+  t.is(unknown.status, 404);
+  t.regex(unknown.text, /expired or was revoked/);
+  t.regex(unknown.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  assertError(
+    t,
+    await app.request('POST', `/api/v1/health-links/${'A'.repeat(43)}/code`, { json: { email: 'x@example.org' } }),
+    404,
+    'health_link_gone',
+  );
+});
+
 test.serial('no log line and no database row of the whole flow contains a link key', async (t) => {
   t.true(keys.length >= 4);
   const log = readFileSync(logFileFor('health-createHealthLink'), 'utf8');
   // The path token is the link's credential too: the request log names the path's template instead.
   for (const token of tokens) t.false(log.includes(token), 'a link token is in the log');
+  t.false(log.includes('alice Person'), "the sharer's name is in the log (a mail subject)");
   const forms = keys.flatMap((k) => {
     const raw = Buffer.from(k, 'base64url');
     return [k, raw.toString('base64'), raw.toString('hex')];

@@ -199,7 +199,8 @@ export async function createLink(
     });
     await deps.outbox.enqueueMail(trx, {
       to: normalize(email),
-      subject: `${sharer} shared health records with you`,
+      // The subject is logged and kept in the clear by the outbox: who shares is said in the sealed body only.
+      subject: 'Health records shared with you through Ringfence',
       text: [
         `${sharer} shares ${shared.length} health record${shared.length === 1 ? '' : 's'} with you through Ringfence:`,
         ...counts.map(([t, n]) => `  - ${n} ${t}`),
