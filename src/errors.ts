@@ -203,3 +203,10 @@ export const DefaultRing = E(Conflict, 'default_ring');
 
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
+
+// Health records and links (issue 17).
+export const HealthRecordNotFound = E(NotFound, 'health_record_not_found');
+export const HealthLinkNotFound = E(NotFound, 'health_link_not_found');
+export const HealthLinkGone = E(NotFound, 'health_link_gone', 'this link has expired or was revoked');
+export const InvalidExpiration = E(InvalidRequest, 'invalid_expiration');
+export const RecordsWithheld = E(InvalidRequest, 'records_withheld');

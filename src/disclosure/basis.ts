@@ -15,10 +15,19 @@ export interface GrantBasis {
 }
 
 /**
- * What entitles a reader to a release. One member today; the features to come add theirs (a share, an emergency
- * access, a document link, a health link), each with its BasisKind.
+ * A health link the person sent to a doctor's e-mail (src/features/health): live until it expires or is revoked;
+ * its reader is the doctor who proved control of that address.
  */
-export type Basis = GrantBasis;
+export interface HealthLinkBasis {
+  kind: 'health_link';
+  linkId: string;
+}
+
+/**
+ * What entitles a reader to a release. The features to come add theirs (a share, an emergency access, a document
+ * link), each with its BasisKind.
+ */
+export type Basis = GrantBasis | HealthLinkBasis;
 
 /** How releases under one kind of basis are decided, admitted and recorded. */
 export interface BasisKind<B extends Basis = Basis> {

@@ -54,6 +54,20 @@ import { listServices } from '../features/services/listServices.ts';
 import { createService } from '../features/services/createService.ts';
 import { getService } from '../features/services/getService.ts';
 import { disableService } from '../features/services/disableService.ts';
+import { listHealthRecords } from '../features/health/listHealthRecords.ts';
+import { createHealthRecord } from '../features/health/createHealthRecord.ts';
+import { exportHealthRecords } from '../features/health/exportHealthRecords.ts';
+import { importHealthRecords } from '../features/health/importHealthRecords.ts';
+import { getHealthRecord } from '../features/health/getHealthRecord.ts';
+import { updateHealthRecord } from '../features/health/updateHealthRecord.ts';
+import { deleteHealthRecord } from '../features/health/deleteHealthRecord.ts';
+import { createHealthLink } from '../features/health/createHealthLink.ts';
+import { listHealthLinks } from '../features/health/listHealthLinks.ts';
+import { revokeHealthLink } from '../features/health/revokeHealthLink.ts';
+import { showHealthLinkPage } from '../features/health/showHealthLinkPage.ts';
+import { getHealthLinkAsset } from '../features/health/getHealthLinkAsset.ts';
+import { requestHealthLinkCode } from '../features/health/requestHealthLinkCode.ts';
+import { openHealthLink } from '../features/health/openHealthLink.ts';
 
 /** The handlers of each feature folder (src/features/<folder>/<operationId>.ts). */
 export const FEATURES = {
@@ -122,6 +136,22 @@ export const FEATURES = {
     createService,
     getService,
     disableService,
+  },
+  health: {
+    listHealthRecords,
+    createHealthRecord,
+    exportHealthRecords,
+    importHealthRecords,
+    getHealthRecord,
+    updateHealthRecord,
+    deleteHealthRecord,
+    createHealthLink,
+    listHealthLinks,
+    revokeHealthLink,
+    showHealthLinkPage,
+    getHealthLinkAsset,
+    requestHealthLinkCode,
+    openHealthLink,
   },
 } as const satisfies Record<string, Record<string, Handler>>;
 

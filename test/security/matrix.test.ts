@@ -238,6 +238,36 @@ const bogusUid = () => randomBytes(16).toString('base64url');
 let doomedRing = '';
 let doomedStatus = '';
 
+const HEALTH_RECORD = {
+  resourceType: 'Immunization',
+  status: 'completed',
+  vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '207' }] },
+  patient: { reference: 'Patient/matrix' },
+  occurrenceDateTime: '2021-05-10',
+};
+/** A record or link of the owner's for the operations that name one; made again once the owner deleted it. */
+const healthOfOwner = { record: '', doomedRecord: '', doomedLink: '' };
+
+async function ownerHealthRecord(w: World): Promise<string> {
+  const res = await http('POST', '/api/v1/profile/health-records', w.owner.token, { json: HEALTH_RECORD });
+  if (res.status !== 201) throw new Error(`health record failed: ${res.text}`);
+  return (res.json as { record: { record_id: string } }).record.record_id;
+}
+
+async function ensureHealth(w: World): Promise<void> {
+  const db = app.service.deps.db;
+  if (!healthOfOwner.record) healthOfOwner.record = await ownerHealthRecord(w);
+  if (!healthOfOwner.doomedRecord || !(await db('health_records').where({ id: healthOfOwner.doomedRecord }).first()))
+    healthOfOwner.doomedRecord = await ownerHealthRecord(w);
+  if (!healthOfOwner.doomedLink || (await db('health_links').where({ id: healthOfOwner.doomedLink }).first())?.revoked_at) {
+    const res = await http('POST', '/api/v1/profile/share-create-link', w.owner.token, {
+      json: { health_records_info: { record_ids: [healthOfOwner.record] }, doctor_email: 'dr.matrix@clinic.example' },
+    });
+    if (res.status !== 201) throw new Error(`health link failed: ${res.text}`);
+    healthOfOwner.doomedLink = (res.json as { link_id: string }).link_id;
+  }
+}
+
 /** How to call each operation with the owner's identifiers. A new operation must be added here: the test says so. */
 const FIXTURES: Record<string, Fixture> = {
   getHealth: { request: () => ({ path: '/healthz' }), public: [200] },
@@ -382,6 +412,51 @@ const FIXTURES: Record<string, Fixture> = {
   },
   getService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}` }) },
   disableService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}/disable` }) },
+  listHealthRecords: { request: () => ({ path: '/api/v1/profile/health-records' }) },
+  createHealthRecord: { request: () => ({ path: '/api/v1/profile/health-records', json: HEALTH_RECORD }) },
+  exportHealthRecords: { request: () => ({ path: '/api/v1/profile/health-records/bundle' }) },
+  importHealthRecords: {
+    request: () => ({
+      path: '/api/v1/profile/health-records/bundle',
+      json: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: HEALTH_RECORD }] },
+    }),
+  },
+  getHealthRecord: { before: ensureHealth, request: () => ({ path: `/api/v1/profile/health-records/${healthOfOwner.record}` }), other: [404] },
+  updateHealthRecord: {
+    before: ensureHealth,
+    request: () => ({ path: `/api/v1/profile/health-records/${healthOfOwner.record}`, json: HEALTH_RECORD }),
+    other: [404],
+  },
+  deleteHealthRecord: {
+    before: ensureHealth,
+    request: () => ({ path: `/api/v1/profile/health-records/${healthOfOwner.doomedRecord}` }),
+    other: [404],
+  },
+  // The other person has no record of the owner's: their selection names none of theirs.
+  createHealthLink: {
+    before: ensureHealth,
+    request: () => ({
+      path: '/api/v1/profile/share-create-link',
+      json: { health_records_info: { record_ids: [healthOfOwner.record] }, doctor_email: 'dr.matrix@clinic.example' },
+    }),
+    other: [400],
+  },
+  listHealthLinks: { request: () => ({ path: '/api/v1/profile/health-links' }) },
+  revokeHealthLink: { before: ensureHealth, request: () => ({ path: `/api/v1/profile/health-links/${healthOfOwner.doomedLink}` }), other: [404] },
+  // A health link's token is its own credential: no bearer opens one.
+  showHealthLinkPage: { request: () => ({ path: `/share/${randomBytes(32).toString('base64url')}` }), public: [404] },
+  getHealthLinkAsset: { request: () => ({ path: '/share/assets/health-link.js' }), public: [200] },
+  requestHealthLinkCode: {
+    request: () => ({ path: `/api/v1/health-links/${randomBytes(32).toString('base64url')}/code`, json: { email: 'dr.matrix@clinic.example' } }),
+    public: [404],
+  },
+  openHealthLink: {
+    request: () => ({
+      path: `/api/v1/health-links/${randomBytes(32).toString('base64url')}/access`,
+      json: { email: 'dr.matrix@clinic.example', code: '123456' },
+    }),
+    public: [404],
+  },
 };
 
 /** The newest verification code mailed to a person. */
@@ -453,7 +528,9 @@ async function ownerRows(w: World): Promise<string> {
        (select string_agg(t::text, '|' order by t::text) from sessions t where user_id = :u),
        (select string_agg(t::text, '|' order by t::text) from email_verifications t where user_id = :u),
        (select string_agg(t::text, '|' order by t::text) from password_resets t where user_id = :u),
-       (select string_agg(t.kind || t.id || t.payload::text, '|' order by t.kind, t.id) from oidc_payloads t where account_id = :u)
+       (select string_agg(t.kind || t.id || t.payload::text, '|' order by t.kind, t.id) from oidc_payloads t where account_id = :u),
+       (select string_agg(t::text, '|' order by t::text) from health_records t where user_id = :u),
+       (select string_agg(t::text, '|' order by t::text) from health_links t where user_id = :u)
      )) as h`,
     { u: w.owner.userId, p: w.owner.profileId },
   );
