@@ -203,3 +203,13 @@ export const DefaultRing = E(Conflict, 'default_ring');
 
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
+
+// Shares and share requests (issue 14: selective disclosure).
+export const UnknownInfoField = E(InvalidRequest, 'unknown_info_field');
+export const FieldNotShareable = E(Forbidden, 'field_not_shareable');
+export const CredentialRequired = E(Conflict, 'credential_required');
+export const ShareNotFound = E(NotFound, 'share_not_found');
+export const StatusListNotFound = E(NotFound, 'status_list_not_found');
+export const SubjectNotFound = E(NotFound, 'subject_not_found');
+export const RequestNotFound = E(NotFound, 'request_not_found');
+export const RequestClosed = E(Conflict, 'request_closed');

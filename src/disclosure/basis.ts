@@ -15,10 +15,22 @@ export interface GrantBasis {
 }
 
 /**
- * What entitles a reader to a release. One member today; the features to come add theirs (a share, an emergency
- * access, a document link, a health link), each with its BasisKind.
+ * A share the person made for a service (share-create, or an approved request): an SD-JWT VC carrying only the
+ * fields chosen. Live while the share row is neither revoked nor expired (src/features/shares/shares.repo.ts).
  */
-export type Basis = GrantBasis;
+export interface ShareBasis {
+  kind: 'share';
+  shareId: string;
+  clientId: string;
+  /** The scopes that cover the fields chosen: what the person's choice grants, narrowed to them by the release. */
+  scopes: readonly string[];
+}
+
+/**
+ * What entitles a reader to a release. The features to come add theirs (an emergency access, a document link, a
+ * health link), each with its BasisKind.
+ */
+export type Basis = GrantBasis | ShareBasis;
 
 /** How releases under one kind of basis are decided, admitted and recorded. */
 export interface BasisKind<B extends Basis = Basis> {
