@@ -55,7 +55,7 @@ export const issuerOf = (deps: Pick<AppDeps, 'config'>) => deps.config.baseUrl;
 export const statusListUri = (deps: Pick<AppDeps, 'config'>, listId: string) => `${deps.config.baseUrl}/api/v1/status-lists/${listId}`;
 
 /** What an info field is released as: the catalogue field the pipeline releases, and whether it needs a verified birth date. */
-function planOf(deps: AppDeps, info: string): { release: string; fromBirthDate: boolean } {
+export function planOf(deps: AppDeps, info: string): { release: string; fromBirthDate: boolean } {
   const catalogue = deps.policy.policies.catalogue;
   const predicate = AGE_PREDICATES[info];
   if (predicate) return { release: predicate.from, fromBirthDate: true };
@@ -70,7 +70,7 @@ function planOf(deps: AppDeps, info: string): { release: string; fromBirthDate: 
 }
 
 /** The named scopes that cover a field: what choosing it grants the engine (the release narrows it to the field). */
-function scopesCovering(deps: AppDeps, field: string): string[] {
+export function scopesCovering(deps: AppDeps, field: string): string[] {
   const { policies } = deps.policy;
   const leaves = policies.leaves.filter((l) => policies.leafField.get(l) === field);
   return [...policies.scopes.values()].filter((s) => leaves.some((l) => s.leaves.has(l))).map((s) => s.name);
@@ -101,7 +101,7 @@ export interface IssuedShare {
 export async function issueShare(
   deps: AppDeps,
   input: { userId: string; clientId: string; fields: readonly string[]; clientIp: string; requestId?: string },
-): Promise<IssuedShare & { row: { id: string } }> {
+): Promise<IssuedShare> {
   const service = await findService(deps.db, input.clientId);
   if (!service || service.disabled_at) throw new ServiceNotFound(`there is no service ${input.clientId}`);
   const plans = input.fields.map((f) => ({ info: f, ...planOf(deps, f) }));
@@ -166,7 +166,7 @@ export async function issueShare(
     status: { idx: status.statusIdx, uri: statusListUri(deps, status.statusListId) },
     claims,
   });
-  return { share_id: shareId, verification_token: token, expires_at: expiresAt.toISOString(), fields: [...input.fields], row: { id: shareId } };
+  return { share_id: shareId, verification_token: token, expires_at: expiresAt.toISOString(), fields: [...input.fields] };
 }
 
 export interface ShareView {
