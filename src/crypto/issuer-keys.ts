@@ -51,9 +51,7 @@ export async function loadIssuerKeys(db: Queryable, keyring: Keyring): Promise<I
   const key = keyring.derive(PURPOSE);
   const rows = (await db('issuer_keys')
     .where({ state: 'active' })
-    .orWhere((q) =>
-      q.where({ state: 'retired' }).andWhere('retired_at', '>', db.raw(`now() - interval '${RETIRED_ISSUER_KEY_RETENTION_DAYS} days'`)),
-    )
+    .orWhere((q) => q.where({ state: 'retired' }).andWhere('retired_at', '>', db.raw(`now() - interval '${RETIRED_ISSUER_KEY_RETENTION_DAYS} days'`)))
     .orderByRaw(`case state when 'active' then 0 else 1 end`)
     .orderBy('created_at', 'desc')) as { kid: string; private_jwk: Uint8Array }[];
   return rows.map((r) => JSON.parse(open(key, Buffer.from(r.private_jwk), `issuer_keys:${r.kid}`).toString('utf8')) as IssuerJwk);

@@ -30,7 +30,10 @@ test('share-create for age_over_18 gives a token that verifies offline with only
   const shop = await registerClient(app, 'commercial', { name: 'Corner Shop' });
   const clientId = shop.service.client_id;
 
-  const res = await app.request('POST', '/api/v1/profile/share-create', { token: person.token, json: { service_id: clientId, info_field: 'age_over_18' } });
+  const res = await app.request('POST', '/api/v1/profile/share-create', {
+    token: person.token,
+    json: { service_id: clientId, info_field: 'age_over_18' },
+  });
   t.is(res.status, 201, res.text);
   const token: string = res.body.verification_token;
 
@@ -105,13 +108,24 @@ test('age facts need a date of birth verified by a confirmed credential: a self-
   const person = await registerPerson(app);
   const shop = await registerClient(app, 'commercial');
   for (const info_field of ['age_over_18', 'age_over_21', 'age']) {
-    const res = await app.request('POST', '/api/v1/profile/share-create', { token: person.token, json: { service_id: shop.service.client_id, info_field } });
+    const res = await app.request('POST', '/api/v1/profile/share-create', {
+      token: person.token,
+      json: { service_id: shop.service.client_id, info_field },
+    });
     assertError(t, res, 409, 'credential_required', /add a credential .* and confirm it first/);
   }
-  t.is(await app.service.deps.db('shares').count({ n: '*' }).where({ user_id: person.user_id }).first().then((r) => Number(r?.n)), 0);
+  t.is(
+    await app.service.deps
+      .db('shares')
+      .count({ n: '*' })
+      .where({ user_id: person.user_id })
+      .first()
+      .then((r) => Number(r?.n)),
+    0,
+  );
 });
 
-test("a service whose role may not receive date_of_birth cannot get it through share-create; one whose role may, can", async (t) => {
+test('a service whose role may not receive date_of_birth cannot get it through share-create; one whose role may, can', async (t) => {
   const person = await registerPerson(app);
   await markDateOfBirthVerified(app, person.user_id);
   const shop = await registerClient(app, 'commercial');
@@ -120,7 +134,15 @@ test("a service whose role may not receive date_of_birth cannot get it through s
     json: { service_id: shop.service.client_id, info_field: 'date_of_birth' },
   });
   assertError(t, refused, 403, 'field_not_shareable', /commercial services/);
-  t.is(await app.service.deps.db('shares').count({ n: '*' }).where({ client_id: shop.service.client_id }).first().then((r) => Number(r?.n)), 0);
+  t.is(
+    await app.service.deps
+      .db('shares')
+      .count({ n: '*' })
+      .where({ client_id: shop.service.client_id })
+      .first()
+      .then((r) => Number(r?.n)),
+    0,
+  );
 
   const agency = await registerClient(app, 'government');
   const allowed = await app.request('POST', '/api/v1/profile/share-create', {
@@ -165,17 +187,23 @@ test('age_over_21 and age are computed from the verified date of birth; an unkno
     [['age', 19]],
   );
   assertError(t, await share('shoe_size'), 400, 'unknown_info_field', /age_over_18/);
-  const ghost = await app.request('POST', '/api/v1/profile/share-create', { token: person.token, json: { service_id: 'svc_nobody', info_field: 'age' } });
+  const ghost = await app.request('POST', '/api/v1/profile/share-create', {
+    token: person.token,
+    json: { service_id: 'svc_nobody', info_field: 'age' },
+  });
   assertError(t, ghost, 404, 'service_not_found');
   assertError(t, await app.request('POST', '/api/v1/profile/share-create', { json: { service_id: 'x', info_field: 'age' } }), 401, 'token_missing');
 });
 
-test('revoke-access for the service revokes its shares too; a person cannot revoke another person\'s share', async (t) => {
+test("revoke-access for the service revokes its shares too; a person cannot revoke another person's share", async (t) => {
   const person = await registerPerson(app);
   const other = await registerPerson(app);
   await markDateOfBirthVerified(app, person.user_id);
   const shop = await registerClient(app, 'commercial');
-  const res = await app.request('POST', '/api/v1/profile/share-create', { token: person.token, json: { service_id: shop.service.client_id, info_field: 'age_over_18' } });
+  const res = await app.request('POST', '/api/v1/profile/share-create', {
+    token: person.token,
+    json: { service_id: shop.service.client_id, info_field: 'age_over_18' },
+  });
   t.is(res.status, 201, res.text);
   assertError(t, await app.request('DELETE', `/api/v1/profile/shares/${res.body.share_id}`, { token: other.token }), 404, 'share_not_found');
 
@@ -191,7 +219,10 @@ test('the status list is cacheable: a short max-age, a weak ETag, 304 while unch
   const person = await registerPerson(app);
   await markDateOfBirthVerified(app, person.user_id);
   const shop = await registerClient(app, 'commercial');
-  const res = await app.request('POST', '/api/v1/profile/share-create', { token: person.token, json: { service_id: shop.service.client_id, info_field: 'age_over_18' } });
+  const res = await app.request('POST', '/api/v1/profile/share-create', {
+    token: person.token,
+    json: { service_id: shop.service.client_id, info_field: 'age_over_18' },
+  });
   const path = new URL(decodeShare(res.body.verification_token).payload.status.status_list.uri).pathname;
   const first = await app.request('GET', path);
   t.is(first.headers.get('content-type'), 'application/statuslist+jwt');
@@ -221,10 +252,16 @@ test('POST /verify says why a token does not verify: expired, tampered, or not o
     status: { idx: 0, uri: `${app.config.baseUrl}/api/v1/status-lists/00000000-0000-4000-8000-000000000000` },
     claims: { age_over_18: true },
   });
-  t.like((await app.request('POST', '/api/v1/verify', { json: { verification_token: expired } })).body, { valid: false, reason: 'the token has expired' });
+  t.like((await app.request('POST', '/api/v1/verify', { json: { verification_token: expired } })).body, {
+    valid: false,
+    reason: 'the token has expired',
+  });
   const [jwt, ...rest] = expired.split('~');
   const [h, , s] = jwt.split('.');
-  const forged = [`${h}.${Buffer.from(JSON.stringify({ vct: 'urn:ringfence:vct:share:1', age_over_18: true })).toString('base64url')}.${s}`, ...rest].join('~');
+  const forged = [
+    `${h}.${Buffer.from(JSON.stringify({ vct: 'urn:ringfence:vct:share:1', age_over_18: true })).toString('base64url')}.${s}`,
+    ...rest,
+  ].join('~');
   t.like((await app.request('POST', '/api/v1/verify', { json: { verification_token: forged } })).body, { valid: false });
   t.like((await app.request('POST', '/api/v1/verify', { json: { verification_token: 'nonsense' } })).body, { valid: false, claims: {} });
 });

@@ -6,7 +6,10 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 export async function verifyShare(token: string, jwks: JSONWebKeySet, statusListJwt: string, audience: string) {
   const [jwt, ...disclosures] = token.split('~').filter(Boolean);
   const keys = createLocalJWKSet(jwks);
-  const { payload } = await jwtVerify<{ _sd: string[]; status: { status_list: { idx: number; uri: string } } }>(jwt, keys, { typ: 'dc+sd-jwt', audience });
+  const { payload } = await jwtVerify<{ _sd: string[]; status: { status_list: { idx: number; uri: string } } }>(jwt, keys, {
+    typ: 'dc+sd-jwt',
+    audience,
+  });
   const claims: Record<string, unknown> = {};
   for (const d of disclosures) {
     if (!payload._sd.includes(createHash('sha256').update(d).digest('base64url'))) throw new Error('a disclosure the issuer did not sign');

@@ -35,11 +35,9 @@ const HOUR_MS = 3600 * 1000;
  * the account id). The one place that maps a service's identifier of a person to the account: a pairwise `sub`
  * changes only this.
  */
-export async function accountOfSubject(q: Queryable, _clientId: string, subject: string): Promise<string | undefined> {
+async function accountOfSubject(q: Queryable, _clientId: string, subject: string): Promise<string | undefined> {
   const handle = subject.startsWith('@') ? subject.slice(1) : subject;
-  const byHandle = (await q('users')
-    .where({ handle_lower: handle.toLowerCase() })
-    .first('id')) as { id: string } | undefined;
+  const byHandle = (await q('users').where({ handle_lower: handle.toLowerCase() }).first('id')) as { id: string } | undefined;
   if (byHandle) return byHandle.id;
   if (!UUID.test(subject)) return undefined;
   return ((await q('users').where({ id: subject.toLowerCase() }).first('id')) as { id: string } | undefined)?.id;
@@ -57,7 +55,8 @@ export interface RequestView {
   expires_at: string;
 }
 
-const stateOf = (r: RequestRow): RequestView['state'] => (r.state === 'pending' && new Date(r.expires_at).getTime() <= Date.now() ? 'expired' : r.state);
+const stateOf = (r: RequestRow): RequestView['state'] =>
+  r.state === 'pending' && new Date(r.expires_at).getTime() <= Date.now() ? 'expired' : r.state;
 
 /** Creates a request of a service for a person's facts, and tells the person by e-mail. */
 export async function createRequest(
@@ -68,7 +67,8 @@ export async function createRequest(
 ): Promise<{ request_id: string; state: 'pending'; expires_at: string }> {
   const service = await getService(deps.db, clientId);
   const userId = await accountOfSubject(deps.db, clientId, input.subject);
-  if (!userId) throw new SubjectNotFound('no person has this handle or subject identifier', { details: [{ path: 'subject', message: 'names no one' }] });
+  if (!userId)
+    throw new SubjectNotFound('no person has this handle or subject identifier', { details: [{ path: 'subject', message: 'names no one' }] });
   const fields = [...new Set(input.fields)];
   const release = [...new Set(fields.map((f) => planOf(deps, f).release))];
   // What the role may ever receive, under the default rings: the person's own settings are theirs, never shown here.
@@ -184,7 +184,12 @@ export async function approveRequest(
 }
 
 /** Declines a request: nothing is shared. */
-export async function declineRequest(deps: AppDeps, userId: string, requestId: string, clientIp: string): Promise<{ request_id: string; state: 'declined' }> {
+export async function declineRequest(
+  deps: AppDeps,
+  userId: string,
+  requestId: string,
+  clientIp: string,
+): Promise<{ request_id: string; state: 'declined' }> {
   await decide(deps, userId, requestId, 'declined', clientIp);
   return { request_id: requestId, state: 'declined' };
 }

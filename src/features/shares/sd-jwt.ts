@@ -11,7 +11,7 @@ import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { IssuerJwk } from '../../crypto/issuer-keys.ts';
 
 /** The credential type of every share. */
-export const SHARE_VCT = 'urn:ringfence:vct:share:1';
+const SHARE_VCT = 'urn:ringfence:vct:share:1';
 
 /** 128 bits of salt per disclosure, whatever length the library asks for. */
 const salt = () => randomBytes(16).toString('base64url');
@@ -25,9 +25,7 @@ const checkers = new Map<string, Promise<Check>>();
 function signerOf(key: IssuerJwk): Promise<Sign> {
   let s = signers.get(key.kid);
   if (!s) {
-    const { kid, alg, use, ...jwk } = key;
-    void kid, alg, use;
-    s = ES256.getSigner(jwk);
+    s = ES256.getSigner({ kty: key.kty, crv: key.crv, x: key.x, y: key.y, d: key.d });
     signers.set(key.kid, s);
   }
   return s;
@@ -43,7 +41,7 @@ function checkerOf(key: { kid: string; kty?: string; crv?: string; x?: string; y
 }
 
 /** A verifier for @sd-jwt that picks the key by the JWT header's `kid` among `keys` (public JWKs). */
-export function verifierFor(keys: readonly { kid: string; kty?: string; crv?: string; x?: string; y?: string }[]) {
+function verifierFor(keys: readonly { kid: string; kty?: string; crv?: string; x?: string; y?: string }[]) {
   return async (data: string, signature: string): Promise<boolean> => {
     let kid: unknown;
     try {

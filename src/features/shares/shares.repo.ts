@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { Queryable } from '../../store/db.ts';
 
 /** Statuses per list: 1 bit each, so a list is 8 KiB before compression. */
-export const STATUS_LIST_SIZE = 65_536;
+const STATUS_LIST_SIZE = 65_536;
 /** A list takes new shares until a quarter of it is used: random indices stay cheap to find, and the herd large. */
 const LIST_FILL = STATUS_LIST_SIZE / 4;
 const STATUS_LOCK = 0x53484152; // "SHAR": one allocator of status lists at a time
@@ -145,7 +145,11 @@ export async function revokeSharesOfService(trx: Knex.Transaction, userId: strin
 export async function readStatusList(q: Queryable, listId: string): Promise<{ size: number; revoked: number[] } | undefined> {
   const list = (await q('status_lists').where({ id: listId }).first('size')) as { size: number } | undefined;
   if (!list) return undefined;
-  const revoked = (await q('shares').where({ status_list_id: listId }).whereNotNull('revoked_at').orderBy('status_idx').pluck('status_idx')) as number[];
+  const revoked = (await q('shares')
+    .where({ status_list_id: listId })
+    .whereNotNull('revoked_at')
+    .orderBy('status_idx')
+    .pluck('status_idx')) as number[];
   return { size: list.size, revoked };
 }
 
@@ -191,7 +195,11 @@ export async function requestTimes(q: Queryable, clientId: string, userId: strin
 }
 
 /** A person's requests, newest first, with the services' names and roles. */
-export async function listRequestsOfUser(q: Queryable, userId: string, limit: number): Promise<(RequestRow & { service_name: string; role: string })[]> {
+export async function listRequestsOfUser(
+  q: Queryable,
+  userId: string,
+  limit: number,
+): Promise<(RequestRow & { service_name: string; role: string })[]> {
   const rows = (await q('share_requests as r')
     .join('services as v', 'v.client_id', 'r.client_id')
     .select('r.*', 'v.name as service_name', 'v.role')

@@ -16,15 +16,7 @@ import { findService } from '../../oidc/services.ts';
 import type { Db } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
 import { issueShareCredential, signStatusList, verifyShareCredential } from './sd-jwt.ts';
-import {
-  deleteShare,
-  findShareByJti,
-  insertShare,
-  listSharesOfUser,
-  readStatusList,
-  revokeShareOfUser,
-  type ShareRow,
-} from './shares.repo.ts';
+import { deleteShare, findShareByJti, insertShare, listSharesOfUser, readStatusList, revokeShareOfUser, type ShareRow } from './shares.repo.ts';
 
 /**
  * ISO 18013-5 style age predicates that are not catalogue fields: each is computed from the released `age`, so the
@@ -41,7 +33,7 @@ const issuerKeysCache = new WeakMap<Db, { at: number; keys: Promise<IssuerJwk[]>
 const KEYS_TTL_MS = 60_000;
 
 /** The issuer keys, active first; re-read at most once a minute (or at once with `fresh`, for a kid not known yet). */
-export function issuerKeys(deps: Pick<AppDeps, 'db' | 'keyring'>, fresh = false): Promise<IssuerJwk[]> {
+function issuerKeys(deps: Pick<AppDeps, 'db' | 'keyring'>, fresh = false): Promise<IssuerJwk[]> {
   const cached = issuerKeysCache.get(deps.db);
   if (cached && !fresh && Date.now() - cached.at < KEYS_TTL_MS) return cached.keys;
   const keys = loadIssuerKeys(deps.db, deps.keyring);
@@ -51,8 +43,8 @@ export function issuerKeys(deps: Pick<AppDeps, 'db' | 'keyring'>, fresh = false)
 }
 
 /** The issuer identifier: the instance's public URL. */
-export const issuerOf = (deps: Pick<AppDeps, 'config'>) => deps.config.baseUrl;
-export const statusListUri = (deps: Pick<AppDeps, 'config'>, listId: string) => `${deps.config.baseUrl}/api/v1/status-lists/${listId}`;
+const issuerOf = (deps: Pick<AppDeps, 'config'>) => deps.config.baseUrl;
+const statusListUri = (deps: Pick<AppDeps, 'config'>, listId: string) => `${deps.config.baseUrl}/api/v1/status-lists/${listId}`;
 
 /** What an info field is released as: the catalogue field the pipeline releases, and whether it needs a verified birth date. */
 export function planOf(deps: AppDeps, info: string): { release: string; fromBirthDate: boolean } {
@@ -118,9 +110,12 @@ export async function issueShare(
   const allowed = snapshot ? new Set(deps.policy.engine.decide(reader, ringsOf(snapshot), { scopes }).fields.map((f) => f.split('.')[0])) : new Set();
   const refused = release.filter((f) => !allowed.has(f));
   if (refused.length > 0) {
-    throw new FieldNotShareable(`the policy does not let ${service.role} services receive ${refused.join(', ')}, or you have placed it out of their reach`, {
-      details: refused.map((f) => ({ path: 'info_field', message: `${f} is not released to role ${service.role}` })),
-    });
+    throw new FieldNotShareable(
+      `the policy does not let ${service.role} services receive ${refused.join(', ')}, or you have placed it out of their reach`,
+      {
+        details: refused.map((f) => ({ path: 'info_field', message: `${f} is not released to role ${service.role}` })),
+      },
+    );
   }
 
   const shareId = randomUUID();
@@ -128,7 +123,15 @@ export async function issueShare(
   const issuedAt = new Date();
   const expiresAt = new Date(issuedAt.getTime() + deps.config.shareTokenTtlSeconds * 1000);
   const status = await withTransaction(deps.db, (trx) =>
-    insertShare(trx, { id: shareId, userId: input.userId, clientId: service.client_id, fields: input.fields, jti, expiresAt, requestId: input.requestId }),
+    insertShare(trx, {
+      id: shareId,
+      userId: input.userId,
+      clientId: service.client_id,
+      fields: input.fields,
+      jti,
+      expiresAt,
+      requestId: input.requestId,
+    }),
   );
   let values: Record<string, unknown>;
   try {
@@ -273,7 +276,13 @@ export async function verifyToken(deps: AppDeps, token: string): Promise<Verific
     });
   } catch (err) {
     const message = (err as Error).message;
-    return refusal(/exp/i.test(message) ? 'the token has expired' : /signature/i.test(message) ? 'the signature does not verify with the published keys' : 'this is not a valid Ringfence share token');
+    return refusal(
+      /exp/i.test(message)
+        ? 'the token has expired'
+        : /signature/i.test(message)
+          ? 'the signature does not verify with the published keys'
+          : 'this is not a valid Ringfence share token',
+    );
   }
   const { payload, claims } = verified;
   if (payload.iss !== issuerOf(deps)) return refusal('the token was issued by another issuer');
