@@ -22,6 +22,7 @@ import {
   insertRequest,
   listRequestsOfUser,
   lockRequestOfUser,
+  reopenRequest,
   requestTimes,
   storeSealedToken,
   type RequestRow,
@@ -176,7 +177,7 @@ export async function approveRequest(
     issued = await issueShare(deps, { userId, clientId: row.client_id, fields: row.fields, clientIp, requestId });
   } catch (err) {
     // Nothing was issued (no verified birth date, a field out of reach): the request stays the person's to decide.
-    await deps.db('share_requests').where({ id: requestId }).update({ state: 'pending', decided_at: null });
+    await reopenRequest(deps.db, requestId);
     throw err;
   }
   await storeSealedToken(deps.db, issued.share_id, seal(deps.keyring.derive('share-tokens'), issued.verification_token, tokenAad(issued.share_id)));

@@ -221,6 +221,11 @@ export async function findRequestOfService(q: Queryable, clientId: string, reque
   return row && requestOf(row);
 }
 
+/** Puts an approval that issued nothing back to pending, for the person to decide again. */
+export async function reopenRequest(q: Queryable, requestId: string): Promise<void> {
+  await q('share_requests').where({ id: requestId, state: 'approved' }).update({ state: 'pending', decided_at: null });
+}
+
 export async function decideRequest(q: Queryable, requestId: string, state: 'approved' | 'declined'): Promise<void> {
   await q('share_requests').where({ id: requestId }).update({ state, decided_at: q.fn.now() });
 }
