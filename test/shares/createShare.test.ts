@@ -4,6 +4,7 @@
  * once by the person; the policy engine decides what a service's role may receive, as for the data API.
  */
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { digest, ES256 } from '@sd-jwt/crypto-nodejs';
 import { useTestApp } from '../helpers/app.ts';
@@ -264,4 +265,10 @@ test('POST /verify says why a token does not verify: expired, tampered, or not o
   ].join('~');
   t.like((await app.request('POST', '/api/v1/verify', { json: { verification_token: forged } })).body, { valid: false });
   t.like((await app.request('POST', '/api/v1/verify', { json: { verification_token: 'nonsense' } })).body, { valid: false, claims: {} });
+});
+
+test("the README's offline verification is exactly the code these tests run", (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = /<!-- test\/shares\/verify-offline\.ts -->\n```ts\n([\s\S]*?)```\n/.exec(readme)?.[1];
+  t.is(block, readFileSync(new URL('./verify-offline.ts', import.meta.url), 'utf8'));
 });
