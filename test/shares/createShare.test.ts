@@ -194,6 +194,7 @@ test('age_over_21 and age are computed from the verified date of birth; an unkno
   });
   assertError(t, ghost, 404, 'service_not_found');
   assertError(t, await app.request('POST', '/api/v1/profile/share-create', { json: { service_id: 'x', info_field: 'age' } }), 401, 'token_missing');
+  assertError(t, await app.request('DELETE', '/api/v1/profile/shares/not-a-share', { token: person.token }), 400, 'validation_failed');
 });
 
 test("revoke-access for the service revokes its shares too; a person cannot revoke another person's share", async (t) => {
