@@ -273,3 +273,26 @@ test("the README's offline verification is exactly the code these tests run", (t
   const block = /<!-- test\/shares\/verify-offline\.ts -->\n```ts\n([\s\S]*?)```\n/.exec(readme)?.[1];
   t.is(block, readFileSync(new URL('./verify-offline.ts', import.meta.url), 'utf8'));
 });
+
+test('the shares list is paginated like every list: limit, an opaque cursor, next_cursor null on the last page', async (t) => {
+  const person = await registerPerson(app);
+  const shop = await registerClient(app, 'commercial');
+  for (const info_field of ['handle', 'name', 'handle']) {
+    const res = await app.request('POST', '/api/v1/profile/share-create', {
+      token: person.token,
+      json: { service_id: shop.service.client_id, info_field },
+    });
+    t.is(res.status, 201, res.text);
+  }
+  const first = await app.request('GET', '/api/v1/profile/shares?limit=2', { token: person.token });
+  t.is(first.body.shares.length, 2);
+  t.truthy(first.body.next_cursor);
+  const second = await app.request('GET', `/api/v1/profile/shares?limit=2&cursor=${first.body.next_cursor}`, { token: person.token });
+  t.is(second.body.shares.length, 1);
+  t.is(second.body.next_cursor, null);
+  const ids = [...first.body.shares, ...second.body.shares].map((s: { share_id: string }) => s.share_id);
+  t.is(new Set(ids).size, 3);
+  t.deepEqual(second.body.shares[0].fields, ['handle'], 'newest first: the first share made is last');
+  const forged = Buffer.from(JSON.stringify({ v: 1, t: '1', i: 'x' })).toString('base64url');
+  assertError(t, await app.request('GET', `/api/v1/profile/shares?cursor=${forged}`, { token: person.token }), 400, 'invalid_cursor');
+});

@@ -14,6 +14,7 @@ import { getService } from '../../oidc/services.ts';
 import { readUserFields } from '../../profiles/profile.repo.ts';
 import type { Queryable } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
+import { pageFrom, type Page } from './pages.ts';
 import { issueShare, planOf, scopesCovering } from './shares.ts';
 import {
   decideRequest,
@@ -128,9 +129,10 @@ export async function createRequest(
   });
 }
 
-/** The person's requests, newest first. */
-export async function listRequests(deps: AppDeps, userId: string, limit: number): Promise<RequestView[]> {
-  return (await listRequestsOfUser(deps.db, userId, limit)).map((r) => ({
+/** A page of the person's requests, newest first. */
+export async function listRequests(deps: AppDeps, userId: string, page: Page): Promise<{ requests: RequestView[]; next_cursor: string | null }> {
+  const { rows, next_cursor } = pageFrom(await listRequestsOfUser(deps.db, userId, page.limit + 1, page.after), page.limit);
+  const requests = rows.map((r) => ({
     request_id: r.id,
     service_id: r.client_id,
     service_name: r.service_name,
@@ -141,6 +143,7 @@ export async function listRequests(deps: AppDeps, userId: string, limit: number)
     created_at: new Date(r.created_at).toISOString(),
     expires_at: new Date(r.expires_at).toISOString(),
   }));
+  return { requests, next_cursor };
 }
 
 const tokenAad = (shareId: string) => `shares:${shareId}:token`;

@@ -92,17 +92,44 @@ export async function deleteShare(q: Queryable, shareId: string): Promise<void> 
   await q('shares').where({ id: shareId }).delete();
 }
 
-/** A person's shares, newest first, with the services' names. */
-export async function listSharesOfUser(q: Queryable, userId: string, limit: number, before?: Date): Promise<(ShareRow & { service_name: string })[]> {
+/** Where a page of a newest-first list ends: the last row's creation time (in microseconds) and id. */
+export interface ListPosition {
+  atUs: string;
+  id: string;
+}
+
+/** The columns and condition of keyset pages over (created_at, id), newest first, after `after`. */
+function page(builder: Knex.QueryBuilder, table: string, after: ListPosition | undefined, limit: number): Knex.QueryBuilder {
+  builder
+    .select(builder.client.raw(`(extract(epoch from ${table}.created_at) * 1000000)::bigint::text as at_us`))
+    .orderBy(`${table}.created_at`, 'desc')
+    .orderBy(`${table}.id`, 'desc')
+    .limit(limit);
+  if (after) {
+    builder.andWhereRaw(`(${table}.created_at, ${table}.id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)`, [
+      after.atUs,
+      after.id,
+    ]);
+  }
+  return builder;
+}
+
+/** A page of the person's shares, newest first, with the services' names. */
+export async function listSharesOfUser(
+  q: Queryable,
+  userId: string,
+  limit: number,
+  after?: ListPosition,
+): Promise<(ShareRow & { service_name: string; at_us: string })[]> {
   const builder = q('shares as s')
     .join('services as v', 'v.client_id', 's.client_id')
     .select('s.*', 'v.name as service_name')
-    .where('s.user_id', userId)
-    .orderBy('s.created_at', 'desc')
-    .orderBy('s.id', 'desc')
-    .limit(limit);
-  if (before) builder.andWhere('s.created_at', '<', before);
-  return ((await builder) as (ShareRow & { service_name: string })[]).map((r) => ({ ...rowOf(r), service_name: r.service_name }));
+    .where('s.user_id', userId);
+  return ((await page(builder, 's', after, limit)) as (ShareRow & { service_name: string; at_us: string })[]).map((r) => ({
+    ...rowOf(r),
+    service_name: r.service_name,
+    at_us: r.at_us,
+  }));
 }
 
 /** One share by its credential's `jti`. */
@@ -194,19 +221,19 @@ export async function requestTimes(q: Queryable, clientId: string, userId: strin
     .pluck('created_at')) as Date[];
 }
 
-/** A person's requests, newest first, with the services' names and roles. */
+/** A page of the person's requests, newest first, with the services' names and roles. */
 export async function listRequestsOfUser(
   q: Queryable,
   userId: string,
   limit: number,
-): Promise<(RequestRow & { service_name: string; role: string })[]> {
-  const rows = (await q('share_requests as r')
+  after?: ListPosition,
+): Promise<(RequestRow & { service_name: string; role: string; at_us: string })[]> {
+  const builder = q('share_requests as r')
     .join('services as v', 'v.client_id', 'r.client_id')
     .select('r.*', 'v.name as service_name', 'v.role')
-    .where('r.user_id', userId)
-    .orderBy('r.created_at', 'desc')
-    .limit(limit)) as (RequestRow & { service_name: string; role: string })[];
-  return rows.map((r) => ({ ...requestOf(r), service_name: r.service_name, role: r.role }));
+    .where('r.user_id', userId);
+  const rows = (await page(builder, 'r', after, limit)) as (RequestRow & { service_name: string; role: string; at_us: string })[];
+  return rows.map((r) => ({ ...requestOf(r), service_name: r.service_name, role: r.role, at_us: r.at_us }));
 }
 
 /** One of the person's requests, locked for its decision. */

@@ -15,6 +15,7 @@ import { CredentialRequired, FieldNotShareable, ServiceNotFound, ShareNotFound, 
 import { findService } from '../../oidc/services.ts';
 import type { Db } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
+import { pageFrom, type Page } from './pages.ts';
 import { issueShareCredential, signStatusList, verifyShareCredential } from './sd-jwt.ts';
 import { deleteShare, findShareByJti, insertShare, listSharesOfUser, readStatusList, revokeShareOfUser, type ShareRow } from './shares.repo.ts';
 
@@ -198,9 +199,10 @@ function viewOf(row: ShareRow & { service_name?: string }, now = Date.now()): Sh
   };
 }
 
-/** The person's shares, newest first (names of fields, never values). */
-export async function listShares(deps: AppDeps, userId: string, limit: number): Promise<ShareView[]> {
-  return (await listSharesOfUser(deps.db, userId, limit)).map((r) => viewOf(r));
+/** A page of the person's shares, newest first (names of fields, never values). */
+export async function listShares(deps: AppDeps, userId: string, page: Page): Promise<{ shares: ShareView[]; next_cursor: string | null }> {
+  const { rows, next_cursor } = pageFrom(await listSharesOfUser(deps.db, userId, page.limit + 1, page.after), page.limit);
+  return { shares: rows.map((r) => viewOf(r)), next_cursor };
 }
 
 /** Revokes one of the person's shares: its status bit reads revoked from this commit on. */
