@@ -156,6 +156,13 @@ test('a service whose role may not receive date_of_birth cannot get it through s
     [['date_of_birth', '1990-12-10']],
   );
 
+  // A field the role may receive but the person never set: nothing to share, nothing written.
+  const unset = await app.request('POST', '/api/v1/profile/share-create', {
+    token: person.token,
+    json: { service_id: agency.service.client_id, info_field: 'phone' },
+  });
+  assertError(t, unset, 403, 'field_not_shareable', /no value to share for phone/);
+
   // The person's own rings count too: date_of_birth moved to restricted is out of the agency's reach.
   const moved = await app.request('POST', '/api/v1/profile/privilege-rings', {
     token: person.token,

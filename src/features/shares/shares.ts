@@ -118,6 +118,15 @@ export async function issueShare(
       },
     );
   }
+  // Nothing to share is no share: a field with no value (or a derived one without its source) is refused unwritten.
+  const catalogue = deps.policy.policies.catalogue;
+  const stored = new Set(snapshot?.fields.filter((f) => f.sealed !== null).map((f) => f.field));
+  const empty = release.filter((f) => !stored.has(catalogue.fields.get(f)?.derivedFrom ?? f));
+  if (empty.length > 0) {
+    throw new FieldNotShareable(`your profile has no value to share for ${empty.join(', ')}: set it first`, {
+      details: empty.map((f) => ({ path: 'info_field', message: `${f} has no value` })),
+    });
+  }
 
   const shareId = randomUUID();
   const jti = randomUUID();
@@ -144,6 +153,8 @@ export async function issueShare(
       snapshot,
       clientIp: input.clientIp,
       via: 'share',
+      // A release that finds nothing (the person changed a ring since the check) issues nothing, and is no record.
+      record: 'if-released',
     }));
   } catch (err) {
     await deleteShare(deps.db, shareId);
@@ -151,7 +162,7 @@ export async function issueShare(
   }
   const missing = release.filter((f) => values[f] === undefined || values[f] === null);
   if (missing.length > 0) {
-    // Released but empty (the person has no value), or changed since the check: nothing is issued.
+    // The person's settings changed since the check: nothing is issued.
     await deleteShare(deps.db, shareId);
     throw new FieldNotShareable(`your profile has no value to share for ${missing.join(', ')}`, {
       details: missing.map((f) => ({ path: 'info_field', message: `${f} has no value` })),
