@@ -210,3 +210,12 @@ export const HealthLinkNotFound = E(NotFound, 'health_link_not_found');
 export const HealthLinkGone = E(NotFound, 'health_link_gone', 'this link has expired or was revoked');
 export const InvalidExpiration = E(InvalidRequest, 'invalid_expiration');
 export const RecordsWithheld = E(InvalidRequest, 'records_withheld');
+// Shares and share requests (issue 14: selective disclosure).
+export const UnknownInfoField = E(InvalidRequest, 'unknown_info_field');
+export const FieldNotShareable = E(Forbidden, 'field_not_shareable');
+export const CredentialRequired = E(Conflict, 'credential_required');
+export const ShareNotFound = E(NotFound, 'share_not_found');
+export const StatusListNotFound = E(NotFound, 'status_list_not_found');
+export const SubjectNotFound = E(NotFound, 'subject_not_found');
+export const RequestNotFound = E(NotFound, 'request_not_found');
+export const RequestClosed = E(Conflict, 'request_closed');

@@ -68,6 +68,18 @@ import { showHealthLinkPage } from '../features/health/showHealthLinkPage.ts';
 import { getHealthLinkAsset } from '../features/health/getHealthLinkAsset.ts';
 import { requestHealthLinkCode } from '../features/health/requestHealthLinkCode.ts';
 import { openHealthLink } from '../features/health/openHealthLink.ts';
+import { createShare } from '../features/shares/createShare.ts';
+import { listShares } from '../features/shares/listShares.ts';
+import { revokeShare } from '../features/shares/revokeShare.ts';
+import { verifyShareToken } from '../features/shares/verifyShareToken.ts';
+import { getJwtVcIssuerMetadata } from '../features/shares/getJwtVcIssuerMetadata.ts';
+import { getIssuerJwks } from '../features/shares/getIssuerJwks.ts';
+import { getStatusList } from '../features/shares/getStatusList.ts';
+import { createDataRequest } from '../features/shares/createDataRequest.ts';
+import { getDataRequest } from '../features/shares/getDataRequest.ts';
+import { listProfileRequests } from '../features/shares/listProfileRequests.ts';
+import { approveProfileRequest } from '../features/shares/approveProfileRequest.ts';
+import { declineProfileRequest } from '../features/shares/declineProfileRequest.ts';
 
 /** The handlers of each feature folder (src/features/<folder>/<operationId>.ts). */
 export const FEATURES = {
@@ -152,6 +164,20 @@ export const FEATURES = {
     getHealthLinkAsset,
     requestHealthLinkCode,
     openHealthLink,
+  },
+  shares: {
+    createShare,
+    listShares,
+    revokeShare,
+    verifyShareToken,
+    getJwtVcIssuerMetadata,
+    getIssuerJwks,
+    getStatusList,
+    createDataRequest,
+    getDataRequest,
+    listProfileRequests,
+    approveProfileRequest,
+    declineProfileRequest,
   },
 } as const satisfies Record<string, Record<string, Handler>>;
 

@@ -8,7 +8,7 @@
  * owner's identifiers and values) or change it (the owner's rows are compared before and after).
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type { Operation } from '../../src/http/openapi.ts';
@@ -235,6 +235,38 @@ async function newOwnerStatus(w: World): Promise<string> {
 }
 
 const bogusUid = () => randomBytes(16).toString('base64url');
+
+let ownerShareId = '';
+let ownerShareStatusUri = '';
+/** A share the owner made (once), for revocation and its status list: the status list's URI. */
+async function ownerShare(w: World): Promise<string> {
+  if (!ownerShareId) {
+    const res = await http('POST', '/api/v1/profile/share-create', w.owner.token, {
+      json: { service_id: w.services[0].clientId, info_field: 'handle' },
+    });
+    if (res.status !== 201) throw new Error(`share failed: ${res.text}`);
+    const body = res.json as { share_id: string; verification_token: string };
+    ownerShareId = body.share_id;
+    const payload = JSON.parse(Buffer.from(body.verification_token.split('.')[1], 'base64url').toString());
+    ownerShareStatusUri = payload.status.status_list.uri;
+  }
+  return ownerShareStatusUri;
+}
+
+let ownerRequestId = '';
+/** A new pending request of a commercial service to the owner (as the service would make it), before each call. */
+async function ownerRequest(w: World): Promise<void> {
+  ownerRequestId = randomUUID();
+  await app.service.deps.db('share_requests').insert({
+    id: ownerRequestId,
+    user_id: w.owner.userId,
+    client_id: w.services[0].clientId,
+    fields: JSON.stringify(['handle']),
+    purpose: 'matrix',
+    state: 'pending',
+    expires_at: new Date(Date.now() + 3600_000),
+  });
+}
 let doomedRing = '';
 let doomedStatus = '';
 
@@ -456,6 +488,28 @@ const FIXTURES: Record<string, Fixture> = {
       json: { email: 'dr.matrix@clinic.example', code: '123456' },
     }),
     public: [404],
+  },
+  createShare: { request: (w) => ({ path: '/api/v1/profile/share-create', json: { service_id: w.services[0].clientId, info_field: 'handle' } }) },
+  listShares: { request: () => ({ path: '/api/v1/profile/shares' }) },
+  revokeShare: { before: async (w) => void (await ownerShare(w)), request: () => ({ path: `/api/v1/profile/shares/${ownerShareId}` }), other: [404] },
+  verifyShareToken: { request: () => ({ path: '/api/v1/verify', json: { verification_token: 'not-a-token' } }), public: [200] },
+  getJwtVcIssuerMetadata: { request: () => ({ path: '/.well-known/jwt-vc-issuer' }), public: [200] },
+  getIssuerJwks: { request: () => ({ path: '/api/v1/issuer/jwks.json' }), public: [200] },
+  getStatusList: { request: async (w) => ({ path: new URL(await ownerShare(w)).pathname }), public: [200] },
+  createDataRequest: {
+    request: (w) => ({ path: '/api/v1/data/requests', json: { subject: w.owner.handle, fields: ['handle'], purpose: 'matrix' } }),
+  },
+  getDataRequest: { request: () => ({ path: `/api/v1/data/requests/${randomUUID()}` }) },
+  listProfileRequests: { request: () => ({ path: '/api/v1/profile/requests' }) },
+  approveProfileRequest: {
+    before: async (w) => void (await ownerRequest(w)),
+    request: () => ({ path: `/api/v1/profile/requests/${ownerRequestId}/approve` }),
+    other: [404],
+  },
+  declineProfileRequest: {
+    before: async (w) => void (await ownerRequest(w)),
+    request: () => ({ path: `/api/v1/profile/requests/${ownerRequestId}/decline` }),
+    other: [404],
   },
 };
 
