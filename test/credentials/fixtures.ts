@@ -4,7 +4,7 @@
  * on a card with sharp, and photographed: placed on a table, tilted, scaled, blurred and JPEG-compressed.
  */
 import bwipjs from 'bwip-js';
-import sharp from 'sharp';
+import sharp, { type OverlayOptions } from 'sharp';
 import { iinOf } from '../../src/features/credentials/iin.ts';
 
 export interface Holder {
@@ -127,7 +127,7 @@ const CARD_H = 638;
 
 /** The back of a card: a tinted background, a magnetic-stripe-like band, a few printed blocks and the barcode. */
 export async function cardBack(payload: string | undefined): Promise<Buffer> {
-  const layers: sharp.OverlayOptions[] = [
+  const layers: OverlayOptions[] = [
     { input: { create: { width: CARD_W, height: 70, channels: 3, background: { r: 40, g: 60, b: 110 } } }, left: 0, top: 30 },
     { input: { create: { width: 420, height: 18, channels: 3, background: { r: 120, g: 120, b: 130 } } }, left: 40, top: 540 },
     { input: { create: { width: 300, height: 18, channels: 3, background: { r: 120, g: 120, b: 130 } } }, left: 40, top: 575 },

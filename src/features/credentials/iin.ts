@@ -83,9 +83,9 @@ const CANADA: Record<string, [string, string]> = {
   '604433': ['NU', 'Nunavut'],
 };
 
-const ISSUERS: ReadonlyMap<string, Issuer> = new Map([
-  ...Object.entries(US).map(([iin, [code, name]]) => [iin, { code, name, country: 'USA' }] as const),
-  ...Object.entries(CANADA).map(([iin, [code, name]]) => [iin, { code, name, country: 'CAN' }] as const),
+const ISSUERS: ReadonlyMap<string, Issuer> = new Map<string, Issuer>([
+  ...Object.entries(US).map(([iin, [code, name]]): [string, Issuer] => [iin, { code, name, country: 'USA' }]),
+  ...Object.entries(CANADA).map(([iin, [code, name]]): [string, Issuer] => [iin, { code, name, country: 'CAN' }]),
 ]);
 
 /** The jurisdiction an IIN belongs to, or undefined for a number not on the list. */
