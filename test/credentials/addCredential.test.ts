@@ -194,13 +194,3 @@ test('without a session the answer is 401, and a file is not read', async (t) =>
   const photo = await licencePhoto(JANE, {}, { tilt: 0 });
   assertError(t, await app.request('POST', ADD, { multipart: credentialUpload(photo, 'us_drivers_license') }), 401);
 });
-
-test('the catalogue lists stable codes', async (t) => {
-  const res = await app.request('GET', '/api/v1/credential-types');
-  t.is(res.status, 200);
-  t.deepEqual(
-    res.body.credential_types.map((c: { code: string }) => c.code),
-    ['us_drivers_license', 'us_id_card', 'ca_drivers_license', 'ca_id_card'],
-  );
-  t.is(res.body.credential_types[0].label, "Driver's License");
-});

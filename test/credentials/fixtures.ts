@@ -6,6 +6,7 @@
 import bwipjs from 'bwip-js';
 import sharp, { type OverlayOptions } from 'sharp';
 import { iinOf } from '../../src/features/credentials/iin.ts';
+import type { TestApp } from '../helpers/app.ts';
 
 export interface Holder {
   family: string;
@@ -183,4 +184,12 @@ export function credentialUpload(image: Buffer | undefined, type: string | undef
   if (type !== undefined) form.append('credential_type', type);
   if (image) form.append('credential_image', new Blob([new Uint8Array(image)], { type: mime }), filename);
   return form;
+}
+
+/** Adds a credential from a tilted photo of `holder`'s licence through the API; its 201 body. */
+export async function addLicence(app: TestApp, token: string, holder: Holder = JANE, payload: PayloadOptions = {}) {
+  const photo = await licencePhoto(holder, { version: 9, ...payload }, { tilt: 10, blur: 1, quality: 65 });
+  const res = await app.request('POST', '/api/v1/profile/add-credential', { token, multipart: credentialUpload(photo, "Driver's License") });
+  if (res.status !== 201) throw new Error(`add-credential: ${res.status} ${res.text}`);
+  return res.body;
 }
