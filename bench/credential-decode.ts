@@ -28,7 +28,12 @@ for (const tilt of tilts) {
   const holder = holders[n % holders.length]!;
   const version = versions[n % versions.length]!;
   const payload = aamvaPayload(holder, { version });
-  const image = await photograph(await cardBack(payload), { tilt, width: 1400 + (n % 3) * 300, blur: 0.8 + (n % 3) * 0.3, quality: 55 + (n % 4) * 10 });
+  const image = await photograph(await cardBack(payload), {
+    tilt,
+    width: 1400 + (n % 3) * 300,
+    blur: 0.8 + (n % 3) * 0.3,
+    quality: 55 + (n % 4) * 10,
+  });
   photos.push({ label: `${holder.region} v${version} ${tilt}°`, image, payload });
   n++;
 }

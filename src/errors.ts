@@ -206,7 +206,7 @@ export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
 
 // Credentials (issue 14).
 /** 422: the request is well formed but its content cannot be used (a photo with no readable barcode). */
-export class Unprocessable extends AppError {
+class Unprocessable extends AppError {
   constructor(message: string, options: CodedOptions = {}) {
     super(422, options.code ?? 'unprocessable', message, options);
   }

@@ -13,7 +13,8 @@ const TIMEOUT_MS = 5 * 60_000;
 export const credentialDecode: Scenario = {
   name: 'credential-decode',
   title: 'Licence photo decoding (micro-benchmark)',
-  description: 'bench/credential-decode.ts in its own process: PDF417 + AAMVA decode time per generated licence photo, tilted up to 15°, median and p95.',
+  description:
+    'bench/credential-decode.ts in its own process: PDF417 + AAMVA decode time per generated licence photo, tilted up to 15°, median and p95.',
   async run(ctx) {
     let stdout = '';
     let stderr = '';
@@ -27,7 +28,8 @@ export const credentialDecode: Scenario = {
     const killer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
     const { code, signal } = await exited;
     clearTimeout(killer);
-    if (code !== 0) throw new Error(`bench/credential-decode.ts ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${stderr.trim().slice(-1500)}`);
+    if (code !== 0)
+      throw new Error(`bench/credential-decode.ts ${signal ? `was killed by ${signal}` : `exited with ${code}`}: ${stderr.trim().slice(-1500)}`);
     const line = stdout.trim().split('\n').at(-1) ?? '';
     const result = JSON.parse(line) as { photos: number; decoded: number; median_ms: number; p95_ms: number; max_ms: number };
     const summary = `${result.decoded}/${result.photos} photos decoded; per photo median ${result.median_ms} ms, p95 ${result.p95_ms} ms, max ${result.max_ms} ms`;

@@ -13,4 +13,14 @@ import { scale } from './scale.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import { updateInfo } from './update-info.ts';
 
-export const SCENARIOS: readonly Scenario[] = [framework, policy, authorizedRead, ownerRead, updateInfo, tokenEndpoint, login, credentialDecode, scale];
+export const SCENARIOS: readonly Scenario[] = [
+  framework,
+  policy,
+  authorizedRead,
+  ownerRead,
+  updateInfo,
+  tokenEndpoint,
+  login,
+  credentialDecode,
+  scale,
+];

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
 import { countRows, register } from '../accounts/fixtures.ts';
-import { aamvaPayload, cardBack, credentialUpload, JANE, licencePhoto, PIERRE, pdf417, photograph } from './fixtures.ts';
+import { cardBack, credentialUpload, JANE, licencePhoto, PIERRE, pdf417, photograph } from './fixtures.ts';
 
 // The network is unreachable for this file: every fetch to anywhere but loopback fails (and is recorded), and every
 // TCP connection the process opens is recorded, so the barcode reader's first load (in this process) shows it
@@ -23,7 +23,8 @@ globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestIni
 subscribe('net.client.socket', (message) => {
   const socket = (message as { socket: Socket }).socket;
   socket.once('connect', () => {
-    if (socket.remoteAddress && !/^(127\.|::1$|::ffff:127\.)/.test(socket.remoteAddress)) outbound.push(`${socket.remoteAddress}:${socket.remotePort}`);
+    if (socket.remoteAddress && !/^(127\.|::1$|::ffff:127\.)/.test(socket.remoteAddress))
+      outbound.push(`${socket.remoteAddress}:${socket.remotePort}`);
   });
 });
 
@@ -31,52 +32,61 @@ const app = useTestApp();
 const ADD = '/api/v1/profile/add-credential';
 const TABLES = ['credentials', 'profile_fields', 'audit_events'];
 
-test.serial('a tilted, blurred, JPEG-compressed licence photo gets 201 with the right date of birth, name, address and expiry — offline', async (t) => {
-  const session = await register(app, { name: 'Jane Quinn Sample' });
-  const photo = await licencePhoto(JANE, { version: 10, zone: { type: 'ZC', elements: { ZCA: 'A' } } }, { tilt: 11, blur: 1.2, quality: 60 });
-  const res = await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(photo, "Driver's License") });
-  t.is(res.status, 201, res.text);
-  t.is(res.body.state, 'pending_confirmation');
-  t.is(res.body.credential_type, 'us_drivers_license');
-  t.like(res.body.extracted, {
-    document_type: 'DL',
-    document_number: 'D1234567',
-    full_name: 'JANE QUINN SAMPLE',
-    given_name: 'JANE',
-    family_name: 'SAMPLE',
-    date_of_birth: '1990-01-31',
-    expiry_date: '2031-01-31',
-    issue_date: '2022-02-01',
-    sex: 'female',
-    aamva_version: 10,
-    issuer: { iin: '636014', jurisdiction: 'CA', name: 'California', country: 'USA' },
-    jurisdiction_fields: { ZCA: 'A' },
-  });
-  t.deepEqual(res.body.extracted.address, { street_address: '123 MAIN ST', locality: 'SACRAMENTO', region: 'CA', postal_code: '95814', country: 'US' });
-  t.deepEqual(
-    res.body.checks.map((c: { check: string; passed: boolean | null }) => [c.check, c.passed]),
-    [
-      ['structure', true],
-      ['issuer_known', true],
-      ['issuer_matches', true],
-      ['not_expired', true],
-      ['dates_plausible', true],
-      ['name_matches_account', true],
-    ],
-  );
-  t.false(res.body.authenticity.proven);
-  t.regex(res.body.authenticity.message, /not proven/);
-  t.true(res.body.confirmable);
-  t.like(res.body.proposed_fields, { name: 'JANE QUINN SAMPLE', date_of_birth: '1990-01-31', drivers_license_number: 'D1234567' });
-  t.deepEqual(outbound, [], 'nothing left the machine: the .wasm came from node_modules');
-  // Sealed at rest: neither the image nor a value of the card is in the row in the clear.
-  const row = await app.service.deps.db('credentials').where({ id: res.body.credential_id }).first();
-  const stored = Buffer.concat([Buffer.from(row.image), Buffer.from(row.extraction), Buffer.from(JSON.stringify(row.checks))]);
-  for (const value of ['D1234567', 'SAMPLE', '1990-01-31', 'SACRAMENTO']) t.false(stored.includes(value), value);
-  t.false(Buffer.from(row.image).includes(Buffer.from([0xff, 0xd8, 0xff])), 'the JPEG is sealed');
-  const audit = await app.service.deps.db('audit_events').where({ action: 'credential.added' }).orderBy('seq', 'desc').first();
-  t.notRegex(JSON.stringify(audit), /D1234567|1990-01-31|SAMPLE/, 'the audit names the checks, never the values');
-});
+test.serial(
+  'a tilted, blurred, JPEG-compressed licence photo gets 201 with the right date of birth, name, address and expiry — offline',
+  async (t) => {
+    const session = await register(app, { name: 'Jane Quinn Sample' });
+    const photo = await licencePhoto(JANE, { version: 10, zone: { type: 'ZC', elements: { ZCA: 'A' } } }, { tilt: 11, blur: 1.2, quality: 60 });
+    const res = await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(photo, "Driver's License") });
+    t.is(res.status, 201, res.text);
+    t.is(res.body.state, 'pending_confirmation');
+    t.is(res.body.credential_type, 'us_drivers_license');
+    t.like(res.body.extracted, {
+      document_type: 'DL',
+      document_number: 'D1234567',
+      full_name: 'JANE QUINN SAMPLE',
+      given_name: 'JANE',
+      family_name: 'SAMPLE',
+      date_of_birth: '1990-01-31',
+      expiry_date: '2031-01-31',
+      issue_date: '2022-02-01',
+      sex: 'female',
+      aamva_version: 10,
+      issuer: { iin: '636014', jurisdiction: 'CA', name: 'California', country: 'USA' },
+      jurisdiction_fields: { ZCA: 'A' },
+    });
+    t.deepEqual(res.body.extracted.address, {
+      street_address: '123 MAIN ST',
+      locality: 'SACRAMENTO',
+      region: 'CA',
+      postal_code: '95814',
+      country: 'US',
+    });
+    t.deepEqual(
+      res.body.checks.map((c: { check: string; passed: boolean | null }) => [c.check, c.passed]),
+      [
+        ['structure', true],
+        ['issuer_known', true],
+        ['issuer_matches', true],
+        ['not_expired', true],
+        ['dates_plausible', true],
+        ['name_matches_account', true],
+      ],
+    );
+    t.false(res.body.authenticity.proven);
+    t.regex(res.body.authenticity.message, /not proven/);
+    t.true(res.body.confirmable);
+    t.like(res.body.proposed_fields, { name: 'JANE QUINN SAMPLE', date_of_birth: '1990-01-31', drivers_license_number: 'D1234567' });
+    t.deepEqual(outbound, [], 'nothing left the machine: the .wasm came from node_modules');
+    // Sealed at rest: neither the image nor a value of the card is in the row in the clear.
+    const row = await app.service.deps.db('credentials').where({ id: res.body.credential_id }).first();
+    const stored = Buffer.concat([Buffer.from(row.image), Buffer.from(row.extraction), Buffer.from(JSON.stringify(row.checks))]);
+    for (const value of ['D1234567', 'SAMPLE', '1990-01-31', 'SACRAMENTO']) t.false(stored.includes(value), value);
+    t.false(Buffer.from(row.image).includes(Buffer.from([0xff, 0xd8, 0xff])), 'the JPEG is sealed');
+    const audit = await app.service.deps.db('audit_events').where({ action: 'credential.added' }).orderBy('seq', 'desc').first();
+    t.notRegex(JSON.stringify(audit), /D1234567|1990-01-31|SAMPLE/, 'the audit names the checks, never the values');
+  },
+);
 
 test('old and new versions, a Canadian licence and an ID card are read', async (t) => {
   const session = await register(app, { name: 'Pierre Tremblay' });
@@ -138,7 +148,10 @@ test.serial('a barcode that is not AAMVA data gets 422 naming what is wrong', as
     .composite([{ input: await pdf417('BOARDING PASS M1DOE/JOHN EABC123 YULJFK AC 0750'), left: 200, top: 200 }])
     .png()
     .toBuffer();
-  const res = await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(await photograph(card, { tilt: 3 }), "Driver's License") });
+  const res = await app.request('POST', ADD, {
+    token: session.token,
+    multipart: credentialUpload(await photograph(card, { tilt: 3 }), "Driver's License"),
+  });
   assertError(t, res, 422, 'not_aamva', /not North American licence or ID card \(AAMVA\) data: .*compliance indicator "@"/);
   t.deepEqual(await countRows(app, TABLES), before);
 });
@@ -159,19 +172,46 @@ test("missing credential_type or credential_image gets the seed's 400", async (t
   const session = await register(app);
   const photo = await licencePhoto(JANE, {}, { tilt: 0 });
   const message = 'credential_type,credential_image must exist!';
-  assertError(t, await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(photo, undefined) }), 400, 'credential_fields_missing', message);
-  assertError(t, await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(undefined, "Driver's License") }), 400, 'credential_fields_missing', message);
-  assertError(t, await app.request('POST', ADD, { token: session.token, json: { credential_type: "Driver's License" } }), 400, 'credential_fields_missing', message);
+  assertError(
+    t,
+    await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(photo, undefined) }),
+    400,
+    'credential_fields_missing',
+    message,
+  );
+  assertError(
+    t,
+    await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(undefined, "Driver's License") }),
+    400,
+    'credential_fields_missing',
+    message,
+  );
+  assertError(
+    t,
+    await app.request('POST', ADD, { token: session.token, json: { credential_type: "Driver's License" } }),
+    400,
+    'credential_fields_missing',
+    message,
+  );
   assertError(t, await app.request('POST', ADD, { token: session.token }), 400, 'credential_fields_missing', message);
 });
 
 test('an unknown type, a file that is not an image, or a damaged one is refused with 400 saying what to send', async (t) => {
   const session = await register(app);
   const photo = await licencePhoto(JANE, {}, { tilt: 0 });
-  assertError(t, await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(photo, 'passport') }), 400, 'unknown_credential_type', /us_drivers_license/);
   assertError(
     t,
-    await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(Buffer.from('%PDF-1.7 not a photo'), 'us_drivers_license', 'l.jpg') }),
+    await app.request('POST', ADD, { token: session.token, multipart: credentialUpload(photo, 'passport') }),
+    400,
+    'unknown_credential_type',
+    /us_drivers_license/,
+  );
+  assertError(
+    t,
+    await app.request('POST', ADD, {
+      token: session.token,
+      multipart: credentialUpload(Buffer.from('%PDF-1.7 not a photo'), 'us_drivers_license', 'l.jpg'),
+    }),
     400,
     'unsupported_image',
   );

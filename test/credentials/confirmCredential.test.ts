@@ -39,7 +39,14 @@ test.serial('confirm puts the date of birth into the profile marked verified by 
     provenance: `credential:${added.credential_id}`,
     verified_by: `credential ${added.credential_id}`,
   });
-  t.deepEqual(res.body.fields.map((f: { field: string }) => f.field).sort(), ['date_of_birth', 'drivers_license_number', 'family_name', 'given_name', 'home_address', 'name']);
+  t.deepEqual(res.body.fields.map((f: { field: string }) => f.field).sort(), [
+    'date_of_birth',
+    'drivers_license_number',
+    'family_name',
+    'given_name',
+    'home_address',
+    'name',
+  ]);
 
   // The owner's profile: the stored provenance (the contract selective disclosure reads) and a readable form.
   const profile = await app.request('GET', '/api/v1/profile', { token: session.token });
@@ -63,7 +70,14 @@ test.serial('confirm puts the date of birth into the profile marked verified by 
   t.truthy(audit);
 
   // Released to a service like any other field: a government service granted `profile` reads `birthdate`.
-  const granted = await grantService(app, browser, callback.url, { handle: session.person.handle, password: session.person.password }, 'government', 'openid profile');
+  const granted = await grantService(
+    app,
+    browser,
+    callback.url,
+    { handle: session.person.handle, password: session.person.password },
+    'government',
+    'openid profile',
+  );
   const data = await app.request('GET', '/api/v1/data/profile', { token: granted.dataTokens.access_token });
   t.is(data.status, 200, data.text);
   t.is(data.body.fields.date_of_birth, '1990-01-31');
@@ -96,8 +110,20 @@ test.serial('a second confirmation, an unknown field, a bad correction or an exp
   const added = await addLicence(session.token);
   const tables = ['profile_fields', 'credentials', 'audit_events'];
   const before = await countRows(app, tables);
-  assertError(t, await confirm(session.token, added.credential_id, { corrections: { blood_type: 'O-' } }), 400, 'validation_failed', /not a field a credential sets/);
-  assertError(t, await confirm(session.token, added.credential_id, { corrections: { date_of_birth: '2999-01-01' } }), 400, 'validation_failed', /future/);
+  assertError(
+    t,
+    await confirm(session.token, added.credential_id, { corrections: { blood_type: 'O-' } }),
+    400,
+    'validation_failed',
+    /not a field a credential sets/,
+  );
+  assertError(
+    t,
+    await confirm(session.token, added.credential_id, { corrections: { date_of_birth: '2999-01-01' } }),
+    400,
+    'validation_failed',
+    /future/,
+  );
   t.deepEqual(await countRows(app, tables), before);
   t.is((await confirm(session.token, added.credential_id)).status, 200);
   assertError(t, await confirm(session.token, added.credential_id), 409, 'credential_not_pending');

@@ -105,7 +105,13 @@ export function aamvaPayload(holder: Holder, options: PayloadOptions = {}): stri
   for (const id of options.omit ?? []) map.delete(id);
   for (const [id, v] of Object.entries(options.extra ?? {})) map.set(id, v);
   const subfiles: [string, string][] = [[document, [...map].map(([id, v]) => `${id}${v}`).join('\n')]];
-  if (options.zone) subfiles.push([options.zone.type, Object.entries(options.zone.elements).map(([id, v]) => `${id}${v}`).join('\n')]);
+  if (options.zone)
+    subfiles.push([
+      options.zone.type,
+      Object.entries(options.zone.elements)
+        .map(([id, v]) => `${id}${v}`)
+        .join('\n'),
+    ]);
   const bodies = subfiles.map(([type, text]) => `${type}${text}\r`);
   const headerLength = 4 + 5 + 6 + 2 + (version >= 2 ? 2 : 0) + 2 + 10 * subfiles.length;
   let offset = headerLength;
@@ -120,7 +126,9 @@ export function aamvaPayload(holder: Holder, options: PayloadOptions = {}): stri
 
 /** A PDF417 symbol of `text` as a PNG, as licences print it. */
 export function pdf417(text: string, scale = 3): Promise<Buffer> {
-  return bwipjs.toBuffer({ bcid: 'pdf417', text, scale, height: 10, columns: 10, binarytext: true, eclevel: 5 } as Parameters<typeof bwipjs.toBuffer>[0]);
+  return bwipjs.toBuffer({ bcid: 'pdf417', text, scale, height: 10, columns: 10, binarytext: true, eclevel: 5 } as Parameters<
+    typeof bwipjs.toBuffer
+  >[0]);
 }
 
 const CARD_W = 1012;
@@ -136,7 +144,12 @@ export async function cardBack(payload: string | undefined): Promise<Buffer> {
   if (payload !== undefined) {
     const symbol = await pdf417(payload);
     const meta = await sharp(symbol).metadata();
-    const fitted = meta.width! > CARD_W - 60 ? await sharp(symbol).resize({ width: CARD_W - 60 }).toBuffer() : symbol;
+    const fitted =
+      meta.width! > CARD_W - 60
+        ? await sharp(symbol)
+            .resize({ width: CARD_W - 60 })
+            .toBuffer()
+        : symbol;
     const fm = await sharp(fitted).metadata();
     layers.push({ input: fitted, left: Math.round((CARD_W - fm.width!) / 2), top: 140 + Math.max(0, Math.round((360 - fm.height!) / 2)) });
   }

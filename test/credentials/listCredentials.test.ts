@@ -13,7 +13,12 @@ test('the owner lists their credentials newest first, page by page; others see n
   const page1 = await app.request('GET', '/api/v1/profile/credentials?limit=1', { token: session.token });
   t.is(page1.status, 200, page1.text);
   t.is(page1.body.credentials.length, 1);
-  t.like(page1.body.credentials[0], { credential_id: second.credential_id, credential_type: 'ca_drivers_license', state: 'pending_confirmation', expiry_date: PIERRE.expires });
+  t.like(page1.body.credentials[0], {
+    credential_id: second.credential_id,
+    credential_type: 'ca_drivers_license',
+    state: 'pending_confirmation',
+    expiry_date: PIERRE.expires,
+  });
   t.like(page1.body.credentials[0].issuer, { jurisdiction: 'ON', country: 'CAN' });
   const page2 = await app.request('GET', `/api/v1/profile/credentials?limit=1&cursor=${page1.body.next_cursor}`, { token: session.token });
   t.is(page2.body.credentials[0].credential_id, first.credential_id);

@@ -18,18 +18,38 @@ test('reject discards the extraction and the image; the profile is untouched', a
   t.is(row.extraction, null);
   const shown = await app.request('GET', `/api/v1/profile/credentials/${added.credential_id}`, { token: session.token });
   t.like(shown.body, { state: 'rejected', extracted: null, image_url: null });
-  assertError(t, await app.request('GET', `/api/v1/profile/credentials/${added.credential_id}/image`, { token: session.token }), 404, 'credential_not_found');
+  assertError(
+    t,
+    await app.request('GET', `/api/v1/profile/credentials/${added.credential_id}/image`, { token: session.token }),
+    404,
+    'credential_not_found',
+  );
   const after = await app.request('GET', '/api/v1/profile', { token: session.token });
   t.is(after.body.version, before.body.version);
-  assertError(t, await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/reject`, { token: session.token }), 409, 'credential_not_pending');
-  assertError(t, await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/confirm`, { token: session.token }), 409, 'credential_not_pending');
+  assertError(
+    t,
+    await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/reject`, { token: session.token }),
+    409,
+    'credential_not_pending',
+  );
+  assertError(
+    t,
+    await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/confirm`, { token: session.token }),
+    409,
+    'credential_not_pending',
+  );
 });
 
 test('a confirmed credential cannot be rejected; another person cannot reject', async (t) => {
   const owner = await register(app);
   const other = await register(app);
   const added = await addLicence(app, owner.token);
-  assertError(t, await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/reject`, { token: other.token }), 404, 'credential_not_found');
+  assertError(
+    t,
+    await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/reject`, { token: other.token }),
+    404,
+    'credential_not_found',
+  );
   t.is((await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/confirm`, { token: owner.token })).status, 200);
   assertError(
     t,

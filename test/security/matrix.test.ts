@@ -246,7 +246,20 @@ let ownerCredential = '';
 async function ensureCredential(w: World, fresh = false): Promise<void> {
   if (ownerCredential && !fresh) return;
   licence ??= await licencePhoto(
-    { family: 'OWNER', given: 'MATRIX', dob: '1971-03-14', sex: '9', street: '1 TEST ST', city: 'SACRAMENTO', region: 'CA', postal: '958140000', country: 'USA', number: 'M7654321', issued: '2022-01-01', expires: '2031-01-01' },
+    {
+      family: 'OWNER',
+      given: 'MATRIX',
+      dob: '1971-03-14',
+      sex: '9',
+      street: '1 TEST ST',
+      city: 'SACRAMENTO',
+      region: 'CA',
+      postal: '958140000',
+      country: 'USA',
+      number: 'M7654321',
+      issued: '2022-01-01',
+      expires: '2031-01-01',
+    },
     {},
     { tilt: 6 },
   );
@@ -417,7 +430,11 @@ const FIXTURES: Record<string, Fixture> = {
     other: [422],
   },
   listCredentials: { before: (w) => ensureCredential(w), request: () => ({ path: '/api/v1/profile/credentials' }) },
-  getCredential: { before: (w, as) => ensureCredential(w, as === 'owner'), request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}` }), other: [404] },
+  getCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}` }),
+    other: [404],
+  },
   getCredentialImage: {
     before: (w, as) => ensureCredential(w, as === 'owner'),
     request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}/image` }),

@@ -16,7 +16,7 @@ export class AamvaError extends Error {
   }
 }
 
-export interface AamvaAddress {
+interface AamvaAddress {
   street_address?: string;
   locality?: string;
   region?: string;
@@ -155,7 +155,9 @@ export function parseAamva(payload: string): AamvaData {
   if (payload.length > MAX_PAYLOAD) throw new AamvaError(`the barcode holds ${payload.length} bytes: AAMVA card data is at most a few hundred`);
   const start = payload.indexOf('@');
   if (start < 0 || start > 4) {
-    throw new AamvaError(`the barcode's data does not start with the AAMVA compliance indicator "@" (it starts "${printable(payload)}"): it is not the data of a driver's licence or ID card`);
+    throw new AamvaError(
+      `the barcode's data does not start with the AAMVA compliance indicator "@" (it starts "${printable(payload)}"): it is not the data of a driver's licence or ID card`,
+    );
   }
   const data = payload.slice(start);
   if (data.length < 21) throw new AamvaError('the barcode holds too little data for an AAMVA header');
@@ -163,7 +165,9 @@ export function parseAamva(payload: string): AamvaData {
   const end = data[3]!;
   const fileType = data.slice(4, 9);
   if (fileType !== 'ANSI ' && fileType !== 'AAMVA') {
-    throw new AamvaError(`the AAMVA header's file type is "${printable(fileType)}", not "ANSI ": it is not the data of a driver's licence or ID card`);
+    throw new AamvaError(
+      `the AAMVA header's file type is "${printable(fileType)}", not "ANSI ": it is not the data of a driver's licence or ID card`,
+    );
   }
   const iin = data.slice(9, 15);
   if (!/^\d{6}$/.test(iin)) throw new AamvaError(`the issuer identification number (IIN) is "${printable(iin)}", not six digits`);
@@ -184,12 +188,17 @@ export function parseAamva(payload: string): AamvaData {
     if (d.length < 10) throw new AamvaError(`the AAMVA header announces ${entries} subfiles but is cut short after ${i}`);
     const type = d.slice(0, 2);
     if (!/^[A-Z]{2}$/.test(type)) throw new AamvaError(`subfile designator ${i + 1} has type "${printable(type)}", not two capital letters`);
-    designators.push({ type, offset: digits(d.slice(2, 6), `offset of subfile ${type}`), length: digits(d.slice(6, 10), `length of subfile ${type}`) });
+    designators.push({
+      type,
+      offset: digits(d.slice(2, 6), `offset of subfile ${type}`),
+      length: digits(d.slice(6, 10), `length of subfile ${type}`),
+    });
     pos += 10;
   }
   const main = designators.find((d) => d.type === 'DL' || d.type === 'ID');
   if (!main) throw new AamvaError(`the barcode has no DL or ID subfile (it has ${designators.map((d) => d.type).join(', ')})`);
-  if (main.offset >= data.length + 3) throw new AamvaError(`subfile ${main.type} starts at ${main.offset}, past the end of the data (${data.length} bytes)`);
+  if (main.offset >= data.length + 3)
+    throw new AamvaError(`subfile ${main.type} starts at ${main.offset}, past the end of the data (${data.length} bytes)`);
   // Offsets count from the compliance indicator.
   const card = readSubfile(data, main.offset, main.length, main.type, sep, end);
   const zone = designators.find((d) => d.type.startsWith('Z'));
@@ -204,7 +213,13 @@ export function parseAamva(payload: string): AamvaData {
   return describe(card, version, jurisdictionVersion, iin, jurisdictionFields);
 }
 
-function describe(card: Subfile, version: number, jurisdictionVersion: number | null, iin: string, jurisdictionFields: Record<string, string>): AamvaData {
+function describe(
+  card: Subfile,
+  version: number,
+  jurisdictionVersion: number | null,
+  iin: string,
+  jurisdictionFields: Record<string, string>,
+): AamvaData {
   const e = (id: string) => present(card.elements.get(id));
   const issuer = issuerOf(iin) ?? null;
   const problems: string[] = [];

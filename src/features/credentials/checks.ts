@@ -8,7 +8,7 @@ import type { AamvaData } from './aamva.ts';
 import type { CheckResult } from './credentials.repo.ts';
 
 /** Checks that must pass before a credential may verify profile fields (name_matches_account only informs). */
-export const REQUIRED_CHECKS: readonly string[] = ['structure', 'issuer_known', 'issuer_matches', 'not_expired', 'dates_plausible'];
+const REQUIRED_CHECKS: readonly string[] = ['structure', 'issuer_known', 'issuer_matches', 'not_expired', 'dates_plausible'];
 
 export const AUTHENTICITY = {
   proven: false,
@@ -39,7 +39,11 @@ export function runChecks(data: AamvaData, accountName: string | undefined, now 
   const out: CheckResult[] = [];
   out.push(
     data.problems.length === 0
-      ? { check: 'structure', passed: true, message: `AAMVA version ${data.version} header, subfiles and required elements are present and well formed` }
+      ? {
+          check: 'structure',
+          passed: true,
+          message: `AAMVA version ${data.version} header, subfiles and required elements are present and well formed`,
+        }
       : { check: 'structure', passed: false, message: `the barcode's data is incomplete: ${data.problems.join('; ')}` },
   );
   if (data.issuer) {
@@ -48,7 +52,11 @@ export function runChecks(data: AamvaData, accountName: string | undefined, now 
     const countryOk = data.country === data.issuer.country;
     out.push(
       regionOk && countryOk
-        ? { check: 'issuer_matches', passed: true, message: `the card's jurisdiction (${data.jurisdiction_code}) and country match its issuer number` }
+        ? {
+            check: 'issuer_matches',
+            passed: true,
+            message: `the card's jurisdiction (${data.jurisdiction_code}) and country match its issuer number`,
+          }
         : {
             check: 'issuer_matches',
             passed: false,
@@ -86,7 +94,11 @@ export function runChecks(data: AamvaData, accountName: string | undefined, now 
   if (!accountName || cardTokens.length === 0) {
     out.push({ check: 'name_matches_account', passed: null, message: 'not checked: the account or the card has no name' });
   } else if (given && family.length > 0 && account.has(given) && family.every((f) => account.has(f))) {
-    out.push({ check: 'name_matches_account', passed: true, message: "the card's given and family names are in the account's name (reported, not enforced)" });
+    out.push({
+      check: 'name_matches_account',
+      passed: true,
+      message: "the card's given and family names are in the account's name (reported, not enforced)",
+    });
   } else {
     out.push({ check: 'name_matches_account', passed: false, message: "the card's name differs from the account's name (reported, not enforced)" });
   }

@@ -4,7 +4,7 @@ import type { OpenProfile } from '../../disclosure/container.ts';
 import { openForProfile, sealForProfile } from '../../disclosure/container.ts';
 import type { Queryable } from '../../store/db.ts';
 
-export type CredentialState = 'pending_confirmation' | 'confirmed' | 'rejected';
+type CredentialState = 'pending_confirmation' | 'confirmed' | 'rejected';
 
 export interface CheckResult {
   check: string;
@@ -74,7 +74,12 @@ export async function findCredential(q: Queryable, profileId: string, id: string
 }
 
 /** The profile's credentials, newest first, after the position (created_at, id) of `after`. */
-export async function listCredentialRows(q: Queryable, profileId: string, limit: number, after?: { t: string; id: string }): Promise<CredentialRow[]> {
+export async function listCredentialRows(
+  q: Queryable,
+  profileId: string,
+  limit: number,
+  after?: { t: string; id: string },
+): Promise<CredentialRow[]> {
   const builder = q('credentials')
     .select('id', 'profile_id', 'type', 'state', 'image_type', 'extraction', 'checks', 'applied_fields', 'created_at', 'decided_at')
     .where({ profile_id: profileId })

@@ -53,14 +53,14 @@ import {
 type UserCaller = Extract<Caller, { kind: 'user' }>;
 
 /** A credential photo may be at most 10 MB (the seed's phones take large pictures). */
-export const MAX_CREDENTIAL_BYTES = 10 * 1024 * 1024;
+const MAX_CREDENTIAL_BYTES = 10 * 1024 * 1024;
 /** The kept copy of the image: at most this many pixels a side, re-encoded without metadata. */
 const KEPT_SIDE = 2000;
 /** Reading a barcode costs seconds of CPU: scans per person per hour. */
 const SCANS: Limit = { name: 'credential-scan', max: 20, windowSeconds: 3600, message: 'too many credential photos' };
 
 /** The profile fields a confirmation may write. */
-export const CONFIRMABLE_FIELDS = ['name', 'given_name', 'family_name', 'date_of_birth', 'home_address', 'drivers_license_number'] as const;
+const CONFIRMABLE_FIELDS = ['name', 'given_name', 'family_name', 'date_of_birth', 'home_address', 'drivers_license_number'] as const;
 
 type ImageKind = 'jpeg' | 'png' | 'webp';
 
@@ -133,7 +133,7 @@ function extractionOf(data: AamvaData): Extraction {
 }
 
 /** The profile values a confirmation would write, from an extraction: the catalogue's names for them. */
-export function proposedFields(e: Extraction): Record<string, unknown> {
+function proposedFields(e: Extraction): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (e.full_name) out.name = e.full_name;
   const given = [e.given_name, e.middle_name].filter(Boolean).join(' ');
@@ -173,23 +173,30 @@ export async function addCredential(deps: AppDeps, caller: UserCaller, upload: C
   if (rawType === '' || !upload.image || upload.image.data.length === 0) {
     const details: ErrorDetail[] = [];
     if (rawType === '') details.push({ path: 'credential_type', message: `is required: one of ${CREDENTIAL_TYPES.map((t) => t.code).join(', ')}` });
-    if (!upload.image || upload.image.data.length === 0) details.push({ path: 'credential_image', message: 'is required: a JPEG, PNG or WebP photo of the back of the card' });
+    if (!upload.image || upload.image.data.length === 0)
+      details.push({ path: 'credential_image', message: 'is required: a JPEG, PNG or WebP photo of the back of the card' });
     throw new CredentialFieldsMissing(undefined, { details });
   }
   const choice = chooseType(rawType);
   if (!choice) {
-    throw new UnknownCredentialType(`credential_type "${rawType.slice(0, 60)}" is not a credential type: use one of ${CREDENTIAL_TYPES.map((t) => t.code).join(', ')} (GET /api/v1/credential-types)`, {
-      details: [{ path: 'credential_type', message: 'is not in the catalogue' }],
-    });
+    throw new UnknownCredentialType(
+      `credential_type "${rawType.slice(0, 60)}" is not a credential type: use one of ${CREDENTIAL_TYPES.map((t) => t.code).join(', ')} (GET /api/v1/credential-types)`,
+      {
+        details: [{ path: 'credential_type', message: 'is not in the catalogue' }],
+      },
+    );
   }
   const image = upload.image.data;
   if (image.length > MAX_CREDENTIAL_BYTES) {
     throw new PayloadTooLarge(`credential_image is ${(image.length / 1024 / 1024).toFixed(1)} MB: send a photo of at most 10 MB`);
   }
   if (!sniff(image)) {
-    throw new UnsupportedImage('credential_image must be a JPEG, PNG or WebP photo: this file is none of them (its content was checked, not its name)', {
-      details: [{ path: 'credential_image', message: 'is not JPEG, PNG or WebP' }],
-    });
+    throw new UnsupportedImage(
+      'credential_image must be a JPEG, PNG or WebP photo: this file is none of them (its content was checked, not its name)',
+      {
+        details: [{ path: 'credential_image', message: 'is not JPEG, PNG or WebP' }],
+      },
+    );
   }
   await reserveUnderLimit(deps.db, SCANS, caller.userId);
   let kept: Buffer;
@@ -202,7 +209,8 @@ export async function addCredential(deps: AppDeps, caller: UserCaller, upload: C
     });
   }
   const { payload } = await decodePdf417(image);
-  if (payload === undefined) throw new BarcodeUnreadable(NO_BARCODE, { details: [{ path: 'credential_image', message: 'has no readable PDF417 barcode' }] });
+  if (payload === undefined)
+    throw new BarcodeUnreadable(NO_BARCODE, { details: [{ path: 'credential_image', message: 'has no readable PDF417 barcode' }] });
   let data: AamvaData;
   try {
     data = parseAamva(payload);
@@ -337,7 +345,10 @@ export async function confirmCredential(deps: AppDeps, caller: UserCaller, id: s
   const details: ErrorDetail[] = [];
   for (const field of [...(body.fields ?? []), ...Object.keys(corrections)]) {
     if (!(CONFIRMABLE_FIELDS as readonly string[]).includes(field)) {
-      details.push({ path: body.fields?.includes(field) ? 'fields' : `corrections.${field}`, message: `${field} is not a field a credential sets: use ${CONFIRMABLE_FIELDS.join(', ')}` });
+      details.push({
+        path: body.fields?.includes(field) ? 'fields' : `corrections.${field}`,
+        message: `${field} is not a field a credential sets: use ${CONFIRMABLE_FIELDS.join(', ')}`,
+      });
     }
   }
   if (details.length > 0) throw InvalidRequest.validation(details);
@@ -347,7 +358,9 @@ export async function confirmCredential(deps: AppDeps, caller: UserCaller, id: s
     const row = await findCredential(trx, profile.id, id, true);
     if (!row) throw notFound();
     if (row.state !== 'pending_confirmation') {
-      throw new CredentialNotPending(`this credential is already ${row.state === 'confirmed' ? 'confirmed' : 'rejected'}: add the card again to read it anew`);
+      throw new CredentialNotPending(
+        `this credential is already ${row.state === 'confirmed' ? 'confirmed' : 'rejected'}: add the card again to read it anew`,
+      );
     }
     const failed = failedRequired(row.checks);
     if (failed.length > 0) {
@@ -427,11 +440,19 @@ export async function rejectCredential(deps: AppDeps, caller: UserCaller, id: st
     if (!row) throw notFound();
     if (row.state !== 'pending_confirmation') {
       throw new CredentialNotPending(
-        row.state === 'confirmed' ? 'this credential is confirmed: delete it instead (its fields then become self-asserted)' : 'this credential is already rejected',
+        row.state === 'confirmed'
+          ? 'this credential is confirmed: delete it instead (its fields then become self-asserted)'
+          : 'this credential is already rejected',
       );
     }
     await markRejected(trx, row.id);
-    await recordAudit(trx, { action: 'credential.rejected', actor: `user:${caller.userId}`, subject: `user:${caller.userId}`, clientIp, data: { credential_id: row.id } });
+    await recordAudit(trx, {
+      action: 'credential.rejected',
+      actor: `user:${caller.userId}`,
+      subject: `user:${caller.userId}`,
+      clientIp,
+      data: { credential_id: row.id },
+    });
     return { credential_id: row.id, state: 'rejected' as const };
   });
 }

@@ -78,7 +78,13 @@ function verification(provenance: string | undefined, evidence: Map<string, Cred
   const found = id ? evidence.get(id) : undefined;
   if (!id || !found) return {};
   return {
-    verification: { verified_by: `credential ${id}`, credential_id: id, credential_type: found.type, checks: found.passed, authenticity_proven: false },
+    verification: {
+      verified_by: `credential ${id}`,
+      credential_id: id,
+      credential_type: found.type,
+      checks: found.passed,
+      authenticity_proven: false,
+    },
   };
 }
 
