@@ -38,16 +38,20 @@ export interface CredentialEvidence {
 /** The type and passed checks of confirmed credentials of one profile, by id. */
 export async function findCredentialEvidence(q: Queryable, profileId: string, ids: readonly string[]): Promise<Map<string, CredentialEvidence>> {
   if (ids.length === 0) return new Map();
-  const rows = (await q('credentials').select('id', 'type', 'checks').where({ profile_id: profileId, state: 'confirmed' }).whereIn('id', ids)) as {
+  // checks_passed holds only check codes (the checks themselves are sealed: their messages quote the card).
+  const rows = (await q('credentials')
+    .select('id', 'type', 'checks_passed')
+    .where({ profile_id: profileId, state: 'confirmed' })
+    .whereIn('id', ids)) as {
     id: string;
     type: string;
-    checks: { check: string; passed: boolean | null }[] | string;
+    checks_passed: string[] | string;
   }[];
   return new Map(
-    rows.map((r) => {
-      const checks = typeof r.checks === 'string' ? (JSON.parse(r.checks) as { check: string; passed: boolean | null }[]) : r.checks;
-      return [r.id, { type: r.type, passed: checks.filter((c) => c.passed === true).map((c) => c.check) }];
-    }),
+    rows.map((r) => [
+      r.id,
+      { type: r.type, passed: typeof r.checks_passed === 'string' ? (JSON.parse(r.checks_passed) as string[]) : r.checks_passed },
+    ]),
   );
 }
 

@@ -26,20 +26,21 @@ export interface CredentialRow {
   image: Uint8Array | null;
   image_type: string | null;
   extraction: Uint8Array | null;
-  checks: CheckResult[];
+  checks: Uint8Array | null;
+  checks_passed: string[];
   applied_fields: AppliedField[];
   created_at: Date;
   decided_at: Date | null;
 }
 
-const aad = (profileId: string, id: string, part: 'image' | 'extraction') => `credentials:${profileId}:${id}:${part}`;
+const aad = (profileId: string, id: string, part: 'image' | 'extraction' | 'checks') => `credentials:${profileId}:${id}:${part}`;
 
 function parseJson<T>(v: T | string): T {
   return typeof v === 'string' ? (JSON.parse(v) as T) : v;
 }
 
 function fromDb(row: CredentialRow): CredentialRow {
-  return { ...row, checks: parseJson(row.checks), applied_fields: parseJson(row.applied_fields) };
+  return { ...row, checks_passed: parseJson(row.checks_passed), applied_fields: parseJson(row.applied_fields) };
 }
 
 export interface NewCredential {
@@ -61,7 +62,8 @@ export async function insertCredential(trx: Knex.Transaction, profile: OpenProfi
     image: sealForProfile(profile, c.image, aad(profile.id, c.id, 'image')),
     image_type: c.imageType,
     extraction: sealForProfile(profile, JSON.stringify(c.extraction), aad(profile.id, c.id, 'extraction')),
-    checks: JSON.stringify(c.checks),
+    checks: sealForProfile(profile, JSON.stringify(c.checks), aad(profile.id, c.id, 'checks')),
+    checks_passed: JSON.stringify(c.checks.filter((k) => k.passed === true).map((k) => k.check)),
   });
 }
 
@@ -81,7 +83,7 @@ export async function listCredentialRows(
   after?: { t: string; id: string },
 ): Promise<CredentialRow[]> {
   const builder = q('credentials')
-    .select('id', 'profile_id', 'type', 'state', 'image_type', 'extraction', 'checks', 'applied_fields', 'created_at', 'decided_at')
+    .select('id', 'profile_id', 'type', 'state', 'image_type', 'extraction', 'checks', 'checks_passed', 'applied_fields', 'created_at', 'decided_at')
     .where({ profile_id: profileId })
     .orderBy([
       { column: 'created_at', order: 'desc' },
@@ -96,6 +98,12 @@ export async function listCredentialRows(
 export function openExtraction<T>(profile: OpenProfile, row: CredentialRow): T | undefined {
   if (!row.extraction) return undefined;
   return JSON.parse(openForProfile(profile, row.extraction, aad(profile.id, row.id, 'extraction')).toString('utf8')) as T;
+}
+
+/** Opens the sealed checks of a row (empty once discarded). */
+export function openChecks(profile: OpenProfile, row: CredentialRow): CheckResult[] {
+  if (!row.checks) return [];
+  return JSON.parse(openForProfile(profile, row.checks, aad(profile.id, row.id, 'checks')).toString('utf8')) as CheckResult[];
 }
 
 /** Opens the sealed image of a row (undefined once discarded). */
@@ -113,7 +121,9 @@ export async function markConfirmed(trx: Knex.Transaction, id: string, applied: 
 
 /** Marks a credential rejected and discards its image and extraction. */
 export async function markRejected(trx: Knex.Transaction, id: string): Promise<void> {
-  await trx('credentials').where({ id }).update({ state: 'rejected', decided_at: new Date(), image: null, image_type: null, extraction: null });
+  await trx('credentials')
+    .where({ id })
+    .update({ state: 'rejected', decided_at: new Date(), image: null, image_type: null, extraction: null, checks: null });
 }
 
 /** Deletes a credential row. */

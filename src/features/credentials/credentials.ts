@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { recordAudit } from '../../audit/audit.ts';
 import type { AppDeps, Caller, UploadedFile } from '../../deps.ts';
-import { openProfile } from '../../disclosure/container.ts';
+import { openProfile, type OpenProfile } from '../../disclosure/container.ts';
 import {
   BarcodeUnreadable,
   CredentialChecksFailed,
@@ -27,7 +27,15 @@ import {
   type ErrorDetail,
 } from '../../errors.ts';
 import { fieldCatalogue } from '../../profiles/catalogue.ts';
-import { bumpProfileVersionOfUser, findProfileByUser, readFields, writeFields, type FieldWrite } from '../../profiles/profile.repo.ts';
+import {
+  bumpProfileVersionOfUser,
+  bumpVersion,
+  findProfileByUser,
+  lockProfile,
+  readFields,
+  writeFields,
+  type FieldWrite,
+} from '../../profiles/profile.repo.ts';
 import { credentialProvenance, unverifyFields } from '../../profiles/provenance.ts';
 import { checkFieldValue } from '../../profiles/values.ts';
 import { withTransaction } from '../../store/db.ts';
@@ -45,6 +53,7 @@ import {
   markConfirmed,
   markRejected,
   openExtraction,
+  openChecks,
   openImage,
   type AppliedField,
   type CredentialRow,
@@ -270,7 +279,7 @@ async function ownProfile(deps: AppDeps, userId: string) {
 
 const notFound = () => new CredentialNotFound('you have no credential with this id: GET /api/v1/profile/credentials lists yours');
 
-function summary(row: CredentialRow, extraction: Extraction | undefined) {
+function summary(profile: OpenProfile, row: CredentialRow, extraction: Extraction | undefined) {
   return {
     credential_id: row.id,
     credential_type: row.type,
@@ -278,7 +287,7 @@ function summary(row: CredentialRow, extraction: Extraction | undefined) {
     state: row.state,
     issuer: extraction?.issuer ?? null,
     expiry_date: extraction?.expiry_date ?? null,
-    checks: row.checks,
+    checks: openChecks(profile, row),
     applied_fields: row.applied_fields,
     created_at: new Date(row.created_at).toISOString(),
     decided_at: row.decided_at ? new Date(row.decided_at).toISOString() : null,
@@ -297,7 +306,7 @@ export async function listCredentials(deps: AppDeps, caller: UserCaller, page: P
   const pageRows = rows.slice(0, page.limit);
   const last = pageRows.at(-1);
   return {
-    credentials: pageRows.map((r) => summary(r, openExtraction<Extraction>(profile, r))),
+    credentials: pageRows.map((r) => summary(profile, r, openExtraction<Extraction>(profile, r))),
     next_cursor: rows.length > page.limit && last ? encodeCursor({ t: new Date(last.created_at).toISOString(), id: last.id }) : null,
   };
 }
@@ -309,7 +318,7 @@ export async function showCredential(deps: AppDeps, caller: UserCaller, id: stri
   if (!row) throw notFound();
   const extraction = openExtraction<Extraction>(profile, row);
   return {
-    ...summary(row, extraction),
+    ...summary(profile, row, extraction),
     extracted: extraction ?? null,
     proposed_fields: extraction && row.state === 'pending_confirmation' ? proposedFields(extraction) : null,
     authenticity: AUTHENTICITY,
@@ -362,7 +371,7 @@ export async function confirmCredential(deps: AppDeps, caller: UserCaller, id: s
         `this credential is already ${row.state === 'confirmed' ? 'confirmed' : 'rejected'}: add the card again to read it anew`,
       );
     }
-    const failed = failedRequired(row.checks);
+    const failed = failedRequired(openChecks(profile, row));
     if (failed.length > 0) {
       throw new CredentialChecksFailed(
         `this credential failed the checks ${failed.join(', ')}, so it cannot verify profile fields: photograph a valid card, or enter the values yourself with PUT /api/v1/profile/update-info (they are then self-asserted)`,
@@ -463,13 +472,14 @@ export async function rejectCredential(deps: AppDeps, caller: UserCaller, id: st
  */
 export async function deleteCredential(deps: AppDeps, caller: UserCaller, id: string, clientIp: string) {
   return withTransaction(deps.db, async (trx) => {
-    const profileRow = (await findProfileByUser(trx, caller.userId))!;
+    // The profile row first, as confirm locks it: the two never wait on each other in opposite orders.
+    const profileRow = await lockProfile(trx, (await findProfileByUser(trx, caller.userId))!.id);
     const row = await findCredential(trx, profileRow.id, id, true);
     if (!row) throw notFound();
     let unverified: string[] = [];
     let version: number | undefined;
     if (row.state === 'confirmed') {
-      version = (await bumpProfileVersionOfUser(trx, caller.userId))!.version;
+      version = await bumpVersion(trx, profileRow.id);
       unverified = await unverifyFields(trx, profileRow.id, row.id);
     }
     await deleteCredentialRow(trx, row.id);
