@@ -4,6 +4,7 @@
  * released to a service the person granted through the existing pipeline (a real authorization in Chromium).
  */
 import test from 'ava';
+import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
 import { useBrowser } from '../helpers/browser.ts';
@@ -81,6 +82,8 @@ test.serial('confirm puts the date of birth into the profile marked verified by 
   const data = await app.request('GET', '/api/v1/data/profile', { token: granted.dataTokens.access_token });
   t.is(data.status, 200, data.text);
   t.is(data.body.fields.date_of_birth, '1990-01-31');
+  const userinfo = await client.fetchUserInfo(granted.config, granted.tokens.access_token, client.skipSubjectCheck);
+  t.is(userinfo.birthdate, '1990-01-31', 'the OIDC claim too');
   t.notRegex(data.text, /credential_image|image_url|D1234567/, 'the service sees neither the image nor the unreleased licence number');
 });
 

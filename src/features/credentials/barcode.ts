@@ -108,7 +108,7 @@ export async function decodePdf417(image: Buffer): Promise<DecodeOutcome> {
   const upright = await sharp(image, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, animated: false })
     .rotate()
     .greyscale()
-    .resize({ width: DECODE_SIDE, height: DECODE_SIDE, fit: 'inside', withoutEnlargement: true })
+    .resize({ width: DECODE_SIDE, height: DECODE_SIDE, fit: 'inside', kernel: 'lanczos3' })
     .png({ compressionLevel: 0 })
     .toBuffer();
   const small = await sharp(upright)
