@@ -2,10 +2,13 @@
  * Reading the PDF417 barcode on the back of a licence from a photograph: zxing-wasm (ZXing-C++ in WebAssembly),
  * its .wasm read from node_modules — the library would fetch it from a CDN by default, which must never happen —
  * and sharp to turn the photo upright, make it grey and evenly lit, estimate how far it is tilted and
- * counter-rotate it, then retry at nearby angles and sharpened, until one reading decodes.
+ * counter-rotate it, then retry at nearby angles and sharpened, until one reading decodes. The reading runs in a
+ * worker thread (decode-worker.ts): a WebAssembly decode is synchronous and takes up to a second, which the
+ * service's event loop must not wait through.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 
 /** The longest side an image is decoded at: phone photos are larger than a barcode needs. */
 const DECODE_SIDE = 1800;
@@ -78,12 +81,23 @@ function estimateSkew(img: Grey): number {
   return deg > 45 ? deg - 90 : deg;
 }
 
-/** Angles to counter-rotate by, best guess first. */
-function attempts(skew: number): number[] {
-  const out = [-skew, -skew + 1.5, -skew - 1.5, 0, -skew + 3, -skew - 3];
+/**
+ * The readings to try, best guess first: counter-rotated by the estimated tilt (and there also turned a quarter or
+ * half turn, for a photo taken sideways or upside down), then a degree and a half either side (the estimate is
+ * rarely further off), unrotated, and sharpened at the estimate for a blurred photo. Bounded, so a photo with no
+ * barcode costs a few readings, not a search.
+ */
+function attempts(skew: number): { angle: number; sharpen: boolean; turns: boolean }[] {
+  const out = [
+    { angle: -skew, sharpen: false, turns: true },
+    { angle: -skew + 1.5, sharpen: false, turns: false },
+    { angle: -skew - 1.5, sharpen: false, turns: false },
+    { angle: 0, sharpen: false, turns: false },
+    { angle: -skew, sharpen: true, turns: false },
+  ];
   const seen = new Set<string>();
   return out.filter((a) => {
-    const key = a.toFixed(1);
+    const key = `${a.angle.toFixed(1)}:${a.sharpen}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -99,15 +113,17 @@ export interface DecodeOutcome {
 }
 
 /**
- * Reads the first PDF417 symbol of a photo (JPEG, PNG or WebP, already sniffed): upright by EXIF, grey, at most
- * DECODE_SIDE px, counter-rotated by the estimated tilt, then by nearby angles and sharpened.
+ * Reads the first PDF417 symbol of a photo (JPEG, PNG or WebP, already sniffed), in this thread: upright by EXIF,
+ * grey, DECODE_SIDE px on its long side, counter-rotated by the estimated tilt, then as `attempts` says. The service
+ * calls decodePdf417, which runs this in the worker.
  */
-export async function decodePdf417(image: Buffer): Promise<DecodeOutcome> {
+export async function decodeHere(image: Buffer): Promise<DecodeOutcome> {
   const zxing = await loadReader();
   const { default: sharp } = await import('sharp');
   const upright = await sharp(image, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, animated: false })
     .rotate()
     .greyscale()
+    // Small photos are enlarged too: ZXing reads thin, blurred modules better at more pixels each.
     .resize({ width: DECODE_SIDE, height: DECODE_SIDE, fit: 'inside', kernel: 'lanczos3' })
     .png({ compressionLevel: 0 })
     .toBuffer();
@@ -119,26 +135,69 @@ export async function decodePdf417(image: Buffer): Promise<DecodeOutcome> {
     .toBuffer({ resolveWithObject: true });
   const skew = estimateSkew({ data: small.data, width: small.info.width, height: small.info.height });
   let tries = 0;
-  for (const sharpen of [false, true]) {
-    for (const angle of attempts(skew)) {
-      tries++;
-      let pipeline = sharp(upright).rotate(angle, { background: '#ffffff' }).normalise();
-      if (sharpen) pipeline = pipeline.sharpen({ sigma: 1.5 });
-      const { data, info } = await pipeline.greyscale().raw().toBuffer({ resolveWithObject: true });
-      const rgba = new Uint8ClampedArray(info.width * info.height * 4);
-      for (let i = 0, j = 0; i < data.length; i += info.channels, j += 4) {
-        rgba[j] = rgba[j + 1] = rgba[j + 2] = data[i]!;
-        rgba[j + 3] = 255;
-      }
-      const results = await zxing.readBarcodes({ data: rgba, width: info.width, height: info.height, colorSpace: 'srgb' } as ImageData, {
-        formats: ['PDF417'],
-        tryHarder: true,
-        tryRotate: true,
-        maxNumberOfSymbols: 1,
-      });
-      const found = results.find((r) => r.isValid);
-      if (found) return { payload: Buffer.from(found.bytes).toString('latin1'), tries, skew };
+  for (const attempt of attempts(skew)) {
+    tries++;
+    let pipeline = sharp(upright).rotate(attempt.angle, { background: '#ffffff' }).normalise();
+    if (attempt.sharpen) pipeline = pipeline.sharpen({ sigma: 1.5 });
+    const { data, info } = await pipeline.greyscale().raw().toBuffer({ resolveWithObject: true });
+    const rgba = new Uint8ClampedArray(info.width * info.height * 4);
+    for (let i = 0, j = 0; i < data.length; i += info.channels, j += 4) {
+      rgba[j] = rgba[j + 1] = rgba[j + 2] = data[i]!;
+      rgba[j + 3] = 255;
     }
+    const results = await zxing.readBarcodes({ data: rgba, width: info.width, height: info.height, colorSpace: 'srgb' } as ImageData, {
+      formats: ['PDF417'],
+      tryHarder: true,
+      tryRotate: attempt.turns,
+      maxNumberOfSymbols: 1,
+    });
+    const found = results.find((r) => r.isValid);
+    if (found) return { payload: Buffer.from(found.bytes).toString('latin1'), tries, skew };
   }
   return { payload: undefined, tries, skew };
+}
+
+type Reply = { id: number; out: DecodeOutcome } | { id: number; error: string };
+
+let worker: Worker | undefined;
+let nextId = 0;
+const waiting = new Map<number, { resolve(out: DecodeOutcome): void; reject(err: Error): void }>();
+
+/** The reader's worker, started on first use; it keeps the process alive only while a photo is being read. */
+function readerThread(): Worker {
+  if (worker) return worker;
+  const started = new Worker(new URL('./decode-worker.ts', import.meta.url));
+  started.unref();
+  started.on('message', (reply: Reply) => {
+    const pending = waiting.get(reply.id);
+    if (!pending) return;
+    waiting.delete(reply.id);
+    if (waiting.size === 0) started.unref();
+    if ('error' in reply) pending.reject(new Error(`barcode reader: ${reply.error}`));
+    else pending.resolve(reply.out);
+  });
+  const fail = (err: Error) => {
+    if (worker === started) worker = undefined;
+    for (const [id, pending] of waiting) {
+      waiting.delete(id);
+      pending.reject(err);
+    }
+  };
+  started.on('error', fail);
+  started.on('exit', (code) => fail(new Error(`barcode reader stopped (exit code ${code})`)));
+  worker = started;
+  return started;
+}
+
+/** Reads the first PDF417 symbol of a photo in the reader's worker thread (see decodeHere). */
+export function decodePdf417(image: Buffer): Promise<DecodeOutcome> {
+  const thread = readerThread();
+  const id = nextId++;
+  return new Promise<DecodeOutcome>((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    thread.ref();
+    // A copy, transferred: the caller keeps its buffer.
+    const copy = new Uint8Array(image);
+    thread.postMessage({ id, image: copy }, [copy.buffer]);
+  });
 }
