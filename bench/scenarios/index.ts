@@ -4,6 +4,7 @@
  */
 import type { Scenario } from '../lib/scenario.ts';
 import { authorizedRead } from './authorized-read.ts';
+import { credentialDecode } from './credential-decode.ts';
 import { framework } from './framework.ts';
 import { login } from './login.ts';
 import { ownerRead } from './owner-read.ts';
@@ -13,4 +14,15 @@ import { sdJwtVerify } from './sd-jwt-verify.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import { updateInfo } from './update-info.ts';
 
-export const SCENARIOS: readonly Scenario[] = [framework, policy, sdJwtVerify, authorizedRead, ownerRead, updateInfo, tokenEndpoint, login, scale];
+export const SCENARIOS: readonly Scenario[] = [
+  framework,
+  policy,
+  sdJwtVerify,
+  authorizedRead,
+  ownerRead,
+  updateInfo,
+  tokenEndpoint,
+  login,
+  credentialDecode,
+  scale,
+];

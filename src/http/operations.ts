@@ -53,6 +53,14 @@ import { revokeProfileAccess } from '../features/access/revokeProfileAccess.ts';
 import { listServices } from '../features/services/listServices.ts';
 import { createService } from '../features/services/createService.ts';
 import { getService } from '../features/services/getService.ts';
+import { listCredentialTypes } from '../features/credentials/listCredentialTypes.ts';
+import { addCredential } from '../features/credentials/addCredential.ts';
+import { listCredentials } from '../features/credentials/listCredentials.ts';
+import { getCredential } from '../features/credentials/getCredential.ts';
+import { getCredentialImage } from '../features/credentials/getCredentialImage.ts';
+import { deleteCredential } from '../features/credentials/deleteCredential.ts';
+import { confirmCredential } from '../features/credentials/confirmCredential.ts';
+import { rejectCredential } from '../features/credentials/rejectCredential.ts';
 import { disableService } from '../features/services/disableService.ts';
 import { listHealthRecords } from '../features/health/listHealthRecords.ts';
 import { createHealthRecord } from '../features/health/createHealthRecord.ts';
@@ -178,6 +186,16 @@ export const FEATURES = {
     listProfileRequests,
     approveProfileRequest,
     declineProfileRequest,
+  },
+  credentials: {
+    listCredentialTypes,
+    addCredential,
+    listCredentials,
+    getCredential,
+    getCredentialImage,
+    deleteCredential,
+    confirmCredential,
+    rejectCredential,
   },
 } as const satisfies Record<string, Record<string, Handler>>;
 

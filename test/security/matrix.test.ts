@@ -19,6 +19,7 @@ import { useBrowser } from '../helpers/browser.ts';
 import { grantService, useCallback } from '../helpers/oidc.ts';
 import { multipartBody, send, type RawResponse } from './http.ts';
 import { recordSecrets, secretValues } from './secrets.ts';
+import { licencePhoto } from '../credentials/fixtures.ts';
 
 const POLICIES = new URL('../../policies/', import.meta.url).pathname;
 
@@ -300,6 +301,40 @@ async function ensureHealth(w: World): Promise<void> {
   }
 }
 
+let licence: Buffer | undefined;
+let ownerCredential = '';
+
+/** A pending credential of the owner, from a real licence photo (made once); `fresh` adds a new one. */
+async function ensureCredential(w: World, fresh = false): Promise<void> {
+  if (ownerCredential && !fresh) return;
+  licence ??= await licencePhoto(
+    {
+      family: 'OWNER',
+      given: 'MATRIX',
+      dob: '1971-03-14',
+      sex: '9',
+      street: '1 TEST ST',
+      city: 'SACRAMENTO',
+      region: 'CA',
+      postal: '958140000',
+      country: 'USA',
+      number: 'M7654321',
+      issued: '2022-01-01',
+      expires: '2031-01-01',
+    },
+    {},
+    { tilt: 6 },
+  );
+  const res = await http('POST', '/api/v1/profile/add-credential', w.owner.token, {
+    multipart: [
+      { name: 'credential_type', data: "Driver's License" },
+      { name: 'credential_image', filename: 'licence.jpg', type: 'image/jpeg', data: licence },
+    ],
+  });
+  if (res.status !== 201) throw new Error(`add-credential failed: ${res.text}`);
+  ownerCredential = (res.json as { credential_id: string }).credential_id;
+}
+
 /** How to call each operation with the owner's identifiers. A new operation must be added here: the test says so. */
 const FIXTURES: Record<string, Fixture> = {
   getHealth: { request: () => ({ path: '/healthz' }), public: [200] },
@@ -443,6 +478,45 @@ const FIXTURES: Record<string, Fixture> = {
     }),
   },
   getService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}` }) },
+  listCredentialTypes: { request: () => ({ path: '/api/v1/credential-types' }) },
+  addCredential: {
+    // A picture with no barcode: the owner and the other person get 422 for their own profile, nobody else gets in.
+    request: (w) => ({
+      path: '/api/v1/profile/add-credential',
+      multipart: [
+        { name: 'credential_type', data: "Driver's License" },
+        { name: 'credential_image', filename: 'a.png', type: 'image/png', data: w.png },
+      ],
+    }),
+    owner: [422],
+    other: [422],
+  },
+  listCredentials: { before: (w) => ensureCredential(w), request: () => ({ path: '/api/v1/profile/credentials' }) },
+  getCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}` }),
+    other: [404],
+  },
+  getCredentialImage: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}/image` }),
+    other: [404],
+  },
+  confirmCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}/confirm`, json: { fields: ['drivers_license_number'] } }),
+    other: [404],
+  },
+  rejectCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}/reject` }),
+    other: [404],
+  },
+  deleteCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}` }),
+    other: [404],
+  },
   disableService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}/disable` }) },
   listHealthRecords: { request: () => ({ path: '/api/v1/profile/health-records' }) },
   createHealthRecord: { request: () => ({ path: '/api/v1/profile/health-records', json: HEALTH_RECORD }) },
