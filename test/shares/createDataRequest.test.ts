@@ -20,7 +20,7 @@ async function ask(service: RegisteredClient, json: Record<string, unknown>) {
 
 test('a service asks, the person is mailed and approves, and the service collects a token holding only what was asked', async (t) => {
   const person = await registerPerson(app);
-  await markDateOfBirthVerified(app, person.user_id);
+  await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial', { name: 'Bottle Shop' });
   const created = await ask(shop, { subject: person.person.handle, fields: ['age_over_18'], purpose: 'Age check for a wine order' });
   t.is(created.status, 201, created.text);
@@ -73,7 +73,7 @@ test('a service asks, the person is mailed and approves, and the service collect
 
 test("a service whose role may not receive date_of_birth cannot ask for it; a service cannot read another service's request", async (t) => {
   const person = await registerPerson(app);
-  await markDateOfBirthVerified(app, person.user_id);
+  await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial');
   const refused = await ask(shop, { subject: person.user_id, fields: ['date_of_birth'], purpose: 'Birthday offers' });
   assertError(t, refused, 403, 'field_not_shareable', /commercial services/);
@@ -132,7 +132,7 @@ test('approval of an age request without a verified birth date is refused with 4
 
 test('requests expire, and a service asking one person too often gets 429 with Retry-After', async (t) => {
   const person = await registerPerson(app);
-  await markDateOfBirthVerified(app, person.user_id);
+  await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial');
   const first = await ask(shop, { subject: person.person.handle, fields: ['age'], purpose: 'one' });
   await app.service.deps

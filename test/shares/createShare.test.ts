@@ -27,7 +27,7 @@ async function statusListOf(token: string): Promise<string> {
 
 test('share-create for age_over_18 gives a token that verifies offline with only the JWKS and status list, holds nothing else, and reads revoked right after the share is revoked', async (t) => {
   const person = await registerPerson(app);
-  await markDateOfBirthVerified(app, person.user_id);
+  await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial', { name: 'Corner Shop' });
   const clientId = shop.service.client_id;
 
@@ -128,7 +128,7 @@ test('age facts need a date of birth verified by a confirmed credential: a self-
 
 test('a service whose role may not receive date_of_birth cannot get it through share-create; one whose role may, can', async (t) => {
   const person = await registerPerson(app);
-  await markDateOfBirthVerified(app, person.user_id);
+  await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial');
   const refused = await app.request('POST', '/api/v1/profile/share-create', {
     token: person.token,
@@ -179,7 +179,7 @@ test('a service whose role may not receive date_of_birth cannot get it through s
 test('age_over_21 and age are computed from the verified date of birth; an unknown field or service is refused', async (t) => {
   const person = await registerPerson(app);
   const year = new Date().getUTCFullYear() - 19;
-  await markDateOfBirthVerified(app, person.user_id, `${year}-01-01`);
+  await markDateOfBirthVerified(app, person, `${year}-01-01`);
   const shop = await registerClient(app, 'commercial');
   const share = async (info_field: string) =>
     app.request('POST', '/api/v1/profile/share-create', { token: person.token, json: { service_id: shop.service.client_id, info_field } });
@@ -207,7 +207,7 @@ test('age_over_21 and age are computed from the verified date of birth; an unkno
 test("revoke-access for the service revokes its shares too; a person cannot revoke another person's share", async (t) => {
   const person = await registerPerson(app);
   const other = await registerPerson(app);
-  await markDateOfBirthVerified(app, person.user_id);
+  await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial');
   const res = await app.request('POST', '/api/v1/profile/share-create', {
     token: person.token,
@@ -226,7 +226,7 @@ test("revoke-access for the service revokes its shares too; a person cannot revo
 
 test('the status list is cacheable: a short max-age, a weak ETag, 304 while unchanged, a new ETag after a revocation', async (t) => {
   const person = await registerPerson(app);
-  await markDateOfBirthVerified(app, person.user_id);
+  await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial');
   const res = await app.request('POST', '/api/v1/profile/share-create', {
     token: person.token,

@@ -1,23 +1,20 @@
 /** Fixtures of the shares tests: a person whose date of birth is verified, services, and the published keys. */
-import { randomUUID } from 'node:crypto';
-import { openUserProfile, writeFields } from '../../src/profiles/profile.repo.ts';
-import { withTransaction } from '../../src/store/db.ts';
 import type { TestApp } from '../helpers/app.ts';
+import { addLicence, JANE } from '../credentials/fixtures.ts';
 
 /**
- * Marks the person's date of birth as verified by a confirmed credential: `profile_fields.provenance =
- * 'credential:<credential_uuid>'`, the contract with the credentials feature (issue 14, items 1–4). Until that
- * branch is merged this writes the provenance through the profile store's write path (writeFields) with a made-up
- * credential id; at the merge it becomes the real flow (add-credential with a generated licence photo, confirm).
+ * Verifies the person's date of birth the way a person does: a generated, tilted photo of a licence with that date
+ * goes through add-credential, and the person confirms its date of birth (provenance `credential:<id>`, issue 14
+ * items 1–4). The credential's id.
  */
-export async function markDateOfBirthVerified(app: TestApp, userId: string, dateOfBirth = '1990-12-10'): Promise<string> {
-  const deps = app.service.deps;
-  const credentialId = randomUUID();
-  await withTransaction(deps.db, async (trx) => {
-    const profile = await openUserProfile(trx, deps.keyring, userId);
-    await writeFields(trx, profile, [{ field: 'date_of_birth', value: dateOfBirth, ring: 'private', provenance: `credential:${credentialId}` }]);
+export async function markDateOfBirthVerified(app: TestApp, person: { token: string }, dateOfBirth = '1990-12-10'): Promise<string> {
+  const added = await addLicence(app, person.token, { ...JANE, dob: dateOfBirth });
+  const confirmed = await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/confirm`, {
+    token: person.token,
+    json: { fields: ['date_of_birth'] },
   });
-  return credentialId;
+  if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.text}`);
+  return added.credential_id as string;
 }
 
 /** The issuer's keys as a third party finds them: the issuer metadata, then its jwks_uri. */
