@@ -34,6 +34,10 @@ export interface Config {
   readonly registrationsPerAddress: number;
   /** Days a delivered outbox message is kept before it is purged. */
   readonly outboxRetentionDays: number;
+  /** Emergency grant attempts in an hour: per responder organisation, per responder, and per person. */
+  readonly emergencyGrantsPerOrganisation: number;
+  readonly emergencyGrantsPerResponder: number;
+  readonly emergencyGrantsPerPerson: number;
 }
 
 interface Setting {
@@ -174,6 +178,18 @@ const SETTINGS: Record<string, Setting> = {
     description: 'days a delivered mail is kept in the outbox before it is purged (default 7)',
     parse: integer('OUTBOX_RETENTION_DAYS', 1, 3650, 7),
   },
+  EMERGENCY_GRANTS_PER_ORGANISATION: {
+    description: 'emergency access attempts one responder organisation may make in an hour (default 200)',
+    parse: integer('EMERGENCY_GRANTS_PER_ORGANISATION', 1, 1_000_000, 200),
+  },
+  EMERGENCY_GRANTS_PER_RESPONDER: {
+    description: 'emergency access attempts one responder of an organisation may make in an hour (default 20)',
+    parse: integer('EMERGENCY_GRANTS_PER_RESPONDER', 1, 1_000_000, 20),
+  },
+  EMERGENCY_GRANTS_PER_PERSON: {
+    description: "emergency access attempts on one person's information in an hour, by anyone (default 10)",
+    parse: integer('EMERGENCY_GRANTS_PER_PERSON', 1, 1_000_000, 10),
+  },
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
@@ -231,6 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: values.TRUST_PROXY as boolean,
     registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
+    emergencyGrantsPerOrganisation: values.EMERGENCY_GRANTS_PER_ORGANISATION as number,
+    emergencyGrantsPerResponder: values.EMERGENCY_GRANTS_PER_RESPONDER as number,
+    emergencyGrantsPerPerson: values.EMERGENCY_GRANTS_PER_PERSON as number,
     ...overrides,
   };
   return Object.freeze(config);

@@ -37,9 +37,13 @@ export interface DisclosureDeps {
 
 /** The readers the pipeline releases to: services today (a responder and a doctor's link come with their bases). */
 export type ServiceReader = Extract<Reader, { kind: 'service' }>;
+/** A reader judged as a role, not as one service: a trusted contact opening an emergency access sees what the role would. */
+export type RoleReader = Extract<Reader, { kind: 'role' }>;
 
 export interface ReleaseRequest {
-  reader: ServiceReader;
+  reader: ServiceReader | RoleReader;
+  /** Who the audit names as reading, where it is not the service (`user:<id>` for a trusted contact). */
+  actor?: string;
   /** The person whose data is released (their user id). */
   subject: string;
   basis: Basis;
@@ -99,7 +103,7 @@ export function createDisclosure(deps: DisclosureDeps, kinds: BasisKinds): Discl
       if (fields.length > 0 || request.record !== 'if-released') {
         await log.record({
           action: 'data.released',
-          actor: `service:${reader.clientId}`,
+          actor: request.actor ?? (reader.kind === 'service' ? `service:${reader.clientId}` : `role:${reader.role}`),
           subject: `user:${subject}`,
           clientIp: request.clientIp,
           data: { ...kind.facts(basis), ...(request.via ? { via: request.via } : {}), fields, policy_revision: policyRevision },
