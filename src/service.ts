@@ -21,6 +21,7 @@ import { authenticateLogin } from './features/accounts/accounts.ts';
 import { findUserById } from './features/accounts/accounts.repo.ts';
 import { createOidc, type OidcAccounts } from './oidc/index.ts';
 import { GRANT_BASIS } from './oidc/grant-basis.ts';
+import { EMERGENCY_BASIS } from './features/emergency/basis.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
@@ -57,7 +58,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const outbox = new Outbox(keyring);
     const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy };
     // Every kind of basis a release may be made under (src/disclosure/basis.ts).
-    const disclosure = createDisclosure(base, { grant: GRANT_BASIS });
+    const disclosure = createDisclosure(base, { grant: GRANT_BASIS, emergency: EMERGENCY_BASIS });
     // What the provider asks of the accounts feature; authenticateLogin takes the finished deps (assigned below).
     let deps: AppDeps | undefined;
     const accounts: OidcAccounts = {

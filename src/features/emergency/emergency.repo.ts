@@ -155,3 +155,8 @@ export async function takeThrottle(q: Queryable, key: string, max: number, windo
   )) as { rows: unknown[] };
   return rows.length > 0;
 }
+
+/** The user whose address hashes to `emailIndex` (src/features/accounts/email.ts), or undefined. */
+export async function findUserIdByEmailIndex(q: Queryable, emailIndex: string): Promise<string | undefined> {
+  return ((await q('users').where({ email_index: emailIndex }).first('id')) as { id: string } | undefined)?.id;
+}
