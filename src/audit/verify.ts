@@ -14,9 +14,9 @@
 import type { Queryable } from '../store/db.ts';
 import { eventHash, GENESIS_HASH, type AuditRow } from './audit.ts';
 
-export type ChainProblem = 'altered' | 'deleted' | 'reordered';
+type ChainProblem = 'altered' | 'deleted' | 'reordered';
 
-export interface ChainBreak {
+interface ChainBreak {
   problem: ChainProblem;
   /** The seq of the row named: the altered or misplaced row, or the deleted one where the numbering shows it. */
   seq: number;
@@ -50,7 +50,12 @@ export async function checkAuditChain(q: Queryable, options: { pageSize?: number
       const seq = Number(row.seq);
       const own = eventHash(row.prev_hash, { ...row, at: new Date(row.at) });
       if (row.hash !== own) {
-        return broken(checked, head, { problem: 'altered', seq, id: row.id, message: `row seq ${seq} (${row.id}) was altered: its hash does not cover its content` });
+        return broken(checked, head, {
+          problem: 'altered',
+          seq,
+          id: row.id,
+          message: `row seq ${seq} (${row.id}) was altered: its hash does not cover its content`,
+        });
       }
       if (row.prev_hash !== prevHash) {
         const before = (await q('audit_events').where({ hash: row.prev_hash }).first('seq')) as { seq: string | number } | undefined;
@@ -62,7 +67,7 @@ export async function checkAuditChain(q: Queryable, options: { pageSize?: number
             message: `row seq ${seq} (${row.id}) is out of order: it was written after seq ${Number(before.seq)}, not after seq ${prevSeq}`,
           });
         }
-        const missing = seq > prevSeq + 1 ? prevSeq + 1 : seq;
+        const missing = Math.min(prevSeq + 1, seq);
         return broken(checked, head, {
           problem: 'deleted',
           seq: missing,

@@ -65,9 +65,16 @@ export async function cardPdf(cardId: string, publicText: string): Promise<Buffe
   const { width, height } = doc.page;
   doc.rect(0, 0, width, 40).fill('#c62828');
   doc.fillColor('#ffffff').font('Helvetica-Bold').fontSize(20).text('EMERGENCY', 18, 11);
-  doc.fillColor('#111111').font('Helvetica').fontSize(13).text(publicText, 18, 56, { width: width - 200 });
+  doc
+    .fillColor('#111111')
+    .font('Helvetica')
+    .fontSize(13)
+    .text(publicText, 18, 56, { width: width - 200 });
   doc.image(qr, width - 175, 50, { width: 160 });
-  doc.fillColor('#555555').fontSize(8).text('Responders: scan the code with your Ringfence app', 18, height - 28);
+  doc
+    .fillColor('#555555')
+    .fontSize(8)
+    .text('Responders: scan the code with your Ringfence app', 18, height - 28);
   doc.end();
   await done;
   return Buffer.concat(chunks);

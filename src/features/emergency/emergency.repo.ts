@@ -106,12 +106,17 @@ export async function declineContact(trx: Knex.Transaction, hash: string): Promi
   return row;
 }
 
-export async function insertOpening(trx: Knex.Transaction, row: Omit<OpeningRow, 'opened_at' | 'ended_at' | 'ended_by' | 'flagged_at' | 'flag_note'>): Promise<void> {
+export async function insertOpening(
+  trx: Knex.Transaction,
+  row: Omit<OpeningRow, 'opened_at' | 'ended_at' | 'ended_by' | 'flagged_at' | 'flag_note'>,
+): Promise<void> {
   await trx('emergency_openings').insert({ ...row, fields: JSON.stringify(row.fields) });
 }
 
 export async function setOpeningFields(q: Queryable, id: string, fields: readonly string[]): Promise<void> {
-  await q('emergency_openings').where({ id }).update({ fields: JSON.stringify(fields) });
+  await q('emergency_openings')
+    .where({ id })
+    .update({ fields: JSON.stringify(fields) });
 }
 
 /** One opening of this person's, locked `for update` (what a release's liveness check waits for). */
@@ -131,10 +136,12 @@ export async function flagOpening(trx: Knex.Transaction, id: string, note: strin
 export async function listOpenings(q: Queryable, userId: string, limit: number, after?: { at: Date; id: string }): Promise<OpeningRow[]> {
   const builder = q('emergency_openings').where({ user_id: userId });
   if (after) builder.whereRaw('(opened_at, id) < (?, ?::uuid)', [after.at, after.id]);
-  return (await builder.orderBy([
-    { column: 'opened_at', order: 'desc' },
-    { column: 'id', order: 'desc' },
-  ]).limit(limit)) as OpeningRow[];
+  return (await builder
+    .orderBy([
+      { column: 'opened_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(limit)) as OpeningRow[];
 }
 
 /**

@@ -28,13 +28,21 @@ import { withTransaction } from '../../store/db.ts';
 import { emailIndex } from '../accounts/email.ts';
 import { findResponder } from '../responders/responders.repo.ts';
 import { RESPONDER_ROLE } from '../responders/responders.ts';
-import { findEmergencyByCard, findEmergencyByUser, findUserIdByEmailIndex, insertOpening, setOpeningFields, takeThrottle, type EmergencyRow } from './emergency.repo.ts';
+import {
+  findEmergencyByCard,
+  findEmergencyByUser,
+  findUserIdByEmailIndex,
+  insertOpening,
+  setOpeningFields,
+  takeThrottle,
+  type EmergencyRow,
+} from './emergency.repo.ts';
 import { contactStates, MEDICAL_ITEMS, openSetup, sealReason, type Setup } from './setup.ts';
 
 const HOUR = 3600;
 
 /** What a grant or a contact's opening asks for. */
-export interface OpenRequest {
+interface OpenRequest {
   reason: string;
   criterion: string;
   /** The person: by e-mail, or by the opaque id of their emergency card. */
@@ -73,7 +81,7 @@ async function refuse(
 }
 
 /** The seed's check of a grant's body: its three fields, and the criterion asserted. */
-export function parseGrantBody(body: Record<string, unknown>): OpenRequest & { responderId: string } {
+function parseGrantBody(body: Record<string, unknown>): OpenRequest & { responderId: string } {
   const text = (k: string) => (typeof body[k] === 'string' && (body[k] as string).trim() !== '' ? (body[k] as string).trim() : undefined);
   const responderId = text('responder_id');
   const reason = text('reason');
@@ -152,7 +160,14 @@ export async function grantAsResponder(deps: AppDeps, caller: Caller, body: Reco
     );
   }
   if (!responder!.active) {
-    await refuse(deps, actor, clientIp, 'responder_inactive', facts, new ResponderInactive(`responder ${request.responderId} is deactivated on your roster`));
+    await refuse(
+      deps,
+      actor,
+      clientIp,
+      'responder_inactive',
+      facts,
+      new ResponderInactive(`responder ${request.responderId} is deactivated on your roster`),
+    );
   }
   const row = await locate(deps, request);
   if (!row) await refuse(deps, actor, clientIp, 'no_setup', { ...facts, by: request.cardId ? 'card' : 'email' }, NO_SETUP());
@@ -174,7 +189,14 @@ export async function grantAsResponder(deps: AppDeps, caller: Caller, body: Reco
     reader: { kind: 'service', clientId: caller.clientId, role: RESPONDER_ROLE },
     actor,
     opener: { kind: 'responder', clientId: caller.clientId, responderId: request.responderId },
-    row: { opened_by: 'responder', client_id: caller.clientId, organisation: organisation.name, responder_id: responder!.responder_id, responder_name: responder!.name, contact_user_id: null },
+    row: {
+      opened_by: 'responder',
+      client_id: caller.clientId,
+      organisation: organisation.name,
+      responder_id: responder!.responder_id,
+      responder_name: responder!.name,
+      contact_user_id: null,
+    },
     who: `${responder!.name} (responder ${responder!.responder_id}, licence ${responder!.licence}) of ${organisation.name}`,
     via: 'emergency_grant',
   });
@@ -188,14 +210,17 @@ export async function openAsContact(deps: AppDeps, userId: string, body: Record<
   await throttle(deps, `contact:${userId}`, deps.config.emergencyGrantsPerResponder, 'by you');
   const row = await locate(deps, request);
   const me = await readUserFields(deps.db, deps.keyring, userId, ['name', 'email']);
-  const verified = Boolean(((await deps.db('users').where({ id: userId }).first('email_verified_at')) as { email_verified_at: Date | null }).email_verified_at);
+  const verified = Boolean(
+    ((await deps.db('users').where({ id: userId }).first('email_verified_at')) as { email_verified_at: Date | null }).email_verified_at,
+  );
   const setup = row && row.user_id !== userId ? openSetup(deps.keyring, row) : undefined;
   const myEmail = String(me.email ?? '').toLowerCase();
   const states = setup ? await contactStates(deps.db, row!.id) : new Map<string, Date | null>();
   const contact = setup?.trusted_contacts.find((c) => c.email.toLowerCase() === myEmail && states.has(c.id) && !states.get(c.id));
   // One answer for an unknown address, a person without a setup, and a person who did not name you: nothing here
   // tells a user who else has an account. The address must be verified: anyone can type someone else's.
-  if (!setup || !contact || !verified) await refuse(deps, actor, clientIp, 'not_a_contact', { criterion: request.criterion }, NO_SETUP(), row?.user_id);
+  if (!setup || !contact || !verified)
+    await refuse(deps, actor, clientIp, 'not_a_contact', { criterion: request.criterion }, NO_SETUP(), row?.user_id);
   await throttle(deps, `person:${row!.user_id}`, deps.config.emergencyGrantsPerPerson, "on this person's information");
   if (!setup!.criteria.conditions.includes(request.criterion)) {
     await refuse(
@@ -303,7 +328,13 @@ async function openAccess(deps: AppDeps, row: EmergencyRow, setup: Setup, reques
     }
   });
   const items = Object.fromEntries(MEDICAL_ITEMS.filter((k) => setup.emergency_info[k] !== undefined).map((k) => [k, setup.emergency_info[k]]));
-  const basis: EmergencyBasis = { kind: 'emergency', accessLogId: id, criterion: request.criterion, scopes: scopesCovering(deps, referenced), opener: by.opener };
+  const basis: EmergencyBasis = {
+    kind: 'emergency',
+    accessLogId: id,
+    criterion: request.criterion,
+    scopes: scopesCovering(deps, referenced),
+    opener: by.opener,
+  };
   const release = await deps.disclosure.release({
     reader: by.reader,
     actor: by.actor,

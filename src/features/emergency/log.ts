@@ -68,7 +68,13 @@ export async function endAccess(deps: AppDeps, userId: string, id: string, clien
     const wasOpen = stateOf(opening) === 'open';
     if (wasOpen) {
       await endOpening(trx, id, `user:${userId}`);
-      await recordAudit(trx, { action: 'emergency.ended', actor: `user:${userId}`, subject: `user:${userId}`, clientIp, data: { access_log_id: id } });
+      await recordAudit(trx, {
+        action: 'emergency.ended',
+        actor: `user:${userId}`,
+        subject: `user:${userId}`,
+        clientIp,
+        data: { access_log_id: id },
+      });
     }
     return { access_log_id: id, state: wasOpen ? 'ended' : stateOf(opening) };
   });

@@ -32,12 +32,12 @@ import {
 export const MEDICAL_ITEMS = ['blood_type', 'allergies', 'medications', 'conditions', 'notes', 'advance_directives'] as const;
 type MedicalItem = (typeof MEDICAL_ITEMS)[number];
 
-export interface EmergencyInfo extends Partial<Record<MedicalItem, unknown>> {
+interface EmergencyInfo extends Partial<Record<MedicalItem, unknown>> {
   /** Profile fields released with the items, read when the access opens: always their current values. */
   profile_fields?: string[];
 }
 
-export interface Contact {
+interface Contact {
   id: string;
   name: string;
   email: string;
@@ -51,7 +51,7 @@ export interface Setup {
   public_text: string;
 }
 
-export const DEFAULT_ACCESS_MINUTES = 60;
+const DEFAULT_ACCESS_MINUTES = 60;
 const DEFAULT_PUBLIC_TEXT = 'Emergency information on Ringfence: scan the code';
 
 const owner = (id: string) => `emergency:${id}`;
@@ -93,7 +93,11 @@ export async function contactStates(q: Queryable, accessId: string): Promise<Map
 }
 
 /** The body of a setup, checked beyond its schema: known profile fields, one entry per contact address. */
-function parseSetup(deps: AppDeps, body: Record<string, unknown>, previous?: Setup): Omit<Setup, 'trusted_contacts'> & { contacts: Omit<Contact, 'id'>[] } {
+function parseSetup(
+  deps: AppDeps,
+  body: Record<string, unknown>,
+  previous?: Setup,
+): Omit<Setup, 'trusted_contacts'> & { contacts: Omit<Contact, 'id'>[] } {
   const info = { ...(body.emergency_info as Record<string, unknown>) };
   const problems: { path: string; message: string }[] = [];
   const fields = (info.profile_fields as string[] | undefined) ?? [];
@@ -112,11 +116,16 @@ function parseSetup(deps: AppDeps, body: Record<string, unknown>, previous?: Set
     seen.add(key);
   }
   if (problems.length > 0) {
-    throw new InvalidEmergencySetup(`the emergency setup is not valid: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { details: problems });
+    throw new InvalidEmergencySetup(`the emergency setup is not valid: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, {
+      details: problems,
+    });
   }
   return {
     emergency_info: { ...info, profile_fields: [...new Set(fields)] },
-    criteria: { conditions: [...new Set(criteria.conditions)], access_minutes: criteria.access_minutes ?? previous?.criteria.access_minutes ?? DEFAULT_ACCESS_MINUTES },
+    criteria: {
+      conditions: [...new Set(criteria.conditions)],
+      access_minutes: criteria.access_minutes ?? previous?.criteria.access_minutes ?? DEFAULT_ACCESS_MINUTES,
+    },
     contacts: contacts.map((c) => ({ name: c.name.trim(), email: c.email.trim(), ...(c.phone ? { phone: c.phone } : {}) })),
     public_text: typeof body.public_text === 'string' ? body.public_text : (previous?.public_text ?? DEFAULT_PUBLIC_TEXT),
   };
@@ -181,16 +190,35 @@ export async function createSetup(deps: AppDeps, userId: string, body: Record<st
     const dek = newDataKey();
     const wrapped = deps.keyring.wrap(dek, owner(id));
     // The row first (the contacts refer to it); sealed again below once the contacts have their ids.
-    await insertEmergency(trx, { id, user_id: userId, wrapped_dek: wrapped.wrapped, kek_id: wrapped.kekId, sealed: Buffer.alloc(0), ...newCard(dek, id) });
+    await insertEmergency(trx, {
+      id,
+      user_id: userId,
+      wrapped_dek: wrapped.wrapped,
+      kek_id: wrapped.kekId,
+      sealed: Buffer.alloc(0),
+      ...newCard(dek, id),
+    });
     const contacts = await nameContacts(trx, deps, id, String(name ?? 'A Ringfence user'), parsed.contacts, new Map());
-    const setup: Setup = { emergency_info: parsed.emergency_info, criteria: parsed.criteria, trusted_contacts: contacts, public_text: parsed.public_text };
-    await trx('emergency_access').where({ id }).update({ sealed: seal(dek, JSON.stringify(setup), setupAad(id)) });
+    const setup: Setup = {
+      emergency_info: parsed.emergency_info,
+      criteria: parsed.criteria,
+      trusted_contacts: contacts,
+      public_text: parsed.public_text,
+    };
+    await trx('emergency_access')
+      .where({ id })
+      .update({ sealed: seal(dek, JSON.stringify(setup), setupAad(id)) });
     await recordAudit(trx, {
       action: 'emergency.setup_created',
       actor: `user:${userId}`,
       subject: `user:${userId}`,
       clientIp,
-      data: { access_id: id, contacts: contacts.length, conditions: setup.criteria.conditions, profile_fields: setup.emergency_info.profile_fields ?? [] },
+      data: {
+        access_id: id,
+        contacts: contacts.length,
+        conditions: setup.criteria.conditions,
+        profile_fields: setup.emergency_info.profile_fields ?? [],
+      },
     });
     return { access_id: id };
   });
@@ -214,7 +242,12 @@ export async function showSetup(deps: AppDeps, userId: string) {
 }
 
 /** Replaces the setup; contacts kept by address keep their state, new ones are told, removed ones forgotten. */
-export async function replaceSetup(deps: AppDeps, userId: string, body: Record<string, unknown>, clientIp: string): Promise<EmergencyRow | undefined> {
+export async function replaceSetup(
+  deps: AppDeps,
+  userId: string,
+  body: Record<string, unknown>,
+  clientIp: string,
+): Promise<EmergencyRow | undefined> {
   const { name } = await readUserFields(deps.db, deps.keyring, userId, ['name']);
   return withTransaction(deps.db, async (trx) => {
     const row = await lockEmergencyByUser(trx, userId);
@@ -229,14 +262,24 @@ export async function replaceSetup(deps: AppDeps, userId: string, body: Record<s
       previous.trusted_contacts.filter((c) => !wantedEmails.has(c.email.toLowerCase())).map((c) => c.id),
     );
     const contacts = await nameContacts(trx, deps, row.id, String(name ?? 'A Ringfence user'), parsed.contacts, kept);
-    const setup: Setup = { emergency_info: parsed.emergency_info, criteria: parsed.criteria, trusted_contacts: contacts, public_text: parsed.public_text };
+    const setup: Setup = {
+      emergency_info: parsed.emergency_info,
+      criteria: parsed.criteria,
+      trusted_contacts: contacts,
+      public_text: parsed.public_text,
+    };
     await updateEmergency(trx, row.id, { sealed: seal(dataKey(deps.keyring, row), JSON.stringify(setup), setupAad(row.id)) });
     await recordAudit(trx, {
       action: 'emergency.setup_changed',
       actor: `user:${userId}`,
       subject: `user:${userId}`,
       clientIp,
-      data: { access_id: row.id, contacts: contacts.length, conditions: setup.criteria.conditions, profile_fields: setup.emergency_info.profile_fields ?? [] },
+      data: {
+        access_id: row.id,
+        contacts: contacts.length,
+        conditions: setup.criteria.conditions,
+        profile_fields: setup.emergency_info.profile_fields ?? [],
+      },
     });
     return row;
   });
@@ -248,7 +291,13 @@ export async function removeSetup(deps: AppDeps, userId: string, clientIp: strin
     const row = await lockEmergencyByUser(trx, userId);
     if (!row) return undefined;
     await deleteEmergency(trx, row.id);
-    await recordAudit(trx, { action: 'emergency.setup_deleted', actor: `user:${userId}`, subject: `user:${userId}`, clientIp, data: { access_id: row.id } });
+    await recordAudit(trx, {
+      action: 'emergency.setup_deleted',
+      actor: `user:${userId}`,
+      subject: `user:${userId}`,
+      clientIp,
+      data: { access_id: row.id },
+    });
     return row.id;
   });
 }
@@ -259,7 +308,13 @@ export async function rotateCard(deps: AppDeps, userId: string, clientIp: string
     const row = await lockEmergencyByUser(trx, userId);
     if (!row) return undefined;
     await updateEmergency(trx, row.id, newCard(dataKey(deps.keyring, row), row.id));
-    await recordAudit(trx, { action: 'emergency.card_rotated', actor: `user:${userId}`, subject: `user:${userId}`, clientIp, data: { access_id: row.id } });
+    await recordAudit(trx, {
+      action: 'emergency.card_rotated',
+      actor: `user:${userId}`,
+      subject: `user:${userId}`,
+      clientIp,
+      data: { access_id: row.id },
+    });
     return row.id;
   });
 }

@@ -15,6 +15,11 @@ function decodeCursor(cursor: string): string {
 /** The calling organisation's roster, by responder_id. */
 export const listResponders: Handler = async ({ caller, query }, deps) => {
   const org = assertOrganisation(caller);
-  const page = await rosterPage(deps, org, (query.limit as number | undefined) ?? 20, typeof query.cursor === 'string' ? decodeCursor(query.cursor) : undefined);
+  const page = await rosterPage(
+    deps,
+    org,
+    (query.limit as number | undefined) ?? 20,
+    typeof query.cursor === 'string' ? decodeCursor(query.cursor) : undefined,
+  );
   return { responders: page.responders, next_cursor: page.next ? Buffer.from(page.next, 'utf8').toString('base64url') : null };
 };

@@ -20,7 +20,9 @@ export interface Organisation {
 export function assertOrganisation(caller: Caller): Organisation {
   if (caller.kind !== 'service' || caller.accountId) throw new Error('the roster needs a client credentials caller');
   if (caller.role !== RESPONDER_ROLE) {
-    throw new NotAnEmergencyResponder(`only services of role ${RESPONDER_ROLE} keep a roster and break the glass; this service's role is ${caller.role}`);
+    throw new NotAnEmergencyResponder(
+      `only services of role ${RESPONDER_ROLE} keep a roster and break the glass; this service's role is ${caller.role}`,
+    );
   }
   return { clientId: caller.clientId };
 }
@@ -56,7 +58,10 @@ export async function addResponder(
       licence: input.licence,
       active: input.active ?? true,
     });
-    if (!row) throw new ResponderExists(`your roster already has a responder ${input.responder_id}: change it with PUT /api/v1/responders/${input.responder_id}`);
+    if (!row)
+      throw new ResponderExists(
+        `your roster already has a responder ${input.responder_id}: change it with PUT /api/v1/responders/${input.responder_id}`,
+      );
     await recordAudit(trx, {
       action: 'responder.added',
       actor: `service:${org.clientId}`,
@@ -67,7 +72,13 @@ export async function addResponder(
   });
 }
 
-export async function changeResponder(deps: AppDeps, org: Organisation, responderId: string, patch: ResponderPatch, clientIp: string): Promise<ResponderRow> {
+export async function changeResponder(
+  deps: AppDeps,
+  org: Organisation,
+  responderId: string,
+  patch: ResponderPatch,
+  clientIp: string,
+): Promise<ResponderRow> {
   return withTransaction(deps.db, async (trx) => {
     const row = await updateResponder(trx, org.clientId, responderId, patch);
     if (!row) throw new ResponderNotFound(`your roster has no responder ${responderId}`);
