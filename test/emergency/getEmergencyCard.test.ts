@@ -5,7 +5,6 @@
  */
 import test from 'ava';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import { prepareZXingModule, readBarcodes } from 'zxing-wasm/reader';
 import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
@@ -13,10 +12,9 @@ import { assertError } from '../helpers/assert.ts';
 import { addToRoster, grant, MEDICAL, personWithSetup, responderOrganisation } from './fixtures.ts';
 
 const app = useTestApp();
-const require = createRequire(import.meta.url);
 
 test.before(() => {
-  const wasm = readFileSync(require.resolve('zxing-wasm/reader').replace(/es\/reader\/index\.js$/, 'reader/zxing_reader.wasm'));
+  const wasm = readFileSync(new URL('../../node_modules/zxing-wasm/dist/reader/zxing_reader.wasm', import.meta.url));
   prepareZXingModule({ overrides: { wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) as ArrayBuffer } });
 });
 
@@ -32,7 +30,12 @@ async function scan(png: Buffer): Promise<string> {
 
 async function card(token: string, format: 'png' | 'pdf') {
   const res = await fetch(`${app.url}/api/v1/profile/emergency-access/card?format=${format}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, type: res.headers.get('content-type') ?? '', cache: res.headers.get('cache-control'), body: Buffer.from(await res.arrayBuffer()) };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    cache: res.headers.get('cache-control'),
+    body: Buffer.from(await res.arrayBuffer()),
+  };
 }
 
 test('the card is a PNG and a PDF; its QR code holds a 256-bit opaque id that opens the grant; rotation retires it', async (t) => {
@@ -60,7 +63,12 @@ test('the card is a PNG and a PDF; its QR code holds a 256-bit opaque id that op
   // A responder's app passes the scanned id instead of the e-mail.
   const org = await responderOrganisation(app, 'Card Ambulance');
   await addToRoster(app, org, { responder_id: 'c1', name: 'Card Medic', licence: 'C1' });
-  const byCard = await grant(app, org, { responder_id: 'c1', reason: 'Found this card on the patient', card_id: cardId, criterion: 'unconsciousness' });
+  const byCard = await grant(app, org, {
+    responder_id: 'c1',
+    reason: 'Found this card on the patient',
+    card_id: cardId,
+    criterion: 'unconsciousness',
+  });
   t.is(byCard.status, 200, byCard.text);
   t.like(byCard.body.emergency_info, MEDICAL);
 

@@ -72,7 +72,12 @@ test('a user who was not named, and a contact who declined, get the same 404; bo
   t.is(declined.status, 200, declined.text);
   const setup = await app.request('GET', '/api/v1/profile/emergency-access', { token: person.token });
   t.true(setup.body.trusted_contacts[0].declined);
-  assertError(t, await app.request('POST', '/api/v1/profile/emergency-access/open', { token: grace.token, json: ask }), 404, 'emergency_access_not_found');
+  assertError(
+    t,
+    await app.request('POST', '/api/v1/profile/emergency-access/open', { token: grace.token, json: ask }),
+    404,
+    'emergency_access_not_found',
+  );
   const refused = (await auditEvents(app, 'emergency.refused')).filter((e) => e.data.refusal === 'not_a_contact');
   t.true(refused.some((e) => e.actor === `user:${stranger.user_id}`));
   t.true(refused.some((e) => e.actor === `user:${grace.user_id}`));

@@ -52,7 +52,10 @@ test('an organisation keeps its roster through the API', async (t) => {
   t.is(removed.status, 200, removed.text);
   assertError(t, await app.request('GET', '/api/v1/responders/medic-3', { token: org.token }), 404, 'responder_not_found');
   for (const action of ['responder.added', 'responder.changed', 'responder.removed']) {
-    t.truthy((await auditEvents(app, action)).find((e) => e.data.client_id === org.client.service.client_id), action);
+    t.truthy(
+      (await auditEvents(app, action)).find((e) => e.data.client_id === org.client.service.client_id),
+      action,
+    );
   }
 });
 
