@@ -60,6 +60,10 @@ export async function findEmergencyByUser(q: Queryable, userId: string): Promise
   return (await q('emergency_access').where({ user_id: userId }).first()) as EmergencyRow | undefined;
 }
 
+export async function findEmergencyById(q: Queryable, id: string): Promise<EmergencyRow | undefined> {
+  return (await q('emergency_access').where({ id }).first()) as EmergencyRow | undefined;
+}
+
 export async function findEmergencyByCard(q: Queryable, cardHash: string): Promise<EmergencyRow | undefined> {
   return (await q('emergency_access').where({ card_hash: cardHash }).first()) as EmergencyRow | undefined;
 }
@@ -166,4 +170,10 @@ export async function takeThrottle(q: Queryable, key: string, max: number, windo
 /** The user whose address hashes to `emailIndex` (src/features/accounts/email.ts), or undefined. */
 export async function findUserIdByEmailIndex(q: Queryable, emailIndex: string): Promise<string | undefined> {
   return ((await q('users').where({ email_index: emailIndex }).first('id')) as { id: string } | undefined)?.id;
+}
+
+/** Whether the user proved control of their current address (a trusted contact must have). */
+export async function hasVerifiedEmail(q: Queryable, userId: string): Promise<boolean> {
+  const row = (await q('users').where({ id: userId }).first('email_verified_at')) as { email_verified_at: Date | null } | undefined;
+  return Boolean(row?.email_verified_at);
 }

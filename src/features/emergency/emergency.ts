@@ -23,6 +23,7 @@ import {
   TooManyRequests,
   type AppError,
 } from '../../errors.ts';
+import { getService } from '../../oidc/services.ts';
 import { readUserFields } from '../../profiles/profile.repo.ts';
 import { withTransaction } from '../../store/db.ts';
 import { emailIndex } from '../accounts/email.ts';
@@ -33,6 +34,7 @@ import {
   findEmergencyByUser,
   findUserIdByEmailIndex,
   insertOpening,
+  hasVerifiedEmail,
   setOpeningFields,
   takeThrottle,
   type EmergencyRow,
@@ -184,7 +186,7 @@ export async function grantAsResponder(deps: AppDeps, caller: Caller, body: Reco
       row!.user_id,
     );
   }
-  const organisation = (await deps.db('services').where({ client_id: caller.clientId }).first('name')) as { name: string };
+  const organisation = await getService(deps.db, caller.clientId);
   return openAccess(deps, row!, setup, request, clientIp, {
     reader: { kind: 'service', clientId: caller.clientId, role: RESPONDER_ROLE },
     actor,
@@ -210,9 +212,7 @@ export async function openAsContact(deps: AppDeps, userId: string, body: Record<
   await throttle(deps, `contact:${userId}`, deps.config.emergencyGrantsPerResponder, 'by you');
   const row = await locate(deps, request);
   const me = await readUserFields(deps.db, deps.keyring, userId, ['name', 'email']);
-  const verified = Boolean(
-    ((await deps.db('users').where({ id: userId }).first('email_verified_at')) as { email_verified_at: Date | null }).email_verified_at,
-  );
+  const verified = await hasVerifiedEmail(deps.db, userId);
   const setup = row && row.user_id !== userId ? openSetup(deps.keyring, row) : undefined;
   const myEmail = String(me.email ?? '').toLowerCase();
   const states = setup ? await contactStates(deps.db, row!.id) : new Map<string, Date | null>();

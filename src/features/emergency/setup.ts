@@ -20,6 +20,7 @@ import {
   declineContact,
   deleteContacts,
   deleteEmergency,
+  findEmergencyById,
   findEmergencyByUser,
   insertContacts,
   insertEmergency,
@@ -205,9 +206,7 @@ export async function createSetup(deps: AppDeps, userId: string, body: Record<st
       trusted_contacts: contacts,
       public_text: parsed.public_text,
     };
-    await trx('emergency_access')
-      .where({ id })
-      .update({ sealed: seal(dek, JSON.stringify(setup), setupAad(id)) });
+    await updateEmergency(trx, id, { sealed: seal(dek, JSON.stringify(setup), setupAad(id)) });
     await recordAudit(trx, {
       action: 'emergency.setup_created',
       actor: `user:${userId}`,
@@ -324,7 +323,7 @@ export async function declineByToken(deps: AppDeps, token: string, clientIp: str
   await withTransaction(deps.db, async (trx) => {
     const contact = await declineContact(trx, sha256Hex(token));
     if (!contact) throw new InvalidDeclineToken('this decline token is unknown: use the one from the e-mail that named you');
-    const access = (await trx('emergency_access').where({ id: contact.access_id }).first('user_id')) as { user_id: string };
+    const access = (await findEmergencyById(trx, contact.access_id))!;
     await recordAudit(trx, {
       action: 'emergency.contact_declined',
       actor: 'anonymous',
