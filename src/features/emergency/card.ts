@@ -44,7 +44,7 @@ export async function cardPng(cardId: string, publicText: string): Promise<Buffe
     <rect x="0" y="0" width="${WIDTH}" height="110" fill="#c62828"/>
     <text x="40" y="75" font-family="sans-serif" font-size="52" font-weight="bold" fill="#ffffff">EMERGENCY</text>
     ${text}
-    <text x="40" y="${HEIGHT - 40}" font-family="sans-serif" font-size="26" fill="#555">Responders: scan the code with your Ringfence app</text>
+    <text x="40" y="${HEIGHT - 40}" font-family="sans-serif" font-size="22" fill="#555">Responders: scan with your Ringfence app</text>
   </svg>`;
   return sharp(Buffer.from(svg))
     .composite([{ input: await qrPng(cardId, QR_SIZE), left: WIDTH - QR_SIZE - 30, top: 115 }])
