@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { auditEvents, mailsTo } from '../accounts/fixtures.ts';
-import { useTestApp } from '../helpers/app.ts';
+import { type TestResponse, useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
 import { addToRoster, grant, MEDICAL, personWithSetup, responderOrganisation } from './fixtures.ts';
 
@@ -99,6 +99,40 @@ test('a verified responder gets exactly the predefined items; one mail per trust
     ended_at: null,
   });
   t.deepEqual(log.body.entries[0].fields, fields);
+  t.is(log.body.next_cursor, null);
+});
+
+test('the log pages newest first with its cursor', async (t) => {
+  const person = await personWithSetup(app, []);
+  const org = await responderOrganisation(app, 'Paging Ambulance');
+  await addToRoster(app, org, { responder_id: 'p1', name: 'Paging Medic', licence: 'P1' });
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await grant(app, org, { responder_id: 'p1', reason: `Visit ${i}`, email: person.person.email, criterion: 'unconsciousness' });
+    t.is(res.status, 200, res.text);
+    ids.push(res.body.access_log_id);
+  }
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `limit=2&cursor=${cursor}` : 'limit=2';
+    const page: TestResponse = await app.request('GET', `/api/v1/profile/emergency-access/log?${query}`, { token: person.token });
+    t.is(page.status, 200, page.text);
+    seen.push(...page.body.entries.map((e: { access_log_id: string }) => e.access_log_id));
+    cursor = page.body.next_cursor;
+  } while (cursor);
+  t.deepEqual(seen, [...ids].reverse());
+});
+
+test('a cursor the log did not give out is a 400, with or without a setup', async (t) => {
+  const person = await personWithSetup(app, []);
+  const { register } = await import('../accounts/fixtures.ts');
+  const without = await register(app);
+  for (const token of [person.token, without.token]) {
+    for (const cursor of ['3____', 'bm90LWEtY3Vyc29y', Buffer.from('2020-01-01T00:00:00.000Z|not-a-uuid').toString('base64url')]) {
+      assertError(t, await app.request('GET', `/api/v1/profile/emergency-access/log?cursor=${cursor}`, { token }), 400, 'invalid_cursor');
+    }
+  }
 });
 
 test('not on the roster, deactivated, a criterion not allowed, a service of another role: nothing released, each attempt on the audit chain', async (t) => {

@@ -40,6 +40,7 @@ test('an organisation keeps its roster through the API', async (t) => {
     [['medic-3', false]],
   );
   t.is(page2.body.next_cursor, null);
+  assertError(t, await app.request('GET', '/api/v1/responders?cursor=3____', { token: org.token }), 400, 'invalid_cursor');
 
   const changed = await app.request('PUT', '/api/v1/responders/medic-2', { token: org.token, json: { licence: 'L2-renewed', active: false } });
   t.is(changed.status, 200, changed.text);

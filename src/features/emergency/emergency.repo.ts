@@ -110,9 +110,10 @@ export async function declineContact(trx: Knex.Transaction, hash: string): Promi
   return row;
 }
 
+/** Inserts an opening; `opened_at` comes in milliseconds, as the log's cursor names it. */
 export async function insertOpening(
   trx: Knex.Transaction,
-  row: Omit<OpeningRow, 'opened_at' | 'ended_at' | 'ended_by' | 'flagged_at' | 'flag_note'>,
+  row: Omit<OpeningRow, 'ended_at' | 'ended_by' | 'flagged_at' | 'flag_note'>,
 ): Promise<void> {
   await trx('emergency_openings').insert({ ...row, fields: JSON.stringify(row.fields) });
 }

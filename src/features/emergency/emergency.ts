@@ -280,6 +280,7 @@ async function openAccess(deps: AppDeps, row: EmergencyRow, setup: Setup, reques
       criterion: request.criterion,
       reason_sealed: sealReason(deps.keyring, row, id, request.reason),
       fields: [],
+      opened_at: now,
       expires_at: expiresAt,
     });
     await recordAudit(trx, {

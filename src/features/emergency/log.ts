@@ -18,9 +18,16 @@ function stateOf(o: OpeningRow): 'open' | 'ended' | 'expired' {
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const [at, id] = text.split('|');
   const date = new Date(at ?? '');
-  if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id ?? '')) {
+  // Only what encodeCursor gives: an ISO instant and a uuid, encoded exactly so.
+  if (
+    Number.isNaN(date.getTime()) ||
+    date.toISOString() !== at ||
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id ?? '') ||
+    Buffer.from(text, 'utf8').toString('base64url') !== cursor
+  ) {
     throw new InvalidCursor('cursor is not one this API gave out: start again without it', {
       details: [{ path: 'cursor', message: 'is not a cursor this list issued' }],
     });
@@ -30,9 +37,11 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 
 /** A page of the person's emergency accesses, newest first. */
 export async function accessLog(deps: AppDeps, userId: string, limit: number, cursor?: string) {
+  // The cursor is checked first: a bad one is a 400 whether or not there is anything to list.
+  const after = cursor ? decodeCursor(cursor) : undefined;
   const row = await findEmergencyByUser(deps.db, userId);
   if (!row) return { entries: [], next_cursor: null };
-  const rows = await listOpenings(deps.db, userId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
+  const rows = await listOpenings(deps.db, userId, limit + 1, after);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {

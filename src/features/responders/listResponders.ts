@@ -4,7 +4,7 @@ import { assertOrganisation, rosterPage } from './responders.ts';
 
 function decodeCursor(cursor: string): string {
   const after = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(after)) {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(after) || Buffer.from(after, 'utf8').toString('base64url') !== cursor) {
     throw new InvalidCursor('cursor is not one this API gave out: start again without it', {
       details: [{ path: 'cursor', message: 'is not a cursor this list issued' }],
     });
