@@ -34,6 +34,14 @@ export interface Config {
   readonly registrationsPerAddress: number;
   /** Days a delivered outbox message is kept before it is purged. */
   readonly outboxRetentionDays: number;
+  /** Seconds a share's verification token (SD-JWT VC) is valid. */
+  readonly shareTokenTtlSeconds: number;
+  /** Seconds verifiers may cache a status list (its `ttl` and Cache-Control max-age). */
+  readonly shareStatusTtlSeconds: number;
+  /** Seconds a service's request for a share waits for the person's answer. */
+  readonly shareRequestTtlSeconds: number;
+  /** Requests one service may make of one person in an hour. */
+  readonly shareRequestsPerHour: number;
   /** Emergency grant attempts in an hour: per responder organisation, per responder, and per person. */
   readonly emergencyGrantsPerOrganisation: number;
   readonly emergencyGrantsPerResponder: number;
@@ -178,6 +186,22 @@ const SETTINGS: Record<string, Setting> = {
     description: 'days a delivered mail is kept in the outbox before it is purged (default 7)',
     parse: integer('OUTBOX_RETENTION_DAYS', 1, 3650, 7),
   },
+  SHARE_TOKEN_TTL_SECONDS: {
+    description: "seconds a share's verification token (SD-JWT VC) is valid (default 600: ten minutes)",
+    parse: integer('SHARE_TOKEN_TTL_SECONDS', 30, 86_400, 600),
+  },
+  SHARE_STATUS_TTL_SECONDS: {
+    description: 'seconds verifiers may cache a status list before fetching it again (default 60); a revocation shows within it',
+    parse: integer('SHARE_STATUS_TTL_SECONDS', 1, 3600, 60),
+  },
+  SHARE_REQUEST_TTL_SECONDS: {
+    description: "seconds a service's request for a share waits for the person's answer before it expires (default 86400: a day)",
+    parse: integer('SHARE_REQUEST_TTL_SECONDS', 60, 30 * 86_400, 86_400),
+  },
+  SHARE_REQUESTS_PER_HOUR: {
+    description: 'requests for a share one service may make of one person in an hour (default 3)',
+    parse: integer('SHARE_REQUESTS_PER_HOUR', 1, 10_000, 3),
+  },
   EMERGENCY_GRANTS_PER_ORGANISATION: {
     description: 'emergency access attempts one responder organisation may make in an hour (default 200)',
     parse: integer('EMERGENCY_GRANTS_PER_ORGANISATION', 1, 1_000_000, 200),
@@ -247,6 +271,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: values.TRUST_PROXY as boolean,
     registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
+    shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
+    shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
+    shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,
+    shareRequestsPerHour: values.SHARE_REQUESTS_PER_HOUR as number,
     emergencyGrantsPerOrganisation: values.EMERGENCY_GRANTS_PER_ORGANISATION as number,
     emergencyGrantsPerResponder: values.EMERGENCY_GRANTS_PER_RESPONDER as number,
     emergencyGrantsPerPerson: values.EMERGENCY_GRANTS_PER_PERSON as number,

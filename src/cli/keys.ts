@@ -4,6 +4,7 @@
  *
  *   list [--json]     every stored key: kid, algorithm, state, dates, and whether the provider publishes it
  *   rotate [--json]   retire the active keys and create new ones; restart the server(s) to sign with them
+ *   rotate-issuer     retire the credential issuer key (shares' SD-JWT VCs, status lists) and create a new one
  *
  * Rotation needs the server's key-encryption key (RINGFENCE_MASTER_KEY, or the development key in DATA_DIR): new
  * keys are sealed under it. This command never generates one, and refuses a key that does not open the stored ones.
@@ -20,10 +21,12 @@ import { migrateLatest } from '../store/migrations.ts';
 import { Keyring } from '../crypto/envelope.ts';
 import { loadKek, MASTER_KEY_FILE } from '../crypto/kek.ts';
 import { listSigningKeys, RETIRED_KEY_RETENTION_DAYS, rotateSigningKeys, type SigningKeyInfo } from '../crypto/signing-keys.ts';
+import { RETIRED_ISSUER_KEY_RETENTION_DAYS, rotateIssuerKeys } from '../crypto/issuer-keys.ts';
 
 const USAGE = `usage: npm run keys -- <command>
   list [--json]     the signing keys: kid, algorithm, state, dates, published or not
-  rotate [--json]   retire the active signing keys and create new ones; then restart the server(s)`;
+  rotate [--json]   retire the active signing keys and create new ones; then restart the server(s)
+  rotate-issuer     retire the credential issuer key and create a new one (instances sign with it within a minute)`;
 
 /** A refusal meant for the operator, printed as it is. */
 class KeysError extends Error {}
@@ -71,18 +74,27 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
-  if (command !== 'list' && command !== 'rotate') {
+  if (command !== 'list' && command !== 'rotate' && command !== 'rotate-issuer') {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
   const config = loadConfig();
-  const kek = command === 'rotate' ? serverKek(config) : undefined;
+  const kek = command === 'rotate' || command === 'rotate-issuer' ? serverKek(config) : undefined;
   const store = await openStore(config);
   try {
     await migrateLatest(store.db);
     if (command === 'list') {
       const keys = await listSigningKeys(store.db);
       process.stdout.write(`${values.json ? JSON.stringify(serialize(keys), null, 2) : table(keys)}\n`);
+      return 0;
+    }
+    if (command === 'rotate-issuer') {
+      const kid = await rotateIssuerKeys(store.db, new Keyring(kek!));
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ active: kid })}\n`
+          : `New issuer key: ${kid}. The retired one stays published for ${RETIRED_ISSUER_KEY_RETENTION_DAYS} days, so shares and status lists it signed still verify.\n`,
+      );
       return 0;
     }
     const before = new Set((await listSigningKeys(store.db)).filter((k) => k.state === 'active').map((k) => k.kid));

@@ -234,7 +234,7 @@ export async function openAsContact(deps: AppDeps, userId: string, body: Record<
     );
   }
   return openAccess(deps, row!, setup!, request, clientIp, {
-    reader: { kind: 'role', role: RESPONDER_ROLE },
+    reader: { kind: 'role', role: RESPONDER_ROLE, actor },
     actor,
     opener: { kind: 'contact', userId },
     row: { opened_by: 'contact', client_id: null, organisation: null, responder_id: null, responder_name: contact!.name, contact_user_id: userId },
@@ -338,7 +338,6 @@ async function openAccess(deps: AppDeps, row: EmergencyRow, setup: Setup, reques
   };
   const release = await deps.disclosure.release({
     reader: by.reader,
-    actor: by.actor,
     subject: row.user_id,
     basis,
     fields: referenced,
