@@ -42,6 +42,10 @@ export interface Config {
   readonly shareRequestTtlSeconds: number;
   /** Requests one service may make of one person in an hour. */
   readonly shareRequestsPerHour: number;
+  /** Emergency grant attempts in an hour: per responder organisation, per responder, and per person. */
+  readonly emergencyGrantsPerOrganisation: number;
+  readonly emergencyGrantsPerResponder: number;
+  readonly emergencyGrantsPerPerson: number;
 }
 
 interface Setting {
@@ -198,6 +202,18 @@ const SETTINGS: Record<string, Setting> = {
     description: 'requests for a share one service may make of one person in an hour (default 3)',
     parse: integer('SHARE_REQUESTS_PER_HOUR', 1, 10_000, 3),
   },
+  EMERGENCY_GRANTS_PER_ORGANISATION: {
+    description: 'emergency access attempts one responder organisation may make in an hour (default 200)',
+    parse: integer('EMERGENCY_GRANTS_PER_ORGANISATION', 1, 1_000_000, 200),
+  },
+  EMERGENCY_GRANTS_PER_RESPONDER: {
+    description: 'emergency access attempts one responder of an organisation may make in an hour (default 20)',
+    parse: integer('EMERGENCY_GRANTS_PER_RESPONDER', 1, 1_000_000, 20),
+  },
+  EMERGENCY_GRANTS_PER_PERSON: {
+    description: "emergency access attempts on one person's information in an hour, by anyone (default 10)",
+    parse: integer('EMERGENCY_GRANTS_PER_PERSON', 1, 1_000_000, 10),
+  },
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
@@ -259,6 +275,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
     shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,
     shareRequestsPerHour: values.SHARE_REQUESTS_PER_HOUR as number,
+    emergencyGrantsPerOrganisation: values.EMERGENCY_GRANTS_PER_ORGANISATION as number,
+    emergencyGrantsPerResponder: values.EMERGENCY_GRANTS_PER_RESPONDER as number,
+    emergencyGrantsPerPerson: values.EMERGENCY_GRANTS_PER_PERSON as number,
     ...overrides,
   };
   return Object.freeze(config);

@@ -235,3 +235,18 @@ export const StatusListNotFound = E(NotFound, 'status_list_not_found');
 export const SubjectNotFound = E(NotFound, 'subject_not_found');
 export const RequestNotFound = E(NotFound, 'request_not_found');
 export const RequestClosed = E(Conflict, 'request_closed');
+
+// Emergency access (issue 15).
+export const EmergencyFieldsMissing = E(InvalidRequest, 'emergency_fields_missing', 'responder_id,reason,email must exist!');
+export const InvalidEmergencySetup = E(InvalidRequest, 'invalid_emergency_setup');
+export const InvalidDeclineToken = E(InvalidRequest, 'invalid_decline_token');
+export const NotAnEmergencyResponder = E(Forbidden, 'not_an_emergency_responder');
+export const ResponderNotVerified = E(Forbidden, 'responder_not_verified');
+export const ResponderInactive = E(Forbidden, 'responder_inactive');
+export const CriterionNotAllowed = E(Forbidden, 'criterion_not_allowed');
+export const EmergencyAccessEnded = E(Forbidden, 'emergency_access_ended');
+export const EmergencyAccessNotFound = E(NotFound, 'emergency_access_not_found');
+export const AccessLogNotFound = E(NotFound, 'access_log_not_found');
+export const ResponderNotFound = E(NotFound, 'responder_not_found');
+export const EmergencyAccessExists = E(Conflict, 'emergency_access_exists');
+export const ResponderExists = E(Conflict, 'responder_exists');

@@ -21,6 +21,7 @@ import { authenticateLogin } from './features/accounts/accounts.ts';
 import { findUserById } from './features/accounts/accounts.repo.ts';
 import { createOidc, type OidcAccounts } from './oidc/index.ts';
 import { GRANT_BASIS } from './oidc/grant-basis.ts';
+import { EMERGENCY_BASIS } from './features/emergency/basis.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
@@ -48,6 +49,7 @@ export const BASIS_KINDS: BasisKinds = {
   grant: GRANT_BASIS,
   health_link: HEALTH_LINK_BASIS,
   share: SHARE_BASIS,
+  emergency: EMERGENCY_BASIS,
 };
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;

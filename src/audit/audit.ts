@@ -7,7 +7,8 @@ import type { Queryable, RunStatement } from '../store/db.ts';
 import { statementsOf } from '../store/db.ts';
 import { sha256Hex } from '../crypto/tokens.ts';
 
-const GENESIS_HASH = '0'.repeat(64);
+/** The previous hash of the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
 
 export interface AuditInput {
   action: string;
@@ -57,7 +58,8 @@ function canonicalEvent(row: Omit<AuditRow, 'seq' | 'hash' | 'prev_hash'>): stri
   });
 }
 
-function eventHash(prevHash: string, row: Omit<AuditRow, 'seq' | 'hash' | 'prev_hash'>): string {
+/** An event's hash: its canonical text after the previous hash (what rf_audit_append computes). */
+export function eventHash(prevHash: string, row: Omit<AuditRow, 'seq' | 'hash' | 'prev_hash'>): string {
   return sha256Hex(`${prevHash}\n${canonicalEvent(row)}`);
 }
 

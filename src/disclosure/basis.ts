@@ -36,10 +36,26 @@ export interface ShareBasis {
 }
 
 /**
+ * An emergency access opened (break-the-glass, seed API 5) by a verified responder or a trusted contact: live until
+ * the person ends it, its setup is deleted, or it expires (src/features/emergency/basis.ts).
+ */
+export interface EmergencyBasis {
+  kind: 'emergency';
+  /** The access log entry the opening wrote (emergency_openings.id). */
+  accessLogId: string;
+  /** The condition asserted, one the person allowed. */
+  criterion: string;
+  /** `emergency` and the scopes covering the profile fields the person's setup refers to. */
+  scopes: readonly string[];
+  /** Who opened it: a member of a responder organisation's roster, or a trusted contact (a Ringfence user). */
+  opener: { kind: 'responder'; clientId: string; responderId: string } | { kind: 'contact'; userId: string };
+}
+
+/**
  * What entitles a reader to a release: one member per kind of basis, each with its BasisKind (registered in
  * src/service.ts, BASIS_KINDS).
  */
-export type Basis = GrantBasis | HealthLinkBasis | ShareBasis;
+export type Basis = GrantBasis | HealthLinkBasis | ShareBasis | EmergencyBasis;
 
 /** How releases under one kind of basis are decided, admitted and recorded. */
 export interface BasisKind<B extends Basis = Basis> {

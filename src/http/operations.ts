@@ -88,6 +88,24 @@ import { getDataRequest } from '../features/shares/getDataRequest.ts';
 import { listProfileRequests } from '../features/shares/listProfileRequests.ts';
 import { approveProfileRequest } from '../features/shares/approveProfileRequest.ts';
 import { declineProfileRequest } from '../features/shares/declineProfileRequest.ts';
+import { verifyAuditChain } from '../features/services/verifyAuditChain.ts';
+import { createEmergencyAccess } from '../features/emergency/createEmergencyAccess.ts';
+import { getEmergencyAccess } from '../features/emergency/getEmergencyAccess.ts';
+import { replaceEmergencyAccess } from '../features/emergency/replaceEmergencyAccess.ts';
+import { deleteEmergencyAccess } from '../features/emergency/deleteEmergencyAccess.ts';
+import { grantEmergencyAccess } from '../features/emergency/grantEmergencyAccess.ts';
+import { openEmergencyAccess } from '../features/emergency/openEmergencyAccess.ts';
+import { getEmergencyCard } from '../features/emergency/getEmergencyCard.ts';
+import { rotateEmergencyCard } from '../features/emergency/rotateEmergencyCard.ts';
+import { listEmergencyAccessLog } from '../features/emergency/listEmergencyAccessLog.ts';
+import { endEmergencyAccess } from '../features/emergency/endEmergencyAccess.ts';
+import { flagEmergencyAccess } from '../features/emergency/flagEmergencyAccess.ts';
+import { declineTrustedContact } from '../features/emergency/declineTrustedContact.ts';
+import { listResponders } from '../features/responders/listResponders.ts';
+import { createResponder } from '../features/responders/createResponder.ts';
+import { getResponder } from '../features/responders/getResponder.ts';
+import { updateResponder } from '../features/responders/updateResponder.ts';
+import { deleteResponder } from '../features/responders/deleteResponder.ts';
 
 /** The handlers of each feature folder (src/features/<folder>/<operationId>.ts). */
 export const FEATURES = {
@@ -156,6 +174,28 @@ export const FEATURES = {
     createService,
     getService,
     disableService,
+    verifyAuditChain,
+  },
+  emergency: {
+    createEmergencyAccess,
+    getEmergencyAccess,
+    replaceEmergencyAccess,
+    deleteEmergencyAccess,
+    grantEmergencyAccess,
+    openEmergencyAccess,
+    getEmergencyCard,
+    rotateEmergencyCard,
+    listEmergencyAccessLog,
+    endEmergencyAccess,
+    flagEmergencyAccess,
+    declineTrustedContact,
+  },
+  responders: {
+    listResponders,
+    createResponder,
+    getResponder,
+    updateResponder,
+    deleteResponder,
   },
   health: {
     listHealthRecords,

@@ -335,6 +335,31 @@ async function ensureCredential(w: World, fresh = false): Promise<void> {
   ownerCredential = (res.json as { credential_id: string }).credential_id;
 }
 
+/** The signed-in caller's session token, for the emergency fixtures that prepare the caller's own setup. */
+function sessionOf(w: World, as: Who): string | undefined {
+  return as === 'owner' ? w.owner.token : as === 'other' ? w.other.token : as === 'operator' ? w.operator.token : undefined;
+}
+
+const EMERGENCY_SETUP = {
+  trusted_contacts: [],
+  emergency_info: { blood_type: 'A+', profile_fields: ['emergency_contact'] },
+  criteria: ['unconsciousness'],
+};
+
+/** The caller has an emergency setup (signed-in callers only; the others are refused before it matters). */
+async function ensureEmergencySetup(w: World, as: Who): Promise<void> {
+  const token = sessionOf(w, as);
+  if (!token) return;
+  const res = await http('POST', '/api/v1/profile/emergency-access', token, { json: EMERGENCY_SETUP });
+  if (res.status !== 201 && res.status !== 409) throw new Error(`emergency setup failed: ${res.text}`);
+}
+
+/** The caller has no emergency setup. */
+async function dropEmergencySetup(w: World, as: Who): Promise<void> {
+  const token = sessionOf(w, as);
+  if (token) await http('DELETE', '/api/v1/profile/emergency-access', token);
+}
+
 /** How to call each operation with the owner's identifiers. A new operation must be added here: the test says so. */
 const FIXTURES: Record<string, Fixture> = {
   getHealth: { request: () => ({ path: '/healthz' }), public: [200] },
@@ -585,6 +610,44 @@ const FIXTURES: Record<string, Fixture> = {
     request: () => ({ path: `/api/v1/profile/requests/${ownerRequestId}/decline` }),
     other: [404],
   },
+  verifyAuditChain: { request: () => ({ path: '/api/v1/admin/audit/verify' }) },
+  createEmergencyAccess: { before: dropEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access', json: EMERGENCY_SETUP }) },
+  getEmergencyAccess: { before: ensureEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access' }) },
+  replaceEmergencyAccess: { before: ensureEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access', json: EMERGENCY_SETUP }) },
+  deleteEmergencyAccess: { before: ensureEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access' }) },
+  grantEmergencyAccess: {
+    request: (w) => ({
+      path: '/api/v1/profile/emergency-access/grant',
+      json: { responder_id: 'matrix-1', reason: 'matrix', email: w.owner.email, criterion: 'unconsciousness' },
+    }),
+  },
+  // Nobody named the owner or the other person a trusted contact: both get the one answer that tells nothing.
+  openEmergencyAccess: {
+    request: (w) => ({
+      path: '/api/v1/profile/emergency-access/open',
+      json: { email: w.owner.email, reason: 'matrix', criterion: 'unconsciousness' },
+    }),
+    owner: [404],
+    other: [404],
+  },
+  getEmergencyCard: { before: ensureEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access/card?format=png' }) },
+  rotateEmergencyCard: { before: ensureEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access/card/rotate' }) },
+  listEmergencyAccessLog: { request: () => ({ path: '/api/v1/profile/emergency-access/log' }) },
+  endEmergencyAccess: { request: () => ({ path: `/api/v1/profile/emergency-access/log/${randomUUID()}/end` }), owner: [404], other: [404] },
+  flagEmergencyAccess: {
+    request: () => ({ path: `/api/v1/profile/emergency-access/log/${randomUUID()}/flag`, json: {} }),
+    owner: [404],
+    other: [404],
+  },
+  declineTrustedContact: {
+    request: () => ({ path: '/api/v1/emergency-access/decline', json: { token: randomBytes(32).toString('base64url') } }),
+    public: [400],
+  },
+  listResponders: { request: () => ({ path: '/api/v1/responders' }) },
+  createResponder: { request: () => ({ path: '/api/v1/responders', json: { responder_id: 'matrix-1', name: 'Matrix Medic', licence: 'M-1' } }) },
+  getResponder: { request: () => ({ path: '/api/v1/responders/matrix-1' }) },
+  updateResponder: { request: () => ({ path: '/api/v1/responders/matrix-1', json: { active: false } }) },
+  deleteResponder: { request: () => ({ path: '/api/v1/responders/matrix-1' }) },
 };
 
 /** The newest verification code mailed to a person. */
