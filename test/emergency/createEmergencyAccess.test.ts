@@ -115,3 +115,13 @@ test('DELETE removes the setup and its card; an open access ends with it', async
   assertError(t, again, 404, 'emergency_access_not_found');
   t.truthy((await auditEvents(app, 'emergency.setup_deleted')).find((e) => e.data.access_id === person.accessId));
 });
+
+test('two setups sent at once: one is created, the other is a 409, never a 500', async (t) => {
+  const person = await register(app);
+  const body = { trusted_contacts: [], emergency_info: { blood_type: 'A+' }, criteria: ['unconsciousness'] };
+  const answers = await Promise.all(
+    Array.from({ length: 4 }, () => app.request('POST', '/api/v1/profile/emergency-access', { token: person.token, json: body })),
+  );
+  t.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409, 409], answers.map((a) => a.text).join('\n'));
+  for (const a of answers.filter((a) => a.status === 409)) assertError(t, a, 409, 'emergency_access_exists');
+});

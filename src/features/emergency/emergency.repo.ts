@@ -72,8 +72,10 @@ export async function lockEmergencyByUser(trx: Knex.Transaction, userId: string)
   return (await trx('emergency_access').where({ user_id: userId }).forUpdate().first()) as EmergencyRow | undefined;
 }
 
-export async function insertEmergency(trx: Knex.Transaction, row: Omit<EmergencyRow, 'version' | 'created_at' | 'updated_at'>): Promise<void> {
-  await trx('emergency_access').insert(row);
+/** Inserts the person's setup; false when they already have one (a concurrent setup committed first). */
+export async function insertEmergency(trx: Knex.Transaction, row: Omit<EmergencyRow, 'version' | 'created_at' | 'updated_at'>): Promise<boolean> {
+  const inserted = await trx('emergency_access').insert(row).onConflict('user_id').ignore().returning('id');
+  return inserted.length > 0;
 }
 
 export async function updateEmergency(

@@ -179,19 +179,21 @@ async function nameContacts(
   return out;
 }
 
+const EXISTS = 'you already have emergency access set up: change it with PUT /api/v1/profile/emergency-access';
+
 /** Seed API 4: sets up emergency access; one per person. */
 export async function createSetup(deps: AppDeps, userId: string, body: Record<string, unknown>, clientIp: string): Promise<{ access_id: string }> {
   const parsed = parseSetup(deps, body);
   const { name } = await readUserFields(deps.db, deps.keyring, userId, ['name']);
   return withTransaction(deps.db, async (trx) => {
     if (await lockEmergencyByUser(trx, userId)) {
-      throw new EmergencyAccessExists('you already have emergency access set up: change it with PUT /api/v1/profile/emergency-access');
+      throw new EmergencyAccessExists(EXISTS);
     }
     const id = randomUUID();
     const dek = newDataKey();
     const wrapped = deps.keyring.wrap(dek, owner(id));
     // The row first (the contacts refer to it); sealed again below once the contacts have their ids.
-    await insertEmergency(trx, {
+    const inserted = await insertEmergency(trx, {
       id,
       user_id: userId,
       wrapped_dek: wrapped.wrapped,
@@ -199,6 +201,8 @@ export async function createSetup(deps: AppDeps, userId: string, body: Record<st
       sealed: Buffer.alloc(0),
       ...newCard(dek, id),
     });
+    // Two setups at once: the lock above found no row for either; the second insert waits for the first and loses.
+    if (!inserted) throw new EmergencyAccessExists(EXISTS);
     const contacts = await nameContacts(trx, deps, id, String(name ?? 'A Ringfence user'), parsed.contacts, new Map());
     const setup: Setup = {
       emergency_info: parsed.emergency_info,
