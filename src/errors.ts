@@ -203,3 +203,6 @@ export const DefaultRing = E(Conflict, 'default_ring');
 
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
+
+// The console's browser session (issue 20).
+export const CsrfRefused = E(Forbidden, 'csrf_refused');
