@@ -12,14 +12,14 @@ import type { AppDeps } from '../../deps.ts';
 import { CsrfRefused } from '../../errors.ts';
 import { safeEqual } from '../../crypto/tokens.ts';
 
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 
 /** Whether the service is served over TLS (its public URL says so; start-up checks the proxy with it). */
 function overTls(deps: Pick<AppDeps, 'config'>): boolean {
   return deps.config.baseUrl.startsWith('https:');
 }
 
-export function sessionCookieName(deps: Pick<AppDeps, 'config'>): string {
+function sessionCookieName(deps: Pick<AppDeps, 'config'>): string {
   return overTls(deps) ? '__Host-rf_session' : 'rf_session';
 }
 
@@ -57,21 +57,24 @@ export function sessionCookie(ctx: Pick<Context, 'get'>, deps: Pick<AppDeps, 'co
 }
 
 /** Whether the browser says the request came from another site (absent headers say nothing: old browsers, curl). */
-function crossSite(ctx: Pick<Context, 'get' | 'origin'>): boolean {
+function crossSite(ctx: Pick<Context, 'get'>, deps: Pick<AppDeps, 'config'>): boolean {
   const site = ctx.get('sec-fetch-site');
-  if (site !== '' && site !== 'same-origin') return true;
+  // A browser that sends Fetch Metadata says where the request came from; older ones are checked by Origin.
+  if (site !== '') return site !== 'same-origin';
   const origin = ctx.get('origin');
-  return origin !== '' && origin !== ctx.origin;
+  // The service's public origin (BASE_URL), not the request's: behind a proxy they differ.
+  return origin !== '' && origin !== new URL(deps.config.baseUrl).origin;
 }
 
 /**
  * The session token a request carries in the console's cookie, once its CSRF proof holds; undefined without the
  * cookie. A cookie without a valid proof is refused (403 `csrf_refused`), never silently ignored.
  */
-export function cookieSessionToken(ctx: Pick<Context, 'get' | 'origin'>, deps: Pick<AppDeps, 'config'>): string | undefined {
+export function cookieSessionToken(ctx: Pick<Context, 'get'>, deps: Pick<AppDeps, 'config'>): string | undefined {
   const token = sessionCookie(ctx, deps);
   if (!token) return undefined;
-  if (crossSite(ctx)) throw new CsrfRefused("this request came from another site: the session cookie is accepted only from Ringfence's own pages");
+  if (crossSite(ctx, deps))
+    throw new CsrfRefused("this request came from another site: the session cookie is accepted only from Ringfence's own pages");
   const proof = ctx.get(CSRF_HEADER);
   if (proof === '' || !safeEqual(proof, csrfFor(token))) {
     throw new CsrfRefused('send the X-CSRF-Token header of your console page with the session cookie (reload the page if it is missing)', {

@@ -5,7 +5,7 @@
 import { LOCALES, type Locale } from './catalogue.ts';
 
 /** The console language of a BCP 47 tag: zh-TW, zh-HK, zh-MO and zh-Hant are Traditional; other zh Simplified. */
-export function localeOfTag(tag: string): Locale | undefined {
+function localeOfTag(tag: string): Locale | undefined {
   const t = tag.trim().toLowerCase();
   if (t === 'en' || t.startsWith('en-')) return 'en';
   if (t === 'zh' || t.startsWith('zh-')) return /^zh-(hant|tw|hk|mo)\b/.test(t) ? 'zh-Hant' : 'zh-Hans';

@@ -9,7 +9,7 @@ export const ringsPage: ConsolePage = {
   body: (t) => `<p>${t('rings.intro')}</p>
 ${loading(t)}
 <section aria-labelledby="move-title"><h2 id="move-title">${t('rings.moveTitle')}</h2>
-<div class="table-wrap"><table id="placements" hidden>
+<div class="table-wrap" tabindex="0"><table id="placements" hidden>
 <caption class="visually-hidden">${t('rings.moveTitle')}</caption>
 <thead><tr><th scope="col">${t('profile.field')}</th><th scope="col">${t('profile.ring')}</th></tr></thead><tbody></tbody></table></div>
 </section>

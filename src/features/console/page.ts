@@ -13,7 +13,7 @@ import { chooseLocale } from './locale.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
@@ -32,7 +32,7 @@ export interface ConsolePage {
 /** A message of the page's language, escaped for HTML. */
 export type T = (key: string) => string;
 
-export const CONSOLE_CSP = [
+const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -68,7 +68,7 @@ function languagePicker(locale: string, t: T): string {
 }
 
 /** A page's script: its id in kebab case (signIn → sign-in.js). */
-export function scriptName(id: string): string {
+function scriptName(id: string): string {
   return id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 

@@ -21,7 +21,7 @@ async function render() {
         h('h3', {}, t('visibility.withheld')),
         h(
           'div',
-          { class: 'table-wrap' },
+          { class: 'table-wrap', tabindex: 0 },
           h(
             'table',
             { 'data-list': 'withheld' },
