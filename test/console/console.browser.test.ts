@@ -163,6 +163,7 @@ test.serial(
     // home_address to semi-private: the engine keeps it from a commercial service all the same (its classification,
     // private, is beyond commercial's ceiling), and the rings page says so with the engine's reason.
     await moveField(page, 'home_address', 'semi-private');
+    t.regex(await page.locator('#rf-status').innerText(), /Still not visible to: .*\(home_address\): .*private/);
     await check(t, page, 'rings');
 
     // Grant a commercial service through the provider's real sign-in and consent pages, in the same browser.
@@ -193,17 +194,16 @@ test.serial(
     // sees what gives the engine's reason for each.
     await moveField(page, 'home_address', 'private');
     await moveField(page, 'name', 'private');
-    await page
-      .locator('#rf-status')
-      .filter({ hasText: /Still not visible to: .*commercial/ })
-      .waitFor();
     const after = await readerView(page, `service:${serviceId}`);
     t.false(after.sees.includes('home_address'), 'the commercial service does not see home_address');
     t.false(after.sees.includes('name'), 'the commercial service no longer sees name');
-    for (const field of ['home_address', 'name']) {
+    for (const [field, layer] of [
+      ['home_address', 'ceiling'],
+      ['name', 'user setting'],
+    ]) {
       const withheld = after.withheld.find((row) => row[0] === field);
-      t.is(withheld?.[1], 'ceiling', field);
-      t.regex(withheld?.[2] ?? '', /commercial/, field);
+      t.is(withheld?.[1], layer, field);
+      t.regex(withheld?.[2] ?? '', /private/, field);
     }
     const released = (await read()).fields;
     t.is(released.home_address, undefined, 'and the data API agrees');
