@@ -172,6 +172,7 @@ const CATALOGUE: Record<string, Section> = {
     role: ['Any {role} service', '任何 {role} 服务', '任何 {role} 服務'],
     service: ['Service {name}', '服务 {name}', '服務 {name}'],
     layer: ['layer', '层', '層'],
+    why: ['Why', '原因', '原因'],
     revision: ['Policy revision', '策略版本', '策略版本'],
   },
   services: {

@@ -12,7 +12,7 @@ export const activityPage: ConsolePage = {
 <div class="field inline"><label for="kind">${t('activity.kind')}</label><select id="kind"><option value="">${t('activity.all')}</option>${KINDS.map((k) => `<option value="${k}">${k}</option>`).join('')}</select></div>
 ${loading(t)}
 <p id="empty" hidden>${t('activity.empty')}</p>
-<div class="table-wrap" tabindex="0"><table id="events" hidden>
+<div class="table-wrap" tabindex="0"><table id="events" class="stack" hidden>
 <caption class="visually-hidden">${t('activity.title')}</caption>
 <thead><tr><th scope="col">${t('activity.when')}</th><th scope="col">${t('activity.what')}</th><th scope="col">${t('activity.who')}</th><th scope="col">${t('activity.details')}</th></tr></thead><tbody></tbody></table></div>
 <p><button type="button" id="more" class="secondary" hidden>${t('common.more')}</button></p>`,

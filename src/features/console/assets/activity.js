@@ -17,10 +17,10 @@ async function render() {
       h(
         'tr',
         { 'data-action': e.action },
-        h('td', {}, h('time', { datetime: e.at }, formatTime(e.at))),
+        h('td', { 'data-label': t('activity.when') }, h('time', { datetime: e.at }, formatTime(e.at))),
         h('th', { scope: 'row' }, e.action),
-        h('td', {}, e.actor),
-        h('td', {}, h('code', {}, Object.keys(e.data).length ? JSON.stringify(e.data) : '')),
+        h('td', { 'data-label': t('activity.who') }, e.actor),
+        h('td', { 'data-label': t('activity.details') }, h('code', {}, Object.keys(e.data).length ? JSON.stringify(e.data) : '')),
       ),
     );
     if (append) body.append(...rows);

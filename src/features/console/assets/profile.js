@@ -97,7 +97,15 @@ async function render(me) {
             ),
           );
         }
-        return h('tr', { 'data-field': name }, h('th', { scope: 'row' }, name), valueCell, h('td', {}, view.ring), h('td', {}, provenance(view)));
+        valueCell.dataset.label = t('profile.value');
+        return h(
+          'tr',
+          { 'data-field': name },
+          h('th', { scope: 'row' }, name),
+          valueCell,
+          h('td', { 'data-label': t('profile.ring') }, view.ring),
+          h('td', { 'data-label': t('profile.provenance') }, provenance(view)),
+        );
       }),
     );
     loaded();

@@ -18,20 +18,32 @@ async function render() {
         h('h2', { id: `reader-${i}` }, readerTitle(r.reader, names)),
         h('h3', {}, t('visibility.sees')),
         r.fields.length ? h('ul', { class: 'tags', 'data-list': 'sees' }, r.fields.map((f) => h('li', { 'data-field': f }, f))) : h('p', {}, t('common.none')),
-        h('h3', {}, t('visibility.withheld')),
         h(
+          'details',
+          { open: r.reader.startsWith('service:') },
+          h('summary', {}, `${t('visibility.withheld')} (${r.withheld.length})`),
+          h(
           'div',
           { class: 'table-wrap', tabindex: 0 },
           h(
             'table',
-            { 'data-list': 'withheld' },
+            { 'data-list': 'withheld', class: 'stack' },
             h('caption', { class: 'visually-hidden' }, `${readerTitle(r.reader, names)} — ${t('visibility.withheld')}`),
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('profile.field')), h('th', { scope: 'col' }, t('visibility.layer')), h('th', { scope: 'col' }, ''))),
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('profile.field')), h('th', { scope: 'col' }, t('visibility.layer')), h('th', { scope: 'col' }, t('visibility.why')))),
             h(
               'tbody',
               {},
-              r.withheld.map((w) => h('tr', { 'data-field': w.field }, h('th', { scope: 'row' }, w.field), h('td', {}, w.layer), h('td', {}, w.reason))),
+              r.withheld.map((w) =>
+                h(
+                  'tr',
+                  { 'data-field': w.field },
+                  h('th', { scope: 'row' }, w.field),
+                  h('td', { 'data-label': t('visibility.layer') }, w.layer),
+                  h('td', {}, w.reason),
+                ),
+              ),
             ),
+          ),
           ),
         ),
       ),
