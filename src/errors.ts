@@ -204,6 +204,9 @@ export const DefaultRing = E(Conflict, 'default_ring');
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
 
+// The console's browser session (issue 20).
+export const CsrfRefused = E(Forbidden, 'csrf_refused');
+
 // Credentials (issue 14).
 /** 422: the request is well formed but its content cannot be used (a photo with no readable barcode). */
 class Unprocessable extends AppError {

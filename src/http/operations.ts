@@ -54,6 +54,19 @@ import { listServices } from '../features/services/listServices.ts';
 import { createService } from '../features/services/createService.ts';
 import { getService } from '../features/services/getService.ts';
 import { listCredentialTypes } from '../features/credentials/listCredentialTypes.ts';
+import { getConsoleProfile } from '../features/console/getConsoleProfile.ts';
+import { getConsoleSignIn } from '../features/console/getConsoleSignIn.ts';
+import { getConsoleSignUp } from '../features/console/getConsoleSignUp.ts';
+import { getConsoleVerifyEmail } from '../features/console/getConsoleVerifyEmail.ts';
+import { getConsoleForgotPassword } from '../features/console/getConsoleForgotPassword.ts';
+import { getConsoleResetPassword } from '../features/console/getConsoleResetPassword.ts';
+import { getConsoleRings } from '../features/console/getConsoleRings.ts';
+import { getConsoleVisibility } from '../features/console/getConsoleVisibility.ts';
+import { getConsoleServices } from '../features/console/getConsoleServices.ts';
+import { getConsoleActivity } from '../features/console/getConsoleActivity.ts';
+import { getConsoleSessions } from '../features/console/getConsoleSessions.ts';
+import { getConsoleAsset } from '../features/console/getConsoleAsset.ts';
+import { listProfileActivity } from '../features/activity/listProfileActivity.ts';
 import { addCredential } from '../features/credentials/addCredential.ts';
 import { listCredentials } from '../features/credentials/listCredentials.ts';
 import { getCredential } from '../features/credentials/getCredential.ts';
@@ -236,6 +249,23 @@ export const FEATURES = {
     deleteCredential,
     confirmCredential,
     rejectCredential,
+  },
+  console: {
+    getConsoleProfile,
+    getConsoleSignIn,
+    getConsoleSignUp,
+    getConsoleVerifyEmail,
+    getConsoleForgotPassword,
+    getConsoleResetPassword,
+    getConsoleRings,
+    getConsoleVisibility,
+    getConsoleServices,
+    getConsoleActivity,
+    getConsoleSessions,
+    getConsoleAsset,
+  },
+  activity: {
+    listProfileActivity,
   },
 } as const satisfies Record<string, Record<string, Handler>>;
 

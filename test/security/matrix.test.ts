@@ -382,6 +382,20 @@ const FIXTURES: Record<string, Fixture> = {
   loginUser: {
     request: () => ({
       path: '/api/v1/users/login',
+  // The console's pages are static shells (their scripts fetch the data with the caller's own session): the same for anyone.
+  getConsoleProfile: { request: () => ({ path: '/account' }), public: [200] },
+  getConsoleSignIn: { request: () => ({ path: '/account/sign-in' }), public: [200] },
+  getConsoleSignUp: { request: () => ({ path: '/account/sign-up' }), public: [200] },
+  getConsoleVerifyEmail: { request: () => ({ path: '/account/verify-email' }), public: [200] },
+  getConsoleForgotPassword: { request: () => ({ path: '/account/forgot-password' }), public: [200] },
+  getConsoleResetPassword: { request: () => ({ path: '/account/reset-password' }), public: [200] },
+  getConsoleRings: { request: () => ({ path: '/account/rings' }), public: [200] },
+  getConsoleVisibility: { request: () => ({ path: '/account/visibility' }), public: [200] },
+  getConsoleServices: { request: () => ({ path: '/account/services' }), public: [200] },
+  getConsoleActivity: { request: () => ({ path: '/account/activity' }), public: [200] },
+  getConsoleSessions: { request: () => ({ path: '/account/sessions' }), public: [200] },
+  getConsoleAsset: { request: () => ({ path: '/account/assets/console.js' }), public: [200] },
+  listProfileActivity: { request: () => ({ path: '/api/v1/profile/activity' }) },
       json: { email: `nobody.${randomBytes(4).toString('hex')}@example.org`, password: 'not the password at all' },
     }),
     public: [401],

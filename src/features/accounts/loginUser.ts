@@ -1,8 +1,12 @@
 /** POST /api/v1/users/login. */
 import type { Handler } from '../../deps.ts';
 import { login, type LoginInput } from './accounts.ts';
+import { setSessionCookie } from './cookie-session.ts';
 
 export const loginUser: Handler = async (input, deps) => {
-  const { user_id, token, refresh_token, expires_in } = await login(deps, input.body as unknown as LoginInput, input.clientIp);
+  const { session, ...credentials } = input.body;
+  const { user_id, token, refresh_token, expires_in } = await login(deps, credentials as unknown as LoginInput, input.clientIp);
+  // The console's browser session: the token goes into an HttpOnly cookie, never into the body a script reads.
+  if (session === 'cookie') return { user_id, session: 'cookie', csrf_token: setSessionCookie(input.ctx, deps, token, expires_in), expires_in };
   return { user_id, token, refresh_token, expires_in };
 };

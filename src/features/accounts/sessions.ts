@@ -11,6 +11,7 @@ import { InvalidGrant, InvalidToken, RefreshTokenReused, TokenExpired, TokenMiss
 import type { AppDeps, Caller, SecurityResolver } from '../../deps.ts';
 import { withTransaction } from '../../store/db.ts';
 import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
+import { cookieSessionToken } from './cookie-session.ts';
 import { findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
 
 const ACCESS_TOKEN_SECONDS = 15 * 60;
@@ -52,6 +53,11 @@ function presentedToken(ctx: Parameters<SecurityResolver>[0]): string | undefine
   return typeof body?.token === 'string' && body.token !== '' ? body.token : undefined;
 }
 
+/** The token of a request: presented as above, else the console's cookie with its CSRF proof (./cookie-session.ts). */
+function requestToken(ctx: Parameters<SecurityResolver>[0], deps: AppDeps): string | undefined {
+  return presentedToken(ctx) ?? cookieSessionToken(ctx, deps);
+}
+
 /** The caller a session token stands for; throws Unauthenticated saying why a token is not accepted. */
 async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Caller, { kind: 'user' }>> {
   const row = await findSessionByAccessHash(deps.db, hashToken(token));
@@ -65,7 +71,7 @@ async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Cal
 
 /** The `sessionToken` security scheme of openapi.yaml. */
 export const resolveSessionToken: SecurityResolver = async (ctx, deps) => {
-  const token = presentedToken(ctx);
+  const token = requestToken(ctx, deps);
   if (!token) return undefined;
   return { caller: await callerForToken(deps, token), credential: token };
 };

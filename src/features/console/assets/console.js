@@ -1,0 +1,206 @@
+/**
+ * Shared by every page of the console: the page's messages, the API client (the session cookie goes by itself;
+ * this adds the CSRF header), forms with their errors next to each field, loading states, and the header.
+ * Nothing is ever written as HTML: text goes in as text.
+ */
+const messages = JSON.parse(document.getElementById('rf-messages')?.textContent ?? '{}');
+const csrf = document.querySelector('meta[name="rf-csrf"]')?.getAttribute('content') ?? '';
+const pageMeta = document.querySelector('meta[name="rf-page"]');
+const signedInPage = pageMeta?.dataset.signedIn === 'true';
+
+/** A message of the page's language, with {name} placeholders filled. */
+export function t(key, vars = {}) {
+  return (messages[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.status ?? `HTTP ${status}`);
+    this.status = status;
+    this.body = body ?? {};
+  }
+}
+
+/** Sends the visitor to sign in, and back here afterwards. */
+export function signInAgain() {
+  location.assign(`/account/sign-in?next=${encodeURIComponent(location.pathname)}`);
+}
+
+/** Calls the public API as this browser's session. */
+export async function api(method, path, options = {}) {
+  const headers = { accept: 'application/json' };
+  if (csrf) headers['x-csrf-token'] = csrf;
+  let body;
+  if (options.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.yaml !== undefined) {
+    headers['content-type'] = 'application/yaml';
+    body = options.yaml;
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, { status: t('common.networkError') });
+  }
+  const type = res.headers.get('content-type') ?? '';
+  const data = type.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) {
+    if (res.status === 401 && signedInPage) signInAgain();
+    throw new ApiError(res.status, typeof data === 'object' ? data : { status: data });
+  }
+  return data;
+}
+
+/** An element with attributes and children (strings become text, never HTML). */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k === 'text') node.textContent = v;
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function setStatus(text) {
+  const status = document.getElementById('rf-status');
+  if (status) status.textContent = text;
+}
+
+export function formatTime(iso) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+}
+
+export function loaded() {
+  for (const node of document.querySelectorAll('[data-loading]')) node.hidden = true;
+}
+
+/** Removes the errors shown in a form. */
+export function clearErrors(form) {
+  for (const p of form.querySelectorAll('.field-error, .form-error')) p.textContent = '';
+  for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+/** The input of `form` that shows a detail's path: its data-path is the path, or a prefix of it. */
+function inputFor(form, path) {
+  for (const input of form.querySelectorAll('[data-path]')) {
+    for (const p of input.dataset.path.split(' ')) {
+      if (path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`)) return input;
+    }
+  }
+  return undefined;
+}
+
+/** Shows an API error in a form: each detail next to its field, the message at the top; focus on the first. */
+export function showError(form, err) {
+  clearErrors(form);
+  let first;
+  for (const detail of err.body?.details ?? []) {
+    const input = inputFor(form, detail.path);
+    const slot = input && document.getElementById(`${input.id}-error`);
+    if (!slot) continue;
+    slot.textContent = slot.textContent ? `${slot.textContent} ${detail.message}` : detail.message;
+    input.setAttribute('aria-invalid', 'true');
+    first ??= input;
+  }
+  const top = form.querySelector('.form-error');
+  if (top) top.textContent = err.body?.status ?? err.message;
+  first?.focus();
+}
+
+/** Marks a form busy (its buttons disabled, a saving message) while `work` runs; shows its error. */
+export async function whileBusy(form, work) {
+  const buttons = [...form.querySelectorAll('button')];
+  form.setAttribute('aria-busy', 'true');
+  for (const b of buttons) b.disabled = true;
+  setStatus(t('common.saving'));
+  try {
+    const result = await work();
+    return result;
+  } catch (err) {
+    setStatus('');
+    if (err instanceof ApiError) showError(form, err);
+    else throw err;
+    return undefined;
+  } finally {
+    form.removeAttribute('aria-busy');
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+/** Calls `handler` with the form's data on submit, clearing old errors and showing new ones. */
+export function onSubmit(id, handler) {
+  const form = document.getElementById(id);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    whileBusy(form, () => handler(new FormData(form), form));
+  });
+  return form;
+}
+
+const LANG_COOKIE = 'rf_lang';
+
+function setLanguage(lang) {
+  document.cookie = `${LANG_COOKIE}=${lang}; Path=/account; Max-Age=31536000; SameSite=Strict`;
+  const url = new URL(location.href);
+  url.searchParams.delete('lang');
+  location.replace(url.href);
+}
+
+/** The console language of the profile's `locale` (a BCP 47 tag), as the server maps it. */
+function consoleLocale(tag) {
+  const l = String(tag ?? '').toLowerCase();
+  if (l === 'en' || l.startsWith('en-')) return 'en';
+  if (l === 'zh' || l.startsWith('zh-')) return /^zh-(hant|tw|hk|mo)\b/.test(l) ? 'zh-Hant' : 'zh-Hans';
+  return undefined;
+}
+
+/** Follows the profile's locale once, unless the person picked a language: true when the page reloads for it. */
+async function followProfileLocale() {
+  if (new URL(location.href).searchParams.has('lang') || document.cookie.includes(`${LANG_COOKIE}=`)) return false;
+  const profile = await api('GET', '/api/v1/profile');
+  const wanted = consoleLocale(profile.fields?.locale?.value);
+  if (wanted && wanted !== document.documentElement.lang) {
+    setLanguage(wanted);
+    return true;
+  }
+  return false;
+}
+
+function wireHeader() {
+  document.getElementById('rf-lang')?.addEventListener('change', (event) => setLanguage(event.target.value));
+  document.getElementById('rf-signout')?.addEventListener('click', async () => {
+    try {
+      await api('POST', '/api/v1/auth/logout', { json: {} });
+    } finally {
+      location.assign('/account/sign-in');
+    }
+  });
+}
+
+/** Starts a page: the header, then (on a signed-in page) the session check, then `render(me)`. */
+export async function boot(render) {
+  wireHeader();
+  try {
+    if (!signedInPage) return await render(undefined);
+    if (!csrf) return signInAgain();
+    const me = await api('GET', '/api/v1/auth/me');
+    if (await followProfileLocale()) return;
+    await render(me);
+  } catch (err) {
+    loaded();
+    setStatus('');
+    const top = document.querySelector('main > .form-error') ?? document.getElementById('rf-status');
+    if (top) top.textContent = `${t('common.error')}${err.message}`;
+    if (!(err instanceof ApiError)) throw err;
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * The console in real headless Chromium, page by page, as a person walks it: sign up, verify the address with the
+ * code from the SMTP sink, edit the profile in place, move home_address between rings and watch a commercial
+ * service's view change on "who sees what", grant the service through the provider's own pages and revoke it with
+ * the confirmation step, and find the revocation in the activity log. Every page gets axe-core (no serious or
+ * critical violation) and a screenshot at phone and desktop widths under test/artifacts/console/.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import axe from 'axe-core';
+import * as client from 'openid-client';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
+import { useBrowser } from '../helpers/browser.ts';
+import { dataResource, grantService, useCallback } from '../helpers/oidc.ts';
+import { randomBytes } from 'node:crypto';
+
+const app = useTestApp({ smtp: true });
+const browser = useBrowser();
+const callback = useCallback();
+
+const SHOTS = path.join(ARTIFACTS, 'console');
+const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
+
+interface Watch {
+  problems: string[];
+  foreign: string[];
+}
+
+/** A fresh browser context that records CSP violations, script errors and any request leaving the service. */
+async function open(t: ExecutionContext, options: { locale?: string } = {}): Promise<{ context: BrowserContext; page: Page; watch: Watch }> {
+  const context = await browser.newContext({ locale: options.locale ?? 'en-US', viewport: WIDTHS.desktop });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  const watch: Watch = { problems: [], foreign: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) watch.problems.push(m.text());
+  });
+  page.on('pageerror', (e) => watch.problems.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(app.url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) watch.foreign.push(r.url());
+  });
+  return { context, page, watch };
+}
+
+/** axe-core injected the way the strict CSP allows (an evaluation, not a <script> tag): serious and critical only. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axe.source);
+  const violations = (await page.evaluate(() =>
+    (window as unknown as { axe: typeof axe }).axe
+      .run(document, { resultTypes: ['violations'] })
+      .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }))),
+  )) as { id: string; impact: string | null; nodes: string[] }[];
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.nodes.join(', ')}`);
+}
+
+/** axe at both widths and a full-page screenshot at each. */
+async function check(t: ExecutionContext, page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  for (const [width, size] of Object.entries(WIDTHS)) {
+    await page.setViewportSize(size);
+    t.deepEqual(await axeViolations(page), [], `${name} at ${width} width: no serious or critical axe violation`);
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize(WIDTHS.desktop);
+}
+
+async function status(page: Page, text: string | RegExp): Promise<void> {
+  await page.locator('#rf-status').filter({ hasText: text }).waitFor();
+}
+
+async function codeFor(email: string, after = 0): Promise<string> {
+  const mail = await app.smtp.waitFor(
+    (m) =>
+      /verification code/.test(m.subject ?? '') &&
+      (m.to && !Array.isArray(m.to) ? m.to.text : '').includes(email) &&
+      (m.date?.getTime() ?? 0) >= after,
+  );
+  return /(\d{6})/.exec(mail.text ?? '')![1];
+}
+
+async function moveField(page: Page, field: string, ring: string): Promise<void> {
+  await page.goto(`${app.url}/account/rings`);
+  await page.locator('#placements').waitFor();
+  await page.getByLabel(field, { exact: true }).selectOption(ring);
+  await status(page, `${field} is now in ${ring}.`);
+}
+
+async function readerView(page: Page, reader: string) {
+  await page.goto(`${app.url}/account/visibility`);
+  const section = page.locator(`section[data-reader="${reader}"]`);
+  await section.waitFor();
+  return {
+    sees: await section.locator('[data-list="sees"] li').allInnerTexts(),
+    withheld: await section
+      .locator('[data-list="withheld"] tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => (c as HTMLElement).innerText))),
+  };
+}
+
+test.serial(
+  'a person signs up, verifies, moves home_address, sees a commercial service lose it, grants and revokes the service, and finds it in the log',
+  async (t) => {
+    const { page, watch } = await open(t);
+    const tag = randomBytes(4).toString('hex');
+    const person = { name: 'Ada Lovelace', email: `ada.${tag}@example.org`, handle: `ada_${tag}`, password: `analytical engine notes ${tag}` };
+
+    // Without a session, the console sends the visitor to sign in.
+    await page.goto(`${app.url}/account`);
+    await page.waitForURL(/\/account\/sign-in\?next=%2Faccount$/);
+    await check(t, page, 'sign-in');
+
+    // Sign up; a guessable password is refused next to its field, from the API's details.
+    await page.getByRole('link', { name: 'No account yet? Create one' }).click();
+    await page.waitForURL(/\/account\/sign-up$/);
+    await page.getByLabel('Full name').fill(person.name);
+    await page.getByLabel('E-mail address').fill(person.email);
+    await page.getByLabel('Handle').fill(person.handle);
+    await page.getByLabel('Password').fill('password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const passwordError = page.locator('#sign-up-password-error');
+    await passwordError.filter({ hasText: /common/ }).waitFor();
+    t.is(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+    await check(t, page, 'sign-up-error');
+    await page.getByLabel('Password').fill(person.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/account\/verify-email$/);
+    await check(t, page, 'verify-email');
+
+    // The session is a cookie no script can read.
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'rf_session');
+    t.truthy(session);
+    t.true(session?.httpOnly);
+    t.is(session?.sameSite, 'Strict');
+    t.is(await page.evaluate(() => document.cookie.includes('rf_session')), false);
+
+    // Verify the address with the code from the mail.
+    await page.getByLabel('Code').fill(await codeFor(person.email));
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await status(page, 'Your address is verified.');
+
+    // The profile: every field with its ring and provenance; home_address edited in place.
+    await page.goto(`${app.url}/account`);
+    await page.locator('#fields').waitFor();
+    t.true(await page.locator('#unverified').isHidden(), 'the address is verified');
+    const nameRow = page.locator('tr[data-field="name"]');
+    t.regex(await nameRow.innerText(), /Ada Lovelace\s.*semi-private\s+registration/s);
+    await page.getByRole('button', { name: 'Edit home_address' }).click();
+    const editor = page.getByLabel('Edit home_address');
+    await editor.fill('{"locality": "Burnaby"');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#edit-home_address-error').filter({ hasText: 'is not valid JSON' }).waitFor();
+    await editor.fill(JSON.stringify({ street_address: '4024 Kingsway', locality: 'Burnaby', region: 'BC', postal_code: 'V5H 1Z5', country: 'CA' }));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await status(page, 'Saved.');
+    const addressRow = page.locator('tr[data-field="home_address"]');
+    await addressRow.filter({ hasText: 'Kingsway' }).waitFor();
+    t.regex(await addressRow.innerText(), /private\s+user/);
+    await check(t, page, 'profile');
+
+    // home_address to semi-private: the engine keeps it from a commercial service all the same (its classification,
+    // private, is beyond commercial's ceiling), and the rings page says so with the engine's reason.
+    await moveField(page, 'home_address', 'semi-private');
+    t.regex(await page.locator('#rf-status').innerText(), /Still not visible to: .*\(home_address\): .*private/);
+    await check(t, page, 'rings');
+
+    // Grant a commercial service through the provider's real sign-in and consent pages, in the same browser.
+    const granted = await grantService(app, browser, callback.url, person, 'commercial', 'openid profile address');
+    const serviceId = granted.service.client_id;
+    const read = async () => {
+      const res = await client.fetchProtectedResource(
+        granted.config,
+        granted.dataTokens.access_token,
+        new URL(`${dataResource(app)}/profile`),
+        'GET',
+      );
+      return (await res.json()) as { fields: Record<string, unknown> };
+    };
+    t.is((await read()).fields.name, person.name);
+
+    const before = await readerView(page, `service:${serviceId}`);
+    t.true(before.sees.includes('name'), 'the commercial service sees name (semi-private)');
+    t.false(before.sees.includes('home_address'));
+    t.deepEqual(
+      before.withheld.find((row) => row[0] === 'home_address')?.slice(0, 2),
+      ['home_address', 'ceiling'],
+      'home_address stays withheld by the ceiling, whatever ring it is moved to',
+    );
+    await check(t, page, 'visibility');
+
+    // home_address to private, and name too: the commercial service no longer sees name, nor home_address, and who
+    // sees what gives the engine's reason for each.
+    await moveField(page, 'home_address', 'private');
+    await moveField(page, 'name', 'private');
+    const after = await readerView(page, `service:${serviceId}`);
+    t.false(after.sees.includes('home_address'), 'the commercial service does not see home_address');
+    t.false(after.sees.includes('name'), 'the commercial service no longer sees name');
+    for (const [field, layer] of [
+      ['home_address', 'ceiling'],
+      ['name', 'user setting'],
+    ]) {
+      const withheld = after.withheld.find((row) => row[0] === field);
+      t.is(withheld?.[1], layer, field);
+      t.regex(withheld?.[2] ?? '', /private/, field);
+    }
+    const released = (await read()).fields;
+    t.is(released.home_address, undefined, 'and the data API agrees');
+    t.is(released.name, undefined);
+    await check(t, page, 'visibility-after-move');
+
+    // Services with access: what it sees now, then revoke, with the confirmation step (seed API 8).
+    await page.goto(`${app.url}/account/services`);
+    const card = page.locator(`section[data-service="${serviceId}"]`);
+    await card.waitFor();
+    await check(t, page, 'services');
+    await card.getByRole('button', { name: `Revoke access of ${granted.service.name}` }).click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    t.regex(await dialog.innerText(), new RegExp(`Revoke the access of ${granted.service.name}\\?`));
+    await check(t, page, 'services-confirm');
+    await dialog.getByRole('button', { name: 'Yes, revoke' }).click();
+    await status(page, `The access of ${granted.service.name} is revoked.`);
+    t.true(await page.locator('#no-services').isVisible());
+    const refused = await read().catch((err: unknown) => err);
+    t.true(refused instanceof client.WWWAuthenticateChallengeError, 'the service is refused at once');
+
+    // The activity log shows the revocation.
+    await page.goto(`${app.url}/account/activity`);
+    const revoked = page.locator('tr[data-action="grant.revoked"]');
+    await revoked.waitFor();
+    t.regex(await revoked.innerText(), new RegExp(serviceId));
+    await check(t, page, 'activity');
+    await page.getByLabel('Show').selectOption('grant');
+    await page.locator('#events tbody tr').first().waitFor();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#events tbody tr')].every((r) => r.getAttribute('data-action')?.startsWith('grant.')),
+    );
+    t.true((await page.locator('tr[data-action="data.released"]').count()) === 0);
+
+    // Sessions: sign out of this browser; the console then asks to sign in again.
+    await page.goto(`${app.url}/account/sessions`);
+    await page.locator('#session').waitFor();
+    t.regex(await page.locator('#session-who').innerText(), new RegExp(person.handle));
+    await check(t, page, 'sessions');
+    await page.getByRole('button', { name: 'Sign out of this browser' }).click();
+    await page.waitForURL(/\/account\/sign-in$/);
+    t.falsy(
+      (await page.context().cookies()).find((c) => c.name === 'rf_session'),
+      'logout cleared the cookie',
+    );
+
+    // Signing in again, with the keyboard only.
+    await page.goto(`${app.url}/account/sign-in?next=%2Faccount%2Factivity`);
+    await page.getByLabel('E-mail or handle').focus();
+    await page.keyboard.type(person.handle);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(person.password);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/account\/activity$/);
+    await page.locator('tr[data-action="session.logout"]').waitFor();
+
+    t.deepEqual(watch.problems, [], 'no CSP violation or script error on any page');
+    t.deepEqual(watch.foreign, [], 'no request leaves the service');
+  },
+);
+
+test.serial('forgot and reset password, then sign in with the new one', async (t) => {
+  const { page, watch } = await open(t);
+  const tag = randomBytes(4).toString('hex');
+  const person = { name: 'Grace Hopper', email: `grace.${tag}@example.org`, handle: `grace_${tag}`, password: `compiler pioneer notes ${tag}` };
+  const reg = await app.request('POST', '/api/v1/users/register', { json: person });
+  t.is(reg.status, 201);
+
+  await page.goto(`${app.url}/account/sign-in`);
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.waitForURL(/\/account\/forgot-password$/);
+  await page.getByLabel('E-mail address').fill(person.email);
+  await page.getByRole('button', { name: 'Send the reset token' }).click();
+  await status(page, /reset token is on its way/);
+  await check(t, page, 'forgot-password');
+  const mail = await app.smtp.waitFor(
+    (m) => /Reset your Ringfence password/.test(m.subject ?? '') && (m.to && !Array.isArray(m.to) ? m.to.text : '').includes(person.email),
+  );
+  const token = /Your reset token: (\S+)/.exec(mail.text ?? '')![1];
+
+  await page.getByRole('link', { name: 'Set a new password' }).click();
+  await page.waitForURL(/\/account\/reset-password$/);
+  await page.getByLabel('Reset token from the mail').fill('not-the-token');
+  await page.getByLabel('New password').fill(`a brand new passphrase ${tag}`);
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await page.locator('#reset-token-error, #reset .form-error').filter({ hasText: /./ }).first().waitFor();
+  await check(t, page, 'reset-password-error');
+  await page.getByLabel('Reset token from the mail').fill(token);
+  await page.getByLabel('New password').fill(`a brand new passphrase ${tag}`);
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await status(page, 'Your password is changed. Sign in with it.');
+  await check(t, page, 'reset-password');
+
+  await page.goto(`${app.url}/account/sign-in`);
+  await page.getByLabel('E-mail or handle').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#sign-in .form-error').filter({ hasText: /wrong/ }).waitFor();
+  await check(t, page, 'sign-in-error');
+  await page.getByLabel('Password').fill(`a brand new passphrase ${tag}`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/account$/);
+  await page.locator('#fields').waitFor();
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('the console speaks the language of Accept-Language, then of the profile', async (t) => {
+  const { page, watch } = await open(t, { locale: 'zh-TW' });
+  await page.goto(`${app.url}/account/sign-in`);
+  t.is(await page.getAttribute('html', 'lang'), 'zh-Hant');
+  t.is(await page.locator('h1').innerText(), '登入');
+  await check(t, page, 'sign-in-zh-hant');
+
+  const tag = randomBytes(4).toString('hex');
+  const person = { name: 'Lin Hui', email: `lin.${tag}@example.org`, handle: `lin_${tag}`, password: `many rivers and mountains ${tag}` };
+  const reg = await app.request('POST', '/api/v1/users/register', { json: person });
+  await app.request('PUT', '/api/v1/profile/update-info', { token: reg.body.token, json: { updated_fields: { locale: 'zh-CN' } } });
+  await page.getByLabel('電子郵件或使用者名稱').fill(person.handle);
+  await page.getByLabel('密碼').fill(person.password);
+  await page.getByRole('button', { name: '登入' }).click();
+  // The profile's locale (zh-CN) wins over the browser's language.
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-Hans');
+  await page.locator('#fields').waitFor();
+  t.is(await page.locator('h1').innerText(), '我的个人资料');
+  await check(t, page, 'profile-zh-hans');
+
+  // The person's pick in the header wins from then on.
+  await page.getByLabel('语言').selectOption('zh-Hant');
+  await page.waitForFunction(() => document.documentElement.lang === 'zh-Hant');
+  await page.goto(`${app.url}/account/visibility`);
+  await page.locator('section[data-reader="public"]').waitFor();
+  t.is(await page.locator('h1').innerText(), '誰能看到什麼');
+  await check(t, page, 'visibility-zh-hant');
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('custom rings and the ring policy file with its line-numbered errors', async (t) => {
+  const { page, watch } = await open(t);
+  const tag = randomBytes(4).toString('hex');
+  const person = { name: 'Mary Somerville', email: `mary.${tag}@example.org`, handle: `mary_${tag}`, password: `connexion of the sciences ${tag}` };
+  t.is((await app.request('POST', '/api/v1/users/register', { json: person })).status, 201);
+  await page.goto(`${app.url}/account/sign-in?next=%2Faccount%2Frings`);
+  await page.getByLabel('E-mail or handle').fill(person.handle);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/account\/rings$/);
+  await page.locator('#placements').waitFor();
+
+  // A custom ring with an unknown field: the error sits next to the fields input.
+  const form = page.locator('#new-ring');
+  await form.getByLabel('Name').fill('My doctors');
+  await form.getByLabel('Fields (comma-separated)').fill('allergies, shoe_size');
+  await form.getByLabel('Roles admitted (comma-separated)').fill('healthcare');
+  await form.getByRole('button', { name: 'Create ring' }).click();
+  await page.locator('#new-ring-fields-error').filter({ hasText: 'shoe_size' }).waitFor();
+  await form.getByLabel('Fields (comma-separated)').fill('allergies, medications');
+  await form.getByRole('button', { name: 'Create ring' }).click();
+  await status(page, 'Saved.');
+  const card = page.locator('#custom-rings form[aria-label="My doctors"]');
+  await card.waitFor();
+  await card.getByLabel('Fields (comma-separated)').fill('allergies, medications, blood_type');
+  await card.getByRole('button', { name: 'Save ring' }).click();
+  await status(page, 'Saved.');
+  t.true((await page.locator('#policy-yaml').inputValue()).includes('blood_type'), 'the policy file follows');
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download YAML' }).click();
+  t.is((await download).suggestedFilename(), 'ring-policy.yaml');
+
+  // A bad file: each problem listed with its line, nothing changed.
+  await page.locator('#policy-yaml').fill('version: 1\nplacements:\n  home_address: secret\n');
+  await page.getByRole('button', { name: 'Upload YAML' }).click();
+  const problem = page.locator('#policy-problems li').first();
+  await problem.waitFor();
+  t.regex(await problem.innerText(), /^line 3: .*secret/);
+  t.regex(await page.locator('#policy-yaml-error').innerText(), /line 3/);
+  await check(t, page, 'rings-policy-error');
+  await page.locator('#policy-yaml').fill('version: 1\nplacements:\n  bio: semi-private\n');
+  await page.getByRole('button', { name: 'Upload YAML' }).click();
+  await status(page, 'The ring policy is replaced.');
+  t.is(await page.locator('#custom-rings form').count(), 0, 'rings not in the file are gone');
+  t.is(await page.getByLabel('bio', { exact: true }).inputValue(), 'semi-private');
+  await check(t, page, 'rings-custom');
+  t.deepEqual(watch.problems, []);
+});
