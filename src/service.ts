@@ -24,6 +24,8 @@ import { GRANT_BASIS } from './oidc/grant-basis.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
+import { DOCUMENT_BASIS } from './features/documents/document-basis.ts';
+import { webhookSender } from './notify/webhooks.ts';
 
 export interface Service {
   app: Koa;
@@ -57,7 +59,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const outbox = new Outbox(keyring);
     const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy };
     // Every kind of basis a release may be made under (src/disclosure/basis.ts).
-    const disclosure = createDisclosure(base, { grant: GRANT_BASIS });
+    const disclosure = createDisclosure(base, { grant: GRANT_BASIS, document: DOCUMENT_BASIS });
     // What the provider asks of the accounts feature; authenticateLogin takes the finished deps (assigned below).
     let deps: AppDeps | undefined;
     const accounts: OidcAccounts = {
@@ -83,6 +85,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       pollMs: options.outboxPollMs,
       backchannelLogout: backchannelLogoutSender(deps.oidc.provider),
       retentionDays: config.outboxRetentionDays,
+      webhook: webhookSender({ db: store.db, keyring, logger, production: config.env === 'production' }),
     });
     worker.start();
     return {

@@ -23,7 +23,7 @@ import type { PolicyEngine, Reader } from '../policy/engine.ts';
 import type { Policies } from '../policy/load.ts';
 import type { Db } from '../store/db.ts';
 import { admitReleases } from './admission.repo.ts';
-import type { Basis, BasisKinds } from './basis.ts';
+import type { Basis, BasisKind, BasisKinds } from './basis.ts';
 import { readProfileSnapshot, ringsOf, type ProfileSnapshot } from './snapshot.repo.ts';
 import { valuesFromSnapshot } from './values.ts';
 
@@ -82,7 +82,8 @@ export function createDisclosure(deps: DisclosureDeps, kinds: BasisKinds): Discl
   return {
     async release(request) {
       const { reader, subject, basis } = request;
-      const kind = kinds[basis.kind];
+      // Each kind is typed for its own member of Basis (BasisKinds); the one for this basis's kind takes it.
+      const kind = kinds[basis.kind] as BasisKind;
       const snapshot = request.snapshot?.profile.user_id === subject ? request.snapshot : await readProfileSnapshot(deps.db, subject);
       let values: Record<string, unknown> = {};
       let policyRevision = engine.revision;

@@ -26,6 +26,24 @@ export interface BackchannelLogout {
 }
 
 export const BACKCHANNEL_LOGOUT = 'backchannel_logout';
+export const WEBHOOK = 'webhook';
+
+/** A webhook the outbox queues: the event itself is its webhook_deliveries row (src/notify/webhooks.ts). */
+export interface QueuedWebhook {
+  deliveryId: string;
+  clientId: string;
+  type: string;
+}
+
+/**
+ * Delivers one webhook (src/notify/webhooks.ts): `'sent'` when the service accepted it, `'gone'` when it is not to
+ * be sent (the endpoint is disabled or gone); rejects to be retried. `failed` records a failed attempt, or that
+ * the outbox gave up.
+ */
+export interface WebhookSender {
+  send(deliveryId: string, attempt: number): Promise<'sent' | 'gone'>;
+  failed(deliveryId: string, error: string, gaveUp: boolean): Promise<void>;
+}
 
 /**
  * Sends one back-channel logout (src/oidc/backchannel.ts): resolves `'sent'` when the service accepted it, `'gone'`
@@ -115,6 +133,44 @@ export class Outbox {
     queueMicrotask(() => this.#onEnqueue?.());
   }
 
+  /**
+   * Queues webhooks inside `q`, the transaction of the change they tell of (one statement for all of them); the
+   * delivery id is the idempotency key, so a delivery is queued once.
+   */
+  async enqueueWebhooks(q: Queryable, webhooks: readonly QueuedWebhook[]): Promise<void> {
+    if (webhooks.length === 0) return;
+    await q('outbox')
+      .insert(webhooks.map((w) => this.#webhookRow(w)))
+      .onConflict('idempotency_key')
+      .ignore();
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  /** Queues a webhook again for a fresh run of attempts (an operator's replay), whether or not its row was purged. */
+  async requeueWebhook(q: Queryable, webhook: QueuedWebhook): Promise<void> {
+    await q('outbox')
+      .insert(this.#webhookRow(webhook))
+      .onConflict('idempotency_key')
+      .merge({ state: 'pending', attempts: 0, next_attempt_at: q.fn.now(), last_error: null, delivered_at: null });
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  #webhookRow(w: QueuedWebhook) {
+    const idempotencyKey = `webhook:${w.deliveryId}`;
+    return {
+      id: randomUUID(),
+      kind: WEBHOOK,
+      idempotency_key: idempotencyKey,
+      payload: seal(this.#key, JSON.stringify(w), `outbox:${idempotencyKey}`),
+      recipient_hint: `service:${w.clientId}`,
+      subject: w.type,
+    };
+  }
+
+  openWebhook(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): QueuedWebhook {
+    return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
+  }
+
   openBackchannelLogout(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): BackchannelLogout {
     return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
   }
@@ -166,10 +222,13 @@ export interface WorkerOptions {
   backchannelLogout?: BackchannelLogoutSender;
   /** Days a delivered (or failed) message is kept before it is purged; 7 when absent. */
   retentionDays?: number;
+  /** Sends webhooks (src/notify/webhooks.ts); without it they wait in the outbox. */
+  webhook?: WebhookSender;
 }
 
 export class OutboxWorker {
-  readonly #o: Required<Omit<WorkerOptions, 'transport' | 'backchannelLogout'>> & Pick<WorkerOptions, 'transport' | 'backchannelLogout'>;
+  readonly #o: Required<Omit<WorkerOptions, 'transport' | 'backchannelLogout' | 'webhook'>> &
+    Pick<WorkerOptions, 'transport' | 'backchannelLogout' | 'webhook'>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -259,6 +318,7 @@ export class OutboxWorker {
 
   async #deliver(row: OutboxRow): Promise<boolean> {
     if (row.kind === BACKCHANNEL_LOGOUT) return this.#deliverBackchannelLogout(row);
+    if (row.kind === WEBHOOK) return this.#deliverWebhook(row);
     const { db, logger, transport, outbox, from } = this.#o;
     const log = { outbox_id: row.id, to: this.#recipientOf(row), subject: row.subject, attempt: row.attempts };
     if (!transport) {
@@ -291,6 +351,33 @@ export class OutboxWorker {
         next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
       });
     logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, what);
+  }
+
+  /** One webhook: the same `webhook-id` on every attempt; a refusal is retried with backoff, up to MAX_ATTEMPTS. */
+  async #deliverWebhook(row: OutboxRow): Promise<boolean> {
+    const { db, logger, outbox, webhook } = this.#o;
+    const log = { outbox_id: row.id, kind: row.kind, attempt: row.attempts };
+    if (!webhook) {
+      await db('outbox').where({ id: row.id }).update({ state: 'held' });
+      logger.warn(log, 'webhook held in the outbox (no sender configured)');
+      return false;
+    }
+    const queued = outbox.openWebhook(row);
+    try {
+      const outcome = await webhook.send(queued.deliveryId, row.attempts);
+      if (outcome === 'gone') {
+        await db('outbox').where({ id: row.id }).update({ state: 'failed', last_error: 'not delivered: the endpoint is disabled or gone' });
+        logger.info({ ...log, client_id: queued.clientId }, 'webhook dropped: the endpoint is disabled or gone');
+        return false;
+      }
+      await db('outbox').where({ id: row.id }).update({ state: 'sent', delivered_at: db.fn.now(), last_error: null });
+      logger.info({ ...log, client_id: queued.clientId, type: queued.type }, 'webhook delivered');
+      return true;
+    } catch (err) {
+      await this.#failed(row, err, { ...log, client_id: queued.clientId }, 'webhook delivery failed');
+      await webhook.failed(queued.deliveryId, String((err as Error).message), row.attempts >= MAX_ATTEMPTS).catch(() => undefined);
+      return false;
+    }
   }
 
   /** One back-channel logout: the provider signs the logout token now and POSTs it; a refusal is retried with backoff. */

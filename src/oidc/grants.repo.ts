@@ -19,6 +19,7 @@ export interface TokenRow extends SnapshotColumns {
   service_client_id: string | null;
   service_role: string | null;
   service_disabled_at: Date | null;
+  service_subject_type: string | null;
 }
 
 const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
@@ -41,6 +42,7 @@ export async function findTokenGrantAndProfile(db: Db, tokenValue: string): Prom
     `select t.kind as token_kind, t.payload as token_payload, t.consumed_at as token_consumed_at,
             g.payload as grant_payload, g.consumed_at as grant_consumed_at,
             s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
+            s.subject_type as service_subject_type,
             ${SNAPSHOT.columns}
        from oidc_payloads t
        left join oidc_payloads g
@@ -191,4 +193,15 @@ export async function replaceGrants(
  */
 export async function deleteProviderSessions(q: Queryable, userId: string): Promise<number> {
   return q('oidc_payloads').where({ kind: 'Session', account_id: userId }).delete();
+}
+
+/** The people with a live grant to the service (their user ids), at most `limit` of them. */
+export async function accountsGrantingService(q: Queryable, clientId: string, limit = 100_000): Promise<string[]> {
+  return (await q('oidc_payloads')
+    .where({ kind: 'Grant', client_id: clientId })
+    .andWhere((w) => liveGrant(w, q))
+    .whereNotNull('account_id')
+    .distinct('account_id')
+    .limit(limit)
+    .pluck('account_id')) as string[];
 }

@@ -11,10 +11,11 @@ import { AuditQueue } from '../../src/audit/queue.ts';
 import { Unauthenticated } from '../../src/errors.ts';
 import { admitReleases } from '../../src/disclosure/admission.repo.ts';
 import { GRANT_BASIS } from '../../src/oidc/grant-basis.ts';
+import { DOCUMENT_BASIS } from '../../src/features/documents/document-basis.ts';
 import { withTransaction } from '../../src/store/db.ts';
 import { useMigratedStore } from '../helpers/app.ts';
 
-const admitDisclosures = admitReleases({ grant: GRANT_BASIS });
+const admitDisclosures = admitReleases({ grant: GRANT_BASIS, document: DOCUMENT_BASIS });
 
 const postgres = useMigratedStore();
 const pglite = useMigratedStore({ embedded: true });

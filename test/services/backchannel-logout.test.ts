@@ -108,7 +108,7 @@ test.serial('revoking access answers without waiting for the service; the outbox
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: service.client_id } });
   t.is(revoke.status, 200, revoke.text);
   t.is(revoke.body.revoked.grants, 1);
-  t.deepEqual(revoke.body.notified, { backchannel_logout: true }, 'a logout is queued');
+  t.deepEqual(revoke.body.notified, { backchannel_logout: true, webhook: false }, 'a logout is queued');
   // The service has not answered (it answers only when told to, below), and its request, if it arrived yet, is
   // still open: the revocation neither waited for the answer nor gave up on it.
   t.true(arrivals.length <= 1);
@@ -156,7 +156,7 @@ test.serial('a service whose endpoint fails is still revoked at once, and told w
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: service.client_id } });
   t.is(revoke.status, 200);
   t.is(revoke.body.revoked.grants, 1);
-  t.deepEqual(revoke.body.notified, { backchannel_logout: true });
+  t.deepEqual(revoke.body.notified, { backchannel_logout: true, webhook: false });
   const [row] = await until('the redelivery', async () => {
     const rows = await outboxRowsOf(service.client_id);
     return rows[0]?.state === 'sent' ? rows : undefined;
@@ -173,7 +173,7 @@ test.serial('a logout still queued when its service is disabled is dropped, not 
   const { person, service } = await grantedService('/down');
   arrivals.length = 0;
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: service.client_id } });
-  t.deepEqual(revoke.body.notified, { backchannel_logout: true });
+  t.deepEqual(revoke.body.notified, { backchannel_logout: true, webhook: false });
   await arrived(1);
   await until('the refusal to be recorded', async () => ((await outboxRowsOf(service.client_id))[0]?.last_error ? true : undefined));
   await disableService(app.service.deps.db, service.client_id);
@@ -192,7 +192,7 @@ test.serial('a service that registered no back-channel URI is revoked without a 
   arrivals.length = 0;
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: c.service.client_id } });
   t.is(revoke.status, 200);
-  t.deepEqual(revoke.body.notified, { backchannel_logout: false });
+  t.deepEqual(revoke.body.notified, { backchannel_logout: false, webhook: false });
   t.deepEqual(await outboxRowsOf(c.service.client_id), [], 'nothing queued');
   t.is(arrivals.length, 0);
 });
