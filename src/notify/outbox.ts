@@ -26,7 +26,7 @@ export interface BackchannelLogout {
 }
 
 export const BACKCHANNEL_LOGOUT = 'backchannel_logout';
-export const WEBHOOK = 'webhook';
+const WEBHOOK = 'webhook';
 
 /** A webhook the outbox queues: the event itself is its webhook_deliveries row (src/notify/webhooks.ts). */
 export interface QueuedWebhook {

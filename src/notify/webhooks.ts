@@ -36,7 +36,7 @@ export interface WebhookEvent {
 }
 
 /** The `webhook-id` of a delivery: the same on every attempt. */
-export function webhookId(deliveryId: string): string {
+function webhookId(deliveryId: string): string {
   return `msg_${deliveryId.replaceAll('-', '')}`;
 }
 

@@ -10,7 +10,7 @@ import type { Queryable } from '../store/db.ts';
 import { accountsGrantingService } from './grants.repo.ts';
 import { subjectOf } from './subjects.ts';
 
-export type RevocationReason = 'revoked' | 'narrowed' | 'service_disabled';
+type RevocationReason = 'revoked' | 'narrowed' | 'service_disabled';
 
 export interface GrantRevoked {
   userId: string;

@@ -44,7 +44,7 @@ export function pairwiseSubject(keyring: Keyring, clientId: string, accountId: s
 }
 
 /** The person a pairwise `sub` names at the service `clientId`, or undefined when it is not one of its subjects. */
-export function accountOfPairwise(keyring: Keyring, clientId: string, sub: string): string | undefined {
+function accountOfPairwise(keyring: Keyring, clientId: string, sub: string): string | undefined {
   if (!/^[A-Za-z0-9_-]{59}$/.test(sub)) return undefined;
   const raw = Buffer.from(sub, 'base64url');
   if (raw.length !== 44) return undefined;
@@ -68,7 +68,7 @@ export function subjectOf(keyring: Keyring, service: SubjectService, accountId: 
 }
 
 /** The person (user id) a service names by the `sub` it was given, or undefined when it names nobody it knows. */
-export function accountOf(keyring: Keyring, service: SubjectService, sub: string): string | undefined {
+function accountOf(keyring: Keyring, service: SubjectService, sub: string): string | undefined {
   if (service.subjectType === 'public') return UUID.test(sub) ? sub.toLowerCase() : undefined;
   return accountOfPairwise(keyring, service.clientId, sub);
 }

@@ -10,11 +10,11 @@ import { issueWebhookSecret, listDeliveries, replayDelivery, type DeliveryView }
 import { setWebhookUrl } from '../../oidc/services.ts';
 import { withTransaction } from '../../store/db.ts';
 
-export function encodeDeliveryCursor(last: DeliveryView): string {
+function encodeDeliveryCursor(last: DeliveryView): string {
   return Buffer.from(JSON.stringify({ at: last.created_at, id: last.delivery_id })).toString('base64url');
 }
 
-export function decodeDeliveryCursor(cursor: unknown): { at: string; id: string } | undefined {
+function decodeDeliveryCursor(cursor: unknown): { at: string; id: string } | undefined {
   if (cursor === undefined) return undefined;
   try {
     const v = JSON.parse(Buffer.from(String(cursor), 'base64url').toString('utf8')) as { at?: unknown; id?: unknown };

@@ -31,7 +31,7 @@ import {
 } from './documents.repo.ts';
 
 /** How many documents one person may keep. */
-export const MAX_DOCUMENTS = 200;
+const MAX_DOCUMENTS = 200;
 
 export interface DocumentInput {
   kind: string;
