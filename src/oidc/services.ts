@@ -115,7 +115,11 @@ function validateServiceInput(input: ServiceInput, roles: ReadonlySet<string>, s
   }
   if (input.subjectType !== undefined && !['pairwise', 'public'].includes(input.subjectType)) {
     details.push({ path: 'subject_type', message: 'must be pairwise or public' });
-  } else if ((input.subjectType ?? 'pairwise') === 'pairwise' && Array.isArray(input.redirectUris)) {
+  } else if (
+    (input.subjectType ?? 'pairwise') === 'pairwise' &&
+    Array.isArray(input.redirectUris) &&
+    !details.some((d) => d.path.startsWith('redirect_uris'))
+  ) {
     // OpenID Connect Core §8.1: redirect URIs on several hosts would need a sector_identifier_uri; Ringfence's
     // pairwise subjects are per service, so one host it is (or a public subject).
     const hosts = new Set(input.redirectUris.map((u) => URL.parse(u)?.host).filter(Boolean));

@@ -92,8 +92,8 @@ export async function addService(
  * The `sub` under which the service knows the person (pairwise for services registered now): what its ID tokens,
  * userinfo, the data API and its events name the person by.
  */
-export function subjectAt(app: Pick<TestApp, 'service'>, clientId: string, userId: string): Promise<string> {
-  return subjectFor(app.service.deps, clientId, userId);
+export function subjectAt(app: Pick<TestApp, 'service'>, service: string | client.Configuration, userId: string): Promise<string> {
+  return subjectFor(app.service.deps, typeof service === 'string' ? service : service.clientMetadata().client_id, userId);
 }
 
 export interface RegisteredClient {

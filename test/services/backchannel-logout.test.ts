@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { useTestApp } from '../helpers/app.ts';
 import { BACKCHANNEL_LOGOUT } from '../../src/notify/outbox.ts';
 import { disableService } from '../../src/oidc/services.ts';
-import { decodeJwt, fetchJwks, registerClient, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
+import { decodeJwt, fetchJwks, registerClient, tokensFor, verifiesWithJwks, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -142,7 +142,7 @@ test.serial('revoking access answers without waiting for the service; the outbox
   t.true(jwks.keys.some((k) => k.kid === header.kid));
   t.is(payload.iss, `${app.url}/oidc`);
   t.is(payload.aud, service.client_id);
-  t.is(payload.sub, person.user_id);
+  t.is(payload.sub, await subjectAt(app, service.client_id, person.user_id));
   t.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
   t.truthy(payload.jti);
   t.is(typeof payload.iat, 'number');
@@ -164,7 +164,7 @@ test.serial('a service whose endpoint fails is still revoked at once, and told w
   t.is(row.attempts, 2, 'refused once (500), then delivered');
   t.is(arrivals.length, 2);
   const [first, second] = arrivals.map((a) => decodeJwt(a.body.get('logout_token')!).payload);
-  t.is(second.sub, person.user_id);
+  t.is(second.sub, await subjectAt(app, service.client_id, person.user_id));
   t.not(first.jti, second.jti, 'each attempt is a fresh token, signed when sent');
   t.true(verifiesWithJwks(arrivals[1].body.get('logout_token')!, await fetchJwks(app)));
 });
