@@ -114,20 +114,20 @@ async function main(argv: string[]): Promise<number> {
         const webhook = values['webhook-url'] ? serverKeyring(config) : undefined;
         const { service, clientSecret, webhookSecret } = await withTransaction(db, async (trx) => {
           const registered = await registerService(
-          trx,
-          {
-            name: values.name ?? '',
-            role: values.role ?? '',
-            redirectUris: values['redirect-uri'] ?? [],
-            postLogoutRedirectUris: values['post-logout-redirect-uri'],
-            scope: values.scope,
-            webhookUrl: values['webhook-url'],
-            backchannelLogoutUri: values['backchannel-logout-uri'],
-            logoUri: values['logo-uri'],
-            subjectType: values['subject-type'] as 'pairwise' | 'public' | undefined,
-          },
-          new Set(policies.roles.keys()),
-          supportedScopes(policies),
+            trx,
+            {
+              name: values.name ?? '',
+              role: values.role ?? '',
+              redirectUris: values['redirect-uri'] ?? [],
+              postLogoutRedirectUris: values['post-logout-redirect-uri'],
+              scope: values.scope,
+              webhookUrl: values['webhook-url'],
+              backchannelLogoutUri: values['backchannel-logout-uri'],
+              logoUri: values['logo-uri'],
+              subjectType: values['subject-type'] as 'pairwise' | 'public' | undefined,
+            },
+            new Set(policies.roles.keys()),
+            supportedScopes(policies),
           );
           const secret = webhook ? await issueWebhookSecret(trx, webhook, registered.service.client_id) : undefined;
           return { ...registered, webhookSecret: secret };

@@ -17,7 +17,9 @@ import {
   signIn,
   signInInBrowser,
   startAuthorization,
-  startAuthorizationInBrowser, subjectAt } from '../helpers/oidc.ts';
+  startAuthorizationInBrowser,
+  subjectAt,
+} from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
 const app = useTestApp();

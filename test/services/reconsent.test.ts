@@ -114,7 +114,11 @@ async function consentFourTimes(t: ExecutionContext, open: (person: Registered) 
       if (earlier) {
         const stale = await app.request('GET', '/api/v1/data/profile', { token: earlier.data });
         t.is(stale.status, 401, `round ${round}: the replaced grant's data token no longer works`);
-        await t.throwsAsync(client.fetchUserInfo(config, earlier.access, await subjectAt(app, config, person.user_id)), undefined, `round ${round}: nor its userinfo token`);
+        await t.throwsAsync(
+          client.fetchUserInfo(config, earlier.access, await subjectAt(app, config, person.user_id)),
+          undefined,
+          `round ${round}: nor its userinfo token`,
+        );
         const refused = await t.throwsAsync(client.refreshTokenGrant(config, earlier.refresh));
         t.is((refused as { error?: string }).error, 'invalid_grant', `round ${round}: nor its refresh token`);
       }

@@ -59,7 +59,10 @@ test('no email, no email_verified: a declined email scope, or a role whose ceili
   // email is classified private; commercial's ceiling is semi-private.
   const commercial = await registerClient(app, 'commercial');
   const shop = await tokensFor(app, commercial.config, person.person, 'openid email');
-  t.deepEqual(Object.keys(await client.fetchUserInfo(commercial.config, shop.access_token, await subjectAt(app, commercial.config, person.user_id))), ['sub']);
+  t.deepEqual(
+    Object.keys(await client.fetchUserInfo(commercial.config, shop.access_token, await subjectAt(app, commercial.config, person.user_id))),
+    ['sub'],
+  );
 });
 
 test('discovery lists email_verified among the claims', async (t) => {
