@@ -11,5 +11,6 @@ import { policy } from './policy.ts';
 import { scale } from './scale.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import { updateInfo } from './update-info.ts';
+import { changeEvents } from './change-events.ts';
 
-export const SCENARIOS: readonly Scenario[] = [framework, policy, authorizedRead, ownerRead, updateInfo, tokenEndpoint, login, scale];
+export const SCENARIOS: readonly Scenario[] = [framework, policy, authorizedRead, ownerRead, updateInfo, changeEvents, tokenEndpoint, login, scale];
