@@ -199,7 +199,8 @@ async function main(argv: string[]): Promise<number> {
         if (!arg) throw new Error('disable needs a client_id');
         {
           // The master key only when there is someone to tell: a service without a webhook endpoint needs none.
-          const keyring = (await reachableEndpoints(db, [arg])).size > 0 ? serverKeyring(config) : undefined;
+          const wasEnabled = !(await getService(db, arg)).disabled_at;
+          const keyring = wasEnabled && (await reachableEndpoints(db, [arg])).size > 0 ? serverKeyring(config) : undefined;
           const { s, told } = await withTransaction(db, async (trx) => {
             const disabled = await disableService(trx, arg);
             return { s: disabled, told: keyring ? await enqueueServiceDisabled(trx, { keyring, outbox: new Outbox(keyring) }, arg) : 0 };

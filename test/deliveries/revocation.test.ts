@@ -70,6 +70,10 @@ test.serial('disabling a service tells it of every grant it loses, though it is 
   const disabled = await app.request('POST', `/api/v1/admin/services/${gov.service.client_id}/disable`, { token: operator.token });
   t.is(disabled.status, 200, disabled.text);
   const got = (await hooks.waitFor(2)).map((h) => verified(gov.webhookSecret!, h));
+  const again = await app.request('POST', `/api/v1/admin/services/${gov.service.client_id}/disable`, { token: operator.token });
+  t.is(again.status, 200);
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(hooks.received.length, 2, 'disabling it again tells it nothing new');
   t.true(got.every((e) => e.type === 'grant.revoked' && e.reason === 'service_disabled'));
   t.deepEqual(
     got.map((e) => e.subject).sort(),

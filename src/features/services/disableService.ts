@@ -1,7 +1,7 @@
 import type { Handler } from '../../deps.ts';
 import { recordAudit } from '../../audit/audit.ts';
 import { enqueueServiceDisabled } from '../../oidc/grant-events.ts';
-import { disableService as disable } from '../../oidc/services.ts';
+import { disableService as disable, findService } from '../../oidc/services.ts';
 import { withTransaction } from '../../store/db.ts';
 import { assertOperator } from './operators.ts';
 import { serialize } from './createService.ts';
@@ -14,8 +14,10 @@ import { serialize } from './createService.ts';
 export const disableService: Handler = async ({ caller, params, clientIp }, deps) => {
   const operator = await assertOperator(deps, caller);
   return withTransaction(deps.db, async (trx) => {
+    const wasEnabled = !(await findService(trx, params.client_id))?.disabled_at;
     const service = await disable(trx, params.client_id);
-    const told = await enqueueServiceDisabled(trx, deps, service.client_id);
+    // Told once, when it is disabled: disabling it again tells nobody anything new.
+    const told = wasEnabled ? await enqueueServiceDisabled(trx, deps, service.client_id) : 0;
     await recordAudit(trx, {
       action: 'service.disabled',
       actor: `user:${operator}`,
