@@ -27,6 +27,7 @@ export interface BackchannelLogout {
 
 export const BACKCHANNEL_LOGOUT = 'backchannel_logout';
 const WEBHOOK = 'webhook';
+const WEBHOOK_FAN_OUT = 'webhook_fanout';
 
 /** A webhook the outbox queues: the event itself is its webhook_deliveries row (src/notify/webhooks.ts). */
 export interface QueuedWebhook {
@@ -41,6 +42,8 @@ export interface QueuedWebhook {
  * the outbox gave up.
  */
 export interface WebhookSender {
+  /** Writes the deliveries of a fan-out row (its events, as enqueued) and ends the row, in one transaction. */
+  expand(outboxId: string, events: readonly unknown[]): Promise<void>;
   send(deliveryId: string, attempt: number): Promise<'sent' | 'gone'>;
   failed(deliveryId: string, error: string, gaveUp: boolean): Promise<void>;
 }
@@ -139,11 +142,41 @@ export class Outbox {
    */
   async enqueueWebhooks(q: Queryable, webhooks: readonly QueuedWebhook[]): Promise<void> {
     if (webhooks.length === 0) return;
-    await q('outbox')
-      .insert(webhooks.map((w) => this.#webhookRow(w)))
-      .onConflict('idempotency_key')
-      .ignore();
+    const rows = webhooks.map((w) => this.#webhookRow(w));
+    // One statement for any number (arrays unnested; the sealed payloads as base64 text, decoded in SQL).
+    await q.raw(
+      `insert into outbox (id, kind, idempotency_key, payload, recipient_hint, subject)
+       select id, kind, idempotency_key, decode(payload, 'base64'), recipient_hint, subject
+         from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) as r(id, kind, idempotency_key, payload, recipient_hint, subject)
+       on conflict (idempotency_key) do nothing`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.idempotency_key),
+        rows.map((r) => r.payload.toString('base64')),
+        rows.map((r) => r.recipient_hint),
+        rows.map((r) => r.subject),
+      ],
+    );
     queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  /** Queues the events of one change to many services as one row, which the worker expands (WebhookSender.expand). */
+  async enqueueWebhookFanOut(q: Queryable, events: readonly unknown[]): Promise<void> {
+    const idempotencyKey = `webhook-fanout:${randomUUID()}`;
+    await q('outbox').insert({
+      id: randomUUID(),
+      kind: WEBHOOK_FAN_OUT,
+      idempotency_key: idempotencyKey,
+      payload: seal(this.#key, JSON.stringify(events), `outbox:${idempotencyKey}`),
+      recipient_hint: `services:${events.length}`,
+      subject: 'webhook fan-out',
+    });
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  openWebhookFanOut(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): unknown[] {
+    return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
   }
 
   /** Queues a webhook again for a fresh run of attempts (an operator's replay), whether or not its row was purged. */
@@ -319,6 +352,7 @@ export class OutboxWorker {
   async #deliver(row: OutboxRow): Promise<boolean> {
     if (row.kind === BACKCHANNEL_LOGOUT) return this.#deliverBackchannelLogout(row);
     if (row.kind === WEBHOOK) return this.#deliverWebhook(row);
+    if (row.kind === WEBHOOK_FAN_OUT) return this.#expandWebhooks(row);
     const { db, logger, transport, outbox, from } = this.#o;
     const log = { outbox_id: row.id, to: this.#recipientOf(row), subject: row.subject, attempt: row.attempts };
     if (!transport) {
@@ -351,6 +385,21 @@ export class OutboxWorker {
         next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
       });
     logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, what);
+  }
+
+  /** A fan-out row: its deliveries written (and queued) in one transaction with its end; retried like a delivery. */
+  async #expandWebhooks(row: OutboxRow): Promise<boolean> {
+    const { outbox, webhook } = this.#o;
+    const log = { outbox_id: row.id, kind: row.kind, attempt: row.attempts };
+    if (!webhook) return false;
+    try {
+      await webhook.expand(row.id, outbox.openWebhookFanOut(row));
+      this.wake();
+      return true;
+    } catch (err) {
+      await this.#failed(row, err, log, 'webhook fan-out failed');
+      return false;
+    }
   }
 
   /** One webhook: the same `webhook-id` on every attempt; a refusal is retried with backoff, up to MAX_ATTEMPTS. */

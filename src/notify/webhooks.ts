@@ -68,20 +68,36 @@ export async function reachableEndpoints(q: Queryable, clientIds: readonly strin
   return new Set(rows);
 }
 
-/** Writes the events and queues them in `q`, the transaction of the change that causes them. */
+/**
+ * Events to this many services or fewer are written one row each in the transaction of the change; more are written
+ * as one fan-out row of the outbox, which the worker expands into the deliveries (in one transaction, once) right
+ * after: the change's transaction writes a fixed number of rows whatever the number of services.
+ */
+const FAN_OUT_OVER = 20;
+
+/** Queues the events in `q`, the transaction of the change that causes them. */
 export async function enqueueWebhookEvents(q: Queryable, outbox: Outbox, events: readonly WebhookEvent[]): Promise<void> {
   if (events.length === 0) return;
+  if (events.length > FAN_OUT_OVER) await outbox.enqueueWebhookFanOut(q, events);
+  else await writeWebhookEvents(q, outbox, events);
+}
+
+/** Writes the events' deliveries and their outbox rows in `q`. */
+async function writeWebhookEvents(q: Queryable, outbox: Outbox, events: readonly WebhookEvent[]): Promise<void> {
   const rows = events.map((e) => ({ id: randomUUID(), ...e }));
-  // One statement each, whatever the number of services: the write's latency stays flat.
-  await q('webhook_deliveries').insert(
-    rows.map((r) => ({
-      id: r.id,
-      client_id: r.clientId,
-      user_id: r.userId,
-      type: r.type,
-      profile_version: r.profileVersion ?? null,
-      body: JSON.stringify({ ...r.body, id: webhookId(r.id) }),
-    })),
+  // One statement each, whatever the number of services (arrays unnested): the write's latency stays flat.
+  await q.raw(
+    `insert into webhook_deliveries (id, client_id, user_id, type, profile_version, body)
+     select id, client_id, user_id, type, profile_version, body::jsonb
+       from unnest(?::uuid[], ?::text[], ?::uuid[], ?::text[], ?::int[], ?::text[]) as r(id, client_id, user_id, type, profile_version, body)`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.clientId),
+      rows.map((r) => r.userId),
+      rows.map((r) => r.type),
+      rows.map((r) => (r.profileVersion === undefined ? null : String(r.profileVersion))) as string[],
+      rows.map((r) => JSON.stringify({ ...r.body, id: webhookId(r.id) })),
+    ],
   );
   await outbox.enqueueWebhooks(
     q,
@@ -134,6 +150,7 @@ async function assertDeliverable(url: URL, production: boolean): Promise<void> {
 export interface WebhookSenderDeps {
   db: Db;
   keyring: Keyring;
+  outbox: Outbox;
   logger: Logger;
   production: boolean;
 }
@@ -157,6 +174,15 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
   };
 
   return {
+    async expand(outboxId, events) {
+      // Once: the deliveries and the fan-out row's end commit together, or not at all (then it is expanded again).
+      await db.transaction(async (trx) => {
+        const claimed = await trx('outbox').where({ id: outboxId, state: 'pending' }).forUpdate().first('id');
+        if (!claimed) return;
+        await writeWebhookEvents(trx, deps.outbox, events as WebhookEvent[]);
+        await trx('outbox').where({ id: outboxId }).update({ state: 'sent', delivered_at: trx.fn.now(), last_error: null });
+      });
+    },
     async send(deliveryId, attempt) {
       const row = (await db('webhook_deliveries as d')
         .join('services as s', 's.client_id', 'd.client_id')

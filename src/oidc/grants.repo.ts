@@ -205,3 +205,33 @@ export async function accountsGrantingService(q: Queryable, clientId: string, li
     .limit(limit)
     .pluck('account_id')) as string[];
 }
+
+/** A live grant to a service that can be sent webhooks now, with the service's role and subject type. */
+export interface SubscriberGrant {
+  grant: StoredGrant;
+  role: string;
+  subjectType: string;
+}
+
+/**
+ * The person's live grants to enabled services with a webhook URL and an enabled endpoint (src/notify/webhooks.ts):
+ * who a change of their profile may be told to, in one statement.
+ */
+export async function liveGrantsToSubscribers(q: Queryable, userId: string): Promise<SubscriberGrant[]> {
+  const rows = (await q('oidc_payloads as g')
+    .join('services as s', 's.client_id', 'g.client_id')
+    .join('webhook_endpoints as e', 'e.client_id', 'g.client_id')
+    .where({ 'g.kind': 'Grant', 'g.account_id': userId })
+    .andWhere((w) => w.whereNull('g.expires_at').orWhere('g.expires_at', '>', q.fn.now()))
+    .whereNull('s.disabled_at')
+    .whereNotNull('s.webhook_url')
+    .whereNull('e.disabled_at')
+    .select('g.id', 'g.client_id', 'g.payload', 's.role', 's.subject_type')) as {
+    id: string;
+    client_id: string;
+    payload: unknown;
+    role: string;
+    subject_type: string;
+  }[];
+  return rows.map((r) => ({ grant: parseGrant(r), role: r.role, subjectType: r.subject_type }));
+}
