@@ -34,6 +34,8 @@ export interface Config {
   readonly registrationsPerAddress: number;
   /** Days a delivered outbox message is kept before it is purged. */
   readonly outboxRetentionDays: number;
+  /** Whether webhooks may go to loopback and private addresses in production (WEBHOOKS_TO_PRIVATE_ADDRESSES). */
+  readonly webhooksToPrivateAddresses: boolean;
 }
 
 interface Setting {
@@ -174,6 +176,15 @@ const SETTINGS: Record<string, Setting> = {
     description: 'days a delivered mail is kept in the outbox before it is purged (default 7)',
     parse: integer('OUTBOX_RETENTION_DAYS', 1, 3650, 7),
   },
+  WEBHOOKS_TO_PRIVATE_ADDRESSES: {
+    description:
+      'true lets webhooks go to loopback and private addresses in production (services on the same network); default false: only public ones (SSRF guard). Outside production they always may',
+    parse: (raw) => {
+      if (raw === undefined || raw === '' || raw === 'false') return false;
+      if (raw === 'true') return true;
+      throw new Error(`WEBHOOKS_TO_PRIVATE_ADDRESSES must be true or false, got "${raw}"`);
+    },
+  },
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
@@ -231,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: values.TRUST_PROXY as boolean,
     registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
+    webhooksToPrivateAddresses: values.WEBHOOKS_TO_PRIVATE_ADDRESSES as boolean,
     ...overrides,
   };
   return Object.freeze(config);

@@ -85,7 +85,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       pollMs: options.outboxPollMs,
       backchannelLogout: backchannelLogoutSender(deps.oidc.provider),
       retentionDays: config.outboxRetentionDays,
-      webhook: webhookSender({ db: store.db, keyring, outbox, logger, production: config.env === 'production' }),
+      webhook: webhookSender({
+        db: store.db,
+        keyring,
+        outbox,
+        logger,
+        production: config.env === 'production' && !config.webhooksToPrivateAddresses,
+      }),
     });
     worker.start();
     return {

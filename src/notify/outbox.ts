@@ -334,7 +334,12 @@ export class OutboxWorker {
       [leaseSeconds],
     )) as { rows: OutboxRow[] };
     let delivered = 0;
-    for (const row of claimed.rows) {
+    // Webhooks go to many services, each its own endpoint: the batch's are sent at once; mail one after another.
+    const webhooks = claimed.rows.filter((r) => r.kind === WEBHOOK);
+    const others = claimed.rows.filter((r) => r.kind !== WEBHOOK);
+    const sent = await Promise.all(webhooks.map((row) => this.#deliver(row)));
+    delivered += sent.filter(Boolean).length;
+    for (const row of others) {
       if (await this.#deliver(row)) delivered++;
     }
     return delivered;

@@ -152,6 +152,7 @@ export interface WebhookSenderDeps {
   keyring: Keyring;
   outbox: Outbox;
   logger: Logger;
+  /** Only public destinations (production, unless WEBHOOKS_TO_PRIVATE_ADDRESSES). */
   production: boolean;
 }
 
