@@ -66,6 +66,8 @@ interface OutboxRow {
 }
 
 const MAX_ATTEMPTS = 8;
+/** Messages one pass claims. */
+const BATCH = 20;
 /** How often a worker purges old messages (each pass checks whether one is due). */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -267,6 +269,8 @@ export class OutboxWorker {
   #again = false;
   #stopped = true;
   #lastPurge = 0;
+  /** The last pass claimed a whole batch: more may be due, so the next pass starts at once, not after a poll. */
+  #backlog = false;
 
   constructor(options: WorkerOptions) {
     // `??`, not a spread over defaults: an option passed as undefined (startService's, when none is configured) keeps
@@ -304,7 +308,7 @@ export class OutboxWorker {
         .finally(() => {
           this.#running = undefined;
           if (this.#stopped) return;
-          const again = this.#again;
+          const again = this.#again || this.#backlog;
           this.#again = false;
           this.#schedule(again ? 0 : this.#o.pollMs);
         });
@@ -329,10 +333,11 @@ export class OutboxWorker {
     const claimed = (await db.raw(
       `update outbox set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
         where id in (select id from outbox where state = 'pending' and next_attempt_at <= now()
-                      order by next_attempt_at limit 20 for update skip locked)
+                      order by next_attempt_at limit ${BATCH} for update skip locked)
         returning id, kind, idempotency_key, payload, recipient_hint, subject, state, attempts`,
       [leaseSeconds],
     )) as { rows: OutboxRow[] };
+    this.#backlog = claimed.rows.length === BATCH;
     let delivered = 0;
     // Webhooks go to many services, each its own endpoint: the batch's are sent at once; mail one after another.
     const webhooks = claimed.rows.filter((r) => r.kind === WEBHOOK);
