@@ -34,6 +34,8 @@ export interface Config {
   readonly registrationsPerAddress: number;
   /** Days a delivered outbox message is kept before it is purged. */
   readonly outboxRetentionDays: number;
+  /** Whether webhooks may go to loopback and private addresses in production (WEBHOOKS_TO_PRIVATE_ADDRESSES). */
+  readonly webhooksToPrivateAddresses: boolean;
   /** Seconds a share's verification token (SD-JWT VC) is valid. */
   readonly shareTokenTtlSeconds: number;
   /** Seconds verifiers may cache a status list (its `ttl` and Cache-Control max-age). */
@@ -214,6 +216,15 @@ const SETTINGS: Record<string, Setting> = {
     description: "emergency access attempts on one person's information in an hour, by anyone (default 10)",
     parse: integer('EMERGENCY_GRANTS_PER_PERSON', 1, 1_000_000, 10),
   },
+  WEBHOOKS_TO_PRIVATE_ADDRESSES: {
+    description:
+      'true lets webhooks go to loopback and private addresses in production (services on the same network); default false: only public ones (SSRF guard). Outside production they always may',
+    parse: (raw) => {
+      if (raw === undefined || raw === '' || raw === 'false') return false;
+      if (raw === 'true') return true;
+      throw new Error(`WEBHOOKS_TO_PRIVATE_ADDRESSES must be true or false, got "${raw}"`);
+    },
+  },
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
@@ -271,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: values.TRUST_PROXY as boolean,
     registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
+    webhooksToPrivateAddresses: values.WEBHOOKS_TO_PRIVATE_ADDRESSES as boolean,
     shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
     shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
     shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,

@@ -204,6 +204,12 @@ export const DefaultRing = E(Conflict, 'default_ring');
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
 
+// Documents and deliveries (issue 16).
+export const InvalidDocument = E(InvalidRequest, 'invalid_document');
+export const DocumentNotFound = E(NotFound, 'document_not_found');
+export const DeliveryNotFound = E(NotFound, 'delivery_not_found');
+export const DocumentLimit = E(Conflict, 'document_limit');
+
 // The console's browser session (issue 20).
 export const CsrfRefused = E(Forbidden, 'csrf_refused');
 

@@ -28,6 +28,8 @@ import { sweepSeenProofs } from './oidc/dpop.ts';
 import { HEALTH_LINK_BASIS } from './features/health/link-basis.ts';
 import { SHARE_BASIS } from './features/shares/share-basis.ts';
 import type { BasisKinds } from './disclosure/basis.ts';
+import { DOCUMENT_BASIS } from './features/documents/document-basis.ts';
+import { webhookSender } from './notify/webhooks.ts';
 
 export interface Service {
   app: Koa;
@@ -50,6 +52,7 @@ export const BASIS_KINDS: BasisKinds = {
   health_link: HEALTH_LINK_BASIS,
   share: SHARE_BASIS,
   emergency: EMERGENCY_BASIS,
+  document: DOCUMENT_BASIS,
 };
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -94,6 +97,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       pollMs: options.outboxPollMs,
       backchannelLogout: backchannelLogoutSender(deps.oidc.provider),
       retentionDays: config.outboxRetentionDays,
+      webhook: webhookSender({
+        db: store.db,
+        keyring,
+        outbox,
+        logger,
+        production: config.env === 'production' && !config.webhooksToPrivateAddresses,
+      }),
     });
     worker.start();
     return {

@@ -66,6 +66,8 @@ export async function startEnvironment(name: string, o: EnvironmentOptions): Pro
       DATA_DIR: path.join(o.tmpDir, `data-${name}`),
       // The seeder registers every API user from this one loopback address.
       REGISTRATIONS_PER_ADDRESS: '100000',
+      // The change-events scenario's webhook receiver listens on loopback.
+      WEBHOOKS_TO_PRIVATE_ADDRESSES: 'true',
     },
     port,
     readyPath: '/readyz',

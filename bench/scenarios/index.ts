@@ -13,6 +13,7 @@ import { scale } from './scale.ts';
 import { sdJwtVerify } from './sd-jwt-verify.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import { updateInfo } from './update-info.ts';
+import { changeEvents } from './change-events.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   framework,
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   authorizedRead,
   ownerRead,
   updateInfo,
+  changeEvents,
   tokenEndpoint,
   login,
   credentialDecode,

@@ -7,6 +7,9 @@
  *   list [--json]
  *   show <client_id> [--json]
  *   disable <client_id> [--json]
+ *   webhook <client_id> --url <url> | --remove [--json]   set the webhook URL: a new signing secret, shown once
+ *   deliveries list [--state failed|dropped|pending|delivered] [--service <client_id>] [--json]
+ *   deliveries replay <delivery_id> | --all-failed [--json]
  *   operator <handle>        let this user manage services through the admin API
  */
 import { parseArgs } from 'node:util';
@@ -16,7 +19,17 @@ import { loadPolicies } from '../policy/load.ts';
 import { openStore } from '../store/db.ts';
 import { DataDirLocked } from '../store/lock.ts';
 import { migrateLatest } from '../store/migrations.ts';
-import { disableService, getService, listServices, registerService, type Service } from '../oidc/services.ts';
+import { disableService, getService, listServices, registerService, setWebhookUrl, type Service } from '../oidc/services.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { Keyring } from '../crypto/envelope.ts';
+import { loadKek, MASTER_KEY_FILE } from '../crypto/kek.ts';
+import { Outbox } from '../notify/outbox.ts';
+import { issueWebhookSecret, listDeliveries, reachableEndpoints, replayDelivery, type DeliveryView } from '../notify/webhooks.ts';
+import { enqueueServiceDisabled } from '../oidc/grant-events.ts';
+import { withTransaction } from '../store/db.ts';
+import type { Config } from '../config.ts';
 import { supportedScopes } from '../oidc/scopes.ts';
 
 const USAGE = `usage: npm run services -- <command>
@@ -25,7 +38,25 @@ const USAGE = `usage: npm run services -- <command>
   list [--json]
   show <client_id> [--json]
   disable <client_id> [--json]
+  webhook <client_id> --url <url> | --remove [--json]
+  deliveries list [--state failed|dropped|pending|delivered] [--service <client_id>] [--json]
+  deliveries replay <delivery_id> | --all-failed [--json]
   operator <handle>`;
+
+/** The server's KEK (sealing webhook secrets, queueing events), never a new one. */
+function serverKeyring(config: Config): Keyring {
+  const devKey = path.join(config.dataDir, MASTER_KEY_FILE);
+  if (!config.masterKey && (config.env === 'production' || !existsSync(devKey))) {
+    throw new Error(`no master key: set RINGFENCE_MASTER_KEY to the key the server runs with (in development the server keeps it in ${devKey})`);
+  }
+  return new Keyring(loadKek(config, pino({ level: 'silent' })));
+}
+
+function describeDelivery(d: DeliveryView): string {
+  return `${d.delivery_id}  ${d.state.padEnd(9)} ${d.type.padEnd(15)} ${d.service_id}  attempts ${d.attempts}  ${d.created_at}${
+    d.last_status ? `  last HTTP ${d.last_status}` : ''
+  }${d.last_error ? `  (${d.last_error})` : ''}${d.endpoint_disabled_at ? '  endpoint disabled' : ''}`;
+}
 
 function describe(s: Service): string {
   return [
@@ -34,6 +65,7 @@ function describe(s: Service): string {
     `role:          ${s.role}`,
     `redirect_uris: ${s.redirect_uris.join(' ')}`,
     `scope:         ${s.scope}`,
+    `subject_type:  ${s.subject_type}`,
     ...(s.webhook_url ? [`webhook_url:   ${s.webhook_url}`] : []),
     ...(s.backchannel_logout_uri ? [`backchannel:   ${s.backchannel_logout_uri}`] : []),
     `created_at:    ${new Date(s.created_at).toISOString()}`,
@@ -54,11 +86,17 @@ async function main(argv: string[]): Promise<number> {
       'webhook-url': { type: 'string' },
       'backchannel-logout-uri': { type: 'string' },
       'logo-uri': { type: 'string' },
+      'subject-type': { type: 'string' },
+      url: { type: 'string' },
+      remove: { type: 'boolean', default: false },
+      state: { type: 'string' },
+      service: { type: 'string' },
+      'all-failed': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const [command, arg] = positionals;
+  const [command, arg, arg2] = positionals;
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
@@ -73,26 +111,71 @@ async function main(argv: string[]): Promise<number> {
     const db = store.db;
     switch (command) {
       case 'add': {
-        const { service, clientSecret } = await registerService(
-          db,
-          {
-            name: values.name ?? '',
-            role: values.role ?? '',
-            redirectUris: values['redirect-uri'] ?? [],
-            postLogoutRedirectUris: values['post-logout-redirect-uri'],
-            scope: values.scope,
-            webhookUrl: values['webhook-url'],
-            backchannelLogoutUri: values['backchannel-logout-uri'],
-            logoUri: values['logo-uri'],
-          },
-          new Set(policies.roles.keys()),
-          supportedScopes(policies),
-        );
+        const webhook = values['webhook-url'] ? serverKeyring(config) : undefined;
+        const { service, clientSecret, webhookSecret } = await withTransaction(db, async (trx) => {
+          const registered = await registerService(
+            trx,
+            {
+              name: values.name ?? '',
+              role: values.role ?? '',
+              redirectUris: values['redirect-uri'] ?? [],
+              postLogoutRedirectUris: values['post-logout-redirect-uri'],
+              scope: values.scope,
+              webhookUrl: values['webhook-url'],
+              backchannelLogoutUri: values['backchannel-logout-uri'],
+              logoUri: values['logo-uri'],
+              subjectType: values['subject-type'] as 'pairwise' | 'public' | undefined,
+            },
+            new Set(policies.roles.keys()),
+            supportedScopes(policies),
+          );
+          const secret = webhook ? await issueWebhookSecret(trx, webhook, registered.service.client_id) : undefined;
+          return { ...registered, webhookSecret: secret };
+        });
         out(
-          { ...service, client_secret: clientSecret },
-          `${describe(service)}\nclient_secret: ${clientSecret}\n\nThe client secret is shown once and stored only as a hash: keep it now.`,
+          { ...service, client_secret: clientSecret, ...(webhookSecret ? { webhook_secret: webhookSecret } : {}) },
+          `${describe(service)}\nclient_secret: ${clientSecret}${webhookSecret ? `\nwebhook_secret: ${webhookSecret}` : ''}\n\nThe client secret is shown once and stored only as a hash${
+            webhookSecret ? '; the webhook signing secret (Standard Webhooks) is shown once too' : ''
+          }: keep it now.`,
         );
         return 0;
+      }
+      case 'webhook': {
+        if (!arg || (!values.url && !values.remove)) throw new Error('webhook needs a client_id and --url <url> (or --remove)');
+        const keyring = serverKeyring(config);
+        const result = await withTransaction(db, async (trx) => {
+          const s = await setWebhookUrl(trx, arg, values.remove ? null : values.url!);
+          return { service: s, secret: values.remove ? undefined : await issueWebhookSecret(trx, keyring, arg) };
+        });
+        out(
+          { client_id: arg, webhook_url: result.service.webhook_url, ...(result.secret ? { webhook_secret: result.secret } : {}) },
+          result.secret
+            ? `webhook_url:    ${result.service.webhook_url}\nwebhook_secret: ${result.secret}\n\nThe signing secret is shown once: keep it now.`
+            : `${arg} has no webhook URL now`,
+        );
+        return 0;
+      }
+      case 'deliveries': {
+        if (arg === 'list') {
+          const rows = await listDeliveries(db, { state: values.state, clientId: values.service, limit: 100 });
+          out(rows, rows.length ? rows.map(describeDelivery).join('\n') : 'no deliveries');
+          return 0;
+        }
+        if (arg === 'replay') {
+          const outbox = new Outbox(serverKeyring(config));
+          const ids = values['all-failed']
+            ? ((await db('webhook_deliveries').whereIn('state', ['failed', 'dropped']).orderBy('created_at').limit(10_000).pluck('id')) as string[])
+            : arg2
+              ? [arg2]
+              : [];
+          if (ids.length === 0 && !values['all-failed']) throw new Error('deliveries replay needs a delivery_id, or --all-failed');
+          const replayed: string[] = [];
+          for (const id of ids) if (await withTransaction(db, (trx) => replayDelivery(trx, outbox, id))) replayed.push(id);
+          if (!values['all-failed'] && replayed.length === 0) throw new Error(`no undelivered delivery ${arg2}`);
+          out({ replayed }, `${replayed.length} deliveries queued again (same webhook-id); the server delivers them`);
+          return 0;
+        }
+        throw new Error('deliveries needs list or replay');
       }
       case 'list': {
         const all: Service[] = [];
@@ -115,8 +198,14 @@ async function main(argv: string[]): Promise<number> {
       case 'disable':
         if (!arg) throw new Error('disable needs a client_id');
         {
-          const s = await disableService(db, arg);
-          out(s, `${describe(s)}\n\nIts tokens and grants stop working now.`);
+          // The master key only when there is someone to tell: a service without a webhook endpoint needs none.
+          const wasEnabled = !(await getService(db, arg)).disabled_at;
+          const keyring = wasEnabled && (await reachableEndpoints(db, [arg])).size > 0 ? serverKeyring(config) : undefined;
+          const { s, told } = await withTransaction(db, async (trx) => {
+            const disabled = await disableService(trx, arg);
+            return { s: disabled, told: keyring ? await enqueueServiceDisabled(trx, { keyring, outbox: new Outbox(keyring) }, arg) : 0 };
+          });
+          out(s, `${describe(s)}\n\nIts tokens and grants stop working now.${told ? ` ${told} grant.revoked events are queued for it.` : ''}`);
         }
         return 0;
       case 'operator': {

@@ -52,10 +52,27 @@ export interface EmergencyBasis {
 }
 
 /**
+ * A document the person linked to a service (src/features/documents), read by that service under the person's
+ * grant: live while both the link and the grant are. Its references release only to a role the document names,
+ * and only what the engine allows under the grant's scopes.
+ */
+export interface DocumentBasis {
+  kind: 'document';
+  documentId: string;
+  /** The link sharing the document with the service (document_links.id). */
+  linkId: string;
+  /** The grant the service's token was issued under. */
+  grantId: string;
+  clientId: string;
+  /** The scopes the request carries, no more than the grant still allows. */
+  scopes: readonly string[];
+}
+
+/**
  * What entitles a reader to a release: one member per kind of basis, each with its BasisKind (registered in
  * src/service.ts, BASIS_KINDS).
  */
-export type Basis = GrantBasis | HealthLinkBasis | ShareBasis | EmergencyBasis;
+export type Basis = GrantBasis | HealthLinkBasis | ShareBasis | EmergencyBasis | DocumentBasis;
 
 /** How releases under one kind of basis are decided, admitted and recorded. */
 export interface BasisKind<B extends Basis = Basis> {

@@ -54,6 +54,17 @@ import { listServices } from '../features/services/listServices.ts';
 import { createService } from '../features/services/createService.ts';
 import { getService } from '../features/services/getService.ts';
 import { listCredentialTypes } from '../features/credentials/listCredentialTypes.ts';
+import { createDocument } from '../features/documents/createDocument.ts';
+import { listDocuments } from '../features/documents/listDocuments.ts';
+import { getDocument } from '../features/documents/getDocument.ts';
+import { updateDocument } from '../features/documents/updateDocument.ts';
+import { deleteDocument } from '../features/documents/deleteDocument.ts';
+import { listDataDocuments } from '../features/documents/listDataDocuments.ts';
+import { getDataDocument } from '../features/documents/getDataDocument.ts';
+import { listProfileDeliveries } from '../features/deliveries/listProfileDeliveries.ts';
+import { listDeliveries } from '../features/deliveries/listDeliveries.ts';
+import { replayDelivery } from '../features/deliveries/replayDelivery.ts';
+import { setServiceWebhook } from '../features/deliveries/setServiceWebhook.ts';
 import { getConsoleProfile } from '../features/console/getConsoleProfile.ts';
 import { getConsoleSignIn } from '../features/console/getConsoleSignIn.ts';
 import { getConsoleSignUp } from '../features/console/getConsoleSignUp.ts';
@@ -266,6 +277,21 @@ export const FEATURES = {
   },
   activity: {
     listProfileActivity,
+  },
+  documents: {
+    createDocument,
+    listDocuments,
+    getDocument,
+    updateDocument,
+    deleteDocument,
+    listDataDocuments,
+    getDataDocument,
+  },
+  deliveries: {
+    listProfileDeliveries,
+    listDeliveries,
+    replayDelivery,
+    setServiceWebhook,
   },
 } as const satisfies Record<string, Record<string, Handler>>;
 

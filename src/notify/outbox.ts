@@ -26,6 +26,27 @@ export interface BackchannelLogout {
 }
 
 export const BACKCHANNEL_LOGOUT = 'backchannel_logout';
+const WEBHOOK = 'webhook';
+const WEBHOOK_FAN_OUT = 'webhook_fanout';
+
+/** A webhook the outbox queues: the event itself is its webhook_deliveries row (src/notify/webhooks.ts). */
+export interface QueuedWebhook {
+  deliveryId: string;
+  clientId: string;
+  type: string;
+}
+
+/**
+ * Delivers one webhook (src/notify/webhooks.ts): `'sent'` when the service accepted it, `'gone'` when it is not to
+ * be sent (the endpoint is disabled or gone); rejects to be retried. `failed` records a failed attempt, or that
+ * the outbox gave up.
+ */
+export interface WebhookSender {
+  /** Writes the deliveries of a fan-out row (its events, as enqueued) and ends the row, in one transaction. */
+  expand(outboxId: string, events: readonly unknown[]): Promise<void>;
+  send(deliveryId: string, attempt: number): Promise<'sent' | 'gone'>;
+  failed(deliveryId: string, error: string, gaveUp: boolean): Promise<void>;
+}
 
 /**
  * Sends one back-channel logout (src/oidc/backchannel.ts): resolves `'sent'` when the service accepted it, `'gone'`
@@ -45,6 +66,8 @@ interface OutboxRow {
 }
 
 const MAX_ATTEMPTS = 8;
+/** Messages one pass claims. */
+const BATCH = 20;
 /** How often a worker purges old messages (each pass checks whether one is due). */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -115,6 +138,74 @@ export class Outbox {
     queueMicrotask(() => this.#onEnqueue?.());
   }
 
+  /**
+   * Queues webhooks inside `q`, the transaction of the change they tell of (one statement for all of them); the
+   * delivery id is the idempotency key, so a delivery is queued once.
+   */
+  async enqueueWebhooks(q: Queryable, webhooks: readonly QueuedWebhook[]): Promise<void> {
+    if (webhooks.length === 0) return;
+    const rows = webhooks.map((w) => this.#webhookRow(w));
+    // One statement for any number (arrays unnested; the sealed payloads as base64 text, decoded in SQL).
+    await q.raw(
+      `insert into outbox (id, kind, idempotency_key, payload, recipient_hint, subject)
+       select id, kind, idempotency_key, decode(payload, 'base64'), recipient_hint, subject
+         from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) as r(id, kind, idempotency_key, payload, recipient_hint, subject)
+       on conflict (idempotency_key) do nothing`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.idempotency_key),
+        rows.map((r) => r.payload.toString('base64')),
+        rows.map((r) => r.recipient_hint),
+        rows.map((r) => r.subject),
+      ],
+    );
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  /** Queues the events of one change to many services as one row, which the worker expands (WebhookSender.expand). */
+  async enqueueWebhookFanOut(q: Queryable, events: readonly unknown[]): Promise<void> {
+    const idempotencyKey = `webhook-fanout:${randomUUID()}`;
+    await q('outbox').insert({
+      id: randomUUID(),
+      kind: WEBHOOK_FAN_OUT,
+      idempotency_key: idempotencyKey,
+      payload: seal(this.#key, JSON.stringify(events), `outbox:${idempotencyKey}`),
+      recipient_hint: `services:${events.length}`,
+      subject: 'webhook fan-out',
+    });
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  openWebhookFanOut(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): unknown[] {
+    return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
+  }
+
+  /** Queues a webhook again for a fresh run of attempts (an operator's replay), whether or not its row was purged. */
+  async requeueWebhook(q: Queryable, webhook: QueuedWebhook): Promise<void> {
+    await q('outbox')
+      .insert(this.#webhookRow(webhook))
+      .onConflict('idempotency_key')
+      .merge({ state: 'pending', attempts: 0, next_attempt_at: q.fn.now(), last_error: null, delivered_at: null });
+    queueMicrotask(() => this.#onEnqueue?.());
+  }
+
+  #webhookRow(w: QueuedWebhook) {
+    const idempotencyKey = `webhook:${w.deliveryId}`;
+    return {
+      id: randomUUID(),
+      kind: WEBHOOK,
+      idempotency_key: idempotencyKey,
+      payload: seal(this.#key, JSON.stringify(w), `outbox:${idempotencyKey}`),
+      recipient_hint: `service:${w.clientId}`,
+      subject: w.type,
+    };
+  }
+
+  openWebhook(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): QueuedWebhook {
+    return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
+  }
+
   openBackchannelLogout(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): BackchannelLogout {
     return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
   }
@@ -166,15 +257,20 @@ export interface WorkerOptions {
   backchannelLogout?: BackchannelLogoutSender;
   /** Days a delivered (or failed) message is kept before it is purged; 7 when absent. */
   retentionDays?: number;
+  /** Sends webhooks (src/notify/webhooks.ts); without it they wait in the outbox. */
+  webhook?: WebhookSender;
 }
 
 export class OutboxWorker {
-  readonly #o: Required<Omit<WorkerOptions, 'transport' | 'backchannelLogout'>> & Pick<WorkerOptions, 'transport' | 'backchannelLogout'>;
+  readonly #o: Required<Omit<WorkerOptions, 'transport' | 'backchannelLogout' | 'webhook'>> &
+    Pick<WorkerOptions, 'transport' | 'backchannelLogout' | 'webhook'>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
   #lastPurge = 0;
+  /** The last pass claimed a whole batch: more may be due, so the next pass starts at once, not after a poll. */
+  #backlog = false;
 
   constructor(options: WorkerOptions) {
     // `??`, not a spread over defaults: an option passed as undefined (startService's, when none is configured) keeps
@@ -212,7 +308,7 @@ export class OutboxWorker {
         .finally(() => {
           this.#running = undefined;
           if (this.#stopped) return;
-          const again = this.#again;
+          const again = this.#again || this.#backlog;
           this.#again = false;
           this.#schedule(again ? 0 : this.#o.pollMs);
         });
@@ -237,12 +333,18 @@ export class OutboxWorker {
     const claimed = (await db.raw(
       `update outbox set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
         where id in (select id from outbox where state = 'pending' and next_attempt_at <= now()
-                      order by next_attempt_at limit 20 for update skip locked)
+                      order by next_attempt_at limit ${BATCH} for update skip locked)
         returning id, kind, idempotency_key, payload, recipient_hint, subject, state, attempts`,
       [leaseSeconds],
     )) as { rows: OutboxRow[] };
+    this.#backlog = claimed.rows.length === BATCH;
     let delivered = 0;
-    for (const row of claimed.rows) {
+    // Webhooks go to many services, each its own endpoint: the batch's are sent at once; mail one after another.
+    const webhooks = claimed.rows.filter((r) => r.kind === WEBHOOK);
+    const others = claimed.rows.filter((r) => r.kind !== WEBHOOK);
+    const sent = await Promise.all(webhooks.map((row) => this.#deliver(row)));
+    delivered += sent.filter(Boolean).length;
+    for (const row of others) {
       if (await this.#deliver(row)) delivered++;
     }
     return delivered;
@@ -259,6 +361,8 @@ export class OutboxWorker {
 
   async #deliver(row: OutboxRow): Promise<boolean> {
     if (row.kind === BACKCHANNEL_LOGOUT) return this.#deliverBackchannelLogout(row);
+    if (row.kind === WEBHOOK) return this.#deliverWebhook(row);
+    if (row.kind === WEBHOOK_FAN_OUT) return this.#expandWebhooks(row);
     const { db, logger, transport, outbox, from } = this.#o;
     const log = { outbox_id: row.id, to: this.#recipientOf(row), subject: row.subject, attempt: row.attempts };
     if (!transport) {
@@ -291,6 +395,48 @@ export class OutboxWorker {
         next_attempt_at: db.raw('now() + make_interval(secs => ?)', [backoffSeconds(row.attempts)]),
       });
     logger.warn({ ...log, err: (err as Error).message, gave_up: failed }, what);
+  }
+
+  /** A fan-out row: its deliveries written (and queued) in one transaction with its end; retried like a delivery. */
+  async #expandWebhooks(row: OutboxRow): Promise<boolean> {
+    const { outbox, webhook } = this.#o;
+    const log = { outbox_id: row.id, kind: row.kind, attempt: row.attempts };
+    if (!webhook) return false;
+    try {
+      await webhook.expand(row.id, outbox.openWebhookFanOut(row));
+      this.wake();
+      return true;
+    } catch (err) {
+      await this.#failed(row, err, log, 'webhook fan-out failed');
+      return false;
+    }
+  }
+
+  /** One webhook: the same `webhook-id` on every attempt; a refusal is retried with backoff, up to MAX_ATTEMPTS. */
+  async #deliverWebhook(row: OutboxRow): Promise<boolean> {
+    const { db, logger, outbox, webhook } = this.#o;
+    const log = { outbox_id: row.id, kind: row.kind, attempt: row.attempts };
+    if (!webhook) {
+      await db('outbox').where({ id: row.id }).update({ state: 'held' });
+      logger.warn(log, 'webhook held in the outbox (no sender configured)');
+      return false;
+    }
+    const queued = outbox.openWebhook(row);
+    try {
+      const outcome = await webhook.send(queued.deliveryId, row.attempts);
+      if (outcome === 'gone') {
+        await db('outbox').where({ id: row.id }).update({ state: 'failed', last_error: 'not delivered: the endpoint is disabled or gone' });
+        logger.info({ ...log, client_id: queued.clientId }, 'webhook dropped: the endpoint is disabled or gone');
+        return false;
+      }
+      await db('outbox').where({ id: row.id }).update({ state: 'sent', delivered_at: db.fn.now(), last_error: null });
+      logger.info({ ...log, client_id: queued.clientId, type: queued.type }, 'webhook delivered');
+      return true;
+    } catch (err) {
+      await this.#failed(row, err, { ...log, client_id: queued.clientId }, 'webhook delivery failed');
+      await webhook.failed(queued.deliveryId, String((err as Error).message), row.attempts >= MAX_ATTEMPTS).catch(() => undefined);
+      return false;
+    }
   }
 
   /** One back-channel logout: the provider signs the logout token now and POSTs it; a refusal is retried with backoff. */

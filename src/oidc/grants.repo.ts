@@ -19,6 +19,7 @@ export interface TokenRow extends SnapshotColumns {
   service_client_id: string | null;
   service_role: string | null;
   service_disabled_at: Date | null;
+  service_subject_type: string | null;
 }
 
 const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
@@ -41,6 +42,7 @@ export async function findTokenGrantAndProfile(db: Db, tokenValue: string): Prom
     `select t.kind as token_kind, t.payload as token_payload, t.consumed_at as token_consumed_at,
             g.payload as grant_payload, g.consumed_at as grant_consumed_at,
             s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
+            s.subject_type as service_subject_type,
             ${SNAPSHOT.columns}
        from oidc_payloads t
        left join oidc_payloads g
@@ -191,4 +193,45 @@ export async function replaceGrants(
  */
 export async function deleteProviderSessions(q: Queryable, userId: string): Promise<number> {
   return q('oidc_payloads').where({ kind: 'Session', account_id: userId }).delete();
+}
+
+/** The people with a live grant to the service (their user ids), at most `limit` of them. */
+export async function accountsGrantingService(q: Queryable, clientId: string, limit = 100_000): Promise<string[]> {
+  return (await q('oidc_payloads')
+    .where({ kind: 'Grant', client_id: clientId })
+    .andWhere((w) => liveGrant(w, q))
+    .whereNotNull('account_id')
+    .distinct('account_id')
+    .limit(limit)
+    .pluck('account_id')) as string[];
+}
+
+/** A live grant to a service that can be sent webhooks now, with the service's role and subject type. */
+export interface SubscriberGrant {
+  grant: StoredGrant;
+  role: string;
+  subjectType: string;
+}
+
+/**
+ * The person's live grants to enabled services with a webhook URL and an enabled endpoint (src/notify/webhooks.ts):
+ * who a change of their profile may be told to, in one statement.
+ */
+export async function liveGrantsToSubscribers(q: Queryable, userId: string): Promise<SubscriberGrant[]> {
+  const rows = (await q('oidc_payloads as g')
+    .join('services as s', 's.client_id', 'g.client_id')
+    .join('webhook_endpoints as e', 'e.client_id', 'g.client_id')
+    .where({ 'g.kind': 'Grant', 'g.account_id': userId })
+    .andWhere((w) => w.whereNull('g.expires_at').orWhere('g.expires_at', '>', q.fn.now()))
+    .whereNull('s.disabled_at')
+    .whereNotNull('s.webhook_url')
+    .whereNull('e.disabled_at')
+    .select('g.id', 'g.client_id', 'g.payload', 's.role', 's.subject_type')) as {
+    id: string;
+    client_id: string;
+    payload: unknown;
+    role: string;
+    subject_type: string;
+  }[];
+  return rows.map((r) => ({ grant: parseGrant(r), role: r.role, subjectType: r.subject_type }));
 }

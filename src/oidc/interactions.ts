@@ -18,12 +18,15 @@ import type { OidcDeps } from './index.ts';
 import { dataResource } from './provider.ts';
 import { escapeHtml, inForm, renderPage } from './pages.ts';
 import { findService } from './services.ts';
+import { enqueueGrantRevoked } from './grant-events.ts';
+import type { Outbox } from '../notify/outbox.ts';
 
 /** What the interaction steps need. */
 interface InteractionDeps {
   config: Config;
   db: Db;
   keyring: Keyring;
+  outbox: Outbox;
   oidc: OidcDeps;
 }
 
@@ -207,6 +210,8 @@ export async function submitConsent(deps: InteractionDeps, ctx: Context, approve
       clientIp,
       data: { client_id: clientId, grant_id: grantId, scopes, ...(dropped.length ? { dropped } : {}) },
     });
+    // A narrowed consent takes fields away: the service is told, as a revocation is.
+    if (dropped.length > 0) await enqueueGrantRevoked(trx, deps, [{ userId: accountId, clientId, reason: 'narrowed', scopes: dropped }]);
   });
 
   return p.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });

@@ -13,6 +13,7 @@ import type { Queryable } from '../store/db.ts';
 import { createAdapterClass } from './adapter.ts';
 import { DPOP_SIGNING_ALGS } from './dpop.ts';
 import { renderPage, escapeHtml } from './pages.ts';
+import { pairwiseSubject } from './subjects.ts';
 
 /** The path of the data API resource (RFC 8707 resource indicator), under BASE_URL. */
 export const DATA_RESOURCE_PATH = '/api/v1/data';
@@ -137,6 +138,10 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
     scopes: [...STANDARD_SCOPES, ...claims.extraScopes()],
     claims: { openid: ['sub'], ...claims.scopeClaims() },
     responseTypes: ['code'],
+    // Pairwise subjects per service (src/oidc/subjects.ts): the same one in ID tokens, userinfo, introspection,
+    // logout tokens, the data API, documents and events.
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(keyring, client.clientId, accountId),
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     // Secrets are stored hashed, so nothing may use them as an HMAC key: asymmetric signatures only.
     enabledJWA: {

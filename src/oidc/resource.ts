@@ -24,6 +24,8 @@ export interface ServiceCaller {
   kind: 'service';
   clientId: string;
   role: string;
+  /** How the service sees people (`pairwise` or `public`): src/oidc/subjects.ts. */
+  subjectType: string;
   grantId?: string;
   accountId?: string;
   scopes: string[];
@@ -114,7 +116,7 @@ async function liveToken(ctx: Context, deps: ResourceDeps) {
   if (row.service_client_id === null || row.service_client_id !== token.clientId || row.service_disabled_at) {
     throw refused('this service has been disabled');
   }
-  const service = { client_id: row.service_client_id, role: row.service_role! };
+  const service = { client_id: row.service_client_id, role: row.service_role!, subject_type: row.service_subject_type ?? 'pairwise' };
   return { token, row, service, proof, value, refused };
 }
 
@@ -154,6 +156,7 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
     kind: 'service',
     clientId: service.client_id,
     role: service.role,
+    subjectType: service.subject_type,
     grantId: grant.jti,
     accountId: token.accountId,
     scopes,
@@ -178,6 +181,12 @@ export async function resolveServiceClientToken(ctx: Context, deps: ResourceDeps
   if (proof && !(await rememberProof(deps.db, proof))) {
     throw invalidProof('this DPoP proof was already used: make a new proof (new jti) for each request');
   }
-  const caller: ServiceCaller = { kind: 'service', clientId: service.client_id, role: service.role, scopes: [...token.scopes] };
+  const caller: ServiceCaller = {
+    kind: 'service',
+    clientId: service.client_id,
+    role: service.role,
+    subjectType: service.subject_type,
+    scopes: [...token.scopes],
+  };
   return { caller, credential: value };
 }

@@ -18,6 +18,8 @@ export interface ServiceInput {
   webhookUrl?: string;
   backchannelLogoutUri?: string;
   logoUri?: string;
+  /** `pairwise` (the default: OpenID Connect Core §8.1, src/oidc/subjects.ts) or `public` (the user id). */
+  subjectType?: 'pairwise' | 'public';
 }
 
 export interface Service {
@@ -30,6 +32,8 @@ export interface Service {
   webhook_url: string | null;
   backchannel_logout_uri: string | null;
   logo_uri: string | null;
+  /** How the service sees a person's `sub`: `pairwise` or `public`. */
+  subject_type: string;
   created_at: Date;
   disabled_at: Date | null;
   last_used_at: Date | null;
@@ -49,6 +53,7 @@ const PUBLIC_COLUMNS = [
   'webhook_url',
   'backchannel_logout_uri',
   'logo_uri',
+  'subject_type',
   'created_at',
   'disabled_at',
   'last_used_at',
@@ -108,6 +113,23 @@ function validateServiceInput(input: ServiceInput, roles: ReadonlySet<string>, s
   ] as const) {
     if (value !== undefined) checkUrl(value, key, details);
   }
+  if (input.subjectType !== undefined && !['pairwise', 'public'].includes(input.subjectType)) {
+    details.push({ path: 'subject_type', message: 'must be pairwise or public' });
+  } else if (
+    (input.subjectType ?? 'pairwise') === 'pairwise' &&
+    Array.isArray(input.redirectUris) &&
+    !details.some((d) => d.path.startsWith('redirect_uris'))
+  ) {
+    // OpenID Connect Core §8.1: redirect URIs on several hosts would need a sector_identifier_uri; Ringfence's
+    // pairwise subjects are per service, so one host it is (or a public subject).
+    const hosts = new Set(input.redirectUris.map((u) => URL.parse(u)?.host).filter(Boolean));
+    if (hosts.size > 1) {
+      details.push({
+        path: 'redirect_uris',
+        message: 'a pairwise service needs all its redirect URIs on one host: use one host, or subject_type public',
+      });
+    }
+  }
   if (input.scope !== undefined) {
     const unknown = input.scope.split(' ').filter((s) => s && !scopes.has(s));
     if (unknown.length > 0) {
@@ -142,6 +164,7 @@ export async function registerService(
       webhook_url: input.webhookUrl ?? null,
       backchannel_logout_uri: input.backchannelLogoutUri ?? null,
       logo_uri: input.logoUri ?? null,
+      subject_type: input.subjectType ?? 'pairwise',
       secret_hash: hashToken(clientSecret),
     })
     .returning(PUBLIC_COLUMNS)) as Service[];
@@ -198,7 +221,21 @@ export async function findServiceClientMetadata(db: Queryable, clientId: string)
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     scope: service.scope,
+    subject_type: service.subject_type === 'public' ? 'public' : 'pairwise',
     ...(service.logo_uri ? { logo_uri: service.logo_uri } : {}),
     ...(service.backchannel_logout_uri ? { backchannel_logout_uri: service.backchannel_logout_uri, backchannel_logout_session_required: false } : {}),
   };
+}
+
+/** Sets (or, with null, removes) the service's webhook URL; https, or http to loopback, as at registration. */
+export async function setWebhookUrl(db: Queryable, clientId: string, url: string | null): Promise<Service> {
+  if (url !== null) {
+    const details: ErrorDetail[] = [];
+    checkUrl(url, 'webhook_url', details);
+    if (details.length > 0)
+      throw new InvalidService(`the webhook URL is invalid: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, { details });
+  }
+  const updated = await db('services').where({ client_id: clientId }).update({ webhook_url: url });
+  if (updated === 0) throw new ServiceNotFound(`no service with client_id ${clientId}`);
+  return getService(db, clientId);
 }

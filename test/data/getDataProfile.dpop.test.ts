@@ -6,7 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { startTestApp, type TestResponse, useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
-import { authorize, dataResource, registerClient } from '../helpers/oidc.ts';
+import { authorize, dataResource, registerClient, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson, specCheckedJson } from '../services/fixtures.ts';
 
 const app = useTestApp();
@@ -59,7 +59,7 @@ test('the provider binds the token to the DPoP key, and openid-client reads the 
   const res = await client.fetchProtectedResource(config, token, new URL(PROFILE_URL()), 'GET', null, undefined, { DPoP });
   t.is(res.status, 200);
   const body = await specCheckedJson(t, app, 'GET', '/api/v1/data/profile', res);
-  t.is(body.subject, person.user_id);
+  t.is(body.subject, await subjectAt(app, config, person.user_id));
   t.like(body.fields.home_address, { locality: 'Burnaby' });
 
   // And with a proof made by hand, through the spec-checking client.

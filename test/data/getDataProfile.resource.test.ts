@@ -4,7 +4,7 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
-import { authorize, dataResource, registerClient } from '../helpers/oidc.ts';
+import { authorize, dataResource, registerClient, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson, specCheckedJson } from '../services/fixtures.ts';
 
 const app = useTestApp();
@@ -20,7 +20,7 @@ test('resource at the authorization request only: the code exchange gives a data
   const res = await client.fetchProtectedResource(config, tokens.access_token, new URL(`${resource}/profile`), 'GET');
   t.is(res.status, 200);
   const data = await specCheckedJson(t, app, 'GET', '/api/v1/data/profile', res);
-  t.is(data.subject, person.user_id);
+  t.is(data.subject, await subjectAt(app, config, person.user_id));
   t.like(data.fields.home_address, { locality: 'Burnaby' });
   t.is(data.fields.email, person.person.email);
 
@@ -49,7 +49,7 @@ test('no resource at the authorization request: the code exchange still gives a 
   const { config } = await registerClient(app, 'government');
   const flow = await authorize(app, config, person.person, 'openid email offline_access');
   const tokens = await client.authorizationCodeGrant(config, flow.redirected, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
   t.is(userinfo.email, person.person.email);
   t.is((await app.request('GET', '/api/v1/data/profile', { token: tokens.access_token })).status, 401, 'a userinfo token is not for the data API');
   const data = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: dataResource(app) });

@@ -6,7 +6,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { useBrowser } from '../helpers/browser.ts';
-import { authorizeInBrowser, registerClient, useCallback } from '../helpers/oidc.ts';
+import { authorizeInBrowser, registerClient, useCallback, subjectAt } from '../helpers/oidc.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
 
 const app = useTestApp();
@@ -29,7 +29,7 @@ test.serial('a role whose ceiling excludes a field never receives it, even when 
   t.is(data.status, 200);
   t.is(data.body.fields.home_address, undefined, 'private ring is above the commercial ceiling');
   t.is(data.body.fields.blood_type, undefined);
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.userId);
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.userId));
   t.is(userinfo.address, undefined);
 });
 

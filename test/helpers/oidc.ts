@@ -12,6 +12,8 @@ import path from 'node:path';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { registerService, type Service, type ServiceInput } from '../../src/oidc/services.ts';
+import { issueWebhookSecret } from '../../src/notify/webhooks.ts';
+import { subjectFor } from '../../src/oidc/subjects.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
 import { ARTIFACTS, type TestApp, type TestResponse } from './app.ts';
 import { standIn } from './stand-in.ts';
@@ -60,14 +62,17 @@ export interface ServiceOptions {
   /** By default [CALLBACK]. */
   redirectUris?: string[];
   backchannelLogoutUri?: string;
+  /** Where its signed events go; the answer then carries the signing secret (`webhookSecret`). */
+  webhookUrl?: string;
+  subjectType?: 'pairwise' | 'public';
 }
 
 /** Registers a service of `role` straight in the registry, as `npm run services -- add` does. */
-export function addService(
+export async function addService(
   app: Pick<TestApp, 'service'>,
   role: string,
   options: ServiceOptions = {},
-): Promise<{ service: Service; clientSecret: string }> {
+): Promise<{ service: Service; clientSecret: string; webhookSecret?: string }> {
   const deps = app.service.deps;
   const input: ServiceInput = {
     name: options.name ?? `Test ${role} service`,
@@ -75,20 +80,33 @@ export function addService(
     redirectUris: options.redirectUris ?? [CALLBACK],
     scope: options.scope,
     backchannelLogoutUri: options.backchannelLogoutUri,
+    webhookUrl: options.webhookUrl,
+    subjectType: options.subjectType,
   };
-  return registerService(deps.db, input, new Set(deps.policy.policies.roles.keys()), supportedScopes(deps.policy.policies));
+  const registered = await registerService(deps.db, input, new Set(deps.policy.policies.roles.keys()), supportedScopes(deps.policy.policies));
+  if (!options.webhookUrl) return registered;
+  return { ...registered, webhookSecret: await issueWebhookSecret(deps.db, deps.keyring, registered.service.client_id) };
+}
+
+/**
+ * The `sub` under which the service knows the person (pairwise for services registered now): what its ID tokens,
+ * userinfo, the data API and its events name the person by.
+ */
+export function subjectAt(app: Pick<TestApp, 'service'>, service: string | client.Configuration, userId: string): Promise<string> {
+  return subjectFor(app.service.deps, typeof service === 'string' ? service : service.clientMetadata().client_id, userId);
 }
 
 export interface RegisteredClient {
   service: Service;
   clientSecret: string;
+  webhookSecret?: string;
   config: client.Configuration;
 }
 
 /** Registers a service of `role` in the registry and discovers the provider as that service. */
 export async function registerClient(app: TestApp, role: string, options: ServiceOptions = {}): Promise<RegisteredClient> {
-  const { service, clientSecret } = await addService(app, role, options);
-  return { service, clientSecret, config: await discover(app, service.client_id, clientSecret) };
+  const registered = await addService(app, role, options);
+  return { ...registered, config: await discover(app, registered.service.client_id, registered.clientSecret) };
 }
 
 export function discover(app: TestApp, clientId: string, clientSecret: string): Promise<client.Configuration> {

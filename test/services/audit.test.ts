@@ -4,7 +4,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { verifyAuditChain } from '../../src/audit/audit.ts';
 import { useTestApp } from '../helpers/app.ts';
-import { dataResource, registerClient, tokensFor } from '../helpers/oidc.ts';
+import { dataResource, registerClient, tokensFor, subjectAt } from '../helpers/oidc.ts';
 import { auditOf, registerPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -23,7 +23,7 @@ test('a grant is audited when created, narrowed, replaced and revoked; each rele
   t.deepEqual(await auditOf(app, 'data.released', subject), [], 'a code exchange whose ID token carries no profile claim releases nothing');
 
   // userinfo releases what the engine allows, and says so.
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
   const viaUserinfo = await auditOf(app, 'data.released', subject);
   t.is(viaUserinfo.length, 1);
   t.like(viaUserinfo[0], { actor: `service:${service.client_id}`, client_ip: '127.0.0.1' });

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { useTestApp } from '../helpers/app.ts';
 import { BACKCHANNEL_LOGOUT } from '../../src/notify/outbox.ts';
 import { disableService } from '../../src/oidc/services.ts';
-import { decodeJwt, fetchJwks, registerClient, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
+import { decodeJwt, fetchJwks, registerClient, tokensFor, verifiesWithJwks, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -108,7 +108,7 @@ test.serial('revoking access answers without waiting for the service; the outbox
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: service.client_id } });
   t.is(revoke.status, 200, revoke.text);
   t.is(revoke.body.revoked.grants, 1);
-  t.deepEqual(revoke.body.notified, { backchannel_logout: true }, 'a logout is queued');
+  t.deepEqual(revoke.body.notified, { backchannel_logout: true, webhook: false }, 'a logout is queued');
   // The service has not answered (it answers only when told to, below), and its request, if it arrived yet, is
   // still open: the revocation neither waited for the answer nor gave up on it.
   t.true(arrivals.length <= 1);
@@ -142,7 +142,7 @@ test.serial('revoking access answers without waiting for the service; the outbox
   t.true(jwks.keys.some((k) => k.kid === header.kid));
   t.is(payload.iss, `${app.url}/oidc`);
   t.is(payload.aud, service.client_id);
-  t.is(payload.sub, person.user_id);
+  t.is(payload.sub, await subjectAt(app, service.client_id, person.user_id));
   t.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
   t.truthy(payload.jti);
   t.is(typeof payload.iat, 'number');
@@ -156,7 +156,7 @@ test.serial('a service whose endpoint fails is still revoked at once, and told w
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: service.client_id } });
   t.is(revoke.status, 200);
   t.is(revoke.body.revoked.grants, 1);
-  t.deepEqual(revoke.body.notified, { backchannel_logout: true });
+  t.deepEqual(revoke.body.notified, { backchannel_logout: true, webhook: false });
   const [row] = await until('the redelivery', async () => {
     const rows = await outboxRowsOf(service.client_id);
     return rows[0]?.state === 'sent' ? rows : undefined;
@@ -164,7 +164,7 @@ test.serial('a service whose endpoint fails is still revoked at once, and told w
   t.is(row.attempts, 2, 'refused once (500), then delivered');
   t.is(arrivals.length, 2);
   const [first, second] = arrivals.map((a) => decodeJwt(a.body.get('logout_token')!).payload);
-  t.is(second.sub, person.user_id);
+  t.is(second.sub, await subjectAt(app, service.client_id, person.user_id));
   t.not(first.jti, second.jti, 'each attempt is a fresh token, signed when sent');
   t.true(verifiesWithJwks(arrivals[1].body.get('logout_token')!, await fetchJwks(app)));
 });
@@ -173,7 +173,7 @@ test.serial('a logout still queued when its service is disabled is dropped, not 
   const { person, service } = await grantedService('/down');
   arrivals.length = 0;
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: service.client_id } });
-  t.deepEqual(revoke.body.notified, { backchannel_logout: true });
+  t.deepEqual(revoke.body.notified, { backchannel_logout: true, webhook: false });
   await arrived(1);
   await until('the refusal to be recorded', async () => ((await outboxRowsOf(service.client_id))[0]?.last_error ? true : undefined));
   await disableService(app.service.deps.db, service.client_id);
@@ -192,7 +192,7 @@ test.serial('a service that registered no back-channel URI is revoked without a 
   arrivals.length = 0;
   const revoke = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: c.service.client_id } });
   t.is(revoke.status, 200);
-  t.deepEqual(revoke.body.notified, { backchannel_logout: false });
+  t.deepEqual(revoke.body.notified, { backchannel_logout: false, webhook: false });
   t.deepEqual(await outboxRowsOf(c.service.client_id), [], 'nothing queued');
   t.is(arrivals.length, 0);
 });

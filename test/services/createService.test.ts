@@ -23,6 +23,8 @@ test('an operator registers a service: 201, the client secret once, stored only 
     json: {
       ...VALID,
       redirect_uris: ['https://burnaby.example/callback', 'http://127.0.0.1:8123/cb'],
+      // Redirect URIs on two hosts: a pairwise subject (the default) would need them on one.
+      subject_type: 'public',
       scope: 'openid email address',
       webhook_url: 'https://burnaby.example/hooks/ringfence',
       backchannel_logout_uri: 'https://burnaby.example/logout',

@@ -3,7 +3,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
-import { CALLBACK, dataResource, discover, startAuthorization, tokensFor } from '../helpers/oidc.ts';
+import { CALLBACK, dataResource, discover, startAuthorization, tokensFor, subjectAt } from '../helpers/oidc.ts';
 import { register } from '../accounts/fixtures.ts';
 import { auditOf, makeOperator, registerPerson } from './fixtures.ts';
 
@@ -40,7 +40,11 @@ test("disable refuses the service's data API token at once and its token endpoin
   t.is((refresh as { error?: string }).error, 'invalid_client');
   const cc = await t.throwsAsync(client.clientCredentialsGrant(config, { resource: dataResource(app) }));
   t.is((cc as { error?: string }).error, 'invalid_client');
-  await t.throwsAsync(client.fetchUserInfo(config, tokens.access_token, person.user_id), undefined, 'userinfo refuses it too');
+  await t.throwsAsync(
+    client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id)),
+    undefined,
+    'userinfo refuses it too',
+  );
 
   const events = (await auditOf(app, 'service.disabled')).filter((e) => e.data.client_id === clientId);
   t.is(events.length, 1);

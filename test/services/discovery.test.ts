@@ -2,7 +2,7 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
-import { dataResource, registerClient, tokensFor } from '../helpers/oidc.ts';
+import { dataResource, registerClient, tokensFor, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -55,7 +55,7 @@ test("a service can introspect and revoke only its own tokens; revoking another'
   const data = await client.refreshTokenGrant(mine.config, tokens.refresh_token!, { resource: dataResource(app) });
 
   const own = await client.tokenIntrospection(mine.config, data.access_token);
-  t.like(own, { active: true, client_id: mine.service.client_id, sub: person.user_id });
+  t.like(own, { active: true, client_id: mine.service.client_id, sub: await subjectAt(app, mine.config, person.user_id) });
   const foreign = await client.tokenIntrospection(theirs.config, data.access_token);
   t.deepEqual(foreign, { active: false }, 'another service learns nothing about the token or the person');
   const foreignRefresh = await client.tokenIntrospection(theirs.config, data.refresh_token!);

@@ -18,6 +18,7 @@ import {
   signInInBrowser,
   startAuthorization,
   startAuthorizationInBrowser,
+  subjectAt,
 } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
@@ -67,7 +68,7 @@ test('the form_post answer may post to the redirect URI and run its script, and 
   t.truthy(inputs.get('code'));
   const posted = new Request(CALLBACK, { method: 'POST', body: inputs, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   const tokens = await client.authorizationCodeGrant(config, posted, { pkceCodeVerifier: auth.verifier, expectedState: auth.state });
-  t.is(tokens.claims()?.sub, person.user_id);
+  t.is(tokens.claims()?.sub, await subjectAt(app, config, person.user_id));
 });
 
 test("the login page keeps form-action to itself, the consent page adds only the redirect URI's origin", async (t) => {
@@ -131,7 +132,7 @@ test('in headless Chromium, the form_post page posts the code to the service', a
     t.is(body.get('state'), state);
     const request = new Request(callback, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     const tokens = await client.authorizationCodeGrant(config, request, { pkceCodeVerifier: verifier, expectedState: state });
-    t.is(tokens.claims()?.sub, person.user_id);
+    t.is(tokens.claims()?.sub, await subjectAt(app, config, person.user_id));
   } finally {
     await context.close();
     service.close();

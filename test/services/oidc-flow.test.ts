@@ -7,7 +7,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { useBrowser } from '../helpers/browser.ts';
-import { authorizeInBrowser, fetchJwks, registerClient, useCallback, verifiesWithJwks } from '../helpers/oidc.ts';
+import { authorizeInBrowser, fetchJwks, registerClient, useCallback, verifiesWithJwks, subjectAt } from '../helpers/oidc.ts';
 import { registerNamedPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -40,11 +40,11 @@ test.serial('the full flow: consent in a browser, tokens, userinfo, data API, re
 
   const tokens = await client.authorizationCodeGrant(config, redirected, { pkceCodeVerifier: verifier, expectedState: state });
   const claims = tokens.claims()!;
-  t.is(claims.sub, person.userId);
+  t.is(claims.sub, await subjectAt(app, config, person.userId));
   t.truthy(tokens.refresh_token);
   t.true(verifiesWithJwks(tokens.id_token!, await fetchJwks(app)), 'the JWKS verifies the ID token');
 
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.userId);
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.userId));
   t.is(userinfo.email, 'ada@example.org');
   t.like(userinfo.address as object, { locality: 'Burnaby' });
 
@@ -53,7 +53,7 @@ test.serial('the full flow: consent in a browser, tokens, userinfo, data API, re
   const dataTokens = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource });
   const data = await app.request('GET', '/api/v1/data/profile', { token: dataTokens.access_token });
   t.is(data.status, 200, data.text);
-  t.is(data.body.subject, person.userId);
+  t.is(data.body.subject, await subjectAt(app, config, person.userId));
   t.like(data.body.fields.home_address, { locality: 'Burnaby' });
   t.is(data.body.fields.blood_type, undefined, 'health data never reaches a government service');
   t.regex(data.body.policy_revision, /^[0-9a-f]{64}$/);
@@ -80,6 +80,6 @@ test.serial('the full flow: consent in a browser, tokens, userinfo, data API, re
   t.is((refreshError as { error?: string }).error, 'invalid_grant');
   const introspected = await client.tokenIntrospection(config, dataTokens.access_token);
   t.false(introspected.active);
-  await t.throwsAsync(client.fetchUserInfo(config, tokens.access_token, person.userId));
+  await t.throwsAsync(client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.userId)));
   t.deepEqual((await app.request('GET', '/api/v1/profile/access', { token: person.token })).body.services, []);
 });

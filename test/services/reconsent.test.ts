@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { consentForm, csrfOf, dataResource, loginForm, providerRowsOf, registerClient, useCallback, UserAgent } from '../helpers/oidc.ts';
+import { consentForm, csrfOf, dataResource, loginForm, providerRowsOf, registerClient, useCallback, UserAgent, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 import type { Registered } from '../accounts/fixtures.ts';
 
@@ -103,8 +103,8 @@ async function consentFourTimes(t: ExecutionContext, open: (person: Registered) 
       const redirected = await browser.consent(url);
       t.is(redirected.searchParams.get('error'), null, `round ${round}: ${redirected.searchParams.get('error_description')}`);
       const tokens = await client.authorizationCodeGrant(config, redirected, { pkceCodeVerifier: verifier, expectedState: state });
-      t.is(tokens.claims()?.sub, person.user_id, `round ${round}`);
-      const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+      t.is(tokens.claims()?.sub, await subjectAt(app, config, person.user_id), `round ${round}`);
+      const userinfo = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
       t.is(userinfo.email, person.person.email, `round ${round}: the new access token works at userinfo`);
       const data = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: dataResource(app) });
       const profile = await app.request('GET', '/api/v1/data/profile', { token: data.access_token });
@@ -114,7 +114,11 @@ async function consentFourTimes(t: ExecutionContext, open: (person: Registered) 
       if (earlier) {
         const stale = await app.request('GET', '/api/v1/data/profile', { token: earlier.data });
         t.is(stale.status, 401, `round ${round}: the replaced grant's data token no longer works`);
-        await t.throwsAsync(client.fetchUserInfo(config, earlier.access, person.user_id), undefined, `round ${round}: nor its userinfo token`);
+        await t.throwsAsync(
+          client.fetchUserInfo(config, earlier.access, await subjectAt(app, config, person.user_id)),
+          undefined,
+          `round ${round}: nor its userinfo token`,
+        );
         const refused = await t.throwsAsync(client.refreshTokenGrant(config, earlier.refresh));
         t.is((refused as { error?: string }).error, 'invalid_grant', `round ${round}: nor its refresh token`);
       }
@@ -177,5 +181,5 @@ test.serial('a consent in flight survives the revocation of the grant it would r
   const { url: landed } = await agent.follow(answered);
   t.true(landed.href.startsWith(callback.url), landed.href);
   const tokens = await client.authorizationCodeGrant(config, landed, { pkceCodeVerifier: second.verifier, expectedState: second.state });
-  t.is((await client.fetchUserInfo(config, tokens.access_token, person.user_id)).email, person.person.email);
+  t.is((await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id))).email, person.person.email);
 });

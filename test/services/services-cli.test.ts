@@ -26,10 +26,17 @@ const ADD = [
   'https://burnaby.example/cb',
   '--redirect-uri',
   'http://localhost:8080/cb',
+  // Redirect URIs on two hosts: a pairwise subject (the default) would need them on one.
+  '--subject-type',
+  'public',
 ];
 
 test('add prints the client_id and the secret once; the database keeps only its hash', async (t) => {
-  const run = await services([...ADD, '--webhook-url', 'https://burnaby.example/hooks']);
+  // A webhook URL gets its signing secret sealed under the server's master key: the CLI needs that key.
+  const run = await services([...ADD, '--webhook-url', 'https://burnaby.example/hooks'], {
+    DATABASE_URL: app.databaseUrl,
+    RINGFENCE_MASTER_KEY: app.kek.toString('hex'),
+  });
   t.is(run.code, 0, run.stderr);
   const secret = /^client_secret: (\S+)$/m.exec(run.stdout)?.[1];
   const clientId = /^client_id:\s+(svc_\S+)$/m.exec(run.stdout)?.[1];
@@ -37,6 +44,7 @@ test('add prints the client_id and the secret once; the database keeps only its 
   t.truthy(clientId);
   t.regex(run.stdout, /shown once and stored only as a hash/);
   t.regex(run.stdout, /webhook_url:\s+https:\/\/burnaby\.example\/hooks/);
+  t.regex(run.stdout, /^webhook_secret: whsec_\S+$/m);
   const row = await app.service.deps.db('services').where({ client_id: clientId }).first();
   t.is(row.secret_hash, createHash('sha256').update(secret!).digest('hex'));
   t.is(row.webhook_url, 'https://burnaby.example/hooks');

@@ -3,7 +3,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { assertPage } from '../helpers/assert.ts';
-import { consentForm, csrfOf, dataResource, providerRowsOf, registerClient, signIn, startAuthorization } from '../helpers/oidc.ts';
+import { consentForm, csrfOf, dataResource, providerRowsOf, registerClient, signIn, startAuthorization, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -52,9 +52,9 @@ test('declining every optional scope grants openid alone: the service learns who
   const tokens = await client.authorizationCodeGrant(config, url, { pkceCodeVerifier: auth.verifier, expectedState: auth.state });
   t.is(tokens.scope, 'openid');
   const claims = tokens.claims()!;
-  t.is(claims.sub, person.user_id);
+  t.is(claims.sub, await subjectAt(app, config, person.user_id));
   t.is(claims.email, undefined);
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
   t.deepEqual(Object.keys(userinfo), ['sub']);
   const grants = await app.service.deps.db('oidc_payloads').where({ kind: 'Grant', account_id: person.user_id }).select('payload');
   t.is(grants.length, 1);
@@ -73,7 +73,7 @@ test('the approved scopes are exactly what the data API honours', async (t) => {
   const data = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: dataResource(app) });
   const profile = await app.request('GET', '/api/v1/data/profile', { token: data.access_token });
   t.is(profile.status, 200, profile.text);
-  t.is(profile.body.subject, person.user_id);
+  t.is(profile.body.subject, await subjectAt(app, config, person.user_id));
   t.is(profile.body.fields.email, person.person.email);
   t.is(profile.body.fields.home_address, undefined, 'address was declined');
 });

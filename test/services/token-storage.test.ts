@@ -4,7 +4,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import { useTestApp } from '../helpers/app.ts';
-import { consentForm, csrfOf, dataResource, registerClient, signIn, startAuthorization, type UserAgent } from '../helpers/oidc.ts';
+import { consentForm, csrfOf, dataResource, registerClient, signIn, startAuthorization, type UserAgent, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
 
 const app = useTestApp();
@@ -39,7 +39,7 @@ test('after a real flow no stored row names an issued token, code, session or in
 
   // Every kind of lookup the provider and the data API make, so each is shown to work on hashed rows.
   const tokens = await client.authorizationCodeGrant(config, url, { pkceCodeVerifier: auth.verifier, expectedState: auth.state });
-  t.is((await client.fetchUserInfo(config, tokens.access_token, person.user_id)).email, person.person.email);
+  t.is((await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id))).email, person.person.email);
   const data = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: dataResource(app) });
   t.not(data.refresh_token, tokens.refresh_token, 'the refresh token rotated');
   const profile = await app.request('GET', '/api/v1/data/profile', { token: data.access_token });

@@ -3,7 +3,7 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
-import { registerClient, tokensFor } from '../helpers/oidc.ts';
+import { registerClient, tokensFor, subjectAt } from '../helpers/oidc.ts';
 import { verificationCode } from '../accounts/fixtures.ts';
 import { auditOf, registerPerson } from './fixtures.ts';
 
@@ -14,14 +14,14 @@ test('email comes with email_verified: false until the person verifies the addre
   const { config } = await registerClient(app, 'government');
   const tokens = await tokensFor(app, config, person.person, 'openid email');
 
-  const before = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  const before = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
   t.is(before.email, person.person.email);
   t.is(before.email_verified, false);
 
   const code = await verificationCode(app, person.person.email);
   const verified = await app.request('POST', '/api/v1/auth/verify-email', { token: person.token, json: { code } });
   t.is(verified.status, 200, verified.text);
-  const after = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  const after = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
   t.is(after.email_verified, true);
 
   const changed = `changed.${person.person.handle}@example.com`;
@@ -30,7 +30,7 @@ test('email comes with email_verified: false until the person verifies the addre
     json: { current_password: person.person.password, updated_fields: { email: changed } },
   });
   t.is(update.status, 200, update.text);
-  const pending = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  const pending = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
   t.is(pending.email, person.person.email, 'the old address stays until the new one is verified');
   t.is(pending.email_verified, true);
   const confirmed = await app.request('POST', '/api/v1/auth/verify-email', {
@@ -38,7 +38,7 @@ test('email comes with email_verified: false until the person verifies the addre
     json: { code: await verificationCode(app, changed) },
   });
   t.is(confirmed.status, 200, confirmed.text);
-  const again = await client.fetchUserInfo(config, tokens.access_token, person.user_id);
+  const again = await client.fetchUserInfo(config, tokens.access_token, await subjectAt(app, config, person.user_id));
   t.is(again.email, changed);
   t.is(again.email_verified, true, 'the new address counts only once verified');
 
@@ -51,7 +51,7 @@ test('no email, no email_verified: a declined email scope, or a role whose ceili
   const person = await registerPerson(app);
   const government = await registerClient(app, 'government');
   const declined = await tokensFor(app, government.config, person.person, 'openid email address', { decline: ['email'] });
-  const withoutEmail = await client.fetchUserInfo(government.config, declined.access_token, person.user_id);
+  const withoutEmail = await client.fetchUserInfo(government.config, declined.access_token, await subjectAt(app, government.config, person.user_id));
   t.truthy(withoutEmail.address, 'the address scope still releases');
   t.false('email' in withoutEmail);
   t.false('email_verified' in withoutEmail);
@@ -59,7 +59,10 @@ test('no email, no email_verified: a declined email scope, or a role whose ceili
   // email is classified private; commercial's ceiling is semi-private.
   const commercial = await registerClient(app, 'commercial');
   const shop = await tokensFor(app, commercial.config, person.person, 'openid email');
-  t.deepEqual(Object.keys(await client.fetchUserInfo(commercial.config, shop.access_token, person.user_id)), ['sub']);
+  t.deepEqual(
+    Object.keys(await client.fetchUserInfo(commercial.config, shop.access_token, await subjectAt(app, commercial.config, person.user_id))),
+    ['sub'],
+  );
 });
 
 test('discovery lists email_verified among the claims', async (t) => {

@@ -9,6 +9,7 @@ import { withTransaction } from '../../store/db.ts';
 import { listLiveGrants, revokeGrants, scopesOf, type RevokedCounts } from '../../oidc/grants.repo.ts';
 import { dataResource } from '../../oidc/provider.ts';
 import { findService } from '../../oidc/services.ts';
+import { enqueueGrantRevoked } from '../../oidc/grant-events.ts';
 import { lastReleaseAt } from './access.repo.ts';
 import { revokeSharesOfService } from '../shares/shares.repo.ts';
 
@@ -56,8 +57,11 @@ export async function listAccess(deps: AppDeps, userId: string): Promise<AccessE
 export interface RevocationResult {
   service_id: string;
   revoked: RevokedCounts;
-  /** `backchannel_logout`: a logout token is queued for the service (it registered a back-channel logout URI). */
-  notified: { backchannel_logout: boolean };
+  /**
+   * `backchannel_logout`: a logout token is queued for the service (it registered a back-channel logout URI);
+   * `webhook`: a signed `grant.revoked` event is queued for it (it has a webhook endpoint).
+   */
+  notified: { backchannel_logout: boolean; webhook: boolean };
 }
 
 /**
@@ -85,6 +89,7 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
     const notify = Boolean(service?.backchannel_logout_uri && !service.disabled_at);
     // No session id: the revocation ends every session of this person at the service, not one.
     if (notify) await deps.outbox.enqueueBackchannelLogout(trx, { clientId: serviceId, sub: userId, sid: '' });
-    return { service_id: serviceId, revoked, notified: { backchannel_logout: notify } };
+    const told = await enqueueGrantRevoked(trx, deps, [{ userId, clientId: serviceId, reason: 'revoked' }]);
+    return { service_id: serviceId, revoked, notified: { backchannel_logout: notify, webhook: told.has(serviceId) } };
   });
 }

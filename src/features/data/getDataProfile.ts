@@ -1,4 +1,5 @@
 import type { Handler } from '../../deps.ts';
+import { subjectOf } from '../../oidc/subjects.ts';
 
 /**
  * A service reads the person's profile: exactly the fields the policy engine allows, and the revision that did.
@@ -16,5 +17,5 @@ export const getDataProfile: Handler = async ({ caller, snapshot, clientIp }, de
     snapshot,
     clientIp,
   });
-  return { subject: accountId, fields: released.values, policy_revision: released.policyRevision };
+  return { subject: subjectOf(deps.keyring, caller, accountId), fields: released.values, policy_revision: released.policyRevision };
 };

@@ -36,6 +36,7 @@ import {
 import { assertIfMatch } from './etag.ts';
 import { checkFieldValue } from '../../profiles/values.ts';
 import { findCredentialEvidence, verifiedBy, type CredentialEvidence } from '../../profiles/provenance.ts';
+import { enqueueProfileEvents } from '../deliveries/events.ts';
 
 export const USER_NOT_FOUND = 'user not found';
 
@@ -174,17 +175,32 @@ export async function updateProfileInfo(
         const oldEmail = (await readFields(trx, profile, ['email'])).get('email')?.value as string;
         await requestEmailChange(trx, deps, profile, patch.handle ?? user.handle, oldEmail, emailChange);
       }
+      // The change events, in this transaction: a service is told of the write exactly when it commits.
+      const told = await enqueueProfileEvents(
+        trx,
+        deps,
+        userId,
+        version,
+        writes.map((w) => w.field),
+      );
       await recordAudit(trx, {
         action: 'profile.update',
         actor: `user:${userId}`,
         subject: `user:${userId}`,
         clientIp,
-        data: { profile_id: profile.id, version, fields: writes.map((w) => w.field), email_change_requested: emailChange !== undefined },
+        data: {
+          profile_id: profile.id,
+          version,
+          fields: writes.map((w) => w.field),
+          email_change_requested: emailChange !== undefined,
+          services_told: told,
+        },
       });
       return {
         profile_id: profile.id,
         version,
         updated_fields: writes.map((w) => w.field),
+        services_told: told,
         email_verification_sent: emailChange !== undefined,
         email_change_pending: emailChange !== undefined,
       };

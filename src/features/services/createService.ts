@@ -3,6 +3,7 @@ import { recordAudit } from '../../audit/audit.ts';
 import { withTransaction } from '../../store/db.ts';
 import { registerService } from '../../oidc/services.ts';
 import { supportedScopes } from '../../oidc/scopes.ts';
+import { issueWebhookSecret } from '../../notify/webhooks.ts';
 import { assertOperator } from './operators.ts';
 
 /** Registers a service; the client secret is in this answer only. */
@@ -21,6 +22,7 @@ export const createService: Handler = async ({ caller, body, clientIp }, deps) =
         webhookUrl: body.webhook_url as string | undefined,
         backchannelLogoutUri: body.backchannel_logout_uri as string | undefined,
         logoUri: body.logo_uri as string | undefined,
+        subjectType: body.subject_type as 'pairwise' | 'public' | undefined,
       },
       new Set(policies.roles.keys()),
       supportedScopes(policies),
@@ -31,7 +33,9 @@ export const createService: Handler = async ({ caller, body, clientIp }, deps) =
       clientIp,
       data: { client_id: service.client_id, name: service.name, role: service.role },
     });
-    return { ...serialize(service), client_secret: clientSecret };
+    // A webhook URL gets its Standard Webhooks signing secret now, shown in this answer only.
+    const webhookSecret = service.webhook_url ? await issueWebhookSecret(trx, deps.keyring, service.client_id) : undefined;
+    return { ...serialize(service), client_secret: clientSecret, ...(webhookSecret ? { webhook_secret: webhookSecret } : {}) };
   });
 };
 

@@ -1,0 +1,345 @@
+/**
+ * Webhooks to services, signed per Standard Webhooks (the `standardwebhooks` package, symmetric: one `whsec_…`
+ * secret per service, sealed at rest under a KEK-derived key and shown to the operator once). An event is thin — its
+ * type, the person's subject at that service, the names of the fields that changed and the new profile version,
+ * never a value — and is written, with its outbox row, in the transaction of the change that causes it: a
+ * `webhook_deliveries` row (the record the person and the operator read) and an outbox row that queues it. The
+ * worker (src/notify/outbox.ts) delivers it with retries and exponential backoff; every attempt carries the same
+ * `webhook-id`, so a receiver drops a redelivery. An endpoint that answers 410 Gone, or fails
+ * DISABLE_AFTER_FAILURES attempts in a row, is disabled, and the operator is told (audit event, log line, the
+ * admin deliveries list).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import { Webhook } from 'standardwebhooks';
+import { recordAudit } from '../audit/audit.ts';
+import { open, seal, type Keyring } from '../crypto/envelope.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import type { Outbox, WebhookSender } from './outbox.ts';
+
+/** Attempts failed in a row (across deliveries) after which an endpoint is disabled. */
+export const DISABLE_AFTER_FAILURES = 20;
+/** How long one delivery attempt may take. */
+const TIMEOUT_MS = 10_000;
+
+/** One event owed to a service. */
+export interface WebhookEvent {
+  clientId: string;
+  /** The person it is about (for their deliveries list). */
+  userId: string;
+  type: 'profile.updated' | 'grant.revoked';
+  profileVersion?: number;
+  /** The event's JSON body, as sent: names of fields, never values. */
+  body: Record<string, unknown>;
+}
+
+/** The `webhook-id` of a delivery: the same on every attempt. */
+function webhookId(deliveryId: string): string {
+  return `msg_${deliveryId.replaceAll('-', '')}`;
+}
+
+const secretKey = (keyring: Keyring) => keyring.derive('webhook-secrets');
+const secretAad = (clientId: string) => `webhook_endpoints:${clientId}`;
+
+/**
+ * A new signing secret for the service's webhook endpoint, replacing any earlier one and enabling the endpoint
+ * again; the secret is in the answer only (sealed in the table).
+ */
+export async function issueWebhookSecret(q: Queryable, keyring: Keyring, clientId: string): Promise<string> {
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  await q('webhook_endpoints')
+    .insert({ client_id: clientId, secret: seal(secretKey(keyring), secret, secretAad(clientId)), failures: 0 })
+    .onConflict('client_id')
+    .merge({ secret: seal(secretKey(keyring), secret, secretAad(clientId)), failures: 0, disabled_at: null, disabled_reason: null });
+  return secret;
+}
+
+/** Services (of those named) that can be sent webhooks now: a webhook URL and an enabled endpoint. */
+export async function reachableEndpoints(q: Queryable, clientIds: readonly string[]): Promise<Set<string>> {
+  if (clientIds.length === 0) return new Set();
+  const rows = (await q('services as s')
+    .join('webhook_endpoints as e', 'e.client_id', 's.client_id')
+    .whereIn('s.client_id', clientIds)
+    .whereNotNull('s.webhook_url')
+    .whereNull('e.disabled_at')
+    .pluck('s.client_id')) as string[];
+  return new Set(rows);
+}
+
+/**
+ * Events to this many services or fewer are written one row each in the transaction of the change; more are written
+ * as one fan-out row of the outbox, which the worker expands into the deliveries (in one transaction, once) right
+ * after: the change's transaction writes a fixed number of rows whatever the number of services.
+ */
+const FAN_OUT_OVER = 20;
+
+/** Queues the events in `q`, the transaction of the change that causes them. */
+export async function enqueueWebhookEvents(q: Queryable, outbox: Outbox, events: readonly WebhookEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  if (events.length > FAN_OUT_OVER) await outbox.enqueueWebhookFanOut(q, events);
+  else await writeWebhookEvents(q, outbox, events);
+}
+
+/** Writes the events' deliveries and their outbox rows in `q`. */
+async function writeWebhookEvents(q: Queryable, outbox: Outbox, events: readonly WebhookEvent[]): Promise<void> {
+  const rows = events.map((e) => ({ id: randomUUID(), ...e }));
+  // One statement each, whatever the number of services (arrays unnested): the write's latency stays flat.
+  await q.raw(
+    `insert into webhook_deliveries (id, client_id, user_id, type, profile_version, body)
+     select id, client_id, user_id, type, profile_version, body::jsonb
+       from unnest(?::uuid[], ?::text[], ?::uuid[], ?::text[], ?::int[], ?::text[]) as r(id, client_id, user_id, type, profile_version, body)`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.clientId),
+      rows.map((r) => r.userId),
+      rows.map((r) => r.type),
+      rows.map((r) => (r.profileVersion === undefined ? null : String(r.profileVersion))) as string[],
+      rows.map((r) => JSON.stringify({ ...r.body, id: webhookId(r.id) })),
+    ],
+  );
+  await outbox.enqueueWebhooks(
+    q,
+    rows.map((r) => ({ deliveryId: r.id, clientId: r.clientId, type: r.type })),
+  );
+}
+
+interface DeliveryRow {
+  id: string;
+  client_id: string;
+  user_id: string | null;
+  type: string;
+  body: unknown;
+  state: string;
+  webhook_url: string | null;
+  service_disabled_at: Date | null;
+  secret: Uint8Array | null;
+  failures: number | null;
+  endpoint_disabled_at: Date | null;
+}
+
+const PRIVATE_V4 = [
+  /^10\./,
+  /^127\./,
+  /^0\./,
+  /^169\.254\./,
+  /^192\.168\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+];
+
+function privateAddress(address: string): boolean {
+  if (isIP(address) === 4) return PRIVATE_V4.some((r) => r.test(address));
+  const a = address.toLowerCase();
+  if (a.startsWith('::ffff:')) return privateAddress(a.slice(7));
+  return a === '::1' || a === '::' || a.startsWith('fc') || a.startsWith('fd') || a.startsWith('fe80');
+}
+
+/**
+ * In production a webhook may go only to a public address (the SSRF guard the provider keeps for its own requests);
+ * elsewhere a service may run on this machine, as registration allows plain http to loopback.
+ */
+async function assertDeliverable(url: URL, production: boolean): Promise<void> {
+  if (!production) return;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  if (addresses.length === 0 || addresses.some(privateAddress)) throw new Error(`${url.host} resolves to a private address: not delivered`);
+}
+
+export interface WebhookSenderDeps {
+  db: Db;
+  keyring: Keyring;
+  outbox: Outbox;
+  logger: Logger;
+  /** Only public destinations (production, unless WEBHOOKS_TO_PRIVATE_ADDRESSES). */
+  production: boolean;
+}
+
+/** What the outbox worker calls to deliver one webhook (src/notify/outbox.ts). */
+export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
+  const { db, keyring, logger } = deps;
+
+  const disable = async (clientId: string, reason: string) => {
+    const disabled = await db('webhook_endpoints')
+      .where({ client_id: clientId })
+      .whereNull('disabled_at')
+      .update({ disabled_at: db.fn.now(), disabled_reason: reason });
+    if (disabled === 0) return;
+    // The operator is told: the audit log, a warning, and the admin deliveries list (GET /api/v1/admin/deliveries).
+    await recordAudit(db, { action: 'webhook.endpoint_disabled', actor: 'system', data: { client_id: clientId, reason } });
+    logger.warn(
+      { client_id: clientId, reason },
+      'webhook endpoint disabled: replay its deliveries once it is fixed (npm run services -- deliveries)',
+    );
+  };
+
+  return {
+    async expand(outboxId, events) {
+      // Once: the deliveries and the fan-out row's end commit together, or not at all (then it is expanded again).
+      await db.transaction(async (trx) => {
+        const claimed = await trx('outbox').where({ id: outboxId, state: 'pending' }).forUpdate().first('id');
+        if (!claimed) return;
+        await writeWebhookEvents(trx, deps.outbox, events as WebhookEvent[]);
+        await trx('outbox').where({ id: outboxId }).update({ state: 'sent', delivered_at: trx.fn.now(), last_error: null });
+      });
+    },
+    async send(deliveryId, attempt) {
+      const row = (await db('webhook_deliveries as d')
+        .join('services as s', 's.client_id', 'd.client_id')
+        .leftJoin('webhook_endpoints as e', 'e.client_id', 'd.client_id')
+        .where('d.id', deliveryId)
+        .first(
+          'd.id',
+          'd.client_id',
+          'd.user_id',
+          'd.type',
+          'd.body',
+          'd.state',
+          's.webhook_url',
+          's.disabled_at as service_disabled_at',
+          'e.secret',
+          'e.failures',
+          'e.disabled_at as endpoint_disabled_at',
+        )) as DeliveryRow | undefined;
+      if (!row) return 'gone';
+      if (row.state === 'delivered') return 'sent';
+      const drop = async (why: string) => {
+        await db('webhook_deliveries').where({ id: deliveryId }).update({ state: 'dropped', last_error: why, attempts: attempt });
+        return 'gone' as const;
+      };
+      // A disabled service is still told that its grants are gone; nothing else.
+      if (row.service_disabled_at && row.type !== 'grant.revoked') return drop('the service is disabled');
+      if (!row.webhook_url || !row.secret) return drop('the service has no webhook URL');
+      if (row.endpoint_disabled_at) return drop('the webhook endpoint is disabled');
+      const url = new URL(row.webhook_url);
+      const secret = open(secretKey(keyring), Buffer.from(row.secret), secretAad(row.client_id)).toString('utf8');
+      const body = typeof row.body === 'string' ? row.body : JSON.stringify(row.body);
+      const id = webhookId(row.id);
+      const now = new Date();
+      let status: number | undefined;
+      try {
+        await assertDeliverable(url, deps.production);
+        const res = await fetch(url, {
+          method: 'POST',
+          redirect: 'manual',
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Ringfence-Webhooks/1',
+            'webhook-id': id,
+            'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+            'webhook-signature': new Webhook(secret).sign(id, now, body),
+          },
+          body,
+        });
+        status = res.status;
+        await res.body?.cancel();
+      } catch (err) {
+        await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
+        await db('webhook_deliveries').where({ id: deliveryId }).update({ attempts: attempt, last_status: null });
+        if ((row.failures ?? 0) + 1 >= DISABLE_AFTER_FAILURES) await disable(row.client_id, `${DISABLE_AFTER_FAILURES} failed attempts in a row`);
+        throw err;
+      }
+      if (status >= 200 && status < 300) {
+        await db('webhook_deliveries')
+          .where({ id: deliveryId })
+          .update({ state: 'delivered', attempts: attempt, last_status: status, last_error: null, delivered_at: db.fn.now() });
+        await db('webhook_endpoints').where({ client_id: row.client_id }).update({ failures: 0 });
+        return 'sent';
+      }
+      await db('webhook_deliveries').where({ id: deliveryId }).update({ attempts: attempt, last_status: status });
+      if (status === 410) {
+        await disable(row.client_id, 'the endpoint answered 410 Gone');
+        return drop('the endpoint answered 410 Gone');
+      }
+      await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
+      if ((row.failures ?? 0) + 1 >= DISABLE_AFTER_FAILURES) {
+        await disable(row.client_id, `${DISABLE_AFTER_FAILURES} failed attempts in a row`);
+        return drop(`HTTP ${status}; the endpoint is disabled after ${DISABLE_AFTER_FAILURES} failed attempts in a row`);
+      }
+      throw new Error(`the endpoint answered HTTP ${status}`);
+    },
+    async failed(deliveryId, error, gaveUp) {
+      await db('webhook_deliveries')
+        .where({ id: deliveryId })
+        .whereNot({ state: 'delivered' })
+        .update({ state: gaveUp ? 'failed' : 'pending', last_error: error.slice(0, 500) });
+    },
+  };
+}
+
+/**
+ * Queues a failed (or dropped) delivery again, with a fresh run of attempts and the same `webhook-id`; the
+ * service's endpoint is enabled again (the operator's replay says it is fixed). False when there is no such
+ * delivery, or it was delivered already.
+ */
+export async function replayDelivery(q: Queryable, outbox: Outbox, deliveryId: string): Promise<boolean> {
+  const row = (await q('webhook_deliveries').where({ id: deliveryId }).first('id', 'client_id', 'type', 'state')) as
+    | { id: string; client_id: string; type: string; state: string }
+    | undefined;
+  if (!row || row.state === 'delivered') return false;
+  await q('webhook_deliveries').where({ id: deliveryId }).update({ state: 'pending', attempts: 0, last_error: null });
+  await q('webhook_endpoints').where({ client_id: row.client_id }).update({ failures: 0, disabled_at: null, disabled_reason: null });
+  await outbox.requeueWebhook(q, { deliveryId: row.id, clientId: row.client_id, type: row.type });
+  return true;
+}
+
+/** A delivery as the person and the operator see it. */
+export interface DeliveryView {
+  delivery_id: string;
+  webhook_id: string;
+  service_id: string;
+  service_name: string;
+  type: string;
+  profile_version: number | null;
+  fields: string[];
+  state: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  endpoint_disabled_at: string | null;
+}
+
+/** Deliveries, newest first: the person's (userId), or all of one state (the operator's), in pages. */
+export async function listDeliveries(
+  q: Queryable,
+  filter: { userId?: string; state?: string; clientId?: string; before?: { at: string; id: string }; limit: number },
+): Promise<DeliveryView[]> {
+  const builder = q('webhook_deliveries as d')
+    .join('services as s', 's.client_id', 'd.client_id')
+    .leftJoin('webhook_endpoints as e', 'e.client_id', 'd.client_id')
+    .orderBy([
+      { column: 'd.created_at', order: 'desc' },
+      { column: 'd.id', order: 'desc' },
+    ])
+    .limit(filter.limit)
+    .select('d.*', 's.name as service_name', 'e.disabled_at as endpoint_disabled_at');
+  if (filter.userId) builder.where('d.user_id', filter.userId);
+  if (filter.state) builder.where('d.state', filter.state);
+  if (filter.clientId) builder.where('d.client_id', filter.clientId);
+  if (filter.before) builder.whereRaw('(d.created_at, d.id) < (?::timestamptz, ?::uuid)', [filter.before.at, filter.before.id]);
+  const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+  const rows = (await builder) as Record<string, any>[];
+  return rows.map((r) => {
+    const body = (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as { fields?: string[] };
+    return {
+      delivery_id: r.id,
+      webhook_id: webhookId(r.id),
+      service_id: r.client_id,
+      service_name: r.service_name,
+      type: r.type,
+      profile_version: r.profile_version,
+      fields: body.fields ?? [],
+      state: r.state,
+      attempts: r.attempts,
+      last_status: r.last_status,
+      last_error: r.last_error,
+      created_at: iso(r.created_at)!,
+      delivered_at: iso(r.delivered_at),
+      endpoint_disabled_at: iso(r.endpoint_disabled_at),
+    };
+  });
+}

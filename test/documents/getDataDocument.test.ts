@@ -1,0 +1,199 @@
+/**
+ * Seed use case 7, the issue's first Must show: two real webhook receivers on loopback, a government and a
+ * commercial service. The person changes home_address once; the government receiver gets a verified, signed, thin
+ * event and then reads the new address through the data API and through a document; the commercial service, whose
+ * role may not see the address, gets no event about it and sees the address withheld in the document.
+ */
+import test from 'ava';
+import * as client from 'openid-client';
+import { useTestApp } from '../helpers/app.ts';
+import { dataResource, registerClient, subjectAt, tokensFor, type RegisteredClient } from '../helpers/oidc.ts';
+import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
+import { registerNamedPerson } from '../services/fixtures.ts';
+
+const app = useTestApp();
+let government: Receiver;
+let commercial: Receiver;
+
+test.before(async () => {
+  government = await startReceiver();
+  commercial = await startReceiver();
+});
+test.after.always(async () => {
+  await government?.close();
+  await commercial?.close();
+});
+
+const SCOPE = 'openid profile email address offline_access';
+const NEW_ADDRESS = { street_address: '1 Deer Lake Parkway', locality: 'Burnaby', region: 'BC', postal_code: 'V5G 1Y6', country: 'CA' };
+
+/** The service's data API token under the person's grant. */
+async function dataToken(registered: RegisteredClient, person: { handle: string; password: string }): Promise<string> {
+  const tokens = await tokensFor(app, registered.config, person, SCOPE);
+  return (await client.refreshTokenGrant(registered.config, tokens.refresh_token!, { resource: dataResource(app) })).access_token;
+}
+
+/** Until the outbox has nothing left to deliver now (pending rows due), so "no event" is a fact, not a race. */
+async function outboxSettled(): Promise<void> {
+  const db = app.service.deps.db;
+  for (let i = 0; i < 200; i++) {
+    const due = await db('outbox')
+      .where({ kind: 'webhook', state: 'pending' })
+      .andWhere('next_attempt_at', '<=', db.fn.now())
+      .count({ n: '*' })
+      .first();
+    if (Number((due as { n: string }).n) === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the outbox did not settle');
+}
+
+test.serial(
+  'one change of home_address: the government service is told and reads it; the commercial one is not told and sees it withheld',
+  async (t) => {
+    const person = await registerNamedPerson(app, 'ada_doc16');
+    const gov = await registerClient(app, 'government', { name: 'City of Burnaby', webhookUrl: government.url });
+    const com = await registerClient(app, 'commercial', { name: 'Corner Shop', webhookUrl: commercial.url });
+    t.regex(gov.webhookSecret!, /^whsec_/);
+    const govToken = await dataToken(gov, person);
+    const comToken = await dataToken(com, person);
+
+    const created = await app.request('POST', '/api/v1/profile/documents', {
+      token: person.token,
+      json: {
+        kind: 'lease',
+        title: 'Flat lease',
+        fields: { landlord: 'Kingsway Rentals Ltd', start_date: '2026-01-01' },
+        references: ['name', 'home_address'],
+        roles: ['government'],
+        services: [gov.service.client_id, com.service.client_id],
+      },
+    });
+    t.is(created.status, 201, created.text);
+    const documentId = created.body.document.document_id as string;
+    t.is(created.body.document.references.home_address.value.street_address, '4024 Kingsway');
+    await outboxSettled();
+    government.received.length = 0;
+    commercial.received.length = 0;
+
+    // The one write.
+    const update = await app.request('PUT', '/api/v1/profile/update-info', {
+      token: person.token,
+      json: { updated_fields: { home_address: NEW_ADDRESS } },
+    });
+    t.is(update.status, 200, update.text);
+    t.deepEqual(update.body.updated_fields, ['home_address']);
+    t.is(update.body.services_told, 1, 'only the government service can read home_address');
+
+    // The government receiver: a signed event that verifies with its secret, thin (names, never values).
+    const [hook] = await government.waitFor(1);
+    const event = verified(gov.webhookSecret!, hook);
+    t.like(event, { type: 'profile.updated', fields: ['home_address'], profile_version: update.body.version, documents: [documentId] });
+    t.is(event.subject, await subjectAt(app, gov.service.client_id, person.userId));
+    t.not(event.subject, person.userId, 'a pairwise subject, not the user id');
+    t.is(hook.headers['webhook-id'], event.id);
+    t.false(hook.body.includes('Deer Lake'), 'the event carries no value');
+    t.throws(() => verified(com.webhookSecret!, hook), undefined, "another service's secret does not verify it");
+
+    // It fetches the new value with its own token: through the data API and through the document.
+    const profile = await app.request('GET', '/api/v1/data/profile', { token: govToken });
+    t.is(profile.status, 200);
+    t.is(profile.body.fields.home_address.street_address, '1 Deer Lake Parkway');
+    t.is(profile.body.subject, event.subject);
+    const doc = await app.request('GET', `/api/v1/data/documents/${documentId}`, { token: govToken });
+    t.is(doc.status, 200, doc.text);
+    t.deepEqual(doc.body.references.home_address, { value: NEW_ADDRESS });
+    t.deepEqual(doc.body.references.name, { value: 'Ada Lovelace' });
+    t.deepEqual(doc.body.fields, { landlord: 'Kingsway Rentals Ltd', start_date: '2026-01-01' });
+    t.is(doc.body.subject, event.subject);
+
+    // The commercial service: no event about the address, and the document withholds it, visibly.
+    await outboxSettled();
+    await new Promise((r) => setTimeout(r, 300));
+    t.is(commercial.received.length, 0, 'no event about a field its role cannot read');
+    const comDoc = await app.request('GET', `/api/v1/data/documents/${documentId}`, { token: comToken });
+    t.is(comDoc.status, 200, comDoc.text);
+    t.deepEqual(comDoc.body.references.home_address, { withheld: 'not intended for role commercial' });
+    t.deepEqual(comDoc.body.references.name, { withheld: 'not intended for role commercial' });
+    t.false(comDoc.text.includes('Deer Lake'));
+    t.not(comDoc.body.subject, doc.body.subject, 'each service sees the person under its own subject');
+    const comProfile = await app.request('GET', '/api/v1/data/profile', { token: comToken });
+    t.is(comProfile.body.fields.home_address, undefined);
+
+    // Both reads of the document are on the person's record, under the document basis.
+    const released = (await app.service.deps
+      .db('audit_events')
+      .where({ action: 'data.released', subject: `user:${person.userId}` })
+      .whereRaw(`data->>'document_id' = ?`, [documentId])
+      .select('data')) as { data: { client_id: string; fields: string[] } }[];
+    t.is(released.length, 2);
+    t.true(released.some((r) => r.data.client_id === gov.service.client_id && r.data.fields.includes('home_address')));
+    t.true(released.some((r) => r.data.client_id === com.service.client_id && !r.data.fields.includes('home_address')));
+
+    // The person sees who was told, and that it was delivered.
+    const deliveries = await app.request('GET', '/api/v1/profile/deliveries', { token: person.token });
+    t.is(deliveries.status, 200);
+    const told = deliveries.body.deliveries.filter((d: { profile_version: number }) => d.profile_version === update.body.version);
+    t.is(told.length, 1);
+    t.like(told[0], {
+      service_id: gov.service.client_id,
+      service_name: 'City of Burnaby',
+      state: 'delivered',
+      fields: ['home_address'],
+      webhook_id: event.id,
+    });
+  },
+);
+
+test.serial('a document intended for a role is still withheld where the policy refuses the field', async (t) => {
+  const person = await registerNamedPerson(app, 'ada_doc16b');
+  const com = await registerClient(app, 'commercial');
+  const token = await dataToken(com, person);
+  const created = await app.request('POST', '/api/v1/profile/documents', {
+    token: person.token,
+    json: {
+      kind: 'insurance_policy',
+      title: 'Contents insurance',
+      references: ['home_address', 'name'],
+      roles: ['commercial'],
+      services: [com.service.client_id],
+    },
+  });
+  t.is(created.status, 201, created.text);
+  const list = await app.request('GET', '/api/v1/data/documents', { token });
+  t.is(list.status, 200);
+  t.like(list.body.documents[0], { document_id: created.body.document.document_id, intended_for_you: true, references: ['home_address', 'name'] });
+  const doc = await app.request('GET', `/api/v1/data/documents/${created.body.document.document_id}`, { token });
+  t.is(doc.status, 200, doc.text);
+  t.deepEqual(doc.body.references.name, { value: 'Ada Lovelace' });
+  t.regex(doc.body.references.home_address.withheld, /not released to role commercial/);
+});
+
+test.serial('a document not shared with the service is a 404, and unlinking it refuses the next read', async (t) => {
+  const person = await registerNamedPerson(app, 'ada_doc16c');
+  const gov = await registerClient(app, 'government');
+  const token = await dataToken(gov, person);
+  const created = await app.request('POST', '/api/v1/profile/documents', {
+    token: person.token,
+    json: {
+      kind: 'registration',
+      title: 'Voter registration',
+      references: ['home_address'],
+      roles: ['government'],
+      services: [gov.service.client_id],
+    },
+  });
+  const id = created.body.document.document_id as string;
+  t.is((await app.request('GET', `/api/v1/data/documents/${id}`, { token })).status, 200);
+  const unlinked = await app.request('PUT', `/api/v1/profile/documents/${id}`, {
+    token: person.token,
+    json: { kind: 'registration', title: 'Voter registration', references: ['home_address'], roles: ['government'], services: [] },
+  });
+  t.is(unlinked.status, 200, unlinked.text);
+  t.is(unlinked.body.document.version, 2);
+  const refused = await app.request('GET', `/api/v1/data/documents/${id}`, { token });
+  t.is(refused.status, 404);
+  t.is(refused.body.error, 'document_not_found');
+  const unknown = await app.request('GET', '/api/v1/data/documents/00000000-0000-4000-8000-000000000000', { token });
+  t.is(unknown.status, 404);
+});
