@@ -7,7 +7,7 @@
 import test from 'ava';
 import { useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
-import { registerClient, serviceClientToken, type RegisteredClient } from '../helpers/oidc.ts';
+import { registerClient, serviceClientToken, subjectAt, type RegisteredClient } from '../helpers/oidc.ts';
 import { registerPerson } from '../services/fixtures.ts';
 import { decodeShare, markDateOfBirthVerified, publishedJwks } from './fixtures.ts';
 import { verifyShare } from './verify-offline.ts';
@@ -75,13 +75,25 @@ test("a service whose role may not receive date_of_birth cannot ask for it; a se
   const person = await registerPerson(app);
   await markDateOfBirthVerified(app, person);
   const shop = await registerClient(app, 'commercial');
-  const refused = await ask(shop, { subject: person.user_id, fields: ['date_of_birth'], purpose: 'Birthday offers' });
+  // Each service names the person by the subject it knows them by (pairwise).
+  const refused = await ask(shop, {
+    subject: await subjectAt(app, shop.config, person.user_id),
+    fields: ['date_of_birth'],
+    purpose: 'Birthday offers',
+  });
   assertError(t, refused, 403, 'field_not_shareable', /commercial services/);
   t.is(Number((await app.service.deps.db('share_requests').where({ client_id: shop.service.client_id }).count({ n: '*' }).first())?.n), 0);
 
   const agency = await registerClient(app, 'government');
-  const asked = await ask(agency, { subject: person.user_id, fields: ['date_of_birth'], purpose: 'Benefit eligibility' });
+  const asked = await ask(agency, {
+    subject: await subjectAt(app, agency.config, person.user_id),
+    fields: ['date_of_birth'],
+    purpose: 'Benefit eligibility',
+  });
   t.is(asked.status, 201, asked.text);
+  // Another service's pairwise subject names no one here: services cannot correlate people through Ringfence.
+  const foreign = await ask(agency, { subject: await subjectAt(app, shop.config, person.user_id), fields: ['date_of_birth'], purpose: 'x' });
+  assertError(t, foreign, 404, 'subject_not_found');
   const other = await registerClient(app, 'government');
   assertError(
     t,

@@ -11,6 +11,7 @@ import { open, seal } from '../../crypto/envelope.ts';
 import { NO_USER_RINGS } from '../../policy/engine.ts';
 import { FieldNotShareable, RequestClosed, RequestNotFound, SubjectNotFound, TooManyRequests } from '../../errors.ts';
 import { getService } from '../../oidc/services.ts';
+import { accountForSubject } from '../../oidc/subjects.ts';
 import { readUserFields } from '../../profiles/profile.repo.ts';
 import type { Queryable } from '../../store/db.ts';
 import { withTransaction } from '../../store/db.ts';
@@ -33,16 +34,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HOUR_MS = 3600 * 1000;
 
 /**
- * The account a service's `subject` names: the person's public handle, or the `sub` the service was given (today
- * the account id). The one place that maps a service's identifier of a person to the account: a pairwise `sub`
- * changes only this.
+ * The person a service names: their public handle (`@` optional), or the `sub` the service knows them by — pairwise
+ * for a pairwise service (src/oidc/subjects.ts), so a service can name only the people it already knows.
  */
-async function accountOfSubject(q: Queryable, _clientId: string, subject: string): Promise<string | undefined> {
+async function accountOfSubject(deps: AppDeps, clientId: string, subject: string): Promise<string | undefined> {
   const handle = subject.startsWith('@') ? subject.slice(1) : subject;
-  const byHandle = (await q('users').where({ handle_lower: handle.toLowerCase() }).first('id')) as { id: string } | undefined;
+  const byHandle = (await deps.db('users').where({ handle_lower: handle.toLowerCase() }).first('id')) as { id: string } | undefined;
   if (byHandle) return byHandle.id;
-  if (!UUID.test(subject)) return undefined;
-  return ((await q('users').where({ id: subject.toLowerCase() }).first('id')) as { id: string } | undefined)?.id;
+  const userId = await accountForSubject(deps, clientId, subject);
+  if (!userId || !UUID.test(userId)) return undefined;
+  return ((await deps.db('users').where({ id: userId.toLowerCase() }).first('id')) as { id: string } | undefined)?.id;
 }
 
 export interface RequestView {
@@ -68,7 +69,7 @@ export async function createRequest(
   clientIp: string,
 ): Promise<{ request_id: string; state: 'pending'; expires_at: string }> {
   const service = await getService(deps.db, clientId);
-  const userId = await accountOfSubject(deps.db, clientId, input.subject);
+  const userId = await accountOfSubject(deps, clientId, input.subject);
   if (!userId)
     throw new SubjectNotFound('no person has this handle or subject identifier', { details: [{ path: 'subject', message: 'names no one' }] });
   const fields = [...new Set(input.fields)];
