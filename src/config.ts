@@ -34,6 +34,10 @@ export interface Config {
   readonly registrationsPerAddress: number;
   /** Days a delivered outbox message is kept before it is purged. */
   readonly outboxRetentionDays: number;
+  /** Master keys being rotated away from: they still open data keys until `keys rotate-master` has re-wrapped them. */
+  readonly previousMasterKeys: readonly Buffer[];
+  /** How long an authentication counts as recent for the operations marked `x-step-up` in openapi.yaml. */
+  readonly stepUpMaxAgeSeconds: number;
 }
 
 interface Setting {
@@ -174,6 +178,21 @@ const SETTINGS: Record<string, Setting> = {
     description: 'days a delivered mail is kept in the outbox before it is purged (default 7)',
     parse: integer('OUTBOX_RETENTION_DAYS', 1, 3650, 7),
   },
+  RINGFENCE_PREVIOUS_MASTER_KEYS: {
+    description: 'comma-separated master keys being rotated away from (npm run keys -- rotate-master); remove once it has finished',
+    parse: (raw) =>
+      raw === undefined || raw.trim() === ''
+        ? []
+        : raw
+            .split(',')
+            .map((k) => k.trim())
+            .filter(Boolean)
+            .map((k) => parseMasterKey(k)),
+  },
+  STEP_UP_MAX_AGE_SECONDS: {
+    description: 'seconds a sign-in counts as recent for sensitive operations (step-up; default 300)',
+    parse: integer('STEP_UP_MAX_AGE_SECONDS', 30, 86_400, 300),
+  },
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
@@ -231,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: values.TRUST_PROXY as boolean,
     registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
+    previousMasterKeys: values.RINGFENCE_PREVIOUS_MASTER_KEYS as Buffer[],
+    stepUpMaxAgeSeconds: values.STEP_UP_MAX_AGE_SECONDS as number,
     ...overrides,
   };
   return Object.freeze(config);

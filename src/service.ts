@@ -6,8 +6,8 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createApp, ROUTES } from './app.ts';
-import { Keyring } from './crypto/envelope.ts';
 import { loadKek } from './crypto/kek.ts';
+import { openKeyring } from './crypto/master-key.ts';
 import { OpenApi } from './http/openapi.ts';
 import type { AppDeps } from './deps.ts';
 import { createTransport } from './notify/mailer.ts';
@@ -53,7 +53,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   try {
     const applied = await migrateLatest(store.db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
-    const keyring = new Keyring(options.kek ?? loadKek(config, logger));
+    const keyring = await openKeyring(store.db, options.kek ?? loadKek(config, logger), { previous: config.previousMasterKeys });
     const outbox = new Outbox(keyring);
     const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy };
     // Every kind of basis a release may be made under (src/disclosure/basis.ts).
