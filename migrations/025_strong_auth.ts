@@ -37,7 +37,6 @@ export async function up(db: Knex): Promise<void> {
   await db.schema.alterTable('sessions', (t) => {
     t.timestamp('auth_at', { useTz: true });
     t.text('auth_method');
-    t.timestamp('last_used_at', { useTz: true });
   });
 
   // The root the KEK-derived system keys (outbox, signing keys, e-mail index …) come from once a master key has been

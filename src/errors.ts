@@ -203,3 +203,20 @@ export const DefaultRing = E(Conflict, 'default_ring');
 
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
+
+// Strong authentication and the portable profile (issue 18).
+export const StepUpRequired = E(Unauthenticated, 'step_up_required');
+export const InvalidSignature = E(Unauthenticated, 'invalid_signature');
+export const ChallengeUnknown = E(Unauthenticated, 'challenge_unknown');
+export const ChallengeUsed = E(Unauthenticated, 'challenge_used');
+export const ChallengeExpired = E(Unauthenticated, 'challenge_expired');
+export const PasskeyRefused = E(Unauthenticated, 'passkey_refused');
+export const PasskeyNotFound = E(NotFound, 'passkey_not_found');
+export const SessionNotFound = E(NotFound, 'session_not_found');
+export const PasskeyExists = E(Conflict, 'passkey_exists');
+export const NoPublicKey = E(Conflict, 'no_public_key');
+export const ExportKeyUnsupported = E(Conflict, 'export_key_unsupported');
+export const ImportNotAllowed = E(Conflict, 'import_not_allowed');
+export const ContainerInvalid = E(InvalidRequest, 'container_invalid');
+export const ContainerSignatureInvalid = E(InvalidRequest, 'container_signature_invalid');
+export const IssuerUnreachable = E(InvalidRequest, 'issuer_unreachable');
