@@ -53,6 +53,24 @@ import { listServices } from '../features/services/listServices.ts';
 import { createService } from '../features/services/createService.ts';
 import { getService } from '../features/services/getService.ts';
 import { disableService } from '../features/services/disableService.ts';
+import { showPasskeysPage } from '../features/passkeys/showPasskeysPage.ts';
+import { getPasskeysAsset } from '../features/passkeys/getPasskeysAsset.ts';
+import { createPasskeyRegistrationOptions } from '../features/passkeys/createPasskeyRegistrationOptions.ts';
+import { registerPasskey } from '../features/passkeys/registerPasskey.ts';
+import { listPasskeys } from '../features/passkeys/listPasskeys.ts';
+import { renamePasskey } from '../features/passkeys/renamePasskey.ts';
+import { deletePasskey } from '../features/passkeys/deletePasskey.ts';
+import { createPasskeyLoginOptions } from '../features/passkeys/createPasskeyLoginOptions.ts';
+import { loginWithPasskey } from '../features/passkeys/loginWithPasskey.ts';
+import { createKeyChallenge } from '../features/passkeys/createKeyChallenge.ts';
+import { loginWithKey } from '../features/passkeys/loginWithKey.ts';
+import { stepUpSession } from '../features/passkeys/stepUpSession.ts';
+import { replacePublicKey } from '../features/passkeys/replacePublicKey.ts';
+import { listSessions } from '../features/passkeys/listSessions.ts';
+import { endSession } from '../features/passkeys/endSession.ts';
+import { exportProfile } from '../features/portable/exportProfile.ts';
+import { exportProfileWithPassphrase } from '../features/portable/exportProfileWithPassphrase.ts';
+import { importProfile } from '../features/portable/importProfile.ts';
 
 /** The handlers of each feature folder (src/features/<folder>/<operationId>.ts). */
 export const FEATURES = {
@@ -120,6 +138,28 @@ export const FEATURES = {
     createService,
     getService,
     disableService,
+  },
+  passkeys: {
+    showPasskeysPage,
+    getPasskeysAsset,
+    createPasskeyRegistrationOptions,
+    registerPasskey,
+    listPasskeys,
+    renamePasskey,
+    deletePasskey,
+    createPasskeyLoginOptions,
+    loginWithPasskey,
+    createKeyChallenge,
+    loginWithKey,
+    stepUpSession,
+    replacePublicKey,
+    listSessions,
+    endSession,
+  },
+  portable: {
+    exportProfile,
+    exportProfileWithPassphrase,
+    importProfile,
   },
 } as const satisfies Record<string, Record<string, Handler>>;
 

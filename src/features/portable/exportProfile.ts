@@ -1,0 +1,5 @@
+import type { Handler } from '../../deps.ts';
+
+export const exportProfile: Handler = async () => {
+  throw new Error('not yet');
+};

@@ -1,0 +1,109 @@
+/**
+ * Passkeys end to end in real headless Chromium with a CDP virtual authenticator (an internal platform
+ * authenticator with user verification): register a passkey on the passkeys page, sign in with it, see a sign-in
+ * whose user verification fails refused, and a captured answer replayed refused.
+ */
+import test from 'ava';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { ARTIFACTS, startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { useBrowser } from '../helpers/browser.ts';
+import { freePort } from '../helpers/postgres.ts';
+import { register } from '../accounts/fixtures.ts';
+
+const browser = useBrowser();
+let app: TestApp;
+let origin: string;
+let server: Server;
+
+// WebAuthn needs a domain as its relying party, never an IP address: the app's BASE_URL is http://localhost:<port>,
+// served on that port too.
+test.serial.before(async () => {
+  const port = await freePort();
+  origin = `http://localhost:${port}`;
+  app = await startTestApp({ env: { BASE_URL: origin } });
+  server = app.service.app.listen(port, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+});
+test.after.always(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server?.closeAllConnections();
+  await app?.close();
+});
+
+test.serial('register a passkey, sign in with it, and a failed user verification is refused', async (t) => {
+  const person = await register(app);
+  const db = app.service.deps.db;
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    const page$ = await page.goto(`${origin}/account/passkeys`);
+    t.regex(page$?.headers()['content-security-policy'] ?? '', /default-src 'none'.*script-src 'self'/);
+    t.notRegex(await page.content(), /<script>(?!<\/script>)/, 'no inline script');
+
+    await page.locator('#login').fill(person.person.handle);
+    await page.locator('#password').fill(person.person.password);
+    await page.getByRole('button', { name: 'Sign in with your password' }).click();
+    await page.waitForSelector('body[data-signed-in]');
+    await page.locator('#passkey-name').fill('My laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Passkey added.');
+    await page.waitForSelector('#passkeys li');
+    t.regex(await page.locator('#passkeys').innerText(), /My laptop \(last used: never\)/);
+
+    const stored = await db('passkeys').where({ user_id: person.user_id });
+    t.is(stored.length, 1);
+    t.deepEqual(Object.keys(stored[0]).sort(), ['counter', 'created_at', 'credential_id', 'id', 'last_used_at', 'name', 'public_key', 'transports', 'user_id']);
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    t.is(credentials.length, 1);
+    t.true(credentials[0].isResidentCredential, 'a discoverable credential, so sign-in needs no username');
+    t.is(Buffer.from(credentials[0].credentialId, 'base64').toString('base64url'), stored[0].credential_id);
+
+    // Sign in with the passkey, capturing what the page sends.
+    let answer: unknown;
+    page.on('request', (req) => {
+      if (req.url().endsWith('/api/v1/auth/passkey') && req.method() === 'POST') answer = req.postDataJSON();
+    });
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForSelector('body[data-signed-in="a passkey"]');
+    await page.waitForSelector('#passkeys li');
+    t.regex(await page.locator('#passkeys').innerText(), /My laptop \(last used: \d{4}-/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'passkeys-page.png'), fullPage: true });
+    const passkeySessions = await db('sessions').where({ user_id: person.user_id, auth_method: 'passkey' });
+    t.is(passkeySessions.length, 1, 'the passkey sign-in is a session authenticated by a passkey');
+    t.truthy((await db('passkeys').where({ user_id: person.user_id }).first()).last_used_at);
+
+    // The answer the page sent, replayed: its challenge is spent.
+    t.truthy(answer);
+    assertError(t, await app.request('POST', '/api/v1/auth/passkey', { json: answer }), 401, 'challenge_used');
+
+    // The device no longer verifies its user: the ceremony fails and no session is made.
+    await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: false });
+    const before = (await db('sessions').where({ user_id: person.user_id })).length;
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForSelector('#status[data-outcome="error"]');
+    t.regex(await page.locator('#status').innerText(), /did not confirm it was you/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'passkeys-uv-failed.png'), fullPage: true });
+    t.is((await db('sessions').where({ user_id: person.user_id })).length, before, 'no session for an unverified user');
+    t.is(await page.evaluate(() => document.body.dataset.signedIn), undefined);
+  } finally {
+    await context.close();
+  }
+});
