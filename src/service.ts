@@ -24,6 +24,7 @@ import { GRANT_BASIS } from './oidc/grant-basis.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
+import { sweepChallenges } from './features/passkeys/challenges.ts';
 
 export interface Service {
   app: Koa;
@@ -72,6 +73,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const sweep = setInterval(() => {
       sweepExpiredPayloads(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired OIDC rows failed'));
       sweepSeenProofs(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired DPoP proofs failed'));
+      sweepChallenges(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired sign-in challenges failed'));
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
     const worker = new OutboxWorker({

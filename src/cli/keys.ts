@@ -73,7 +73,8 @@ const WRAPPED_KEY_TABLES = [{ table: 'profiles', owner: profileOwner }];
 async function rotateMaster(values: { json?: boolean; 'batch-size'?: string; 'pause-ms'?: string }): Promise<number> {
   const batchSize = Number(values['batch-size']);
   const pauseMs = Number(values['pause-ms']);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new KeysError('--batch-size must be a whole number from 1 to 100000');
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000)
+    throw new KeysError('--batch-size must be a whole number from 1 to 100000');
   if (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 60_000) throw new KeysError('--pause-ms must be a whole number from 0 to 60000');
   const config = loadConfig();
   if (!config.masterKey) throw new KeysError('set RINGFENCE_MASTER_KEY to the NEW master key (and RINGFENCE_PREVIOUS_MASTER_KEYS to the old one)');

@@ -20,7 +20,11 @@ export interface WrappedKeyTable {
 }
 
 /** The keyring of a running service: the KEK, the ones being rotated away from, and the stored derivation root. */
-export async function openKeyring(db: Queryable, kek: Buffer, options: { previous?: readonly Buffer[]; cacheEntries?: number } = {}): Promise<Keyring> {
+export async function openKeyring(
+  db: Queryable,
+  kek: Buffer,
+  options: { previous?: readonly Buffer[]; cacheEntries?: number } = {},
+): Promise<Keyring> {
   const probe = new Keyring(kek, { previous: options.previous, cacheEntries: 0 });
   const row = (await db('key_roots').where({ name: ROOT }).first()) as { wrapped: Uint8Array; kek_id: string } | undefined;
   const root = row ? probe.openRoot({ kekId: row.kek_id, wrapped: Buffer.from(row.wrapped) }) : undefined;
@@ -70,7 +74,9 @@ export async function rotateMasterKey(
         .onConflict('name')
         .merge(['wrapped', 'kek_id', 'updated_at']);
     }
-    const open = (await trx('master_key_rotations').where({ to_kek_id: keyring.kekId }).whereNull('finished_at').first()) as { id: string } | undefined;
+    const open = (await trx('master_key_rotations').where({ to_kek_id: keyring.kekId }).whereNull('finished_at').first()) as
+      | { id: string }
+      | undefined;
     if (open) return { id: open.id, resumed: true };
     const rotationId = randomUUID();
     await trx('master_key_rotations').insert({ id: rotationId, from_kek_id: keyring.previousKekIds.join(',') || '-', to_kek_id: keyring.kekId });
@@ -91,7 +97,11 @@ export async function rotateMasterKey(
   for (const t of tables) {
     for (;;) {
       const done = await withTransaction(db, async (trx) => {
-        const rows = (await trx(t.table).whereNot({ kek_id: keyring.kekId }).orderBy('id').limit(batchSize).select('id', 'wrapped_dek', 'kek_id')) as {
+        const rows = (await trx(t.table)
+          .whereNot({ kek_id: keyring.kekId })
+          .orderBy('id')
+          .limit(batchSize)
+          .select('id', 'wrapped_dek', 'kek_id')) as {
           id: string;
           wrapped_dek: Uint8Array;
           kek_id: string;

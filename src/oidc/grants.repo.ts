@@ -214,7 +214,10 @@ export async function listProviderSessions(q: Queryable, userId: string): Promis
     .andWhere((b) => b.whereNull('expires_at').orWhere('expires_at', '>', new Date()))
     .select('id', 'payload', 'expires_at')) as { id: string; payload: AdapterPayload | string; expires_at: Date | null }[];
   return rows.map((r) => {
-    const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as AdapterPayload & { loginTs?: number; authorizations?: object };
+    const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as AdapterPayload & {
+      loginTs?: number;
+      authorizations?: object;
+    };
     return {
       handle: sessionHandle(r.id),
       signedInAt: typeof payload.loginTs === 'number' ? new Date(payload.loginTs * 1000) : null,

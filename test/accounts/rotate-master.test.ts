@@ -48,7 +48,10 @@ test.serial('a rotation SIGKILLed mid-batch leaves every value readable, and run
   const people: Registered[] = [];
   for (let i = 0; i < 10; i++) people.push(await register(app));
   for (const p of people) {
-    const res = await app.request('PUT', '/api/v1/profile/update-info', { token: p.token, json: { updated_fields: { name: `Person ${p.person.handle}` } } });
+    const res = await app.request('PUT', '/api/v1/profile/update-info', {
+      token: p.token,
+      json: { updated_fields: { name: `Person ${p.person.handle}` } },
+    });
     t.is(res.status, 200, res.text);
   }
   const before = await profiles(app, people);
@@ -72,21 +75,17 @@ test.serial('a rotation SIGKILLed mid-batch leaves every value readable, and run
   await holder.query('select id from profiles where id = $1 for update', [ids[4]]);
   const url = new URL(app.databaseUrl);
   url.searchParams.set('application_name', 'rf-rotate-master');
-  const child = spawn(
-    path.join(ROOT, 'node_modules/.bin/node'),
-    [path.join(ROOT, 'src/cli/keys.ts'), 'rotate-master', '--batch-size', '3'],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        DATABASE_URL: url.toString(),
-        RINGFENCE_MASTER_KEY: newKek.toString('hex'),
-        RINGFENCE_PREVIOUS_MASTER_KEYS: oldKek.toString('hex'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/node'), [path.join(ROOT, 'src/cli/keys.ts'), 'rotate-master', '--batch-size', '3'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: url.toString(),
+      RINGFENCE_MASTER_KEY: newKek.toString('hex'),
+      RINGFENCE_PREVIOUS_MASTER_KEYS: oldKek.toString('hex'),
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -94,7 +93,9 @@ test.serial('a rotation SIGKILLed mid-batch leaves every value readable, and run
   const db = app.service.deps.db;
   await until('the first batch', async () => Number((await db('master_key_rotations').first())?.batches ?? 0) >= 1);
   await until('the second batch to wait on the held row', async () => {
-    const { rows } = await holder.query(`select count(*)::int as n from pg_stat_activity where application_name = 'rf-rotate-master' and wait_event_type = 'Lock'`);
+    const { rows } = await holder.query(
+      `select count(*)::int as n from pg_stat_activity where application_name = 'rf-rotate-master' and wait_event_type = 'Lock'`,
+    );
     return rows[0].n === 1;
   });
   child.kill('SIGKILL');
@@ -127,7 +128,7 @@ test.serial('a rotation SIGKILLed mid-batch leaves every value readable, and run
   t.true(result.resumed);
   t.true(result.finished);
   t.is(result.remaining, 0);
-  t.is(result.rewrapped, ids.length, "the resumed run counts on from the first batch");
+  t.is(result.rewrapped, ids.length, 'the resumed run counts on from the first batch');
   t.true(((await db('profiles').pluck('kek_id')) as string[]).every((id) => id === newId));
 
   // Step 3: the old key is gone. Every value still opens, logins still find their accounts (the e-mail index is

@@ -49,7 +49,12 @@ test('lists first-party and provider sessions and passkeys; ends one of each', a
   t.true(await browserSession.alive());
   t.is((await app.request('DELETE', `/api/v1/auth/sessions/${browser[0].session_id}`, { token: login.body.token })).status, 200);
   t.false(await browserSession.alive());
-  assertError(t, await app.request('DELETE', `/api/v1/auth/sessions/${browser[0].session_id}`, { token: login.body.token }), 404, 'session_not_found');
+  assertError(
+    t,
+    await app.request('DELETE', `/api/v1/auth/sessions/${browser[0].session_id}`, { token: login.body.token }),
+    404,
+    'session_not_found',
+  );
   t.is((await auditEvents(app, 'session.ended')).filter((e) => e.subject === `user:${person.user_id}`).length, 2);
 
   const after = await app.request('GET', '/api/v1/auth/sessions', { token: login.body.token });

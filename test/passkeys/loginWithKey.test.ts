@@ -22,12 +22,17 @@ for (const kind of ['rsa', 'p256', 'p384', 'ed25519'] as const) {
     t.is(c.purpose, 'key-login');
     t.true(c.message.includes(`origin: ${app.config.baseUrl}`), 'the text signed names this instance');
     t.true(c.message.includes(c.challenge));
-    const res = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.message) } });
+    const res = await app.request('POST', '/api/v1/auth/key-login', {
+      json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.message) },
+    });
     t.is(res.status, 200, res.text);
     t.is(res.body.user_id, person.user_id);
     const me = await app.request('GET', '/api/v1/auth/me', { token: res.body.token });
     t.is(me.status, 200);
-    const row = await app.service.deps.db('sessions').where({ access_hash: hashToken(res.body.token) }).first();
+    const row = await app.service.deps
+      .db('sessions')
+      .where({ access_hash: hashToken(res.body.token) })
+      .first();
     t.is(row.auth_method, 'key_pair');
     t.true((await auditEvents(app, 'session.login')).some((e) => e.subject === `user:${person.user_id}` && e.data.by === 'key_pair'));
   });
@@ -37,11 +42,17 @@ test('a wrong key is refused, and spends the challenge', async (t) => {
   const person = await registerWithKey(app, 'p256');
   const c = await challenge({ email: person.person.email });
   const other = keyPair('p256');
-  const wrong = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: c.challenge, signature: signMessage(other.privateKey, c.message) } });
+  const wrong = await app.request('POST', '/api/v1/auth/key-login', {
+    json: { challenge: c.challenge, signature: signMessage(other.privateKey, c.message) },
+  });
   assertError(t, wrong, 401, 'invalid_signature');
-  const right = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.message) } });
+  const right = await app.request('POST', '/api/v1/auth/key-login', {
+    json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.message) },
+  });
   assertError(t, right, 401, 'challenge_used', /already used/);
-  t.true((await auditEvents(app, 'key.signature_refused')).some((e) => e.subject === `user:${person.user_id}` && e.data.reason === 'wrong_signature'));
+  t.true(
+    (await auditEvents(app, 'key.signature_refused')).some((e) => e.subject === `user:${person.user_id}` && e.data.reason === 'wrong_signature'),
+  );
 });
 
 test('a replayed challenge is refused', async (t) => {
@@ -59,7 +70,9 @@ test('an expired challenge is refused', async (t) => {
     .db('auth_challenges')
     .where({ challenge_hash: hashToken(c.challenge) })
     .update({ expires_at: new Date(Date.now() - 1000) });
-  const res = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.message) } });
+  const res = await app.request('POST', '/api/v1/auth/key-login', {
+    json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.message) },
+  });
   assertError(t, res, 401, 'challenge_expired', /expired/);
 });
 
@@ -67,12 +80,21 @@ test('a challenge for a step-up, or a signature of another text, never signs in'
   const person = await registerWithKey(app, 'p256');
   const stepUp = await challenge({}, person.token);
   t.is(stepUp.purpose, 'key-step-up');
-  const res = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: stepUp.challenge, signature: signMessage(person.privateKey, stepUp.message) } });
+  const res = await app.request('POST', '/api/v1/auth/key-login', {
+    json: { challenge: stepUp.challenge, signature: signMessage(person.privateKey, stepUp.message) },
+  });
   assertError(t, res, 401, 'challenge_unknown');
   const c = await challenge({ handle: person.person.handle });
-  const forged = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.challenge) } });
+  const forged = await app.request('POST', '/api/v1/auth/key-login', {
+    json: { challenge: c.challenge, signature: signMessage(person.privateKey, c.challenge) },
+  });
   assertError(t, forged, 401, 'invalid_signature');
-  assertError(t, await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: 'invented', signature: 'AAAA' } }), 401, 'challenge_unknown');
+  assertError(
+    t,
+    await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: 'invented', signature: 'AAAA' } }),
+    401,
+    'challenge_unknown',
+  );
 });
 
 test('an unknown account and an account without a key get a challenge too, and are refused alike', async (t) => {
@@ -81,7 +103,9 @@ test('an unknown account and an account without a key get a challenge too, and a
   const noKey = await challenge({ handle: keyless.person.handle });
   const key = keyPair('p256');
   for (const c of [nobody, noKey]) {
-    const res = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: c.challenge, signature: signMessage(key.privateKey, c.message) } });
+    const res = await app.request('POST', '/api/v1/auth/key-login', {
+      json: { challenge: c.challenge, signature: signMessage(key.privateKey, c.message) },
+    });
     assertError(t, res, 401, 'invalid_signature');
   }
   assertError(t, await app.request('POST', '/api/v1/auth/key-challenge', { json: {} }), 400, 'validation_failed');

@@ -63,11 +63,21 @@ test.serial('register a passkey, sign in with it, and a failed user verification
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Passkey added.');
     await page.waitForSelector('#passkeys li');
-    t.regex(await page.locator('#passkeys').innerText(), /My laptop \(last used: never\)/);
+    t.regex((await page.locator('#passkeys').textContent()) ?? '', /My laptop \(last used: never\)/);
 
     const stored = await db('passkeys').where({ user_id: person.user_id });
     t.is(stored.length, 1);
-    t.deepEqual(Object.keys(stored[0]).sort(), ['counter', 'created_at', 'credential_id', 'id', 'last_used_at', 'name', 'public_key', 'transports', 'user_id']);
+    t.deepEqual(Object.keys(stored[0]).sort(), [
+      'counter',
+      'created_at',
+      'credential_id',
+      'id',
+      'last_used_at',
+      'name',
+      'public_key',
+      'transports',
+      'user_id',
+    ]);
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     t.is(credentials.length, 1);
     t.true(credentials[0].isResidentCredential, 'a discoverable credential, so sign-in needs no username');
@@ -82,7 +92,7 @@ test.serial('register a passkey, sign in with it, and a failed user verification
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForSelector('body[data-signed-in="a passkey"]');
     await page.waitForSelector('#passkeys li');
-    t.regex(await page.locator('#passkeys').innerText(), /My laptop \(last used: \d{4}-/);
+    t.regex((await page.locator('#passkeys').textContent()) ?? '', /My laptop \(last used: \d{4}-/);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'passkeys-page.png'), fullPage: true });
     const passkeySessions = await db('sessions').where({ user_id: person.user_id, auth_method: 'passkey' });
@@ -99,7 +109,7 @@ test.serial('register a passkey, sign in with it, and a failed user verification
     await page.reload();
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForSelector('#status[data-outcome="error"]');
-    t.regex(await page.locator('#status').innerText(), /did not confirm it was you/);
+    t.regex((await page.locator('#status').textContent()) ?? '', /did not confirm it was you/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'passkeys-uv-failed.png'), fullPage: true });
     t.is((await db('sessions').where({ user_id: person.user_id })).length, before, 'no session for an unverified user');
     t.is(await page.evaluate(() => document.body.dataset.signedIn), undefined);

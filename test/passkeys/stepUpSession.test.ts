@@ -12,7 +12,10 @@ const app = useTestApp();
 
 /** Makes the login of `token` one that last authenticated ten minutes ago. */
 async function stale(token: string): Promise<void> {
-  const row = await app.service.deps.db('sessions').where({ access_hash: hashToken(token) }).first();
+  const row = await app.service.deps
+    .db('sessions')
+    .where({ access_hash: hashToken(token) })
+    .first();
   await app.service.deps
     .db('sessions')
     .where({ family_id: row.family_id })
@@ -61,7 +64,10 @@ test('a password re-check steps up: the change then goes through; a wrong one do
     400,
     'wrong_password',
   );
-  const up = await app.request('POST', '/api/v1/auth/step-up', { token: person.token, json: { method: 'password', password: person.person.password } });
+  const up = await app.request('POST', '/api/v1/auth/step-up', {
+    token: person.token,
+    json: { method: 'password', password: person.person.password },
+  });
   t.is(up.status, 200, up.text);
   t.is(up.body.method, 'password');
   t.is(up.body.valid_for_seconds, 300);
@@ -81,7 +87,12 @@ test('the key pair steps up, and the key is rotated with a signature of the old 
   const person = await registerWithKey(app, 'p256');
   await stale(person.token);
   const next = keyPair('ed25519');
-  assertError(t, await app.request('PUT', '/api/v1/auth/public-key', { token: person.token, json: { public_key: next.publicPem } }), 401, 'step_up_required');
+  assertError(
+    t,
+    await app.request('PUT', '/api/v1/auth/public-key', { token: person.token, json: { public_key: next.publicPem } }),
+    401,
+    'step_up_required',
+  );
   const c = await app.request('POST', '/api/v1/auth/key-challenge', { token: person.token, json: {} });
   t.is(c.body.purpose, 'key-step-up');
   const wrong = await app.request('POST', '/api/v1/auth/step-up', {
@@ -104,11 +115,18 @@ test('the key pair steps up, and the key is rotated with a signature of the old 
     [next.privateKey, true],
   ] as const) {
     const login = await app.request('POST', '/api/v1/auth/key-challenge', { json: { handle: person.person.handle } });
-    const res = await app.request('POST', '/api/v1/auth/key-login', { json: { challenge: login.body.challenge, signature: signMessage(key, login.body.message) } });
+    const res = await app.request('POST', '/api/v1/auth/key-login', {
+      json: { challenge: login.body.challenge, signature: signMessage(key, login.body.message) },
+    });
     t.is(res.status, ok ? 200 : 401, res.text);
   }
   const priv = next.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  assertError(t, await app.request('PUT', '/api/v1/auth/public-key', { token: person.token, json: { public_key: priv } }), 400, 'private_key_refused');
+  assertError(
+    t,
+    await app.request('PUT', '/api/v1/auth/public-key', { token: person.token, json: { public_key: priv } }),
+    400,
+    'private_key_refused',
+  );
 });
 
 test('a step-up challenge of one account does not step up another', async (t) => {

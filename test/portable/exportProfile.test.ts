@@ -46,7 +46,8 @@ test.serial('export from A, import into B: every field, ring, the avatar and pro
     .split('.')
     .map((p) => Buffer.from(p, 'base64url').toString('latin1'))
     .join('\n');
-  for (const value of ['Analyst of engines', 'penicillin', 'P1234567', person.person.email, 'My doctors']) t.false(decodedParts.includes(value), value);
+  for (const value of ['Analyst of engines', 'penicillin', 'P1234567', person.person.email, 'My doctors'])
+    t.false(decodedParts.includes(value), value);
   // Another private key opens nothing; the person's own does.
   await t.throwsAsync(compactDecrypt(file, keyPair('p256').privateKey));
   const { plaintext } = await compactDecrypt(file, person.privateKey);
@@ -67,7 +68,11 @@ test.serial('export from A, import into B: every field, ring, the avatar and pro
   const imported = await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { signed: jws } });
   t.is(imported.status, 200, imported.text);
   t.is(imported.body.issuer, `${a.url}/oidc`);
-  t.is(imported.body.sections.fields.imported, Object.keys(FIELDS).length + 1, 'the fields set, and the name (e-mail and handle are the account’s own)');
+  t.is(
+    imported.body.sections.fields.imported,
+    Object.keys(FIELDS).length + 1,
+    'the fields set, and the name (e-mail and handle are the account’s own)',
+  );
   t.is(imported.body.sections.rings.imported, 1);
   t.is(imported.body.sections.avatar.imported, 1);
 
@@ -111,43 +116,51 @@ test.serial('a flipped byte is refused: in the encrypted file, and in the signed
   t.is((await b.service.deps.db('rings').where({ user_id: onB.user_id })).length, 0);
 });
 
-test.serial('a passphrase export imports with its passphrase and the exporter’s JWKS given offline; a wrong passphrase or a flipped byte is refused', async (t) => {
-  const person = await register(a);
-  await fillProfile(a, person);
-  const noKey = await a.request('GET', '/api/v1/profile/export', { token: person.token });
-  assertError(t, noKey, 409, 'no_public_key');
-  const passphrase = 'a long and private passphrase';
-  const exported = await a.request('POST', '/api/v1/profile/export', { token: person.token, json: { passphrase } });
-  t.is(exported.status, 200, exported.text);
-  t.like(decodeProtectedHeader(exported.text), { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 210000 });
-  const onB = await register(b, person.person);
-  assertError(t, await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { container: exported.text, passphrase: 'wrong' } }), 400, 'container_invalid');
-  assertError(
-    t,
-    await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { container: flip(exported.text, 3), passphrase } }),
-    400,
-    'container_invalid',
-    /altered/,
-  );
-  // Offline: A's JWKS as a file the person kept (here, with an unreachable issuer it is the only way).
-  const jwks = await fetchJwks(a);
-  const res = await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { container: exported.text, passphrase, jwks } });
-  t.is(res.status, 200, res.text);
-  const viewA = await profileView(a, person.token);
-  const viewB = await profileView(b, onB.token);
-  t.deepEqual(viewB.rings, viewA.rings);
-  t.deepEqual(viewB.fields.allergies, viewA.fields.allergies);
-  t.deepEqual(viewB.fields.home_address, viewA.fields.home_address);
-  // A JWKS that is not the exporter's does not verify it.
-  const other = await register(b);
-  const wrongKeys = await fetchJwks(b);
-  assertError(
-    t,
-    await b.request('POST', '/api/v1/profile/import', { token: other.token, json: { container: exported.text, passphrase, jwks: wrongKeys } }),
-    400,
-    'container_signature_invalid',
-  );
-});
+test.serial(
+  'a passphrase export imports with its passphrase and the exporter’s JWKS given offline; a wrong passphrase or a flipped byte is refused',
+  async (t) => {
+    const person = await register(a);
+    await fillProfile(a, person);
+    const noKey = await a.request('GET', '/api/v1/profile/export', { token: person.token });
+    assertError(t, noKey, 409, 'no_public_key');
+    const passphrase = 'a long and private passphrase';
+    const exported = await a.request('POST', '/api/v1/profile/export', { token: person.token, json: { passphrase } });
+    t.is(exported.status, 200, exported.text);
+    t.like(decodeProtectedHeader(exported.text), { alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', p2c: 210000 });
+    const onB = await register(b, person.person);
+    assertError(
+      t,
+      await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { container: exported.text, passphrase: 'wrong' } }),
+      400,
+      'container_invalid',
+    );
+    assertError(
+      t,
+      await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { container: flip(exported.text, 3), passphrase } }),
+      400,
+      'container_invalid',
+      /altered/,
+    );
+    // Offline: A's JWKS as a file the person kept (here, with an unreachable issuer it is the only way).
+    const jwks = await fetchJwks(a);
+    const res = await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { container: exported.text, passphrase, jwks } });
+    t.is(res.status, 200, res.text);
+    const viewA = await profileView(a, person.token);
+    const viewB = await profileView(b, onB.token);
+    t.deepEqual(viewB.rings, viewA.rings);
+    t.deepEqual(viewB.fields.allergies, viewA.fields.allergies);
+    t.deepEqual(viewB.fields.home_address, viewA.fields.home_address);
+    // A JWKS that is not the exporter's does not verify it.
+    const other = await register(b);
+    const wrongKeys = await fetchJwks(b);
+    assertError(
+      t,
+      await b.request('POST', '/api/v1/profile/import', { token: other.token, json: { container: exported.text, passphrase, jwks: wrongKeys } }),
+      400,
+      'container_signature_invalid',
+    );
+  },
+);
 
 test('an Ed25519 key cannot receive encryption: the export says to use a passphrase', async (t) => {
   const person = await registerWithKey(a, 'ed25519');

@@ -23,6 +23,7 @@ export const FIELDS = {
   occupation: 'mathematician',
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: the shape of each answer is checked against openapi.yaml by the test client.
 async function ok(res: Promise<{ status: number; text: string; body: any }>, status = 200) {
   const r = await res;
   if (r.status !== status) throw new Error(`expected ${status}: ${r.status} ${r.text}`);
@@ -36,15 +37,25 @@ export async function fillProfile(app: TestApp, person: Registered): Promise<voi
   await ok(
     app.request('POST', '/api/v1/profile/privilege-rings', {
       token,
-      json: { ring_name: 'My doctors', assigned_data: { fields: ['allergies', 'medications', 'blood_type'], roles: ['healthcare', 'emergency_responder'] } },
+      json: {
+        ring_name: 'My doctors',
+        assigned_data: { fields: ['allergies', 'medications', 'blood_type'], roles: ['healthcare', 'emergency_responder'] },
+      },
     }),
     201,
   );
-  await ok(app.request('POST', '/api/v1/profile/privilege-rings', { token, json: { ring_name: 'restricted', assigned_data: { fields: ['phone'] } } }));
-  await ok(app.request('POST', '/api/v1/profile/privilege-rings', { token, json: { ring_name: 'public', assigned_data: { fields: ['occupation'] } } }));
+  await ok(
+    app.request('POST', '/api/v1/profile/privilege-rings', { token, json: { ring_name: 'restricted', assigned_data: { fields: ['phone'] } } }),
+  );
+  await ok(
+    app.request('POST', '/api/v1/profile/privilege-rings', { token, json: { ring_name: 'public', assigned_data: { fields: ['occupation'] } } }),
+  );
   await ok(app.request('PUT', '/api/v1/profile/avatar', { token, multipart: upload(await png(40, 30), 'me.png', 'image/png') }));
   // A field verified on this instance (as a confirmed credential would mark it).
-  await app.service.deps.db('profile_fields').where({ profile_id: person.profile_id, field: 'passport_number' }).update({ provenance: 'credential:passport-0001' });
+  await app.service.deps
+    .db('profile_fields')
+    .where({ profile_id: person.profile_id, field: 'passport_number' })
+    .update({ provenance: 'credential:passport-0001' });
 }
 
 export interface ProfileView {
@@ -58,7 +69,9 @@ export async function profileView(app: TestApp, token: string): Promise<ProfileV
   const profile = await ok(app.request('GET', '/api/v1/profile', { token }));
   const rings = await ok(app.request('GET', '/api/v1/profile/privilege-rings', { token }));
   const custom = (rings.rings as { ring_id: string; name: string; kind: string; admits: { roles: string[] } }[]).filter((r) => r.kind === 'custom');
-  const names = new Map(custom.flatMap((r) => [[`custom:${r.ring_id}`, `custom ring ${r.name}`] as const, [r.ring_id, `custom ring ${r.name}`] as const]));
+  const names = new Map(
+    custom.flatMap((r) => [[`custom:${r.ring_id}`, `custom ring ${r.name}`] as const, [r.ring_id, `custom ring ${r.name}`] as const]),
+  );
   const fields: ProfileView['fields'] = {};
   for (const [name, f] of Object.entries(profile.fields as Record<string, { value: unknown; ring: string; provenance: string | null }>)) {
     // The avatar's value is its URL on the instance that serves it.

@@ -61,7 +61,15 @@ export async function updateUser(
   patch: Partial<
     Pick<
       UserRow,
-      'email_index' | 'handle' | 'password_hash' | 'password_changed_at' | 'email_verified_at' | 'biometrics' | 'public_key_pem' | 'public_key_type' | 'public_key_fingerprint'
+      | 'email_index'
+      | 'handle'
+      | 'password_hash'
+      | 'password_changed_at'
+      | 'email_verified_at'
+      | 'biometrics'
+      | 'public_key_pem'
+      | 'public_key_type'
+      | 'public_key_fingerprint'
     >
   >,
 ): Promise<void> {

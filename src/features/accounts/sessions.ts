@@ -129,7 +129,13 @@ export async function refreshSession(deps: AppDeps, refreshToken: string, client
   const issued = await withTransaction(deps.db, async (trx) => {
     // Two requests racing with one token: only one spends it, the other is a reuse.
     if (!(await spendRefreshToken(trx, row.id, new Date()))) return undefined;
-    return issueTokens(trx, row.user_id, clientIp, row.family_id, row.auth_at ? { at: new Date(row.auth_at), method: row.auth_method as AuthMethod } : null);
+    return issueTokens(
+      trx,
+      row.user_id,
+      clientIp,
+      row.family_id,
+      row.auth_at ? { at: new Date(row.auth_at), method: row.auth_method as AuthMethod } : null,
+    );
   });
   if (!issued) throw await reused();
   return issued;
@@ -194,7 +200,7 @@ export async function recordAuthentication(q: Queryable, familyId: string, metho
 }
 
 /** What satisfies a step-up: the factors this person can use now, in the order a client should offer them. */
-export const STEP_UP_METHODS: readonly AuthMethod[] = ['passkey', 'key_pair', 'password'];
+const STEP_UP_METHODS: readonly AuthMethod[] = ['passkey', 'key_pair', 'password'];
 
 /**
  * The step-up rule of the operations marked `x-step-up` in openapi.yaml: the caller's login must have proved who

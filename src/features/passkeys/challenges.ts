@@ -11,7 +11,7 @@ import type { Queryable } from '../../store/db.ts';
 export type ChallengePurpose = 'passkey-register' | 'passkey-authenticate' | 'key-login' | 'key-step-up';
 
 /** How long a challenge may be answered. */
-export const CHALLENGE_SECONDS = 120;
+const CHALLENGE_SECONDS = 120;
 
 export interface IssuedChallenge {
   challenge: string;
@@ -27,7 +27,14 @@ export async function issueChallenge(
   challenge = randomBytes(32).toString('base64url'),
 ): Promise<IssuedChallenge> {
   const expiresAt = new Date(Date.now() + CHALLENGE_SECONDS * 1000);
-  await q('auth_challenges').insert({ id: randomUUID(), purpose, challenge_hash: hashToken(challenge), user_id: userId, origin, expires_at: expiresAt });
+  await q('auth_challenges').insert({
+    id: randomUUID(),
+    purpose,
+    challenge_hash: hashToken(challenge),
+    user_id: userId,
+    origin,
+    expires_at: expiresAt,
+  });
   return { challenge, expiresAt };
 }
 
@@ -54,5 +61,7 @@ export async function spendChallenge(q: Queryable, purpose: ChallengePurpose, or
 
 /** Deletes challenges expired for a while (the service's sweep). */
 export async function sweepChallenges(q: Queryable): Promise<number> {
-  return q('auth_challenges').where('expires_at', '<', new Date(Date.now() - 24 * 3600 * 1000)).delete();
+  return q('auth_challenges')
+    .where('expires_at', '<', new Date(Date.now() - 24 * 3600 * 1000))
+    .delete();
 }

@@ -13,16 +13,23 @@ import { passkeyView } from './webauthn.ts';
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 export async function listDevices(deps: AppDeps, caller: Extract<Caller, { kind: 'user' }>) {
-  const families = (await deps.db('sessions')
+  const families = (await deps
+    .db('sessions')
     .where({ user_id: caller.userId })
     .whereNull('revoked_at')
     .where('refresh_expires_at', '>', new Date())
     .groupBy('family_id')
     .select('family_id')
     .min({ started_at: 'created_at' })
-    .max({ last_active_at: 'created_at', auth_at: 'auth_at' })) as { family_id: string; started_at: Date; last_active_at: Date; auth_at: Date | null }[];
+    .max({ last_active_at: 'created_at', auth_at: 'auth_at' })) as {
+    family_id: string;
+    started_at: Date;
+    last_active_at: Date;
+    auth_at: Date | null;
+  }[];
   // The latest row of each family carries its address and how it last authenticated.
-  const latest = (await deps.db('sessions')
+  const latest = (await deps
+    .db('sessions')
     .distinctOn('family_id')
     .whereIn(
       'family_id',

@@ -16,7 +16,7 @@ import { relyingParty } from './webauthn.ts';
 type KeyPurpose = Extract<ChallengePurpose, 'key-login' | 'key-step-up'>;
 
 /** The exact text to sign (UTF-8): what it is for, where, and the challenge. */
-export function keyChallengeMessage(origin: string, purpose: KeyPurpose, challenge: string): string {
+function keyChallengeMessage(origin: string, purpose: KeyPurpose, challenge: string): string {
   return `Ringfence key-pair authentication\norigin: ${origin}\npurpose: ${purpose}\nchallenge: ${challenge}\n`;
 }
 
@@ -29,7 +29,10 @@ export async function keyChallenge(deps: AppDeps, target: { userId: string } | {
     user = await getUserById(deps.db, target.userId);
     purpose = 'key-step-up';
   } else {
-    user = 'email' in target ? await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, target.email)) : await findUserByHandle(deps.db, target.handle);
+    user =
+      'email' in target
+        ? await findUserByEmailIndex(deps.db, emailIndex(deps.keyring, target.email))
+        : await findUserByHandle(deps.db, target.handle);
   }
   const issued = await issueChallenge(deps.db, purpose, origin, user?.id ?? null);
   return {
@@ -41,7 +44,7 @@ export async function keyChallenge(deps: AppDeps, target: { userId: string } | {
 }
 
 /** Whether `signature` (base64 or base64url) is `pem`'s signature of `message`, in the usual encodings of its type. */
-export function verifyKeySignature(pem: string, message: string, signature: string): boolean {
+function verifyKeySignature(pem: string, message: string, signature: string): boolean {
   const key = createPublicKey(pem);
   const data = Buffer.from(message, 'utf8');
   const sig = Buffer.from(signature.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
@@ -86,7 +89,9 @@ export async function verifyKeyAnswer(
   const { origin } = relyingParty(deps.config);
   const { userId } = await spendChallenge(deps.db, purpose, origin, answer.challenge);
   const user = userId ? await getUserById(deps.db, userId) : undefined;
-  const ok = user?.public_key_pem ? verifyKeySignature(user.public_key_pem, keyChallengeMessage(origin, purpose, answer.challenge), answer.signature) : false;
+  const ok = user?.public_key_pem
+    ? verifyKeySignature(user.public_key_pem, keyChallengeMessage(origin, purpose, answer.challenge), answer.signature)
+    : false;
   if (!ok || !user) {
     await recordAudit(deps.db, {
       action: 'key.signature_refused',

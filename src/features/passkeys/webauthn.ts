@@ -136,7 +136,12 @@ export async function verifyPasskey(deps: AppDeps, response: AuthenticationRespo
       },
       expectedOrigin: rp.origin,
       expectedRPID: rp.rpID,
-      credential: { id: passkey.credential_id, publicKey: new Uint8Array(passkey.public_key), counter: Number(passkey.counter), transports: transportsOf(passkey) as never },
+      credential: {
+        id: passkey.credential_id,
+        publicKey: new Uint8Array(passkey.public_key),
+        counter: Number(passkey.counter),
+        transports: transportsOf(passkey) as never,
+      },
       requireUserVerification: true,
     });
   } catch (err) {

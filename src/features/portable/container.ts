@@ -23,7 +23,8 @@ import type { AppDeps } from '../../deps.ts';
 import { ContainerInvalid, ContainerSignatureInvalid, ExportKeyUnsupported, ImportNotAllowed, IssuerUnreachable, NoPublicKey } from '../../errors.ts';
 import { bumpVersion, lockProfile, openUserProfile } from '../../profiles/profile.repo.ts';
 import { getUserById } from '../accounts/accounts.repo.ts';
-import { SECTIONS, type SectionResult } from './sections.ts';
+import { SECTIONS } from './sections.ts';
+import type { SectionResult } from './sections/section.ts';
 
 const TYPE = 'ringfence-profile+jws';
 const FORMAT = 1;
@@ -47,7 +48,7 @@ function digest(data: unknown): string {
   return createHash('sha256').update(JSON.stringify(data)).digest('base64url');
 }
 
-export function issuerOf(deps: Pick<AppDeps, 'config'>): string {
+function issuerOf(deps: Pick<AppDeps, 'config'>): string {
   return `${deps.config.baseUrl}/oidc`;
 }
 
@@ -63,7 +64,16 @@ async function signedProfile(deps: AppDeps, userId: string): Promise<string> {
         sections[s.name] = { version: s.version, digest: digest(data), data };
       }
       const iss = issuerOf(deps);
-      return { typ: 'ringfence-profile', format: FORMAT, iss, jwks_uri: `${iss}/jwks`, sub: userId, handle: user.handle, exported_at: new Date().toISOString(), sections };
+      return {
+        typ: 'ringfence-profile',
+        format: FORMAT,
+        iss,
+        jwks_uri: `${iss}/jwks`,
+        sub: userId,
+        handle: user.handle,
+        exported_at: new Date().toISOString(),
+        sections,
+      };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
@@ -77,13 +87,21 @@ async function signedProfile(deps: AppDeps, userId: string): Promise<string> {
 export type ExportTarget = { kind: 'public_key' } | { kind: 'passphrase'; passphrase: string };
 
 /** The container (a compact JWE) of the person's profile. */
-export async function exportContainer(deps: AppDeps, userId: string, target: ExportTarget, clientIp: string): Promise<{ jwe: string; handle: string }> {
+export async function exportContainer(
+  deps: AppDeps,
+  userId: string,
+  target: ExportTarget,
+  clientIp: string,
+): Promise<{ jwe: string; handle: string }> {
   const user = await getUserById(deps.db, userId);
   let encrypt: (jwe: CompactEncrypt) => Promise<string>;
   if (target.kind === 'passphrase') {
     const secret = new TextEncoder().encode(target.passphrase);
     encrypt = (jwe) =>
-      jwe.setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: 'JWT' }).setKeyManagementParameters({ p2c: PBES2_COUNT }).encrypt(secret);
+      jwe
+        .setProtectedHeader({ alg: 'PBES2-HS512+A256KW', enc: 'A256GCM', cty: 'JWT' })
+        .setKeyManagementParameters({ p2c: PBES2_COUNT })
+        .encrypt(secret);
   } else {
     if (!user.public_key_pem) {
       throw new NoPublicKey('you have no registered public key: register one (PUT /api/v1/auth/public-key) or export with a passphrase (POST)');
@@ -177,7 +195,9 @@ async function verifiedPayload(deps: AppDeps, jws: string, jwks: JSONWebKeySet |
     const { payload: bytes } = await compactVerify(jws, createLocalJWKSet(keys), { algorithms: ['ES256', 'RS256'] });
     payload = JSON.parse(new TextDecoder().decode(bytes)) as ContainerPayload;
   } catch {
-    throw new ContainerSignatureInvalid(`the container's signature does not verify with the keys of ${claimed.iss}: it was altered, or not made there`);
+    throw new ContainerSignatureInvalid(
+      `the container's signature does not verify with the keys of ${claimed.iss}: it was altered, or not made there`,
+    );
   }
   if (payload.format !== FORMAT) throw new ContainerInvalid(`container format ${payload.format} is not one this instance reads`);
   for (const [name, s] of Object.entries(payload.sections ?? {})) {
@@ -220,14 +240,20 @@ export async function importContainer(deps: AppDeps, userId: string, input: Impo
   const known = new Map(SECTIONS.map((s) => [s.name, s]));
   for (const [name, s] of Object.entries(payload.sections)) {
     const section = known.get(name);
-    if (section && s.version > section.version) throw new ContainerInvalid(`section ${name} is of version ${s.version}, newer than this instance reads`);
+    if (section && s.version > section.version)
+      throw new ContainerInvalid(`section ${name} is of version ${s.version}, newer than this instance reads`);
   }
   const results: Record<string, SectionResult> = {};
   await deps.db.transaction(async (trx) => {
     const profile = await openUserProfile(trx, deps.keyring, userId);
     await lockProfile(trx, profile.id);
     await assertFresh(trx, userId, profile.id);
-    await trx('profile_imports').insert({ user_id: userId, issuer: payload.iss, original_user_id: payload.sub, exported_at: new Date(payload.exported_at) });
+    await trx('profile_imports').insert({
+      user_id: userId,
+      issuer: payload.iss,
+      original_user_id: payload.sub,
+      exported_at: new Date(payload.exported_at),
+    });
     const ctx = { deps, userId, profile, issuer: payload.iss, ringIds: new Map<string, string>() };
     for (const section of SECTIONS) {
       const s = payload.sections[section.name];

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { fieldCatalogue } from '../../../profiles/catalogue.ts';
 import { writeFields } from '../../../profiles/profile.repo.ts';
 import { readAvatarImage, upsertAvatar } from '../../profile/avatars.repo.ts';
-import type { PortableSection } from '../sections.ts';
+import type { PortableSection } from './section.ts';
 
 interface ExportedAvatar {
   content_type: string;

@@ -9,7 +9,7 @@ import { fieldCatalogue } from '../../../profiles/catalogue.ts';
 import { readFields, writeFields } from '../../../profiles/profile.repo.ts';
 import { checkFieldValue } from '../../../profiles/values.ts';
 import { setFieldRings } from '../../rings/rings.repo.ts';
-import { importedProvenance, type PortableSection } from '../sections.ts';
+import { importedProvenance, type PortableSection } from './section.ts';
 
 interface ExportedField {
   field: string;

@@ -3,13 +3,19 @@
  * tokens under them) are never carried over; each service asks again on the new instance.
  */
 import { listAccess } from '../../access/access.ts';
-import type { PortableSection } from '../sections.ts';
+import type { PortableSection } from './section.ts';
 
 export const grantsSection: PortableSection = {
   name: 'grants',
   version: 1,
   async export(_trx, { deps, userId }) {
-    return (await listAccess(deps, userId)).map((g) => ({ service: g.name, role: g.role, scopes: g.scopes, fields: g.fields, granted_at: g.granted_at }));
+    return (await listAccess(deps, userId)).map((g) => ({
+      service: g.name,
+      role: g.role,
+      scopes: g.scopes,
+      fields: g.fields,
+      granted_at: g.granted_at,
+    }));
   },
   async import(_trx, _ctx, data) {
     const grants = data as { service: string }[];

@@ -1,6 +1,6 @@
 /** Custom rings: name, description and the roles they admit. Services are the old instance's clients: dropped. */
 import { bumpRingsVersion, insertCustomRing, listCustomRings, lockRingSettings } from '../../rings/rings.repo.ts';
-import type { PortableSection } from '../sections.ts';
+import type { PortableSection } from './section.ts';
 
 interface ExportedRing {
   id: string;
@@ -14,7 +14,13 @@ export const ringsSection: PortableSection = {
   name: 'rings',
   version: 1,
   async export(trx, { userId }) {
-    return (await listCustomRings(trx, userId)).map((r) => ({ id: r.id, name: r.name, description: r.description, roles: r.roles, services: r.services }));
+    return (await listCustomRings(trx, userId)).map((r) => ({
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      roles: r.roles,
+      services: r.services,
+    }));
   },
   async import(trx, ctx, data) {
     const rings = data as ExportedRing[];
