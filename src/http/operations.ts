@@ -45,6 +45,7 @@ import { showInteraction } from '../features/consent/showInteraction.ts';
 import { submitInteractionLogin } from '../features/consent/submitInteractionLogin.ts';
 import { submitInteractionConsent } from '../features/consent/submitInteractionConsent.ts';
 import { abortInteraction } from '../features/consent/abortInteraction.ts';
+import { submitInteractionPasskey } from '../features/consent/submitInteractionPasskey.ts';
 import { getDataProfile } from '../features/data/getDataProfile.ts';
 import { getProtectedResourceMetadata } from '../features/data/getProtectedResourceMetadata.ts';
 import { listProfileAccess } from '../features/access/listProfileAccess.ts';
@@ -124,6 +125,7 @@ export const FEATURES = {
     submitInteractionLogin,
     submitInteractionConsent,
     abortInteraction,
+    submitInteractionPasskey,
   },
   data: {
     getDataProfile,

@@ -78,6 +78,12 @@ ${(options.scripts ?? []).map((src) => `<script src="${escapeHtml(src)}"></scrip
 `;
 }
 
+/**
+ * The passkey scripts (served by the passkeys feature at /account/assets/): @simplewebauthn/browser's bundle and the
+ * pages' own script. The provider's login page loads them for its passkey button and conditional UI.
+ */
+export const PASSKEY_SCRIPTS = ['/account/assets/simplewebauthn-browser.js', '/account/assets/passkeys.js'];
+
 /** A form page shown again with a refusal's message, where other refusals get the error page. */
 export type RefusalForm = (message: string) => string;
 

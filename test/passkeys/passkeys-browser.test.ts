@@ -6,17 +6,20 @@
 import test from 'ava';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import * as client from 'openid-client';
+import type { BrowserContext, Page } from 'playwright-core';
 import path from 'node:path';
 import { ARTIFACTS, startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
 import { useBrowser } from '../helpers/browser.ts';
 import { freePort } from '../helpers/postgres.ts';
-import { register } from '../accounts/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
+import { auditEvents, register, type Registered } from '../accounts/fixtures.ts';
 
 const browser = useBrowser();
 let app: TestApp;
 let origin: string;
-let server: Server;
+let servers: Server[] = [];
 
 // WebAuthn needs a domain as its relying party, never an IP address: the app's BASE_URL is http://localhost:<port>,
 // served on that port too.
@@ -24,14 +27,53 @@ test.serial.before(async () => {
   const port = await freePort();
   origin = `http://localhost:${port}`;
   app = await startTestApp({ env: { BASE_URL: origin } });
-  server = app.service.app.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  for (const host of ['127.0.0.1', '::1']) {
+    const server = app.service.app.listen(port, host);
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('listening', () => resolve(true));
+      server.once('error', () => resolve(false));
+    });
+    if (ok) servers.push(server);
+  }
 });
 test.after.always(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  server?.closeAllConnections();
+  for (const server of servers) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+  }
+  servers = [];
   await app?.close();
 });
+
+/** A tab with a CDP virtual authenticator: internal (platform), discoverable credentials, user verification. */
+async function tabWithAuthenticator(context: BrowserContext) {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { page, cdp, authenticatorId };
+}
+
+/** On the passkeys page: signs in with the password and adds a passkey named `name`. */
+async function addPasskeyOnPage(page: Page, person: Registered, name: string): Promise<void> {
+  await page.goto(`${origin}/account/passkeys`);
+  await page.locator('#login').fill(person.person.handle);
+  await page.locator('#password').fill(person.person.password);
+  await page.getByRole('button', { name: 'Sign in with your password' }).click();
+  await page.waitForSelector('body[data-signed-in]');
+  await page.locator('#passkey-name').fill(name);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Passkey added.');
+}
 
 test.serial('register a passkey, sign in with it, and a failed user verification is refused', async (t) => {
   const person = await register(app);
@@ -113,6 +155,85 @@ test.serial('register a passkey, sign in with it, and a failed user verification
     await page.screenshot({ path: path.join(ARTIFACTS, 'passkeys-uv-failed.png'), fullPage: true });
     t.is((await db('sessions').where({ user_id: person.user_id })).length, before, 'no session for an unverified user');
     t.is(await page.evaluate(() => document.body.dataset.signedIn), undefined);
+
+    // A client that asks the device not to verify its user (its options tampered with on the way) gets an answer
+    // without user verification: the server refuses it.
+    await page.route('**/api/v1/auth/passkey/options', async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      body.options.userVerification = 'discouraged';
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForSelector('#status[data-outcome="error"]');
+    t.regex((await page.locator('#status').textContent()) ?? '', /passkey was refused: .*[Uu]ser verification/);
+    t.is((await db('sessions').where({ user_id: person.user_id })).length, before, 'no session without user verification');
+    t.true((await auditEvents(app, 'passkey.refused')).some((e) => e.subject === `user:${person.user_id}`));
+  } finally {
+    await context.close();
+  }
+});
+
+/** An authorization request of a government service, as its URL at the provider. */
+async function authorizationUrl(): Promise<URL> {
+  const redirectUri = 'https://rp.example/callback';
+  const { service, clientSecret } = await addService(app, 'government', { redirectUris: [redirectUri] });
+  const config = await client.discovery(new URL(`${origin}/oidc`), service.client_id, clientSecret, undefined, {
+    execute: [client.allowInsecureRequests],
+  });
+  return client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid email',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+    state: client.randomState(),
+  });
+}
+
+/** The amr of the person's browser session at the provider, once it exists. */
+async function providerAmr(userId: string): Promise<unknown> {
+  const session = await app.service.deps.db('oidc_payloads').where({ kind: 'Session', account_id: userId }).first();
+  if (!session) return undefined;
+  return (typeof session.payload === 'string' ? JSON.parse(session.payload) : session.payload).amr;
+}
+
+test.serial('the provider’s login page: its button signs in with a passkey, and the authorization goes on to consent', async (t) => {
+  const person = await register(app);
+  const context = await browser.newContext();
+  try {
+    const { page } = await tabWithAuthenticator(context);
+    await addPasskeyOnPage(page, person, 'Phone');
+    // This browser without conditional UI: the page offers the button alone.
+    await page.addInitScript(() => {
+      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
+    const login = await page.goto((await authorizationUrl()).href);
+    t.regex(new URL(page.url()).pathname, /^\/interaction\/[^/]+$/);
+    t.regex(login?.headers()['content-security-policy'] ?? '', /default-src 'none'.*script-src 'self'/);
+    t.is(await page.locator('#login').getAttribute('autocomplete'), 'username webauthn', 'conditional UI: the username field offers passkeys');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'provider-login-passkey.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForSelector('#allow');
+    t.regex((await page.locator('main').textContent()) ?? '', /asks to see parts of your profile/);
+    t.deepEqual(await providerAmr(person.user_id), ['hwk', 'user'], 'signed in at the provider by a user-verified passkey');
+  } finally {
+    await context.close();
+  }
+});
+
+test.serial('the provider’s login page: conditional UI signs in with the passkey the browser offers', async (t) => {
+  const person = await register(app);
+  const context = await browser.newContext();
+  try {
+    const { page } = await tabWithAuthenticator(context);
+    await addPasskeyOnPage(page, person, 'Laptop');
+    // The virtual authenticator answers the page's conditional request itself, as a person picking the offered
+    // passkey in the username field would.
+    await page.goto((await authorizationUrl()).href);
+    await page.waitForSelector('#allow');
+    t.deepEqual(await providerAmr(person.user_id), ['hwk', 'user']);
   } finally {
     await context.close();
   }

@@ -369,6 +369,10 @@ const FIXTURES: Record<string, Fixture> = {
   },
   submitInteractionConsent: { request: () => ({ path: `/interaction/${bogusUid()}/consent`, form: { csrf: 'x', scope: 'openid' } }), public: [400] },
   abortInteraction: { request: () => ({ path: `/interaction/${bogusUid()}/abort` }), public: [400] },
+  submitInteractionPasskey: {
+    request: () => ({ path: `/interaction/${bogusUid()}/passkey`, json: { csrf: 'x', response: FAKE_WEBAUTHN } }),
+    public: [400],
+  },
   getDataProfile: { request: () => ({ path: '/api/v1/data/profile' }) },
   listProfileAccess: { request: () => ({ path: '/api/v1/profile/access' }) },
   revokeProfileAccess: { request: (w) => ({ path: '/api/v1/profile/revoke-access', json: { service_id: w.revocable } }), other: [404] },
@@ -436,7 +440,12 @@ const FIXTURES: Record<string, Fixture> = {
   importProfile: { request: () => ({ path: '/api/v1/profile/import', json: { signed: 'not.a.container' } }), owner: [400], other: [400] },
 };
 
-const FAKE_WEBAUTHN = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' } };
+const FAKE_WEBAUTHN = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+};
 let ownerPasskey = '';
 let doomedPasskey = '';
 let doomedSession = '';
@@ -458,7 +467,12 @@ async function newOwnerPasskey(w: World): Promise<string> {
 /** A login of the owner's other than the one the matrix uses; its session id. */
 async function newOwnerLogin(w: World): Promise<string> {
   const token = await newSessionToken(w.owner);
-  return (await app.service.deps.db('sessions').where({ access_hash: hashToken(token) }).first()).family_id as string;
+  return (
+    await app.service.deps
+      .db('sessions')
+      .where({ access_hash: hashToken(token) })
+      .first()
+  ).family_id as string;
 }
 
 /** The newest verification code mailed to a person. */

@@ -12,8 +12,6 @@ const require = createRequire(import.meta.url);
 // The package exports only its modules: its browser bundle sits two directories above the CommonJS entry.
 const BROWSER_BUNDLE = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js');
 
-export const PASSKEY_SCRIPTS = ['/account/assets/simplewebauthn-browser.js', '/account/assets/passkeys.js'];
-
 const CLIENT_SCRIPT = `(() => {
   'use strict';
   const W = window.SimpleWebAuthnBrowser;

@@ -1,6 +1,6 @@
 import { Reply, type Handler } from '../../deps.ts';
-import { renderPage } from '../../oidc/pages.ts';
-import { PASSKEY_SCRIPTS, PASSKEYS_PAGE_BODY } from './page.ts';
+import { PASSKEY_SCRIPTS, renderPage } from '../../oidc/pages.ts';
+import { PASSKEYS_PAGE_BODY } from './page.ts';
 
 /** The passkeys page: sign in, add and list passkeys (the browser's WebAuthn, @simplewebauthn/browser). */
 export const showPasskeysPage: Handler = ({ ctx }) =>
