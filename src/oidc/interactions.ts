@@ -63,7 +63,7 @@ function loginPage(ctx: Context, deps: InteractionDeps, uid: string, serviceName
     body: `<h1>Sign in to continue to ${escapeHtml(serviceName)}</h1>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <p id="status" role="status"></p>
-<button type="button" id="interaction-passkey" class="secondary" data-uid="${escapeHtml(uid)}" data-csrf="${csrfToken(deps, uid)}">Sign in with a passkey</button>
+<button type="button" id="interaction-passkey" class="secondary" data-uid="${escapeHtml(uid)}" data-csrf="${csrfToken(deps, uid)}">Use a passkey</button>
 <form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">
 <input type="hidden" name="csrf" value="${csrfToken(deps, uid)}">
 <label for="login">E-mail or handle</label>

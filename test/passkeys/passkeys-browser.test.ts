@@ -214,7 +214,7 @@ test.serial('the provider’s login page: its button signs in with a passkey, an
     t.is(await page.locator('#login').getAttribute('autocomplete'), 'username webauthn', 'conditional UI: the username field offers passkeys');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'provider-login-passkey.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.waitForSelector('#allow');
     t.regex((await page.locator('main').textContent()) ?? '', /asks to see parts of your profile/);
     t.deepEqual(await providerAmr(person.user_id), ['hwk', 'user'], 'signed in at the provider by a user-verified passkey');
