@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import * as client from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
 import path from 'node:path';
+import { hashToken } from '../../src/crypto/tokens.ts';
 import { ARTIFACTS, startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
 import { useBrowser } from '../helpers/browser.ts';
@@ -144,6 +145,31 @@ test.serial('register a passkey, sign in with it, and a failed user verification
     // The answer the page sent, replayed: its challenge is spent.
     t.truthy(answer);
     assertError(t, await app.request('POST', '/api/v1/auth/passkey', { json: answer }), 401, 'challenge_used');
+
+    // A login gone stale steps up with the passkey (options asked for with the session name only its passkeys).
+    const other = await app.request('POST', '/api/v1/users/login', { json: { handle: person.person.handle, password: person.person.password } });
+    await db('sessions')
+      .where({ access_hash: hashToken(other.body.token) })
+      .update({ auth_at: new Date(Date.now() - 3600_000) });
+    assertError(t, await app.request('POST', '/api/v1/auth/logout-all', { token: other.body.token }), 401, 'step_up_required');
+    const stepped = await page.evaluate(async (token) => {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      const { options } = await (await fetch('/api/v1/auth/passkey/options', { method: 'POST', headers, body: '{}' })).json();
+      // biome-ignore lint/suspicious/noExplicitAny: the page's global from @simplewebauthn/browser's bundle
+      const response = await (window as any).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: options });
+      const res = await fetch('/api/v1/auth/step-up', { method: 'POST', headers, body: JSON.stringify({ method: 'passkey', response }) });
+      return { status: res.status, body: await res.json() };
+    }, other.body.token as string);
+    t.is(stepped.status, 200, JSON.stringify(stepped.body));
+    t.is(stepped.body.method, 'passkey');
+    t.is(
+      (
+        await db('sessions')
+          .where({ access_hash: hashToken(other.body.token) })
+          .first()
+      ).auth_method,
+      'passkey',
+    );
 
     // The device no longer verifies its user: the ceremony fails and no session is made.
     await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: false });
