@@ -68,6 +68,7 @@ test.serial('export from A, import into B: every field, ring, the avatar and pro
   const imported = await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { signed: jws } });
   t.is(imported.status, 200, imported.text);
   t.is(imported.body.issuer, `${a.url}/oidc`);
+  t.true(imported.body.issuer_verified);
   t.is(
     imported.body.sections.fields.imported,
     Object.keys(FIELDS).length + 1,
@@ -145,11 +146,13 @@ test.serial(
     const jwks = await fetchJwks(a);
     const res = await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { container: exported.text, passphrase, jwks } });
     t.is(res.status, 200, res.text);
+    t.false(res.body.issuer_verified, 'keys the person gave vouch for the file, not for the issuer’s name');
     const viewA = await profileView(a, person.token);
     const viewB = await profileView(b, onB.token);
     t.deepEqual(viewB.rings, viewA.rings);
     t.deepEqual(viewB.fields.allergies, viewA.fields.allergies);
     t.deepEqual(viewB.fields.home_address, viewA.fields.home_address);
+    t.is(viewB.fields.passport_number.provenance, `imported-unverified:${a.url}/oidc:credential:passport-0001`);
     // A JWKS that is not the exporter's does not verify it.
     const other = await register(b);
     const wrongKeys = await fetchJwks(b);

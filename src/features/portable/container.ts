@@ -179,7 +179,11 @@ async function openPassphraseContainer(container: string, passphrase: string): P
 }
 
 /** Checks the JWS's signature against the exporter's keys and each section's digest; returns the payload. */
-async function verifiedPayload(deps: AppDeps, jws: string, jwks: JSONWebKeySet | undefined): Promise<ContainerPayload> {
+async function verifiedPayload(
+  deps: AppDeps,
+  jws: string,
+  jwks: JSONWebKeySet | undefined,
+): Promise<{ payload: ContainerPayload; issuerVerified: boolean }> {
   let claimed: ContainerPayload;
   try {
     const header = decodeProtectedHeader(jws);
@@ -203,7 +207,8 @@ async function verifiedPayload(deps: AppDeps, jws: string, jwks: JSONWebKeySet |
   for (const [name, s] of Object.entries(payload.sections ?? {})) {
     if (digest(s.data) !== s.digest) throw new ContainerInvalid(`section ${name} does not match its digest`);
   }
-  return payload;
+  if (payload.iss !== claimed.iss) throw new ContainerInvalid('the container names another issuer than it claims');
+  return { payload, issuerVerified: jwks === undefined };
 }
 
 export interface ImportInput {
@@ -236,7 +241,7 @@ export async function importContainer(deps: AppDeps, userId: string, input: Impo
     throw new ContainerInvalid('a container needs its passphrase', { details: [{ path: 'passphrase', message: 'is required with container' }] });
   }
   const jws = input.container !== undefined ? await openPassphraseContainer(input.container, input.passphrase!) : input.signed!;
-  const payload = await verifiedPayload(deps, jws, input.jwks);
+  const { payload, issuerVerified } = await verifiedPayload(deps, jws, input.jwks);
   const known = new Map(SECTIONS.map((s) => [s.name, s]));
   for (const [name, s] of Object.entries(payload.sections)) {
     const section = known.get(name);
@@ -254,7 +259,7 @@ export async function importContainer(deps: AppDeps, userId: string, input: Impo
       original_user_id: payload.sub,
       exported_at: new Date(payload.exported_at),
     });
-    const ctx = { deps, userId, profile, issuer: payload.iss, ringIds: new Map<string, string>() };
+    const ctx = { deps, userId, profile, issuer: payload.iss, issuerVerified, ringIds: new Map<string, string>() };
     for (const section of SECTIONS) {
       const s = payload.sections[section.name];
       if (s) results[section.name] = await section.import(trx, ctx, s.data);
@@ -268,8 +273,14 @@ export async function importContainer(deps: AppDeps, userId: string, input: Impo
       actor: `user:${userId}`,
       subject: `user:${userId}`,
       clientIp,
-      data: { issuer: payload.iss, original_user_id: payload.sub, exported_at: payload.exported_at, sections: Object.keys(results) },
+      data: {
+        issuer: payload.iss,
+        issuer_verified: issuerVerified,
+        original_user_id: payload.sub,
+        exported_at: payload.exported_at,
+        sections: Object.keys(results),
+      },
     });
   });
-  return { issuer: payload.iss, exported_at: new Date(payload.exported_at).toISOString(), sections: results };
+  return { issuer: payload.iss, issuer_verified: issuerVerified, exported_at: new Date(payload.exported_at).toISOString(), sections: results };
 }

@@ -64,7 +64,7 @@ export const fieldsSection: PortableSection = {
         skipped.push(`${f.field}: ${checked.problems.map((p) => p.message).join('; ')}`);
         continue;
       }
-      writes.push({ field: f.field, value: checked.value, ring, provenance: importedProvenance(ctx.issuer, f.provenance) });
+      writes.push({ field: f.field, value: checked.value, ring, provenance: importedProvenance(ctx, f.provenance) });
     }
     await writeFields(trx, ctx.profile, writes);
     await setFieldRings(trx, ctx.profile.id, placements);

@@ -17,6 +17,11 @@ interface SectionContext {
 interface ImportContext extends SectionContext {
   /** The issuer of the exporting instance (`<its BASE_URL>/oidc`), for provenance marks. */
   issuer: string;
+  /**
+   * Whether the signature was checked with keys fetched from that issuer itself; with a JWKS the person gave, the
+   * issuer's name is only as good as that file, and imported provenance says so.
+   */
+  issuerVerified: boolean;
   /** What earlier sections of this import share with later ones (old custom ring id → new one). */
   ringIds: Map<string, string>;
 }
@@ -35,8 +40,11 @@ export interface PortableSection {
   import(trx: Knex.Transaction, ctx: ImportContext, data: unknown): Promise<SectionResult>;
 }
 
-/** The provenance an imported value carries: as it was for the person's own entries, marked as another instance's otherwise. */
-export function importedProvenance(issuer: string, provenance: string): string {
-  if (provenance === 'user' || provenance === 'registration' || provenance.startsWith('imported:')) return provenance;
-  return `imported:${issuer}:${provenance}`;
+/**
+ * The provenance an imported value carries: as it was for the person's own entries; otherwise marked as verified by
+ * the other instance (`imported:<issuer>:<original>`), or `imported-unverified:` when its keys were not fetched from it.
+ */
+export function importedProvenance(ctx: Pick<ImportContext, 'issuer' | 'issuerVerified'>, provenance: string): string {
+  if (provenance === 'user' || provenance === 'registration' || provenance.startsWith('imported')) return provenance;
+  return `${ctx.issuerVerified ? 'imported' : 'imported-unverified'}:${ctx.issuer}:${provenance}`;
 }
