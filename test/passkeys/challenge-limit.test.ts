@@ -26,3 +26,14 @@ test('past the limit of challenges from one address, key and passkey sign-in cha
     'a step-up challenge is not counted',
   );
 });
+
+test('an Authorization header that names no session is refused, not taken for an anonymous caller', async (t) => {
+  for (const [path, json] of [
+    ['/api/v1/auth/passkey/options', {}],
+    ['/api/v1/auth/key-challenge', { handle: 'someone' }],
+  ] as const) {
+    for (const authorization of ['Bearer [e[O', 'Basic dXNlcjpwYXNz']) {
+      assertError(t, await app.request('POST', path, { json, headers: { authorization } }), 401, 'invalid_token');
+    }
+  }
+});
