@@ -34,6 +34,14 @@ export interface Config {
   readonly registrationsPerAddress: number;
   /** Days a delivered outbox message is kept before it is purged. */
   readonly outboxRetentionDays: number;
+  /** Seconds a share's verification token (SD-JWT VC) is valid. */
+  readonly shareTokenTtlSeconds: number;
+  /** Seconds verifiers may cache a status list (its `ttl` and Cache-Control max-age). */
+  readonly shareStatusTtlSeconds: number;
+  /** Seconds a service's request for a share waits for the person's answer. */
+  readonly shareRequestTtlSeconds: number;
+  /** Requests one service may make of one person in an hour. */
+  readonly shareRequestsPerHour: number;
   /** Master keys being rotated away from: they still open data keys until `keys rotate-master` has re-wrapped them. */
   readonly previousMasterKeys: readonly Buffer[];
   /** How long an authentication counts as recent for the operations marked `x-step-up` in openapi.yaml. */
@@ -178,6 +186,22 @@ const SETTINGS: Record<string, Setting> = {
     description: 'days a delivered mail is kept in the outbox before it is purged (default 7)',
     parse: integer('OUTBOX_RETENTION_DAYS', 1, 3650, 7),
   },
+  SHARE_TOKEN_TTL_SECONDS: {
+    description: "seconds a share's verification token (SD-JWT VC) is valid (default 600: ten minutes)",
+    parse: integer('SHARE_TOKEN_TTL_SECONDS', 30, 86_400, 600),
+  },
+  SHARE_STATUS_TTL_SECONDS: {
+    description: 'seconds verifiers may cache a status list before fetching it again (default 60); a revocation shows within it',
+    parse: integer('SHARE_STATUS_TTL_SECONDS', 1, 3600, 60),
+  },
+  SHARE_REQUEST_TTL_SECONDS: {
+    description: "seconds a service's request for a share waits for the person's answer before it expires (default 86400: a day)",
+    parse: integer('SHARE_REQUEST_TTL_SECONDS', 60, 30 * 86_400, 86_400),
+  },
+  SHARE_REQUESTS_PER_HOUR: {
+    description: 'requests for a share one service may make of one person in an hour (default 3)',
+    parse: integer('SHARE_REQUESTS_PER_HOUR', 1, 10_000, 3),
+  },
   RINGFENCE_PREVIOUS_MASTER_KEYS: {
     description: 'comma-separated master keys being rotated away from (npm run keys -- rotate-master); remove once it has finished',
     parse: (raw) =>
@@ -250,6 +274,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: values.TRUST_PROXY as boolean,
     registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
+    shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
+    shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
+    shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,
+    shareRequestsPerHour: values.SHARE_REQUESTS_PER_HOUR as number,
     previousMasterKeys: values.RINGFENCE_PREVIOUS_MASTER_KEYS as Buffer[],
     stepUpMaxAgeSeconds: values.STEP_UP_MAX_AGE_SECONDS as number,
     ...overrides,

@@ -204,6 +204,38 @@ export const DefaultRing = E(Conflict, 'default_ring');
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
 
+// Credentials (issue 14).
+/** 422: the request is well formed but its content cannot be used (a photo with no readable barcode). */
+class Unprocessable extends AppError {
+  constructor(message: string, options: CodedOptions = {}) {
+    super(422, options.code ?? 'unprocessable', message, options);
+  }
+}
+export const CredentialFieldsMissing = E(InvalidRequest, 'credential_fields_missing', 'credential_type,credential_image must exist!');
+export const UnknownCredentialType = E(InvalidRequest, 'unknown_credential_type');
+export const BarcodeUnreadable = E(Unprocessable, 'barcode_unreadable');
+export const NotAamva = E(Unprocessable, 'not_aamva');
+export const CredentialTypeMismatch = E(Unprocessable, 'credential_type_mismatch');
+export const CredentialNotFound = E(NotFound, 'credential_not_found');
+export const CredentialNotPending = E(Conflict, 'credential_not_pending');
+export const CredentialChecksFailed = E(Conflict, 'credential_checks_failed');
+
+// Health records and links (issue 17).
+export const HealthRecordNotFound = E(NotFound, 'health_record_not_found');
+export const HealthLinkNotFound = E(NotFound, 'health_link_not_found');
+export const HealthLinkGone = E(NotFound, 'health_link_gone', 'this link has expired or was revoked');
+export const InvalidExpiration = E(InvalidRequest, 'invalid_expiration');
+export const RecordsWithheld = E(InvalidRequest, 'records_withheld');
+// Shares and share requests (issue 14: selective disclosure).
+export const UnknownInfoField = E(InvalidRequest, 'unknown_info_field');
+export const FieldNotShareable = E(Forbidden, 'field_not_shareable');
+export const CredentialRequired = E(Conflict, 'credential_required');
+export const ShareNotFound = E(NotFound, 'share_not_found');
+export const StatusListNotFound = E(NotFound, 'status_list_not_found');
+export const SubjectNotFound = E(NotFound, 'subject_not_found');
+export const RequestNotFound = E(NotFound, 'request_not_found');
+export const RequestClosed = E(Conflict, 'request_closed');
+
 // Strong authentication and the portable profile (issue 18).
 export const StepUpRequired = E(Unauthenticated, 'step_up_required');
 export const InvalidSignature = E(Unauthenticated, 'invalid_signature');

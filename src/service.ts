@@ -24,6 +24,9 @@ import { GRANT_BASIS } from './oidc/grant-basis.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
+import { HEALTH_LINK_BASIS } from './features/health/link-basis.ts';
+import { SHARE_BASIS } from './features/shares/share-basis.ts';
+import type { BasisKinds } from './disclosure/basis.ts';
 import { sweepChallenges } from './features/passkeys/challenges.ts';
 
 export interface Service {
@@ -41,6 +44,13 @@ export interface ServiceOptions extends StoreOptions {
   kek?: Buffer;
 }
 
+/** Every kind of basis a release may be made under (src/disclosure/basis.ts), by its `kind`. */
+export const BASIS_KINDS: BasisKinds = {
+  grant: GRANT_BASIS,
+  health_link: HEALTH_LINK_BASIS,
+  share: SHARE_BASIS,
+};
+
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 /** Assembles the service from `config` and starts its outbox worker and sweeps; `close()` stops them. */
@@ -57,8 +67,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const keyring = await openKeyring(store.db, options.kek ?? loadKek(config, logger), { previous: config.previousMasterKeys });
     const outbox = new Outbox(keyring);
     const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy };
-    // Every kind of basis a release may be made under (src/disclosure/basis.ts).
-    const disclosure = createDisclosure(base, { grant: GRANT_BASIS });
+    const disclosure = createDisclosure(base, BASIS_KINDS);
     // What the provider asks of the accounts feature; authenticateLogin takes the finished deps (assigned below).
     let deps: AppDeps | undefined;
     const accounts: OidcAccounts = {

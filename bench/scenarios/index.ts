@@ -4,12 +4,25 @@
  */
 import type { Scenario } from '../lib/scenario.ts';
 import { authorizedRead } from './authorized-read.ts';
+import { credentialDecode } from './credential-decode.ts';
 import { framework } from './framework.ts';
 import { login } from './login.ts';
 import { ownerRead } from './owner-read.ts';
 import { policy } from './policy.ts';
 import { scale } from './scale.ts';
+import { sdJwtVerify } from './sd-jwt-verify.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import { updateInfo } from './update-info.ts';
 
-export const SCENARIOS: readonly Scenario[] = [framework, policy, authorizedRead, ownerRead, updateInfo, tokenEndpoint, login, scale];
+export const SCENARIOS: readonly Scenario[] = [
+  framework,
+  policy,
+  sdJwtVerify,
+  authorizedRead,
+  ownerRead,
+  updateInfo,
+  tokenEndpoint,
+  login,
+  credentialDecode,
+  scale,
+];

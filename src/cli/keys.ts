@@ -7,6 +7,7 @@
  *   rotate-master [--batch-size N] [--pause-ms N] [--json]
  *                     re-wrap every data key under the new master key (RINGFENCE_MASTER_KEY), opening them with the
  *                     old one (RINGFENCE_PREVIOUS_MASTER_KEYS); in batches, resumable after a crash
+ *   rotate-issuer     retire the credential issuer key (shares' SD-JWT VCs, status lists) and create a new one
  *
  * Rotation needs the server's key-encryption key (RINGFENCE_MASTER_KEY, or the development key in DATA_DIR): new
  * keys are sealed under it. This command never generates one, and refuses a key that does not open the stored ones.
@@ -24,13 +25,15 @@ import { openKeyring, rotateMasterKey } from '../crypto/master-key.ts';
 import { profileOwner } from '../disclosure/container.ts';
 import { loadKek, MASTER_KEY_FILE } from '../crypto/kek.ts';
 import { listSigningKeys, RETIRED_KEY_RETENTION_DAYS, rotateSigningKeys, type SigningKeyInfo } from '../crypto/signing-keys.ts';
+import { RETIRED_ISSUER_KEY_RETENTION_DAYS, rotateIssuerKeys } from '../crypto/issuer-keys.ts';
 
 const USAGE = `usage: npm run keys -- <command>
   list [--json]     the signing keys: kid, algorithm, state, dates, published or not
   rotate [--json]   retire the active signing keys and create new ones; then restart the server(s)
   rotate-master [--batch-size N] [--pause-ms N] [--json]
                     re-wrap every data key under RINGFENCE_MASTER_KEY (the new master key), opening them with
-                    RINGFENCE_PREVIOUS_MASTER_KEYS (the old one); resumable: run it again after a crash`;
+                    RINGFENCE_PREVIOUS_MASTER_KEYS (the old one); resumable: run it again after a crash
+  rotate-issuer     retire the credential issuer key and create a new one (instances sign with it within a minute)`;
 
 /** A refusal meant for the operator, printed as it is. */
 class KeysError extends Error {}
@@ -122,18 +125,27 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'rotate-master') return rotateMaster(values);
-  if (command !== 'list' && command !== 'rotate') {
+  if (command !== 'list' && command !== 'rotate' && command !== 'rotate-issuer') {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
   const config = loadConfig();
-  const kek = command === 'rotate' ? serverKek(config) : undefined;
+  const kek = command === 'rotate' || command === 'rotate-issuer' ? serverKek(config) : undefined;
   const store = await openStore(config);
   try {
     await migrateLatest(store.db);
     if (command === 'list') {
       const keys = await listSigningKeys(store.db);
       process.stdout.write(`${values.json ? JSON.stringify(serialize(keys), null, 2) : table(keys)}\n`);
+      return 0;
+    }
+    if (command === 'rotate-issuer') {
+      const kid = await rotateIssuerKeys(store.db, await openKeyring(store.db, kek!, { previous: config.previousMasterKeys }));
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ active: kid })}\n`
+          : `New issuer key: ${kid}. The retired one stays published for ${RETIRED_ISSUER_KEY_RETENTION_DAYS} days, so shares and status lists it signed still verify.\n`,
+      );
       return 0;
     }
     const before = new Set((await listSigningKeys(store.db)).filter((k) => k.state === 'active').map((k) => k.kid));

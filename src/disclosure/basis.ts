@@ -15,10 +15,31 @@ export interface GrantBasis {
 }
 
 /**
- * What entitles a reader to a release. One member today; the features to come add theirs (a share, an emergency
- * access, a document link, a health link), each with its BasisKind.
+ * A health link the person sent to a doctor's e-mail (src/features/health): live until it expires or is revoked;
+ * its reader is the doctor who proved control of that address.
  */
-export type Basis = GrantBasis;
+export interface HealthLinkBasis {
+  kind: 'health_link';
+  linkId: string;
+}
+
+/**
+ * A share the person made for a service (share-create, or an approved request): an SD-JWT VC carrying only the
+ * fields chosen. Live while the share row is neither revoked nor expired (src/features/shares/shares.repo.ts).
+ */
+export interface ShareBasis {
+  kind: 'share';
+  shareId: string;
+  clientId: string;
+  /** The scopes that cover the fields chosen: what the person's choice grants, narrowed to them by the release. */
+  scopes: readonly string[];
+}
+
+/**
+ * What entitles a reader to a release: one member per kind of basis, each with its BasisKind (registered in
+ * src/service.ts, BASIS_KINDS).
+ */
+export type Basis = GrantBasis | HealthLinkBasis | ShareBasis;
 
 /** How releases under one kind of basis are decided, admitted and recorded. */
 export interface BasisKind<B extends Basis = Basis> {

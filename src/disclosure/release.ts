@@ -23,7 +23,7 @@ import type { PolicyEngine, Reader } from '../policy/engine.ts';
 import type { Policies } from '../policy/load.ts';
 import type { Db } from '../store/db.ts';
 import { admitReleases } from './admission.repo.ts';
-import type { Basis, BasisKinds } from './basis.ts';
+import type { Basis, BasisKind, BasisKinds } from './basis.ts';
 import { readProfileSnapshot, ringsOf, type ProfileSnapshot } from './snapshot.repo.ts';
 import { valuesFromSnapshot } from './values.ts';
 
@@ -35,11 +35,18 @@ export interface DisclosureDeps {
   policy: { policies: Policies; engine: PolicyEngine };
 }
 
-/** The readers the pipeline releases to: services today (a responder and a doctor's link come with their bases). */
+/** The readers the pipeline releases to: services, and readers known only by role (a responder comes with its basis). */
 export type ServiceReader = Extract<Reader, { kind: 'service' }>;
 
+/** A reader known only by its role, named in the audit log by `actor` (a doctor through a health link: `health_link:<id>`). */
+export interface RoleReader {
+  kind: 'role';
+  role: string;
+  actor: string;
+}
+
 export interface ReleaseRequest {
-  reader: ServiceReader;
+  reader: ServiceReader | RoleReader;
   /** The person whose data is released (their user id). */
   subject: string;
   basis: Basis;
@@ -54,7 +61,12 @@ export interface ReleaseRequest {
    * Values that go with released ones — statements about them, such as OpenID's `email_verified` about `email` —
    * answered and recorded with them; computed after the decision, before the admission.
    */
-  companions?(values: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>>;
+  companions?(values: Readonly<Record<string, unknown>>, released: readonly string[]): Promise<Record<string, unknown>>;
+  /**
+   * `false`: no field's value is opened or answered; the release is of the companions the decision admits, by the
+   * fields it released (`released`: a health link's records, each governed by a field).
+   */
+  openValues?: boolean;
   /** `if-released`: a release of nothing is neither admitted nor recorded (userinfo, whose answer is then `sub`). */
   record?: 'always' | 'if-released';
 }
@@ -82,24 +94,27 @@ export function createDisclosure(deps: DisclosureDeps, kinds: BasisKinds): Discl
   return {
     async release(request) {
       const { reader, subject, basis } = request;
-      const kind = kinds[basis.kind];
+      // The kind of this basis's own kind (the map's type pairs them; TypeScript cannot follow the pairing here).
+      const kind = kinds[basis.kind] as BasisKind;
       const snapshot = request.snapshot?.profile.user_id === subject ? request.snapshot : await readProfileSnapshot(deps.db, subject);
       let values: Record<string, unknown> = {};
       let policyRevision = engine.revision;
+      let released: string[] = [];
       // Every person has a profile from registration on; without one there is nothing to release.
       if (snapshot) {
         const decision = engine.decide(reader, ringsOf(snapshot), kind.grant(basis));
         let names = decision.fields.map((f) => f.split('.')[0]);
         if (request.fields) names = names.filter((n) => request.fields!.includes(n));
-        values = decision.project(valuesFromSnapshot(deps, snapshot, names));
+        released = names;
+        if (request.openValues !== false) values = decision.project(valuesFromSnapshot(deps, snapshot, names));
         policyRevision = decision.revision;
       }
-      const companions = request.companions ? await request.companions(values) : {};
+      const companions = request.companions ? await request.companions(values, released) : {};
       const fields = [...Object.keys(values), ...Object.keys(companions)].sort();
       if (fields.length > 0 || request.record !== 'if-released') {
         await log.record({
           action: 'data.released',
-          actor: `service:${reader.clientId}`,
+          actor: reader.kind === 'service' ? `service:${reader.clientId}` : reader.actor,
           subject: `user:${subject}`,
           clientIp: request.clientIp,
           data: { ...kind.facts(basis), ...(request.via ? { via: request.via } : {}), fields, policy_revision: policyRevision },

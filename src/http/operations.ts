@@ -48,12 +48,47 @@ import { abortInteraction } from '../features/consent/abortInteraction.ts';
 import { submitInteractionPasskey } from '../features/consent/submitInteractionPasskey.ts';
 import { getDataProfile } from '../features/data/getDataProfile.ts';
 import { getProtectedResourceMetadata } from '../features/data/getProtectedResourceMetadata.ts';
+import { getDataService } from '../features/data/getDataService.ts';
 import { listProfileAccess } from '../features/access/listProfileAccess.ts';
 import { revokeProfileAccess } from '../features/access/revokeProfileAccess.ts';
 import { listServices } from '../features/services/listServices.ts';
 import { createService } from '../features/services/createService.ts';
 import { getService } from '../features/services/getService.ts';
+import { listCredentialTypes } from '../features/credentials/listCredentialTypes.ts';
+import { addCredential } from '../features/credentials/addCredential.ts';
+import { listCredentials } from '../features/credentials/listCredentials.ts';
+import { getCredential } from '../features/credentials/getCredential.ts';
+import { getCredentialImage } from '../features/credentials/getCredentialImage.ts';
+import { deleteCredential } from '../features/credentials/deleteCredential.ts';
+import { confirmCredential } from '../features/credentials/confirmCredential.ts';
+import { rejectCredential } from '../features/credentials/rejectCredential.ts';
 import { disableService } from '../features/services/disableService.ts';
+import { listHealthRecords } from '../features/health/listHealthRecords.ts';
+import { createHealthRecord } from '../features/health/createHealthRecord.ts';
+import { exportHealthRecords } from '../features/health/exportHealthRecords.ts';
+import { importHealthRecords } from '../features/health/importHealthRecords.ts';
+import { getHealthRecord } from '../features/health/getHealthRecord.ts';
+import { updateHealthRecord } from '../features/health/updateHealthRecord.ts';
+import { deleteHealthRecord } from '../features/health/deleteHealthRecord.ts';
+import { createHealthLink } from '../features/health/createHealthLink.ts';
+import { listHealthLinks } from '../features/health/listHealthLinks.ts';
+import { revokeHealthLink } from '../features/health/revokeHealthLink.ts';
+import { showHealthLinkPage } from '../features/health/showHealthLinkPage.ts';
+import { getHealthLinkAsset } from '../features/health/getHealthLinkAsset.ts';
+import { requestHealthLinkCode } from '../features/health/requestHealthLinkCode.ts';
+import { openHealthLink } from '../features/health/openHealthLink.ts';
+import { createShare } from '../features/shares/createShare.ts';
+import { listShares } from '../features/shares/listShares.ts';
+import { revokeShare } from '../features/shares/revokeShare.ts';
+import { verifyShareToken } from '../features/shares/verifyShareToken.ts';
+import { getJwtVcIssuerMetadata } from '../features/shares/getJwtVcIssuerMetadata.ts';
+import { getIssuerJwks } from '../features/shares/getIssuerJwks.ts';
+import { getStatusList } from '../features/shares/getStatusList.ts';
+import { createDataRequest } from '../features/shares/createDataRequest.ts';
+import { getDataRequest } from '../features/shares/getDataRequest.ts';
+import { listProfileRequests } from '../features/shares/listProfileRequests.ts';
+import { approveProfileRequest } from '../features/shares/approveProfileRequest.ts';
+import { declineProfileRequest } from '../features/shares/declineProfileRequest.ts';
 import { showPasskeysPage } from '../features/passkeys/showPasskeysPage.ts';
 import { getPasskeysAsset } from '../features/passkeys/getPasskeysAsset.ts';
 import { createPasskeyRegistrationOptions } from '../features/passkeys/createPasskeyRegistrationOptions.ts';
@@ -130,6 +165,7 @@ export const FEATURES = {
   data: {
     getDataProfile,
     getProtectedResourceMetadata,
+    getDataService,
   },
   access: {
     listProfileAccess,
@@ -140,6 +176,46 @@ export const FEATURES = {
     createService,
     getService,
     disableService,
+  },
+  health: {
+    listHealthRecords,
+    createHealthRecord,
+    exportHealthRecords,
+    importHealthRecords,
+    getHealthRecord,
+    updateHealthRecord,
+    deleteHealthRecord,
+    createHealthLink,
+    listHealthLinks,
+    revokeHealthLink,
+    showHealthLinkPage,
+    getHealthLinkAsset,
+    requestHealthLinkCode,
+    openHealthLink,
+  },
+  shares: {
+    createShare,
+    listShares,
+    revokeShare,
+    verifyShareToken,
+    getJwtVcIssuerMetadata,
+    getIssuerJwks,
+    getStatusList,
+    createDataRequest,
+    getDataRequest,
+    listProfileRequests,
+    approveProfileRequest,
+    declineProfileRequest,
+  },
+  credentials: {
+    listCredentialTypes,
+    addCredential,
+    listCredentials,
+    getCredential,
+    getCredentialImage,
+    deleteCredential,
+    confirmCredential,
+    rejectCredential,
   },
   passkeys: {
     showPasskeysPage,

@@ -2,11 +2,12 @@
 import type { AppDeps, Caller, SecurityResolver } from '../deps.ts';
 import { assertRecentAuthentication, resolveSessionToken } from '../features/accounts/sessions.ts';
 import type { Operation } from './openapi.ts';
-import { resolveServiceToken } from '../oidc/resource.ts';
+import { resolveServiceClientToken, resolveServiceToken } from '../oidc/resource.ts';
 
 export const SECURITY_RESOLVERS: Readonly<Record<string, SecurityResolver>> = {
   sessionToken: resolveSessionToken,
   serviceToken: resolveServiceToken,
+  serviceClientToken: resolveServiceClientToken,
 };
 
 /**

@@ -79,10 +79,10 @@ function credentialOf(ctx: Context): { scheme: 'Bearer' | 'DPoP'; token: string 
 }
 
 /**
- * Resolves the data API's security scheme: undefined without an Authorization header, a thrown Unauthenticated
- * (or Forbidden) for a token that does not authorize the request.
+ * What both schemes check of a token: live, issued for the data API, by a service still enabled, sent with the
+ * scheme (and DPoP proof) it was bound to. Undefined without an Authorization header.
  */
-export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Promise<ResolvedService | undefined> {
+async function liveToken(ctx: Context, deps: ResourceDeps) {
   const credential = credentialOf(ctx);
   if (!credential) return undefined;
   const { token: value, scheme } = credential;
@@ -94,7 +94,6 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
 
   const row = await findTokenGrantAndProfile(deps.db, value);
   type Token = InstanceType<typeof provider.AccessToken> | InstanceType<typeof provider.ClientCredentials>;
-  type Grant = InstanceType<typeof provider.Grant>;
   const model = row?.token_kind === 'ClientCredentials' ? provider.ClientCredentials : provider.AccessToken;
   const token = row
     ? await fromStored<Token>(model, readStored(row.token_kind, value, { payload: row.token_payload, consumed_at: row.token_consumed_at }))
@@ -116,6 +115,19 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
     throw refused('this service has been disabled');
   }
   const service = { client_id: row.service_client_id, role: row.service_role! };
+  return { token, row, service, proof, value, refused };
+}
+
+/**
+ * Resolves the data API's security scheme: undefined without an Authorization header, a thrown Unauthenticated
+ * (or Forbidden) for a token that does not authorize the request.
+ */
+export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Promise<ResolvedService | undefined> {
+  const live = await liveToken(ctx, deps);
+  if (!live) return undefined;
+  const { token, row, service, proof, value, refused } = live;
+  const { provider } = deps.oidc;
+  type Grant = InstanceType<typeof provider.Grant>;
   // A live token for nobody (client credentials): it is valid, so the refusal is 403, not 401.
   if (!('accountId' in token) || !token.accountId) {
     throw new InsufficientScope('this token carries no person (client credentials): use the authorization code flow');
@@ -148,4 +160,24 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
   };
   const snapshot = profileSnapshotFrom(row);
   return { caller, credential: value, ...(snapshot && snapshot.profile.user_id === token.accountId ? { snapshot } : {}) };
+}
+
+/**
+ * Resolves the scheme of the operations a service calls as itself — a responder organisation's roster, a request
+ * to a person —, with a token from the client credentials grant for the data API (`resource=<BASE_URL>/api/v1/data`):
+ * live, for this API, by a service still enabled. A token issued for a person is refused (403): these operations act
+ * for the organisation, never under a person's grant.
+ */
+export async function resolveServiceClientToken(ctx: Context, deps: ResourceDeps): Promise<ResolvedService | undefined> {
+  const live = await liveToken(ctx, deps);
+  if (!live) return undefined;
+  const { token, service, proof, value } = live;
+  if ('accountId' in token && token.accountId) {
+    throw new InsufficientScope("this token was issued under a person's grant: use a token from the client credentials grant");
+  }
+  if (proof && !(await rememberProof(deps.db, proof))) {
+    throw invalidProof('this DPoP proof was already used: make a new proof (new jti) for each request');
+  }
+  const caller: ServiceCaller = { kind: 'service', clientId: service.client_id, role: service.role, scopes: [...token.scopes] };
+  return { caller, credential: value };
 }

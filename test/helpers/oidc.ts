@@ -99,6 +99,11 @@ export function dataResource(app: TestApp): string {
   return `${app.config.baseUrl}/api/v1/data`;
 }
 
+/** A token the service holds as itself (client credentials, for the data API): the serviceClientToken scheme. */
+export async function serviceClientToken(app: TestApp, registered: Pick<RegisteredClient, 'config'>): Promise<string> {
+  return (await client.clientCredentialsGrant(registered.config, { resource: dataResource(app) })).access_token;
+}
+
 /** A service's authorization request: PKCE, state, and `prompt=consent` with offline_access, as OIDC asks. */
 async function authorizationRequest(config: client.Configuration, redirectUri: string, scope: string, extra: Record<string, string> = {}) {
   const verifier = client.randomPKCECodeVerifier();

@@ -10,11 +10,12 @@ import { recordAuditEvents, verifyAuditChain, type AuditInput } from '../../src/
 import { AuditQueue } from '../../src/audit/queue.ts';
 import { Unauthenticated } from '../../src/errors.ts';
 import { admitReleases } from '../../src/disclosure/admission.repo.ts';
-import { GRANT_BASIS } from '../../src/oidc/grant-basis.ts';
+import { BASIS_KINDS } from '../../src/service.ts';
 import { withTransaction } from '../../src/store/db.ts';
 import { useMigratedStore } from '../helpers/app.ts';
 
-const admitDisclosures = admitReleases({ grant: GRANT_BASIS });
+// Every kind of basis, as the service registers them: each kind's liveness SQL runs on both stores.
+const admitDisclosures = admitReleases(BASIS_KINDS);
 
 const postgres = useMigratedStore();
 const pglite = useMigratedStore({ embedded: true });

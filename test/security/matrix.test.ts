@@ -19,6 +19,7 @@ import { useBrowser } from '../helpers/browser.ts';
 import { grantService, useCallback } from '../helpers/oidc.ts';
 import { multipartBody, send, type RawResponse } from './http.ts';
 import { recordSecrets, secretValues } from './secrets.ts';
+import { licencePhoto } from '../credentials/fixtures.ts';
 
 const POLICIES = new URL('../../policies/', import.meta.url).pathname;
 
@@ -235,8 +236,104 @@ async function newOwnerStatus(w: World): Promise<string> {
 }
 
 const bogusUid = () => randomBytes(16).toString('base64url');
+
+let ownerShareId = '';
+let ownerShareStatusUri = '';
+/** A share the owner made (once), for revocation and its status list: the status list's URI. */
+async function ownerShare(w: World): Promise<string> {
+  if (!ownerShareId) {
+    const res = await http('POST', '/api/v1/profile/share-create', w.owner.token, {
+      json: { service_id: w.services[0].clientId, info_field: 'handle' },
+    });
+    if (res.status !== 201) throw new Error(`share failed: ${res.text}`);
+    const body = res.json as { share_id: string; verification_token: string };
+    ownerShareId = body.share_id;
+    const payload = JSON.parse(Buffer.from(body.verification_token.split('.')[1], 'base64url').toString());
+    ownerShareStatusUri = payload.status.status_list.uri;
+  }
+  return ownerShareStatusUri;
+}
+
+let ownerRequestId = '';
+/** A new pending request of a commercial service to the owner (as the service would make it), before each call. */
+async function ownerRequest(w: World): Promise<void> {
+  ownerRequestId = randomUUID();
+  await app.service.deps.db('share_requests').insert({
+    id: ownerRequestId,
+    user_id: w.owner.userId,
+    client_id: w.services[0].clientId,
+    fields: JSON.stringify(['handle']),
+    purpose: 'matrix',
+    state: 'pending',
+    expires_at: new Date(Date.now() + 3600_000),
+  });
+}
 let doomedRing = '';
 let doomedStatus = '';
+
+const HEALTH_RECORD = {
+  resourceType: 'Immunization',
+  status: 'completed',
+  vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '207' }] },
+  patient: { reference: 'Patient/matrix' },
+  occurrenceDateTime: '2021-05-10',
+};
+/** A record or link of the owner's for the operations that name one; made again once the owner deleted it. */
+const healthOfOwner = { record: '', doomedRecord: '', doomedLink: '' };
+
+async function ownerHealthRecord(w: World): Promise<string> {
+  const res = await http('POST', '/api/v1/profile/health-records', w.owner.token, { json: HEALTH_RECORD });
+  if (res.status !== 201) throw new Error(`health record failed: ${res.text}`);
+  return (res.json as { record: { record_id: string } }).record.record_id;
+}
+
+async function ensureHealth(w: World): Promise<void> {
+  const db = app.service.deps.db;
+  if (!healthOfOwner.record) healthOfOwner.record = await ownerHealthRecord(w);
+  if (!healthOfOwner.doomedRecord || !(await db('health_records').where({ id: healthOfOwner.doomedRecord }).first()))
+    healthOfOwner.doomedRecord = await ownerHealthRecord(w);
+  if (!healthOfOwner.doomedLink || (await db('health_links').where({ id: healthOfOwner.doomedLink }).first())?.revoked_at) {
+    const res = await http('POST', '/api/v1/profile/share-create-link', w.owner.token, {
+      json: { health_records_info: { record_ids: [healthOfOwner.record] }, doctor_email: 'dr.matrix@clinic.example' },
+    });
+    if (res.status !== 201) throw new Error(`health link failed: ${res.text}`);
+    healthOfOwner.doomedLink = (res.json as { link_id: string }).link_id;
+  }
+}
+
+let licence: Buffer | undefined;
+let ownerCredential = '';
+
+/** A pending credential of the owner, from a real licence photo (made once); `fresh` adds a new one. */
+async function ensureCredential(w: World, fresh = false): Promise<void> {
+  if (ownerCredential && !fresh) return;
+  licence ??= await licencePhoto(
+    {
+      family: 'OWNER',
+      given: 'MATRIX',
+      dob: '1971-03-14',
+      sex: '9',
+      street: '1 TEST ST',
+      city: 'SACRAMENTO',
+      region: 'CA',
+      postal: '958140000',
+      country: 'USA',
+      number: 'M7654321',
+      issued: '2022-01-01',
+      expires: '2031-01-01',
+    },
+    {},
+    { tilt: 6 },
+  );
+  const res = await http('POST', '/api/v1/profile/add-credential', w.owner.token, {
+    multipart: [
+      { name: 'credential_type', data: "Driver's License" },
+      { name: 'credential_image', filename: 'licence.jpg', type: 'image/jpeg', data: licence },
+    ],
+  });
+  if (res.status !== 201) throw new Error(`add-credential failed: ${res.text}`);
+  ownerCredential = (res.json as { credential_id: string }).credential_id;
+}
 
 /** How to call each operation with the owner's identifiers. A new operation must be added here: the test says so. */
 const FIXTURES: Record<string, Fixture> = {
@@ -374,6 +471,7 @@ const FIXTURES: Record<string, Fixture> = {
     public: [400],
   },
   getDataProfile: { request: () => ({ path: '/api/v1/data/profile' }) },
+  getDataService: { request: () => ({ path: '/api/v1/data/service' }) },
   listProfileAccess: { request: () => ({ path: '/api/v1/profile/access' }) },
   revokeProfileAccess: { request: (w) => ({ path: '/api/v1/profile/revoke-access', json: { service_id: w.revocable } }), other: [404] },
   listServices: { request: () => ({ path: '/api/v1/admin/services' }) },
@@ -384,7 +482,113 @@ const FIXTURES: Record<string, Fixture> = {
     }),
   },
   getService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}` }) },
+  listCredentialTypes: { request: () => ({ path: '/api/v1/credential-types' }) },
+  addCredential: {
+    // A picture with no barcode: the owner and the other person get 422 for their own profile, nobody else gets in.
+    request: (w) => ({
+      path: '/api/v1/profile/add-credential',
+      multipart: [
+        { name: 'credential_type', data: "Driver's License" },
+        { name: 'credential_image', filename: 'a.png', type: 'image/png', data: w.png },
+      ],
+    }),
+    owner: [422],
+    other: [422],
+  },
+  listCredentials: { before: (w) => ensureCredential(w), request: () => ({ path: '/api/v1/profile/credentials' }) },
+  getCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}` }),
+    other: [404],
+  },
+  getCredentialImage: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}/image` }),
+    other: [404],
+  },
+  confirmCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}/confirm`, json: { fields: ['drivers_license_number'] } }),
+    other: [404],
+  },
+  rejectCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}/reject` }),
+    other: [404],
+  },
+  deleteCredential: {
+    before: (w, as) => ensureCredential(w, as === 'owner'),
+    request: () => ({ path: `/api/v1/profile/credentials/${ownerCredential}` }),
+    other: [404],
+  },
   disableService: { request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}/disable` }) },
+  listHealthRecords: { request: () => ({ path: '/api/v1/profile/health-records' }) },
+  createHealthRecord: { request: () => ({ path: '/api/v1/profile/health-records', json: HEALTH_RECORD }) },
+  exportHealthRecords: { request: () => ({ path: '/api/v1/profile/health-records/bundle' }) },
+  importHealthRecords: {
+    request: () => ({
+      path: '/api/v1/profile/health-records/bundle',
+      json: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: HEALTH_RECORD }] },
+    }),
+  },
+  getHealthRecord: { before: ensureHealth, request: () => ({ path: `/api/v1/profile/health-records/${healthOfOwner.record}` }), other: [404] },
+  updateHealthRecord: {
+    before: ensureHealth,
+    request: () => ({ path: `/api/v1/profile/health-records/${healthOfOwner.record}`, json: HEALTH_RECORD }),
+    other: [404],
+  },
+  deleteHealthRecord: {
+    before: ensureHealth,
+    request: () => ({ path: `/api/v1/profile/health-records/${healthOfOwner.doomedRecord}` }),
+    other: [404],
+  },
+  // The other person has no record of the owner's: their selection names none of theirs.
+  createHealthLink: {
+    before: ensureHealth,
+    request: () => ({
+      path: '/api/v1/profile/share-create-link',
+      json: { health_records_info: { record_ids: [healthOfOwner.record] }, doctor_email: 'dr.matrix@clinic.example' },
+    }),
+    other: [400],
+  },
+  listHealthLinks: { request: () => ({ path: '/api/v1/profile/health-links' }) },
+  revokeHealthLink: { before: ensureHealth, request: () => ({ path: `/api/v1/profile/health-links/${healthOfOwner.doomedLink}` }), other: [404] },
+  // A health link's token is its own credential: no bearer opens one.
+  showHealthLinkPage: { request: () => ({ path: `/share/${randomBytes(32).toString('base64url')}` }), public: [404] },
+  getHealthLinkAsset: { request: () => ({ path: '/share/assets/health-link.js' }), public: [200] },
+  requestHealthLinkCode: {
+    request: () => ({ path: `/api/v1/health-links/${randomBytes(32).toString('base64url')}/code`, json: { email: 'dr.matrix@clinic.example' } }),
+    public: [404],
+  },
+  openHealthLink: {
+    request: () => ({
+      path: `/api/v1/health-links/${randomBytes(32).toString('base64url')}/access`,
+      json: { email: 'dr.matrix@clinic.example', code: '123456' },
+    }),
+    public: [404],
+  },
+  createShare: { request: (w) => ({ path: '/api/v1/profile/share-create', json: { service_id: w.services[0].clientId, info_field: 'handle' } }) },
+  listShares: { request: () => ({ path: '/api/v1/profile/shares' }) },
+  revokeShare: { before: async (w) => void (await ownerShare(w)), request: () => ({ path: `/api/v1/profile/shares/${ownerShareId}` }), other: [404] },
+  verifyShareToken: { request: () => ({ path: '/api/v1/verify', json: { verification_token: 'not-a-token' } }), public: [200] },
+  getJwtVcIssuerMetadata: { request: () => ({ path: '/.well-known/jwt-vc-issuer' }), public: [200] },
+  getIssuerJwks: { request: () => ({ path: '/api/v1/issuer/jwks.json' }), public: [200] },
+  getStatusList: { request: async (w) => ({ path: new URL(await ownerShare(w)).pathname }), public: [200] },
+  createDataRequest: {
+    request: (w) => ({ path: '/api/v1/data/requests', json: { subject: w.owner.handle, fields: ['handle'], purpose: 'matrix' } }),
+  },
+  getDataRequest: { request: () => ({ path: `/api/v1/data/requests/${randomUUID()}` }) },
+  listProfileRequests: { request: () => ({ path: '/api/v1/profile/requests' }) },
+  approveProfileRequest: {
+    before: async (w) => void (await ownerRequest(w)),
+    request: () => ({ path: `/api/v1/profile/requests/${ownerRequestId}/approve` }),
+    other: [404],
+  },
+  declineProfileRequest: {
+    before: async (w) => void (await ownerRequest(w)),
+    request: () => ({ path: `/api/v1/profile/requests/${ownerRequestId}/decline` }),
+    other: [404],
+  },
   // ---- passkeys and portable (issue 18) ----
   showPasskeysPage: { request: () => ({ path: '/account/passkeys' }), public: [200] },
   getPasskeysAsset: { request: () => ({ path: '/account/assets/passkeys.js' }), public: [200] },
@@ -486,13 +690,14 @@ async function latestCode(p: Person): Promise<string> {
   return code;
 }
 
-type Kind = 'public' | 'optional' | 'session' | 'service';
+type Kind = 'public' | 'optional' | 'session' | 'service' | 'client';
 
 function kindOf(op: Operation): Kind {
   if (op.security.length === 0) return 'public';
   const schemes = op.security.map((r) => Object.keys(r));
   if (schemes.some((s) => s.length === 0)) return 'optional';
   if (schemes.every((s) => s.includes('serviceToken'))) return 'service';
+  if (schemes.every((s) => s.includes('serviceClientToken'))) return 'client';
   return 'session';
 }
 
@@ -510,6 +715,9 @@ function expectedStatuses(op: Operation, who: Who, fx: Fixture): number[] {
     return SUCCESS;
   }
   if (kind === 'service') return who.startsWith('svc:') ? [200] : [401];
+  // The service's own operations take client credentials tokens: a token under a person's grant is valid but not
+  // for them (403); a person's session is no token of the provider's (401).
+  if (kind === 'client') return who.startsWith('svc:') ? [403] : [401];
   if (who === 'none' || deadOrForeign) return [401];
   if (operatorOnly(op)) return who === 'operator' ? SUCCESS : [403];
   if (who === 'owner') return fx.owner ?? SUCCESS;
@@ -540,6 +748,9 @@ async function ownerRows(w: World): Promise<string> {
        (select string_agg(t::text, '|' order by t::text) from sessions t where user_id = :u),
        (select string_agg(t::text, '|' order by t::text) from email_verifications t where user_id = :u),
        (select string_agg(t::text, '|' order by t::text) from password_resets t where user_id = :u),
+       (select string_agg(t.kind || t.id || t.payload::text, '|' order by t.kind, t.id) from oidc_payloads t where account_id = :u),
+       (select string_agg(t::text, '|' order by t::text) from health_records t where user_id = :u),
+       (select string_agg(t::text, '|' order by t::text) from health_links t where user_id = :u)
        (select string_agg(t::text, '|' order by t::text) from passkeys t where user_id = :u),
        (select string_agg(t::text, '|' order by t::text) from profile_imports t where user_id = :u),
        (select string_agg(t.kind || t.id || t.payload::text, '|' order by t.kind, t.id) from oidc_payloads t where account_id = :u)

@@ -10,6 +10,7 @@ import { listLiveGrants, revokeGrants, scopesOf, type RevokedCounts } from '../.
 import { dataResource } from '../../oidc/provider.ts';
 import { findService } from '../../oidc/services.ts';
 import { lastReleaseAt } from './access.repo.ts';
+import { revokeSharesOfService } from '../shares/shares.repo.ts';
 
 export interface AccessEntry {
   service_id: string;
@@ -68,7 +69,9 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
   return withTransaction(deps.db, async (trx) => {
     // The grants locked (in id order, as a release's admission locks them) and deleted before the chain's lock.
     const { grantIds: grants, revoked } = await revokeGrants(trx, userId, serviceId);
-    if (grants.length === 0) {
+    // The person's shares for the service too: their status bits read revoked from this commit on.
+    const shares = await revokeSharesOfService(trx, userId, serviceId);
+    if (grants.length === 0 && shares.length === 0) {
       throw new GrantNotFound(`you have not granted ${serviceId} access, or it was already revoked`);
     }
     await recordAudit(trx, {
@@ -76,7 +79,7 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
       actor: `user:${userId}`,
       subject: `user:${userId}`,
       clientIp,
-      data: { client_id: serviceId, grant_ids: grants, ...revoked },
+      data: { client_id: serviceId, grant_ids: grants, ...revoked, ...(shares.length > 0 ? { share_ids: shares } : {}) },
     });
     const service = await findService(trx, serviceId);
     const notify = Boolean(service?.backchannel_logout_uri && !service.disabled_at);

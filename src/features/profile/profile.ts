@@ -35,6 +35,7 @@ import {
 } from '../../profiles/profile.repo.ts';
 import { assertIfMatch } from './etag.ts';
 import { checkFieldValue } from '../../profiles/values.ts';
+import { findCredentialEvidence, verifiedBy, type CredentialEvidence } from '../../profiles/provenance.ts';
 
 export const USER_NOT_FOUND = 'user not found';
 
@@ -46,6 +47,8 @@ export async function getOwnProfile(deps: AppDeps, userId: string) {
   const stored = openFieldRows(profile, sealed);
   const rings = deps.policy.engine.effectiveRings(stored.values());
   const handle = stored.get('handle')?.value as string;
+  const verifiers = [...stored.values()].map((f) => verifiedBy(f.provenance)).filter((id) => id !== undefined);
+  const evidence = await findCredentialEvidence(deps.db, profile.id, [...new Set(verifiers)]);
   const fields: Record<string, unknown> = {};
   for (const def of catalogue.fields.values()) {
     const own = stored.get(def.name);
@@ -57,6 +60,7 @@ export async function getOwnProfile(deps: AppDeps, userId: string) {
       ...(def.derivedFrom ? { derived_from: def.derivedFrom } : {}),
       provenance: def.derivedFrom ? 'derived' : own?.hasValue ? own.provenance : null,
       updated_at: own?.hasValue ? new Date(own.updatedAt).toISOString() : null,
+      ...verification(own?.hasValue ? own.provenance : undefined, evidence),
     };
   }
   return {
@@ -65,6 +69,22 @@ export async function getOwnProfile(deps: AppDeps, userId: string) {
     version: row.version,
     updated_at: new Date(row.updated_at).toISOString(),
     fields,
+  };
+}
+
+/** The `verification` of a field verified by a confirmed credential (issue 14); nothing for a self-asserted one. */
+function verification(provenance: string | undefined, evidence: Map<string, CredentialEvidence>) {
+  const id = verifiedBy(provenance);
+  const found = id ? evidence.get(id) : undefined;
+  if (!id || !found) return {};
+  return {
+    verification: {
+      verified_by: `credential ${id}`,
+      credential_id: id,
+      credential_type: found.type,
+      checks: found.passed,
+      authenticity_proven: false,
+    },
   };
 }
 

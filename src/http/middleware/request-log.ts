@@ -1,4 +1,7 @@
-/** One JSON log line per request: never the query string or the body, which may carry credentials. */
+/**
+ * One JSON log line per request: never the query string or the body, which may carry credentials, nor a path that
+ * is one (a handler names such a path's template in `ctx.state.logPath`: a health link's token).
+ */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 
@@ -12,7 +15,7 @@ export function requestLog(logger: Logger) {
       const line = {
         req_id: ctx.state.requestId as string,
         method: ctx.method,
-        path: ctx.path,
+        path: (ctx.state.logPath as string | undefined) ?? ctx.path,
         status: ctx.status,
         ms: Math.round(ms * 100) / 100,
         ip: ctx.ip,
