@@ -750,10 +750,9 @@ async function ownerRows(w: World): Promise<string> {
        (select string_agg(t::text, '|' order by t::text) from password_resets t where user_id = :u),
        (select string_agg(t.kind || t.id || t.payload::text, '|' order by t.kind, t.id) from oidc_payloads t where account_id = :u),
        (select string_agg(t::text, '|' order by t::text) from health_records t where user_id = :u),
-       (select string_agg(t::text, '|' order by t::text) from health_links t where user_id = :u)
+       (select string_agg(t::text, '|' order by t::text) from health_links t where user_id = :u),
        (select string_agg(t::text, '|' order by t::text) from passkeys t where user_id = :u),
-       (select string_agg(t::text, '|' order by t::text) from profile_imports t where user_id = :u),
-       (select string_agg(t.kind || t.id || t.payload::text, '|' order by t.kind, t.id) from oidc_payloads t where account_id = :u)
+       (select string_agg(t::text, '|' order by t::text) from profile_imports t where user_id = :u)
      )) as h`,
     { u: w.owner.userId, p: w.owner.profileId },
   );
