@@ -58,7 +58,7 @@ test.serial('export from A, import into B: every field, ring, the avatar and pro
   t.is(verified.protectedHeader.typ, 'ringfence-profile+jws');
   const payload = JSON.parse(new TextDecoder().decode(verified.payload));
   t.is(payload.iss, `${a.url}/oidc`);
-  t.deepEqual(Object.keys(payload.sections).sort(), ['avatar', 'fields', 'grants', 'rings']);
+  t.deepEqual(Object.keys(payload.sections).sort(), ['avatar', 'fields', 'grants', 'health_records', 'rings']);
   for (const secret of ['token', 'refresh_token', 'password', 'password_hash', 'biometrics', 'access_hash', 'wrapped_dek']) {
     t.false(new RegExp(`"${secret}"`).test(JSON.stringify(payload)), `no ${secret} in the container`);
   }
@@ -85,6 +85,9 @@ test.serial('export from A, import into B: every field, ring, the avatar and pro
   expected.fields.passport_number.provenance = `imported:${issuerA}:credential:passport-0001`;
   t.deepEqual(viewB.fields, expected.fields, 'every field: value, ring and provenance');
   t.deepEqual(viewB.rings, viewA.rings, 'the custom ring, with the roles it admits');
+  t.is(viewA.records.length, 2);
+  t.deepEqual(viewB.records, viewA.records, 'every health record');
+  t.is(imported.body.sections.health_records.imported, 2);
   t.is(viewB.fields.allergies.ring, 'custom ring My doctors');
   t.is(viewB.fields.phone.ring, 'restricted');
   t.truthy(viewA.avatar);

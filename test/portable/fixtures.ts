@@ -51,6 +51,7 @@ export async function fillProfile(app: TestApp, person: Registered): Promise<voi
     app.request('POST', '/api/v1/profile/privilege-rings', { token, json: { ring_name: 'public', assigned_data: { fields: ['occupation'] } } }),
   );
   await ok(app.request('PUT', '/api/v1/profile/avatar', { token, multipart: upload(await png(40, 30), 'me.png', 'image/png') }));
+  for (const record of HEALTH_RECORDS) await ok(app.request('POST', '/api/v1/profile/health-records', { token, json: record }), 201);
   // A field verified on this instance (as a confirmed credential would mark it).
   await app.service.deps
     .db('profile_fields')
@@ -58,8 +59,24 @@ export async function fillProfile(app: TestApp, person: Registered): Promise<voi
     .update({ provenance: 'credential:passport-0001' });
 }
 
+export const HEALTH_RECORDS = [
+  {
+    resourceType: 'Immunization',
+    status: 'completed',
+    vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '207' }] },
+    patient: { reference: 'Patient/ada' },
+    occurrenceDateTime: '2021-05-10',
+  },
+  {
+    resourceType: 'AllergyIntolerance',
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '91936005', display: 'Allergy to penicillin' }] },
+    patient: { reference: 'Patient/ada' },
+  },
+];
+
 export interface ProfileView {
   fields: Record<string, { value: unknown; ring: string; provenance: string | null }>;
+  records: unknown[];
   rings: { name: string; roles: string[] }[];
   avatar: string | null;
 }
@@ -80,8 +97,11 @@ export async function profileView(app: TestApp, token: string): Promise<ProfileV
   }
   const me = await ok(app.request('GET', '/api/v1/auth/me', { token }));
   const avatar = await app.request('GET', `/api/v1/profiles/${me.handle}/avatar`, { unchecked: true });
+  const records = await ok(app.request('GET', '/api/v1/profile/health-records', { token }));
   return {
     fields,
+    // Their ids are each instance's own.
+    records: (records.records as { resource: Record<string, unknown> }[]).map(({ resource: { id: _id, ...rest } }) => rest),
     rings: custom.map((r) => ({ name: r.name, roles: [...r.admits.roles].sort() })).sort((x, y) => x.name.localeCompare(y.name)),
     avatar: avatar.status === 200 ? Buffer.from(avatar.text, 'latin1').toString('base64') : null,
   };

@@ -225,7 +225,8 @@ async function assertFresh(trx: Knex.Transaction, userId: string, profileId: str
   const own = await trx('profile_fields').where({ profile_id: profileId }).whereNot({ provenance: 'registration' }).first('field');
   const rings = await trx('rings').where({ user_id: userId }).first('id');
   const avatar = await trx('avatars').where({ profile_id: profileId }).first('profile_id');
-  if (own || rings || avatar) {
+  const records = await trx('health_records').where({ user_id: userId }).first('id');
+  if (own || rings || avatar || records) {
     throw new ImportNotAllowed('this account already has its own profile data: import into a newly registered account');
   }
 }

@@ -10,9 +10,10 @@
 import { avatarSection } from './sections/avatar.ts';
 import { fieldsSection } from './sections/fields.ts';
 import { grantsSection } from './sections/grants.ts';
+import { healthSection } from './sections/health.ts';
 import { ringsSection } from './sections/rings.ts';
 
 import type { PortableSection } from './sections/section.ts';
 
 /** Every section, in import order. */
-export const SECTIONS: readonly PortableSection[] = [ringsSection, fieldsSection, avatarSection, grantsSection];
+export const SECTIONS: readonly PortableSection[] = [ringsSection, fieldsSection, avatarSection, healthSection, grantsSection];
