@@ -42,6 +42,10 @@ export interface Config {
   readonly shareStatusTtlSeconds: number;
   /** Seconds a service's request for a share waits for the person's answer. */
   readonly shareRequestTtlSeconds: number;
+  /** Master keys being rotated away from: they still open data keys until `keys rotate-master` has re-wrapped them. */
+  readonly previousMasterKeys: readonly Buffer[];
+  /** How long an authentication counts as recent for the operations marked `x-step-up` in openapi.yaml. */
+  readonly stepUpMaxAgeSeconds: number;
   /** Requests one service may make of one person in an hour. */
   readonly shareRequestsPerHour: number;
   /** Emergency grant attempts in an hour: per responder organisation, per responder, and per person. */
@@ -225,6 +229,21 @@ const SETTINGS: Record<string, Setting> = {
       throw new Error(`WEBHOOKS_TO_PRIVATE_ADDRESSES must be true or false, got "${raw}"`);
     },
   },
+  RINGFENCE_PREVIOUS_MASTER_KEYS: {
+    description: 'comma-separated master keys being rotated away from (npm run keys -- rotate-master); remove once it has finished',
+    parse: (raw) =>
+      raw === undefined || raw.trim() === ''
+        ? []
+        : raw
+            .split(',')
+            .map((k) => k.trim())
+            .filter(Boolean)
+            .map((k) => parseMasterKey(k)),
+  },
+  STEP_UP_MAX_AGE_SECONDS: {
+    description: 'seconds a sign-in counts as recent for sensitive operations (step-up; default 300)',
+    parse: integer('STEP_UP_MAX_AGE_SECONDS', 30, 86_400, 300),
+  },
 };
 
 /** The settings with their descriptions, for the README and `--help` output. */
@@ -286,6 +305,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
     shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
     shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,
+    previousMasterKeys: values.RINGFENCE_PREVIOUS_MASTER_KEYS as Buffer[],
+    stepUpMaxAgeSeconds: values.STEP_UP_MAX_AGE_SECONDS as number,
     shareRequestsPerHour: values.SHARE_REQUESTS_PER_HOUR as number,
     emergencyGrantsPerOrganisation: values.EMERGENCY_GRANTS_PER_ORGANISATION as number,
     emergencyGrantsPerResponder: values.EMERGENCY_GRANTS_PER_RESPONDER as number,

@@ -31,7 +31,18 @@ export interface AppDeps {
   oidc: OidcDeps;
 }
 
-export type Caller = { kind: 'anonymous' } | { kind: 'user'; userId: string; sessionId: string; expiresAt: Date } | ServiceCaller;
+export type Caller =
+  | { kind: 'anonymous' }
+  | {
+      kind: 'user';
+      userId: string;
+      sessionId: string;
+      expiresAt: Date;
+      /** When and how this login last proved who it is (step-up, openapi.yaml `x-step-up`); null before issue 18. */
+      authAt?: Date | null;
+      authMethod?: string | null;
+    }
+  | ServiceCaller;
 
 export interface UploadedFile {
   field: string;

@@ -235,6 +235,23 @@ export const HealthLinkNotFound = E(NotFound, 'health_link_not_found');
 export const HealthLinkGone = E(NotFound, 'health_link_gone', 'this link has expired or was revoked');
 export const InvalidExpiration = E(InvalidRequest, 'invalid_expiration');
 export const RecordsWithheld = E(InvalidRequest, 'records_withheld');
+
+// Strong authentication and the portable profile (issue 18).
+export const StepUpRequired = E(Unauthenticated, 'step_up_required');
+export const InvalidSignature = E(Unauthenticated, 'invalid_signature');
+export const ChallengeUnknown = E(Unauthenticated, 'challenge_unknown');
+export const ChallengeUsed = E(Unauthenticated, 'challenge_used');
+export const ChallengeExpired = E(Unauthenticated, 'challenge_expired');
+export const PasskeyRefused = E(Unauthenticated, 'passkey_refused');
+export const PasskeyNotFound = E(NotFound, 'passkey_not_found');
+export const SessionNotFound = E(NotFound, 'session_not_found');
+export const PasskeyExists = E(Conflict, 'passkey_exists');
+export const NoPublicKey = E(Conflict, 'no_public_key');
+export const ExportKeyUnsupported = E(Conflict, 'export_key_unsupported');
+export const ImportNotAllowed = E(Conflict, 'import_not_allowed');
+export const ContainerInvalid = E(InvalidRequest, 'container_invalid');
+export const ContainerSignatureInvalid = E(InvalidRequest, 'container_signature_invalid');
+export const IssuerUnreachable = E(InvalidRequest, 'issuer_unreachable');
 // Shares and share requests (issue 14: selective disclosure).
 export const UnknownInfoField = E(InvalidRequest, 'unknown_info_field');
 export const FieldNotShareable = E(Forbidden, 'field_not_shareable');

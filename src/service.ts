@@ -6,8 +6,8 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createApp, ROUTES } from './app.ts';
-import { Keyring } from './crypto/envelope.ts';
 import { loadKek } from './crypto/kek.ts';
+import { openKeyring } from './crypto/master-key.ts';
 import { OpenApi } from './http/openapi.ts';
 import type { AppDeps } from './deps.ts';
 import { createTransport } from './notify/mailer.ts';
@@ -30,6 +30,7 @@ import { SHARE_BASIS } from './features/shares/share-basis.ts';
 import type { BasisKinds } from './disclosure/basis.ts';
 import { DOCUMENT_BASIS } from './features/documents/document-basis.ts';
 import { webhookSender } from './notify/webhooks.ts';
+import { sweepChallenges } from './features/passkeys/challenges.ts';
 
 export interface Service {
   app: Koa;
@@ -68,7 +69,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   try {
     const applied = await migrateLatest(store.db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
-    const keyring = new Keyring(options.kek ?? loadKek(config, logger));
+    const keyring = await openKeyring(store.db, options.kek ?? loadKek(config, logger), { previous: config.previousMasterKeys });
     const outbox = new Outbox(keyring);
     const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy };
     const disclosure = createDisclosure(base, BASIS_KINDS);
@@ -86,6 +87,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const sweep = setInterval(() => {
       sweepExpiredPayloads(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired OIDC rows failed'));
       sweepSeenProofs(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired DPoP proofs failed'));
+      sweepChallenges(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired sign-in challenges failed'));
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
     const worker = new OutboxWorker({

@@ -4,6 +4,9 @@
  *
  *   list [--json]     every stored key: kid, algorithm, state, dates, and whether the provider publishes it
  *   rotate [--json]   retire the active keys and create new ones; restart the server(s) to sign with them
+ *   rotate-master [--batch-size N] [--pause-ms N] [--json]
+ *                     re-wrap every data key under the new master key (RINGFENCE_MASTER_KEY), opening them with the
+ *                     old one (RINGFENCE_PREVIOUS_MASTER_KEYS); in batches, resumable after a crash
  *   rotate-issuer     retire the credential issuer key (shares' SD-JWT VCs, status lists) and create a new one
  *
  * Rotation needs the server's key-encryption key (RINGFENCE_MASTER_KEY, or the development key in DATA_DIR): new
@@ -18,7 +21,9 @@ import { DecryptionError } from '../errors.ts';
 import { openStore } from '../store/db.ts';
 import { DataDirLocked } from '../store/lock.ts';
 import { migrateLatest } from '../store/migrations.ts';
-import { Keyring } from '../crypto/envelope.ts';
+import { openKeyring, rotateMasterKey } from '../crypto/master-key.ts';
+import { profileOwner } from '../disclosure/container.ts';
+import { emergencyKeyOwner } from '../features/emergency/setup.ts';
 import { loadKek, MASTER_KEY_FILE } from '../crypto/kek.ts';
 import { listSigningKeys, RETIRED_KEY_RETENTION_DAYS, rotateSigningKeys, type SigningKeyInfo } from '../crypto/signing-keys.ts';
 import { RETIRED_ISSUER_KEY_RETENTION_DAYS, rotateIssuerKeys } from '../crypto/issuer-keys.ts';
@@ -26,6 +31,9 @@ import { RETIRED_ISSUER_KEY_RETENTION_DAYS, rotateIssuerKeys } from '../crypto/i
 const USAGE = `usage: npm run keys -- <command>
   list [--json]     the signing keys: kid, algorithm, state, dates, published or not
   rotate [--json]   retire the active signing keys and create new ones; then restart the server(s)
+  rotate-master [--batch-size N] [--pause-ms N] [--json]
+                    re-wrap every data key under RINGFENCE_MASTER_KEY (the new master key), opening them with
+                    RINGFENCE_PREVIOUS_MASTER_KEYS (the old one); resumable: run it again after a crash
   rotate-issuer     retire the credential issuer key and create a new one (instances sign with it within a minute)`;
 
 /** A refusal meant for the operator, printed as it is. */
@@ -63,17 +71,65 @@ function serialize(keys: SigningKeyInfo[]) {
   return keys.map((k) => ({ ...k, created_at: iso(k.created_at), retired_at: k.retired_at ? iso(k.retired_at) : null }));
 }
 
+/** Every table holding data keys wrapped by the master key (a feature with its own data keys adds its table here). */
+// Every table that keeps a data key wrapped under the master key: the profiles', and each emergency setup's own.
+const WRAPPED_KEY_TABLES = [
+  { table: 'profiles', owner: profileOwner },
+  { table: 'emergency_access', owner: emergencyKeyOwner },
+];
+
+async function rotateMaster(values: { json?: boolean; 'batch-size'?: string; 'pause-ms'?: string }): Promise<number> {
+  const batchSize = Number(values['batch-size']);
+  const pauseMs = Number(values['pause-ms']);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000)
+    throw new KeysError('--batch-size must be a whole number from 1 to 100000');
+  if (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 60_000) throw new KeysError('--pause-ms must be a whole number from 0 to 60000');
+  const config = loadConfig();
+  if (!config.masterKey) throw new KeysError('set RINGFENCE_MASTER_KEY to the NEW master key (and RINGFENCE_PREVIOUS_MASTER_KEYS to the old one)');
+  if (config.previousMasterKeys.length === 0) {
+    throw new KeysError('set RINGFENCE_PREVIOUS_MASTER_KEYS to the master key the data is wrapped under now (the old key)');
+  }
+  const store = await openStore(config);
+  try {
+    await migrateLatest(store.db);
+    const keyring = await openKeyring(store.db, config.masterKey, { previous: config.previousMasterKeys, cacheEntries: 0 });
+    const result = await rotateMasterKey(store.db, keyring, WRAPPED_KEY_TABLES, {
+      batchSize,
+      pauseMs,
+      onBatch: (p) => {
+        if (!values.json) process.stdout.write(`re-wrapped ${p.rewrapped} data keys in ${p.batches} batches; ${p.remaining} to go\n`);
+      },
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      process.stdout.write(
+        `${result.resumed ? 'Resumed and finished' : 'Finished'}: ${result.rewrapped} data keys are wrapped by master key ${result.to_kek_id}. ` +
+          'Remove RINGFENCE_PREVIOUS_MASTER_KEYS from every instance and restart them.\n',
+      );
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      'batch-size': { type: 'string', default: '500' },
+      'pause-ms': { type: 'string', default: '0' },
+    },
   });
   const [command] = positionals;
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
+  if (command === 'rotate-master') return rotateMaster(values);
   if (command !== 'list' && command !== 'rotate' && command !== 'rotate-issuer') {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
@@ -89,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'rotate-issuer') {
-      const kid = await rotateIssuerKeys(store.db, new Keyring(kek!));
+      const kid = await rotateIssuerKeys(store.db, await openKeyring(store.db, kek!, { previous: config.previousMasterKeys }));
       process.stdout.write(
         values.json
           ? `${JSON.stringify({ active: kid })}\n`
@@ -98,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const before = new Set((await listSigningKeys(store.db)).filter((k) => k.state === 'active').map((k) => k.kid));
-    const created = await rotateSigningKeys(store.db, new Keyring(kek!));
+    const created = await rotateSigningKeys(store.db, await openKeyring(store.db, kek!, { previous: config.previousMasterKeys }));
     const keys = await listSigningKeys(store.db);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ active: created, retired: [...before], keys: serialize(keys) }, null, 2)}\n`);

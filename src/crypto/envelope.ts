@@ -56,6 +56,9 @@ export interface WrappedKey {
   wrapped: Buffer;
 }
 
+/** The owner bound into the wrapped derivation root. */
+const ROOT_OWNER = 'key-root:system';
+
 /** Unwrapped data keys a Keyring keeps by default (about 0.5 KiB each, measured: 5 MiB when full). */
 const UNWRAPPED_CACHE_ENTRIES = 10_000;
 
@@ -72,14 +75,48 @@ const UNWRAPPED_CACHE_ENTRIES = 10_000;
 export class Keyring {
   readonly #kek: Buffer;
   readonly kekId: string;
+  /** Every KEK that may open a data key: the current one and those being rotated away from, by id. */
+  readonly #openers = new Map<string, Buffer>();
+  /** What derive() derives from: the first KEK this database had, kept wrapped once a master key was rotated. */
+  readonly #root: Buffer;
   readonly #unwrapped = new Map<string, Buffer>();
   readonly #cacheEntries: number;
 
-  constructor(kek: Buffer, options: { cacheEntries?: number } = {}) {
+  constructor(kek: Buffer, options: { cacheEntries?: number; previous?: readonly Buffer[]; root?: Buffer } = {}) {
     if (kek.length !== KEY_BYTES) throw new Error('the KEK must be 32 bytes');
     this.#kek = Buffer.from(kek);
     this.kekId = keyId(kek);
+    for (const key of [kek, ...(options.previous ?? [])]) {
+      if (key.length !== KEY_BYTES) throw new Error('a previous KEK must be 32 bytes');
+      if (!this.#openers.has(keyId(key))) this.#openers.set(keyId(key), Buffer.from(key));
+    }
+    // Without a stored root, derived keys come from the KEK the data was first sealed under: the previous one while
+    // a first rotation is under way (nothing has been re-rooted yet), else the KEK itself.
+    this.#root = Buffer.from(options.root ?? options.previous?.[0] ?? kek);
     this.#cacheEntries = options.cacheEntries ?? UNWRAPPED_CACHE_ENTRIES;
+  }
+
+  /** The ids of the KEKs being rotated away from (they open data keys, never wrap new ones). */
+  get previousKekIds(): string[] {
+    return [...this.#openers.keys()].filter((id) => id !== this.kekId);
+  }
+
+  /** The derivation root wrapped by the current KEK, for the key_roots table. */
+  wrapRoot(): WrappedKey {
+    return this.wrap(this.#root, ROOT_OWNER);
+  }
+
+  /** Opens a wrapped derivation root with whichever known KEK wrapped it. */
+  openRoot(key: WrappedKey): Buffer {
+    return this.#open(key, ROOT_OWNER);
+  }
+
+  #open(key: WrappedKey, owner: string): Buffer {
+    const kek = this.#openers.get(key.kekId);
+    if (!kek) {
+      throw new DecryptionError(`data key was wrapped by KEK ${key.kekId}, not by the configured KEK ${this.kekId}`);
+    }
+    return open(kek, key.wrapped, `dek:${owner}`);
   }
 
   /** Wraps a data key; `owner` (e.g. `profile:<id>`) is bound in as associated data. */
@@ -89,7 +126,7 @@ export class Keyring {
 
   /** A key for one system purpose (`outbox`, `signing-keys`), derived from the KEK with HKDF-SHA256. */
   derive(purpose: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.#kek, Buffer.alloc(0), `ringfence:${purpose}`, KEY_BYTES));
+    return Buffer.from(hkdfSync('sha256', this.#root, Buffer.alloc(0), `ringfence:${purpose}`, KEY_BYTES));
   }
 
   /** How many unwrapped data keys are kept now. */
@@ -99,16 +136,13 @@ export class Keyring {
 
   /** Opens a wrapped data key (from the cache when this exact wrapping was opened lately). Callers never mutate it. */
   unwrap(key: WrappedKey, owner: string): Buffer {
-    if (key.kekId !== this.kekId) {
-      throw new DecryptionError(`data key was wrapped by KEK ${key.kekId}, not by the configured KEK ${this.kekId}`);
-    }
     const cacheKey = `${owner}\n${key.wrapped.toString('base64')}`;
     let dek = this.#unwrapped.get(cacheKey);
     if (dek) {
       // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
       this.#unwrapped.delete(cacheKey);
     } else {
-      dek = open(this.#kek, key.wrapped, `dek:${owner}`);
+      dek = this.#open(key, owner);
       while (this.#unwrapped.size >= this.#cacheEntries && this.#unwrapped.size > 0) {
         this.#unwrapped.delete(this.#unwrapped.keys().next().value!);
       }

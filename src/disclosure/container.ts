@@ -27,7 +27,8 @@ export function fieldAad(profileId: string, field: string): string {
   return `profile_fields:${profileId}:${field}`;
 }
 
-const profileOwner = (profileId: string) => `profile:${profileId}`;
+/** The owner a profile's wrapped data key is bound to (a master-key rotation re-wraps it under the same). */
+export const profileOwner = (profileId: string) => `profile:${profileId}`;
 
 /** A fresh data key for a new profile, and that key wrapped by the KEK for its row. */
 export function newProfileKey(keyring: Keyring, profileId: string): { dek: Buffer; wrapped: WrappedKey } {

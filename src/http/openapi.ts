@@ -84,11 +84,23 @@ export interface Operation {
   fileFields: string[];
   /** Message for a 405 on this path (`x-wrong-method-message`), as the seed's clients expect. */
   wrongMethodMessage: string | undefined;
+  /**
+   * `x-step-up`: the operation needs a recent strong authentication of the signed-in person — `true` for the
+   * configured limit (STEP_UP_MAX_AGE_SECONDS), or a number of seconds.
+   */
+  stepUp: true | number | undefined;
   validatePath: ParamValidator;
   validateQuery: ParamValidator;
   validateHeaders: ParamValidator;
   validateBody: (mediaType: string, body: unknown) => ErrorDetail[];
   raw: OperationObject;
+}
+
+/** The `x-step-up` of an operation: absent, `true`, or a whole number of seconds; anything else stops start-up. */
+function stepUpOf(operationId: string, value: unknown): true | number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true || (Number.isInteger(value) && (value as number) > 0)) return value as true | number;
+  throw new Error(`operation ${operationId}: x-step-up must be true or a number of seconds, not ${JSON.stringify(value)}`);
 }
 
 /** Ajv errors as `{path, message}` a person can act on. */
@@ -255,6 +267,7 @@ export class OpenApi {
           bodyRequired: body?.required === true,
           fileFields: [...fileFields],
           wrongMethodMessage: (item['x-wrong-method-message'] as string | undefined) ?? undefined,
+          stepUp: stepUpOf(opId, raw['x-step-up']),
           validatePath: this.#paramValidator(params, 'path', opId),
           validateQuery: this.#paramValidator(params, 'query', opId),
           validateHeaders: this.#paramValidator(params, 'header', opId),

@@ -45,6 +45,7 @@ import { showInteraction } from '../features/consent/showInteraction.ts';
 import { submitInteractionLogin } from '../features/consent/submitInteractionLogin.ts';
 import { submitInteractionConsent } from '../features/consent/submitInteractionConsent.ts';
 import { abortInteraction } from '../features/consent/abortInteraction.ts';
+import { submitInteractionPasskey } from '../features/consent/submitInteractionPasskey.ts';
 import { getDataProfile } from '../features/data/getDataProfile.ts';
 import { getProtectedResourceMetadata } from '../features/data/getProtectedResourceMetadata.ts';
 import { getDataService } from '../features/data/getDataService.ts';
@@ -88,6 +89,24 @@ import { rejectCredential } from '../features/credentials/rejectCredential.ts';
 import { disableService } from '../features/services/disableService.ts';
 import { listHealthRecords } from '../features/health/listHealthRecords.ts';
 import { createHealthRecord } from '../features/health/createHealthRecord.ts';
+import { showPasskeysPage } from '../features/passkeys/showPasskeysPage.ts';
+import { getPasskeysAsset } from '../features/passkeys/getPasskeysAsset.ts';
+import { createPasskeyRegistrationOptions } from '../features/passkeys/createPasskeyRegistrationOptions.ts';
+import { registerPasskey } from '../features/passkeys/registerPasskey.ts';
+import { listPasskeys } from '../features/passkeys/listPasskeys.ts';
+import { renamePasskey } from '../features/passkeys/renamePasskey.ts';
+import { deletePasskey } from '../features/passkeys/deletePasskey.ts';
+import { createPasskeyLoginOptions } from '../features/passkeys/createPasskeyLoginOptions.ts';
+import { loginWithPasskey } from '../features/passkeys/loginWithPasskey.ts';
+import { createKeyChallenge } from '../features/passkeys/createKeyChallenge.ts';
+import { loginWithKey } from '../features/passkeys/loginWithKey.ts';
+import { stepUpSession } from '../features/passkeys/stepUpSession.ts';
+import { replacePublicKey } from '../features/passkeys/replacePublicKey.ts';
+import { listSessions } from '../features/passkeys/listSessions.ts';
+import { endSession } from '../features/passkeys/endSession.ts';
+import { exportProfile } from '../features/portable/exportProfile.ts';
+import { exportProfileWithPassphrase } from '../features/portable/exportProfileWithPassphrase.ts';
+import { importProfile } from '../features/portable/importProfile.ts';
 import { exportHealthRecords } from '../features/health/exportHealthRecords.ts';
 import { importHealthRecords } from '../features/health/importHealthRecords.ts';
 import { getHealthRecord } from '../features/health/getHealthRecord.ts';
@@ -183,6 +202,7 @@ export const FEATURES = {
     submitInteractionLogin,
     submitInteractionConsent,
     abortInteraction,
+    submitInteractionPasskey,
   },
   data: {
     getDataProfile,
@@ -292,6 +312,28 @@ export const FEATURES = {
     listDeliveries,
     replayDelivery,
     setServiceWebhook,
+  },
+  passkeys: {
+    showPasskeysPage,
+    getPasskeysAsset,
+    createPasskeyRegistrationOptions,
+    registerPasskey,
+    listPasskeys,
+    renamePasskey,
+    deletePasskey,
+    createPasskeyLoginOptions,
+    loginWithPasskey,
+    createKeyChallenge,
+    loginWithKey,
+    stepUpSession,
+    replacePublicKey,
+    listSessions,
+    endSession,
+  },
+  portable: {
+    exportProfile,
+    exportProfileWithPassphrase,
+    importProfile,
   },
 } as const satisfies Record<string, Record<string, Handler>>;
 

@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import { CredentialInQuery, InvalidRequest, TokenMissing, type ErrorDetail } from '../errors.ts';
 import type { OpenApi, Operation } from './openapi.ts';
 import type { createBodyReader } from './body.ts';
+import { enforceStepUp } from './security.ts';
 import type { ProfileSnapshot } from '../disclosure/snapshot.repo.ts';
 import { Reply, type AppDeps, type Caller, type Handler, type RequestInput, type SecurityResolver } from '../deps.ts';
 
@@ -171,6 +172,7 @@ export function buildRouter(options: {
         // Seed clients may send their session token as a `token` body field; resolvers read it from here.
         ctx.state.body = body;
         const { caller, credential, snapshot } = resolved ?? (await resolveCaller(op, ctx, deps, resolvers));
+        enforceStepUp(op, caller, deps);
         const input: RequestInput = {
           operationId: op.operationId,
           params,

@@ -3,6 +3,7 @@
  * it — the data API's token check, grants listed, revoked and replaced, the liveness check that admits a release
  * under a grant, the provider's browser sessions ended — is here, and a grant's scopes are parsed here, once.
  */
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AdapterPayload } from 'oidc-provider';
 import { profileSnapshotSql, type SnapshotColumns } from '../disclosure/snapshot.repo.ts';
@@ -234,4 +235,45 @@ export async function liveGrantsToSubscribers(q: Queryable, userId: string): Pro
     subject_type: string;
   }[];
   return rows.map((r) => ({ grant: parseGrant(r), role: r.role, subjectType: r.subject_type }));
+}
+
+/** A browser session at the provider, as its person lists it: an opaque handle, never the cookie value. */
+export interface ProviderSessionInfo {
+  handle: string;
+  signedInAt: Date | null;
+  expiresAt: Date | null;
+  /** The services signed in through it. */
+  clients: string[];
+}
+
+function sessionHandle(storedSessionId: string): string {
+  return createHash('sha256').update(`provider-session:${storedSessionId}`).digest('base64url').slice(0, 32);
+}
+
+/** The live browser sessions of a user at the provider. */
+export async function listProviderSessions(q: Queryable, userId: string): Promise<ProviderSessionInfo[]> {
+  const rows = (await q('oidc_payloads')
+    .where({ kind: 'Session', account_id: userId })
+    .andWhere((b) => b.whereNull('expires_at').orWhere('expires_at', '>', new Date()))
+    .select('id', 'payload', 'expires_at')) as { id: string; payload: AdapterPayload | string; expires_at: Date | null }[];
+  return rows.map((r) => {
+    const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as AdapterPayload & {
+      loginTs?: number;
+      authorizations?: object;
+    };
+    return {
+      handle: sessionHandle(r.id),
+      signedInAt: typeof payload.loginTs === 'number' ? new Date(payload.loginTs * 1000) : null,
+      expiresAt: r.expires_at ? new Date(r.expires_at) : null,
+      clients: Object.keys(payload.authorizations ?? {}),
+    };
+  });
+}
+
+/** Ends one browser session of a user at the provider, named by its handle; false when there is none. */
+export async function deleteProviderSession(q: Queryable, userId: string, handle: string): Promise<boolean> {
+  const ids = (await q('oidc_payloads').where({ kind: 'Session', account_id: userId }).pluck('id')) as string[];
+  const id = ids.find((i) => sessionHandle(i) === handle);
+  if (!id) return false;
+  return (await q('oidc_payloads').where({ kind: 'Session', id }).delete()) > 0;
 }

@@ -16,7 +16,7 @@ import type { ScopePreview } from './claims.ts';
 import { replaceGrants } from './grants.repo.ts';
 import type { OidcDeps } from './index.ts';
 import { dataResource } from './provider.ts';
-import { escapeHtml, inForm, renderPage } from './pages.ts';
+import { escapeHtml, inForm, PASSKEY_SCRIPTS, renderPage } from './pages.ts';
 import { findService } from './services.ts';
 import { enqueueGrantRevoked } from './grant-events.ts';
 import type { Outbox } from '../notify/outbox.ts';
@@ -62,12 +62,15 @@ async function interactionDetails(deps: InteractionDeps, ctx: Context) {
 function loginPage(ctx: Context, deps: InteractionDeps, uid: string, serviceName: string, error?: string, login = ''): string {
   return renderPage(ctx, {
     title: 'Sign in',
+    scripts: PASSKEY_SCRIPTS,
     body: `<h1>Sign in to continue to ${escapeHtml(serviceName)}</h1>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<p id="status" role="status"></p>
+<button type="button" id="interaction-passkey" class="secondary" data-uid="${escapeHtml(uid)}" data-csrf="${csrfToken(deps, uid)}">Use a passkey</button>
 <form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="on">
 <input type="hidden" name="csrf" value="${csrfToken(deps, uid)}">
 <label for="login">E-mail or handle</label>
-<input id="login" name="login" type="text" autocomplete="username" required value="${escapeHtml(login)}" autofocus>
+<input id="login" name="login" type="text" autocomplete="username webauthn" required value="${escapeHtml(login)}" autofocus>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
@@ -156,6 +159,18 @@ export async function submitLogin(deps: InteractionDeps, ctx: Context, form: { l
   const userId = await deps.oidc.authenticate(form.login, form.password, clientIp);
   if (!userId) throw inForm(ctx, again, new InvalidCredentials('The e-mail, handle or password is not right.'));
   return provider(deps).interactionResult(ctx.req, ctx.res, { login: { accountId: userId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
+}
+
+/**
+ * Completes the login step for a person who proved who they are another way than a password (a passkey, verified by
+ * the caller): where the provider goes next.
+ */
+export async function completeLogin(deps: InteractionDeps, ctx: Context, accountId: string, amr: string[]): Promise<string> {
+  const details = await interactionDetails(deps, ctx);
+  if (details.prompt.name !== 'login') {
+    throw new InvalidRequest('this sign-in step is already complete: go back to the service and start again');
+  }
+  return provider(deps).interactionResult(ctx.req, ctx.res, { login: { accountId, amr } }, { mergeWithLastSubmission: false });
 }
 
 /**

@@ -36,6 +36,11 @@ export interface PageOptions {
    * redirect target is the service's own post-logout URI).
    */
   formAction?: string[] | null;
+  /**
+   * Scripts of this origin the page loads (same-origin files only, never inline): the CSP then allows
+   * `script-src 'self'` and `connect-src 'self'` for their API calls, nothing more.
+   */
+  scripts?: string[];
 }
 
 /** Renders a page and sets its CSP header on `ctx`. */
@@ -44,9 +49,15 @@ export function renderPage(ctx: Pick<Context, 'set'>, options: PageOptions): str
   const formAction = options.formAction === null ? [] : [`form-action 'self' ${(options.formAction ?? []).join(' ')}`.trim()];
   ctx.set(
     'Content-Security-Policy',
-    ["default-src 'none'", `style-src 'nonce-${nonce}'`, "img-src 'self' data:", "base-uri 'none'", "frame-ancestors 'none'", ...formAction].join(
-      '; ',
-    ),
+    [
+      "default-src 'none'",
+      `style-src 'nonce-${nonce}'`,
+      "img-src 'self' data:",
+      ...(options.scripts?.length ? ["script-src 'self'", "connect-src 'self'"] : []),
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+      ...formAction,
+    ].join('; '),
   );
   ctx.set('Cache-Control', 'no-store');
   return `<!doctype html>
@@ -61,10 +72,17 @@ export function renderPage(ctx: Pick<Context, 'set'>, options: PageOptions): str
 <main>
 ${options.body}
 </main>
+${(options.scripts ?? []).map((src) => `<script src="${escapeHtml(src)}"></script>`).join('\n')}
 </body>
 </html>
 `;
 }
+
+/**
+ * The passkey scripts (served by the passkeys feature at /account/passkeys/assets/): @simplewebauthn/browser's bundle and the
+ * pages' own script. The provider's login page loads them for its passkey button and conditional UI.
+ */
+export const PASSKEY_SCRIPTS = ['/account/passkeys/assets/simplewebauthn-browser.js', '/account/passkeys/assets/passkeys.js'];
 
 /** A form page shown again with a refusal's message, where other refusals get the error page. */
 export type RefusalForm = (message: string) => string;

@@ -8,7 +8,7 @@
  * owner's identifiers and values) or change it (the owner's rows are compared before and after).
  */
 import test from 'ava';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type { Operation } from '../../src/http/openapi.ts';
@@ -528,6 +528,10 @@ const FIXTURES: Record<string, Fixture> = {
   getConsoleSessions: { request: () => ({ path: '/account/sessions' }), public: [200] },
   getConsoleAsset: { request: () => ({ path: '/account/assets/console.js' }), public: [200] },
   listProfileActivity: { request: () => ({ path: '/api/v1/profile/activity' }) },
+  submitInteractionPasskey: {
+    request: () => ({ path: `/interaction/${bogusUid()}/passkey`, json: { csrf: 'x', response: FAKE_WEBAUTHN } }),
+    public: [400],
+  },
   getDataProfile: { request: () => ({ path: '/api/v1/data/profile' }) },
   getDataService: { request: () => ({ path: '/api/v1/data/service' }) },
   listProfileAccess: { request: () => ({ path: '/api/v1/profile/access' }) },
@@ -726,7 +730,95 @@ const FIXTURES: Record<string, Fixture> = {
     // Nobody listens on port 9: the events it is sent fail on loopback, never reach the network.
     request: (w) => ({ path: `/api/v1/admin/services/${w.adminTarget}/webhook`, json: { webhook_url: 'http://127.0.0.1:9/hooks' } }),
   },
+  // ---- passkeys and portable (issue 18) ----
+  showPasskeysPage: { request: () => ({ path: '/account/passkeys' }), public: [200] },
+  getPasskeysAsset: { request: () => ({ path: '/account/passkeys/assets/passkeys.js' }), public: [200] },
+  createPasskeyRegistrationOptions: { request: () => ({ path: '/api/v1/profile/passkeys/registration-options', json: {} }) },
+  // A made-up answer: no challenge of anyone's matches it.
+  registerPasskey: { request: () => ({ path: '/api/v1/profile/passkeys', json: { response: FAKE_WEBAUTHN } }), owner: [401], other: [401] },
+  listPasskeys: { request: () => ({ path: '/api/v1/profile/passkeys' }) },
+  renamePasskey: {
+    before: async (w) => {
+      ownerPasskey ||= await newOwnerPasskey(w);
+    },
+    request: () => ({ path: `/api/v1/profile/passkeys/${ownerPasskey}`, json: { name: 'Renamed by the matrix' } }),
+    other: [404],
+  },
+  deletePasskey: {
+    before: async (w) => {
+      doomedPasskey ||= await newOwnerPasskey(w);
+    },
+    request: () => ({ path: `/api/v1/profile/passkeys/${doomedPasskey}` }),
+    other: [404],
+  },
+  createPasskeyLoginOptions: { request: () => ({ path: '/api/v1/auth/passkey/options', json: {} }) },
+  loginWithPasskey: { request: () => ({ path: '/api/v1/auth/passkey', json: { response: FAKE_WEBAUTHN } }), public: [401] },
+  createKeyChallenge: { request: (w) => ({ path: '/api/v1/auth/key-challenge', json: { handle: w.owner.handle } }) },
+  loginWithKey: {
+    request: () => ({ path: '/api/v1/auth/key-login', json: { challenge: randomBytes(32).toString('base64url'), signature: 'AAAA' } }),
+    public: [401],
+  },
+  stepUpSession: {
+    request: (w, as) => {
+      const p = as === 'owner' ? w.owner : as === 'operator' ? w.operator : w.other;
+      return { path: '/api/v1/auth/step-up', json: { method: 'password', password: p.password } };
+    },
+  },
+  replacePublicKey: {
+    request: () => ({
+      path: '/api/v1/auth/public-key',
+      json: { public_key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+    }),
+  },
+  listSessions: { request: () => ({ path: '/api/v1/auth/sessions' }) },
+  endSession: {
+    // A login of the owner's made for the purpose: ending it leaves the owner's current session alone.
+    before: async (w, as) => {
+      if (as === 'owner' || !doomedSession) doomedSession = await newOwnerLogin(w);
+    },
+    request: () => ({ path: `/api/v1/auth/sessions/${doomedSession}` }),
+    other: [404],
+  },
+  // No public key yet: 409 until replacePublicKey (earlier in the spec) registered one.
+  exportProfile: { request: () => ({ path: '/api/v1/profile/export' }), owner: [200, 409], other: [200, 409] },
+  exportProfileWithPassphrase: { request: () => ({ path: '/api/v1/profile/export', json: { passphrase: 'a passphrase of the matrix' } }) },
+  importProfile: { request: () => ({ path: '/api/v1/profile/import', json: { signed: 'not.a.container' } }), owner: [400], other: [400] },
 };
+
+const FAKE_WEBAUTHN = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+};
+let ownerPasskey = '';
+let doomedPasskey = '';
+let doomedSession = '';
+
+async function newOwnerPasskey(w: World): Promise<string> {
+  const id = randomUUID();
+  await app.service.deps.db('passkeys').insert({
+    id,
+    user_id: w.owner.userId,
+    credential_id: randomBytes(16).toString('base64url'),
+    public_key: randomBytes(77),
+    counter: 0,
+    transports: JSON.stringify(['internal']),
+    name: 'Matrix passkey',
+  });
+  return id;
+}
+
+/** A login of the owner's other than the one the matrix uses; its session id. */
+async function newOwnerLogin(w: World): Promise<string> {
+  const token = await newSessionToken(w.owner);
+  return (
+    await app.service.deps
+      .db('sessions')
+      .where({ access_hash: hashToken(token) })
+      .first()
+  ).family_id as string;
+}
 
 /** The newest verification code mailed to a person. */
 async function latestCode(p: Person): Promise<string> {
@@ -799,7 +891,9 @@ async function ownerRows(w: World): Promise<string> {
        (select string_agg(t::text, '|' order by t::text) from password_resets t where user_id = :u),
        (select string_agg(t.kind || t.id || t.payload::text, '|' order by t.kind, t.id) from oidc_payloads t where account_id = :u),
        (select string_agg(t::text, '|' order by t::text) from health_records t where user_id = :u),
-       (select string_agg(t::text, '|' order by t::text) from health_links t where user_id = :u)
+       (select string_agg(t::text, '|' order by t::text) from health_links t where user_id = :u),
+       (select string_agg(t::text, '|' order by t::text) from passkeys t where user_id = :u),
+       (select string_agg(t::text, '|' order by t::text) from profile_imports t where user_id = :u)
      )) as h`,
     { u: w.owner.userId, p: w.owner.profileId },
   );

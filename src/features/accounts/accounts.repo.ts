@@ -58,7 +58,20 @@ export async function findUserByHandle(q: Queryable, handle: string): Promise<Us
 export async function updateUser(
   q: Queryable,
   id: string,
-  patch: Partial<Pick<UserRow, 'email_index' | 'handle' | 'password_hash' | 'password_changed_at' | 'email_verified_at' | 'biometrics'>>,
+  patch: Partial<
+    Pick<
+      UserRow,
+      | 'email_index'
+      | 'handle'
+      | 'password_hash'
+      | 'password_changed_at'
+      | 'email_verified_at'
+      | 'biometrics'
+      | 'public_key_pem'
+      | 'public_key_type'
+      | 'public_key_fingerprint'
+    >
+  >,
 ): Promise<void> {
   const row: Record<string, unknown> = { ...patch, updated_at: new Date() };
   if (patch.handle !== undefined) row.handle_lower = patch.handle.toLowerCase();
@@ -84,12 +97,17 @@ export interface SessionRow {
   revoked_reason: string | null;
   client_ip: string | null;
   created_at: Date;
+  auth_at: Date | null;
+  auth_method: string | null;
 }
 
 /** Stores a token pair by its hashes. */
 export async function insertSession(
   q: Queryable,
-  row: Omit<SessionRow, 'refreshed_at' | 'revoked_at' | 'revoked_reason' | 'created_at'>,
+  row: Omit<SessionRow, 'refreshed_at' | 'revoked_at' | 'revoked_reason' | 'created_at' | 'auth_at' | 'auth_method'> & {
+    auth_at?: Date | null;
+    auth_method?: string | null;
+  },
 ): Promise<void> {
   await q('sessions').insert(row);
 }

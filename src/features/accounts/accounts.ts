@@ -63,7 +63,11 @@ export type Registered = {
   token: string;
   refresh_token: string;
   expires_in: number;
+  /** Where biometric sign-in is set up: a passkey, which keeps the biometrics on the person's device. */
+  passkeys: { registration_options: string; page: string };
 };
+
+const PASSKEYS = { registration_options: '/api/v1/profile/passkeys/registration-options', page: '/account/passkeys' };
 
 /** Biometric templates are sealed under the profile's key with this associated data; they are never read back here. */
 const biometricsAad = (userId: string) => `users:${userId}:biometrics`;
@@ -156,7 +160,14 @@ export async function register(deps: AppDeps, input: RegisterInput, clientIp: st
           biometrics_enrolled: input.biometrics !== undefined && input.biometrics !== '',
         },
       });
-      return { user_id: userId, profile_id: profile.id, token: tokens.token, refresh_token: tokens.refresh_token, expires_in: tokens.expires_in };
+      return {
+        user_id: userId,
+        profile_id: profile.id,
+        token: tokens.token,
+        refresh_token: tokens.refresh_token,
+        expires_in: tokens.expires_in,
+        passkeys: PASSKEYS,
+      };
     });
   } catch (err) {
     // Two registrations racing for one address or handle: the database decides, the loser hears why.

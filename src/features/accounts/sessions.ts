@@ -7,9 +7,18 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { recordAudit } from '../../audit/audit.ts';
 import { hashToken, newToken } from '../../crypto/tokens.ts';
-import { InvalidGrant, InvalidToken, RefreshTokenReused, TokenExpired, TokenMissing, TokenRevoked, Unauthenticated } from '../../errors.ts';
+import {
+  InvalidGrant,
+  InvalidToken,
+  RefreshTokenReused,
+  StepUpRequired,
+  TokenExpired,
+  TokenMissing,
+  TokenRevoked,
+  Unauthenticated,
+} from '../../errors.ts';
 import type { AppDeps, Caller, SecurityResolver } from '../../deps.ts';
-import { withTransaction } from '../../store/db.ts';
+import { withTransaction, type Queryable } from '../../store/db.ts';
 import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
 import { cookieSessionToken } from './cookie-session.ts';
 import { findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
@@ -24,8 +33,24 @@ export interface IssuedTokens {
   sessionId: string;
 }
 
-/** Issues a token pair; a new login starts a family, a refresh continues one. */
-export async function issueTokens(q: Knex.Transaction, userId: string, clientIp: string, familyId: string = randomUUID()): Promise<IssuedTokens> {
+/** How a login proved who it is: the factor and when (step-up compares the instant with the operation's limit). */
+export type AuthMethod = 'password' | 'passkey' | 'key_pair';
+export interface Authentication {
+  at: Date;
+  method: AuthMethod;
+}
+
+/**
+ * Issues a token pair; a new login starts a family (authenticated now by `auth`, a password by default), a refresh
+ * continues one and keeps the family's last authentication.
+ */
+export async function issueTokens(
+  q: Knex.Transaction,
+  userId: string,
+  clientIp: string,
+  familyId: string = randomUUID(),
+  auth: Authentication | null = { at: new Date(), method: 'password' },
+): Promise<IssuedTokens> {
   const token = newToken();
   const refreshToken = newToken();
   const now = Date.now();
@@ -38,6 +63,8 @@ export async function issueTokens(q: Knex.Transaction, userId: string, clientIp:
     refresh_hash: hashToken(refreshToken),
     refresh_expires_at: new Date(now + REFRESH_TOKEN_SECONDS * 1000),
     client_ip: clientIp,
+    auth_at: auth?.at ?? null,
+    auth_method: auth?.method ?? null,
   });
   return { token, refresh_token: refreshToken, expires_in: ACCESS_TOKEN_SECONDS, sessionId: familyId };
 }
@@ -66,7 +93,14 @@ async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Cal
   if (new Date(row.access_expires_at).getTime() <= Date.now()) {
     throw new TokenExpired();
   }
-  return { kind: 'user', userId: row.user_id, sessionId: row.family_id, expiresAt: new Date(row.access_expires_at) };
+  return {
+    kind: 'user',
+    userId: row.user_id,
+    sessionId: row.family_id,
+    expiresAt: new Date(row.access_expires_at),
+    authAt: row.auth_at ? new Date(row.auth_at) : null,
+    authMethod: row.auth_method,
+  };
 }
 
 /** The `sessionToken` security scheme of openapi.yaml. */
@@ -101,7 +135,13 @@ export async function refreshSession(deps: AppDeps, refreshToken: string, client
   const issued = await withTransaction(deps.db, async (trx) => {
     // Two requests racing with one token: only one spends it, the other is a reuse.
     if (!(await spendRefreshToken(trx, row.id, new Date()))) return undefined;
-    return issueTokens(trx, row.user_id, clientIp, row.family_id);
+    return issueTokens(
+      trx,
+      row.user_id,
+      clientIp,
+      row.family_id,
+      row.auth_at ? { at: new Date(row.auth_at), method: row.auth_method as AuthMethod } : null,
+    );
   });
   if (!issued) throw await reused();
   return issued;
@@ -158,6 +198,36 @@ export async function logoutAll(deps: AppDeps, caller: Extract<Caller, { kind: '
     });
     return ended;
   });
+}
+
+/** Records that the login `familyId` has just proved who it is again (step-up), on every live token of it. */
+export async function recordAuthentication(q: Queryable, familyId: string, method: AuthMethod, at = new Date()): Promise<void> {
+  await q('sessions').where({ family_id: familyId }).whereNull('revoked_at').update({ auth_at: at, auth_method: method });
+}
+
+/** What satisfies a step-up: the factors this person can use now, in the order a client should offer them. */
+const STEP_UP_METHODS: readonly AuthMethod[] = ['passkey', 'key_pair', 'password'];
+
+/**
+ * The step-up rule of the operations marked `x-step-up` in openapi.yaml: the caller's login must have proved who
+ * it is within `maxAgeSeconds`, else a 401 `step_up_required` says how (RFC 9470's challenge in WWW-Authenticate).
+ */
+export function assertRecentAuthentication(caller: Caller, maxAgeSeconds: number): void {
+  if (caller.kind !== 'user') return;
+  const at = caller.authAt?.getTime();
+  if (at !== undefined && Date.now() - at <= maxAgeSeconds * 1000) return;
+  throw new StepUpRequired(
+    `this needs a recent sign-in: confirm it is you with a passkey, your key pair or your password (POST /api/v1/auth/step-up), then send the request again`,
+    {
+      headers: {
+        'WWW-Authenticate': `Bearer error="insufficient_user_authentication", error_description="a recent authentication is required", max_age="${maxAgeSeconds}"`,
+      },
+      details: [
+        { path: 'step_up', message: `authenticate again within ${maxAgeSeconds} seconds: POST /api/v1/auth/step-up` },
+        { path: 'methods', message: STEP_UP_METHODS.join(', ') },
+      ],
+    },
+  );
 }
 
 /** The caller as a signed-in user, for handlers of operations whose security is `sessionToken`. */

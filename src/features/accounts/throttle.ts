@@ -195,6 +195,12 @@ export const MAIL_PER_ACCOUNT: Limit = {
   message: 'too many e-mails for this account in the last hour',
 };
 
+/**
+ * Sign-in challenges (key pair, passkey) handed to anonymous callers per client address: each sign-in attempt needs
+ * one, so this bounds the attempts too, and keeps the table of challenges from being flooded.
+ */
+export const CHALLENGES_PER_ADDRESS: Limit = { name: 'challenge-ip', max: 120, message: 'too many sign-in challenges from your address' };
+
 const keyOf = (limit: Limit, subject: string) => `${limit.name}:${subject}`;
 
 /**

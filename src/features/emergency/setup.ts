@@ -55,7 +55,9 @@ export interface Setup {
 const DEFAULT_ACCESS_MINUTES = 60;
 const DEFAULT_PUBLIC_TEXT = 'Emergency information on Ringfence: scan the code';
 
-const owner = (id: string) => `emergency:${id}`;
+/** What an emergency setup's own data key is bound to when wrapped (its owner, for the keyring and key rotation). */
+export const emergencyKeyOwner = (id: string) => `emergency:${id}`;
+const owner = emergencyKeyOwner;
 const setupAad = (id: string) => `emergency_access:${id}`;
 const cardAad = (id: string) => `emergency_card:${id}`;
 const reasonAad = (id: string) => `emergency_openings:${id}`;
