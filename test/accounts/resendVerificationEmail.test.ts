@@ -43,7 +43,8 @@ test('resend needs a token', async (t) => {
   assertError(t, await app.request('POST', RESEND), 401, 'token_missing', 'token must exist!');
 });
 
-test('an account gets at most 10 mails an hour, of every kind: the next resend is 429 and a reset request sends nothing', async (t) => {
+// Serial: it counts the whole outbox table, which the other tests of this file write to.
+test.serial('an account gets at most 10 mails an hour, of every kind: the next resend is 429 and a reset request sends nothing', async (t) => {
   const session = await register(app);
   await verificationCode(app, session.person.email);
   const rewind = () =>
