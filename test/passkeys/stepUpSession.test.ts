@@ -26,11 +26,15 @@ test('every operation marked x-step-up refuses a stale login with step_up_requir
   const marked = spec.operations.filter((op) => op.stepUp !== undefined);
   t.deepEqual(marked.map((op) => op.operationId).sort(), [
     'changePassword',
+    'createEmergencyAccess',
+    'deleteEmergencyAccess',
     'deletePasskey',
     'exportProfile',
     'exportProfileWithPassphrase',
     'logoutAll',
+    'replaceEmergencyAccess',
     'replacePublicKey',
+    'rotateEmergencyCard',
   ]);
   const person = await register(app);
   await stale(person.token);
@@ -38,6 +42,8 @@ test('every operation marked x-step-up refuses a stale login with step_up_requir
     changePassword: { current_password: person.person.password, new_password: 'a brand new passphrase' },
     exportProfileWithPassphrase: { passphrase: 'long enough passphrase' },
     replacePublicKey: { public_key: keyPair('p256').publicPem },
+    createEmergencyAccess: { trusted_contacts: [], emergency_info: { blood_type: 'A+' }, criteria: ['unconsciousness'] },
+    replaceEmergencyAccess: { trusted_contacts: [], emergency_info: { blood_type: 'A+' }, criteria: ['unconsciousness'] },
   };
   for (const op of marked) {
     const url = op.path.replace(/\{[^}]+\}/g, randomUUID());
