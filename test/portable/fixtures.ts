@@ -127,7 +127,7 @@ export const POLICY = {
 
 export const SETUP = {
   trusted_contacts: [
-    { name: 'Mary Somerville', email: 'mary@example.org', phone: '+44 20 7946 0000' },
+    { name: 'Mary Somerville', email: 'mary@example.org', phone: '+442079460000' },
     { name: 'Charles Babbage', email: 'charles@example.org' },
   ],
   emergency_info: {
