@@ -173,6 +173,12 @@ test.serial(
 
     // Once only, into a new account only.
     assertError(t, await b.request('POST', '/api/v1/profile/import', { token: onB.token, json: { signed: jws } }), 409, 'import_not_allowed');
+
+    // Deleting the restored licence on B takes back what it verified there, as for one read on B.
+    const deleted = await b.request('DELETE', `/api/v1/profile/credentials/${credentialB}`, { token: onB.token });
+    t.is(deleted.status, 200, deleted.text);
+    t.true((deleted.body.unverified_fields as string[]).includes('date_of_birth'));
+    t.is((await profileView(b, onB.token)).fields.date_of_birth.provenance, 'user');
   },
 );
 
