@@ -77,8 +77,21 @@ test.serial(
       'grants',
       'health_records',
       'rings',
+      'shares',
     ]);
-    for (const secret of ['token', 'refresh_token', 'password', 'password_hash', 'biometrics', 'access_hash', 'wrapped_dek']) {
+    for (const secret of [
+      'token',
+      'refresh_token',
+      'password',
+      'password_hash',
+      'biometrics',
+      'access_hash',
+      'wrapped_dek',
+      'decline_hash',
+      'card_hash',
+      'card_sealed',
+      'card_id',
+    ]) {
       t.false(new RegExp(`"${secret}"`).test(JSON.stringify(payload)), `no ${secret} in the container`);
     }
 

@@ -16,6 +16,7 @@ import { fieldsSection } from './sections/fields.ts';
 import { grantsSection } from './sections/grants.ts';
 import { healthSection } from './sections/health.ts';
 import { ringsSection } from './sections/rings.ts';
+import { sharesSection } from './sections/shares.ts';
 
 import type { PortableSection } from './sections/section.ts';
 
@@ -29,4 +30,5 @@ export const SECTIONS: readonly PortableSection[] = [
   documentsSection,
   emergencySection,
   grantsSection,
+  sharesSection,
 ];
