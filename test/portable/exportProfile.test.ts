@@ -56,7 +56,17 @@ test.serial(
       .split('.')
       .map((p) => Buffer.from(p, 'base64url').toString('latin1'))
       .join('\n');
-    for (const value of ['Analyst of engines', 'penicillin', 'P1234567', person.person.email, 'My doctors'])
+    for (const value of [
+      'Analyst of engines',
+      'penicillin',
+      'P1234567',
+      person.person.email,
+      'My doctors',
+      'SACRAMENTO',
+      'Kingsway Rentals',
+      'insulin',
+      'mary@example.org',
+    ])
       t.false(decodedParts.includes(value), value);
     // Another private key opens nothing; the person's own does.
     await t.throwsAsync(compactDecrypt(file, keyPair('p256').privateKey));
