@@ -60,8 +60,11 @@ export async function findCredentialEvidence(q: Queryable, profileId: string, id
  * the fields it changed, to count a profile change and audit it.
  */
 export async function unverifyFields(trx: Knex.Transaction, profileId: string, credentialId: string): Promise<string[]> {
+  const own = credentialProvenance(credentialId);
+  // A credential restored from another instance's container verified its fields as `imported:<issuer>:credential:<id>`.
   const rows = (await trx('profile_fields')
-    .where({ profile_id: profileId, provenance: credentialProvenance(credentialId) })
+    .where({ profile_id: profileId })
+    .where((q) => q.where('provenance', own).orWhere('provenance', 'like', `imported%:${own}`))
     .update({ provenance: 'user', updated_at: new Date() })
     .returning('field')) as { field: string }[];
   return rows.map((r) => r.field);

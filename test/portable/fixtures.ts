@@ -2,6 +2,8 @@
 import type { TestApp } from '../helpers/app.ts';
 import { upload, png } from '../profile/fixtures.ts';
 import type { Registered } from '../accounts/fixtures.ts';
+import { addToRoster, grant, responderOrganisation } from '../emergency/fixtures.ts';
+import { addService } from '../helpers/oidc.ts';
 
 export const FIELDS = {
   given_name: 'Ada',
@@ -105,4 +107,86 @@ export async function profileView(app: TestApp, token: string): Promise<ProfileV
     rings: custom.map((r) => ({ name: r.name, roles: [...r.admits.roles].sort() })).sort((x, y) => x.name.localeCompare(y.name)),
     avatar: avatar.status === 200 ? Buffer.from(avatar.text, 'latin1').toString('base64') : null,
   };
+}
+
+export const LEASE = {
+  kind: 'lease',
+  title: 'Flat lease',
+  fields: { landlord: 'Kingsway Rentals Ltd', rent: 1850, furnished: false },
+  references: ['home_address', 'phone'],
+  roles: ['government'],
+};
+
+export const POLICY = {
+  kind: 'insurance_policy',
+  title: 'Health insurance',
+  fields: { insurer: 'Mutual Assurance', policy_number: 'HI-99812' },
+  references: ['date_of_birth', 'blood_type'],
+  roles: ['healthcare', 'commercial'],
+};
+
+export const SETUP = {
+  trusted_contacts: [
+    { name: 'Mary Somerville', email: 'mary@example.org', phone: '+442079460000' },
+    { name: 'Charles Babbage', email: 'charles@example.org' },
+  ],
+  emergency_info: {
+    blood_type: 'O-',
+    allergies: ['penicillin'],
+    medications: ['insulin glargine 20 IU nightly'],
+    conditions: ['type 1 diabetes'],
+    notes: 'Carries glucose tablets in the left pocket',
+    profile_fields: ['emergency_contact', 'home_address'],
+  },
+  criteria: { conditions: ['unconsciousness', 'unable_to_communicate'], access_minutes: 30 },
+  public_text: 'Diabetic, see Ringfence',
+};
+
+/**
+ * Fills what the features hold beyond the profile: two documents (one linked to a service of this instance), an
+ * emergency setup whose second contact declined, and one opening of it by a responder (an access log entry).
+ */
+export async function fillFeatures(app: TestApp, person: Registered): Promise<{ serviceId: string }> {
+  const token = person.token;
+  const { service } = await addService(app, 'government');
+  await ok(app.request('POST', '/api/v1/profile/documents', { token, json: { ...LEASE, services: [service.client_id] } }), 201);
+  await ok(app.request('POST', '/api/v1/profile/documents', { token, json: POLICY }), 201);
+  const setup = await ok(app.request('POST', '/api/v1/profile/emergency-access', { token, json: SETUP }), 201);
+  // Charles declined (as with the token of the mail that named him).
+  const shown = await ok(app.request('GET', '/api/v1/profile/emergency-access', { token }));
+  const charles = (shown.trusted_contacts as { id: string; email: string }[]).find((c) => c.email === 'charles@example.org')!;
+  await app.service.deps.db('emergency_contacts').where({ id: charles.id, access_id: setup.access_id }).update({ declined_at: new Date() });
+  const org = await responderOrganisation(app);
+  await addToRoster(app, org, { responder_id: 'R-100', name: 'Sam Medic', licence: 'EMT-100' });
+  await ok(grant(app, org, { responder_id: 'R-100', reason: 'found unconscious', email: person.person.email, criterion: 'unconsciousness' }));
+  return { serviceId: service.client_id };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: answers checked against openapi.yaml by the test client.
+type Json = any;
+
+/** The owner's credentials, documents and emergency setup as their API answers, ids and instance-bound parts left out. */
+export async function featuresView(app: TestApp, token: string) {
+  const list = await ok(app.request('GET', '/api/v1/profile/credentials', { token }));
+  const credentialIds: string[] = list.credentials.map((c: Json) => c.credential_id);
+  const credentials: Json[] = [];
+  const images: string[] = [];
+  for (const id of credentialIds) {
+    const { credential_id: _id, image_url: _url, ...shown } = await ok(app.request('GET', `/api/v1/profile/credentials/${id}`, { token }));
+    credentials.push(shown);
+    const image = await app.request('GET', `/api/v1/profile/credentials/${id}/image`, { token, unchecked: true });
+    images.push(Buffer.from(image.text, 'latin1').toString('base64'));
+  }
+  const docs = await ok(app.request('GET', '/api/v1/profile/documents', { token }));
+  const documents = (docs.documents as Json[])
+    .map(({ document_id: _id, ...d }) => d)
+    .sort((x: Json, y: Json) => String(x.title).localeCompare(String(y.title)));
+  const {
+    access_id: _access,
+    created_at: _c,
+    updated_at: _u,
+    ...setup
+  } = await ok(app.request('GET', '/api/v1/profile/emergency-access', { token }));
+  const emergency = { ...setup, trusted_contacts: (setup.trusted_contacts as Json[]).map(({ id: _cid, ...c }) => c) };
+  return { credentialIds, credentials, images, documents: documents as Json[], emergency };
 }

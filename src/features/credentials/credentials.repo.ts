@@ -130,3 +130,28 @@ export async function markRejected(trx: Knex.Transaction, id: string): Promise<v
 export async function deleteCredentialRow(trx: Knex.Transaction, id: string): Promise<void> {
   await trx('credentials').where({ id }).delete();
 }
+
+/** A credential carried from another instance (the portable container), sealed anew under this profile's key. */
+export interface CarriedCredential extends NewCredential {
+  appliedFields: AppliedField[];
+  createdAt: Date;
+  decidedAt: Date | null;
+}
+
+/** Inserts a confirmed credential carried from another instance, its image, extraction and checks sealed here. */
+export async function insertCarriedCredential(trx: Knex.Transaction, profile: OpenProfile, c: CarriedCredential): Promise<void> {
+  await trx('credentials').insert({
+    id: c.id,
+    profile_id: profile.id,
+    type: c.type,
+    state: 'confirmed',
+    image: sealForProfile(profile, c.image, aad(profile.id, c.id, 'image')),
+    image_type: c.imageType,
+    extraction: sealForProfile(profile, JSON.stringify(c.extraction), aad(profile.id, c.id, 'extraction')),
+    checks: sealForProfile(profile, JSON.stringify(c.checks), aad(profile.id, c.id, 'checks')),
+    checks_passed: JSON.stringify(c.checks.filter((k) => k.passed === true).map((k) => k.check)),
+    applied_fields: JSON.stringify(c.appliedFields),
+    created_at: c.createdAt,
+    decided_at: c.decidedAt,
+  });
+}

@@ -29,7 +29,8 @@ export async function countDocuments(q: Queryable, userId: string): Promise<numb
 
 export async function insertDocument(
   q: Queryable,
-  doc: Pick<DocumentRow, 'id' | 'user_id' | 'kind' | 'title' | 'own_fields' | 'references' | 'roles'>,
+  doc: Pick<DocumentRow, 'id' | 'user_id' | 'kind' | 'title' | 'own_fields' | 'references' | 'roles'> &
+    Partial<Pick<DocumentRow, 'created_at' | 'updated_at'>>,
 ): Promise<DocumentRow> {
   const [row] = (await q('documents')
     .insert({ ...doc, references: JSON.stringify(doc.references), roles: JSON.stringify(doc.roles) })

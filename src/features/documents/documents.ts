@@ -31,7 +31,7 @@ import {
 } from './documents.repo.ts';
 
 /** How many documents one person may keep. */
-const MAX_DOCUMENTS = 200;
+export const MAX_DOCUMENTS = 200;
 
 export interface DocumentInput {
   kind: string;
@@ -42,7 +42,8 @@ export interface DocumentInput {
   services: string[];
 }
 
-const ownAad = (documentId: string) => `documents:${documentId}`;
+/** What a document's own fields are sealed bound to. */
+export const ownAad = (documentId: string) => `documents:${documentId}`;
 
 async function ownerProfile(deps: AppDeps, q: Queryable, userId: string): Promise<OpenProfile> {
   return openProfile(deps.keyring, (await findProfileByUser(q, userId))!);

@@ -339,3 +339,104 @@ export async function declineByToken(deps: AppDeps, token: string, clientIp: str
     });
   });
 }
+
+/** A setup as the portable container carries it: opened, with each contact's state, without its ids or card. */
+export interface CarriedSetup {
+  emergency_info: EmergencyInfo;
+  criteria: { conditions: string[]; access_minutes: number };
+  trusted_contacts: (Omit<Contact, 'id'> & { declined: boolean })[];
+  public_text: string;
+}
+
+/** The person's setup for the portable container (undefined when they have none). */
+export async function carrySetup(q: Queryable, keyring: Keyring, userId: string): Promise<CarriedSetup | undefined> {
+  const row = await findEmergencyByUser(q, userId);
+  if (!row) return undefined;
+  const setup = openSetup(keyring, row);
+  const states = await contactStates(q, row.id);
+  return {
+    emergency_info: setup.emergency_info,
+    criteria: setup.criteria,
+    trusted_contacts: setup.trusted_contacts.map(({ id, ...c }) => ({ ...c, declined: Boolean(states.get(id)) })),
+    public_text: setup.public_text,
+  };
+}
+
+/**
+ * Restores a carried setup into a newly imported account, in the import's transaction: a new data key of its own, a
+ * new card id, no access log. A contact who had not declined is named anew as the create path names one — told by
+ * e-mail with a new decline token, since the old token and the old instance's address are of no use here; one who
+ * had declined stays declined and is not told. Profile fields this instance does not know are dropped; what was
+ * dropped is answered for the person to read.
+ */
+export async function restoreSetup(trx: Knex.Transaction, deps: AppDeps, userId: string, carried: CarriedSetup, clientIp: string): Promise<string[]> {
+  const skipped: string[] = [];
+  const info = { ...carried.emergency_info };
+  const fields = (info.profile_fields ?? []).filter((f) => {
+    const known = deps.policy.policies.fields.has(f);
+    if (!known) skipped.push(`emergency setup: profile field ${f} is not a profile field here`);
+    return known;
+  });
+  const minutes = carried.criteria?.access_minutes;
+  const criteria = {
+    conditions: [...new Set((carried.criteria?.conditions ?? []).map(String))],
+    access_minutes: Number.isInteger(minutes) && minutes >= 5 && minutes <= 1440 ? minutes : DEFAULT_ACCESS_MINUTES,
+  };
+  const id = randomUUID();
+  const dek = newDataKey();
+  const wrapped = deps.keyring.wrap(dek, owner(id));
+  if (
+    !(await insertEmergency(trx, {
+      id,
+      user_id: userId,
+      wrapped_dek: wrapped.wrapped,
+      kek_id: wrapped.kekId,
+      sealed: Buffer.alloc(0),
+      ...newCard(dek, id),
+    }))
+  ) {
+    throw new EmergencyAccessExists(EXISTS);
+  }
+  const { name } = await readUserFields(trx, deps.keyring, userId, ['name']);
+  const seen = new Set<string>();
+  const wanted: Omit<Contact, 'id'>[] = [];
+  const declined: Contact[] = [];
+  for (const c of carried.trusted_contacts ?? []) {
+    const email = String(c.email).trim();
+    if (seen.has(email.toLowerCase())) continue;
+    seen.add(email.toLowerCase());
+    const contact = { name: String(c.name).trim(), email, ...(c.phone ? { phone: String(c.phone) } : {}) };
+    if (c.declined) declined.push({ ...contact, id: randomUUID() });
+    else wanted.push(contact);
+  }
+  const named = await nameContacts(trx, deps, id, String(name ?? 'A Ringfence user'), wanted, new Map());
+  // A declined contact's row has a decline token no one holds: they already declined.
+  await insertContacts(
+    trx,
+    declined.map((c) => ({ id: c.id, access_id: id, decline_hash: sha256Hex(randomBytes(32).toString('base64url')) })),
+  );
+  if (declined.length > 0) {
+    await trx('emergency_contacts')
+      .whereIn(
+        'id',
+        declined.map((c) => c.id),
+      )
+      .update({ declined_at: trx.fn.now() });
+  }
+  const byEmail = new Map([...named, ...declined].map((c) => [c.email.toLowerCase(), c]));
+  const setup: Setup = {
+    emergency_info: { ...info, profile_fields: fields },
+    criteria,
+    trusted_contacts: [...seen].map((e) => byEmail.get(e)!),
+    public_text: typeof carried.public_text === 'string' ? carried.public_text : DEFAULT_PUBLIC_TEXT,
+  };
+  await updateEmergency(trx, id, { sealed: seal(dek, JSON.stringify(setup), setupAad(id)) });
+  await recordAudit(trx, {
+    action: 'emergency.setup_created',
+    actor: `user:${userId}`,
+    subject: `user:${userId}`,
+    clientIp,
+    data: { access_id: id, imported: true, contacts: setup.trusted_contacts.length, conditions: criteria.conditions, profile_fields: fields },
+  });
+  return skipped;
+}

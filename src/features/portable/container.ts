@@ -226,7 +226,10 @@ async function assertFresh(trx: Knex.Transaction, userId: string, profileId: str
   const rings = await trx('rings').where({ user_id: userId }).first('id');
   const avatar = await trx('avatars').where({ profile_id: profileId }).first('profile_id');
   const records = await trx('health_records').where({ user_id: userId }).first('id');
-  if (own || rings || avatar || records) {
+  const credentials = await trx('credentials').where({ profile_id: profileId }).first('id');
+  const documents = await trx('documents').where({ user_id: userId }).first('id');
+  const emergency = await trx('emergency_access').where({ user_id: userId }).first('id');
+  if (own || rings || avatar || records || credentials || documents || emergency) {
     throw new ImportNotAllowed('this account already has its own profile data: import into a newly registered account');
   }
 }
@@ -260,7 +263,16 @@ export async function importContainer(deps: AppDeps, userId: string, input: Impo
       original_user_id: payload.sub,
       exported_at: new Date(payload.exported_at),
     });
-    const ctx = { deps, userId, profile, issuer: payload.iss, issuerVerified, ringIds: new Map<string, string>() };
+    const ctx = {
+      deps,
+      userId,
+      profile,
+      issuer: payload.iss,
+      issuerVerified,
+      ringIds: new Map<string, string>(),
+      credentialIds: new Map<string, string>(),
+      clientIp,
+    };
     for (const section of SECTIONS) {
       const s = payload.sections[section.name];
       if (s) results[section.name] = await section.import(trx, ctx, s.data);
