@@ -20,7 +20,7 @@ test('the login page names the service, labels every input and carries a CSRF to
   t.true(html.includes(`<style nonce="${nonce}">`), 'the one style block carries the header nonce');
   t.notRegex(
     html,
-    /<script(?! src="\/account\/assets\/[a-z.-]+"><\/script>)|https?:\/\/(?!127\.0\.0\.1)/,
+    /<script(?! src="\/account\/passkeys\/assets\/[a-z.-]+"><\/script>)|https?:\/\/(?!127\.0\.0\.1)/,
     'no inline script (only the passkey scripts of this origin) and no external asset',
   );
   t.regex(csp, /default-src 'none'/);
