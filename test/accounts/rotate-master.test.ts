@@ -158,3 +158,32 @@ test('rotate-master refuses to run without the old key, and with a key that open
   t.is(bad.code, 1);
   t.regex(bad.stderr, /--batch-size/);
 });
+
+test.serial("an emergency setup's own data key is re-wrapped too: after the rotation the new key alone opens it", async (t) => {
+  const first = await startTestApp({ name: 'accounts-rotate-master-emergency' });
+  started.push(first);
+  const person = await register(first);
+  const setup = { trusted_contacts: [], emergency_info: { blood_type: 'AB-', allergies: ['latex'] }, criteria: ['unconsciousness'] };
+  const created = await first.request('POST', '/api/v1/profile/emergency-access', { token: person.token, json: setup });
+  t.is(created.status, 201, created.text);
+  const before = (await first.request('GET', '/api/v1/profile/emergency-access', { token: person.token })).body.emergency_info;
+
+  const newKek = randomBytes(32);
+  const rotated = await runCli('keys', ['rotate-master', '--json'], {
+    DATABASE_URL: first.databaseUrl,
+    RINGFENCE_MASTER_KEY: newKek.toString('hex'),
+    RINGFENCE_PREVIOUS_MASTER_KEYS: first.kek.toString('hex'),
+  });
+  t.is(rotated.code, 0, rotated.stderr);
+  t.true(JSON.parse(rotated.stdout).finished);
+  const row = await first.service.deps.db('emergency_access').first('kek_id');
+  t.is(row.kek_id, new Keyring(newKek).kekId, 'the setup is wrapped under the new key');
+
+  const alone = await startTestApp({ name: 'accounts-rotate-master-emergency-new', databaseUrl: first.databaseUrl, kek: newKek });
+  started.push(alone);
+  const login = await alone.request('POST', '/api/v1/users/login', { json: { email: person.person.email, password: person.person.password } });
+  t.is(login.status, 200, login.text);
+  const after = await alone.request('GET', '/api/v1/profile/emergency-access', { token: login.body.token });
+  t.is(after.status, 200, after.text);
+  t.deepEqual(after.body.emergency_info, before);
+});
