@@ -78,6 +78,7 @@ import { getConsoleServices } from '../features/console/getConsoleServices.ts';
 import { getConsoleActivity } from '../features/console/getConsoleActivity.ts';
 import { getConsoleSessions } from '../features/console/getConsoleSessions.ts';
 import { getConsoleAsset } from '../features/console/getConsoleAsset.ts';
+import { getConsoleCredentials } from '../features/console/getConsoleCredentials.ts';
 import { listProfileActivity } from '../features/activity/listProfileActivity.ts';
 import { addCredential } from '../features/credentials/addCredential.ts';
 import { listCredentials } from '../features/credentials/listCredentials.ts';
@@ -294,6 +295,7 @@ export const FEATURES = {
     getConsoleActivity,
     getConsoleSessions,
     getConsoleAsset,
+    getConsoleCredentials,
   },
   activity: {
     listProfileActivity,

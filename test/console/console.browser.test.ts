@@ -15,6 +15,7 @@ import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
 import { useBrowser } from '../helpers/browser.ts';
 import { dataResource, grantService, useCallback } from '../helpers/oidc.ts';
 import { randomBytes } from 'node:crypto';
+import { JANE, licencePhoto } from '../credentials/fixtures.ts';
 
 const app = useTestApp({ smtp: true });
 const browser = useBrowser();
@@ -387,5 +388,74 @@ test.serial('custom rings and the ring policy file with its line-numbered errors
   t.is(await page.locator('#custom-rings form').count(), 0, 'rings not in the file are gone');
   t.is(await page.getByLabel('bio', { exact: true }).inputValue(), 'semi-private');
   await check(t, page, 'rings-custom');
+  t.deepEqual(watch.problems, []);
+});
+
+/** A person registered through the API and signed in in the browser (a fresh sign-in: step-up operations pass), on `next`. */
+async function signedIn(t: ExecutionContext, next: string, name = 'Jane Quinn Sample') {
+  const { page, watch } = await open(t);
+  const tag = randomBytes(4).toString('hex');
+  const person = { name, email: `p.${tag}@example.org`, handle: `p_${tag}`, password: `several unrelated words ${tag}` };
+  t.is((await app.request('POST', '/api/v1/users/register', { json: person })).status, 201);
+  await page.goto(`${app.url}/account/sign-in?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('E-mail or handle').fill(person.handle);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(new RegExp(`${next.replace(/[/?]/g, '\\$&')}$`));
+  return { page, watch, person };
+}
+
+test.serial('credentials: upload a licence photo, review the checks (authenticity not proven), correct, confirm, delete', async (t) => {
+  const { page, watch } = await signedIn(t, '/account/credentials');
+  await page.locator('#no-credentials').waitFor();
+  await check(t, page, 'credentials-empty');
+
+  // No photo: the API's refusal is shown.
+  await page.getByRole('button', { name: 'Read the card' }).click();
+  await page.locator('#upload .form-error').filter({ hasText: 'must exist' }).waitFor();
+
+  const photo = await licencePhoto(JANE, { version: 9 }, { tilt: 8, blur: 1, quality: 70 });
+  await page.getByLabel('Photo of the back of the card').setInputFiles({ name: 'licence.jpg', mimeType: 'image/jpeg', buffer: photo });
+  await page.getByRole('button', { name: 'Read the card' }).click();
+  const review = page.locator('#review');
+  await review.waitFor();
+  t.regex(await page.locator('#authenticity').innerText(), /Not proof of authenticity/);
+  t.is(await page.locator('#review-checks li[data-check="not_expired"]').getAttribute('data-verdict'), 'passed');
+  t.is(await page.locator('#review-checks li[data-check="issuer_known"]').getAttribute('data-verdict'), 'passed');
+  t.is(await page.getByLabel('Value of date_of_birth').inputValue(), '1990-01-31');
+  t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'pending_confirmation');
+  await check(t, page, 'credentials-review');
+
+  // A bad correction is refused next to its field; then a good one, and one field left out.
+  await page.getByLabel('Value of home_address').fill('{"locality": ');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.locator('#confirm-home_address-error').filter({ hasText: 'JSON' }).waitFor();
+  await page
+    .getByLabel('Value of home_address')
+    .fill(JSON.stringify({ street_address: '125 Main St', locality: 'Sacramento', region: 'CA', postal_code: '95814', country: 'US' }));
+  await page.getByLabel('Write drivers_license_number').uncheck();
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await status(page, /^Confirmed: /);
+  const confirmed = await page.locator('#rf-status').innerText();
+  t.regex(confirmed, /date_of_birth \(credential:[0-9a-f-]+\)/);
+  t.regex(confirmed, /home_address \(user\)/);
+  t.false(confirmed.includes('drivers_license_number'));
+  t.true(await review.isHidden());
+  t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'confirmed');
+  t.regex(await page.locator('[data-credential]').innerText(), /date_of_birth/);
+  await check(t, page, 'credentials');
+
+  // Delete: the fields it verified become self-asserted.
+  await page.getByRole('button', { name: /^Delete / }).click();
+  await status(page, /^Deleted\. .*date_of_birth/);
+  await page.locator('#no-credentials').waitFor();
+
+  // A second photo, rejected from its review.
+  await page.getByLabel('Photo of the back of the card').setInputFiles({ name: 'licence.jpg', mimeType: 'image/jpeg', buffer: photo });
+  await page.getByRole('button', { name: 'Read the card' }).click();
+  await review.waitFor();
+  await page.getByRole('button', { name: 'Reject and discard' }).click();
+  await status(page, /is rejected/);
+  t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'rejected');
   t.deepEqual(watch.problems, []);
 });

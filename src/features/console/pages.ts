@@ -7,6 +7,7 @@
 import type { Handler } from '../../deps.ts';
 import { renderConsolePage, type ConsolePage } from './page.ts';
 import { activityPage } from './page-activity.ts';
+import { credentialsPage } from './page-credentials.ts';
 import { forgotPage } from './page-forgot.ts';
 import { profilePage } from './page-profile.ts';
 import { resetPage } from './page-reset.ts';
@@ -23,6 +24,7 @@ export const PAGES: readonly ConsolePage[] = [
   ringsPage,
   visibilityPage,
   servicesPage,
+  credentialsPage,
   activityPage,
   sessionsPage,
   signInPage,

@@ -37,6 +37,8 @@ export async function api(method, path, options = {}) {
   } else if (options.yaml !== undefined) {
     headers['content-type'] = 'application/yaml';
     body = options.yaml;
+  } else if (options.form !== undefined) {
+    body = options.form;
   }
   let res;
   try {
