@@ -79,6 +79,7 @@ import { getConsoleActivity } from '../features/console/getConsoleActivity.ts';
 import { getConsoleSessions } from '../features/console/getConsoleSessions.ts';
 import { getConsoleAsset } from '../features/console/getConsoleAsset.ts';
 import { getConsoleCredentials } from '../features/console/getConsoleCredentials.ts';
+import { getConsoleHealth } from '../features/console/getConsoleHealth.ts';
 import { listProfileActivity } from '../features/activity/listProfileActivity.ts';
 import { addCredential } from '../features/credentials/addCredential.ts';
 import { listCredentials } from '../features/credentials/listCredentials.ts';
@@ -296,6 +297,7 @@ export const FEATURES = {
     getConsoleSessions,
     getConsoleAsset,
     getConsoleCredentials,
+    getConsoleHealth,
   },
   activity: {
     listProfileActivity,

@@ -459,3 +459,49 @@ test.serial('credentials: upload a licence photo, review the checks (authenticit
   t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'rejected');
   t.deepEqual(watch.problems, []);
 });
+
+test.serial('health: add a FHIR record (its failing path next to the field), share it with a doctor by link, revoke the link', async (t) => {
+  const { page, watch } = await signedIn(t, '/account/health');
+  await page.locator('#no-records').waitFor();
+  const immunization = {
+    resourceType: 'Immunization',
+    status: 'completed',
+    vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '207', display: 'COVID-19 mRNA' }] },
+    patient: { reference: 'Patient/me' },
+    occurrenceDateTime: '2021-05-10',
+  };
+  const resource = page.getByLabel('FHIR resource (JSON)');
+  await resource.fill(JSON.stringify({ ...immunization, occurrenceDateTime: 'last spring' }));
+  await page.getByRole('button', { name: 'Add record' }).click();
+  await page.locator('#new-record-resource-error').filter({ hasText: 'Immunization.occurrenceDateTime' }).waitFor();
+  t.is(await resource.getAttribute('aria-invalid'), 'true');
+  await check(t, page, 'health-record-error');
+  await resource.fill(JSON.stringify(immunization));
+  await page.getByRole('button', { name: 'Add record' }).click();
+  await status(page, 'The record is added.');
+  t.is(await page.locator('[data-record]').count(), 1);
+  t.regex(await page.locator('[data-record]').innerText(), /Immunization/);
+
+  // A link for a doctor: a past expiry is refused, then one made, listed, and revoked.
+  const form = page.locator('#new-link');
+  await form.getByLabel('Immunization').check();
+  await form.getByLabel("Doctor's e-mail address").fill('dr.lee@clinic.example');
+  await form.getByLabel('Expires on').fill('2020-01-01');
+  await form.getByRole('button', { name: 'Create link' }).click();
+  await form.locator('.form-error').filter({ hasText: /past/ }).waitFor();
+  await form.getByLabel('Expires on').fill(new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10));
+  await form.getByRole('button', { name: 'Create link' }).click();
+  await status(page, 'The link is created.');
+  t.regex(await page.locator('#link-url').innerText(), /\/share\/[^#]+#.+/);
+  const link = page.locator('[data-link]');
+  t.is(await link.locator('[data-state]').getAttribute('data-state'), 'active');
+  t.regex(await link.innerText(), /dr\.lee@clinic\.example/);
+  await check(t, page, 'health');
+  await page.getByRole('button', { name: 'Revoke the link for dr.lee@clinic.example' }).click();
+  await status(page, 'The link for dr.lee@clinic.example is revoked.');
+  t.is(await link.locator('[data-state]').getAttribute('data-state'), 'revoked');
+  await page.getByRole('button', { name: 'Delete this Immunization' }).click();
+  await status(page, 'The record is deleted.');
+  await page.locator('#no-records').waitFor();
+  t.deepEqual(watch.problems, []);
+});

@@ -528,6 +528,7 @@ const FIXTURES: Record<string, Fixture> = {
   getConsoleSessions: { request: () => ({ path: '/account/sessions' }), public: [200] },
   getConsoleAsset: { request: () => ({ path: '/account/assets/console.js' }), public: [200] },
   getConsoleCredentials: { request: () => ({ path: '/account/credentials' }), public: [200] },
+  getConsoleHealth: { request: () => ({ path: '/account/health' }), public: [200] },
   listProfileActivity: { request: () => ({ path: '/api/v1/profile/activity' }) },
   submitInteractionPasskey: {
     request: () => ({ path: `/interaction/${bogusUid()}/passkey`, json: { csrf: 'x', response: FAKE_WEBAUTHN } }),

@@ -9,6 +9,7 @@ import { renderConsolePage, type ConsolePage } from './page.ts';
 import { activityPage } from './page-activity.ts';
 import { credentialsPage } from './page-credentials.ts';
 import { forgotPage } from './page-forgot.ts';
+import { healthPage } from './page-health.ts';
 import { profilePage } from './page-profile.ts';
 import { resetPage } from './page-reset.ts';
 import { ringsPage } from './page-rings.ts';
@@ -25,6 +26,7 @@ export const PAGES: readonly ConsolePage[] = [
   visibilityPage,
   servicesPage,
   credentialsPage,
+  healthPage,
   activityPage,
   sessionsPage,
   signInPage,
