@@ -80,6 +80,7 @@ import { getConsoleSessions } from '../features/console/getConsoleSessions.ts';
 import { getConsoleAsset } from '../features/console/getConsoleAsset.ts';
 import { getConsoleCredentials } from '../features/console/getConsoleCredentials.ts';
 import { getConsoleHealth } from '../features/console/getConsoleHealth.ts';
+import { getConsoleEmergency } from '../features/console/getConsoleEmergency.ts';
 import { listProfileActivity } from '../features/activity/listProfileActivity.ts';
 import { addCredential } from '../features/credentials/addCredential.ts';
 import { listCredentials } from '../features/credentials/listCredentials.ts';
@@ -298,6 +299,7 @@ export const FEATURES = {
     getConsoleAsset,
     getConsoleCredentials,
     getConsoleHealth,
+    getConsoleEmergency,
   },
   activity: {
     listProfileActivity,

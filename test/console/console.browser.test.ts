@@ -16,6 +16,7 @@ import { useBrowser } from '../helpers/browser.ts';
 import { dataResource, grantService, useCallback } from '../helpers/oidc.ts';
 import { randomBytes } from 'node:crypto';
 import { JANE, licencePhoto } from '../credentials/fixtures.ts';
+import { register, verificationCode } from '../accounts/fixtures.ts';
 
 const app = useTestApp({ smtp: true });
 const browser = useBrowser();
@@ -503,5 +504,54 @@ test.serial('health: add a FHIR record (its failing path next to the field), sha
   await page.getByRole('button', { name: 'Delete this Immunization' }).click();
   await status(page, 'The record is deleted.');
   await page.locator('#no-records').waitFor();
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('emergency: set up the access, get the card, see a trusted contact open it, flag and end it, delete the setup', async (t) => {
+  const grace = await register(app, { name: 'Grace Hopper' });
+  const code = await verificationCode(app, grace.person.email);
+  t.is((await app.request('POST', '/api/v1/auth/verify-email', { token: grace.token, json: { code } })).status, 200);
+  const { page, watch, person } = await signedIn(t, '/account/emergency', 'Ada King');
+  await page.locator('#setup-state').filter({ hasText: 'Not set up yet.' }).waitFor();
+  t.true(await page.locator('#card').isHidden());
+
+  const form = page.locator('#setup');
+  await form.getByLabel('Blood type').selectOption('O-');
+  await form.getByLabel('Allergies').fill('penicillin, latex');
+  await form.getByLabel('Trusted contacts (e-mail addresses)').fill(grace.person.email);
+  await form.getByLabel('Text printed on the card').fill('Diabetic, see Ringfence');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await form.locator('.form-error').filter({ hasText: /\S/ }).waitFor();
+  t.is(await page.locator('#rf-status').innerText(), '');
+  await check(t, page, 'emergency-error');
+  await form.getByLabel('When access may be opened').fill('unconsciousness, unable_to_communicate');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await status(page, 'Saved.');
+  await page.locator('#card-image[src^="data:image/png"]').waitFor();
+  t.regex((await page.locator('#card-png').getAttribute('href')) ?? '', /^data:image\/png;base64,/);
+  t.is(await page.getByLabel('Allergies').inputValue(), 'penicillin, latex');
+
+  // The trusted contact opens the access; the person sees it, flags it and ends it.
+  const opened = await app.request('POST', '/api/v1/profile/emergency-access/open', {
+    token: grace.token,
+    json: { email: person.email, reason: 'She collapsed at home', criterion: 'unconsciousness' },
+  });
+  t.is(opened.status, 200, opened.text);
+  await page.reload();
+  const access = page.locator(`[data-access="${opened.body.access_log_id}"]`);
+  await access.waitFor();
+  t.is(await access.locator('[data-state]').getAttribute('data-state'), 'open');
+  t.regex(await access.innerText(), /She collapsed at home \(unconsciousness\)/);
+  await check(t, page, 'emergency');
+  await page.getByRole('button', { name: /^Flag the access of / }).click();
+  await status(page, 'The access is flagged for review.');
+  t.is(await access.locator('[data-flagged]').getAttribute('data-flagged'), 'true');
+  await page.getByRole('button', { name: /^End the access of / }).click();
+  await status(page, 'The access is ended.');
+  t.is(await access.locator('[data-state]').getAttribute('data-state'), 'ended');
+
+  await page.getByRole('button', { name: 'Delete the emergency setup' }).click();
+  await status(page, 'The emergency setup is deleted.');
+  await page.locator('#card').waitFor({ state: 'hidden' });
   t.deepEqual(watch.problems, []);
 });

@@ -8,6 +8,7 @@ import type { Handler } from '../../deps.ts';
 import { renderConsolePage, type ConsolePage } from './page.ts';
 import { activityPage } from './page-activity.ts';
 import { credentialsPage } from './page-credentials.ts';
+import { emergencyPage } from './page-emergency.ts';
 import { forgotPage } from './page-forgot.ts';
 import { healthPage } from './page-health.ts';
 import { profilePage } from './page-profile.ts';
@@ -27,6 +28,7 @@ export const PAGES: readonly ConsolePage[] = [
   servicesPage,
   credentialsPage,
   healthPage,
+  emergencyPage,
   activityPage,
   sessionsPage,
   signInPage,
