@@ -81,6 +81,7 @@ import { getConsoleAsset } from '../features/console/getConsoleAsset.ts';
 import { getConsoleCredentials } from '../features/console/getConsoleCredentials.ts';
 import { getConsoleHealth } from '../features/console/getConsoleHealth.ts';
 import { getConsoleEmergency } from '../features/console/getConsoleEmergency.ts';
+import { getConsoleShares } from '../features/console/getConsoleShares.ts';
 import { listProfileActivity } from '../features/activity/listProfileActivity.ts';
 import { addCredential } from '../features/credentials/addCredential.ts';
 import { listCredentials } from '../features/credentials/listCredentials.ts';
@@ -300,6 +301,7 @@ export const FEATURES = {
     getConsoleCredentials,
     getConsoleHealth,
     getConsoleEmergency,
+    getConsoleShares,
   },
   activity: {
     listProfileActivity,

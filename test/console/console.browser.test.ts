@@ -13,10 +13,11 @@ import * as client from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
 import { useBrowser } from '../helpers/browser.ts';
-import { dataResource, grantService, useCallback } from '../helpers/oidc.ts';
+import { dataResource, grantService, registerClient, serviceClientToken, useCallback } from '../helpers/oidc.ts';
 import { randomBytes } from 'node:crypto';
 import { JANE, licencePhoto } from '../credentials/fixtures.ts';
 import { register, verificationCode } from '../accounts/fixtures.ts';
+import { markDateOfBirthVerified } from '../shares/fixtures.ts';
 
 const app = useTestApp({ smtp: true });
 const browser = useBrowser();
@@ -397,13 +398,14 @@ async function signedIn(t: ExecutionContext, next: string, name = 'Jane Quinn Sa
   const { page, watch } = await open(t);
   const tag = randomBytes(4).toString('hex');
   const person = { name, email: `p.${tag}@example.org`, handle: `p_${tag}`, password: `several unrelated words ${tag}` };
-  t.is((await app.request('POST', '/api/v1/users/register', { json: person })).status, 201);
+  const registered = await app.request('POST', '/api/v1/users/register', { json: person });
+  t.is(registered.status, 201);
   await page.goto(`${app.url}/account/sign-in?next=${encodeURIComponent(next)}`);
   await page.getByLabel('E-mail or handle').fill(person.handle);
   await page.getByLabel('Password').fill(person.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(new RegExp(`${next.replace(/[/?]/g, '\\$&')}$`));
-  return { page, watch, person };
+  return { page, watch, person, token: registered.body.token as string };
 }
 
 test.serial('credentials: upload a licence photo, review the checks (authenticity not proven), correct, confirm, delete', async (t) => {
@@ -553,5 +555,53 @@ test.serial('emergency: set up the access, get the card, see a trusted contact o
   await page.getByRole('button', { name: 'Delete the emergency setup' }).click();
   await status(page, 'The emergency setup is deleted.');
   await page.locator('#card').waitFor({ state: 'hidden' });
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('shares and requests: a service asks, the person approves one and declines one, and revokes a share', async (t) => {
+  const { page, watch, person, token } = await signedIn(t, '/account/shares');
+  await page.locator('#no-shares').waitFor();
+  await markDateOfBirthVerified(app, { token });
+  const shop = await registerClient(app, 'commercial', { name: 'Corner Shop' });
+  const made = await app.request('POST', '/api/v1/profile/share-create', {
+    token,
+    json: { service_id: shop.service.client_id, info_field: 'age_over_18' },
+  });
+  t.is(made.status, 201, made.text);
+  const serviceToken = await serviceClientToken(app, shop);
+  for (const purpose of ['Age check for a wine order', 'Age check for a second order']) {
+    const asked = await app.request('POST', '/api/v1/data/requests', {
+      token: serviceToken,
+      json: { subject: person.handle, fields: ['age_over_18'], purpose },
+    });
+    t.is(asked.status, 201, asked.text);
+  }
+  await page.reload();
+  await page.locator('[data-request]').nth(1).waitFor();
+  t.is(await page.locator('[data-request] [data-state="pending"]').count(), 2);
+  t.regex(await page.locator('[data-share]').innerText(), /Corner Shop\s.*age_over_18/s);
+  await check(t, page, 'shares');
+
+  await page.locator('[data-request]').filter({ hasText: 'wine order' }).getByRole('button', { name: 'Approve the request of Corner Shop' }).click();
+  await status(page, 'The request of Corner Shop is approved; it may collect the share.');
+  await page
+    .locator('[data-request]')
+    .filter({ hasText: 'second order' })
+    .getByRole('button', { name: 'Decline the request of Corner Shop' })
+    .click();
+  await status(page, 'The request of Corner Shop is declined.');
+  t.deepEqual((await page.locator('[data-request] [data-state]').evaluateAll((n) => n.map((e) => e.getAttribute('data-state')))).sort(), [
+    'approved',
+    'declined',
+  ]);
+  t.is(await page.locator('[data-share]').count(), 2, 'the approval issued a share');
+
+  await page
+    .locator(`[data-share="${made.body.share_id}"]`)
+    .getByRole('button', { name: /^Revoke the share of age_over_18 with Corner Shop/ })
+    .click();
+  await status(page, 'The share with Corner Shop is revoked.');
+  t.is(await page.locator(`[data-share="${made.body.share_id}"] [data-state]`).getAttribute('data-state'), 'revoked');
+  await check(t, page, 'shares-after');
   t.deepEqual(watch.problems, []);
 });

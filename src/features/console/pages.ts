@@ -15,6 +15,7 @@ import { profilePage } from './page-profile.ts';
 import { resetPage } from './page-reset.ts';
 import { ringsPage } from './page-rings.ts';
 import { servicesPage } from './page-services.ts';
+import { sharesPage } from './page-shares.ts';
 import { sessionsPage } from './page-sessions.ts';
 import { signInPage } from './page-sign-in.ts';
 import { signUpPage } from './page-sign-up.ts';
@@ -29,6 +30,7 @@ export const PAGES: readonly ConsolePage[] = [
   credentialsPage,
   healthPage,
   emergencyPage,
+  sharesPage,
   activityPage,
   sessionsPage,
   signInPage,
