@@ -82,6 +82,7 @@ import { getConsoleCredentials } from '../features/console/getConsoleCredentials
 import { getConsoleHealth } from '../features/console/getConsoleHealth.ts';
 import { getConsoleEmergency } from '../features/console/getConsoleEmergency.ts';
 import { getConsoleShares } from '../features/console/getConsoleShares.ts';
+import { getConsolePortable } from '../features/console/getConsolePortable.ts';
 import { listProfileActivity } from '../features/activity/listProfileActivity.ts';
 import { addCredential } from '../features/credentials/addCredential.ts';
 import { listCredentials } from '../features/credentials/listCredentials.ts';
@@ -302,6 +303,7 @@ export const FEATURES = {
     getConsoleHealth,
     getConsoleEmergency,
     getConsoleShares,
+    getConsolePortable,
   },
   activity: {
     listProfileActivity,

@@ -446,6 +446,8 @@ test.serial('credentials: upload a licence photo, review the checks (authenticit
   t.true(await review.isHidden());
   t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'confirmed');
   t.regex(await page.locator('[data-credential]').innerText(), /date_of_birth/);
+  await page.getByRole('button', { name: /^Show the photo of / }).click();
+  await page.locator('[data-credential] img[src^="data:image/jpeg"]').waitFor();
   await check(t, page, 'credentials');
 
   // Delete: the fields it verified become self-asserted.
@@ -604,4 +606,35 @@ test.serial('shares and requests: a service asks, the person approves one and de
   t.is(await page.locator(`[data-share="${made.body.share_id}"] [data-state]`).getAttribute('data-state'), 'revoked');
   await check(t, page, 'shares-after');
   t.deepEqual(watch.problems, []);
+});
+
+test.serial('export and import: the profile leaves as a passphrase file and comes back into a new account; passkeys are one link away', async (t) => {
+  const first = await signedIn(t, '/account/portable');
+  const exporter = first.page;
+  await exporter.getByLabel('Passphrase', { exact: true }).fill('short');
+  await exporter.getByRole('button', { name: 'Export my profile' }).click();
+  await exporter.locator('#export-passphrase-error').filter({ hasText: /\S/ }).waitFor();
+  t.is(await exporter.getByLabel('Passphrase', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await check(t, exporter, 'portable-error');
+  const passphrase = 'a long passphrase for the move';
+  await exporter.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await exporter.getByRole('button', { name: 'Export my profile' }).click();
+  await status(exporter, 'Your profile is exported.');
+  const href = (await exporter.locator('#export-file').getAttribute('href')) ?? '';
+  const container = decodeURIComponent(href.replace(/^data:application\/jose;charset=utf-8,/, ''));
+  t.is(container.split('.').length, 5, 'a compact JWE');
+  await check(t, exporter, 'portable');
+
+  // The passkeys page, from the navigation.
+  await exporter.getByRole('link', { name: 'Passkeys' }).click();
+  await exporter.waitForURL(/\/account\/passkeys$/);
+
+  const second = await signedIn(t, '/account/portable', 'Ada Copy');
+  await second.page.getByLabel('The exported file (its text)').fill(container);
+  await second.page.getByLabel('Passphrase of the file').fill(passphrase);
+  await second.page.getByRole('button', { name: 'Import', exact: true }).click();
+  await status(second.page, /^Imported from /);
+  t.true((await second.page.locator('#import-result li').count()) > 0);
+  t.deepEqual(first.watch.problems, []);
+  t.deepEqual(second.watch.problems, []);
 });

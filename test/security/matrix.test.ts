@@ -531,6 +531,7 @@ const FIXTURES: Record<string, Fixture> = {
   getConsoleHealth: { request: () => ({ path: '/account/health' }), public: [200] },
   getConsoleEmergency: { request: () => ({ path: '/account/emergency' }), public: [200] },
   getConsoleShares: { request: () => ({ path: '/account/shares' }), public: [200] },
+  getConsolePortable: { request: () => ({ path: '/account/portable' }), public: [200] },
   listProfileActivity: { request: () => ({ path: '/api/v1/profile/activity' }) },
   submitInteractionPasskey: {
     request: () => ({ path: `/interaction/${bogusUid()}/passkey`, json: { csrf: 'x', response: FAKE_WEBAUTHN } }),

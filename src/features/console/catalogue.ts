@@ -45,6 +45,8 @@ const CATALOGUE: Record<string, Section> = {
     health: ['Health', '健康', '健康'],
     emergency: ['Emergency', '紧急访问', '緊急存取'],
     shares: ['Shares', '分享', '分享'],
+    portable: ['Export and import', '导出与导入', '匯出與匯入'],
+    passkeys: ['Passkeys', '通行密钥', '通行金鑰'],
     activity: ['Activity', '活动记录', '活動紀錄'],
     sessions: ['Sessions', '会话', '工作階段'],
     signOut: ['Sign out', '退出登录', '登出'],
@@ -286,6 +288,7 @@ const CATALOGUE: Record<string, Section> = {
     verifies: ['Verifies', '验证的字段', '驗證的欄位'],
     review: ['Review {label}', '核对 {label}', '核對 {label}'],
     photo: ['Photo of {label}', '{label} 的照片', '{label} 的照片'],
+    showPhoto: ['Show the photo of {label}', '显示 {label} 的照片', '顯示 {label} 的照片'],
     delete: ['Delete {label}', '删除 {label}', '刪除 {label}'],
     deleted: [
       'Deleted. Fields it verified are now self-asserted: {fields}.',
@@ -437,6 +440,40 @@ const CATALOGUE: Record<string, Section> = {
     declined: ['The request of {name} is declined.', '已拒绝 {name} 的请求。', '已拒絕 {name} 的請求。'],
     revoke: ['Revoke the share of {fields} with {name}', '撤销与 {name} 分享的 {fields}', '撤銷與 {name} 分享的 {fields}'],
     revoked: ['The share with {name} is revoked.', '与 {name} 的分享已撤销。', '與 {name} 的分享已撤銷。'],
+  },
+  portable: {
+    title: ['Export and import', '导出与导入', '匯出與匯入'],
+    intro: [
+      'Take your whole profile with you as one encrypted file, or restore one into this new account. No token, session or secret is ever in it.',
+      '将整个个人资料作为一个加密文件带走，或将其恢复到这个新账户。文件中绝不包含令牌、会话或密钥。',
+      '將整個個人資料作為一個加密檔案帶走，或將其還原到這個新帳戶。檔案中絕不包含權杖、工作階段或密鑰。',
+    ],
+    exportTitle: ['Export', '导出', '匯出'],
+    passphrase: ['Passphrase', '口令', '通關密語'],
+    passphraseHint: [
+      'At least 12 characters; without it the file cannot be opened.',
+      '至少 12 个字符；没有它就无法打开文件。',
+      '至少 12 個字元；沒有它就無法開啟檔案。',
+    ],
+    export: ['Export my profile', '导出我的资料', '匯出我的資料'],
+    exported: ['Your profile is exported.', '您的资料已导出。', '您的資料已匯出。'],
+    download: ['Download the file', '下载文件', '下載檔案'],
+    importTitle: ['Import', '导入', '匯入'],
+    importHint: [
+      'Only into an account that holds nothing but its registration, once.',
+      '只能导入到除注册信息外没有任何内容的账户，且只能一次。',
+      '只能匯入到除註冊資訊外沒有任何內容的帳戶，且只能一次。',
+    ],
+    container: ['The exported file (its text)', '导出的文件（文本）', '匯出的檔案（文字）'],
+    importPassphrase: ['Passphrase of the file', '文件的口令', '檔案的通關密語'],
+    importPassphraseHint: [
+      'Leave it empty to paste instead the JWS you decrypted yourself with your private key.',
+      '若要粘贴您用私钥自行解密的 JWS，请留空。',
+      '若要貼上您用私鑰自行解密的 JWS，請留空。',
+    ],
+    import: ['Import', '导入', '匯入'],
+    imported: ['Imported from {issuer}.', '已从 {issuer} 导入。', '已從 {issuer} 匯入。'],
+    section: ['{name}: {n} imported', '{name}：已导入 {n} 项', '{name}：已匯入 {n} 項'],
   },
 };
 

@@ -11,6 +11,7 @@ import { credentialsPage } from './page-credentials.ts';
 import { emergencyPage } from './page-emergency.ts';
 import { forgotPage } from './page-forgot.ts';
 import { healthPage } from './page-health.ts';
+import { portablePage } from './page-portable.ts';
 import { profilePage } from './page-profile.ts';
 import { resetPage } from './page-reset.ts';
 import { ringsPage } from './page-rings.ts';
@@ -31,6 +32,7 @@ export const PAGES: readonly ConsolePage[] = [
   healthPage,
   emergencyPage,
   sharesPage,
+  portablePage,
   activityPage,
   sessionsPage,
   signInPage,

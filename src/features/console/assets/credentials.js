@@ -97,7 +97,34 @@ function card(credential, reload) {
     );
   }
   if (credential.state !== 'rejected') {
-    actions.push(h('a', { href: `/api/v1/profile/credentials/${credential.credential_id}/image`, target: '_blank', rel: 'noopener' }, t('credentials.photo', { label: credential.label })));
+    actions.push(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: async (event) => {
+            const button = event.currentTarget;
+            button.disabled = true;
+            try {
+              // Fetched with the CSRF header (an <img src> could not send it), shown as a data URL (img-src 'self' data:).
+              const blob = await api('GET', `/api/v1/profile/credentials/${credential.credential_id}/image`, { blob: true });
+              const url = await new Promise((resolve) => {
+                const reader = new FileReader();
+                reader.onload = () => resolve(reader.result);
+                reader.readAsDataURL(blob);
+              });
+              button.replaceWith(h('img', { src: url, alt: t('credentials.photo', { label: credential.label }), class: 'photo', width: 320 }));
+            } catch (err) {
+              button.disabled = false;
+              setStatus(err instanceof ApiError ? err.message : '');
+              if (!(err instanceof ApiError)) throw err;
+            }
+          },
+        },
+        t('credentials.showPhoto', { label: credential.label }),
+      ),
+    );
   }
   actions.push(
     h(
