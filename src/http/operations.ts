@@ -78,6 +78,11 @@ import { getConsoleServices } from '../features/console/getConsoleServices.ts';
 import { getConsoleActivity } from '../features/console/getConsoleActivity.ts';
 import { getConsoleSessions } from '../features/console/getConsoleSessions.ts';
 import { getConsoleAsset } from '../features/console/getConsoleAsset.ts';
+import { getConsoleCredentials } from '../features/console/getConsoleCredentials.ts';
+import { getConsoleHealth } from '../features/console/getConsoleHealth.ts';
+import { getConsoleEmergency } from '../features/console/getConsoleEmergency.ts';
+import { getConsoleShares } from '../features/console/getConsoleShares.ts';
+import { getConsolePortable } from '../features/console/getConsolePortable.ts';
 import { listProfileActivity } from '../features/activity/listProfileActivity.ts';
 import { addCredential } from '../features/credentials/addCredential.ts';
 import { listCredentials } from '../features/credentials/listCredentials.ts';
@@ -294,6 +299,11 @@ export const FEATURES = {
     getConsoleActivity,
     getConsoleSessions,
     getConsoleAsset,
+    getConsoleCredentials,
+    getConsoleHealth,
+    getConsoleEmergency,
+    getConsoleShares,
+    getConsolePortable,
   },
   activity: {
     listProfileActivity,

@@ -13,8 +13,11 @@ import * as client from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
 import { useBrowser } from '../helpers/browser.ts';
-import { dataResource, grantService, useCallback } from '../helpers/oidc.ts';
+import { dataResource, grantService, registerClient, serviceClientToken, useCallback } from '../helpers/oidc.ts';
 import { randomBytes } from 'node:crypto';
+import { JANE, licencePhoto } from '../credentials/fixtures.ts';
+import { register, verificationCode } from '../accounts/fixtures.ts';
+import { markDateOfBirthVerified } from '../shares/fixtures.ts';
 
 const app = useTestApp({ smtp: true });
 const browser = useBrowser();
@@ -388,4 +391,250 @@ test.serial('custom rings and the ring policy file with its line-numbered errors
   t.is(await page.getByLabel('bio', { exact: true }).inputValue(), 'semi-private');
   await check(t, page, 'rings-custom');
   t.deepEqual(watch.problems, []);
+});
+
+/** A person registered through the API and signed in in the browser (a fresh sign-in: step-up operations pass), on `next`. */
+async function signedIn(t: ExecutionContext, next: string, name = 'Jane Quinn Sample') {
+  const { page, watch } = await open(t);
+  const tag = randomBytes(4).toString('hex');
+  const person = { name, email: `p.${tag}@example.org`, handle: `p_${tag}`, password: `several unrelated words ${tag}` };
+  const registered = await app.request('POST', '/api/v1/users/register', { json: person });
+  t.is(registered.status, 201);
+  await page.goto(`${app.url}/account/sign-in?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('E-mail or handle').fill(person.handle);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(new RegExp(`${next.replace(/[/?]/g, '\\$&')}$`));
+  return { page, watch, person, token: registered.body.token as string };
+}
+
+test.serial('credentials: upload a licence photo, review the checks (authenticity not proven), correct, confirm, delete', async (t) => {
+  const { page, watch } = await signedIn(t, '/account/credentials');
+  await page.locator('#no-credentials').waitFor();
+  await check(t, page, 'credentials-empty');
+
+  // No photo: the API's refusal is shown.
+  await page.getByRole('button', { name: 'Read the card' }).click();
+  await page.locator('#upload .form-error').filter({ hasText: 'must exist' }).waitFor();
+
+  const photo = await licencePhoto(JANE, { version: 9 }, { tilt: 8, blur: 1, quality: 70 });
+  await page.getByLabel('Photo of the back of the card').setInputFiles({ name: 'licence.jpg', mimeType: 'image/jpeg', buffer: photo });
+  await page.getByRole('button', { name: 'Read the card' }).click();
+  const review = page.locator('#review');
+  await review.waitFor();
+  t.regex(await page.locator('#authenticity').innerText(), /Not proof of authenticity/);
+  t.is(await page.locator('#review-checks li[data-check="not_expired"]').getAttribute('data-verdict'), 'passed');
+  t.is(await page.locator('#review-checks li[data-check="issuer_known"]').getAttribute('data-verdict'), 'passed');
+  t.is(await page.getByLabel('Value of date_of_birth').inputValue(), '1990-01-31');
+  t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'pending_confirmation');
+  await check(t, page, 'credentials-review');
+
+  // A bad correction is refused next to its field; then a good one, and one field left out.
+  await page.getByLabel('Value of home_address').fill('{"locality": ');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.locator('#confirm-home_address-error').filter({ hasText: 'JSON' }).waitFor();
+  await page
+    .getByLabel('Value of home_address')
+    .fill(JSON.stringify({ street_address: '125 Main St', locality: 'Sacramento', region: 'CA', postal_code: '95814', country: 'US' }));
+  await page.getByLabel('Write drivers_license_number').uncheck();
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await status(page, /^Confirmed: /);
+  const confirmed = await page.locator('#rf-status').innerText();
+  t.regex(confirmed, /date_of_birth \(credential:[0-9a-f-]+\)/);
+  t.regex(confirmed, /home_address \(user\)/);
+  t.false(confirmed.includes('drivers_license_number'));
+  t.true(await review.isHidden());
+  t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'confirmed');
+  t.regex(await page.locator('[data-credential]').innerText(), /date_of_birth/);
+  await page.getByRole('button', { name: /^Show the photo of / }).click();
+  await page.locator('[data-credential] img[src^="data:image/jpeg"]').waitFor();
+  await check(t, page, 'credentials');
+
+  // Delete: the fields it verified become self-asserted.
+  await page.getByRole('button', { name: /^Delete / }).click();
+  await status(page, /^Deleted\. .*date_of_birth/);
+  await page.locator('#no-credentials').waitFor();
+
+  // A second photo, rejected from its review.
+  await page.getByLabel('Photo of the back of the card').setInputFiles({ name: 'licence.jpg', mimeType: 'image/jpeg', buffer: photo });
+  await page.getByRole('button', { name: 'Read the card' }).click();
+  await review.waitFor();
+  await page.getByRole('button', { name: 'Reject and discard' }).click();
+  await status(page, /is rejected/);
+  t.is(await page.locator('[data-credential] [data-state]').getAttribute('data-state'), 'rejected');
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('health: add a FHIR record (its failing path next to the field), share it with a doctor by link, revoke the link', async (t) => {
+  const { page, watch } = await signedIn(t, '/account/health');
+  await page.locator('#no-records').waitFor();
+  const immunization = {
+    resourceType: 'Immunization',
+    status: 'completed',
+    vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '207', display: 'COVID-19 mRNA' }] },
+    patient: { reference: 'Patient/me' },
+    occurrenceDateTime: '2021-05-10',
+  };
+  const resource = page.getByLabel('FHIR resource (JSON)');
+  await resource.fill(JSON.stringify({ ...immunization, occurrenceDateTime: 'last spring' }));
+  await page.getByRole('button', { name: 'Add record' }).click();
+  await page.locator('#new-record-resource-error').filter({ hasText: 'Immunization.occurrenceDateTime' }).waitFor();
+  t.is(await resource.getAttribute('aria-invalid'), 'true');
+  await check(t, page, 'health-record-error');
+  await resource.fill(JSON.stringify(immunization));
+  await page.getByRole('button', { name: 'Add record' }).click();
+  await status(page, 'The record is added.');
+  t.is(await page.locator('[data-record]').count(), 1);
+  t.regex(await page.locator('[data-record]').innerText(), /Immunization/);
+
+  // A link for a doctor: a past expiry is refused, then one made, listed, and revoked.
+  const form = page.locator('#new-link');
+  await form.getByLabel('Immunization').check();
+  await form.getByLabel("Doctor's e-mail address").fill('dr.lee@clinic.example');
+  await form.getByLabel('Expires on').fill('2020-01-01');
+  await form.getByRole('button', { name: 'Create link' }).click();
+  await form.locator('.form-error').filter({ hasText: /past/ }).waitFor();
+  await form.getByLabel('Expires on').fill(new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10));
+  await form.getByRole('button', { name: 'Create link' }).click();
+  await status(page, 'The link is created.');
+  t.regex(await page.locator('#link-url').innerText(), /\/share\/[^#]+#.+/);
+  const link = page.locator('[data-link]');
+  t.is(await link.locator('[data-state]').getAttribute('data-state'), 'active');
+  t.regex(await link.innerText(), /dr\.lee@clinic\.example/);
+  await check(t, page, 'health');
+  await page.getByRole('button', { name: 'Revoke the link for dr.lee@clinic.example' }).click();
+  await status(page, 'The link for dr.lee@clinic.example is revoked.');
+  t.is(await link.locator('[data-state]').getAttribute('data-state'), 'revoked');
+  await page.getByRole('button', { name: 'Delete this Immunization' }).click();
+  await status(page, 'The record is deleted.');
+  await page.locator('#no-records').waitFor();
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('emergency: set up the access, get the card, see a trusted contact open it, flag and end it, delete the setup', async (t) => {
+  const grace = await register(app, { name: 'Grace Hopper' });
+  const code = await verificationCode(app, grace.person.email);
+  t.is((await app.request('POST', '/api/v1/auth/verify-email', { token: grace.token, json: { code } })).status, 200);
+  const { page, watch, person } = await signedIn(t, '/account/emergency', 'Ada King');
+  await page.locator('#setup-state').filter({ hasText: 'Not set up yet.' }).waitFor();
+  t.true(await page.locator('#card').isHidden());
+
+  const form = page.locator('#setup');
+  await form.getByLabel('Blood type').selectOption('O-');
+  await form.getByLabel('Allergies').fill('penicillin, latex');
+  await form.getByLabel('Trusted contacts (e-mail addresses)').fill(grace.person.email);
+  await form.getByLabel('Text printed on the card').fill('Diabetic, see Ringfence');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await form.locator('.form-error').filter({ hasText: /\S/ }).waitFor();
+  t.is(await page.locator('#rf-status').innerText(), '');
+  await check(t, page, 'emergency-error');
+  await form.getByLabel('When access may be opened').fill('unconsciousness, unable_to_communicate');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await status(page, 'Saved.');
+  await page.locator('#card-image[src^="data:image/png"]').waitFor();
+  t.regex((await page.locator('#card-png').getAttribute('href')) ?? '', /^data:image\/png;base64,/);
+  t.is(await page.getByLabel('Allergies').inputValue(), 'penicillin, latex');
+
+  // The trusted contact opens the access; the person sees it, flags it and ends it.
+  const opened = await app.request('POST', '/api/v1/profile/emergency-access/open', {
+    token: grace.token,
+    json: { email: person.email, reason: 'She collapsed at home', criterion: 'unconsciousness' },
+  });
+  t.is(opened.status, 200, opened.text);
+  await page.reload();
+  const access = page.locator(`[data-access="${opened.body.access_log_id}"]`);
+  await access.waitFor();
+  t.is(await access.locator('[data-state]').getAttribute('data-state'), 'open');
+  t.regex(await access.innerText(), /She collapsed at home \(unconsciousness\)/);
+  await check(t, page, 'emergency');
+  await page.getByRole('button', { name: /^Flag the access of / }).click();
+  await status(page, 'The access is flagged for review.');
+  t.is(await access.locator('[data-flagged]').getAttribute('data-flagged'), 'true');
+  await page.getByRole('button', { name: /^End the access of / }).click();
+  await status(page, 'The access is ended.');
+  t.is(await access.locator('[data-state]').getAttribute('data-state'), 'ended');
+
+  await page.getByRole('button', { name: 'Delete the emergency setup' }).click();
+  await status(page, 'The emergency setup is deleted.');
+  await page.locator('#card').waitFor({ state: 'hidden' });
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('shares and requests: a service asks, the person approves one and declines one, and revokes a share', async (t) => {
+  const { page, watch, person, token } = await signedIn(t, '/account/shares');
+  await page.locator('#no-shares').waitFor();
+  await markDateOfBirthVerified(app, { token });
+  const shop = await registerClient(app, 'commercial', { name: 'Corner Shop' });
+  const made = await app.request('POST', '/api/v1/profile/share-create', {
+    token,
+    json: { service_id: shop.service.client_id, info_field: 'age_over_18' },
+  });
+  t.is(made.status, 201, made.text);
+  const serviceToken = await serviceClientToken(app, shop);
+  for (const purpose of ['Age check for a wine order', 'Age check for a second order']) {
+    const asked = await app.request('POST', '/api/v1/data/requests', {
+      token: serviceToken,
+      json: { subject: person.handle, fields: ['age_over_18'], purpose },
+    });
+    t.is(asked.status, 201, asked.text);
+  }
+  await page.reload();
+  await page.locator('[data-request]').nth(1).waitFor();
+  t.is(await page.locator('[data-request] [data-state="pending"]').count(), 2);
+  t.regex(await page.locator('[data-share]').innerText(), /Corner Shop\s.*age_over_18/s);
+  await check(t, page, 'shares');
+
+  await page.locator('[data-request]').filter({ hasText: 'wine order' }).getByRole('button', { name: 'Approve the request of Corner Shop' }).click();
+  await status(page, 'The request of Corner Shop is approved; it may collect the share.');
+  await page
+    .locator('[data-request]')
+    .filter({ hasText: 'second order' })
+    .getByRole('button', { name: 'Decline the request of Corner Shop' })
+    .click();
+  await status(page, 'The request of Corner Shop is declined.');
+  t.deepEqual((await page.locator('[data-request] [data-state]').evaluateAll((n) => n.map((e) => e.getAttribute('data-state')))).sort(), [
+    'approved',
+    'declined',
+  ]);
+  t.is(await page.locator('[data-share]').count(), 2, 'the approval issued a share');
+
+  await page
+    .locator(`[data-share="${made.body.share_id}"]`)
+    .getByRole('button', { name: /^Revoke the share of age_over_18 with Corner Shop/ })
+    .click();
+  await status(page, 'The share with Corner Shop is revoked.');
+  t.is(await page.locator(`[data-share="${made.body.share_id}"] [data-state]`).getAttribute('data-state'), 'revoked');
+  await check(t, page, 'shares-after');
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('export and import: the profile leaves as a passphrase file and comes back into a new account; passkeys are one link away', async (t) => {
+  const first = await signedIn(t, '/account/portable');
+  const exporter = first.page;
+  await exporter.getByLabel('Passphrase', { exact: true }).fill('short');
+  await exporter.getByRole('button', { name: 'Export my profile' }).click();
+  await exporter.locator('#export-passphrase-error').filter({ hasText: /\S/ }).waitFor();
+  t.is(await exporter.getByLabel('Passphrase', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await check(t, exporter, 'portable-error');
+  const passphrase = 'a long passphrase for the move';
+  await exporter.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await exporter.getByRole('button', { name: 'Export my profile' }).click();
+  await status(exporter, 'Your profile is exported.');
+  const href = (await exporter.locator('#export-file').getAttribute('href')) ?? '';
+  const container = decodeURIComponent(href.replace(/^data:application\/jose;charset=utf-8,/, ''));
+  t.is(container.split('.').length, 5, 'a compact JWE');
+  await check(t, exporter, 'portable');
+
+  // The passkeys page, from the navigation.
+  await exporter.getByRole('link', { name: 'Passkeys' }).click();
+  await exporter.waitForURL(/\/account\/passkeys$/);
+
+  const second = await signedIn(t, '/account/portable', 'Ada Copy');
+  await second.page.getByLabel('The exported file (its text)').fill(container);
+  await second.page.getByLabel('Passphrase of the file').fill(passphrase);
+  await second.page.getByRole('button', { name: 'Import', exact: true }).click();
+  await status(second.page, /^Imported from /);
+  t.true((await second.page.locator('#import-result li').count()) > 0);
+  t.deepEqual(first.watch.problems, []);
+  t.deepEqual(second.watch.problems, []);
 });

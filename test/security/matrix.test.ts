@@ -527,6 +527,11 @@ const FIXTURES: Record<string, Fixture> = {
   getConsoleActivity: { request: () => ({ path: '/account/activity' }), public: [200] },
   getConsoleSessions: { request: () => ({ path: '/account/sessions' }), public: [200] },
   getConsoleAsset: { request: () => ({ path: '/account/assets/console.js' }), public: [200] },
+  getConsoleCredentials: { request: () => ({ path: '/account/credentials' }), public: [200] },
+  getConsoleHealth: { request: () => ({ path: '/account/health' }), public: [200] },
+  getConsoleEmergency: { request: () => ({ path: '/account/emergency' }), public: [200] },
+  getConsoleShares: { request: () => ({ path: '/account/shares' }), public: [200] },
+  getConsolePortable: { request: () => ({ path: '/account/portable' }), public: [200] },
   listProfileActivity: { request: () => ({ path: '/api/v1/profile/activity' }) },
   submitInteractionPasskey: {
     request: () => ({ path: `/interaction/${bogusUid()}/passkey`, json: { csrf: 'x', response: FAKE_WEBAUTHN } }),

@@ -48,12 +48,16 @@ function dataBlock(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
+/** Pages of other features linked from the navigation (the passkeys feature serves its own page). */
+const OTHER_PAGES = [{ id: 'passkeys', path: '/account/passkeys' }];
+
 function nav(pages: readonly ConsolePage[], current: ConsolePage, t: T): string {
   const items = pages
     .filter((p) => p.nav)
     .map((p) => `<li><a href="${p.path}"${p === current ? ' aria-current="page"' : ''}>${t(`nav.${p.id}`)}</a></li>`)
     .join('');
-  return `<nav aria-label="${t('nav.label')}"><ul>${items}</ul></nav><button type="button" id="rf-signout" class="secondary">${t('nav.signOut')}</button>`;
+  const others = OTHER_PAGES.map((p) => `<li><a href="${p.path}">${t(`nav.${p.id}`)}</a></li>`).join('');
+  return `<nav aria-label="${t('nav.label')}"><ul>${items}${others}</ul></nav><button type="button" id="rf-signout" class="secondary">${t('nav.signOut')}</button>`;
 }
 
 function languagePicker(locale: string, t: T): string {

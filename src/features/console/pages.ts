@@ -7,11 +7,16 @@
 import type { Handler } from '../../deps.ts';
 import { renderConsolePage, type ConsolePage } from './page.ts';
 import { activityPage } from './page-activity.ts';
+import { credentialsPage } from './page-credentials.ts';
+import { emergencyPage } from './page-emergency.ts';
 import { forgotPage } from './page-forgot.ts';
+import { healthPage } from './page-health.ts';
+import { portablePage } from './page-portable.ts';
 import { profilePage } from './page-profile.ts';
 import { resetPage } from './page-reset.ts';
 import { ringsPage } from './page-rings.ts';
 import { servicesPage } from './page-services.ts';
+import { sharesPage } from './page-shares.ts';
 import { sessionsPage } from './page-sessions.ts';
 import { signInPage } from './page-sign-in.ts';
 import { signUpPage } from './page-sign-up.ts';
@@ -23,6 +28,11 @@ export const PAGES: readonly ConsolePage[] = [
   ringsPage,
   visibilityPage,
   servicesPage,
+  credentialsPage,
+  healthPage,
+  emergencyPage,
+  sharesPage,
+  portablePage,
   activityPage,
   sessionsPage,
   signInPage,

@@ -37,6 +37,8 @@ export async function api(method, path, options = {}) {
   } else if (options.yaml !== undefined) {
     headers['content-type'] = 'application/yaml';
     body = options.yaml;
+  } else if (options.form !== undefined) {
+    body = options.form;
   }
   let res;
   try {
@@ -45,7 +47,7 @@ export async function api(method, path, options = {}) {
     throw new ApiError(0, { status: t('common.networkError') });
   }
   const type = res.headers.get('content-type') ?? '';
-  const data = type.includes('json') ? await res.json() : await res.text();
+  const data = type.includes('json') ? await res.json() : options.blob && res.ok ? await res.blob() : await res.text();
   if (!res.ok) {
     if (res.status === 401 && signedInPage) signInAgain();
     throw new ApiError(res.status, typeof data === 'object' ? data : { status: data });
