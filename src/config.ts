@@ -71,6 +71,15 @@ function integer(name: string, min: number, max: number, fallback: number) {
   };
 }
 
+/** `true` or `false`; unset or empty is false. */
+function boolean(name: string) {
+  return (raw: string | undefined) => {
+    if (raw === undefined || raw === '' || raw === 'false') return false;
+    if (raw === 'true') return true;
+    throw new Error(`${name} must be true or false, got "${raw}"`);
+  };
+}
+
 function url(name: string, protocols: readonly string[]) {
   return (raw: string | undefined) => {
     if (raw === undefined || raw === '') return undefined;
@@ -174,11 +183,7 @@ const SETTINGS: Record<string, Setting> = {
   },
   TRUST_PROXY: {
     description: 'true when a reverse proxy sets X-Forwarded-For/-Proto (default false: never trust those headers); required with an https BASE_URL',
-    parse: (raw) => {
-      if (raw === undefined || raw === '' || raw === 'false') return false;
-      if (raw === 'true') return true;
-      throw new Error(`TRUST_PROXY must be true or false, got "${raw}"`);
-    },
+    parse: boolean('TRUST_PROXY'),
   },
   UPLOAD_LIMIT: {
     description: 'largest multipart upload in bytes (default 10 MiB)',
@@ -223,11 +228,7 @@ const SETTINGS: Record<string, Setting> = {
   WEBHOOKS_TO_PRIVATE_ADDRESSES: {
     description:
       'true lets webhooks go to loopback and private addresses in production (services on the same network); default false: only public ones (SSRF guard). Outside production they always may',
-    parse: (raw) => {
-      if (raw === undefined || raw === '' || raw === 'false') return false;
-      if (raw === 'true') return true;
-      throw new Error(`WEBHOOKS_TO_PRIVATE_ADDRESSES must be true or false, got "${raw}"`);
-    },
+    parse: boolean('WEBHOOKS_TO_PRIVATE_ADDRESSES'),
   },
   RINGFENCE_PREVIOUS_MASTER_KEYS: {
     description: 'comma-separated master keys being rotated away from (npm run keys -- rotate-master); remove once it has finished',

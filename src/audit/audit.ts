@@ -103,25 +103,6 @@ export async function recordAuditEvents(q: Queryable, inputs: readonly AuditInpu
   await appendAuditEvents(statementsOf(q), inputs);
 }
 
-export interface ChainVerdict {
-  ok: boolean;
-  checked: number;
-  /** The first event whose hash does not match, when the chain is broken. */
-  brokenAt?: number;
-}
-
-/** Recomputes every hash in order. */
-export async function verifyAuditChain(q: Queryable): Promise<ChainVerdict> {
-  const rows = (await q('audit_events').select('*').orderBy('seq', 'asc')) as AuditRow[];
-  let prev = GENESIS_HASH;
-  for (const [i, row] of rows.entries()) {
-    const expected = eventHash(prev, { ...row, at: new Date(row.at) });
-    if (row.prev_hash !== prev || row.hash !== expected) return { ok: false, checked: i, brokenAt: Number(row.seq) };
-    prev = row.hash;
-  }
-  return { ok: true, checked: rows.length };
-}
-
 export interface AuditQuery {
   subject?: string;
   action?: string;

@@ -90,3 +90,16 @@ export async function checkAuditChain(q: Queryable, options: { pageSize?: number
 function broken(checked: number, head: ChainReport['head'], at: ChainBreak): ChainReport {
   return { ok: false, checked, head, broken: at };
 }
+
+/** The short verdict: whole, or the seq of the first row that breaks the chain (checkAuditChain names why). */
+export interface ChainVerdict {
+  ok: boolean;
+  checked: number;
+  /** The first event whose hash does not match, when the chain is broken. */
+  brokenAt?: number;
+}
+
+export async function verifyAuditChain(q: Queryable): Promise<ChainVerdict> {
+  const report = await checkAuditChain(q);
+  return report.ok ? { ok: true, checked: report.checked } : { ok: false, checked: report.checked, brokenAt: report.broken?.seq };
+}

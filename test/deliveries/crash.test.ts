@@ -5,20 +5,17 @@
  * service and the grant are made first by the same service in this process, on the same database and master key.
  */
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startServer } from '../helpers/server.ts';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { createDatabase, logFileFor, startTestApp } from '../helpers/app.ts';
+import { createDatabase, startTestApp } from '../helpers/app.ts';
 import { registerClient, subjectAt, tokensFor } from '../helpers/oidc.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
-
-const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
-const ROOT = new URL('../../', import.meta.url).pathname;
 
 const children: ChildProcess[] = [];
 let receiver: Receiver | undefined;
@@ -31,25 +28,6 @@ test.after.always(async () => {
   await db?.destroy();
   await drop?.();
 });
-
-/** Starts `node src/main.ts` with its output in test/artifacts/logs/, and waits until /readyz answers 200. */
-async function startServer(name: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
-  const log = openSync(logFileFor(name), 'a');
-  const child = spawn(NODE, [MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
-  closeSync(log);
-  children.push(child);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: see ${logFileFor(name)}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the server was not ready within a minute: see ${logFileFor(name)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -89,7 +67,7 @@ test('500, 500, 200 across a SIGKILL and a restart: the event arrives exactly on
     LOG_LEVEL: 'info',
   };
   db = knexFactory({ client: 'pg', connection: database.url, pool: { min: 0, max: 2 } });
-  const first = await startServer('deliveries-crash-server-1', env, url);
+  const first = await startServer('deliveries-crash-server-1', env, url, children);
 
   // The one write: acknowledged with one service to tell.
   const res = await fetch(`${url}/api/v1/profile/update-info`, {
@@ -112,7 +90,7 @@ test('500, 500, 200 across a SIGKILL and a restart: the event arrives exactly on
   t.is(first.signalCode, 'SIGKILL');
 
   // Restarted: the outbox picks the event up again, 500 once more, then 200.
-  await startServer('deliveries-crash-server-2', env, url);
+  await startServer('deliveries-crash-server-2', env, url, children);
   await receiver.waitFor(3, 60_000);
   const delivered = await until('the delivery marked delivered', async () => {
     const row = await db!('webhook_deliveries').first('state', 'attempts', 'last_status');

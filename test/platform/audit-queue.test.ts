@@ -6,7 +6,8 @@
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import { recordAuditEvents, verifyAuditChain, type AuditInput } from '../../src/audit/audit.ts';
+import { recordAuditEvents, type AuditInput } from '../../src/audit/audit.ts';
+import { verifyAuditChain } from '../../src/audit/verify.ts';
 import { AuditQueue } from '../../src/audit/queue.ts';
 import { Unauthenticated } from '../../src/errors.ts';
 import { admitReleases } from '../../src/disclosure/admission.repo.ts';

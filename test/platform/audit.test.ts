@@ -1,5 +1,6 @@
 import test from 'ava';
-import { recordAudit, verifyAuditChain } from '../../src/audit/audit.ts';
+import { recordAudit } from '../../src/audit/audit.ts';
+import { verifyAuditChain } from '../../src/audit/verify.ts';
 import { useMigratedStore } from '../helpers/app.ts';
 
 const store = useMigratedStore();

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { Browser } from 'playwright-core';
-import { verifyAuditChain } from '../../src/audit/audit.ts';
+import { verifyAuditChain } from '../../src/audit/verify.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import { useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';

@@ -7,39 +7,16 @@
  * dropped by Message-ID (the outbox's idempotency key), and the audit chain verifies.
  */
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startServer } from '../helpers/server.ts';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync } from 'node:fs';
 import { connect } from 'node:net';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { verifyAuditChain } from '../../src/audit/audit.ts';
-import { logFileFor } from '../helpers/app.ts';
+import { verifyAuditChain } from '../../src/audit/verify.ts';
 import { freePort, startPostgres, type PgServer } from '../helpers/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.ts';
 import { recordSecrets } from './secrets.ts';
-
-const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
-const ROOT = new URL('../../', import.meta.url).pathname;
-
-/** Starts `node src/main.ts` with its output in test/artifacts/logs/, and waits until /readyz answers 200. */
-async function startServer(name: string, env: Record<string, string>, url: string): Promise<ChildProcess> {
-  const log = openSync(logFileFor(name), 'a');
-  const child = spawn(NODE, [MAIN], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
-  closeSync(log);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: see ${logFileFor(name)}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the server was not ready within a minute: see ${logFileFor(name)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface Account {
   userId: string;

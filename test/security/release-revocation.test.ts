@@ -6,7 +6,8 @@
  */
 import test from 'ava';
 import * as client from 'openid-client';
-import { recordAudit, verifyAuditChain } from '../../src/audit/audit.ts';
+import { recordAudit } from '../../src/audit/audit.ts';
+import { verifyAuditChain } from '../../src/audit/verify.ts';
 import type { ReleaseRequest } from '../../src/disclosure/release.ts';
 import { revokeGrants } from '../../src/oidc/grants.repo.ts';
 import { withTransaction } from '../../src/store/db.ts';

@@ -2,7 +2,7 @@
 // of data to a service with its fields and the policy revision that allowed it.
 import test from 'ava';
 import * as client from 'openid-client';
-import { verifyAuditChain } from '../../src/audit/audit.ts';
+import { verifyAuditChain } from '../../src/audit/verify.ts';
 import { useTestApp } from '../helpers/app.ts';
 import { dataResource, registerClient, tokensFor, subjectAt } from '../helpers/oidc.ts';
 import { auditOf, registerPerson } from './fixtures.ts';
