@@ -149,6 +149,70 @@ export function onSubmit(id, handler) {
   return form;
 }
 
+/**
+ * The confirmation step before a destructive action (the pattern of seed API 8's revoke): an alert dialog placed
+ * right after the card it acts on, its title focused, what will happen in words (and the items it touches), a
+ * danger button that runs `work` and a cancel button; Escape cancels too, and focus goes back to `opener`. An API
+ * error stays in the dialog; on success it closes and `done` (the status line, or a function of what `work`
+ * returned) is announced.
+ */
+export function confirmStep(opener, { title, text, items, yes, work, done }) {
+  let dialog = document.getElementById('rf-confirm');
+  if (!dialog) {
+    dialog = h(
+      'div',
+      { id: 'rf-confirm', class: 'dialog', role: 'alertdialog', 'aria-modal': 'false', 'aria-labelledby': 'rf-confirm-title', 'aria-describedby': 'rf-confirm-text' },
+      h('h2', { id: 'rf-confirm-title', tabindex: '-1' }),
+      h('p', { id: 'rf-confirm-text' }),
+      h('ul', { id: 'rf-confirm-items' }),
+      h('p', { class: 'form-error', role: 'alert' }),
+      h('button', { type: 'button', id: 'rf-confirm-yes', class: 'danger' }),
+      ' ',
+      h('button', { type: 'button', id: 'rf-confirm-no', class: 'secondary' }, t('common.cancel')),
+    );
+  }
+  const close = () => {
+    dialog.hidden = true;
+    if (opener.isConnected) opener.focus();
+    else document.getElementById('main')?.focus();
+  };
+  (opener.closest('.card') ?? opener).after(dialog);
+  dialog.querySelector('#rf-confirm-title').textContent = title;
+  dialog.querySelector('#rf-confirm-text').textContent = text;
+  const list = dialog.querySelector('#rf-confirm-items');
+  list.replaceChildren(...(items ?? []).map((item) => h('li', {}, item)));
+  list.hidden = !items;
+  const error = dialog.querySelector('.form-error');
+  error.textContent = '';
+  const yesButton = dialog.querySelector('#rf-confirm-yes');
+  yesButton.textContent = yes;
+  yesButton.disabled = false;
+  dialog.querySelector('#rf-confirm-no').onclick = close;
+  dialog.onkeydown = (event) => {
+    if (event.key === 'Escape') close();
+  };
+  yesButton.onclick = async () => {
+    yesButton.disabled = true;
+    yesButton.setAttribute('aria-busy', 'true');
+    setStatus(t('common.saving'));
+    try {
+      const result = await work();
+      dialog.hidden = true;
+      setStatus(typeof done === 'function' ? done(result) : done);
+      document.getElementById('main')?.focus();
+    } catch (err) {
+      setStatus('');
+      if (err instanceof ApiError) error.textContent = err.message;
+      else throw err;
+    } finally {
+      yesButton.disabled = false;
+      yesButton.removeAttribute('aria-busy');
+    }
+  };
+  dialog.hidden = false;
+  dialog.querySelector('#rf-confirm-title').focus();
+}
+
 const LANG_COOKIE = 'rf_lang';
 
 function setLanguage(lang) {
