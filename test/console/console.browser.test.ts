@@ -1,9 +1,13 @@
 /**
  * The console in real headless Chromium, page by page, as a person walks it: sign up, verify the address with the
- * code from the SMTP sink, edit the profile in place, move home_address between rings and watch a commercial
- * service's view change on "who sees what", grant the service through the provider's own pages and revoke it with
- * the confirmation step, and find the revocation in the activity log. Every page gets axe-core (no serious or
- * critical violation) and a screenshot at phone and desktop widths under test/artifacts/console/.
+ * code from the SMTP sink, edit the profile in place, grant a commercial and a government service through the
+ * provider's own pages, move home_address through semi-private, private and restricted (and name to private) and
+ * read each service's view on "who sees what", agreed by the data API — the shipped policy never lets commercial
+ * see home_address (its classification, private, is beyond commercial's ceiling), so the government service is the
+ * one that loses it, at restricted — revoke a service with the confirmation step and find it in the activity log.
+ * Every destructive action asks first; the session renews while the page is used and lapses when it is not. Every
+ * page and state gets axe-core (no serious or critical violation) and a screenshot at phone and desktop widths
+ * under test/artifacts/console/.
  */
 import test, { type ExecutionContext } from 'ava';
 import { mkdirSync } from 'node:fs';
@@ -103,7 +107,7 @@ async function readerView(page: Page, reader: string) {
 }
 
 test.serial(
-  'a person signs up, verifies, moves home_address, sees a commercial service lose it, grants and revokes the service, and finds it in the log',
+  'a person signs up, verifies, grants a commercial and a government service, moves home_address from semi-private to private to restricted and name to private, reads each change on "who sees what" (agreed by the data API), revokes a service and finds it in the log',
   async (t) => {
     const { page, watch } = await open(t);
     const tag = randomBytes(4).toString('hex');
@@ -163,54 +167,76 @@ test.serial(
     t.regex(await addressRow.innerText(), /private\s+user/);
     await check(t, page, 'profile');
 
-    // home_address to semi-private: the engine keeps it from a commercial service all the same (its classification,
-    // private, is beyond commercial's ceiling), and the rings page says so with the engine's reason.
-    await moveField(page, 'home_address', 'semi-private');
-    t.regex(await page.locator('#rf-status').innerText(), /Still not visible to: .*\(home_address\): .*private/);
-    await check(t, page, 'rings');
-
-    // Grant a commercial service through the provider's real sign-in and consent pages, in the same browser.
+    // Grant a commercial and a government service through the provider's real sign-in and consent pages.
     const granted = await grantService(app, browser, callback.url, person, 'commercial', 'openid profile address');
+    const agency = await grantService(app, browser, callback.url, person, 'government', 'openid profile address');
     const serviceId = granted.service.client_id;
-    const read = async () => {
+    const agencyId = agency.service.client_id;
+    /** What the data API releases to a service now. */
+    const read = async (service: typeof granted = granted) => {
       const res = await client.fetchProtectedResource(
-        granted.config,
-        granted.dataTokens.access_token,
+        service.config,
+        service.dataTokens.access_token,
         new URL(`${dataResource(app)}/profile`),
         'GET',
       );
       return (await res.json()) as { fields: Record<string, unknown> };
     };
+    /** The "who sees what" page and the data API, for both services: they must agree on every field. */
+    const views = async () => {
+      const shop = await readerView(page, `service:${serviceId}`);
+      const gov = await readerView(page, `service:${agencyId}`);
+      const [shopData, govData] = [(await read(granted)).fields, (await read(agency)).fields];
+      for (const [view, data, who] of [
+        [shop, shopData, 'commercial'],
+        [gov, govData, 'government'],
+      ] as const) {
+        for (const field of ['name', 'home_address']) {
+          t.is(view.sees.includes(field), data[field] !== undefined, `${who}, ${field}: the page and the data API agree`);
+        }
+      }
+      return { shop, gov };
+    };
+    const withheld = (view: Awaited<ReturnType<typeof readerView>>, field: string) => view.withheld.find((row) => row[0] === field);
     t.is((await read()).fields.name, person.name);
 
-    const before = await readerView(page, `service:${serviceId}`);
-    t.true(before.sees.includes('name'), 'the commercial service sees name (semi-private)');
-    t.false(before.sees.includes('home_address'));
-    t.deepEqual(
-      before.withheld.find((row) => row[0] === 'home_address')?.slice(0, 2),
-      ['home_address', 'ceiling'],
-      'home_address stays withheld by the ceiling, whatever ring it is moved to',
-    );
+    // home_address to semi-private: the government service sees it; the commercial one still does not — its
+    // classification, private, is beyond commercial's ceiling, and the rings page gives the engine's reason.
+    await moveField(page, 'home_address', 'semi-private');
+    t.regex(await page.locator('#rf-status').innerText(), /Still not visible to: .*\(home_address\): .*private/);
+    await check(t, page, 'rings');
+    const semiPrivate = await views();
+    t.true(semiPrivate.gov.sees.includes('home_address'), 'government sees home_address in semi-private');
+    t.true(semiPrivate.shop.sees.includes('name'), 'the commercial service sees name (semi-private)');
+    t.false(semiPrivate.shop.sees.includes('home_address'));
+    t.deepEqual(withheld(semiPrivate.shop, 'home_address')?.slice(0, 2), ['home_address', 'ceiling'], 'withheld from commercial by its ceiling');
+    t.regex(withheld(semiPrivate.shop, 'home_address')?.[2] ?? '', /private/);
     await check(t, page, 'visibility');
 
-    // home_address to private, and name too: the commercial service no longer sees name, nor home_address, and who
-    // sees what gives the engine's reason for each.
+    // home_address to private, as the issue says: the government service still sees it (its ceiling is private),
+    // the commercial one does not.
     await moveField(page, 'home_address', 'private');
+    const inPrivate = await views();
+    t.true(inPrivate.gov.sees.includes('home_address'), 'government sees home_address in private');
+    t.false(inPrivate.shop.sees.includes('home_address'), 'the commercial service does not see home_address');
+    t.is(withheld(inPrivate.shop, 'home_address')?.[1], 'ceiling');
+
+    // home_address to restricted: now the government service loses it too, by the person's setting.
+    await moveField(page, 'home_address', 'restricted');
+    const restricted = await views();
+    t.false(restricted.gov.sees.includes('home_address'), 'government no longer sees home_address');
+    t.is(withheld(restricted.gov, 'home_address')?.[1], 'user setting');
+    t.regex(withheld(restricted.gov, 'home_address')?.[2] ?? '', /restricted/);
+    t.is((await read(agency)).fields.home_address, undefined, 'and the data API agrees');
+
+    // name to private: the commercial service loses a field it saw; the government one keeps it.
     await moveField(page, 'name', 'private');
-    const after = await readerView(page, `service:${serviceId}`);
-    t.false(after.sees.includes('home_address'), 'the commercial service does not see home_address');
-    t.false(after.sees.includes('name'), 'the commercial service no longer sees name');
-    for (const [field, layer] of [
-      ['home_address', 'ceiling'],
-      ['name', 'user setting'],
-    ]) {
-      const withheld = after.withheld.find((row) => row[0] === field);
-      t.is(withheld?.[1], layer, field);
-      t.regex(withheld?.[2] ?? '', /private/, field);
-    }
-    const released = (await read()).fields;
-    t.is(released.home_address, undefined, 'and the data API agrees');
-    t.is(released.name, undefined);
+    const after = await views();
+    t.false(after.shop.sees.includes('name'), 'the commercial service no longer sees name');
+    t.true(after.gov.sees.includes('name'), 'the government service still sees name');
+    t.is(withheld(after.shop, 'name')?.[1], 'user setting');
+    t.regex(withheld(after.shop, 'name')?.[2] ?? '', /private/);
+    t.is((await read()).fields.name, undefined, 'and the data API agrees');
     await check(t, page, 'visibility-after-move');
 
     // Services with access: what it sees now, then revoke, with the confirmation step (seed API 8).
@@ -218,14 +244,25 @@ test.serial(
     const card = page.locator(`section[data-service="${serviceId}"]`);
     await card.waitFor();
     await check(t, page, 'services');
-    await card.getByRole('button', { name: `Revoke access of ${granted.service.name}` }).click();
+    // With the keyboard: the step opens with its title focused, and Escape cancels it, back to the button.
+    const revokeButton = card.getByRole('button', { name: `Revoke access of ${granted.service.name}` });
+    await revokeButton.focus();
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    t.true(await page.locator('#rf-confirm-title').evaluate((e) => e === document.activeElement), 'the title has the focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    t.true(await revokeButton.evaluate((e) => e === document.activeElement), 'focus is back on the button');
+    await revokeButton.click();
     await dialog.waitFor();
     t.regex(await dialog.innerText(), new RegExp(`Revoke the access of ${granted.service.name}\\?`));
     await check(t, page, 'services-confirm');
     await dialog.getByRole('button', { name: 'Yes, revoke' }).click();
     await status(page, `The access of ${granted.service.name} is revoked.`);
-    t.true(await page.locator('#no-services').isVisible());
+    await card.waitFor({ state: 'detached' });
+    t.is(await page.locator('section[data-service]').count(), 1, 'the government service keeps its access');
+    t.true(await page.locator(`section[data-service="${agencyId}"]`).isVisible());
     const refused = await read().catch((err: unknown) => err);
     t.true(refused instanceof client.WWWAuthenticateChallengeError, 'the service is refused at once');
 
