@@ -10,15 +10,17 @@
  * under test/artifacts/console/.
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import axe from 'axe-core';
 import * as client from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
+import { hashToken } from '../../src/crypto/tokens.ts';
 import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
 import { useBrowser } from '../helpers/browser.ts';
 import { dataResource, grantService, registerClient, serviceClientToken, useCallback } from '../helpers/oidc.ts';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { JANE, licencePhoto } from '../credentials/fixtures.ts';
 import { register, verificationCode } from '../accounts/fixtures.ts';
 import { markDateOfBirthVerified } from '../shares/fixtures.ts';
@@ -121,6 +123,7 @@ test.serial(
     // Sign up; a guessable password is refused next to its field, from the API's details.
     await page.getByRole('link', { name: 'No account yet? Create one' }).click();
     await page.waitForURL(/\/account\/sign-up$/);
+    await check(t, page, 'sign-up');
     await page.getByLabel('Full name').fill(person.name);
     await page.getByLabel('E-mail address').fill(person.email);
     await page.getByLabel('Handle').fill(person.handle);
@@ -405,6 +408,24 @@ test.serial('custom rings and the ring policy file with its line-numbered errors
   await status(page, 'Saved.');
   const card = page.locator('#custom-rings form[aria-label="My doctors"]');
   await card.waitFor();
+
+  // A second ring, deleted after its confirmation step, which lists the fields going back to their default rings.
+  await form.getByLabel('Name').fill('Tax office');
+  await form.getByLabel('Fields (comma-separated)').fill('nationality');
+  await form.getByLabel('Roles admitted (comma-separated)').fill('government');
+  await form.getByRole('button', { name: 'Create ring' }).click();
+  const tax = page.locator('#custom-rings form[aria-label="Tax office"]');
+  await tax.waitFor();
+  t.is(await page.getByLabel('nationality', { exact: true }).inputValue(), (await tax.getAttribute('aria-label')) ?? '');
+  await tax.getByRole('button', { name: 'Delete the ring Tax office' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.deepEqual(await dialog.locator('li').allInnerTexts(), ['nationality']);
+  await check(t, page, 'rings-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
+  await status(page, 'The ring Tax office is deleted; its fields are back in their default rings.');
+  await tax.waitFor({ state: 'detached' });
+  t.not(await page.getByLabel('nationality', { exact: true }).inputValue(), 'Tax office', 'nationality is back in a default ring');
   await card.getByLabel('Fields (comma-separated)').fill('allergies, medications, blood_type');
   await card.getByRole('button', { name: 'Save ring' }).click();
   await status(page, 'Saved.');
@@ -431,8 +452,10 @@ test.serial('custom rings and the ring policy file with its line-numbered errors
 });
 
 /** A person registered through the API and signed in in the browser (a fresh sign-in: step-up operations pass), on `next`. */
-async function signedIn(t: ExecutionContext, next: string, name = 'Jane Quinn Sample') {
+async function signedIn(t: ExecutionContext, next: string, name = 'Jane Quinn Sample', options: { clock?: boolean } = {}) {
   const { page, watch } = await open(t);
+  // The page's clock, to be moved on by the test (timers and Date; the server and the cookie jar keep real time).
+  if (options.clock) await page.clock.install();
   const tag = randomBytes(4).toString('hex');
   const person = { name, email: `p.${tag}@example.org`, handle: `p_${tag}`, password: `several unrelated words ${tag}` };
   const registered = await app.request('POST', '/api/v1/users/register', { json: person });
@@ -487,8 +510,13 @@ test.serial('credentials: upload a licence photo, review the checks (authenticit
   await page.locator('[data-credential] img[src^="data:image/jpeg"]').waitFor();
   await check(t, page, 'credentials');
 
-  // Delete: the fields it verified become self-asserted.
+  // Delete, after its confirmation step (which names the fields it verifies): they become self-asserted.
   await page.getByRole('button', { name: /^Delete / }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.true((await dialog.locator('li').allInnerTexts()).includes('date_of_birth'), 'the step names what the card verifies');
+  await check(t, page, 'credentials-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
   await status(page, /^Deleted\. .*date_of_birth/);
   await page.locator('#no-credentials').waitFor();
 
@@ -503,7 +531,7 @@ test.serial('credentials: upload a licence photo, review the checks (authenticit
 });
 
 test.serial('health: add a FHIR record (its failing path next to the field), share it with a doctor by link, revoke the link', async (t) => {
-  const { page, watch } = await signedIn(t, '/account/health');
+  const { page, watch, token } = await signedIn(t, '/account/health');
   await page.locator('#no-records').waitFor();
   const immunization = {
     resourceType: 'Immunization',
@@ -523,6 +551,30 @@ test.serial('health: add a FHIR record (its failing path next to the field), sha
   await status(page, 'The record is added.');
   t.is(await page.locator('[data-record]').count(), 1);
   t.regex(await page.locator('[data-record]').innerText(), /Immunization/);
+  t.is(await page.locator('[data-record] [data-version]').getAttribute('data-version'), '1');
+
+  // Edited in place (PUT): a bad date is refused next to the field, from the API's details; then saved as version 2.
+  await page.getByRole('button', { name: 'Edit this Immunization' }).click();
+  const editor = page.getByLabel('The Immunization (FHIR JSON)');
+  t.true(await editor.evaluate((e) => e === document.activeElement), 'the editor has the focus');
+  t.is(JSON.parse(await editor.inputValue()).occurrenceDateTime, '2021-05-10', 'it opens with the stored resource');
+  await editor.fill(JSON.stringify({ ...immunization, occurrenceDateTime: 'the spring after' }));
+  await page.getByRole('button', { name: 'Save the record' }).click();
+  const editError = page.locator('[data-record] .edit .field-error');
+  await editError.filter({ hasText: 'Immunization.occurrenceDateTime' }).waitFor();
+  t.is(await editor.getAttribute('aria-invalid'), 'true');
+  await check(t, page, 'health-edit-error');
+  await editor.fill(JSON.stringify({ ...immunization, resourceType: 'Condition' }));
+  await page.getByRole('button', { name: 'Save the record' }).click();
+  await editError.filter({ hasText: 'must stay Immunization' }).waitFor();
+  await editor.fill(JSON.stringify({ ...immunization, occurrenceDateTime: '2021-06-14' }));
+  await check(t, page, 'health-edit');
+  await page.getByRole('button', { name: 'Save the record' }).click();
+  await status(page, 'The Immunization is saved (version 2).');
+  t.is(await page.locator('[data-record] [data-version]').getAttribute('data-version'), '2');
+  const stored = await app.request('GET', '/api/v1/profile/health-records?limit=10', { token });
+  t.is(stored.body.records[0].resource.occurrenceDateTime, '2021-06-14', 'the API has the new version');
+  t.is(stored.body.records[0].version, 2);
 
   // A link for a doctor: a past expiry is refused, then one made, listed, and revoked.
   const form = page.locator('#new-link');
@@ -539,10 +591,23 @@ test.serial('health: add a FHIR record (its failing path next to the field), sha
   t.is(await link.locator('[data-state]').getAttribute('data-state'), 'active');
   t.regex(await link.innerText(), /dr\.lee@clinic\.example/);
   await check(t, page, 'health');
+  // Each destructive action asks first; cancelling changes nothing.
+  const dialog = page.getByRole('alertdialog');
   await page.getByRole('button', { name: 'Revoke the link for dr.lee@clinic.example' }).click();
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Revoke the link for dr\.lee@clinic\.example\?/);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  t.is(await link.locator('[data-state]').getAttribute('data-state'), 'active', 'cancelled: still active');
+  await page.getByRole('button', { name: 'Revoke the link for dr.lee@clinic.example' }).click();
+  await dialog.getByRole('button', { name: 'Yes, revoke' }).click();
   await status(page, 'The link for dr.lee@clinic.example is revoked.');
   t.is(await link.locator('[data-state]').getAttribute('data-state'), 'revoked');
   await page.getByRole('button', { name: 'Delete this Immunization' }).click();
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /every link that shares it/);
+  await check(t, page, 'health-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
   await status(page, 'The record is deleted.');
   await page.locator('#no-records').waitFor();
   t.deepEqual(watch.problems, []);
@@ -570,6 +635,17 @@ test.serial('emergency: set up the access, get the card, see a trusted contact o
   await status(page, 'Saved.');
   await page.locator('#card-image[src^="data:image/png"]').waitFor();
   t.regex((await page.locator('#card-png').getAttribute('href')) ?? '', /^data:image\/png;base64,/);
+  // The printable card, as a PDF fetched with the session (a plain link could not send the CSRF header).
+  const pdf = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download the printable card (PDF, wallet size)' }).click();
+  const saved = await pdf;
+  t.is(saved.suggestedFilename(), 'emergency-card.pdf');
+  t.is(
+    readFileSync((await saved.path()) ?? '')
+      .subarray(0, 5)
+      .toString(),
+    '%PDF-',
+  );
   t.is(await page.getByLabel('Allergies').inputValue(), 'penicillin, latex');
 
   // The trusted contact opens the access; the person sees it, flags it and ends it.
@@ -592,6 +668,11 @@ test.serial('emergency: set up the access, get the card, see a trusted contact o
   t.is(await access.locator('[data-state]').getAttribute('data-state'), 'ended');
 
   await page.getByRole('button', { name: 'Delete the emergency setup' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Delete your emergency setup\?.*card stops working/s);
+  await check(t, page, 'emergency-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
   await status(page, 'The emergency setup is deleted.');
   await page.locator('#card').waitFor({ state: 'hidden' });
   t.deepEqual(watch.problems, []);
@@ -639,6 +720,11 @@ test.serial('shares and requests: a service asks, the person approves one and de
     .locator(`[data-share="${made.body.share_id}"]`)
     .getByRole('button', { name: /^Revoke the share of age_over_18 with Corner Shop/ })
     .click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Revoke the share of age_over_18 with Corner Shop\?/);
+  await check(t, page, 'shares-confirm');
+  await dialog.getByRole('button', { name: 'Yes, revoke' }).click();
   await status(page, 'The share with Corner Shop is revoked.');
   t.is(await page.locator(`[data-share="${made.body.share_id}"] [data-state]`).getAttribute('data-state'), 'revoked');
   await check(t, page, 'shares-after');
@@ -665,6 +751,7 @@ test.serial('export and import: the profile leaves as a passphrase file and come
   // The passkeys page, from the navigation.
   await exporter.getByRole('link', { name: 'Passkeys' }).click();
   await exporter.waitForURL(/\/account\/passkeys$/);
+  await check(t, exporter, 'passkeys');
 
   const second = await signedIn(t, '/account/portable', 'Ada Copy');
   await second.page.getByLabel('The exported file (its text)').fill(container);
@@ -674,4 +761,95 @@ test.serial('export and import: the profile leaves as a passphrase file and come
   t.true((await second.page.locator('#import-result li').count()) > 0);
   t.deepEqual(first.watch.problems, []);
   t.deepEqual(second.watch.problems, []);
+});
+
+test.serial('sessions and devices: a passkey removed and another sign-in ended, each after its confirmation step', async (t) => {
+  const { page, watch, token } = await signedIn(t, '/account/sessions');
+  await page.locator('#no-passkeys').waitFor();
+  // A passkey on record (what registering one through WebAuthn stores: test/passkeys walks that ceremony itself).
+  const me = await app.request('GET', '/api/v1/auth/me', { token });
+  const passkeyId = randomUUID();
+  await app.service.deps.db('passkeys').insert({
+    id: passkeyId,
+    user_id: me.body.user_id,
+    credential_id: randomBytes(16).toString('base64url'),
+    public_key: randomBytes(77),
+    transports: JSON.stringify(['internal']),
+    name: 'Work laptop',
+  });
+  await page.reload();
+  const key = page.locator(`[data-passkey="${passkeyId}"]`);
+  await key.waitFor();
+  // This browser and the registration's API sign-in; only the other one can be ended from its card.
+  await page.locator('[data-session]').nth(1).waitFor();
+  const other = page.locator('[data-session]').filter({ has: page.getByRole('button', { name: /^End: / }) });
+  t.is(await other.count(), 1);
+  t.regex(await page.locator('[data-session]').first().innerText(), /^This browser/);
+  await check(t, page, 'sessions-devices');
+
+  const dialog = page.getByRole('alertdialog');
+  await key.getByRole('button', { name: 'Remove the passkey Work laptop' }).click();
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Remove the passkey Work laptop\?.*signs you in no more/s);
+  await check(t, page, 'sessions-confirm');
+  await dialog.getByRole('button', { name: 'Yes, remove' }).click();
+  await status(page, 'The passkey Work laptop is removed.');
+  await page.locator('#no-passkeys').waitFor();
+  t.deepEqual((await app.request('GET', '/api/v1/profile/passkeys', { token })).body.passkeys, []);
+
+  await other.getByRole('button', { name: /^End: / }).click();
+  await dialog.getByRole('button', { name: 'Yes, end it' }).click();
+  await status(page, 'The session is ended.');
+  assertError(t, await app.request('GET', '/api/v1/auth/me', { token }), 401, 'token_revoked');
+  t.is(await page.locator('[data-session]').count(), 1, 'this browser stays signed in');
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('the session renews while the console is used, keeps its CSRF value, and lapses when left alone', async (t) => {
+  const { page, watch } = await signedIn(t, '/account/sessions', 'Ada Clock', { clock: true });
+  await page.locator('#session').waitFor();
+  const cookie = async () => (await page.context().cookies()).find((c) => c.name === 'rf_session')?.value ?? '';
+  const csrf = () => page.evaluate(() => document.querySelector('meta[name="rf-csrf"]')?.getAttribute('content') ?? '');
+  const apiStatus = async () => {
+    const value = await csrf();
+    return page.evaluate(
+      async (header) => (await fetch('/api/v1/auth/me', { headers: { 'x-csrf-token': header }, credentials: 'same-origin' })).status,
+      value,
+    );
+  };
+  const first = await cookie();
+  const proof = await csrf();
+
+  // In use (a key pressed), 11 of the token's 15 minutes pass: the page renews, one rotation, the same CSRF value.
+  await page.keyboard.press('Tab');
+  await page.clock.fastForward('11:00');
+  for (let i = 0; i < 100 && (await cookie()) === first; i++) await new Promise((r) => setTimeout(r, 50));
+  const second = await cookie();
+  t.not(second, first, 'the cookie holds a new token');
+  const db = app.service.deps.db;
+  const old = await db('sessions')
+    .where({ access_hash: hashToken(first) })
+    .first();
+  const renewed = await db('sessions')
+    .where({ access_hash: hashToken(second) })
+    .first();
+  t.is(renewed.family_id, old.family_id, 'the same login');
+  t.true(new Date(old.access_expires_at).getTime() - Date.now() <= 30_000, 'the old token ends within 30 seconds');
+  // Past the first token's life, the page's calls still work, with the CSRF value it was given.
+  await db('sessions')
+    .where({ id: old.id })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
+  t.is(await apiStatus(), 200);
+  t.is(await csrf(), proof);
+
+  // Left alone past the renewal point: no renewal. When the token runs out, the console asks to sign in again.
+  await page.clock.fastForward('11:00');
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(await cookie(), second, 'no renewal without use');
+  await db('sessions')
+    .where({ access_hash: hashToken(second) })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
+  await page.reload();
+  await page.waitForURL(/\/account\/sign-in\?next=%2Faccount%2Fsessions$/);
+  t.deepEqual(watch.problems, []);
 });

@@ -235,7 +235,11 @@ const CATALOGUE: Record<string, Section> = {
   },
   sessions: {
     title: ['Sessions', '会话', '工作階段'],
-    intro: ['This browser is signed in until the session expires.', '此浏览器在会话到期前保持登录。', '此瀏覽器在工作階段到期前保持登入。'],
+    intro: [
+      'This browser stays signed in while you use the console, for at most 10 hours after you sign in; left alone for 15 minutes, it signs out.',
+      '只要您在使用控制台，此浏览器就保持登录，但自登录起最长 10 小时；闲置 15 分钟后将自动退出。',
+      '只要您在使用控制台，此瀏覽器就保持登入，但自登入起最長 10 小時；閒置 15 分鐘後將自動登出。',
+    ],
     signedInAs: ['Signed in as', '登录身份', '登入身分'],
     expires: ['Session expires', '会话到期时间', '工作階段到期時間'],
     logout: ['Sign out of this browser', '退出此浏览器', '登出此瀏覽器'],
