@@ -1,20 +1,26 @@
 /**
  * The console in real headless Chromium, page by page, as a person walks it: sign up, verify the address with the
- * code from the SMTP sink, edit the profile in place, move home_address between rings and watch a commercial
- * service's view change on "who sees what", grant the service through the provider's own pages and revoke it with
- * the confirmation step, and find the revocation in the activity log. Every page gets axe-core (no serious or
- * critical violation) and a screenshot at phone and desktop widths under test/artifacts/console/.
+ * code from the SMTP sink, edit the profile in place, grant a commercial and a government service through the
+ * provider's own pages, move home_address through semi-private, private and restricted (and name to private) and
+ * read each service's view on "who sees what", agreed by the data API — the shipped policy never lets commercial
+ * see home_address (its classification, private, is beyond commercial's ceiling), so the government service is the
+ * one that loses it, at restricted — revoke a service with the confirmation step and find it in the activity log.
+ * Every destructive action asks first; the session renews while the page is used and lapses when it is not. Every
+ * page and state gets axe-core (no serious or critical violation) and a screenshot at phone and desktop widths
+ * under test/artifacts/console/.
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import axe from 'axe-core';
 import * as client from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
+import { hashToken } from '../../src/crypto/tokens.ts';
 import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
 import { useBrowser } from '../helpers/browser.ts';
 import { dataResource, grantService, registerClient, serviceClientToken, useCallback } from '../helpers/oidc.ts';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { JANE, licencePhoto } from '../credentials/fixtures.ts';
 import { register, verificationCode } from '../accounts/fixtures.ts';
 import { markDateOfBirthVerified } from '../shares/fixtures.ts';
@@ -103,7 +109,7 @@ async function readerView(page: Page, reader: string) {
 }
 
 test.serial(
-  'a person signs up, verifies, moves home_address, sees a commercial service lose it, grants and revokes the service, and finds it in the log',
+  'a person signs up, verifies, grants a commercial and a government service, moves home_address from semi-private to private to restricted and name to private, reads each change on "who sees what" (agreed by the data API), revokes a service and finds it in the log',
   async (t) => {
     const { page, watch } = await open(t);
     const tag = randomBytes(4).toString('hex');
@@ -117,6 +123,7 @@ test.serial(
     // Sign up; a guessable password is refused next to its field, from the API's details.
     await page.getByRole('link', { name: 'No account yet? Create one' }).click();
     await page.waitForURL(/\/account\/sign-up$/);
+    await check(t, page, 'sign-up');
     await page.getByLabel('Full name').fill(person.name);
     await page.getByLabel('E-mail address').fill(person.email);
     await page.getByLabel('Handle').fill(person.handle);
@@ -163,54 +170,76 @@ test.serial(
     t.regex(await addressRow.innerText(), /private\s+user/);
     await check(t, page, 'profile');
 
-    // home_address to semi-private: the engine keeps it from a commercial service all the same (its classification,
-    // private, is beyond commercial's ceiling), and the rings page says so with the engine's reason.
-    await moveField(page, 'home_address', 'semi-private');
-    t.regex(await page.locator('#rf-status').innerText(), /Still not visible to: .*\(home_address\): .*private/);
-    await check(t, page, 'rings');
-
-    // Grant a commercial service through the provider's real sign-in and consent pages, in the same browser.
+    // Grant a commercial and a government service through the provider's real sign-in and consent pages.
     const granted = await grantService(app, browser, callback.url, person, 'commercial', 'openid profile address');
+    const agency = await grantService(app, browser, callback.url, person, 'government', 'openid profile address');
     const serviceId = granted.service.client_id;
-    const read = async () => {
+    const agencyId = agency.service.client_id;
+    /** What the data API releases to a service now. */
+    const read = async (service: typeof granted = granted) => {
       const res = await client.fetchProtectedResource(
-        granted.config,
-        granted.dataTokens.access_token,
+        service.config,
+        service.dataTokens.access_token,
         new URL(`${dataResource(app)}/profile`),
         'GET',
       );
       return (await res.json()) as { fields: Record<string, unknown> };
     };
+    /** The "who sees what" page and the data API, for both services: they must agree on every field. */
+    const views = async () => {
+      const shop = await readerView(page, `service:${serviceId}`);
+      const gov = await readerView(page, `service:${agencyId}`);
+      const [shopData, govData] = [(await read(granted)).fields, (await read(agency)).fields];
+      for (const [view, data, who] of [
+        [shop, shopData, 'commercial'],
+        [gov, govData, 'government'],
+      ] as const) {
+        for (const field of ['name', 'home_address']) {
+          t.is(view.sees.includes(field), data[field] !== undefined, `${who}, ${field}: the page and the data API agree`);
+        }
+      }
+      return { shop, gov };
+    };
+    const withheld = (view: Awaited<ReturnType<typeof readerView>>, field: string) => view.withheld.find((row) => row[0] === field);
     t.is((await read()).fields.name, person.name);
 
-    const before = await readerView(page, `service:${serviceId}`);
-    t.true(before.sees.includes('name'), 'the commercial service sees name (semi-private)');
-    t.false(before.sees.includes('home_address'));
-    t.deepEqual(
-      before.withheld.find((row) => row[0] === 'home_address')?.slice(0, 2),
-      ['home_address', 'ceiling'],
-      'home_address stays withheld by the ceiling, whatever ring it is moved to',
-    );
+    // home_address to semi-private: the government service sees it; the commercial one still does not — its
+    // classification, private, is beyond commercial's ceiling, and the rings page gives the engine's reason.
+    await moveField(page, 'home_address', 'semi-private');
+    t.regex(await page.locator('#rf-status').innerText(), /Still not visible to: .*\(home_address\): .*private/);
+    await check(t, page, 'rings');
+    const semiPrivate = await views();
+    t.true(semiPrivate.gov.sees.includes('home_address'), 'government sees home_address in semi-private');
+    t.true(semiPrivate.shop.sees.includes('name'), 'the commercial service sees name (semi-private)');
+    t.false(semiPrivate.shop.sees.includes('home_address'));
+    t.deepEqual(withheld(semiPrivate.shop, 'home_address')?.slice(0, 2), ['home_address', 'ceiling'], 'withheld from commercial by its ceiling');
+    t.regex(withheld(semiPrivate.shop, 'home_address')?.[2] ?? '', /private/);
     await check(t, page, 'visibility');
 
-    // home_address to private, and name too: the commercial service no longer sees name, nor home_address, and who
-    // sees what gives the engine's reason for each.
+    // home_address to private, as the issue says: the government service still sees it (its ceiling is private),
+    // the commercial one does not.
     await moveField(page, 'home_address', 'private');
+    const inPrivate = await views();
+    t.true(inPrivate.gov.sees.includes('home_address'), 'government sees home_address in private');
+    t.false(inPrivate.shop.sees.includes('home_address'), 'the commercial service does not see home_address');
+    t.is(withheld(inPrivate.shop, 'home_address')?.[1], 'ceiling');
+
+    // home_address to restricted: now the government service loses it too, by the person's setting.
+    await moveField(page, 'home_address', 'restricted');
+    const restricted = await views();
+    t.false(restricted.gov.sees.includes('home_address'), 'government no longer sees home_address');
+    t.is(withheld(restricted.gov, 'home_address')?.[1], 'user setting');
+    t.regex(withheld(restricted.gov, 'home_address')?.[2] ?? '', /restricted/);
+    t.is((await read(agency)).fields.home_address, undefined, 'and the data API agrees');
+
+    // name to private: the commercial service loses a field it saw; the government one keeps it.
     await moveField(page, 'name', 'private');
-    const after = await readerView(page, `service:${serviceId}`);
-    t.false(after.sees.includes('home_address'), 'the commercial service does not see home_address');
-    t.false(after.sees.includes('name'), 'the commercial service no longer sees name');
-    for (const [field, layer] of [
-      ['home_address', 'ceiling'],
-      ['name', 'user setting'],
-    ]) {
-      const withheld = after.withheld.find((row) => row[0] === field);
-      t.is(withheld?.[1], layer, field);
-      t.regex(withheld?.[2] ?? '', /private/, field);
-    }
-    const released = (await read()).fields;
-    t.is(released.home_address, undefined, 'and the data API agrees');
-    t.is(released.name, undefined);
+    const after = await views();
+    t.false(after.shop.sees.includes('name'), 'the commercial service no longer sees name');
+    t.true(after.gov.sees.includes('name'), 'the government service still sees name');
+    t.is(withheld(after.shop, 'name')?.[1], 'user setting');
+    t.regex(withheld(after.shop, 'name')?.[2] ?? '', /private/);
+    t.is((await read()).fields.name, undefined, 'and the data API agrees');
     await check(t, page, 'visibility-after-move');
 
     // Services with access: what it sees now, then revoke, with the confirmation step (seed API 8).
@@ -218,14 +247,25 @@ test.serial(
     const card = page.locator(`section[data-service="${serviceId}"]`);
     await card.waitFor();
     await check(t, page, 'services');
-    await card.getByRole('button', { name: `Revoke access of ${granted.service.name}` }).click();
+    // With the keyboard: the step opens with its title focused, and Escape cancels it, back to the button.
+    const revokeButton = card.getByRole('button', { name: `Revoke access of ${granted.service.name}` });
+    await revokeButton.focus();
+    await page.keyboard.press('Enter');
     const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    t.true(await page.locator('#rf-confirm-title').evaluate((e) => e === document.activeElement), 'the title has the focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    t.true(await revokeButton.evaluate((e) => e === document.activeElement), 'focus is back on the button');
+    await revokeButton.click();
     await dialog.waitFor();
     t.regex(await dialog.innerText(), new RegExp(`Revoke the access of ${granted.service.name}\\?`));
     await check(t, page, 'services-confirm');
     await dialog.getByRole('button', { name: 'Yes, revoke' }).click();
     await status(page, `The access of ${granted.service.name} is revoked.`);
-    t.true(await page.locator('#no-services').isVisible());
+    await card.waitFor({ state: 'detached' });
+    t.is(await page.locator('section[data-service]').count(), 1, 'the government service keeps its access');
+    t.true(await page.locator(`section[data-service="${agencyId}"]`).isVisible());
     const refused = await read().catch((err: unknown) => err);
     t.true(refused instanceof client.WWWAuthenticateChallengeError, 'the service is refused at once');
 
@@ -368,6 +408,24 @@ test.serial('custom rings and the ring policy file with its line-numbered errors
   await status(page, 'Saved.');
   const card = page.locator('#custom-rings form[aria-label="My doctors"]');
   await card.waitFor();
+
+  // A second ring, deleted after its confirmation step, which lists the fields going back to their default rings.
+  await form.getByLabel('Name').fill('Tax office');
+  await form.getByLabel('Fields (comma-separated)').fill('nationality');
+  await form.getByLabel('Roles admitted (comma-separated)').fill('government');
+  await form.getByRole('button', { name: 'Create ring' }).click();
+  const tax = page.locator('#custom-rings form[aria-label="Tax office"]');
+  await tax.waitFor();
+  t.is(await page.getByLabel('nationality', { exact: true }).inputValue(), (await tax.getAttribute('aria-label')) ?? '');
+  await tax.getByRole('button', { name: 'Delete the ring Tax office' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.deepEqual(await dialog.locator('li').allInnerTexts(), ['nationality']);
+  await check(t, page, 'rings-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
+  await status(page, 'The ring Tax office is deleted; its fields are back in their default rings.');
+  await tax.waitFor({ state: 'detached' });
+  t.not(await page.getByLabel('nationality', { exact: true }).inputValue(), 'Tax office', 'nationality is back in a default ring');
   await card.getByLabel('Fields (comma-separated)').fill('allergies, medications, blood_type');
   await card.getByRole('button', { name: 'Save ring' }).click();
   await status(page, 'Saved.');
@@ -394,8 +452,10 @@ test.serial('custom rings and the ring policy file with its line-numbered errors
 });
 
 /** A person registered through the API and signed in in the browser (a fresh sign-in: step-up operations pass), on `next`. */
-async function signedIn(t: ExecutionContext, next: string, name = 'Jane Quinn Sample') {
+async function signedIn(t: ExecutionContext, next: string, name = 'Jane Quinn Sample', options: { clock?: boolean } = {}) {
   const { page, watch } = await open(t);
+  // The page's clock, to be moved on by the test (timers and Date; the server and the cookie jar keep real time).
+  if (options.clock) await page.clock.install();
   const tag = randomBytes(4).toString('hex');
   const person = { name, email: `p.${tag}@example.org`, handle: `p_${tag}`, password: `several unrelated words ${tag}` };
   const registered = await app.request('POST', '/api/v1/users/register', { json: person });
@@ -450,8 +510,13 @@ test.serial('credentials: upload a licence photo, review the checks (authenticit
   await page.locator('[data-credential] img[src^="data:image/jpeg"]').waitFor();
   await check(t, page, 'credentials');
 
-  // Delete: the fields it verified become self-asserted.
+  // Delete, after its confirmation step (which names the fields it verifies): they become self-asserted.
   await page.getByRole('button', { name: /^Delete / }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.true((await dialog.locator('li').allInnerTexts()).includes('date_of_birth'), 'the step names what the card verifies');
+  await check(t, page, 'credentials-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
   await status(page, /^Deleted\. .*date_of_birth/);
   await page.locator('#no-credentials').waitFor();
 
@@ -466,7 +531,7 @@ test.serial('credentials: upload a licence photo, review the checks (authenticit
 });
 
 test.serial('health: add a FHIR record (its failing path next to the field), share it with a doctor by link, revoke the link', async (t) => {
-  const { page, watch } = await signedIn(t, '/account/health');
+  const { page, watch, token } = await signedIn(t, '/account/health');
   await page.locator('#no-records').waitFor();
   const immunization = {
     resourceType: 'Immunization',
@@ -486,6 +551,30 @@ test.serial('health: add a FHIR record (its failing path next to the field), sha
   await status(page, 'The record is added.');
   t.is(await page.locator('[data-record]').count(), 1);
   t.regex(await page.locator('[data-record]').innerText(), /Immunization/);
+  t.is(await page.locator('[data-record] [data-version]').getAttribute('data-version'), '1');
+
+  // Edited in place (PUT): a bad date is refused next to the field, from the API's details; then saved as version 2.
+  await page.getByRole('button', { name: 'Edit this Immunization' }).click();
+  const editor = page.getByLabel('The Immunization (FHIR JSON)');
+  t.true(await editor.evaluate((e) => e === document.activeElement), 'the editor has the focus');
+  t.is(JSON.parse(await editor.inputValue()).occurrenceDateTime, '2021-05-10', 'it opens with the stored resource');
+  await editor.fill(JSON.stringify({ ...immunization, occurrenceDateTime: 'the spring after' }));
+  await page.getByRole('button', { name: 'Save the record' }).click();
+  const editError = page.locator('[data-record] .edit .field-error');
+  await editError.filter({ hasText: 'Immunization.occurrenceDateTime' }).waitFor();
+  t.is(await editor.getAttribute('aria-invalid'), 'true');
+  await check(t, page, 'health-edit-error');
+  await editor.fill(JSON.stringify({ ...immunization, resourceType: 'Condition' }));
+  await page.getByRole('button', { name: 'Save the record' }).click();
+  await editError.filter({ hasText: 'must stay Immunization' }).waitFor();
+  await editor.fill(JSON.stringify({ ...immunization, occurrenceDateTime: '2021-06-14' }));
+  await check(t, page, 'health-edit');
+  await page.getByRole('button', { name: 'Save the record' }).click();
+  await status(page, 'The Immunization is saved (version 2).');
+  t.is(await page.locator('[data-record] [data-version]').getAttribute('data-version'), '2');
+  const stored = await app.request('GET', '/api/v1/profile/health-records?limit=10', { token });
+  t.is(stored.body.records[0].resource.occurrenceDateTime, '2021-06-14', 'the API has the new version');
+  t.is(stored.body.records[0].version, 2);
 
   // A link for a doctor: a past expiry is refused, then one made, listed, and revoked.
   const form = page.locator('#new-link');
@@ -502,10 +591,23 @@ test.serial('health: add a FHIR record (its failing path next to the field), sha
   t.is(await link.locator('[data-state]').getAttribute('data-state'), 'active');
   t.regex(await link.innerText(), /dr\.lee@clinic\.example/);
   await check(t, page, 'health');
+  // Each destructive action asks first; cancelling changes nothing.
+  const dialog = page.getByRole('alertdialog');
   await page.getByRole('button', { name: 'Revoke the link for dr.lee@clinic.example' }).click();
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Revoke the link for dr\.lee@clinic\.example\?/);
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  t.is(await link.locator('[data-state]').getAttribute('data-state'), 'active', 'cancelled: still active');
+  await page.getByRole('button', { name: 'Revoke the link for dr.lee@clinic.example' }).click();
+  await dialog.getByRole('button', { name: 'Yes, revoke' }).click();
   await status(page, 'The link for dr.lee@clinic.example is revoked.');
   t.is(await link.locator('[data-state]').getAttribute('data-state'), 'revoked');
   await page.getByRole('button', { name: 'Delete this Immunization' }).click();
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /every link that shares it/);
+  await check(t, page, 'health-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
   await status(page, 'The record is deleted.');
   await page.locator('#no-records').waitFor();
   t.deepEqual(watch.problems, []);
@@ -533,6 +635,17 @@ test.serial('emergency: set up the access, get the card, see a trusted contact o
   await status(page, 'Saved.');
   await page.locator('#card-image[src^="data:image/png"]').waitFor();
   t.regex((await page.locator('#card-png').getAttribute('href')) ?? '', /^data:image\/png;base64,/);
+  // The printable card, as a PDF fetched with the session (a plain link could not send the CSRF header).
+  const pdf = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download the printable card (PDF, wallet size)' }).click();
+  const saved = await pdf;
+  t.is(saved.suggestedFilename(), 'emergency-card.pdf');
+  t.is(
+    readFileSync((await saved.path()) ?? '')
+      .subarray(0, 5)
+      .toString(),
+    '%PDF-',
+  );
   t.is(await page.getByLabel('Allergies').inputValue(), 'penicillin, latex');
 
   // The trusted contact opens the access; the person sees it, flags it and ends it.
@@ -555,6 +668,11 @@ test.serial('emergency: set up the access, get the card, see a trusted contact o
   t.is(await access.locator('[data-state]').getAttribute('data-state'), 'ended');
 
   await page.getByRole('button', { name: 'Delete the emergency setup' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Delete your emergency setup\?.*card stops working/s);
+  await check(t, page, 'emergency-confirm');
+  await dialog.getByRole('button', { name: 'Yes, delete' }).click();
   await status(page, 'The emergency setup is deleted.');
   await page.locator('#card').waitFor({ state: 'hidden' });
   t.deepEqual(watch.problems, []);
@@ -602,6 +720,11 @@ test.serial('shares and requests: a service asks, the person approves one and de
     .locator(`[data-share="${made.body.share_id}"]`)
     .getByRole('button', { name: /^Revoke the share of age_over_18 with Corner Shop/ })
     .click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Revoke the share of age_over_18 with Corner Shop\?/);
+  await check(t, page, 'shares-confirm');
+  await dialog.getByRole('button', { name: 'Yes, revoke' }).click();
   await status(page, 'The share with Corner Shop is revoked.');
   t.is(await page.locator(`[data-share="${made.body.share_id}"] [data-state]`).getAttribute('data-state'), 'revoked');
   await check(t, page, 'shares-after');
@@ -628,6 +751,7 @@ test.serial('export and import: the profile leaves as a passphrase file and come
   // The passkeys page, from the navigation.
   await exporter.getByRole('link', { name: 'Passkeys' }).click();
   await exporter.waitForURL(/\/account\/passkeys$/);
+  await check(t, exporter, 'passkeys');
 
   const second = await signedIn(t, '/account/portable', 'Ada Copy');
   await second.page.getByLabel('The exported file (its text)').fill(container);
@@ -637,4 +761,95 @@ test.serial('export and import: the profile leaves as a passphrase file and come
   t.true((await second.page.locator('#import-result li').count()) > 0);
   t.deepEqual(first.watch.problems, []);
   t.deepEqual(second.watch.problems, []);
+});
+
+test.serial('sessions and devices: a passkey removed and another sign-in ended, each after its confirmation step', async (t) => {
+  const { page, watch, token } = await signedIn(t, '/account/sessions');
+  await page.locator('#no-passkeys').waitFor();
+  // A passkey on record (what registering one through WebAuthn stores: test/passkeys walks that ceremony itself).
+  const me = await app.request('GET', '/api/v1/auth/me', { token });
+  const passkeyId = randomUUID();
+  await app.service.deps.db('passkeys').insert({
+    id: passkeyId,
+    user_id: me.body.user_id,
+    credential_id: randomBytes(16).toString('base64url'),
+    public_key: randomBytes(77),
+    transports: JSON.stringify(['internal']),
+    name: 'Work laptop',
+  });
+  await page.reload();
+  const key = page.locator(`[data-passkey="${passkeyId}"]`);
+  await key.waitFor();
+  // This browser and the registration's API sign-in; only the other one can be ended from its card.
+  await page.locator('[data-session]').nth(1).waitFor();
+  const other = page.locator('[data-session]').filter({ has: page.getByRole('button', { name: /^End: / }) });
+  t.is(await other.count(), 1);
+  t.regex(await page.locator('[data-session]').first().innerText(), /^This browser/);
+  await check(t, page, 'sessions-devices');
+
+  const dialog = page.getByRole('alertdialog');
+  await key.getByRole('button', { name: 'Remove the passkey Work laptop' }).click();
+  await dialog.waitFor();
+  t.regex(await dialog.innerText(), /Remove the passkey Work laptop\?.*signs you in no more/s);
+  await check(t, page, 'sessions-confirm');
+  await dialog.getByRole('button', { name: 'Yes, remove' }).click();
+  await status(page, 'The passkey Work laptop is removed.');
+  await page.locator('#no-passkeys').waitFor();
+  t.deepEqual((await app.request('GET', '/api/v1/profile/passkeys', { token })).body.passkeys, []);
+
+  await other.getByRole('button', { name: /^End: / }).click();
+  await dialog.getByRole('button', { name: 'Yes, end it' }).click();
+  await status(page, 'The session is ended.');
+  assertError(t, await app.request('GET', '/api/v1/auth/me', { token }), 401, 'token_revoked');
+  t.is(await page.locator('[data-session]').count(), 1, 'this browser stays signed in');
+  t.deepEqual(watch.problems, []);
+});
+
+test.serial('the session renews while the console is used, keeps its CSRF value, and lapses when left alone', async (t) => {
+  const { page, watch } = await signedIn(t, '/account/sessions', 'Ada Clock', { clock: true });
+  await page.locator('#session').waitFor();
+  const cookie = async () => (await page.context().cookies()).find((c) => c.name === 'rf_session')?.value ?? '';
+  const csrf = () => page.evaluate(() => document.querySelector('meta[name="rf-csrf"]')?.getAttribute('content') ?? '');
+  const apiStatus = async () => {
+    const value = await csrf();
+    return page.evaluate(
+      async (header) => (await fetch('/api/v1/auth/me', { headers: { 'x-csrf-token': header }, credentials: 'same-origin' })).status,
+      value,
+    );
+  };
+  const first = await cookie();
+  const proof = await csrf();
+
+  // In use (a key pressed), 11 of the token's 15 minutes pass: the page renews, one rotation, the same CSRF value.
+  await page.keyboard.press('Tab');
+  await page.clock.fastForward('11:00');
+  for (let i = 0; i < 100 && (await cookie()) === first; i++) await new Promise((r) => setTimeout(r, 50));
+  const second = await cookie();
+  t.not(second, first, 'the cookie holds a new token');
+  const db = app.service.deps.db;
+  const old = await db('sessions')
+    .where({ access_hash: hashToken(first) })
+    .first();
+  const renewed = await db('sessions')
+    .where({ access_hash: hashToken(second) })
+    .first();
+  t.is(renewed.family_id, old.family_id, 'the same login');
+  t.true(new Date(old.access_expires_at).getTime() - Date.now() <= 30_000, 'the old token ends within 30 seconds');
+  // Past the first token's life, the page's calls still work, with the CSRF value it was given.
+  await db('sessions')
+    .where({ id: old.id })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
+  t.is(await apiStatus(), 200);
+  t.is(await csrf(), proof);
+
+  // Left alone past the renewal point: no renewal. When the token runs out, the console asks to sign in again.
+  await page.clock.fastForward('11:00');
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(await cookie(), second, 'no renewal without use');
+  await db('sessions')
+    .where({ access_hash: hashToken(second) })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
+  await page.reload();
+  await page.waitForURL(/\/account\/sign-in\?next=%2Faccount%2Fsessions$/);
+  t.deepEqual(watch.problems, []);
 });

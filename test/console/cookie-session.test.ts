@@ -1,13 +1,16 @@
 /**
- * The console's browser session: login and registration with `session: cookie` put the token in an HttpOnly,
- * SameSite=Strict cookie (never in the body), and the sessionToken scheme takes that cookie only with its CSRF
- * proof and from this site; logout clears it.
+ * The console's browser session: login and registration with `session: cookie` put the tokens in HttpOnly,
+ * SameSite=Strict cookies (never in the body), and the sessionToken scheme takes the session cookie only with its
+ * CSRF proof and from this site; logout clears them. The session slides: a renewal rotates both tokens within the
+ * 10-hour limit and keeps the CSRF value, a spent refresh cookie presented again ends the login, and a session left
+ * unused past its token is over.
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
-import { cookieLogin, registerPerson } from './helpers.ts';
+import { hashToken } from '../../src/crypto/tokens.ts';
+import { cookieLogin, cookieValue, registerPerson } from './helpers.ts';
 
 const app = useTestApp();
 
@@ -95,4 +98,132 @@ test('logout-all with the cookie clears it too', async (t) => {
 
 test('a malformed cookie is no credential at all', async (t) => {
   assertError(t, await app.request('GET', '/api/v1/auth/me', { headers: { cookie: 'rf_session=not a token;' } }), 401, 'token_missing');
+});
+
+const REFRESH = '/api/v1/auth/refresh';
+
+/** The console's renewal: the refresh cookie and the login's CSRF value, from this site. */
+function renew(refreshCookie: string, csrf: string, headers: Record<string, string> = {}) {
+  return app.request('POST', REFRESH, {
+    headers: { cookie: refreshCookie, 'x-csrf-token': csrf, 'sec-fetch-site': 'same-origin', ...headers },
+    json: { session: 'cookie' },
+  });
+}
+
+async function sessionRow(token: string) {
+  return app.service.deps
+    .db('sessions')
+    .where({ access_hash: hashToken(token) })
+    .first();
+}
+
+test('a cookie login also sets a refresh cookie, sent only to the refresh endpoint, for the 10-hour limit', async (t) => {
+  const person = await registerPerson(app);
+  const { res, setRefreshCookie } = await cookieLogin(app, person);
+  t.regex(setRefreshCookie, /^rf_refresh=[A-Za-z0-9_-]+; Path=\/api\/v1\/auth\/refresh; Max-Age=36000; HttpOnly; SameSite=Strict$/);
+  t.false(res.text.includes(cookieValue(setRefreshCookie.split(';')[0])), 'the refresh token is not in the body');
+});
+
+test('a renewal rotates both tokens, keeps the CSRF value, and ends the old token 30 seconds later', async (t) => {
+  const person = await registerPerson(app);
+  const { cookie, refreshCookie, csrf } = await cookieLogin(app, person);
+  const before = await sessionRow(cookieValue(cookie));
+
+  const res = await renew(refreshCookie, csrf);
+  t.is(res.status, 200, res.text);
+  t.like(res.body, { status: 'success', session: 'cookie', user_id: person.userId, csrf_token: csrf, expires_in: 900 });
+  const [setCookie, setRefresh] = res.headers.getSetCookie();
+  t.regex(setCookie, /^rf_session=[A-Za-z0-9_-]+; Path=\/; Max-Age=900; HttpOnly; SameSite=Strict$/);
+  t.regex(setRefresh, /^rf_refresh=[A-Za-z0-9_-]+; Path=\/api\/v1\/auth\/refresh; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+  const next = setCookie.split(';')[0];
+  const nextRefresh = setRefresh.split(';')[0];
+  t.not(next, cookie, 'a new access token');
+  t.not(nextRefresh, refreshCookie, 'a new refresh token');
+  t.false(res.text.includes(cookieValue(next)) || res.text.includes(cookieValue(nextRefresh)), 'no token in the body');
+
+  // The new token works with the CSRF value the page already has; it is the same login.
+  const me = await app.request('GET', '/api/v1/auth/me', { headers: { cookie: next, 'x-csrf-token': csrf } });
+  t.is(me.status, 200);
+  t.is(me.body.session.session_id, before.family_id);
+  const renewed = await sessionRow(cookieValue(next));
+  t.is(renewed.family_id, before.family_id);
+  t.true(new Date(renewed.access_expires_at).getTime() > new Date(before.access_expires_at).getTime(), 'the session slid on');
+
+  // The old token still answers a request already on its way, for 30 seconds at most.
+  t.is((await app.request('GET', '/api/v1/auth/me', { headers: { cookie, 'x-csrf-token': csrf } })).status, 200);
+  const old = await sessionRow(cookieValue(cookie));
+  t.true(new Date(old.access_expires_at).getTime() - Date.now() <= 30_000, 'the old token ends within the grace');
+  await app.service.deps
+    .db('sessions')
+    .where({ id: old.id })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
+  assertError(t, await app.request('GET', '/api/v1/auth/me', { headers: { cookie, 'x-csrf-token': csrf } }), 401, 'token_expired');
+
+  // A page rendered with the new cookie carries the same CSRF value.
+  const page = await app.request('GET', '/account/sessions', { headers: { cookie: next } });
+  t.true(page.text.includes(`<meta name="rf-csrf" content="${csrf}">`));
+  // And the renewal goes on, from the new refresh cookie.
+  t.is((await renew(nextRefresh, csrf)).status, 200);
+});
+
+test('a refresh cookie presented again after its renewal ends the whole login', async (t) => {
+  const person = await registerPerson(app);
+  const { refreshCookie, csrf } = await cookieLogin(app, person);
+  const first = await renew(refreshCookie, csrf);
+  t.is(first.status, 200);
+  const next = first.headers.getSetCookie()[0].split(';')[0];
+  assertError(t, await renew(refreshCookie, csrf), 401, 'refresh_token_reused');
+  assertError(t, await app.request('GET', '/api/v1/auth/me', { headers: { cookie: next, 'x-csrf-token': csrf } }), 401, 'token_revoked');
+});
+
+test('a renewal needs the CSRF value of its login, from this site, and the cookie rather than a bearer token', async (t) => {
+  const person = await registerPerson(app);
+  const other = await registerPerson(app, 'grace');
+  const { refreshCookie, csrf } = await cookieLogin(app, person);
+  const otherCsrf = (await cookieLogin(app, other)).csrf;
+  assertError(t, await app.request('POST', REFRESH, { headers: { cookie: refreshCookie }, json: { session: 'cookie' } }), 403, 'csrf_refused');
+  assertError(t, await renew(refreshCookie, otherCsrf), 403, 'csrf_refused');
+  assertError(t, await renew(refreshCookie, csrf, { 'sec-fetch-site': 'cross-site' }), 403, 'csrf_refused');
+  assertError(t, await app.request('POST', REFRESH, { json: { session: 'cookie' } }), 401, 'token_missing');
+  assertError(t, await renew(refreshCookie, csrf, { authorization: `Bearer ${person.token}` }), 401, 'invalid_grant');
+  assertError(t, await app.request('POST', REFRESH, { json: { session: 'cookie', refresh_token: 'x' } }), 400, 'validation_failed');
+  // None of these spent the cookie.
+  t.is((await renew(refreshCookie, csrf)).status, 200);
+});
+
+test('a cookie session left unused past its token is over: no renewal', async (t) => {
+  const person = await registerPerson(app);
+  const { cookie, refreshCookie, csrf } = await cookieLogin(app, person);
+  const row = await sessionRow(cookieValue(cookie));
+  await app.service.deps
+    .db('sessions')
+    .where({ id: row.id })
+    .update({ access_expires_at: new Date(Date.now() - 1000) });
+  assertError(t, await renew(refreshCookie, csrf), 401, 'token_expired', /unused/);
+  const page = await app.request('GET', '/account/sessions', { headers: { cookie } });
+  t.false(page.text.includes('rf-csrf'), 'a page for an expired session has no CSRF value: the console asks to sign in');
+});
+
+test('renewals never carry a cookie session past 10 hours after the sign-in', async (t) => {
+  const person = await registerPerson(app);
+  const { cookie, refreshCookie, csrf } = await cookieLogin(app, person);
+  const row = await sessionRow(cookieValue(cookie));
+  // Signed in 9 hours 55 minutes ago: the renewal gives the 5 minutes left, not 15.
+  const authAt = new Date(Date.now() - (10 * 3600 - 300) * 1000);
+  await app.service.deps.db('sessions').where({ family_id: row.family_id }).update({ auth_at: authAt });
+  const last = await renew(refreshCookie, csrf);
+  t.is(last.status, 200, last.text);
+  t.true(last.body.expires_in <= 300 && last.body.expires_in > 290, `expires_in ${last.body.expires_in}`);
+  const [setCookie, setRefresh] = last.headers.getSetCookie();
+  t.regex(setCookie, /Max-Age=(29\d|300);/);
+  t.regex(setRefresh, /Max-Age=(29\d|300);/);
+  const newest = await sessionRow(cookieValue(setCookie.split(';')[0]));
+  t.true(new Date(newest.access_expires_at).getTime() <= authAt.getTime() + 10 * 3600 * 1000, 'the last token ends at the limit');
+
+  // At the limit: refused, and the person signs in again.
+  await app.service.deps
+    .db('sessions')
+    .where({ family_id: row.family_id })
+    .update({ auth_at: new Date(Date.now() - 10 * 3600 * 1000) });
+  assertError(t, await renew(setRefresh.split(';')[0], csrf), 401, 'invalid_grant', /limit of 10 hours/);
 });

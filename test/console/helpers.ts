@@ -24,10 +24,22 @@ export async function registerPerson(app: TestApp, label = 'ada'): Promise<Perso
   return { ...person, userId: res.body.user_id, token: res.body.token };
 }
 
-/** A cookie login as the console does it: the Set-Cookie line and the CSRF value. */
+/** A cookie login as the console does it: the Set-Cookie lines (session, then refresh) and the CSRF value. */
 export async function cookieLogin(app: TestApp, person: Pick<Person, 'handle' | 'password'>) {
   const res = await app.request('POST', '/api/v1/users/login', { json: { handle: person.handle, password: person.password, session: 'cookie' } });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
-  const setCookie = res.headers.getSetCookie()[0] ?? '';
-  return { res, setCookie, cookie: setCookie.split(';')[0], csrf: res.body.csrf_token as string };
+  const [setCookie = '', setRefreshCookie = ''] = res.headers.getSetCookie();
+  return {
+    res,
+    setCookie,
+    setRefreshCookie,
+    cookie: setCookie.split(';')[0],
+    refreshCookie: setRefreshCookie.split(';')[0],
+    csrf: res.body.csrf_token as string,
+  };
+}
+
+/** The value of a `name=value` cookie pair. */
+export function cookieValue(pair: string): string {
+  return pair.slice(pair.indexOf('=') + 1);
 }

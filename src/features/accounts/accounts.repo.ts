@@ -133,6 +133,11 @@ export async function spendRefreshToken(q: Queryable, sessionId: string, at: Dat
   return rows.length === 1;
 }
 
+/** Ends the access token that hashes to this at `at` at the latest (a renewed cookie session's old and last tokens). */
+export async function endAccessTokenAt(q: Queryable, accessHash: string, at: Date): Promise<void> {
+  await q('sessions').where({ access_hash: accessHash }).where('access_expires_at', '>', at).update({ access_expires_at: at });
+}
+
 /** Revokes every live token of the matching families; returns how many families (login sessions) ended. */
 export async function revokeSessions(
   q: Queryable,

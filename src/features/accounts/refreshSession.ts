@@ -1,8 +1,17 @@
-/** POST /api/v1/auth/refresh: rotates the refresh token. */
+/** POST /api/v1/auth/refresh: rotates the refresh token — of a token pair, or of the console's cookie session. */
 import type { Handler } from '../../deps.ts';
+import { InvalidRequest } from '../../errors.ts';
+import { renewCookieSession } from './cookie-renewal.ts';
 import { refreshSession as rotate } from './sessions.ts';
 
 export const refreshSession: Handler = async (input, deps) => {
-  const { token, refresh_token, expires_in } = await rotate(deps, input.body.refresh_token as string, input.clientIp);
-  return { token, refresh_token, expires_in };
+  const { refresh_token, session } = input.body as { refresh_token?: string; session?: 'cookie' };
+  if (session === 'cookie' && refresh_token === undefined) return { ...(await renewCookieSession(input.ctx, deps, input.clientIp)) };
+  if (refresh_token === undefined || session !== undefined) {
+    throw InvalidRequest.validation([
+      { path: 'refresh_token', message: 'is required (or, alone, session: cookie renews the console session from its cookies)' },
+    ]);
+  }
+  const { token, refresh_token: next, expires_in } = await rotate(deps, refresh_token, input.clientIp);
+  return { token, refresh_token: next, expires_in };
 };

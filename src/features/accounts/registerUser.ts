@@ -10,9 +10,10 @@ export const registerUser: Handler = async (input, deps) => {
     fields as unknown as RegisterInput,
     input.clientIp,
   );
-  // The console's browser session: the token goes into an HttpOnly cookie, never into the body a script reads.
+  // The console's browser session: the tokens go into HttpOnly cookies, never into the body a script reads.
   if (session === 'cookie') {
-    return { user_id, profile_id, session: 'cookie', csrf_token: setSessionCookie(input.ctx, deps, token, expires_in), expires_in };
+    const csrf_token = await setSessionCookie(input.ctx, deps, { token, refresh_token, expires_in });
+    return { user_id, profile_id, session: 'cookie', csrf_token, expires_in };
   }
   return { user_id, profile_id, token, refresh_token, expires_in, passkeys };
 };

@@ -20,7 +20,7 @@ import {
 import type { AppDeps, Caller, SecurityResolver } from '../../deps.ts';
 import { withTransaction, type Queryable } from '../../store/db.ts';
 import { deleteProviderSessions } from '../../oidc/grants.repo.ts';
-import { cookieSessionToken } from './cookie-session.ts';
+import { assertCsrfProof, cookieSessionToken } from './cookie-session.ts';
 import { findSessionByAccessHash, findSessionByRefreshHash, insertSession, revokeSessions, spendRefreshToken } from './accounts.repo.ts';
 
 const ACCESS_TOKEN_SECONDS = 15 * 60;
@@ -80,11 +80,6 @@ function presentedToken(ctx: Parameters<SecurityResolver>[0]): string | undefine
   return typeof body?.token === 'string' && body.token !== '' ? body.token : undefined;
 }
 
-/** The token of a request: presented as above, else the console's cookie with its CSRF proof (./cookie-session.ts). */
-function requestToken(ctx: Parameters<SecurityResolver>[0], deps: AppDeps): string | undefined {
-  return presentedToken(ctx) ?? cookieSessionToken(ctx, deps);
-}
-
 /** The caller a session token stands for; throws Unauthenticated saying why a token is not accepted. */
 async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Caller, { kind: 'user' }>> {
   const row = await findSessionByAccessHash(deps.db, hashToken(token));
@@ -105,9 +100,13 @@ async function callerForToken(deps: AppDeps, token: string): Promise<Extract<Cal
 
 /** The `sessionToken` security scheme of openapi.yaml. */
 export const resolveSessionToken: SecurityResolver = async (ctx, deps) => {
-  const token = requestToken(ctx, deps);
+  const presented = presentedToken(ctx);
+  // Else the console's cookie (./cookie-session.ts), with the CSRF proof of its login (which renewals keep).
+  const token = presented ?? cookieSessionToken(ctx, deps);
   if (!token) return undefined;
-  return { caller: await callerForToken(deps, token), credential: token };
+  const caller = await callerForToken(deps, token);
+  if (presented === undefined) assertCsrfProof(ctx, deps, caller.sessionId);
+  return { caller, credential: token };
 };
 
 /** Rotates a refresh token: the old one is spent, a new pair continues the family. */

@@ -30,6 +30,7 @@ ${formError()}
 <h2 id="card-title">${t('emergency.cardTitle')}</h2>
 <p><img id="card-image" alt="${t('emergency.cardAlt')}" width="320"></p>
 <p><a id="card-png" download="emergency-card.png">${t('emergency.cardPng')}</a></p>
+<p><a id="card-pdf" download="emergency-card.pdf" type="application/pdf">${t('emergency.cardPdf')}</a></p>
 </section>
 <section aria-labelledby="log-title">
 <h2 id="log-title">${t('emergency.logTitle')}</h2>

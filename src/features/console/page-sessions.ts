@@ -12,5 +12,15 @@ ${loading(t)}
 ${formError()}
 <p><button type="button" id="logout" class="secondary">${t('sessions.logout')}</button></p>
 <p class="hint" id="logout-all-hint">${t('sessions.logoutAllHint')}</p>
-<p><button type="button" id="logout-all" class="danger" aria-describedby="logout-all-hint">${t('sessions.logoutAll')}</button></p>`,
+<p><button type="button" id="logout-all" class="danger" aria-describedby="logout-all-hint">${t('sessions.logoutAll')}</button></p>
+<section aria-labelledby="devices-title">
+<h2 id="devices-title">${t('sessions.devicesTitle')}</h2>
+<div id="device-list"></div>
+</section>
+<section aria-labelledby="passkeys-title">
+<h2 id="passkeys-title">${t('sessions.passkeysTitle')}</h2>
+<p id="no-passkeys" hidden>${t('sessions.noPasskeys')}</p>
+<div id="passkey-list"></div>
+<p><a href="/account/passkeys">${t('sessions.addPasskey')}</a></p>
+</section>`,
 };

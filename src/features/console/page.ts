@@ -1,13 +1,13 @@
 /**
  * Renders a console page: a static shell in the chosen language, the page's messages as a JSON data block (never
- * executed), its style sheet and scripts from /account/assets, and — when the browser holds a session cookie — the
- * session's CSRF value in a meta tag for the scripts to send back. No inline script or style: the CSP allows
+ * executed), its style sheet and scripts from /account/assets, and — when the browser holds the cookie of a live
+ * session — the login's CSRF value in a meta tag for the scripts to send back. No inline script or style: the CSP allows
  * scripts, styles and API calls from this origin only, no framing, no form posts elsewhere. No page holds personal
  * data (the scripts fetch it), yet each is `no-store`: it carries the session's CSRF value.
  */
 import type { AppDeps, RequestInput } from '../../deps.ts';
 import { Reply } from '../../deps.ts';
-import { csrfFor, sessionCookie } from '../accounts/cookie-session.ts';
+import { pageCsrf } from '../accounts/cookie-session.ts';
 import { messagesFor, type Messages } from './catalogue.ts';
 import { chooseLocale } from './locale.ts';
 
@@ -76,12 +76,12 @@ function scriptName(id: string): string {
   return id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-export function renderConsolePage(input: RequestInput, deps: AppDeps, page: ConsolePage, pages: readonly ConsolePage[]): Reply {
+export async function renderConsolePage(input: RequestInput, deps: AppDeps, page: ConsolePage, pages: readonly ConsolePage[]): Promise<Reply> {
   const locale = chooseLocale(input.query.lang, input.ctx.get('cookie'), input.ctx.get('accept-language'));
   const messages: Messages = messagesFor(locale);
   const t: T = (key) => escapeHtml(messages[key] ?? key);
-  const token = sessionCookie(input.ctx, deps);
-  const csrf = token ? `\n<meta name="rf-csrf" content="${csrfFor(token)}">` : '';
+  const proof = await pageCsrf(input.ctx, deps);
+  const csrf = proof ? `\n<meta name="rf-csrf" content="${proof}">` : '';
   const script = `/account/assets/${scriptName(page.id)}.js`;
   const html = `<!doctype html>
 <html lang="${locale}">

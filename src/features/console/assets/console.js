@@ -1,10 +1,11 @@
 /**
  * Shared by every page of the console: the page's messages, the API client (the session cookie goes by itself;
- * this adds the CSRF header), forms with their errors next to each field, loading states, and the header.
- * Nothing is ever written as HTML: text goes in as text.
+ * this adds the CSRF header), the session's renewal while the person uses the page, forms with their errors next
+ * to each field, loading states, the confirmation step, and the header. Nothing is ever written as HTML: text goes
+ * in as text.
  */
 const messages = JSON.parse(document.getElementById('rf-messages')?.textContent ?? '{}');
-const csrf = document.querySelector('meta[name="rf-csrf"]')?.getAttribute('content') ?? '';
+let csrf = document.querySelector('meta[name="rf-csrf"]')?.getAttribute('content') ?? '';
 const pageMeta = document.querySelector('meta[name="rf-page"]');
 const signedInPage = pageMeta?.dataset.signedIn === 'true';
 
@@ -26,8 +27,69 @@ export function signInAgain() {
   location.assign(`/account/sign-in?next=${encodeURIComponent(location.pathname)}`);
 }
 
+/** The server's clock minus this browser's, from the Date of the last answer (token lifetimes are the server's). */
+let clockSkew = 0;
+
+function noteServerClock(res) {
+  const date = Date.parse(res.headers.get('date') ?? '');
+  if (Number.isFinite(date)) clockSkew = date - Date.now();
+}
+
+/**
+ * The sliding session. The access token lives 15 minutes; once two thirds of that have passed, and the person has
+ * done something on the page since the last renewal (a key, a pointer, a scroll, an API call), the page renews it
+ * (POST /api/v1/auth/refresh, session: cookie): new cookies, the same CSRF value. A page left alone lets the
+ * session lapse, and its next call sends the person to sign in. Tabs renew one at a time (a Web Lock), so no two
+ * present the same refresh token — which the server would take for a stolen copy and end the whole login.
+ */
+const session = { renewAt: Number.POSITIVE_INFINITY, renewedAt: 0, activeAt: 0, timer: 0, renewing: undefined };
+
+function sessionLasts(seconds) {
+  const now = Date.now();
+  session.renewedAt = now;
+  session.renewAt = now + (seconds * 1000 * 2) / 3;
+  clearTimeout(session.timer);
+  session.timer = setTimeout(() => {
+    if (session.activeAt > session.renewedAt) renewSession();
+  }, session.renewAt - now);
+}
+
+function renewSession() {
+  session.renewing ??= (async () => {
+    const run = async () => {
+      const res = await fetch('/api/v1/auth/refresh', {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ session: 'cookie' }),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+      noteServerClock(res);
+      // Refused (left unused too long, or at the session's limit): no more renewals; the next call signs in again.
+      if (!res.ok) return void (session.renewAt = Number.POSITIVE_INFINITY);
+      const body = await res.json();
+      csrf = body.csrf_token;
+      sessionLasts(body.expires_in);
+    };
+    try {
+      await (navigator.locks ? navigator.locks.request('rf-session-renewal', run) : run());
+    } catch {
+      session.renewAt = Number.POSITIVE_INFINITY;
+    } finally {
+      session.renewing = undefined;
+    }
+  })();
+  return session.renewing;
+}
+
+function sessionInUse() {
+  session.activeAt = Date.now();
+  if (session.activeAt >= session.renewAt) renewSession();
+}
+
 /** Calls the public API as this browser's session. */
 export async function api(method, path, options = {}) {
+  if (csrf) sessionInUse();
   const headers = { accept: 'application/json' };
   if (csrf) headers['x-csrf-token'] = csrf;
   let body;
@@ -46,6 +108,7 @@ export async function api(method, path, options = {}) {
   } catch {
     throw new ApiError(0, { status: t('common.networkError') });
   }
+  noteServerClock(res);
   const type = res.headers.get('content-type') ?? '';
   const data = type.includes('json') ? await res.json() : options.blob && res.ok ? await res.blob() : await res.text();
   if (!res.ok) {
@@ -149,6 +212,70 @@ export function onSubmit(id, handler) {
   return form;
 }
 
+/**
+ * The confirmation step before a destructive action (the pattern of seed API 8's revoke): an alert dialog placed
+ * right after the card it acts on, its title focused, what will happen in words (and the items it touches), a
+ * danger button that runs `work` and a cancel button; Escape cancels too, and focus goes back to `opener`. An API
+ * error stays in the dialog; on success it closes and `done` (the status line, or a function of what `work`
+ * returned) is announced.
+ */
+export function confirmStep(opener, { title, text, items, yes, work, done }) {
+  let dialog = document.getElementById('rf-confirm');
+  if (!dialog) {
+    dialog = h(
+      'div',
+      { id: 'rf-confirm', class: 'dialog', role: 'alertdialog', 'aria-modal': 'false', 'aria-labelledby': 'rf-confirm-title', 'aria-describedby': 'rf-confirm-text' },
+      h('h2', { id: 'rf-confirm-title', tabindex: '-1' }),
+      h('p', { id: 'rf-confirm-text' }),
+      h('ul', { id: 'rf-confirm-items' }),
+      h('p', { class: 'form-error', role: 'alert' }),
+      h('button', { type: 'button', id: 'rf-confirm-yes', class: 'danger' }),
+      ' ',
+      h('button', { type: 'button', id: 'rf-confirm-no', class: 'secondary' }, t('common.cancel')),
+    );
+  }
+  const close = () => {
+    dialog.hidden = true;
+    if (opener.isConnected) opener.focus();
+    else document.getElementById('main')?.focus();
+  };
+  (opener.closest('.card') ?? opener).after(dialog);
+  dialog.querySelector('#rf-confirm-title').textContent = title;
+  dialog.querySelector('#rf-confirm-text').textContent = text;
+  const list = dialog.querySelector('#rf-confirm-items');
+  list.replaceChildren(...(items ?? []).map((item) => h('li', {}, item)));
+  list.hidden = !items;
+  const error = dialog.querySelector('.form-error');
+  error.textContent = '';
+  const yesButton = dialog.querySelector('#rf-confirm-yes');
+  yesButton.textContent = yes;
+  yesButton.disabled = false;
+  dialog.querySelector('#rf-confirm-no').onclick = close;
+  dialog.onkeydown = (event) => {
+    if (event.key === 'Escape') close();
+  };
+  yesButton.onclick = async () => {
+    yesButton.disabled = true;
+    yesButton.setAttribute('aria-busy', 'true');
+    setStatus(t('common.saving'));
+    try {
+      const result = await work();
+      dialog.hidden = true;
+      setStatus(typeof done === 'function' ? done(result) : done);
+      document.getElementById('main')?.focus();
+    } catch (err) {
+      setStatus('');
+      if (err instanceof ApiError) error.textContent = err.message;
+      else throw err;
+    } finally {
+      yesButton.disabled = false;
+      yesButton.removeAttribute('aria-busy');
+    }
+  };
+  dialog.hidden = false;
+  dialog.querySelector('#rf-confirm-title').focus();
+}
+
 const LANG_COOKIE = 'rf_lang';
 
 function setLanguage(lang) {
@@ -196,6 +323,8 @@ export async function boot(render) {
     if (!signedInPage) return await render(undefined);
     if (!csrf) return signInAgain();
     const me = await api('GET', '/api/v1/auth/me');
+    sessionLasts(Math.max(0, (Date.parse(me.session.expires_at) - (Date.now() + clockSkew)) / 1000));
+    for (const type of ['keydown', 'pointerdown', 'wheel', 'scroll']) addEventListener(type, sessionInUse, { capture: true, passive: true });
     if (await followProfileLocale()) return;
     await render(me);
   } catch (err) {

@@ -1,4 +1,4 @@
-import { ApiError, api, boot, formatTime, h, loaded, onSubmit, setStatus, showError, t } from './console.js';
+import { ApiError, api, boot, confirmStep, formatTime, h, loaded, onSubmit, setStatus, showError, t } from './console.js';
 
 let current;
 
@@ -126,29 +126,23 @@ function card(credential, reload) {
       ),
     );
   }
-  actions.push(
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'danger',
-        onclick: async (event) => {
-          event.currentTarget.disabled = true;
-          setStatus(t('common.saving'));
-          try {
-            const res = await api('DELETE', `/api/v1/profile/credentials/${credential.credential_id}`);
-            await reload();
-            setStatus(t('credentials.deleted', { fields: res.unverified_fields.join(', ') || t('common.none') }));
-          } catch (err) {
-            setStatus(err instanceof ApiError ? err.message : '');
-            if (!(err instanceof ApiError)) throw err;
-          }
-        },
-      },
-      t('credentials.delete', { label: credential.label }),
-    ),
-  );
   const verified = credential.applied_fields.filter((f) => f.provenance.startsWith('credential:')).map((f) => f.field);
+  const remove = h('button', { type: 'button', class: 'danger' }, t('credentials.delete', { label: credential.label }));
+  remove.addEventListener('click', () =>
+    confirmStep(remove, {
+      title: t('credentials.confirmTitle', { label: credential.label }),
+      text: verified.length ? t('credentials.confirmText') : t('credentials.confirmTextNone'),
+      items: verified.length ? verified : undefined,
+      yes: t('credentials.confirmDelete'),
+      work: async () => {
+        const res = await api('DELETE', `/api/v1/profile/credentials/${credential.credential_id}`);
+        await reload();
+        return res;
+      },
+      done: (res) => t('credentials.deleted', { fields: res.unverified_fields.join(', ') || t('common.none') }),
+    }),
+  );
+  actions.push(remove);
   return h(
     'section',
     { class: 'card', 'data-credential': credential.credential_id, 'aria-label': credential.label },

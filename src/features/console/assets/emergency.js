@@ -1,4 +1,4 @@
-import { ApiError, api, boot, formatTime, h, loaded, onSubmit, setStatus, t } from './console.js';
+import { ApiError, api, boot, confirmStep, formatTime, h, loaded, onSubmit, setStatus, t } from './console.js';
 
 const list = (value) =>
   String(value ?? '')
@@ -37,15 +37,26 @@ function body(data) {
   return out;
 }
 
+/**
+ * The card, fetched with the session's CSRF header (an <img src> or a plain link could not send it): the PNG shown
+ * as a data URL (img-src 'self' data:) and offered for download, the PDF offered as a blob URL of this page.
+ */
 async function showCard() {
-  const blob = await api('GET', '/api/v1/profile/emergency-access/card?format=png', { blob: true });
+  const [png, pdf] = await Promise.all([
+    api('GET', '/api/v1/profile/emergency-access/card?format=png', { blob: true }),
+    api('GET', '/api/v1/profile/emergency-access/card?format=pdf', { blob: true }),
+  ]);
   const url = await new Promise((resolve) => {
     const reader = new FileReader();
     reader.onload = () => resolve(reader.result);
-    reader.readAsDataURL(blob);
+    reader.readAsDataURL(png);
   });
   document.getElementById('card-image').src = url;
   document.getElementById('card-png').href = url;
+  const link = document.getElementById('card-pdf');
+  if (link.dataset.url) URL.revokeObjectURL(link.dataset.url);
+  link.dataset.url = URL.createObjectURL(pdf);
+  link.href = link.dataset.url;
 }
 
 function entry(e, reload) {
@@ -124,20 +135,19 @@ async function render() {
     await reload();
     setStatus(t('common.saved'));
   });
-  document.getElementById('setup-delete').addEventListener('click', async (event) => {
-    const button = event.currentTarget;
-    button.disabled = true;
-    try {
-      await api('DELETE', '/api/v1/profile/emergency-access');
-      await reload();
-      setStatus(t('emergency.deleted'));
-    } catch (err) {
-      setStatus(err instanceof ApiError ? err.message : '');
-      if (!(err instanceof ApiError)) throw err;
-    } finally {
-      button.disabled = false;
-    }
-  });
+  const remove = document.getElementById('setup-delete');
+  remove.addEventListener('click', () =>
+    confirmStep(remove, {
+      title: t('emergency.confirmTitle'),
+      text: t('emergency.confirmText'),
+      yes: t('emergency.confirmDelete'),
+      work: async () => {
+        await api('DELETE', '/api/v1/profile/emergency-access');
+        await reload();
+      },
+      done: t('emergency.deleted'),
+    }),
+  );
 }
 
 boot(render);

@@ -1,4 +1,4 @@
-import { ApiError, api, boot, clearErrors, h, loaded, onSubmit, setStatus, showError, t, whileBusy } from './console.js';
+import { ApiError, api, boot, clearErrors, confirmStep, h, loaded, onSubmit, setStatus, showError, t, whileBusy } from './console.js';
 
 const DEFAULT_ORDER = ['public', 'semi-private', 'private', 'restricted'];
 const list = (text) =>
@@ -62,7 +62,7 @@ function customRingCard(ring, reload) {
     ringField(prefix, 'roles', t('rings.roles'), ring.admits.roles.join(', '), 'assigned_data.roles'),
     ringField(prefix, 'services', t('rings.services'), ring.admits.services.join(', '), 'assigned_data.services'),
     h('button', { type: 'submit' }, t('rings.update')),
-    h('button', { type: 'button', class: 'danger', 'data-action': 'delete' }, t('rings.remove')),
+    h('button', { type: 'button', class: 'danger', 'data-action': 'delete' }, t('rings.remove', { name: ring.name })),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -82,13 +82,20 @@ function customRingCard(ring, reload) {
       setStatus(t('common.saved') + cappedText(done.capped));
     }
   });
-  form.querySelector('[data-action="delete"]').addEventListener('click', async () => {
-    const done = await whileBusy(form, () => api('DELETE', `/api/v1/profile/privilege-rings/${encodeURIComponent(ring.ring_id)}`));
-    if (done) {
-      await reload();
-      setStatus(t('common.saved'));
-    }
-  });
+  const remove = form.querySelector('[data-action="delete"]');
+  remove.addEventListener('click', () =>
+    confirmStep(remove, {
+      title: t('rings.confirmTitle', { name: ring.name }),
+      text: ring.fields.length ? t('rings.confirmText') : t('rings.confirmTextEmpty'),
+      items: ring.fields.length ? ring.fields : undefined,
+      yes: t('rings.confirm'),
+      work: async () => {
+        await api('DELETE', `/api/v1/profile/privilege-rings/${encodeURIComponent(ring.ring_id)}`);
+        await reload();
+      },
+      done: t('rings.deleted', { name: ring.name }),
+    }),
+  );
   return form;
 }
 

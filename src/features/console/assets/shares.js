@@ -1,4 +1,4 @@
-import { ApiError, api, boot, formatTime, h, loaded, setStatus, t } from './console.js';
+import { ApiError, api, boot, confirmStep, formatTime, h, loaded, setStatus, t } from './console.js';
 
 function action(label, cls, method, path, done, reload) {
   return h(
@@ -55,8 +55,25 @@ function requestCard(r, reload) {
   );
 }
 
+function revokeButton(s, reload) {
+  const vars = { name: s.service_name, fields: s.fields.join(', ') };
+  const button = h('button', { type: 'button', class: 'danger' }, t('shares.revoke', vars));
+  button.addEventListener('click', () =>
+    confirmStep(button, {
+      title: t('shares.confirmTitle', vars),
+      text: t('shares.confirmText', vars),
+      yes: t('shares.confirm'),
+      work: async () => {
+        await api('DELETE', `/api/v1/profile/shares/${s.share_id}`);
+        await reload();
+      },
+      done: t('shares.revoked', vars),
+    }),
+  );
+  return button;
+}
+
 function shareCard(s, reload) {
-  const vars = { name: s.service_name };
   return h(
     'section',
     { class: 'card', 'data-share': s.share_id, 'aria-label': `${s.service_name}: ${s.fields.join(', ')}` },
@@ -73,9 +90,7 @@ function shareCard(s, reload) {
       h('dt', {}, t('shares.until')),
       h('dd', {}, formatTime(s.revoked_at ?? s.expires_at)),
     ),
-    s.state === 'active'
-      ? h('p', {}, action(t('shares.revoke', { name: s.service_name, fields: s.fields.join(', ') }), 'danger', 'DELETE', `/api/v1/profile/shares/${s.share_id}`, t('shares.revoked', vars), reload))
-      : null,
+    s.state === 'active' ? h('p', {}, revokeButton(s, reload)) : null,
   );
 }
 
