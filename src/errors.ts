@@ -204,6 +204,10 @@ export const DefaultRing = E(Conflict, 'default_ring');
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
 
+// Unavailable (503).
+/** This instance's policy revision is no longer the one in force (issue 21): it answers nothing until it has it. */
+export const PolicyOutdated = E(ServiceUnavailable, 'policy_outdated');
+
 // Documents and deliveries (issue 16).
 export const InvalidDocument = E(InvalidRequest, 'invalid_document');
 export const DocumentNotFound = E(NotFound, 'document_not_found');
