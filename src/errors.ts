@@ -113,9 +113,11 @@ export class TooManyRequests extends AppError {
   }
 }
 
+/** 503: unlike other 5xx errors its message is written for the caller (what is down, when to try again): shown. */
 export class ServiceUnavailable extends AppError {
-  constructor(message: string, options: AppErrorOptions = {}) {
-    super(503, 'service_unavailable', message, options);
+  override readonly expose = true;
+  constructor(message: string, options: CodedOptions = {}) {
+    super(503, options.code ?? 'service_unavailable', message, options);
   }
 }
 

@@ -216,13 +216,33 @@ test.serial(
     const publishedWithinMs = Date.now() - publishedAt;
     t.true(Date.now() < activation, 'both published the new keys before either may sign with them');
 
-    // A restarted meanwhile, B not: both still sign with the old keys until the activation.
+    // A restarted meanwhile, B not. Whatever either signs before the activation carries the old key, whatever it
+    // signs after the new one (a restart slower than the publication delay lands after it: the rule still holds).
+    const signedAt = (jwt: string) => Number(decodeJwt(jwt).payload.iat) * 1000;
+    const sharesSignedAt = new Map<string, number>();
+    const timedShare = async (on: typeof onA) => {
+      const at = Date.now();
+      const jwt = await share(on);
+      sharesSignedAt.set(jwt, at);
+      return jwt;
+    };
+    const fromB = [await idToken(urlB)];
+    const sharesFromB = [await timedShare(onB)];
     await stop(a);
     a = await startServer('platform-two-instances-a-restarted', envA, urlA, children);
-    const during = [await idToken(urlA), await idToken(urlB)];
-    const sharesDuring = [await share(onA), await share(onB)];
-    for (const jwt of during) t.is(decodeJwt(jwt).header.kid, oldKid, 'a pending key signs nothing, restarted instance or not');
-    for (const jwt of sharesDuring) t.is(decodeJwt(jwt).header.kid, oldIssuerKid);
+    const during = [...fromB, await idToken(urlA), await idToken(urlB)];
+    const sharesDuring = [...sharesFromB, await timedShare(onA), await timedShare(onB)];
+    let signedBeforeActivation = 0;
+    // iat has whole seconds: a token within a second of the activation may carry either key.
+    const expect = (at: number, kid: string, old: string, fresh: string, what: string) => {
+      if (at < activation - 1000) {
+        t.is(kid, old, `${what} signed before the activation carries the old key`);
+        signedBeforeActivation++;
+      } else if (at > activation + 1500) t.is(kid, fresh, `${what} signed after the activation carries the new key`);
+      else t.true(kid === old || kid === fresh);
+    };
+    for (const jwt of during) expect(signedAt(jwt), decodeJwt(jwt).header.kid, oldKid, newKids[0], 'an ID token');
+    for (const jwt of sharesDuring) expect(sharesSignedAt.get(jwt)!, decodeJwt(jwt).header.kid, oldIssuerKid, issuerRotation.pending, 'a share');
 
     // From the activation both sign with the new keys: B without any restart.
     await new Promise((r) => setTimeout(r, Math.max(0, activation - Date.now()) + 100));
@@ -248,9 +268,11 @@ test.serial(
     }
 
     // A policy change: A restarts with new files (government may no longer read email), B still has the old ones.
+    // (The sign-ins above consented again, to fewer scopes: a new grant, so a new data token.)
+    const { data: policyData } = await grant(main, urlB);
     const before = [
-      await onA('GET', '/api/v1/data/profile', { token: mainData.access_token }),
-      await onB('GET', '/api/v1/data/profile', { token: mainData.access_token }),
+      await onA('GET', '/api/v1/data/profile', { token: policyData.access_token }),
+      await onB('GET', '/api/v1/data/profile', { token: policyData.access_token }),
     ];
     t.deepEqual(before[0].body.fields, before[1].body.fields);
     t.truthy(before[0].body.fields.email);
@@ -265,8 +287,8 @@ test.serial(
     const answers = { same: 0, outdated: 0, different: 0 };
     const ask = async () => {
       const [fromA, fromB] = await Promise.all([
-        onA('GET', '/api/v1/data/profile', { token: mainData.access_token }),
-        onB('GET', '/api/v1/data/profile', { token: mainData.access_token }),
+        onA('GET', '/api/v1/data/profile', { token: policyData.access_token }),
+        onB('GET', '/api/v1/data/profile', { token: policyData.access_token }),
       ]);
       t.is(fromA.status, 200, fromA.text);
       t.is(fromA.body.fields.email, undefined, 'the new revision is in force on A');
@@ -298,6 +320,7 @@ test.serial(
       disabled_service_refusals: disabledChecked,
       keys_published_by_both_within_ms: publishedWithinMs,
       tokens_verified_from_both_jwks: tokensVerified,
+      tokens_signed_while_a_key_was_pending: signedBeforeActivation,
       policy_answers_identical: answers.same,
       policy_answers_refused_as_outdated: answers.outdated,
       policy_answers_different: answers.different,
