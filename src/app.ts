@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps, routes: Routes): Koa {
   }
   app.use(noStore());
   // An instance whose policy revision is no longer in force answers 503 until it has it (src/policy/revision.ts).
-  app.use(policyFence(deps.policy.engine));
+  if (deps.policy) app.use(policyFence(deps.policy.engine));
   app.use(fallbacks(router, routes.spec));
   // Behind TLS the provider cannot set its secure cookies on a request that reached the service unencrypted.
   if (deps.oidc && deps.config.baseUrl.startsWith('https:')) app.use(oidcHttpsOnly(deps.config.baseUrl));

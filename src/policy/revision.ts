@@ -107,6 +107,16 @@ export class PolicyFollower {
       engine.resume();
       return;
     }
+    // Refused first: reading and compiling the files takes a while, and no decision is made under the old revision
+    // meanwhile.
+    const mine = engine.revision;
+    engine.refuse(
+      () =>
+        new PolicyOutdated(
+          `this instance has policy revision ${mine.slice(0, 12)}, but ${current.revision.slice(0, 12)} is in force: it is being replaced; retry shortly`,
+          { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
+        ),
+    );
     let files: Policies | undefined;
     try {
       files = this.#o.readFiles();
@@ -122,18 +132,10 @@ export class PolicyFollower {
     }
     if (this.#outdatedFrom !== current.revision) {
       logger.warn(
-        { revision: engine.revision, in_force: current.revision, activated_by: current.activated_by },
+        { revision: mine, in_force: current.revision, activated_by: current.activated_by },
         'this instance has an outdated policy revision: it answers 503 until its policy files are the revision in force',
       );
     }
     this.#outdatedFrom = current.revision;
-    const mine = engine.revision;
-    engine.refuse(
-      () =>
-        new PolicyOutdated(
-          `this instance has policy revision ${mine.slice(0, 12)}, but ${current.revision.slice(0, 12)} is in force: it is being replaced; retry shortly`,
-          { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
-        ),
-    );
   }
 }
