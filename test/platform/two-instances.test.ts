@@ -8,8 +8,9 @@
  * - keys rotated (provider and credential issuer) are published by both at once, sign only from their activation,
  *   on the instance restarted meanwhile and on the one never restarted, and every token stays verifiable from
  *   either instance's JWKS;
- * - a policy change rolls out without the two answering the same token differently: the old instance answers 503
- *   policy_outdated until its files are the revision in force, then the same as the new one.
+ * - that restart is a rolling change of the policy files: it rolls out without the two answering the same token
+ *   differently — the old instance answers 503 policy_outdated until its files are the revision in force, then
+ *   the same as the new one.
  * The person and services are made first by a service in this process, on the same database and master key.
  */
 import test from 'ava';
@@ -169,18 +170,22 @@ test.serial(
       disabledChecked += 2;
     }
 
-    // Keys: both sets rotated by the operator while both instances run.
+    // Keys: both sets rotated by the operator while both instances run, then a rolling restart during the rotation.
     const idToken = async (via: string) => {
       lb.route(via);
       return (await tokensFor(viaBalancer, mainConfig, person, 'openid email')).id_token!;
     };
+    const signedAt = new Map<string, number>();
     const share = async (on: typeof onA) => {
+      const at = Date.now();
       const res = await on('POST', '/api/v1/profile/share-create', {
         token: person.token,
-        json: { service_id: main.service.client_id, info_field: 'email' },
+        json: { service_id: main.service.client_id, info_field: 'date_of_birth' },
       });
       if (res.status !== 201) throw new Error(`share-create: ${res.status} ${res.text}`);
-      return (res.body.verification_token as string).split('~')[0];
+      const jwt = (res.body.verification_token as string).split('~')[0];
+      signedAt.set(jwt, at);
+      return jwt;
     };
     const idTokens = [await idToken(urlA), await idToken(urlB)];
     const shares = [await share(onA), await share(onB)];
@@ -201,74 +206,19 @@ test.serial(
     // Published by both within the bound (a notice, or the poll), while the old keys still sign.
     const jwksOf = async (url: string): Promise<Jwks> => (await fetch(`${url}/oidc/jwks`)).json() as Promise<Jwks>;
     const issuerJwksOf = async (url: string): Promise<Jwks> => (await fetch(`${url}/api/v1/issuer/jwks.json`)).json() as Promise<Jwks>;
+    const publishes = async (url: string) => {
+      const [jwks, issuer] = [await jwksOf(url), await issuerJwksOf(url)];
+      return newKids.every((kid) => jwks.keys.some((k) => k.kid === kid)) && issuer.keys.some((k) => k.kid === issuerRotation.pending);
+    };
     const publishedAt = Date.now();
-    for (const url of [urlA, urlB]) {
-      await until(
-        `${url} to publish the new keys`,
-        async () => {
-          const [jwks, issuer] = [await jwksOf(url), await issuerJwksOf(url)];
-          const listed = newKids.every((kid) => jwks.keys.some((k) => k.kid === kid)) && issuer.keys.some((k) => k.kid === issuerRotation.pending);
-          return listed ? true : undefined;
-        },
-        CHANGE_POLL_MS + 1000,
-      );
-    }
+    for (const url of [urlA, urlB])
+      await until(`${url} to publish the new keys`, async () => ((await publishes(url)) ? true : undefined), CHANGE_POLL_MS + 1000);
     const publishedWithinMs = Date.now() - publishedAt;
     t.true(Date.now() < activation, 'both published the new keys before either may sign with them');
+    const pending = [await idToken(urlA), await idToken(urlB)];
+    const sharesPending = [await share(onA), await share(onB)];
 
-    // A restarted meanwhile, B not. Whatever either signs before the activation carries the old key, whatever it
-    // signs after the new one (a restart slower than the publication delay lands after it: the rule still holds).
-    const signedAt = (jwt: string) => Number(decodeJwt(jwt).payload.iat) * 1000;
-    const sharesSignedAt = new Map<string, number>();
-    const timedShare = async (on: typeof onA) => {
-      const at = Date.now();
-      const jwt = await share(on);
-      sharesSignedAt.set(jwt, at);
-      return jwt;
-    };
-    const fromB = [await idToken(urlB)];
-    const sharesFromB = [await timedShare(onB)];
-    await stop(a);
-    a = await startServer('platform-two-instances-a-restarted', envA, urlA, children);
-    const during = [...fromB, await idToken(urlA), await idToken(urlB)];
-    const sharesDuring = [...sharesFromB, await timedShare(onA), await timedShare(onB)];
-    let signedBeforeActivation = 0;
-    // iat has whole seconds: a token within a second of the activation may carry either key.
-    const expect = (at: number, kid: string, old: string, fresh: string, what: string) => {
-      if (at < activation - 1000) {
-        t.is(kid, old, `${what} signed before the activation carries the old key`);
-        signedBeforeActivation++;
-      } else if (at > activation + 1500) t.is(kid, fresh, `${what} signed after the activation carries the new key`);
-      else t.true(kid === old || kid === fresh);
-    };
-    for (const jwt of during) expect(signedAt(jwt), decodeJwt(jwt).header.kid, oldKid, newKids[0], 'an ID token');
-    for (const jwt of sharesDuring) expect(sharesSignedAt.get(jwt)!, decodeJwt(jwt).header.kid, oldIssuerKid, issuerRotation.pending, 'a share');
-
-    // From the activation both sign with the new keys: B without any restart.
-    await new Promise((r) => setTimeout(r, Math.max(0, activation - Date.now()) + 100));
-    const after = await until(
-      'both instances to sign with the new key',
-      async () => {
-        const pair = [await idToken(urlA), await idToken(urlB)];
-        return pair.every((jwt) => newKids.includes(decodeJwt(jwt).header.kid)) ? pair : undefined;
-      },
-      CHANGE_POLL_MS,
-    );
-    const sharesAfter = [await share(onA), await share(onB)];
-    for (const jwt of sharesAfter) t.is(decodeJwt(jwt).header.kid, issuerRotation.pending);
-    let tokensVerified = 0;
-    const [jwksA, jwksB, issuerA, issuerB] = await Promise.all([jwksOf(urlA), jwksOf(urlB), issuerJwksOf(urlA), issuerJwksOf(urlB)]);
-    for (const jwt of [...idTokens, ...during, ...after]) {
-      t.true(verifiesWithJwks(jwt, jwksA) && verifiesWithJwks(jwt, jwksB), `ID token ${decodeJwt(jwt).header.kid} verifies from both JWKS`);
-      tokensVerified++;
-    }
-    for (const jwt of [...shares, ...sharesDuring, ...sharesAfter]) {
-      t.true(verifiesWithJwks(jwt, issuerA) && verifiesWithJwks(jwt, issuerB), `share ${decodeJwt(jwt).header.kid} verifies from both issuer JWKS`);
-      tokensVerified++;
-    }
-
-    // A policy change: A restarts with new files (government may no longer read email), B still has the old ones.
-    // (The sign-ins above consented again, to fewer scopes: a new grant, so a new data token.)
+    // The same token asked of both, again and again, through the rollout below: never two different answers.
     const { data: policyData } = await grant(main, urlB);
     const before = [
       await onA('GET', '/api/v1/data/profile', { token: policyData.access_token }),
@@ -276,14 +226,6 @@ test.serial(
     ];
     t.deepEqual(before[0].body.fields, before[1].body.fields);
     t.truthy(before[0].body.fields.email);
-    const policiesNew = tempDir('rf-policies-new-');
-    cpSync(policiesA, policiesNew, { recursive: true });
-    const government = path.join(policiesNew, 'roles/government.yaml');
-    writeFileSync(government, readFileSync(government, 'utf8').replace(/^ {6}- email\n/m, ''));
-    await stop(a);
-    a = await startServer('platform-two-instances-a-new-policy', { ...envA, POLICIES_DIR: policiesNew }, urlA, children);
-
-    // The same token, asked of both again and again while the change rolls out: never two different answers.
     const answers = { same: 0, outdated: 0, different: 0 };
     const ask = async () => {
       const [fromA, fromB] = await Promise.all([
@@ -303,10 +245,19 @@ test.serial(
       t.deepEqual(fromB.body.fields, fromA.body.fields, 'B answers as A does, or not at all');
       return true;
     };
+
+    // The rolling restart: A comes back with new policy files (government may no longer read email), B keeps the
+    // old ones and is never restarted.
+    const policiesNew = tempDir('rf-policies-new-');
+    cpSync(policiesA, policiesNew, { recursive: true });
+    const government = path.join(policiesNew, 'roles/government.yaml');
+    writeFileSync(government, readFileSync(government, 'utf8').replace(/^ {6}- email\n/m, ''));
+    await stop(a);
+    a = await startServer('platform-two-instances-a-restarted', { ...envA, POLICIES_DIR: policiesNew }, urlA, children);
     await ask();
     t.is(answers.outdated, 1, 'B refuses at once: its revision is no longer in force');
     assertError(t, await onB('GET', '/readyz'), 503, 'policy_outdated');
-    t.is((await fetch(`${urlB}/oidc/jwks`)).status, 200, 'B still publishes the keys');
+    t.true(await publishes(urlB), 'B still publishes the keys');
     t.is((await fetch(`${urlB}/healthz`)).status, 200, 'and is alive');
     // The new files reach B's disk (a shared volume, a configuration push): B switches to them without a restart.
     cpSync(government, path.join(policiesB, 'roles/government.yaml'));
@@ -314,13 +265,53 @@ test.serial(
     t.is((await onB('GET', '/readyz')).status, 200);
     for (let i = 0; i < 5; i++) await ask();
 
+    // Whatever either signed before the activation carries the old key, whatever after the new one: A restarted
+    // during the rotation, B never. (iat has whole seconds: within a second of the activation either key is right.)
+    const restarted = [await idToken(urlA), await idToken(urlB)];
+    const sharesRestarted = [await share(onA), await share(onB)];
+    let signedWhilePending = 0;
+    const expect = (at: number, kid: string, old: string, fresh: string, what: string) => {
+      if (at < activation - 1000) {
+        t.is(kid, old, `${what} signed before the activation carries the old key`);
+        signedWhilePending++;
+      } else if (at > activation + 1500) t.is(kid, fresh, `${what} signed after the activation carries the new key`);
+      else t.true(kid === old || kid === fresh);
+    };
+    for (const jwt of [...pending, ...restarted]) {
+      expect(Number(decodeJwt(jwt).payload.iat) * 1000, decodeJwt(jwt).header.kid, oldKid, newKids[0], 'an ID token');
+    }
+    for (const jwt of [...sharesPending, ...sharesRestarted]) {
+      expect(signedAt.get(jwt)!, decodeJwt(jwt).header.kid, oldIssuerKid, issuerRotation.pending, 'a share');
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, activation - Date.now()) + 100));
+    const after = await until(
+      'both instances to sign with the new key',
+      async () => {
+        const pair = [await idToken(urlA), await idToken(urlB)];
+        return pair.every((jwt) => newKids.includes(decodeJwt(jwt).header.kid)) ? pair : undefined;
+      },
+      CHANGE_POLL_MS,
+    );
+    const sharesAfter = [await share(onA), await share(onB)];
+    for (const jwt of sharesAfter) t.is(decodeJwt(jwt).header.kid, issuerRotation.pending);
+    let tokensVerified = 0;
+    const [jwksA, jwksB, issuerA, issuerB] = await Promise.all([jwksOf(urlA), jwksOf(urlB), issuerJwksOf(urlA), issuerJwksOf(urlB)]);
+    for (const jwt of [...idTokens, ...pending, ...restarted, ...after]) {
+      t.true(verifiesWithJwks(jwt, jwksA) && verifiesWithJwks(jwt, jwksB), `ID token ${decodeJwt(jwt).header.kid} verifies from both JWKS`);
+      tokensVerified++;
+    }
+    for (const jwt of [...shares, ...sharesPending, ...sharesRestarted, ...sharesAfter]) {
+      t.true(verifiesWithJwks(jwt, issuerA) && verifiesWithJwks(jwt, issuerB), `share ${decodeJwt(jwt).header.kid} verifies from both issuer JWKS`);
+      tokensVerified++;
+    }
+
     const counts = {
       revocations_checked_across_instances: revocationsChecked,
       ring_changes_checked_across_instances: ringChangesChecked,
       disabled_service_refusals: disabledChecked,
       keys_published_by_both_within_ms: publishedWithinMs,
       tokens_verified_from_both_jwks: tokensVerified,
-      tokens_signed_while_a_key_was_pending: signedBeforeActivation,
+      tokens_signed_while_a_key_was_pending: signedWhilePending,
       policy_answers_identical: answers.same,
       policy_answers_refused_as_outdated: answers.outdated,
       policy_answers_different: answers.different,
