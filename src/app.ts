@@ -13,6 +13,7 @@ import { requestId } from './http/middleware/request-id.ts';
 import { requestLog } from './http/middleware/request-log.ts';
 import { errorEnvelope } from './http/middleware/error-envelope.ts';
 import { noStore } from './http/middleware/no-store.ts';
+import { policyFence } from './http/middleware/policy-fence.ts';
 import { fallbacks } from './http/middleware/fallbacks.ts';
 import { oidcHttpsOnly } from './http/middleware/oidc-https-only.ts';
 import { buildRouter } from './http/router.ts';
@@ -20,6 +21,7 @@ import { FOLDERS, HANDLERS } from './http/operations.ts';
 import { SECURITY_RESOLVERS } from './http/security.ts';
 import type { OpenApi } from './http/openapi.ts';
 import type { AppDeps, Handler, SecurityResolver } from './deps.ts';
+import type { Provider } from './oidc/provider.ts';
 
 export interface Routes {
   /** The contract the routes are built from (openapi.yaml, loaded once at start). */
@@ -71,11 +73,25 @@ export function createApp(deps: AppDeps, routes: Routes): Koa {
     );
   }
   app.use(noStore());
+  // An instance whose policy revision is no longer in force answers 503 until it has it (src/policy/revision.ts).
+  if (deps.policy) app.use(policyFence(deps.policy.engine));
   app.use(fallbacks(router, routes.spec));
   // Behind TLS the provider cannot set its secure cookies on a request that reached the service unencrypted.
   if (deps.oidc && deps.config.baseUrl.startsWith('https:')) app.use(oidcHttpsOnly(deps.config.baseUrl));
   // The OpenID provider renders its own OAuth errors; everything else is the spec's routes.
-  if (deps.oidc) app.use(mount('/oidc', deps.oidc.provider as unknown as Koa));
+  // The provider in use now: it is rebuilt when the signing keys or the policy's scopes change (src/oidc/index.ts).
+  if (deps.oidc) {
+    const mounted = new WeakMap<Provider, Koa.Middleware>();
+    app.use((ctx, next) => {
+      const provider = deps.oidc.provider;
+      let middleware = mounted.get(provider);
+      if (!middleware) {
+        middleware = mount('/oidc', provider as unknown as Koa);
+        mounted.set(provider, middleware);
+      }
+      return middleware(ctx, next);
+    });
+  }
   app.use(router.routes());
   return app;
 }

@@ -17,6 +17,8 @@ export interface Config {
   readonly baseUrl: string;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Where the policy files are read from; undefined: the policies/ this release ships. */
+  readonly policiesDir: string | undefined;
   /** 32-byte key-encryption key, when given; otherwise one is generated into `dataDir` outside production. */
   readonly masterKey: Buffer | undefined;
   readonly smtpUrl: string | undefined;
@@ -138,6 +140,10 @@ const SETTINGS: Record<string, Setting> = {
   DATA_DIR: {
     description: 'directory for the embedded database and the development master key (default ./data)',
     parse: (raw) => path.resolve(raw === undefined || raw === '' ? 'data' : raw),
+  },
+  POLICIES_DIR: {
+    description: 'directory of the policy files (default: the policies/ of this release); every instance must serve the revision in force',
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : path.resolve(raw)),
   },
   RINGFENCE_MASTER_KEY: {
     description: 'key-encryption key: 32 bytes as hex or base64; required in production',
@@ -292,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     baseUrl: ((values.BASE_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl: values.DATABASE_URL as string | undefined,
     dataDir: values.DATA_DIR as string,
+    policiesDir: values.POLICIES_DIR as string | undefined,
     masterKey: values.RINGFENCE_MASTER_KEY as Buffer | undefined,
     smtpUrl: values.SMTP_URL as string | undefined,
     mailFrom: values.MAIL_FROM as string,

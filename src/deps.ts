@@ -7,6 +7,8 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Keyring } from './crypto/envelope.ts';
+import type { IssuerJwk } from './crypto/issuer-keys.ts';
+import type { LiveKeys } from './crypto/signing-keys.ts';
 import type { Outbox } from './notify/outbox.ts';
 import type { Db } from './store/db.ts';
 import type { Disclosure } from './disclosure/release.ts';
@@ -24,8 +26,13 @@ export interface AppDeps {
   keyring: Keyring;
   outbox: Outbox;
   logger: Logger;
-  /** The policy files loaded at start, and the engine every non-owner read asks. */
-  policy: { policies: Policies; engine: PolicyEngine };
+  /**
+   * The policy files in force, and the engine every non-owner read asks: loaded at start, switched when another
+   * revision comes into force (src/policy/revision.ts). Read `policies` where it is used, never keep it.
+   */
+  policy: { readonly policies: Policies; engine: PolicyEngine };
+  /** The credential issuer keys as this instance follows them: `active[0]` signs shares, `published` verify. */
+  issuerKeys: LiveKeys<IssuerJwk>;
   /** The one road of every release of a person's data to anyone but its owner (src/disclosure/release.ts). */
   disclosure: Disclosure;
   oidc: OidcDeps;

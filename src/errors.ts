@@ -113,9 +113,11 @@ export class TooManyRequests extends AppError {
   }
 }
 
+/** 503: unlike other 5xx errors its message is written for the caller (what is down, when to try again): shown. */
 export class ServiceUnavailable extends AppError {
-  constructor(message: string, options: AppErrorOptions = {}) {
-    super(503, 'service_unavailable', message, options);
+  override readonly expose = true;
+  constructor(message: string, options: CodedOptions = {}) {
+    super(503, options.code ?? 'service_unavailable', message, options);
   }
 }
 
@@ -203,6 +205,10 @@ export const DefaultRing = E(Conflict, 'default_ring');
 
 // Version (412).
 export const ProfileChanged = E(PreconditionFailed, 'profile_changed');
+
+// Unavailable (503).
+/** This instance's policy revision is no longer the one in force (issue 21): it answers nothing until it has it. */
+export const PolicyOutdated = E(ServiceUnavailable, 'policy_outdated');
 
 // Documents and deliveries (issue 16).
 export const InvalidDocument = E(InvalidRequest, 'invalid_document');

@@ -1,6 +1,8 @@
 /**
  * Assembles the running service from a Config: store → migrations → keys → outbox → app. main.ts listens on it;
- * tests build the same thing against their own database.
+ * tests build the same thing against their own database. What the instance holds in memory that another instance
+ * can change — the signing and issuer keys, the policy revision in force — it follows through the change notices
+ * (src/store/changes.ts); docs/scale-out.md lists every such state and why none can go stale.
  */
 import type Koa from 'koa';
 import type { Logger } from 'pino';
@@ -16,6 +18,9 @@ import { openStore, type StoreOptions } from './store/db.ts';
 import { migrateLatest } from './store/migrations.ts';
 import { loadPolicies } from './policy/load.ts';
 import { PolicyEngine } from './policy/engine.ts';
+import { PolicyFollower, recordPolicyRevision } from './policy/revision.ts';
+import { ChangeFeed } from './store/changes.ts';
+import { liveIssuerKeys } from './crypto/issuer-keys.ts';
 import { createDisclosure } from './disclosure/release.ts';
 import { authenticateLogin } from './features/accounts/accounts.ts';
 import { findUserById } from './features/accounts/accounts.repo.ts';
@@ -36,6 +41,8 @@ export interface Service {
   app: Koa;
   deps: AppDeps;
   worker: OutboxWorker;
+  /** The change notices this instance follows (keys, policy revision). */
+  changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -45,6 +52,8 @@ export interface ServiceOptions extends StoreOptions {
   outboxPollMs?: number;
   /** Tests pass an explicit KEK instead of a key file. */
   kek?: Buffer;
+  /** How often every followed state is read again without a notice (CHANGE_POLL_MS); tests shorten it. */
+  changePollMs?: number;
 }
 
 /** Every kind of basis a release may be made under (src/disclosure/basis.ts), by its `kind`. */
@@ -63,15 +72,26 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const { logger } = options;
   const spec = OpenApi.load();
   // A bad policy file stops start-up here, naming the file, line and reason.
-  const policies = loadPolicies();
-  const policy = { policies, engine: new PolicyEngine(policies) };
+  const readPolicyFiles = () => loadPolicies(config.policiesDir);
+  const engine = new PolicyEngine(readPolicyFiles());
+  // `policies` follows the engine: it switches when another revision comes into force (src/policy/revision.ts).
+  const policy = {
+    get policies() {
+      return engine.policies;
+    },
+    engine,
+  };
   const store = await openStore(config, options);
+  const changes = new ChangeFeed({ connectionString: config.databaseUrl, logger, pollMs: options.changePollMs });
+  let stopFollowing = () => {};
   try {
     const applied = await migrateLatest(store.db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     const keyring = await openKeyring(store.db, options.kek ?? loadKek(config, logger), { previous: config.previousMasterKeys });
     const outbox = new Outbox(keyring);
-    const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy };
+    const issuerKeys = await liveIssuerKeys(store.db, keyring).open();
+    stopFollowing = () => issuerKeys.close();
+    const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy, issuerKeys };
     const disclosure = createDisclosure(base, BASIS_KINDS);
     // What the provider asks of the accounts feature; authenticateLogin takes the finished deps (assigned below).
     let deps: AppDeps | undefined;
@@ -80,8 +100,22 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       exists: async (accountId) => Boolean(await findUserById(store.db, accountId)),
       emailVerified: async (accountId) => Boolean((await findUserById(store.db, accountId))?.email_verified_at),
     };
-    deps = { ...base, disclosure, oidc: await createOidc({ ...base, disclosure, accounts }) };
+    const oidc = await createOidc({ ...base, disclosure, accounts });
+    stopFollowing = () => {
+      issuerKeys.close();
+      oidc.close();
+    };
+    deps = { ...base, disclosure, oidc };
     const app = createApp(deps, { ...ROUTES, spec });
+    // The revision this instance loaded is recorded once it is assembled: a revision never seen comes into force now
+    // (every other instance is told), one superseded since makes this instance refuse until its files catch up.
+    const follower = new PolicyFollower({ db: store.db, engine, readFiles: readPolicyFiles, logger, onReload: () => oidc.rebuild() });
+    const recorded = await recordPolicyRevision(store.db, engine.policies);
+    if (recorded.outdated) await follower.refresh();
+    changes.subscribe('signing_keys', () => oidc.refreshKeys());
+    changes.subscribe('issuer_keys', () => issuerKeys.refresh());
+    changes.subscribe('policy', () => follower.refresh());
+    await changes.start();
     // Expired grants, tokens, sessions and interactions are never served (the adapter checks expiry), nor are DPoP
     // proofs past their window accepted; this only keeps the tables small.
     const sweep = setInterval(() => {
@@ -97,7 +131,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       transport: createTransport(config),
       from: config.mailFrom,
       pollMs: options.outboxPollMs,
-      backchannelLogout: backchannelLogoutSender(deps.oidc.provider),
+      backchannelLogout: backchannelLogoutSender(deps.oidc),
       retentionDays: config.outboxRetentionDays,
       webhook: webhookSender({
         db: store.db,
@@ -112,13 +146,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       app,
       deps,
       worker,
+      changes,
       async close() {
         clearInterval(sweep);
         await worker.stop();
+        await changes.close();
+        stopFollowing();
         await store.close();
       },
     };
   } catch (err) {
+    await changes.close();
+    stopFollowing();
     await store.close();
     throw err;
   }

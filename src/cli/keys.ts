@@ -2,12 +2,15 @@
  * `npm run keys -- <command>`: the OpenID provider's signing keys, against the database the server uses
  * (DATABASE_URL, or the embedded one in DATA_DIR — which only one process may open at a time).
  *
- *   list [--json]     every stored key: kid, algorithm, state, dates, and whether the provider publishes it
- *   rotate [--json]   retire the active keys and create new ones; restart the server(s) to sign with them
+ *   list [--json]     every stored key: kid, algorithm, state, dates, and whether the instances publish it
+ *   rotate [--publish-for SECONDS] [--json]
+ *                     new signing keys, published by every instance at once and signing from SECONDS from now (the
+ *                     active ones retire then); no restart
  *   rotate-master [--batch-size N] [--pause-ms N] [--json]
  *                     re-wrap every data key under the new master key (RINGFENCE_MASTER_KEY), opening them with the
  *                     old one (RINGFENCE_PREVIOUS_MASTER_KEYS); in batches, resumable after a crash
- *   rotate-issuer     retire the credential issuer key (shares' SD-JWT VCs, status lists) and create a new one
+ *   rotate-issuer [--publish-for SECONDS] [--json]
+ *                     the same for the credential issuer key (shares' SD-JWT VCs, status lists)
  *
  * Rotation needs the server's key-encryption key (RINGFENCE_MASTER_KEY, or the development key in DATA_DIR): new
  * keys are sealed under it. This command never generates one, and refuses a key that does not open the stored ones.
@@ -25,16 +28,28 @@ import { openKeyring, rotateMasterKey } from '../crypto/master-key.ts';
 import { profileOwner } from '../disclosure/container.ts';
 import { emergencyKeyOwner } from '../features/emergency/setup.ts';
 import { loadKek, MASTER_KEY_FILE } from '../crypto/kek.ts';
-import { listSigningKeys, RETIRED_KEY_RETENTION_DAYS, rotateSigningKeys, type SigningKeyInfo } from '../crypto/signing-keys.ts';
-import { RETIRED_ISSUER_KEY_RETENTION_DAYS, rotateIssuerKeys } from '../crypto/issuer-keys.ts';
+import {
+  DEFAULT_PUBLICATION_SECONDS,
+  listSigningKeys,
+  MIN_PUBLICATION_SECONDS,
+  RETIRED_KEY_RETENTION_DAYS,
+  RotationPending,
+  rotateSigningKeys,
+  type SigningKeyInfo,
+} from '../crypto/signing-keys.ts';
+import { listIssuerKeys, RETIRED_ISSUER_KEY_RETENTION_DAYS, rotateIssuerKeys } from '../crypto/issuer-keys.ts';
 
 const USAGE = `usage: npm run keys -- <command>
-  list [--json]     the signing keys: kid, algorithm, state, dates, published or not
-  rotate [--json]   retire the active signing keys and create new ones; then restart the server(s)
+  list [--issuer] [--json]
+                    the signing keys (--issuer: the credential issuer keys): kid, algorithm, state, dates, published
+  rotate [--publish-for SECONDS] [--json]
+                    new signing keys: every instance publishes them at once and signs with them from SECONDS from
+                    now (default ${DEFAULT_PUBLICATION_SECONDS}, at least ${MIN_PUBLICATION_SECONDS}); the active ones retire then. No restart
   rotate-master [--batch-size N] [--pause-ms N] [--json]
                     re-wrap every data key under RINGFENCE_MASTER_KEY (the new master key), opening them with
                     RINGFENCE_PREVIOUS_MASTER_KEYS (the old one); resumable: run it again after a crash
-  rotate-issuer     retire the credential issuer key and create a new one (instances sign with it within a minute)`;
+  rotate-issuer [--publish-for SECONDS] [--json]
+                    the same for the credential issuer key (shares' SD-JWT VCs, status lists)`;
 
 /** A refusal meant for the operator, printed as it is. */
 class KeysError extends Error {}
@@ -54,8 +69,8 @@ function iso(d: Date | null): string {
 
 function table(keys: SigningKeyInfo[]): string {
   if (keys.length === 0) return 'no signing keys yet (the server creates them at its first start)';
-  const rows = keys.map((k) => [k.kid, k.alg, k.state, iso(k.created_at), iso(k.retired_at), k.published ? 'yes' : 'no']);
-  const all = [['kid', 'alg', 'state', 'created_at', 'retired_at', 'published'], ...rows];
+  const rows = keys.map((k) => [k.kid, k.alg, k.state, iso(k.created_at), iso(k.activates_at), iso(k.retired_at), k.published ? 'yes' : 'no']);
+  const all = [['kid', 'alg', 'state', 'created_at', 'activates_at', 'retired_at', 'published'], ...rows];
   const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
   return all
     .map((r) =>
@@ -68,7 +83,24 @@ function table(keys: SigningKeyInfo[]): string {
 }
 
 function serialize(keys: SigningKeyInfo[]) {
-  return keys.map((k) => ({ ...k, created_at: iso(k.created_at), retired_at: k.retired_at ? iso(k.retired_at) : null }));
+  return keys.map((k) => ({
+    ...k,
+    created_at: iso(k.created_at),
+    activates_at: iso(k.activates_at),
+    retired_at: k.retired_at ? iso(k.retired_at) : null,
+  }));
+}
+
+/** --publish-for: whole seconds, at least twice the longest any instance takes to see a new key. */
+function publicationSeconds(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PUBLICATION_SECONDS;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < MIN_PUBLICATION_SECONDS || seconds > 30 * 24 * 3600) {
+    throw new KeysError(
+      `--publish-for must be a whole number of seconds from ${MIN_PUBLICATION_SECONDS} (every instance must have published a key before any signs with it) to ${30 * 24 * 3600}`,
+    );
+  }
+  return seconds;
 }
 
 /** Every table holding data keys wrapped by the master key (a feature with its own data keys adds its table here). */
@@ -122,6 +154,8 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
       'batch-size': { type: 'string', default: '500' },
       'pause-ms': { type: 'string', default: '0' },
+      'publish-for': { type: 'string' },
+      issuer: { type: 'boolean', default: false },
     },
   });
   const [command] = positionals;
@@ -135,33 +169,42 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const kek = command === 'rotate' || command === 'rotate-issuer' ? serverKek(config) : undefined;
+  const rotating = command === 'rotate' || command === 'rotate-issuer';
+  const publishFor = rotating ? publicationSeconds(values['publish-for']) : undefined;
+  const kek = rotating ? serverKek(config) : undefined;
   const store = await openStore(config);
   try {
     await migrateLatest(store.db);
     if (command === 'list') {
-      const keys = await listSigningKeys(store.db);
+      const keys = values.issuer ? await listIssuerKeys(store.db) : await listSigningKeys(store.db);
       process.stdout.write(`${values.json ? JSON.stringify(serialize(keys), null, 2) : table(keys)}\n`);
       return 0;
     }
+    const keyring = await openKeyring(store.db, kek!, { previous: config.previousMasterKeys });
     if (command === 'rotate-issuer') {
-      const kid = await rotateIssuerKeys(store.db, await openKeyring(store.db, kek!, { previous: config.previousMasterKeys }));
+      const before = (await listIssuerKeys(store.db)).filter((k) => k.state === 'active').map((k) => k.kid);
+      const { kid, activatesAt } = await rotateIssuerKeys(store.db, keyring, { publishForSeconds: publishFor });
       process.stdout.write(
         values.json
-          ? `${JSON.stringify({ active: kid })}\n`
-          : `New issuer key: ${kid}. The retired one stays published for ${RETIRED_ISSUER_KEY_RETENTION_DAYS} days, so shares and status lists it signed still verify.\n`,
+          ? `${JSON.stringify({ pending: kid, activates_at: activatesAt.toISOString(), retiring: before })}\n`
+          : `New issuer key: ${kid}, published by every instance now, signing from ${activatesAt.toISOString()}; ` +
+              `${before.join(', ') || 'the active key'} retires then and stays published for ${RETIRED_ISSUER_KEY_RETENTION_DAYS} days, ` +
+              'so shares and status lists it signed still verify. No restart is needed.\n',
       );
       return 0;
     }
-    const before = new Set((await listSigningKeys(store.db)).filter((k) => k.state === 'active').map((k) => k.kid));
-    const created = await rotateSigningKeys(store.db, await openKeyring(store.db, kek!, { previous: config.previousMasterKeys }));
+    const before = (await listSigningKeys(store.db)).filter((k) => k.state === 'active').map((k) => k.kid);
+    const { kids, activatesAt } = await rotateSigningKeys(store.db, keyring, { publishForSeconds: publishFor });
     const keys = await listSigningKeys(store.db);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ active: created, retired: [...before], keys: serialize(keys) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ pending: kids, activates_at: activatesAt.toISOString(), retiring: before, keys: serialize(keys) }, null, 2)}\n`,
+      );
     } else {
       process.stdout.write(
-        `${table(keys)}\n\nNew signing keys: ${created.join(', ')}. Retired: ${[...before].join(', ') || 'none'}.\n` +
-          'Restart every Ringfence instance now: each signs with the new keys from its next start. The retired keys ' +
+        `${table(keys)}\n\nNew signing keys: ${kids.join(', ')}, published by every instance now, signing from ${activatesAt.toISOString()}. ` +
+          `Retiring then: ${before.join(', ') || 'none'}.\n` +
+          'No restart is needed: every instance publishes the new keys within seconds and switches to them at that moment. The retired keys ' +
           `stay published for ${RETIRED_KEY_RETENTION_DAYS} days, so tokens signed with them still verify.\n`,
       );
     }
@@ -177,7 +220,7 @@ main(process.argv.slice(2)).then(
     const message =
       err instanceof DecryptionError
         ? 'the master key does not open the stored signing keys: it is not the key this database was set up with. Nothing was changed.'
-        : err instanceof KeysError || err instanceof ConfigError || err instanceof DataDirLocked
+        : err instanceof KeysError || err instanceof ConfigError || err instanceof DataDirLocked || err instanceof RotationPending
           ? err.message
           : `failed: ${err.message}`;
     process.stderr.write(`keys: ${message}\n`);

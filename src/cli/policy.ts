@@ -1,6 +1,7 @@
 /**
- * `npm run policy -- <command>`: validate policies/, run its test cases, explain one decision, or list what a
- * change does per role since a git revision. Exit status 0 on success, 1 on a failed check, 2 on bad usage.
+ * `npm run policy -- <command>`: validate policies/, run its test cases, explain one decision, list what a
+ * change does per role since a git revision, or show and set the revision in force for every instance (status,
+ * activate). Exit status 0 on success, 1 on a failed check, 2 on bad usage.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,8 @@ import { compilePolicies, type Policies } from '../policy/load.ts';
 import { parseUserRingsFile } from '../policy/user-rings.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../store/db.ts';
+import { migrateLatest } from '../store/migrations.ts';
+import { activatePolicyRevision, INSTANCE, policyInForce } from '../policy/revision.ts';
 import { readUserRings, serviceRoles } from '../features/rings/rings.repo.ts';
 import { grantedScopes } from '../oidc/grants.repo.ts';
 
@@ -41,6 +44,11 @@ commands:
       --scopes "S1 S2"          the grant's scopes (a service without --scopes, or a grant, has none)
       --break-the-glass         an emergency access is open
   diff <git-ref>                per role, the fields gained and lost since policies/ at that revision
+  status                        the revision in force for every instance (DATABASE_URL), and this directory's
+  activate                      bring this directory's revision into force again (a rollback): instances with
+                                another revision reload theirs from disk if it is this one, or answer 503 until
+                                they are restarted with it. A revision never seen comes into force on its own,
+                                when the first instance starts with it
 
 options:
   --dir DIR                     the policies directory (default: the repository's policies/)
@@ -260,6 +268,35 @@ async function explain(dir: string, values: Values): Promise<number> {
   return 0;
 }
 
+/** The revision in force (`status`), or brings this directory's into force (`activate`). */
+async function inForce(dir: string, activate: boolean, json: boolean): Promise<number> {
+  const policies = load(dir);
+  const store = await openStore(loadConfig());
+  try {
+    await migrateLatest(store.db);
+    const changed = activate ? await activatePolicyRevision(store.db, policies, `npm run policy -- activate (${INSTANCE})`) : false;
+    const current = await policyInForce(store.db);
+    const answer = {
+      in_force: current?.revision ?? null,
+      generation: current?.generation ?? null,
+      activated_by: current?.activated_by ?? null,
+      activated_at: current ? new Date(current.activated_at).toISOString() : null,
+      this_directory: policies.revision,
+      activated: changed,
+    };
+    if (json) out(JSON.stringify(answer, null, 2));
+    else {
+      out(`in force:        ${answer.in_force ?? 'none yet (the first instance records its revision at start)'}`);
+      if (current) out(`                 generation ${answer.generation}, by ${answer.activated_by} at ${answer.activated_at}`);
+      out(`this directory:  ${policies.revision} (${policies.origin})${policies.revision === current?.revision ? ', in force' : ''}`);
+      if (activate) out(changed ? 'Activated: every instance follows within seconds.' : 'Already in force: nothing changed.');
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 function diff(dir: string, ref: string | undefined, json: boolean): number {
   if (!ref) throw new UsageError('diff needs a git revision: npm run policy -- diff origin/main');
   const after = load(dir);
@@ -335,6 +372,9 @@ export async function main(argv: string[]): Promise<number> {
         return await explain(dir, values);
       case 'diff':
         return diff(dir, rest[0], values.json === true);
+      case 'status':
+      case 'activate':
+        return await inForce(dir, command === 'activate', values.json === true);
       case undefined:
       case 'help':
         out(USAGE);

@@ -1,76 +1,77 @@
 /**
  * Ringfence's own credential issuer keys: what SD-JWT VCs (shares) and their Token Status Lists are signed with.
  * Kept apart from the OpenID provider's signing keys (src/crypto/signing-keys.ts) — a credential verifier trusts
- * exactly these, and rotating one set never touches the other — but kept the same way: generated here, sealed
- * under a KEK-derived key, published as public JWKs, rotated by putting a new key first and keeping the retired
- * one published for as long as anything it signed may still be checked.
+ * exactly these, and rotating one set never touches the other — but kept the same way and by the same rule: sealed
+ * under a KEK-derived key, published as public JWKs, a rotated key published (pending) before it signs, and the
+ * retired one published for as long as anything it signed may still be checked.
  */
-import { createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { Queryable } from '../store/db.ts';
-import { withTransaction } from '../store/db.ts';
-import { open, seal, type Keyring } from './envelope.ts';
+import type { Keyring } from './envelope.ts';
+import {
+  DEFAULT_PUBLICATION_SECONDS,
+  ensureKeys,
+  type KeyInfo,
+  type KeyTable,
+  kidOf,
+  listKeys,
+  LiveKeys,
+  loadKeys,
+  rotateKeys,
+  type StoredJwk,
+} from './signing-keys.ts';
 
 /** How long a retired issuer key is still published: longer than any credential or status list it signed lives. */
 export const RETIRED_ISSUER_KEY_RETENTION_DAYS = 30;
-const PURPOSE = 'issuer-keys';
-const LOCK = 0x49535355; // "ISSU": one writer of the issuer keys at a time
 
-export interface IssuerJwk extends JsonWebKey {
-  kid: string;
+export interface IssuerJwk extends StoredJwk {
   alg: 'ES256';
-  use: 'sig';
 }
 
 function generate(): IssuerJwk {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = privateKey.export({ format: 'jwk' });
-  // RFC 7638-style: the kid is derived from the public part, so it names the key wherever it is published.
-  const kid = createHash('sha256')
-    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
-    .digest('base64url')
-    .slice(0, 22);
-  return { ...jwk, kid, alg: 'ES256', use: 'sig' };
+  return { ...jwk, kid: kidOf({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }), alg: 'ES256', use: 'sig' };
 }
 
-async function insertKey(q: Queryable, keyring: Keyring): Promise<void> {
-  const jwk = generate();
-  await q('issuer_keys').insert({
-    kid: jwk.kid,
-    alg: jwk.alg,
-    private_jwk: seal(keyring.derive(PURPOSE), JSON.stringify(jwk), `issuer_keys:${jwk.kid}`),
-    state: 'active',
-  });
+const ISSUER_KEYS: KeyTable<IssuerJwk> = {
+  table: 'issuer_keys',
+  purpose: 'issuer-keys',
+  lock: 0x49535355, // "ISSU": one writer of the issuer keys at a time
+  topic: 'issuer_keys',
+  algs: ['ES256'],
+  retentionDays: RETIRED_ISSUER_KEY_RETENTION_DAYS,
+  generate,
+};
+
+/** The issuer keys as this instance follows them: `active[0]` signs, `published` verify. `open()` before use. */
+export function liveIssuerKeys(db: Queryable, keyring: Keyring): LiveKeys<IssuerJwk> {
+  return new LiveKeys(db, keyring, ISSUER_KEYS);
 }
 
-/** The private issuer JWKs: the active key first (it signs), then retired ones still published (they verify). */
+/** The private issuer JWKs, read once: the active key first (it signs), then pending and retired ones (they verify). */
 export async function loadIssuerKeys(db: Queryable, keyring: Keyring): Promise<IssuerJwk[]> {
-  await withTransaction(db, async (trx) => {
-    await trx.raw('select pg_advisory_xact_lock(?)', [LOCK]);
-    if (!(await trx('issuer_keys').where({ state: 'active' }).first())) await insertKey(trx, keyring);
-  });
-  const key = keyring.derive(PURPOSE);
-  const rows = (await db('issuer_keys')
-    .where({ state: 'active' })
-    .orWhere((q) => q.where({ state: 'retired' }).andWhere('retired_at', '>', db.raw(`now() - interval '${RETIRED_ISSUER_KEY_RETENTION_DAYS} days'`)))
-    .orderByRaw(`case state when 'active' then 0 else 1 end`)
-    .orderBy('created_at', 'desc')) as { kid: string; private_jwk: Uint8Array }[];
-  return rows.map((r) => JSON.parse(open(key, Buffer.from(r.private_jwk), `issuer_keys:${r.kid}`).toString('utf8')) as IssuerJwk);
+  await ensureKeys(db, keyring, ISSUER_KEYS);
+  return (await loadKeys(db, keyring, ISSUER_KEYS)).keys.map((k) => k.jwk);
 }
 
 /**
- * Retires the active issuer key and creates a new one; returns the new kid. Refuses (DecryptionError) when the
- * keyring does not open the key stored: a new key sealed under another KEK would be one the server cannot open.
+ * Adds a pending issuer key, published at once and signing from `publishForSeconds` from now; returns its kid and
+ * when it activates. Refuses while a rotation is pending, and (DecryptionError) when the keyring does not open the
+ * key stored: a new key sealed under another KEK would be one the server cannot open.
  */
-export async function rotateIssuerKeys(db: Queryable, keyring: Keyring): Promise<string> {
-  return withTransaction(db, async (trx) => {
-    await trx.raw('select pg_advisory_xact_lock(?)', [LOCK]);
-    const key = keyring.derive(PURPOSE);
-    const active = (await trx('issuer_keys').where({ state: 'active' }).select('kid', 'private_jwk')) as { kid: string; private_jwk: Uint8Array }[];
-    for (const r of active) open(key, Buffer.from(r.private_jwk), `issuer_keys:${r.kid}`);
-    await trx('issuer_keys').where({ state: 'active' }).update({ state: 'retired', retired_at: trx.fn.now() });
-    await insertKey(trx, keyring);
-    return ((await trx('issuer_keys').where({ state: 'active' }).first('kid')) as { kid: string }).kid;
-  });
+export async function rotateIssuerKeys(
+  db: Queryable,
+  keyring: Keyring,
+  options: { publishForSeconds?: number } = {},
+): Promise<{ kid: string; activatesAt: Date }> {
+  const { kids, activatesAt } = await rotateKeys(db, keyring, ISSUER_KEYS, options.publishForSeconds ?? DEFAULT_PUBLICATION_SECONDS);
+  return { kid: kids[0], activatesAt };
+}
+
+/** Every stored issuer key, newest first, without its private part. */
+export function listIssuerKeys(db: Queryable): Promise<KeyInfo[]> {
+  return listKeys(db, ISSUER_KEYS);
 }
 
 /** The public part of an issuer key, for the JWKS. */

@@ -13,10 +13,11 @@ interface LogoutClient {
   backchannelLogout(sub: string, sid: string): Promise<void>;
 }
 
-export function backchannelLogoutSender(provider: Provider): BackchannelLogoutSender {
+/** `oidc.provider` is read at each delivery: the provider in use then signs the logout token (src/oidc/index.ts). */
+export function backchannelLogoutSender(oidc: { readonly provider: Provider }): BackchannelLogoutSender {
   return async ({ clientId, sub, sid }) => {
     // A disabled service is unknown to the provider (src/oidc/adapter.ts): there is nobody left to tell.
-    const client = (await provider.Client.find(clientId)) as LogoutClient | undefined;
+    const client = (await oidc.provider.Client.find(clientId)) as LogoutClient | undefined;
     if (!client?.backchannelLogoutUri) return 'gone';
     await client.backchannelLogout(sub, sid);
     return 'sent';

@@ -2,12 +2,19 @@
  * Assembles the OpenID provider and what its flows need: signing keys from the store, consent previews and
  * userinfo claims from the policy engine (userinfo releases through the disclosure pipeline), and what it asks of
  * the people who sign in from the accounts feature, injected where the service is assembled (OidcAccounts).
+ *
+ * oidc-provider takes its keys once, when it is constructed, and has no way to replace them (its maintainer: a
+ * running provider's keystore is not meant to change, a restart is the intended mode; panva/node-oidc-provider#651).
+ * All of its state is in the store (src/oidc/adapter.ts) and its cookie keys derive from the KEK, so a provider built
+ * afresh from the same configuration is the same provider: when the signing keys change (a rotation published, a key activated or
+ * retired, on this instance or another) or the policy's scopes do, a new one is built and takes the next request,
+ * while requests already in the old one finish there.
  */
 import { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Keyring } from '../crypto/envelope.ts';
-import { loadSigningKeys } from '../crypto/signing-keys.ts';
+import { liveSigningKeys, providerJwks } from '../crypto/signing-keys.ts';
 import type { Disclosure } from '../disclosure/release.ts';
 import { Unauthenticated } from '../errors.ts';
 import type { PolicyEngine } from '../policy/engine.ts';
@@ -40,7 +47,14 @@ export interface OidcAssembly {
 
 /** The OpenID provider and what its flows need from the rest of Ringfence. */
 export interface OidcDeps {
-  provider: Provider;
+  /** The provider in use now: read it for each request, never keep it (it is rebuilt on a change of keys). */
+  readonly provider: Provider;
+  /** Reads the signing keys again (a change notice, the poll); builds a new provider if they changed. */
+  refreshKeys(): Promise<void>;
+  /** Builds a new provider from the policy now loaded (its scopes and claims), after a policy reload. */
+  rebuild(): void;
+  /** Stops following the keys. */
+  close(): void;
   /** Per requested scope, the fields it would release to this service for this person now (the consent page). */
   previewConsent(accountId: string, clientId: string, scopes: readonly string[]): Promise<ScopePreview[]>;
   /** The user id for a login (e-mail or handle) and password, or undefined; throttled like the login API. */
@@ -50,12 +64,12 @@ export interface OidcDeps {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function createOidc(deps: OidcAssembly): Promise<OidcDeps> {
-  const { policies, engine } = deps.policy;
   const standard = new Set<string>(STANDARD_SCOPES);
 
   const claims: AccountClaims = {
-    extraScopes: () => [...supportedScopes(policies)].filter((s) => !standard.has(s)),
-    scopeClaims: () => scopeClaims(policies),
+    // Read when a provider is built: the policy in force then (deps.policy follows reloads).
+    extraScopes: () => [...supportedScopes(deps.policy.policies)].filter((s) => !standard.has(s)),
+    scopeClaims: () => scopeClaims(deps.policy.policies),
     accountExists: async (accountId) => UUID.test(accountId) && (await deps.accounts.exists(accountId)),
     async claimsFor(accountId, { clientId, grantId, scopes, use, clientIp }) {
       const reader = await readerFor(deps.db, clientId);
@@ -69,9 +83,9 @@ export async function createOidc(deps: OidcAssembly): Promise<OidcDeps> {
           clientIp,
           via: use,
           record: 'if-released',
-          companions: (values) => companionsOf(engine, engine.claimsOf(values), () => deps.accounts.emailVerified(accountId)),
+          companions: (values) => companionsOf(deps.policy.engine, deps.policy.engine.claimsOf(values), () => deps.accounts.emailVerified(accountId)),
         });
-        return { ...engine.claimsOf(released.values), ...released.companions };
+        return { ...deps.policy.engine.claimsOf(released.values), ...released.companions };
       } catch (err) {
         // The provider answers it as it answers a revoked token: 401 invalid_token, with its challenge.
         if (err instanceof Unauthenticated) throw new errors.InvalidToken(err.message);
@@ -80,17 +94,30 @@ export async function createOidc(deps: OidcAssembly): Promise<OidcDeps> {
     },
   };
 
-  const provider = createProvider({
-    config: deps.config,
-    db: deps.db,
-    keyring: deps.keyring,
-    keys: await loadSigningKeys(deps.db, deps.keyring),
-    claims,
+  const signingKeys = await liveSigningKeys(deps.db, deps.keyring).open();
+  const build = () => {
+    const built = createProvider({ config: deps.config, db: deps.db, keyring: deps.keyring, keys: providerJwks(signingKeys.loaded), claims });
+    built.on('server_error', (_ctx, err) => deps.logger.error({ err }, 'oidc provider error'));
+    return built;
+  };
+  let provider = build();
+  signingKeys.onChange((keys) => {
+    provider = build();
+    deps.logger.info(
+      { keys: keys.map((k) => ({ kid: k.jwk.kid, alg: k.jwk.alg, state: k.state, activates_at: k.activatesAt.toISOString() })) },
+      'the signing keys changed: the provider publishes and signs with them from now on',
+    );
   });
-  provider.on('server_error', (_ctx, err) => deps.logger.error({ err }, 'oidc provider error'));
 
   return {
-    provider,
+    get provider() {
+      return provider;
+    },
+    refreshKeys: () => signingKeys.refresh(),
+    rebuild() {
+      provider = build();
+    },
+    close: () => signingKeys.close(),
     previewConsent: (accountId, clientId, scopes) => previewConsent(deps, accountId, clientId, scopes),
     authenticate: (login, password, clientIp) => deps.accounts.authenticate(login, password, clientIp),
   };

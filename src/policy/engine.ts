@@ -46,6 +46,8 @@ export interface EngineOptions {
 export class PolicyEngine {
   #policies: Policies;
   readonly #cache: AbilityCache;
+  /** Set while the revision loaded is no longer the one in force (src/policy/revision.ts): no decision is made. */
+  #refusal: (() => Error) | undefined;
 
   constructor(policies: Policies, options: EngineOptions = {}) {
     this.#policies = policies;
@@ -60,10 +62,25 @@ export class PolicyEngine {
     return this.#policies.revision;
   }
 
-  /** Switches to another policy revision; every cached ability is dropped. */
+  /** Switches to another policy revision; every cached ability is dropped, and decisions are made again. */
   reload(policies: Policies): void {
     this.#policies = policies;
+    this.#refusal = undefined;
     this.clearCache();
+  }
+
+  /** From now on every decision throws what `refusal` makes, until `resume` or `reload`: the revision is outdated. */
+  refuse(refusal: () => Error): void {
+    this.#refusal = refusal;
+  }
+
+  resume(): void {
+    this.#refusal = undefined;
+  }
+
+  /** The error a decision would throw now, if this engine refuses them. */
+  refusal(): Error | undefined {
+    return this.#refusal?.();
   }
 
   clearCache(): void {
@@ -81,6 +98,7 @@ export class PolicyEngine {
 
   /** The CASL ability of one reader over one person's profile, built or taken from the cache. */
   abilityFor(reader: Reader, rings: UserRings = NO_USER_RINGS, grant?: Grant): Compiled {
+    if (this.#refusal) throw this.#refusal();
     const policies = this.#policies;
     const judged = effectiveGrant(reader, grant);
     const key = abilityKey(policies.revision, reader, rings, judged);

@@ -136,32 +136,12 @@ function testFileName(): string {
     .replace(/[/.]/g, '-');
 }
 
-/** Starts the service on a fresh database (or `options.databaseUrl`); the caller closes it. Most files want `useTestApp`. */
-export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const name = options.name ?? testFileName();
-  const env = options.env ?? {};
-  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createDatabase();
-  const kek = options.kek ?? randomBytes(32);
-  const smtp = options.smtp ? await startSmtpSink() : undefined;
-  const port = await freePort();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: database.url,
-    ...(smtp ? { SMTP_URL: smtp.url } : {}),
-    LOG_LEVEL: 'info',
-    BASE_URL: `http://127.0.0.1:${port}`,
-    // Every test registers from 127.0.0.1; the limit's own tests set it low.
-    REGISTRATIONS_PER_ADDRESS: '100000',
-    ...env,
-  });
-  const logger = createLogger(config, pino.destination({ dest: logFileFor(name), sync: true }));
-  const service = await startService(config, { logger, kek, outboxPollMs: 100 });
-  const server: Server = service.app.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${port}`;
-  const specProblems: string[] = [];
-
-  async function request<T>(method: string, urlPath: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
+/**
+ * The HTTP client of a test app: requests to `url`, every response checked against openapi.yaml (problems kept in
+ * `specProblems` and thrown). Also for servers in other processes (test/helpers/server.ts).
+ */
+export function specCheckedClient(url: string, specProblems: string[] = []): TestApp['request'] {
+  return async function request<T>(method: string, urlPath: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     let body: BodyInit | undefined;
     if (options.json !== undefined) {
@@ -190,7 +170,35 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       }
     }
     return { status: res.status, headers: res.headers, body: parsed as T, text };
-  }
+  };
+}
+
+/** Starts the service on a fresh database (or `options.databaseUrl`); the caller closes it. Most files want `useTestApp`. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const name = options.name ?? testFileName();
+  const env = options.env ?? {};
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createDatabase();
+  const kek = options.kek ?? randomBytes(32);
+  const smtp = options.smtp ? await startSmtpSink() : undefined;
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    ...(smtp ? { SMTP_URL: smtp.url } : {}),
+    LOG_LEVEL: 'info',
+    BASE_URL: `http://127.0.0.1:${port}`,
+    // Every test registers from 127.0.0.1; the limit's own tests set it low.
+    REGISTRATIONS_PER_ADDRESS: '100000',
+    ...env,
+  });
+  const logger = createLogger(config, pino.destination({ dest: logFileFor(name), sync: true }));
+  const service = await startService(config, { logger, kek, outboxPollMs: 100 });
+  const server: Server = service.app.listen(port, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  const specProblems: string[] = [];
+
+  const request = specCheckedClient(url, specProblems);
 
   return {
     url,

@@ -1,11 +1,12 @@
 /**
- * Ringfence's credential issuer keys (src/crypto/issuer-keys.ts): created once, sealed at rest, rotated with the
- * retired key still published, and never opened (nor rotated) with another KEK.
+ * Ringfence's credential issuer keys (src/crypto/issuer-keys.ts): created once, sealed at rest, rotated by publishing
+ * the new key before it signs and keeping the retired one published, and never opened (nor rotated) with another KEK.
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { Keyring } from '../../src/crypto/envelope.ts';
-import { loadIssuerKeys, publicIssuerJwk, rotateIssuerKeys } from '../../src/crypto/issuer-keys.ts';
+import { listIssuerKeys, liveIssuerKeys, loadIssuerKeys, publicIssuerJwk, rotateIssuerKeys } from '../../src/crypto/issuer-keys.ts';
+import { RotationPending } from '../../src/crypto/signing-keys.ts';
 import { DecryptionError } from '../../src/errors.ts';
 import { useMigratedStore } from '../helpers/app.ts';
 
@@ -25,16 +26,52 @@ test.serial('one active ES256 key is created once and stored sealed; the JWKS sh
   t.is(Number((await store.db('signing_keys').count({ n: '*' }).first())?.n), 0);
 });
 
-test.serial('rotation puts a new key first and keeps the retired one published; another KEK opens and rotates nothing', async (t) => {
+test.serial('a rotated key is published first and signs only from its activation; another KEK opens and rotates nothing', async (t) => {
   const [before] = await loadIssuerKeys(store.db, keyring);
-  const kid = await rotateIssuerKeys(store.db, keyring);
-  const keys = await loadIssuerKeys(store.db, keyring);
+  const live = await liveIssuerKeys(store.db, keyring).open();
+  t.teardown(() => live.close());
+  const { kid, activatesAt } = await rotateIssuerKeys(store.db, keyring, { publishForSeconds: 2 });
+  t.true(activatesAt.getTime() > Date.now(), 'it activates later, by the database clock');
+  // Pending: published (it verifies), not signing.
   t.deepEqual(
-    keys.map((k) => k.kid),
-    [kid, before.kid],
+    (await loadIssuerKeys(store.db, keyring)).map((k) => k.kid),
+    [before.kid, kid],
   );
+  await live.refresh();
+  t.deepEqual(
+    live.active.map((k) => k.kid),
+    [before.kid],
+  );
+  t.deepEqual(
+    live.published.map((k) => k.kid),
+    [before.kid, kid],
+  );
+  await t.throwsAsync(() => rotateIssuerKeys(store.db, keyring, { publishForSeconds: 2 }), {
+    instanceOf: RotationPending,
+    message: new RegExp(`a rotation is already pending: ${kid} activates at`),
+  });
   const stranger = new Keyring(randomBytes(32));
   await t.throwsAsync(() => rotateIssuerKeys(store.db, stranger), { instanceOf: DecryptionError });
   await t.throwsAsync(() => loadIssuerKeys(store.db, stranger), { instanceOf: DecryptionError });
-  t.is((await loadIssuerKeys(store.db, keyring))[0].kid, kid, 'the refused rotation changed nothing');
+
+  // At its activation the live set switches by itself (its timer), with no notice and no poll.
+  const deadline = Date.now() + 10_000;
+  while (live.active[0]?.kid !== kid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(
+    live.active.map((k) => k.kid),
+    [kid],
+  );
+  t.deepEqual(
+    live.published.map((k) => k.kid),
+    [kid, before.kid],
+    'the retired key stays published',
+  );
+  const listed = await listIssuerKeys(store.db);
+  t.like(
+    listed.find((k) => k.kid === kid),
+    { state: 'active', published: true },
+  );
+  const retired = listed.find((k) => k.kid === before.kid)!;
+  t.like(retired, { state: 'retired', published: true });
+  t.is(new Date(retired.retired_at!).getTime(), activatesAt.getTime(), 'retired at the moment its successor activated');
 });

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
 import { recordAudit } from '../../audit/audit.ts';
-import { loadIssuerKeys, publicIssuerJwk, type IssuerJwk } from '../../crypto/issuer-keys.ts';
+import { publicIssuerJwk } from '../../crypto/issuer-keys.ts';
 import { readProfileSnapshot, ringsOf } from '../../disclosure/snapshot.repo.ts';
 import { CredentialRequired, FieldNotShareable, ServiceNotFound, ShareNotFound, StatusListNotFound, UnknownInfoField } from '../../errors.ts';
 import { findService } from '../../oidc/services.ts';
@@ -30,18 +30,8 @@ const AGE_PREDICATES: Record<string, { from: string; compute: (age: number) => b
 /** The provenance of a date of birth taken from a confirmed credential (src/features/credentials writes it). */
 const VERIFIED_PREFIX = 'credential:';
 
-const issuerKeysCache = new WeakMap<Db, { at: number; keys: Promise<IssuerJwk[]> }>();
-const KEYS_TTL_MS = 60_000;
-
-/** The issuer keys, active first; re-read at most once a minute (or at once with `fresh`, for a kid not known yet). */
-function issuerKeys(deps: Pick<AppDeps, 'db' | 'keyring'>, fresh = false): Promise<IssuerJwk[]> {
-  const cached = issuerKeysCache.get(deps.db);
-  if (cached && !fresh && Date.now() - cached.at < KEYS_TTL_MS) return cached.keys;
-  const keys = loadIssuerKeys(deps.db, deps.keyring);
-  issuerKeysCache.set(deps.db, { at: Date.now(), keys });
-  keys.catch(() => issuerKeysCache.delete(deps.db));
-  return keys;
-}
+/** The key shares and status lists are signed with now (the instance follows rotations: src/crypto/signing-keys.ts). */
+const signingKey = (deps: Pick<AppDeps, 'issuerKeys'>) => deps.issuerKeys.active[0];
 
 /** The issuer identifier: the instance's public URL. */
 const issuerOf = (deps: Pick<AppDeps, 'config'>) => deps.config.baseUrl;
@@ -171,8 +161,7 @@ export async function issueShare(
   const claims = Object.fromEntries(
     plans.map((p) => [p.info, AGE_PREDICATES[p.info] ? AGE_PREDICATES[p.info].compute(Number(values[p.release])) : values[p.release]]),
   );
-  const [key] = await issuerKeys(deps);
-  const token = await issueShareCredential(key, {
+  const token = await issueShareCredential(signingKey(deps), {
     issuer: issuerOf(deps),
     clientId: service.client_id,
     jti,
@@ -238,16 +227,16 @@ export function issuerMetadata(deps: AppDeps): Record<string, unknown> {
   return { issuer: issuerOf(deps), jwks_uri: `${deps.config.baseUrl}/api/v1/issuer/jwks.json` };
 }
 
-/** The issuer's public keys: the active one and those retired but still published. */
+/** The issuer's public keys: the active one, a pending one (published before it signs), those retired but kept. */
 export async function issuerJwks(deps: AppDeps): Promise<{ keys: ReturnType<typeof publicIssuerJwk>[] }> {
-  return { keys: (await issuerKeys(deps)).map(publicIssuerJwk) };
+  return { keys: deps.issuerKeys.published.map(publicIssuerJwk) };
 }
 
 /** A status list, signed now; undefined when there is no such list. */
 export async function statusListJwt(deps: AppDeps, listId: string): Promise<{ jwt: string; revision: string }> {
   const list = await readStatusList(deps.db, listId);
   if (!list) throw new StatusListNotFound('there is no status list with this id');
-  const [key] = await issuerKeys(deps);
+  const key = signingKey(deps);
   const jwt = await signStatusList(key, {
     issuer: issuerOf(deps),
     uri: statusListUri(deps, listId),
@@ -282,10 +271,12 @@ export async function verifyToken(deps: AppDeps, token: string): Promise<Verific
   });
   let verified: Awaited<ReturnType<typeof verifyShareCredential>>;
   try {
-    verified = await verifyShareCredential((await issuerKeys(deps)).map(publicIssuerJwk), token).catch(async (err) => {
-      // A key rotated in by another instance in the last minute: read the keys again once.
-      if (/signature/i.test((err as Error).message)) return verifyShareCredential((await issuerKeys(deps, true)).map(publicIssuerJwk), token);
-      throw err;
+    verified = await verifyShareCredential(deps.issuerKeys.published.map(publicIssuerJwk), token).catch(async (err) => {
+      // Every key signs only after every instance has published it; a kid unknown here is read again once anyway
+      // (this instance may have been paused past a notice and its poll).
+      if (!/signature/i.test((err as Error).message)) throw err;
+      await deps.issuerKeys.refresh();
+      return verifyShareCredential(deps.issuerKeys.published.map(publicIssuerJwk), token);
     });
   } catch (err) {
     const message = (err as Error).message;

@@ -1,0 +1,323 @@
+/**
+ * Issue 21: two instances (`node src/main.ts`, real processes) on one PostgreSQL, behind one BASE_URL (a loopback
+ * balancer that sends each request to the instance the test names), and nothing one of them — or an operator's
+ * command — changes is missed by the other on its very next request:
+ * - a grant revoked through one is refused by the other;
+ * - a ring change through one changes what the other releases;
+ * - a disabled service is refused by both, at the data API and the token endpoint;
+ * - keys rotated (provider and credential issuer) are published by both at once, sign only from their activation,
+ *   on the instance restarted meanwhile and on the one never restarted, and every token stays verifiable from
+ *   either instance's JWKS;
+ * - that restart is a rolling change of the policy files: it rolls out without the two answering the same token
+ *   differently — the old instance answers 503 policy_outdated until its files are the revision in force, then
+ *   the same as the new one.
+ * The person and services are made first by a service in this process, on the same database and master key.
+ */
+import test from 'ava';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as client from 'openid-client';
+import { POLICIES_DIR } from '../../src/policy/catalogue.ts';
+import { CHANGE_POLL_MS } from '../../src/store/changes.ts';
+import { createDatabase, specCheckedClient, startTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError } from '../helpers/assert.ts';
+import { type Balancer, startBalancer } from '../helpers/balancer.ts';
+import { runCli } from '../helpers/cli.ts';
+import { addService, decodeJwt, discover, type Jwks, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
+import { freePort } from '../helpers/postgres.ts';
+import { startServer } from '../helpers/server.ts';
+import { registerNamedPerson } from '../services/fixtures.ts';
+
+const REVOCATIONS = 8;
+const RING_CHANGES = 10;
+const PUBLISH_FOR_SECONDS = 10;
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+let balancer: Balancer | undefined;
+let drop: (() => Promise<void>) | undefined;
+
+test.after.always(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await balancer?.close();
+  await drop?.();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+test.serial(
+  'two instances on one PostgreSQL agree on the very next request: revocations, rings, a disabled service, rotated keys, a policy change',
+  async (t) => {
+    t.timeout(120_000);
+    const started = Date.now();
+    const database = await createDatabase();
+    drop = database.drop;
+    const kek = randomBytes(32);
+    balancer = await startBalancer();
+    const lb = balancer;
+    const policiesA = tempDir('rf-policies-a-');
+    const policiesB = tempDir('rf-policies-b-');
+    cpSync(POLICIES_DIR, policiesA, { recursive: true });
+    cpSync(POLICIES_DIR, policiesB, { recursive: true });
+
+    // Setup in this process: a person and the services, on the same database, master key and BASE_URL.
+    const setup = await startTestApp({ name: 'platform-two-instances-setup', databaseUrl: database.url, kek, env: { BASE_URL: lb.url } });
+    const person = await registerNamedPerson(setup, 'twin21');
+    const revoked: Awaited<ReturnType<typeof addService>>[] = [];
+    for (let i = 0; i < REVOCATIONS; i++) revoked.push(await addService(setup, 'government', { name: `Revoked ${i}` }));
+    const main = await addService(setup, 'government', { name: 'Main' });
+    const doomed = await addService(setup, 'government', { name: 'Doomed' });
+    await setup.close();
+
+    const [portA, portB] = [await freePort(), await freePort()];
+    const common = {
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      BASE_URL: lb.url,
+      DATABASE_URL: database.url,
+      RINGFENCE_MASTER_KEY: kek.toString('hex'),
+      LOG_LEVEL: 'info',
+    };
+    const envA = { ...common, PORT: String(portA), POLICIES_DIR: policiesA, DATA_DIR: tempDir('rf-a-') };
+    const envB = { ...common, PORT: String(portB), POLICIES_DIR: policiesB, DATA_DIR: tempDir('rf-b-') };
+    const urlA = `http://127.0.0.1:${portA}`;
+    const urlB = `http://127.0.0.1:${portB}`;
+    let a = (
+      await Promise.all([
+        startServer('platform-two-instances-a', envA, urlA, children),
+        startServer('platform-two-instances-b', envB, urlB, children),
+      ])
+    )[0];
+    const onA = specCheckedClient(urlA);
+    const onB = specCheckedClient(urlB);
+    const viaBalancer = { url: lb.url, request: specCheckedClient(lb.url) } as unknown as TestApp;
+    const resource = `${lb.url}/api/v1/data`;
+    const grant = async (svc: (typeof revoked)[number], via: string) => {
+      lb.route(via);
+      const config = await discover(viaBalancer, svc.service.client_id, svc.clientSecret);
+      const tokens = await tokensFor(viaBalancer, config, person, 'openid email address offline_access');
+      return { config, data: await client.refreshTokenGrant(config, tokens.refresh_token!, { resource }) };
+    };
+
+    // A revocation through one instance is refused by the other on its very next request (alternating the two).
+    let revocationsChecked = 0;
+    for (const [i, svc] of revoked.entries()) {
+      const { data } = await grant(svc, i % 2 === 0 ? urlA : urlB);
+      const [through, other] = i % 2 === 0 ? [onA, onB] : [onB, onA];
+      t.is((await other('GET', '/api/v1/data/profile', { token: data.access_token })).status, 200);
+      const res = await through('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: svc.service.client_id } });
+      t.is(res.status, 200, res.text);
+      assertError(t, await other('GET', '/api/v1/data/profile', { token: data.access_token }), 401, 'invalid_token');
+      revocationsChecked++;
+    }
+
+    // A ring change through one changes what the other releases, on its next request.
+    const { config: mainConfig, data: mainData } = await grant(main, urlA);
+    let ringChangesChecked = 0;
+    for (let i = 0; i < RING_CHANGES; i++) {
+      const ring = i % 2 === 0 ? 'restricted' : 'private';
+      const [writer, reader] = i % 2 === 0 ? [onB, onA] : [onA, onB];
+      const res = await writer('POST', '/api/v1/profile/privilege-rings', {
+        token: person.token,
+        json: { ring_name: ring, assigned_data: { fields: ['home_address'] } },
+      });
+      t.true(res.status === 200 || res.status === 201, res.text);
+      const read = await reader('GET', '/api/v1/data/profile', { token: mainData.access_token });
+      t.is(read.status, 200, read.text);
+      t.is(read.body.fields.home_address === undefined, ring === 'restricted', `after moving home_address to ${ring}`);
+      ringChangesChecked++;
+    }
+
+    // A service disabled by the operator's command is refused by both, at the data API and at the token endpoint.
+    const { config: doomedConfig, data: doomedData } = await grant(doomed, urlB);
+    for (const on of [onA, onB]) t.is((await on('GET', '/api/v1/data/profile', { token: doomedData.access_token })).status, 200);
+    const disabled = await runCli('services', ['disable', doomed.service.client_id], { DATABASE_URL: database.url });
+    t.is(disabled.code, 0, disabled.stderr);
+    let disabledChecked = 0;
+    for (const [url, on] of [
+      [urlA, onA],
+      [urlB, onB],
+    ] as const) {
+      assertError(t, await on('GET', '/api/v1/data/profile', { token: doomedData.access_token }), 401, 'invalid_token');
+      lb.route(url);
+      const refused = await t.throwsAsync(client.clientCredentialsGrant(doomedConfig, { resource }));
+      t.is((refused as { error?: string }).error, 'invalid_client');
+      disabledChecked += 2;
+    }
+
+    // Keys: both sets rotated by the operator while both instances run, then a rolling restart during the rotation.
+    const idToken = async (via: string) => {
+      lb.route(via);
+      return (await tokensFor(viaBalancer, mainConfig, person, 'openid email')).id_token!;
+    };
+    const signedAt = new Map<string, number>();
+    const share = async (on: typeof onA) => {
+      const at = Date.now();
+      const res = await on('POST', '/api/v1/profile/share-create', {
+        token: person.token,
+        json: { service_id: main.service.client_id, info_field: 'date_of_birth' },
+      });
+      if (res.status !== 201) throw new Error(`share-create: ${res.status} ${res.text}`);
+      const jwt = (res.body.verification_token as string).split('~')[0];
+      signedAt.set(jwt, at);
+      return jwt;
+    };
+    const idTokens = [await idToken(urlA), await idToken(urlB)];
+    const shares = [await share(onA), await share(onB)];
+    const oldKid = decodeJwt(idTokens[0]).header.kid;
+    const oldIssuerKid = decodeJwt(shares[0]).header.kid;
+    t.is(decodeJwt(idTokens[1]).header.kid, oldKid);
+    const keysEnv = { DATABASE_URL: database.url, RINGFENCE_MASTER_KEY: kek.toString('hex') };
+    const [rotated, rotatedIssuer] = await Promise.all([
+      runCli('keys', ['rotate', '--publish-for', String(PUBLISH_FOR_SECONDS), '--json'], keysEnv),
+      runCli('keys', ['rotate-issuer', '--publish-for', String(PUBLISH_FOR_SECONDS), '--json'], keysEnv),
+    ]);
+    t.is(rotated.code, 0, rotated.stderr);
+    t.is(rotatedIssuer.code, 0, rotatedIssuer.stderr);
+    const { pending: newKids, activates_at } = JSON.parse(rotated.stdout) as { pending: string[]; activates_at: string };
+    const issuerRotation = JSON.parse(rotatedIssuer.stdout) as { pending: string; activates_at: string };
+    const activation = Math.max(new Date(activates_at).getTime(), new Date(issuerRotation.activates_at).getTime());
+
+    // Published by both within the bound (a notice, or the poll), while the old keys still sign.
+    const jwksOf = async (url: string): Promise<Jwks> => (await fetch(`${url}/oidc/jwks`)).json() as Promise<Jwks>;
+    const issuerJwksOf = async (url: string): Promise<Jwks> => (await fetch(`${url}/api/v1/issuer/jwks.json`)).json() as Promise<Jwks>;
+    const publishes = async (url: string) => {
+      const [jwks, issuer] = [await jwksOf(url), await issuerJwksOf(url)];
+      return newKids.every((kid) => jwks.keys.some((k) => k.kid === kid)) && issuer.keys.some((k) => k.kid === issuerRotation.pending);
+    };
+    const publishedAt = Date.now();
+    for (const url of [urlA, urlB])
+      await until(`${url} to publish the new keys`, async () => ((await publishes(url)) ? true : undefined), CHANGE_POLL_MS + 1000);
+    const publishedWithinMs = Date.now() - publishedAt;
+    t.true(Date.now() < activation, 'both published the new keys before either may sign with them');
+    const pending = [await idToken(urlA), await idToken(urlB)];
+    const sharesPending = [await share(onA), await share(onB)];
+
+    // The same token asked of both, again and again, through the rollout below: never two different answers.
+    const { data: policyData } = await grant(main, urlB);
+    const before = [
+      await onA('GET', '/api/v1/data/profile', { token: policyData.access_token }),
+      await onB('GET', '/api/v1/data/profile', { token: policyData.access_token }),
+    ];
+    t.deepEqual(before[0].body.fields, before[1].body.fields);
+    t.truthy(before[0].body.fields.email);
+    const answers = { same: 0, outdated: 0, different: 0 };
+    const ask = async () => {
+      const [fromA, fromB] = await Promise.all([
+        onA('GET', '/api/v1/data/profile', { token: policyData.access_token }),
+        onB('GET', '/api/v1/data/profile', { token: policyData.access_token }),
+      ]);
+      t.is(fromA.status, 200, fromA.text);
+      t.is(fromA.body.fields.email, undefined, 'the new revision is in force on A');
+      if (fromB.status === 503) {
+        assertError(t, fromB, 503, 'policy_outdated');
+        t.truthy(fromB.headers.get('retry-after'));
+        answers.outdated++;
+        return undefined;
+      }
+      if (JSON.stringify(fromB.body.fields) === JSON.stringify(fromA.body.fields)) answers.same++;
+      else answers.different++;
+      t.deepEqual(fromB.body.fields, fromA.body.fields, 'B answers as A does, or not at all');
+      return true;
+    };
+
+    // The rolling restart: A comes back with new policy files (government may no longer read email), B keeps the
+    // old ones and is never restarted.
+    const policiesNew = tempDir('rf-policies-new-');
+    cpSync(policiesA, policiesNew, { recursive: true });
+    const government = path.join(policiesNew, 'roles/government.yaml');
+    writeFileSync(government, readFileSync(government, 'utf8').replace(/^ {6}- email\n/m, ''));
+    await stop(a);
+    a = await startServer('platform-two-instances-a-restarted', { ...envA, POLICIES_DIR: policiesNew }, urlA, children);
+    await ask();
+    t.is(answers.outdated, 1, 'B refuses at once: its revision is no longer in force');
+    assertError(t, await onB('GET', '/readyz'), 503, 'policy_outdated');
+    t.true(await publishes(urlB), 'B still publishes the keys');
+    t.is((await fetch(`${urlB}/healthz`)).status, 200, 'and is alive');
+    // The new files reach B's disk (a shared volume, a configuration push): B switches to them without a restart.
+    cpSync(government, path.join(policiesB, 'roles/government.yaml'));
+    await until('B to read the revision in force from its files', ask, CHANGE_POLL_MS * 2);
+    t.is((await onB('GET', '/readyz')).status, 200);
+    for (let i = 0; i < 5; i++) await ask();
+
+    // Whatever either signed before the activation carries the old key, whatever after the new one: A restarted
+    // during the rotation, B never. (iat has whole seconds: within a second of the activation either key is right.)
+    const restarted = [await idToken(urlA), await idToken(urlB)];
+    const sharesRestarted = [await share(onA), await share(onB)];
+    let signedWhilePending = 0;
+    const expect = (at: number, kid: string, old: string, fresh: string, what: string) => {
+      if (at < activation - 1000) {
+        t.is(kid, old, `${what} signed before the activation carries the old key`);
+        signedWhilePending++;
+      } else if (at > activation + 1500) t.is(kid, fresh, `${what} signed after the activation carries the new key`);
+      else t.true(kid === old || kid === fresh);
+    };
+    for (const jwt of [...pending, ...restarted]) {
+      expect(Number(decodeJwt(jwt).payload.iat) * 1000, decodeJwt(jwt).header.kid, oldKid, newKids[0], 'an ID token');
+    }
+    for (const jwt of [...sharesPending, ...sharesRestarted]) {
+      expect(signedAt.get(jwt)!, decodeJwt(jwt).header.kid, oldIssuerKid, issuerRotation.pending, 'a share');
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, activation - Date.now()) + 100));
+    const after = await until(
+      'both instances to sign with the new key',
+      async () => {
+        const pair = [await idToken(urlA), await idToken(urlB)];
+        return pair.every((jwt) => newKids.includes(decodeJwt(jwt).header.kid)) ? pair : undefined;
+      },
+      CHANGE_POLL_MS,
+    );
+    const sharesAfter = [await share(onA), await share(onB)];
+    for (const jwt of sharesAfter) t.is(decodeJwt(jwt).header.kid, issuerRotation.pending);
+    let tokensVerified = 0;
+    const [jwksA, jwksB, issuerA, issuerB] = await Promise.all([jwksOf(urlA), jwksOf(urlB), issuerJwksOf(urlA), issuerJwksOf(urlB)]);
+    for (const jwt of [...idTokens, ...pending, ...restarted, ...after]) {
+      t.true(verifiesWithJwks(jwt, jwksA) && verifiesWithJwks(jwt, jwksB), `ID token ${decodeJwt(jwt).header.kid} verifies from both JWKS`);
+      tokensVerified++;
+    }
+    for (const jwt of [...shares, ...sharesPending, ...sharesRestarted, ...sharesAfter]) {
+      t.true(verifiesWithJwks(jwt, issuerA) && verifiesWithJwks(jwt, issuerB), `share ${decodeJwt(jwt).header.kid} verifies from both issuer JWKS`);
+      tokensVerified++;
+    }
+
+    const counts = {
+      revocations_checked_across_instances: revocationsChecked,
+      ring_changes_checked_across_instances: ringChangesChecked,
+      disabled_service_refusals: disabledChecked,
+      keys_published_by_both_within_ms: publishedWithinMs,
+      tokens_verified_from_both_jwks: tokensVerified,
+      tokens_signed_while_a_key_was_pending: signedWhilePending,
+      policy_answers_identical: answers.same,
+      policy_answers_refused_as_outdated: answers.outdated,
+      policy_answers_different: answers.different,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    t.log(JSON.stringify(counts));
+    process.stdout.write(`two instances: ${JSON.stringify(counts)}\n`);
+  },
+);
