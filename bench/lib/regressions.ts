@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import type { RunReport } from './report.ts';
 import { spread, type Spread } from './stats.ts';
 
-export type Verdict = 'slower' | 'faster' | 'within spread' | 'only in old' | 'only in new';
+/** `only in …`: a ratio of a scenario both runs measured that one of them did not take. */
+type Verdict = 'slower' | 'faster' | 'within spread' | 'only in old' | 'only in new';
 
-export interface RatioChange {
+interface RatioChange {
   scenario: string;
   /** `<subject> / <baseline>` */
   ratio: string;
@@ -20,7 +21,7 @@ export interface RatioChange {
   verdict: Verdict;
 }
 
-export interface CostChange {
+interface CostChange {
   scenario: string;
   variant: string;
   /** CPU µs per request, process + PostgreSQL, per round. */
@@ -29,7 +30,7 @@ export interface CostChange {
   verdict: 'costlier' | 'cheaper' | 'within spread';
 }
 
-export interface TargetChange {
+interface TargetChange {
   id: string;
   description: string;
   old: string;
@@ -84,8 +85,9 @@ function costSpread(v: RunJson['scenarios'][number]['variants'][number]): Spread
 export function compareRuns(a: RunJson, b: RunJson): RunComparison {
   const ratios: RatioChange[] = [];
   const costs: CostChange[] = [];
-  const scenarioNames = [...new Set([...b.scenarios.map((s) => s.name), ...a.scenarios.map((s) => s.name)])];
-  for (const name of scenarioNames) {
+  const measured = (run: RunJson) => run.scenarios.filter((s) => s.status === 'ok').map((s) => s.name);
+  const both = measured(b).filter((n) => measured(a).includes(n));
+  for (const name of both) {
     const sa = a.scenarios.find((s) => s.name === name);
     const sb = b.scenarios.find((s) => s.name === name);
     const names = [...new Set([...(sb?.ratios ?? []).map((r) => r.name), ...(sa?.ratios ?? []).map((r) => r.name)])];
@@ -129,11 +131,22 @@ export function compareRuns(a: RunJson, b: RunJson): RunComparison {
     if (run.complete === false)
       caveats.push(`the ${label} run is partial${run.quick ? ' (--quick)' : ''}: fewer or shorter rounds, smaller databases`);
   }
-  if (a.profile && b.profile && (a.profile.connections !== b.profile.connections || a.profile.users !== b.profile.users)) {
-    caveats.push(
-      `the runs load differently: ${a.profile.connections} → ${b.profile.connections} connections, ${a.profile.users} → ${b.profile.users} users`,
-    );
+  if (a.profile && b.profile) {
+    const differ = (['connections', 'users', 'rounds', 'durationSec'] as const)
+      .filter((k) => a.profile![k] !== b.profile![k])
+      .map((k) => `${k} ${a.profile![k]} → ${b.profile![k]}`);
+    if (differ.length > 0) caveats.push(`the runs load differently: ${differ.join(', ')}`);
   }
+  const durability = (run: RunJson) =>
+    run.machine?.durability
+      ? Object.entries(run.machine.durability)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')
+      : 'not recorded (runs before issue 19: fsync off)';
+  if (durability(a) !== durability(b)) caveats.push(`PostgreSQL's durability differs: ${durability(a)} → ${durability(b)}`);
+  const onlyIn = (x: RunJson, y: RunJson) => measured(x).filter((n) => !measured(y).includes(n));
+  if (onlyIn(a, b).length > 0) caveats.push(`measured only in the old run: ${onlyIn(a, b).join(', ')}`);
+  if (onlyIn(b, a).length > 0) caveats.push(`measured only in the new run: ${onlyIn(b, a).join(', ')}`);
   if (a.machine && b.machine && (a.machine.cores !== b.machine.cores || a.machine.cpuModel !== b.machine.cpuModel)) {
     caveats.push(`another machine: ${a.machine.cpuModel} (${a.machine.cores} cores) → ${b.machine.cpuModel} (${b.machine.cores} cores)`);
   }

@@ -17,7 +17,7 @@ export interface TargetDef {
 }
 
 /** Most a service's resident memory may grow under load, as a multiple of its idle size once seeded. */
-export const RSS_GROWTH_LIMIT = 1.5;
+const RSS_GROWTH_LIMIT = 1.5;
 
 export const TARGETS: readonly TargetDef[] = [
   {
