@@ -29,7 +29,9 @@ export function ratioChart(scenarios: readonly ScenarioResult[], title: string):
     `<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
     `<text x="10" y="36" fill="#555">throughput ÷ baseline, median of the rounds; whiskers: min–max; dashed: target</text>`,
   );
-  for (let t = 0; t <= xMax + 1e-9; t += 0.25) {
+  // At most ~8 labelled gridlines, however far a whisker reaches: labels 0.25 apart collide past 2.
+  const step = xMax <= 2 ? 0.25 : xMax <= 4 ? 0.5 : 1;
+  for (let t = 0; t <= xMax + 1e-9; t += step) {
     const gx = x(t).toFixed(1);
     const major = Math.abs(t - Math.round(t)) < 1e-9;
     out.push(`<line x1="${gx}" y1="${top - 4}" x2="${gx}" y2="${top + rows.length * rowH}" stroke="${major ? '#999' : '#e3e3e3'}"/>`);
