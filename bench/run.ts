@@ -295,7 +295,8 @@ async function main(): Promise<void> {
     try {
       const out = await s.run(ctx);
       results.push({ ...base, ...out, status: 'ok', seconds: Math.round((Date.now() - t) / 1000) } as ScenarioResult);
-      if (complete) log(`scenario ${s.name} took ${Math.round((Date.now() - t) / 1000)} s; ${elapsed().trim()} of the ${BUDGET_SECONDS / 60}-minute budget gone`);
+      if (complete)
+        log(`scenario ${s.name} took ${Math.round((Date.now() - t) / 1000)} s; ${elapsed().trim()} of the ${BUDGET_SECONDS / 60}-minute budget gone`);
     } catch (err) {
       const unavailable = err instanceof Unavailable;
       log(`scenario ${s.name} ${unavailable ? 'not available' : 'FAILED'}: ${(err as Error).message}`);
