@@ -144,6 +144,16 @@ export function compareRuns(a: RunJson, b: RunJson): RunComparison {
           .join(', ')
       : 'not recorded (runs before issue 19: fsync off)';
   if (durability(a) !== durability(b)) caveats.push(`PostgreSQL's durability differs: ${durability(a)} → ${durability(b)}`);
+  if (a.loadAverage && b.loadAverage) {
+    const peak = (run: RunJson) => Math.max(...run.loadAverage!.start, ...run.loadAverage!.end);
+    const cores = b.machine?.cores ?? a.machine?.cores ?? 1;
+    // Other work on the machine moves throughput more than most changes do: say so when one run had far more.
+    if (Math.abs(peak(a) - peak(b)) > cores) {
+      caveats.push(
+        `the machine was busier in the ${peak(b) > peak(a) ? 'new' : 'old'} run: load average up to ${peak(a)} → ${peak(b)} on ${cores} cores; read CPU per request before throughput`,
+      );
+    }
+  }
   const onlyIn = (x: RunJson, y: RunJson) => measured(x).filter((n) => !measured(y).includes(n));
   if (onlyIn(a, b).length > 0) caveats.push(`measured only in the old run: ${onlyIn(a, b).join(', ')}`);
   if (onlyIn(b, a).length > 0) caveats.push(`measured only in the new run: ${onlyIn(b, a).join(', ')}`);

@@ -213,15 +213,17 @@ test('runs of different machines, loads or durability are compared with the diff
     scaleSizes: [],
     scaleRounds: 3,
   };
-  const old = run([], [], { machine: machine as RunJson['machine'], profile });
+  const old = run([], [], { machine: machine as RunJson['machine'], profile, loadAverage: { start: [0.8, 1.8, 1.7], end: [3.1, 2.9, 2.3] } });
   const now = run([], [], {
     machine: { ...machine, cores: 4, durability: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' } },
     profile: { ...profile, connections: 50 },
+    loadAverage: { start: [6.5, 10.1, 14.4], end: [12.3, 11.8, 12.8] },
   });
   const { caveats } = compareRuns(old, now);
   t.deepEqual(caveats, [
     'the runs load differently: connections 10 → 50',
     "PostgreSQL's durability differs: not recorded (runs before issue 19: fsync off) → fsync on, synchronous_commit on, full_page_writes on",
+    'the machine was busier in the new run: load average up to 3.1 → 14.4 on 4 cores; read CPU per request before throughput',
     'another machine: AMD EPYC (2 cores) → AMD EPYC (4 cores)',
   ]);
 });
