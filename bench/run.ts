@@ -7,7 +7,18 @@
  * everything it started, also on failure and Ctrl-C. Targets are reported, never enforced.
  *
  *   node bench/run.ts [--quick] [--only <scenario>[,<scenario>…]] [--rounds N] [--duration S] [--users N]
- *                     [--cpu-prof] [--pg-stats] [--list]
+ *                     [--cpu-prof] [--pg-stats] [--list] [--compare <old.json>]
+ *   node bench/run.ts --compare <old.json> <new.json>
+ *
+ * The throwaway PostgreSQL runs with production durability — fsync, synchronous_commit and full_page_writes on
+ * (the tests keep theirs off) — so every commit the service waits for, an audit row's above all, pays its WAL
+ * flush as it would in production; the run's log shows the server's own SHOW of each setting.
+ *
+ * --compare <old.json> is the regression guard: after the run, its JSON is read beside the old one, scenario by
+ * scenario, and what got slower beyond the spread of the rounds of both runs is printed (bench/lib/regressions.ts:
+ * every round of the new run below every round of the old one), then every ratio and each subject's CPU per
+ * request. With a second file, `--compare <old.json> <new.json>` compares two runs already made and runs nothing.
+ * It is a report: it exits 0 whatever got slower.
  *
  * --cpu-prof runs the service and its Koa + pg baseline under V8's profiler (a partial run: profiling slows them)
  * and leaves one .cpuprofile per process in bench/.logs/cpu/, with load-windows.json saying when each variant was
@@ -30,13 +41,14 @@ import { parseArgs } from 'node:util';
 import { Client as PgClient } from 'pg';
 import { startPostgres, type PgServer } from '../test/helpers/postgres.ts';
 import { compareVariants } from './lib/compare.ts';
+import { compareRuns, formatComparison, readRun } from './lib/regressions.ts';
 import { startEnvironment, type Environment } from './lib/environment.ts';
 import { machineInfo, postmasterPid } from './lib/machine.ts';
 import { ROOT, freePort, killAllNow, readRssKb, startProcess, stopAll, type ManagedProcess } from './lib/processes.ts';
 import { forJson, markdown, summary, type RunReport } from './lib/report.ts';
 import { Unavailable, type BenchContext, type RunProfile, type ScenarioResult } from './lib/scenario.ts';
 import { ratioChart } from './lib/svg.ts';
-import { TARGETS, notMeasured } from './lib/targets.ts';
+import { TARGETS, judgeMemory, notMeasured } from './lib/targets.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 
 const FULL: RunProfile = {
@@ -68,10 +80,11 @@ const QUICK: RunProfile = {
   scaleRounds: 2,
 };
 
-const USAGE = `usage: node bench/run.ts [--quick] [--only <scenario>[,…]] [--rounds N] [--duration S] [--users N] [--cpu-prof] [--pg-stats] [--list]
+const USAGE = `usage: node bench/run.ts [--quick] [--only <scenario>[,…]] [--rounds N] [--duration S] [--users N] [--cpu-prof] [--pg-stats] [--list] [--compare <old.json>]
+       node bench/run.ts --compare <old.json> <new.json>
 scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`;
 
-const { values: args } = parseArgs({
+const { values: args, positionals } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
@@ -81,8 +94,10 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'pg-stats': { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
+    compare: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
+  allowPositionals: true,
 });
 
 if (args.help) {
@@ -92,6 +107,33 @@ if (args.help) {
 if (args.list) {
   for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(18)} ${s.description}\n`);
   process.exit(0);
+}
+
+/** Prints how run `newFile` compares with run `oldFile`; a comparison that cannot be read is said so, and is no failure of a run. */
+function printComparison(oldFile: string, newFile: string): boolean {
+  try {
+    const [older, newer] = [readRun(oldFile), readRun(newFile)];
+    process.stdout.write(`${formatComparison(compareRuns(older, newer), { old: older, new: newer, oldFile, newFile })}\n`);
+    return true;
+  } catch (err) {
+    process.stderr.write(`--compare: ${(err as Error).message}\n`);
+    return false;
+  }
+}
+
+if (positionals.length > 1 || (positionals.length === 1 && !args.compare)) {
+  process.stderr.write(`unexpected arguments ${positionals.join(' ')}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (args.compare && positionals.length === 1) process.exit(printComparison(args.compare, positionals[0]) ? 0 : 2);
+if (args.compare) {
+  // Read before the run, so a wrong path is told at once rather than after it.
+  try {
+    readRun(args.compare);
+  } catch (err) {
+    process.stderr.write(`--compare: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 function positive(name: string, raw: string | undefined): number | undefined {
@@ -183,12 +225,17 @@ process.on('exit', () => {
 
 async function main(): Promise<void> {
   log(`${complete ? 'full run' : 'partial run'}: ${selected.map((s) => s.name).join(', ')}${profile.quick ? ' (quick)' : ''}`);
-  pg = await startPostgres();
+  pg = await startPostgres({ durable: true });
   if (args['pg-stats']) await loadStatementStats(pg);
   log(`PostgreSQL at ${pg.url}`);
   const pgPid = await postmasterPid(pg.url);
   if (pgPid === undefined) log('PostgreSQL server process not found: its CPU time per request is not measured');
   const machine = await machineInfo(pg.url);
+  log(
+    `PostgreSQL durability (SHOW): ${Object.entries(machine.durability)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
   log(
     `load average ${loadAtStart.join(' / ')}; ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; PostgreSQL ${machine.postgres}; commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}`,
   );
@@ -248,6 +295,8 @@ async function main(): Promise<void> {
     try {
       const out = await s.run(ctx);
       results.push({ ...base, ...out, status: 'ok', seconds: Math.round((Date.now() - t) / 1000) } as ScenarioResult);
+      if (complete)
+        log(`scenario ${s.name} took ${Math.round((Date.now() - t) / 1000)} s; ${elapsed().trim()} of the ${BUDGET_SECONDS / 60}-minute budget gone`);
     } catch (err) {
       const unavailable = err instanceof Unavailable;
       log(`scenario ${s.name} ${unavailable ? 'not available' : 'FAILED'}: ${(err as Error).message}`);
@@ -275,19 +324,21 @@ async function main(): Promise<void> {
     writeFileSync(path.join(cpuProfileDir, 'load-windows.json'), `${JSON.stringify(loadWindows, null, 1)}\n`);
   }
 
-  const targets = TARGETS.map((def) => {
-    const scenario = results.find((r) => r.name === def.scenario);
-    const found = scenario?.targets.find((t) => t.id === def.id);
-    if (found) return found;
-    if (!scenario) return notMeasured(def.id, `scenario ${def.scenario} was not run`);
-    return notMeasured(def.id, scenario.reason ?? `scenario ${def.scenario} reported nothing`);
-  });
   const mainService = mainEnv ? (await mainEnv).service : undefined;
   const peaks = results
     .flatMap((r) => r.variants)
     .filter((v) => mainService && v.process === mainService.name)
     .map((v) => v.rssPeakKb)
     .filter((k): k is number => k !== undefined);
+  const peakUnderLoadKb = peaks.length > 0 ? Math.max(...peaks) : undefined;
+  const targets = TARGETS.map((def) => {
+    if (def.scenario === undefined) return judgeMemory(serviceIdleKb, peakUnderLoadKb);
+    const scenario = results.find((r) => r.name === def.scenario);
+    const found = scenario?.targets.find((t) => t.id === def.id);
+    if (found) return found;
+    if (!scenario) return notMeasured(def.id, `scenario ${def.scenario} was not run`);
+    return notMeasured(def.id, scenario.reason ?? `scenario ${def.scenario} reported nothing`);
+  });
 
   const stamp = started
     .toISOString()
@@ -318,7 +369,7 @@ async function main(): Promise<void> {
     memory: {
       service: {
         idleKb: serviceIdleKb,
-        peakUnderLoadKb: peaks.length > 0 ? Math.max(...peaks) : undefined,
+        peakUnderLoadKb,
         highWaterKb: mainService ? readRssKb(mainService.pid, 'VmHWM') : undefined,
       },
     },
@@ -336,6 +387,10 @@ async function main(): Promise<void> {
     log(`full run: ${(report.seconds / 60).toFixed(1)} min, ${within ? 'within' : 'OVER'} the ${BUDGET_SECONDS / 60}-minute budget of issue 6`);
   }
   log(`wrote ${report.files.json}, ${report.files.markdown}, ${report.files.svg}`);
+  if (args.compare) {
+    process.stdout.write('\n');
+    printComparison(args.compare, files.json);
+  }
 }
 
 /** Restarts the throwaway server with pg_stat_statements loaded (planning tracked too). */

@@ -13,11 +13,15 @@ export interface MachineInfo {
   os: string;
   node: string;
   postgres: string;
+  /** The server's durability settings as it reports them (SHOW): production's, all on, unless a run says otherwise. */
+  durability: Record<(typeof DURABILITY)[number], string>;
   autocannon: string;
   commit: string;
   /** Uncommitted changes when the run started. */
   dirty: boolean;
 }
+
+const DURABILITY = ['fsync', 'synchronous_commit', 'full_page_writes'] as const;
 
 function git(args: string[]): string {
   const res = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
@@ -28,6 +32,11 @@ export async function machineInfo(adminUrl: string): Promise<MachineInfo> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   const { rows } = await client.query<{ server_version: string }>('show server_version');
+  const durability = {} as MachineInfo['durability'];
+  for (const setting of DURABILITY) {
+    const { rows: shown } = await client.query<Record<string, string>>(`show ${setting}`);
+    durability[setting] = shown[0][setting];
+  }
   await client.end();
   const node = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const autocannon = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as { version: string }).version;
@@ -38,6 +47,7 @@ export async function machineInfo(adminUrl: string): Promise<MachineInfo> {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node,
     postgres: rows[0].server_version,
+    durability,
     autocannon,
     commit: git(['rev-parse', '--short=12', 'HEAD']) || 'unknown',
     dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',

@@ -90,6 +90,14 @@ function variantTable(variants: readonly VariantResult[]): string[] {
   return lines;
 }
 
+/** `fsync on, synchronous_commit on, full_page_writes on`, as the server said; older runs did not record it. */
+function durability(m: MachineInfo): string {
+  if (!m.durability) return 'settings not recorded';
+  return Object.entries(m.durability)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
 function duration(seconds: number): string {
   const m = Math.floor(seconds / 60);
   return `${m} min ${Math.round(seconds - m * 60)} s`;
@@ -111,8 +119,7 @@ export function markdown(report: RunReport, svgLink: string): string {
     `Run of ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${duration(report.seconds)}, commit \`${m.commit}\`${m.dirty ? ' with uncommitted changes' : ''}.`,
     '',
     `**Machine:** ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}. **Software:** Node.js ${m.node}, PostgreSQL ${m.postgres} ` +
-      '(throwaway server: fsync off, as in the tests), autocannon ' +
-      `${m.autocannon}.`,
+      `(throwaway server with production durability: ${durability(m)}), autocannon ${m.autocannon}.`,
     '',
     `**Method:** the service runs in production mode in its own process; each load runs autocannon in a process of its own ` +
       `(${p.connections} connections, ${p.durationSec} s per round, ${p.rounds} rounds, after a ${p.warmupSec} s warm-up), every ` +

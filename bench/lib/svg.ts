@@ -3,11 +3,7 @@
  * rounds, a line at 1.0 (as fast as the baseline) and a marker at a target where one applies.
  */
 import type { RatioResult, ScenarioResult } from './scenario.ts';
-
-const TARGET_LINES: Readonly<Record<string, number>> = {
-  'authorized-read / koa-pg': 0.7,
-  'token / oidc-bare': 0.9,
-};
+import { ratioThresholds } from './targets.ts';
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -23,6 +19,7 @@ export function ratioChart(scenarios: readonly ScenarioResult[], title: string):
   const height = top + Math.max(1, rows.length) * rowH + 40;
   const finiteMax = Math.max(1.2, ...rows.map((x) => x.r.rps.max).filter((v) => Number.isFinite(v)));
   const xMax = Math.ceil(finiteMax * 4) / 4;
+  const thresholds = ratioThresholds();
   const x = (v: number) => labelW + (Math.max(0, Math.min(v, xMax)) / xMax) * plotW;
   const out: string[] = [];
   out.push(
@@ -32,7 +29,9 @@ export function ratioChart(scenarios: readonly ScenarioResult[], title: string):
     `<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
     `<text x="10" y="36" fill="#555">throughput ÷ baseline, median of the rounds; whiskers: min–max; dashed: target</text>`,
   );
-  for (let t = 0; t <= xMax + 1e-9; t += 0.25) {
+  // At most ~8 labelled gridlines, however far a whisker reaches: labels 0.25 apart collide past 2.
+  const step = xMax <= 2 ? 0.25 : xMax <= 4 ? 0.5 : 1;
+  for (let t = 0; t <= xMax + 1e-9; t += step) {
     const gx = x(t).toFixed(1);
     const major = Math.abs(t - Math.round(t)) < 1e-9;
     out.push(`<line x1="${gx}" y1="${top - 4}" x2="${gx}" y2="${top + rows.length * rowH}" stroke="${major ? '#999' : '#e3e3e3'}"/>`);
@@ -42,7 +41,7 @@ export function ratioChart(scenarios: readonly ScenarioResult[], title: string):
   rows.forEach(({ scenario, r }, i) => {
     const y = top + i * rowH;
     const mid = y + rowH / 2;
-    const target = TARGET_LINES[r.name];
+    const target = thresholds.get(r.name);
     const met = target === undefined ? undefined : r.rps.median >= target;
     const fill = met === undefined ? '#4a78b5' : met ? '#3a9a5b' : '#c8553d';
     out.push(`<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(`${scenario}: ${r.name}`)}</text>`);

@@ -1,12 +1,13 @@
 /**
  * The owner changes two fields: validation, the profile locked, values sealed and upserted, the version bumped and
  * the change audited, in one transaction. Baseline: bare Koa + pg running one single-statement update of the same
- * profile rows (a commit per request, no lock, no audit).
+ * profile rows (a commit per request, no lock, no audit). Target (issue 19): ≥ 0.20 of it.
  * With 0 subscribed services; bench/scenarios/change-events.ts measures 10 and 1,000 (issue 16).
  */
 import { ratio } from '../lib/compare.ts';
 import type { LoadRequest } from '../lib/load.ts';
 import type { Scenario } from '../lib/scenario.ts';
+import { judgeRatio } from '../lib/targets.ts';
 
 export const updateInfo: Scenario = {
   name: 'update-info',
@@ -39,9 +40,11 @@ export const updateInfo: Scenario = {
         requests: sessions.map((s) => ({ method: 'POST', path: `/write/${s.profileId}` })),
       },
     ]);
+    const ratios = [ratio(results, 'update-info', 'koa-pg-write')];
     return {
       variants: results,
-      ratios: [ratio(results, 'update-info', 'koa-pg-write')],
+      ratios,
+      targets: [judgeRatio('update-info-throughput', ratios)],
       notes: ['Measured with 0 subscribed services: the change-events scenario measures 10 and 1,000.'],
     };
   },
