@@ -2,9 +2,12 @@
  * Webhooks to services, signed per Standard Webhooks (the `standardwebhooks` package, symmetric: one `whsec_…`
  * secret per service, sealed at rest under a KEK-derived key and shown to the operator once). An event is thin — its
  * type, the person's subject at that service, the names of the fields that changed and the new profile version,
- * never a value — and is written, with its outbox row, in the transaction of the change that causes it: a
- * `webhook_deliveries` row (the record the person and the operator read) and an outbox row that queues it. The
- * worker (src/notify/outbox.ts) delivers it with retries and exponential backoff; every attempt carries the same
+ * never a value — and is owed from the transaction of the change that causes it: a `webhook_deliveries` row (the
+ * record the person and the operator read) and an outbox row that queues it, written there, or a fan-out row written
+ * there and expanded into them by the worker right after the commit (a change told to many services: its
+ * transaction writes one row whatever their number, and a profile update's events are decided at the expansion,
+ * src/features/deliveries/events.ts). The worker (src/notify/outbox.ts) delivers each with retries and exponential
+ * backoff; every attempt carries the same
  * `webhook-id`, so a receiver drops a redelivery. An endpoint that answers 410 Gone, or fails
  * DISABLE_AFTER_FAILURES attempts in a row, is disabled, and the operator is told (audit event, log line, the
  * admin deliveries list).

@@ -209,15 +209,20 @@ export async function accountsGrantingService(q: Queryable, clientId: string, li
 
 /**
  * The person's live grants, one row per service (`client_id`, `scopes`): the OpenID scopes and those granted for the
- * resource together, as scopesOf reads them, sorted — parsed in SQL, so that who a change of the profile may be told
- * to is found without reading a grant into the process (src/features/deliveries). A fragment for a `with` clause;
- * it takes the resource, then the person's user id.
+ * resource, as the words of one text (several grants' run together), which scopeWords reads as scopesOf does — found
+ * in SQL without reading a grant into the process, for who a change of the profile may be told to
+ * (src/features/deliveries). A fragment for a `with` clause; it takes the resource, then the person's user id.
  */
-export const LIVE_GRANT_SCOPES = `select g.client_id, array_agg(distinct w.scope order by w.scope) as scopes
+export const LIVE_GRANT_SCOPES = `select g.client_id,
+              string_agg(concat_ws(' ', g.payload #>> '{openid,scope}', g.payload -> 'resources' ->> ?::text), ' ' order by g.id) as scopes
          from oidc_payloads g
-        cross join lateral unnest(string_to_array(concat_ws(' ', g.payload #>> '{openid,scope}', g.payload -> 'resources' ->> ?::text), ' ')) as w(scope)
-        where g.kind = 'Grant' and g.account_id = ?::text and (g.expires_at is null or g.expires_at > current_timestamp) and w.scope <> ''
+        where g.kind = 'Grant' and g.account_id = ?::text and (g.expires_at is null or g.expires_at > current_timestamp)
         group by g.client_id`;
+
+/** The scopes in a LIVE_GRANT_SCOPES text, each once, sorted (as scopesOf answers them). */
+export function scopeWords(text: string): string[] {
+  return [...new Set(words(text))].sort();
+}
 
 /** A browser session at the provider, as its person lists it: an opaque handle, never the cookie value. */
 export interface ProviderSessionInfo {

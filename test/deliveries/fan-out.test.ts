@@ -195,3 +195,23 @@ test.serial('a fan-out expanded twice — by two workers at once, or again after
   t.is(byService(t, secrets, got).size, 25);
   t.is(new Set(got.map((h) => h.headers['webhook-id'])).size, 25);
 });
+
+test.serial('a custom ring that admits one service: only it is counted and told; a service with two grants, once', async (t) => {
+  const hooks = await receiver();
+  const person = await registerNamedPerson(app, 'fan16_ring');
+  const secrets = await subscribed(person.userId, 3, hooks);
+  const [admitted, other] = [...secrets.keys()];
+  // A second live grant to the first service (a consent in another session): still one service, one event.
+  await grant(app, person.userId, admitted);
+  const ring = await app.request('POST', '/api/v1/profile/privilege-rings', {
+    token: person.token,
+    json: { ring_name: 'Land registry only', assigned_data: { fields: ['home_address'], services: [admitted] } },
+  });
+  t.is(ring.status, 201, ring.text);
+  const update = await app.request('PUT', '/api/v1/profile/update-info', { token: person.token, json: moveTo('Abbotsford') });
+  t.is(update.body.services_told, 1, 'the ring admits one service of the three');
+  const [hook] = await hooks.waitFor(1);
+  t.like(verified(secrets.get(admitted)!, hook), { type: 'profile.updated', fields: ['home_address'] });
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(hooks.received.length, 1, `${other} and the third service are not told: they cannot read home_address now`);
+});

@@ -5,7 +5,7 @@
  * document into the process: the request counts them by what decides the answer (listSubscriberGroups), the
  * outbox worker expands them one by one after the commit (listSubscribers).
  */
-import { LIVE_GRANT_SCOPES } from '../../oidc/grants.repo.ts';
+import { LIVE_GRANT_SCOPES, scopeWords } from '../../oidc/grants.repo.ts';
 import type { Queryable } from '../../store/db.ts';
 import { LINKS_REFERENCING } from '../documents/documents.repo.ts';
 
@@ -39,21 +39,29 @@ export interface SubscriberGroup extends SubscriberBasis {
 }
 
 /**
- * The statement's subscribers, one row per service; its bindings: the data resource, the person's user id (for the
- * grants), the person's user id and the changed fields (for the documents).
+ * The statement's subscribers, one row per service (`scopes` the text of LIVE_GRANT_SCOPES, null without a grant;
+ * `documents` null without one, and `kinds` their references alone, what decides); its bindings: the data resource, the person's user id (for the grants), the
+ * person's user id and the changed fields (for the documents). The grants' payloads are read in SQL, as text: no
+ * grant, document or JSON of them comes into the process.
  */
 const SUBSCRIBERS = `with granted as materialized (${LIVE_GRANT_SCOPES}),
      linked as materialized (${LINKS_REFERENCING}),
+     documented as (
+       select li.client_id,
+              jsonb_agg(jsonb_build_object('id', li.document_id, 'references', li.references) order by li.document_id) as documents,
+              jsonb_agg(jsonb_build_object('references', li.references) order by li.references) as kinds
+         from linked li
+         join services s on s.client_id = li.client_id
+        where li.roles @> jsonb_build_array(s.role)
+        group by li.client_id
+     ),
      subscribers as (
-       select s.client_id, s.role, s.subject_type, gr.scopes,
-              coalesce((select jsonb_agg(jsonb_build_object('id', li.document_id, 'references', li.references) order by li.document_id)
-                          from linked li
-                         where li.client_id = s.client_id and li.roles @> jsonb_build_array(s.role)), '[]'::jsonb) as documents
-         from services s
+       select s.client_id, s.role, s.subject_type, gr.scopes, dl.documents, dl.kinds
+         from granted gr
+         full join documented dl on dl.client_id = gr.client_id
+         join services s on s.client_id = coalesce(gr.client_id, dl.client_id)
          join webhook_endpoints e on e.client_id = s.client_id and e.disabled_at is null
-         left join granted gr on gr.client_id = s.client_id
-        where s.client_id in (select client_id from granted union select client_id from linked)
-          and s.disabled_at is null and s.webhook_url is not null
+        where s.disabled_at is null and s.webhook_url is not null
      )`;
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
@@ -71,17 +79,15 @@ export async function listSubscriberGroups(
 ): Promise<SubscriberGroup[]> {
   const { rows } = (await q.raw(
     `${SUBSCRIBERS}
-     select role, scopes, documents, named, min(client_id) as representative, count(*)::int as services
-       from (select client_id, role, scopes, case when client_id = any(?::text[]) then client_id end as named,
-                    (select coalesce(jsonb_agg(d - 'id' order by d->'references'), '[]'::jsonb) from jsonb_array_elements(documents) d) as documents
-               from subscribers
-              where scopes is not null or documents <> '[]'::jsonb) x
-      group by role, scopes, documents, named`,
+     select role, scopes, kinds as documents, case when client_id = any(?::text[]) then client_id end as named,
+            min(client_id) as representative, count(*)::int as services
+       from subscribers
+      group by 1, 2, 3, 4`,
     [resource, userId, userId, [...changed], [...named]],
-  )) as { rows: { role: string; scopes: string[] | null; documents: unknown; named: string | null; representative: string; services: number }[] };
+  )) as { rows: { role: string; scopes: string | null; documents: unknown; named: string | null; representative: string; services: number }[] };
   return rows.map((r) => ({
     role: r.role,
-    scopes: r.scopes,
+    scopes: r.scopes === null ? null : scopeWords(r.scopes),
     documents: documentsOf(r.documents),
     clientId: r.named,
     representative: r.representative,
@@ -96,16 +102,14 @@ export async function listSubscribers(
 ): Promise<Subscriber[]> {
   const { rows } = (await q.raw(
     `${SUBSCRIBERS}
-     select client_id, role, subject_type, scopes, documents from subscribers
-      where scopes is not null or documents <> '[]'::jsonb
-      order by client_id`,
+     select client_id, role, subject_type, scopes, documents from subscribers order by client_id`,
     [resource, userId, userId, [...changed]],
-  )) as { rows: { client_id: string; role: string; subject_type: string; scopes: string[] | null; documents: unknown }[] };
+  )) as { rows: { client_id: string; role: string; subject_type: string; scopes: string | null; documents: unknown }[] };
   return rows.map((r) => ({
     clientId: r.client_id,
     role: r.role,
     subjectType: r.subject_type,
-    scopes: r.scopes,
+    scopes: r.scopes === null ? null : scopeWords(r.scopes),
     documents: documentsOf(r.documents),
   }));
 }
