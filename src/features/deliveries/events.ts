@@ -98,7 +98,8 @@ export async function enqueueProfileEvents(
   for (const group of groups) if (decide.told(group.clientId ?? group.representative, group).length > 0) told += group.services;
   if (told === 0) return 0;
   const change: ProfileChange = { type: 'profile.updated', userId, version, fields: [...changed], timestamp: new Date().toISOString() };
-  await enqueueWebhookFanOut(trx, deps.outbox, change, `profile:${userId}`);
+  // The row names what it is, never whom: the person is inside the sealed payload.
+  await enqueueWebhookFanOut(trx, deps.outbox, change, 'profile.updated');
   return told;
 }
 
