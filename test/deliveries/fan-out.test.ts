@@ -60,7 +60,7 @@ async function subscribed(userId: string, n: number, to: Receiver): Promise<Map<
 
 /** Which service each event is for (the one whose secret verifies it), and the event. */
 function byService(t: { is: (a: unknown, b: unknown, m?: string) => void }, secrets: Map<string, string>, hooks: Parameters<typeof verified>[1][]) {
-  const out = new Map<string, Record<string, any>>();
+  const out = new Map<string, ReturnType<typeof verified>>();
   for (const hook of hooks) {
     const match = [...secrets].filter(([, secret]) => {
       try {
