@@ -60,7 +60,6 @@ function decider(deps: Pick<AppDeps, 'policy'>, rings: UserRings, changed: reado
     return fields;
   };
   return {
-    named,
     /** The changed fields the subscriber can read, in the order of `changed`. */
     told(clientId: string, basis: SubscriberBasis): string[] {
       const told = new Set<string>();
@@ -80,7 +79,8 @@ function decider(deps: Pick<AppDeps, 'policy'>, rings: UserRings, changed: reado
 
 /**
  * Queues the `profile.updated` events of one update, in its transaction, as one fan-out job; how many services will
- * be told (decided now, by kind of subscriber). Three statements, whatever the number of services.
+ * be told (decided now, by kind of subscriber). At most three statements, whatever the number of services; one for
+ * a person who subscribed none.
  */
 export async function enqueueProfileEvents(
   trx: Knex.Transaction,
@@ -90,10 +90,11 @@ export async function enqueueProfileEvents(
   changed: readonly string[],
 ): Promise<number> {
   if (changed.length === 0) return 0;
+  const groups = await listSubscriberGroups(trx, { userId, changed, resource: dataResource(deps.config) });
+  // Most people subscribe no service: their update reads nothing more.
+  if (groups.length === 0) return 0;
   const snapshot = await readProfileSnapshot(trx, userId);
-  const rings = snapshot ? ringsOf(snapshot) : NO_USER_RINGS;
-  const decide = decider(deps, rings, changed);
-  const groups = await listSubscriberGroups(trx, { userId, changed, resource: dataResource(deps.config), named: [...decide.named] });
+  const decide = decider(deps, snapshot ? ringsOf(snapshot) : NO_USER_RINGS, changed);
   let told = 0;
   for (const group of groups) if (decide.told(group.clientId ?? group.representative, group).length > 0) told += group.services;
   if (told === 0) return 0;

@@ -70,20 +70,21 @@ const documentsOf = (v: unknown): SubscribedDocument[] =>
 
 /**
  * The person's subscribers for a change of `changed`, grouped by what decides their answer — role, scopes, documents,
- * and the service itself only where one of `named` (the services the person's custom rings admit) — and counted: a
- * number of rows that depends on how many kinds of subscriber there are, not on how many.
+ * and the service itself only where a custom ring of the person admits it by name — and counted: a number of rows
+ * that depends on how many kinds of subscriber there are, not on how many.
  */
 export async function listSubscriberGroups(
   q: Queryable,
-  { userId, changed, resource, named }: { userId: string; changed: readonly string[]; resource: string; named: readonly string[] },
+  { userId, changed, resource }: { userId: string; changed: readonly string[]; resource: string },
 ): Promise<SubscriberGroup[]> {
   const { rows } = (await q.raw(
-    `${SUBSCRIBERS}
-     select role, scopes, kinds as documents, case when client_id = any(?::text[]) then client_id end as named,
+    `${SUBSCRIBERS},
+     named as (select distinct jsonb_array_elements_text(r.services) as client_id from rings r where r.user_id = ?::uuid)
+     select role, scopes, kinds as documents, case when client_id in (select client_id from named) then client_id end as named,
             min(client_id) as representative, count(*)::int as services
        from subscribers
       group by 1, 2, 3, 4`,
-    [resource, userId, userId, [...changed], [...named]],
+    [resource, userId, userId, [...changed], userId],
   )) as { rows: { role: string; scopes: string | null; documents: unknown; named: string | null; representative: string; services: number }[] };
   return rows.map((r) => ({
     role: r.role,
