@@ -40,9 +40,9 @@ export interface SubscriberGroup extends SubscriberBasis {
 
 /**
  * The statement's subscribers, one row per service (`scopes` the text of LIVE_GRANT_SCOPES, null without a grant;
- * `documents` null without one, and `kinds` their references alone, what decides); its bindings: the data resource, the person's user id (for the grants), the
- * person's user id and the changed fields (for the documents). The grants' payloads are read in SQL, as text: no
- * grant, document or JSON of them comes into the process.
+ * `documents` null without one, and `kinds` their references alone, what decides); its bindings: the data resource,
+ * the person's user id (for the grants), the person's user id and the changed fields (for the documents). The
+ * grants' payloads are read in SQL, as text: no grant comes into the process.
  */
 const SUBSCRIBERS = `with granted as materialized (${LIVE_GRANT_SCOPES}),
      linked as materialized (${LINKS_REFERENCING}),
