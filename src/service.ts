@@ -33,8 +33,9 @@ import { sweepSeenProofs } from './oidc/dpop.ts';
 import { HEALTH_LINK_BASIS } from './features/health/link-basis.ts';
 import { SHARE_BASIS } from './features/shares/share-basis.ts';
 import type { BasisKinds } from './disclosure/basis.ts';
-import { DOCUMENT_BASIS } from './features/documents/document-basis.ts';
+import { DOCUMENT_BASIS, DOCUMENT_LINK_BASIS } from './features/documents/document-basis.ts';
 import { webhookSender } from './notify/webhooks.ts';
+import { expandProfileEvents, isProfileChange } from './features/deliveries/events.ts';
 import { sweepChallenges } from './features/passkeys/challenges.ts';
 
 export interface Service {
@@ -63,6 +64,7 @@ export const BASIS_KINDS: BasisKinds = {
   share: SHARE_BASIS,
   emergency: EMERGENCY_BASIS,
   document: DOCUMENT_BASIS,
+  document_link: DOCUMENT_LINK_BASIS,
 };
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -139,6 +141,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         outbox,
         logger,
         production: config.env === 'production' && !config.webhooksToPrivateAddresses,
+        expandJob: async (trx, job) => {
+          if (!isProfileChange(job)) throw new Error(`no expander for a webhook fan-out job of type ${job.type}`);
+          return expandProfileEvents(trx, deps!, job);
+        },
       }),
     });
     worker.start();

@@ -2,6 +2,7 @@
  * The admission of releases: one statement, the audit batch's own transaction (src/audit/queue.ts), checks each
  * release's basis still live and appends the releases it admits to the audit chain.
  */
+import { createHash } from 'node:crypto';
 import type { AuditInput } from '../audit/audit.ts';
 import type { AuditQueueOptions } from '../audit/queue.ts';
 import type { RunStatement } from '../store/db.ts';
@@ -44,8 +45,12 @@ export function admitReleases(kinds: BasisKinds): NonNullable<AuditQueueOptions[
   const entries = Object.entries(kinds) as [string, BasisKind][];
   const held = entries.map(([, kind], i) => `held_${i} as materialized (${kind.liveIds})`);
   const keys = entries.map(([name], i) => `select '${name}:' || id as k from held_${i}`);
-  // One statement per set of kinds, planned once per connection.
-  const name = `rf_admit_${entries.map(([n]) => n).join('_')}`;
+  // One statement per set of kinds, planned once per connection; named by a digest of the kinds, since PostgreSQL
+  // cuts a statement name at 63 characters (two sets of kinds could then share a name).
+  const name = `rf_admit_${createHash('sha256')
+    .update(entries.map(([n]) => n).join(','))
+    .digest('hex')
+    .slice(0, 16)}`;
   const sql = `with ${held.join(',\n')},
      touched as (
        update services set last_used_at = current_timestamp

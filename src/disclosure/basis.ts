@@ -69,10 +69,26 @@ export interface DocumentBasis {
 }
 
 /**
+ * A document the person linked to a service, read by that service as itself (a client credentials token), with no
+ * grant of the person needed: the link is the person's choice to share exactly this document with this service, so
+ * it grants the engine the scopes covering the document's references, and no more is released than those. Live
+ * while the link is. A service told of a change through a document it holds (src/features/deliveries) reads it so.
+ */
+export interface DocumentLinkBasis {
+  kind: 'document_link';
+  documentId: string;
+  /** The link sharing the document with the service (document_links.id). */
+  linkId: string;
+  clientId: string;
+  /** The scopes covering the document's references. */
+  scopes: readonly string[];
+}
+
+/**
  * What entitles a reader to a release: one member per kind of basis, each with its BasisKind (registered in
  * src/service.ts, BASIS_KINDS).
  */
-export type Basis = GrantBasis | HealthLinkBasis | ShareBasis | EmergencyBasis | DocumentBasis;
+export type Basis = GrantBasis | HealthLinkBasis | ShareBasis | EmergencyBasis | DocumentBasis | DocumentLinkBasis;
 
 /** How releases under one kind of basis are decided, admitted and recorded. */
 export interface BasisKind<B extends Basis = Basis> {

@@ -42,8 +42,11 @@ export interface QueuedWebhook {
  * the outbox gave up.
  */
 export interface WebhookSender {
-  /** Writes the deliveries of a fan-out row (its events, as enqueued) and ends the row, in one transaction. */
-  expand(outboxId: string, events: readonly unknown[]): Promise<void>;
+  /**
+   * Writes the deliveries of a fan-out row (its events as enqueued, or those its job expands into now) and ends the
+   * row, in one transaction; how many deliveries it wrote.
+   */
+  expand(outboxId: string, payload: unknown): Promise<number>;
   send(deliveryId: string, attempt: number): Promise<'sent' | 'gone'>;
   failed(deliveryId: string, error: string, gaveUp: boolean): Promise<void>;
 }
@@ -163,21 +166,24 @@ export class Outbox {
     queueMicrotask(() => this.#onEnqueue?.());
   }
 
-  /** Queues the events of one change to many services as one row, which the worker expands (WebhookSender.expand). */
-  async enqueueWebhookFanOut(q: Queryable, events: readonly unknown[]): Promise<void> {
+  /**
+   * Queues the events of one change to many services as one row — the events themselves, or a job the worker decides
+   * them from — which the worker expands (WebhookSender.expand). `hint` says what it is about (never a value).
+   */
+  async enqueueWebhookFanOut(q: Queryable, payload: unknown, hint: string): Promise<void> {
     const idempotencyKey = `webhook-fanout:${randomUUID()}`;
     await q('outbox').insert({
       id: randomUUID(),
       kind: WEBHOOK_FAN_OUT,
       idempotency_key: idempotencyKey,
-      payload: seal(this.#key, JSON.stringify(events), `outbox:${idempotencyKey}`),
-      recipient_hint: `services:${events.length}`,
+      payload: seal(this.#key, JSON.stringify(payload), `outbox:${idempotencyKey}`),
+      recipient_hint: hint,
       subject: 'webhook fan-out',
     });
     queueMicrotask(() => this.#onEnqueue?.());
   }
 
-  openWebhookFanOut(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): unknown[] {
+  openWebhookFanOut(row: Pick<OutboxRow, 'payload' | 'idempotency_key'>): unknown {
     return JSON.parse(open(this.#key, Buffer.from(row.payload), `outbox:${row.idempotency_key}`).toString('utf8'));
   }
 
@@ -399,11 +405,12 @@ export class OutboxWorker {
 
   /** A fan-out row: its deliveries written (and queued) in one transaction with its end; retried like a delivery. */
   async #expandWebhooks(row: OutboxRow): Promise<boolean> {
-    const { outbox, webhook } = this.#o;
+    const { outbox, webhook, logger } = this.#o;
     const log = { outbox_id: row.id, kind: row.kind, attempt: row.attempts };
     if (!webhook) return false;
     try {
-      await webhook.expand(row.id, outbox.openWebhookFanOut(row));
+      const written = await webhook.expand(row.id, outbox.openWebhookFanOut(row));
+      logger.info({ ...log, deliveries: written }, 'webhook fan-out expanded');
       this.wake();
       return true;
     } catch (err) {

@@ -2,16 +2,20 @@
  * Webhooks to services, signed per Standard Webhooks (the `standardwebhooks` package, symmetric: one `whsec_…`
  * secret per service, sealed at rest under a KEK-derived key and shown to the operator once). An event is thin — its
  * type, the person's subject at that service, the names of the fields that changed and the new profile version,
- * never a value — and is written, with its outbox row, in the transaction of the change that causes it: a
- * `webhook_deliveries` row (the record the person and the operator read) and an outbox row that queues it. The
- * worker (src/notify/outbox.ts) delivers it with retries and exponential backoff; every attempt carries the same
+ * never a value — and is owed from the transaction of the change that causes it: a `webhook_deliveries` row (the
+ * record the person and the operator read) and an outbox row that queues it, written there, or a fan-out row written
+ * there and expanded into them by the worker right after the commit (a change told to many services: its
+ * transaction writes one row whatever their number, and a profile update's events are decided at the expansion,
+ * src/features/deliveries/events.ts). The worker (src/notify/outbox.ts) delivers each with retries and exponential
+ * backoff; every attempt carries the same
  * `webhook-id`, so a receiver drops a redelivery. An endpoint that answers 410 Gone, or fails
  * DISABLE_AFTER_FAILURES attempts in a row, is disabled, and the operator is told (audit event, log line, the
  * admin deliveries list).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { recordAudit } from '../audit/audit.ts';
@@ -78,18 +82,54 @@ const FAN_OUT_OVER = 20;
 /** Queues the events in `q`, the transaction of the change that causes them. */
 export async function enqueueWebhookEvents(q: Queryable, outbox: Outbox, events: readonly WebhookEvent[]): Promise<void> {
   if (events.length === 0) return;
-  if (events.length > FAN_OUT_OVER) await outbox.enqueueWebhookFanOut(q, events);
+  if (events.length > FAN_OUT_OVER) await outbox.enqueueWebhookFanOut(q, events, `services:${events.length}`);
   else await writeWebhookEvents(q, outbox, events);
 }
 
-/** Writes the events' deliveries and their outbox rows in `q`. */
-async function writeWebhookEvents(q: Queryable, outbox: Outbox, events: readonly WebhookEvent[]): Promise<void> {
-  const rows = events.map((e) => ({ id: randomUUID(), ...e }));
+/**
+ * A change whose events are decided when it is expanded, not when it is written (a profile update told to every
+ * service that can read it: src/features/deliveries/events.ts). `type` names the expander's kind of job.
+ */
+export interface FanOutJob {
+  type: string;
+}
+
+/**
+ * Queues a fan-out job in `q`, the transaction of the change: one row, whatever the number of services it will
+ * reach; the worker expands it with WebhookSenderDeps.expandJob right after the commit. `hint` names what it is
+ * about in the outbox row (never a value).
+ */
+export async function enqueueWebhookFanOut(q: Queryable, outbox: Outbox, job: FanOutJob, hint: string): Promise<void> {
+  await outbox.enqueueWebhookFanOut(q, job, hint);
+}
+
+/**
+ * The id of the delivery a fan-out row expands into for one key (a service, or an event's place in the row): the
+ * same on every expansion of the row, so an expansion run twice — after a crash, or by a second worker once a lease
+ * ran out — writes each delivery once (the id is its primary key, the outbox row's key is derived from it). A UUID
+ * of version 8 over SHA-256; unpredictable, as the fan-out row's own id is random.
+ */
+function fanOutDeliveryId(outboxId: string, key: string): string {
+  const h = createHash('sha256').update(`webhook-fanout\u0000${outboxId}\u0000${key}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x80;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/**
+ * Writes the events' deliveries and their outbox rows in `q`, under the ids given (random ones otherwise); a
+ * delivery already written under its id is left as it is, and so is its outbox row.
+ */
+async function writeWebhookEvents(q: Queryable, outbox: Outbox, events: readonly WebhookEvent[], ids?: readonly string[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e, i) => ({ id: ids?.[i] ?? randomUUID(), ...e }));
   // One statement each, whatever the number of services (arrays unnested): the write's latency stays flat.
   await q.raw(
     `insert into webhook_deliveries (id, client_id, user_id, type, profile_version, body)
      select id, client_id, user_id, type, profile_version, body::jsonb
-       from unnest(?::uuid[], ?::text[], ?::uuid[], ?::text[], ?::int[], ?::text[]) as r(id, client_id, user_id, type, profile_version, body)`,
+       from unnest(?::uuid[], ?::text[], ?::uuid[], ?::text[], ?::int[], ?::text[]) as r(id, client_id, user_id, type, profile_version, body)
+     on conflict (id) do nothing`,
     [
       rows.map((r) => r.id),
       rows.map((r) => r.clientId),
@@ -154,6 +194,11 @@ export interface WebhookSenderDeps {
   logger: Logger;
   /** Only public destinations (production, unless WEBHOOKS_TO_PRIVATE_ADDRESSES). */
   production: boolean;
+  /**
+   * The events of a fan-out job (enqueueWebhookFanOut), decided in `trx`, the transaction that writes them and ends
+   * the job; each event's service appears once.
+   */
+  expandJob(trx: Knex.Transaction, job: FanOutJob): Promise<WebhookEvent[]>;
 }
 
 /** What the outbox worker calls to deliver one webhook (src/notify/outbox.ts). */
@@ -175,13 +220,18 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
   };
 
   return {
-    async expand(outboxId, events) {
-      // Once: the deliveries and the fan-out row's end commit together, or not at all (then it is expanded again).
-      await db.transaction(async (trx) => {
+    async expand(outboxId, payload) {
+      // Once: the deliveries and the fan-out row's end commit together, or not at all (then it is expanded again,
+      // into the same delivery ids: a second expansion adds nothing).
+      return db.transaction(async (trx) => {
         const claimed = await trx('outbox').where({ id: outboxId, state: 'pending' }).forUpdate().first('id');
-        if (!claimed) return;
-        await writeWebhookEvents(trx, deps.outbox, events as WebhookEvent[]);
+        if (!claimed) return 0;
+        // An array: the events as the change computed them (a revocation told to many); else a job decided now.
+        const events = Array.isArray(payload) ? (payload as WebhookEvent[]) : await deps.expandJob(trx, payload as FanOutJob);
+        const ids = events.map((e, i) => fanOutDeliveryId(outboxId, Array.isArray(payload) ? String(i) : e.clientId));
+        await writeWebhookEvents(trx, deps.outbox, events, ids);
         await trx('outbox').where({ id: outboxId }).update({ state: 'sent', delivered_at: trx.fn.now(), last_error: null });
+        return events.length;
       });
     },
     async send(deliveryId, attempt) {

@@ -207,34 +207,21 @@ export async function accountsGrantingService(q: Queryable, clientId: string, li
     .pluck('account_id')) as string[];
 }
 
-/** A live grant to a service that can be sent webhooks now, with the service's role and subject type. */
-export interface SubscriberGrant {
-  grant: StoredGrant;
-  role: string;
-  subjectType: string;
-}
-
 /**
- * The person's live grants to enabled services with a webhook URL and an enabled endpoint (src/notify/webhooks.ts):
- * who a change of their profile may be told to, in one statement.
+ * The person's live grants, one row per service (`client_id`, `scopes`): the OpenID scopes and those granted for the
+ * resource, as the words of one text (several grants' run together), which scopeWords reads as scopesOf does — found
+ * in SQL without reading a grant into the process, for who a change of the profile may be told to
+ * (src/features/deliveries). A fragment for a `with` clause; it takes the resource, then the person's user id.
  */
-export async function liveGrantsToSubscribers(q: Queryable, userId: string): Promise<SubscriberGrant[]> {
-  const rows = (await q('oidc_payloads as g')
-    .join('services as s', 's.client_id', 'g.client_id')
-    .join('webhook_endpoints as e', 'e.client_id', 'g.client_id')
-    .where({ 'g.kind': 'Grant', 'g.account_id': userId })
-    .andWhere((w) => w.whereNull('g.expires_at').orWhere('g.expires_at', '>', q.fn.now()))
-    .whereNull('s.disabled_at')
-    .whereNotNull('s.webhook_url')
-    .whereNull('e.disabled_at')
-    .select('g.id', 'g.client_id', 'g.payload', 's.role', 's.subject_type')) as {
-    id: string;
-    client_id: string;
-    payload: unknown;
-    role: string;
-    subject_type: string;
-  }[];
-  return rows.map((r) => ({ grant: parseGrant(r), role: r.role, subjectType: r.subject_type }));
+export const LIVE_GRANT_SCOPES = `select g.client_id,
+              string_agg(concat_ws(' ', g.payload #>> '{openid,scope}', g.payload -> 'resources' ->> ?::text), ' ' order by g.id) as scopes
+         from oidc_payloads g
+        where g.kind = 'Grant' and g.account_id = ?::text and (g.expires_at is null or g.expires_at > current_timestamp)
+        group by g.client_id`;
+
+/** The scopes in a LIVE_GRANT_SCOPES text, each once, sorted (as scopesOf answers them). */
+export function scopeWords(text: string): string[] {
+  return [...new Set(words(text))].sort();
 }
 
 /** A browser session at the provider, as its person lists it: an opaque handle, never the cookie value. */

@@ -7,7 +7,7 @@
 import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
-import { dataResource, registerClient, subjectAt, tokensFor, type RegisteredClient } from '../helpers/oidc.ts';
+import { dataResource, registerClient, serviceClientToken, subjectAt, tokensFor, type RegisteredClient } from '../helpers/oidc.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
 
@@ -38,7 +38,8 @@ async function outboxSettled(): Promise<void> {
   const db = app.service.deps.db;
   for (let i = 0; i < 200; i++) {
     const due = await db('outbox')
-      .where({ kind: 'webhook', state: 'pending' })
+      .whereIn('kind', ['webhook', 'webhook_fanout'])
+      .where({ state: 'pending' })
       .andWhere('next_attempt_at', '<=', db.fn.now())
       .count({ n: '*' })
       .first();
@@ -196,4 +197,88 @@ test.serial('a document not shared with the service is a 404, and unlinking it r
   t.is(refused.body.error, 'document_not_found');
   const unknown = await app.request('GET', '/api/v1/data/documents/00000000-0000-4000-8000-000000000000', { token });
   t.is(unknown.status, 404);
+});
+
+test.serial('a service that holds only a document is told of a change to a field the document references, and reads it as itself', async (t) => {
+  const person = await registerNamedPerson(app, 'ada_doc16d');
+  const office = await startReceiver();
+  const shop = await startReceiver();
+  try {
+    // No grant of the person: the link alone shares the registration with the office (and with the shop).
+    const gov = await registerClient(app, 'government', { name: 'Land Registry', webhookUrl: office.url });
+    const com = await registerClient(app, 'commercial', { name: 'Corner Shop', webhookUrl: shop.url });
+    const created = await app.request('POST', '/api/v1/profile/documents', {
+      token: person.token,
+      json: {
+        kind: 'registration',
+        title: 'Land registration',
+        fields: { parcel: 'PID 012-345-678' },
+        references: ['name', 'home_address'],
+        roles: ['government'],
+        services: [gov.service.client_id, com.service.client_id],
+      },
+    });
+    t.is(created.status, 201, created.text);
+    const documentId = created.body.document.document_id as string;
+
+    const update = await app.request('PUT', '/api/v1/profile/update-info', {
+      token: person.token,
+      json: { updated_fields: { home_address: NEW_ADDRESS } },
+    });
+    t.is(update.status, 200, update.text);
+    t.is(update.body.services_told, 1, 'the office, through the document; not the shop, whose role it is not intended for');
+    const [hook] = await office.waitFor(1);
+    const event = verified(gov.webhookSecret!, hook);
+    t.like(event, { type: 'profile.updated', fields: ['home_address'], profile_version: update.body.version, documents: [documentId] });
+    t.is(event.subject, await subjectAt(app, gov.service.client_id, person.userId));
+
+    // It reads the document with its own token (client credentials): the link is the basis, on the person's record.
+    const govToken = await serviceClientToken(app, gov);
+    const doc = await app.request('GET', `/api/v1/data/documents/${documentId}`, { token: govToken });
+    t.is(doc.status, 200, doc.text);
+    t.deepEqual(doc.body.references.home_address, { value: NEW_ADDRESS });
+    t.deepEqual(doc.body.references.name, { value: 'Ada Lovelace' });
+    t.deepEqual(doc.body.fields, { parcel: 'PID 012-345-678' });
+    t.is(doc.body.subject, event.subject);
+    const [released] = (await app.service.deps
+      .db('audit_events')
+      .where({ action: 'data.released', subject: `user:${person.userId}` })
+      .whereRaw(`data->>'document_id' = ?`, [documentId])
+      .select('data')) as { data: Record<string, unknown> }[];
+    t.like(released.data, { client_id: gov.service.client_id, via: 'document' });
+    t.truthy(released.data.document_link);
+    t.true((released.data.fields as string[]).includes('home_address'));
+    // The link shares the document, not the profile: the same token reads nothing else of the person.
+    const profile = await app.request('GET', '/api/v1/data/profile', { token: govToken });
+    t.is(profile.status, 403);
+
+    // The shop holds the document too but its role is not named: no event, and the references are withheld.
+    await outboxSettled();
+    await new Promise((r) => setTimeout(r, 300));
+    t.is(shop.received.length, 0, 'no event about a field its role cannot read');
+    const comDoc = await app.request('GET', `/api/v1/data/documents/${documentId}`, { token: await serviceClientToken(app, com) });
+    t.is(comDoc.status, 200, comDoc.text);
+    t.deepEqual(comDoc.body.references.home_address, { withheld: 'not intended for role commercial' });
+    t.false(comDoc.text.includes('Deer Lake'));
+
+    // A change of a field the document does not reference tells nobody.
+    const bio = await app.request('PUT', '/api/v1/profile/update-info', { token: person.token, json: { updated_fields: { bio: 'Surveyor.' } } });
+    t.is(bio.body.services_told, 0);
+
+    // Revoking the office's access unlinks the document: its next read is refused.
+    const revoked = await app.request('DELETE', '/api/v1/profile/revoke-access', {
+      token: person.token,
+      json: { service_id: gov.service.client_id },
+    });
+    t.is(revoked.status, 200, revoked.text);
+    const refused = await app.request('GET', `/api/v1/data/documents/${documentId}`, { token: govToken });
+    t.is(refused.status, 404);
+    const own = await app.request('GET', `/api/v1/profile/documents/${documentId}`, { token: person.token });
+    t.deepEqual(own.body.document.services, [com.service.client_id]);
+    await outboxSettled();
+    t.is(office.received.filter((h) => verified(gov.webhookSecret!, h).type === 'profile.updated').length, 1);
+  } finally {
+    await office.close();
+    await shop.close();
+  }
 });

@@ -843,6 +843,9 @@ function kindOf(op: Operation): Kind {
   const schemes = op.security.map((r) => Object.keys(r));
   if (schemes.some((s) => s.length === 0)) return 'optional';
   if (schemes.every((s) => s.includes('serviceToken'))) return 'service';
+  // Either a token under the person's grant or the service's own (a document read): a grant's token is as for 'service'.
+  if (schemes.some((s) => s.includes('serviceToken')) && schemes.every((s) => s.includes('serviceToken') || s.includes('serviceClientToken')))
+    return 'service';
   if (schemes.every((s) => s.includes('serviceClientToken'))) return 'client';
   return 'session';
 }

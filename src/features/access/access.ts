@@ -12,6 +12,7 @@ import { findService } from '../../oidc/services.ts';
 import { enqueueGrantRevoked } from '../../oidc/grant-events.ts';
 import { lastReleaseAt } from './access.repo.ts';
 import { revokeSharesOfService } from '../shares/shares.repo.ts';
+import { unlinkService } from '../documents/documents.repo.ts';
 
 export interface AccessEntry {
   service_id: string;
@@ -65,17 +66,21 @@ export interface RevocationResult {
 }
 
 /**
- * Removes every grant the person gave this service and every artifact issued under them, in one transaction, which
+ * Removes every grant the person gave this service and every artifact issued under them, and unlinks the person's
+ * documents from it (each link is a basis the service could read under), in one transaction, which
  * also queues the service's back-channel logout, where it registered one: the outbox delivers it after the answer,
  * retrying while the service is down, so a slow or hanging service never holds up the revocation.
  */
 export async function revokeAccess(deps: AppDeps, userId: string, serviceId: string, clientIp: string): Promise<RevocationResult> {
   return withTransaction(deps.db, async (trx) => {
-    // The grants locked (in id order, as a release's admission locks them) and deleted before the chain's lock.
+    // The person's documents unlinked from the service first (a link is a basis of its own, src/features/documents;
+    // a release under a link and a grant locks the link before the grant, and so does this), then the grants, locked
+    // in id order as a release's admission locks them; all before the chain's lock.
+    const documents = await unlinkService(trx, userId, serviceId);
     const { grantIds: grants, revoked } = await revokeGrants(trx, userId, serviceId);
     // The person's shares for the service too: their status bits read revoked from this commit on.
     const shares = await revokeSharesOfService(trx, userId, serviceId);
-    if (grants.length === 0 && shares.length === 0) {
+    if (grants.length === 0 && shares.length === 0 && documents.length === 0) {
       throw new GrantNotFound(`you have not granted ${serviceId} access, or it was already revoked`);
     }
     await recordAudit(trx, {
@@ -83,7 +88,13 @@ export async function revokeAccess(deps: AppDeps, userId: string, serviceId: str
       actor: `user:${userId}`,
       subject: `user:${userId}`,
       clientIp,
-      data: { client_id: serviceId, grant_ids: grants, ...revoked, ...(shares.length > 0 ? { share_ids: shares } : {}) },
+      data: {
+        client_id: serviceId,
+        grant_ids: grants,
+        ...revoked,
+        ...(shares.length > 0 ? { share_ids: shares } : {}),
+        ...(documents.length > 0 ? { unlinked_document_ids: documents } : {}),
+      },
     });
     const service = await findService(trx, serviceId);
     const notify = Boolean(service?.backchannel_logout_uri && !service.disabled_at);

@@ -1,22 +1,87 @@
 /**
- * Change events (issue 16): a profile update tells every service that can read a changed field — one with a live
- * grant whose role, rings and scopes let the policy engine release it — with a thin `profile.updated` event: the
- * names of the fields that changed (only those it can read), the new profile version, and the documents shared
- * with it that reference them. Never a value: the service fetches the new ones with its own token, and sees
- * exactly what its role allows. Written in the transaction of the update (src/features/profile/profile.ts), in a
- * fixed number of statements whatever the number of services; delivery is the outbox's, after the answer.
+ * Change events (issue 16): a profile update tells every service that can read a changed field a thin
+ * `profile.updated` event — the names of the fields that changed (only those it can read), the new profile version,
+ * and the documents linked to it that reference them. Never a value: the service fetches the new ones with its own
+ * token, and sees exactly what its role allows. Who can read is the policy engine's answer for the person's rings
+ * and what the service holds: a live grant (its scopes), and documents linked to it and intended for its role
+ * (each grants the scopes covering its references: the service reads it as itself, src/features/documents).
+ *
+ * The update's transaction (src/features/profile/profile.ts) does not write one event per service: it queues ONE
+ * fan-out job — the person, the new version, the changed fields — in the outbox, so a service is told exactly when
+ * the write commits and nothing is lost if the process dies, and it answers how many services will be told from
+ * one statement that counts the subscribers by kind (role, scopes, documents), deciding once per kind. The request
+ * does a fixed number of statements, whatever the number of services. The outbox worker then expands the job
+ * (expandProfileEvents, in src/notify/webhooks.ts's transaction that ends the job): one event per service, under a
+ * delivery id derived from the job and the service, so an expansion run again after a crash writes nothing twice.
+ *
+ * The expansion decides again, against the grants, links, endpoints and rings as they are then (a moment after the
+ * commit): a service whose grant was revoked, or whose endpoint was disabled, in between is not told (it can no
+ * longer read, and a revocation was told on its own); a ring changed in between is applied, so the event names only
+ * fields the service can read now, which is when it will read them — never a field it cannot read. The answer's
+ * `services_told` is the decision at the write; the deliveries list (GET /api/v1/profile/deliveries) shows who was
+ * told in the end.
  */
 import type { Knex } from 'knex';
 import type { AppDeps } from '../../deps.ts';
 import { readProfileSnapshot, ringsOf } from '../../disclosure/snapshot.repo.ts';
-import { enqueueWebhookEvents, type WebhookEvent } from '../../notify/webhooks.ts';
-import { liveGrantsToSubscribers, scopesOf } from '../../oidc/grants.repo.ts';
+import { enqueueWebhookFanOut, type WebhookEvent } from '../../notify/webhooks.ts';
 import { dataResource } from '../../oidc/provider.ts';
 import { subjectOf } from '../../oidc/subjects.ts';
-import { NO_USER_RINGS } from '../../policy/engine.ts';
-import { linkedDocuments } from '../documents/documents.repo.ts';
+import { NO_USER_RINGS, type UserRings } from '../../policy/engine.ts';
+import { scopesCoveringFields } from '../documents/document-basis.ts';
+import { listSubscriberGroups, listSubscribers, type SubscriberBasis } from './subscribers.repo.ts';
 
-/** Queues the `profile.updated` events of one update; how many services will be told. */
+/** The fan-out job of one update: what the worker expands into one `profile.updated` event per service. */
+export interface ProfileChange {
+  type: 'profile.updated';
+  userId: string;
+  version: number;
+  /** The fields the update changed (the events name, per service, those it can read). */
+  fields: string[];
+  /** When the update was made: every event of it carries this timestamp. */
+  timestamp: string;
+}
+
+/**
+ * Which of the changed fields a subscriber may be told of, decided by the policy engine once per kind of
+ * subscriber: the decision depends on the service itself only through a custom ring that names it.
+ */
+function decider(deps: Pick<AppDeps, 'policy'>, rings: UserRings, changed: readonly string[]) {
+  const named = new Set(rings.custom.flatMap((r) => r.services));
+  const decided = new Map<string, Set<string>>();
+  const readable = (clientId: string, role: string, scopes: readonly string[]) => {
+    const key = `${named.has(clientId) ? clientId : ''}|${role}|${scopes.join(' ')}`;
+    let fields = decided.get(key);
+    if (!fields) {
+      const decision = deps.policy.engine.decide({ kind: 'service', clientId, role }, rings, { scopes });
+      fields = new Set(decision.fields.map((f) => f.split('.')[0]));
+      decided.set(key, fields);
+    }
+    return fields;
+  };
+  return {
+    /** The changed fields the subscriber can read, in the order of `changed`. */
+    told(clientId: string, basis: SubscriberBasis): string[] {
+      const told = new Set<string>();
+      if (basis.scopes) {
+        const fields = readable(clientId, basis.role, basis.scopes);
+        for (const f of changed) if (fields.has(f)) told.add(f);
+      }
+      // Through a document: its references, under the scopes covering them (as the service reads it).
+      for (const d of basis.documents) {
+        const fields = readable(clientId, basis.role, scopesCoveringFields(deps, d.references));
+        for (const f of d.references) if (changed.includes(f) && fields.has(f)) told.add(f);
+      }
+      return changed.filter((f) => told.has(f));
+    },
+  };
+}
+
+/**
+ * Queues the `profile.updated` events of one update, in its transaction, as one fan-out job; how many services will
+ * be told (decided now, by kind of subscriber). At most three statements, whatever the number of services; one for
+ * a person who subscribed none.
+ */
 export async function enqueueProfileEvents(
   trx: Knex.Transaction,
   deps: AppDeps,
@@ -25,56 +90,58 @@ export async function enqueueProfileEvents(
   changed: readonly string[],
 ): Promise<number> {
   if (changed.length === 0) return 0;
-  const subscribers = new Map<string, { role: string; subjectType: string; scopes: Set<string> }>();
-  for (const { grant, role, subjectType } of await liveGrantsToSubscribers(trx, userId)) {
-    const entry = subscribers.get(grant.clientId) ?? { role, subjectType, scopes: new Set<string>() };
-    for (const s of scopesOf(grant, dataResource(deps.config))) entry.scopes.add(s);
-    subscribers.set(grant.clientId, entry);
-  }
-  if (subscribers.size === 0) return 0;
+  const groups = await listSubscriberGroups(trx, { userId, changed, resource: dataResource(deps.config) });
+  // Most people subscribe no service: their update reads nothing more.
+  if (groups.length === 0) return 0;
   const snapshot = await readProfileSnapshot(trx, userId);
-  const rings = snapshot ? ringsOf(snapshot) : NO_USER_RINGS;
-  // The decision depends on the service itself only through a custom ring that names services; otherwise every
-  // service of one role granted the same scopes reads the same fields, and is decided once.
-  const perService = rings.custom.some((r) => r.services.length > 0);
-  const decided = new Map<string, Set<string>>();
-  const readableBy = (clientId: string, role: string, scopes: string[]) => {
-    const key = `${perService ? clientId : ''}|${role}|${scopes.join(' ')}`;
-    let readable = decided.get(key);
-    if (!readable) {
-      const decision = deps.policy.engine.decide({ kind: 'service', clientId, role }, rings, { scopes });
-      readable = new Set(decision.fields.map((f) => f.split('.')[0]));
-      decided.set(key, readable);
-    }
-    return readable;
-  };
-  const documents = await linkedDocuments(trx, userId, [...subscribers.keys()]);
-  const timestamp = new Date().toISOString();
+  const decide = decider(deps, snapshot ? ringsOf(snapshot) : NO_USER_RINGS, changed);
+  let told = 0;
+  for (const group of groups) if (decide.told(group.clientId ?? group.representative, group).length > 0) told += group.services;
+  if (told === 0) return 0;
+  const change: ProfileChange = { type: 'profile.updated', userId, version, fields: [...changed], timestamp: new Date().toISOString() };
+  // The row names what it is, never whom: the person is inside the sealed payload.
+  await enqueueWebhookFanOut(trx, deps.outbox, change, 'profile.updated');
+  return told;
+}
+
+/**
+ * The events of a profile change, one per service that can read a changed field now (the worker's expansion of the
+ * fan-out job, in its transaction `q`).
+ */
+export async function expandProfileEvents(q: Knex.Transaction, deps: AppDeps, change: ProfileChange): Promise<WebhookEvent[]> {
+  const snapshot = await readProfileSnapshot(q, change.userId);
+  // The person's account was deleted since: nobody is told of its change.
+  if (!snapshot) return [];
+  const decide = decider(deps, ringsOf(snapshot), change.fields);
+  const subscribers = await listSubscribers(q, { userId: change.userId, changed: change.fields, resource: dataResource(deps.config) });
   const events: WebhookEvent[] = [];
-  for (const [clientId, s] of subscribers) {
-    const readable = readableBy(clientId, s.role, [...s.scopes].sort());
+  for (const s of subscribers) {
+    const fields = decide.told(s.clientId, s);
     // Never an event about a field the service cannot read.
-    const fields = changed.filter((f) => readable.has(f));
     if (fields.length === 0) continue;
-    const docs = documents
-      .filter((d) => d.client_id === clientId && d.roles.includes(s.role) && d.references.some((r) => fields.includes(r)))
-      .map((d) => d.document_id)
+    const documents = s.documents
+      .filter((d) => d.references.some((r) => fields.includes(r)))
+      .map((d) => d.id)
       .sort();
     events.push({
-      clientId,
-      userId,
+      clientId: s.clientId,
+      userId: change.userId,
       type: 'profile.updated',
-      profileVersion: version,
+      profileVersion: change.version,
       body: {
         type: 'profile.updated',
-        timestamp,
-        subject: subjectOf(deps.keyring, { clientId, subjectType: s.subjectType }, userId),
+        timestamp: change.timestamp,
+        subject: subjectOf(deps.keyring, s, change.userId),
         fields,
-        profile_version: version,
-        documents: docs,
+        profile_version: change.version,
+        documents,
       },
     });
   }
-  await enqueueWebhookEvents(trx, deps.outbox, events);
-  return events.length;
+  return events;
+}
+
+/** Whether an outbox fan-out job is a profile change (the only kind of job expanded here). */
+export function isProfileChange(job: unknown): job is ProfileChange {
+  return typeof job === 'object' && job !== null && (job as { type?: unknown }).type === 'profile.updated';
 }

@@ -132,25 +132,61 @@ export async function listSharedDocuments(q: Queryable, userId: string, clientId
   ).map(toRow);
 }
 
-/** The person's documents linked to any of these services: which service, and the document's references and roles. */
-export async function linkedDocuments(
+/**
+ * The person's documents, with each service they are linked to, that reference any of the changed fields: who a
+ * change may be told to through a document (src/features/deliveries). A fragment for a `with` clause, one row per
+ * link (`client_id`, `document_id`, `roles`, `references`); it takes the person's user id, then the changed fields.
+ */
+export const LINKS_REFERENCING = `select l.client_id, d.id as document_id, d.roles, d.references
+         from documents d
+         join document_links l on l.document_id = d.id
+        where d.user_id = ?::uuid
+          and exists (select 1 from jsonb_array_elements_text(d.references) as r(field) where r.field = any(?::text[]))`;
+
+/** A document linked to the service, whoever's it is, with the link that shares it: a read by the service as itself. */
+export async function findLinkedDocument(
   q: Queryable,
-  userId: string,
-  clientIds: readonly string[],
-): Promise<{ document_id: string; client_id: string; references: string[]; roles: string[] }[]> {
-  if (clientIds.length === 0) return [];
-  const rows = (await q('documents as d')
+  clientId: string,
+  documentId: string,
+): Promise<(DocumentRow & { link_id: string }) | undefined> {
+  const row = (await q('documents as d')
     .join('document_links as l', 'l.document_id', 'd.id')
-    .where('d.user_id', userId)
-    .whereIn('l.client_id', clientIds)
-    .select('d.id as document_id', 'l.client_id', 'd.references', 'd.roles')) as {
-    document_id: string;
-    client_id: string;
-    references: unknown;
-    roles: unknown;
-  }[];
-  return rows.map((r) => ({ ...r, references: list(r.references), roles: list(r.roles) }));
+    .where({ 'd.id': documentId, 'l.client_id': clientId })
+    .first('d.*', 'l.id as link_id')) as (DocumentRow & { link_id: string }) | undefined;
+  return row ? { ...toRow(row), link_id: row.link_id } : undefined;
 }
+
+/**
+ * Removes every link of the person's documents to the service (a revocation of its access), locked in id order and
+ * deleted before the caller records it, as replaceLinks does; the ids of the documents it was linked to.
+ */
+export async function unlinkService(trx: Knex.Transaction, userId: string, clientId: string): Promise<string[]> {
+  const links = (await trx('document_links as l')
+    .join('documents as d', 'd.id', 'l.document_id')
+    .where({ 'd.user_id': userId, 'l.client_id': clientId })
+    .orderBy('l.id')
+    .forUpdate('l')
+    .select('l.id', 'l.document_id')) as { id: string; document_id: string }[];
+  if (links.length > 0)
+    await trx('document_links')
+      .whereIn(
+        'id',
+        links.map((l) => l.id),
+      )
+      .delete();
+  return links.map((l) => l.document_id).sort();
+}
+
+/**
+ * The liveness check of a release under a document link alone (src/disclosure/basis.ts, liveIds): a basis id is the
+ * link's id, live while the link still shares the document with an enabled service; the link row is locked FOR KEY
+ * SHARE, so an unlink (or a revocation of the service's access, which unlinks) either committed before the
+ * admission or waits until the release is on record.
+ */
+export const LIVE_DOCUMENT_LINKS_LOCKED = `select l.id::text as id from document_links l
+          join services s on s.client_id = l.client_id and s.disabled_at is null
+         where l.id::text = any(?::text[])
+         order by l.id for key share of l`;
 
 /**
  * The liveness check of a release under a document (src/disclosure/basis.ts, liveIds). A basis id is

@@ -2,14 +2,16 @@
  * Documents by reference (seed use case 7, issue 16): a document — a lease, an insurance policy, a registration —
  * holds its own fields plus references to profile fields and the roles it is intended for. The person creates,
  * lists, shows, changes and deletes documents and links each to the services that may read it. A service reads a
- * document under the person's grant (the data API's token): its references resolve to the current values through
- * the disclosure pipeline, under the document basis, only for a role the document names and only where the
- * policy engine releases the field; otherwise the reference is withheld, visibly.
+ * document under the person's grant (the data API's token), or — a service that holds the document but no grant —
+ * as itself, under the link alone (a client credentials token): its references resolve to the current values
+ * through the disclosure pipeline, only for a role the document names and only where the policy engine releases the
+ * field; otherwise the reference is withheld, visibly.
  */
 import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../../audit/audit.ts';
 import type { AppDeps } from '../../deps.ts';
 import { openForProfile, openProfile, sealForProfile, type OpenProfile } from '../../disclosure/container.ts';
+import type { Basis } from '../../disclosure/basis.ts';
 import type { ProfileSnapshot } from '../../disclosure/snapshot.repo.ts';
 import { DocumentLimit, DocumentNotFound, InvalidDocument, type ErrorDetail } from '../../errors.ts';
 import type { ServiceCaller } from '../../oidc/resource.ts';
@@ -20,6 +22,7 @@ import {
   countDocuments,
   deleteDocumentRow,
   findOwnDocument,
+  findLinkedDocument,
   findSharedDocument,
   insertDocument,
   linksOf,
@@ -29,6 +32,7 @@ import {
   updateDocumentRow,
   type DocumentRow,
 } from './documents.repo.ts';
+import { scopesCoveringFields } from './document-basis.ts';
 
 /** How many documents one person may keep. */
 export const MAX_DOCUMENTS = 200;
@@ -215,20 +219,38 @@ export async function listSharedWith(deps: AppDeps, service: ServiceCaller) {
 
 /**
  * A service reads a document shared with it: its own fields and each reference resolved now — released through the
- * disclosure pipeline under the document basis (admitted and recorded before the answer), or withheld with the
- * reason: the document is not intended for the service's role, or the policy does not release that field to it.
+ * disclosure pipeline (admitted and recorded before the answer), or withheld with the reason: the document is not
+ * intended for the service's role, or the policy does not release that field to it. With a token under the person's
+ * grant, the release is under the link and that grant (the grant's scopes); with the service's own token (client
+ * credentials), under the link alone, which grants the scopes covering the document's references — how a service
+ * holding a document but no grant, told of a change to it, reads the new values.
  */
 export async function readShared(deps: AppDeps, service: ServiceCaller, documentId: string, snapshot: ProfileSnapshot | undefined, clientIp: string) {
-  const caller = personCaller(service);
-  const row = await findSharedDocument(deps.db, caller.accountId, caller.clientId, documentId);
-  if (!row) throw new DocumentNotFound('no document with this id is shared with you by this person');
-  const intended = row.roles.includes(caller.role);
-  const profile = await ownerProfile(deps, deps.db, caller.accountId);
+  const underGrant = Boolean(service.accountId && service.grantId);
+  const row = underGrant
+    ? await findSharedDocument(deps.db, service.accountId!, service.clientId, documentId)
+    : await findLinkedDocument(deps.db, service.clientId, documentId);
+  if (!row)
+    throw new DocumentNotFound(
+      underGrant ? 'no document with this id is shared with you by this person' : 'no document with this id is shared with you',
+    );
+  const person = row.user_id;
+  const basis: Basis = underGrant
+    ? { kind: 'document', documentId: row.id, linkId: row.link_id, grantId: service.grantId!, clientId: service.clientId, scopes: service.scopes }
+    : {
+        kind: 'document_link',
+        documentId: row.id,
+        linkId: row.link_id,
+        clientId: service.clientId,
+        scopes: scopesCoveringFields(deps, row.references),
+      };
+  const intended = row.roles.includes(service.role);
+  const profile = await ownerProfile(deps, deps.db, person);
   const own = JSON.parse(openForProfile(profile, row.own_fields, ownAad(row.id)).toString('utf8')) as Record<string, unknown>;
   const released = await deps.disclosure.release({
-    reader: { kind: 'service', clientId: caller.clientId, role: caller.role },
-    subject: caller.accountId,
-    basis: { kind: 'document', documentId: row.id, linkId: row.link_id, grantId: caller.grantId, clientId: caller.clientId, scopes: caller.scopes },
+    reader: { kind: 'service', clientId: service.clientId, role: service.role },
+    subject: person,
+    basis,
     // A role the document does not name is released none of its references.
     fields: intended ? row.references : [],
     snapshot,
@@ -239,13 +261,13 @@ export async function readShared(deps: AppDeps, service: ServiceCaller, document
   });
   const references: Record<string, unknown> = {};
   for (const field of row.references) {
-    if (!intended) references[field] = { withheld: `not intended for role ${caller.role}` };
+    if (!intended) references[field] = { withheld: `not intended for role ${service.role}` };
     else if (field in released.values) references[field] = { value: released.values[field] };
-    else references[field] = { withheld: `not released to role ${caller.role} by policy or by the scopes granted` };
+    else references[field] = { withheld: `not released to role ${service.role} by policy or by the scopes granted` };
   }
   return {
     document_id: row.id,
-    subject: subjectOf(deps.keyring, caller, caller.accountId),
+    subject: subjectOf(deps.keyring, service, person),
     kind: row.kind,
     title: row.title,
     fields: own,
