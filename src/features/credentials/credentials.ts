@@ -40,6 +40,7 @@ import { credentialProvenance, unverifyFields } from '../../profiles/provenance.
 import { checkFieldValue } from '../../profiles/values.ts';
 import { withTransaction } from '../../store/db.ts';
 import { reserveUnderLimit, type Limit } from '../accounts/throttle.ts';
+import { enqueueProfileEvents } from '../deliveries/events.ts';
 import { decodeCursor, encodeCursor, type PageRequest } from '../profile/pagination.ts';
 import { AamvaError, parseAamva, type AamvaData } from './aamva.ts';
 import { decodePdf417, MAX_INPUT_PIXELS } from './barcode.ts';
@@ -406,6 +407,9 @@ export async function confirmCredential(deps: AppDeps, caller: UserCaller, id: s
     await writeFields(trx, profile, writes);
     await markConfirmed(trx, row.id, applied);
     const fields = writes.map((w) => w.field);
+    // A confirmed credential is a profile write like update-info: the services that can read a changed field are
+    // told in this transaction (one fan-out job), so a government service learns of the verified date of birth.
+    const told = await enqueueProfileEvents(trx, deps, caller.userId, locked.version, fields);
     await recordAudit(trx, {
       action: 'credential.confirmed',
       actor: `user:${caller.userId}`,
@@ -424,7 +428,7 @@ export async function confirmCredential(deps: AppDeps, caller: UserCaller, id: s
       actor: `user:${caller.userId}`,
       subject: `user:${caller.userId}`,
       clientIp,
-      data: { profile_id: profile.id, version: locked.version, fields, credential_id: row.id },
+      data: { profile_id: profile.id, version: locked.version, fields, credential_id: row.id, services_told: told },
     });
     return {
       credential_id: row.id,
