@@ -227,3 +227,17 @@ test('renewals never carry a cookie session past 10 hours after the sign-in', as
     .update({ auth_at: new Date(Date.now() - 10 * 3600 * 1000) });
   assertError(t, await renew(setRefresh.split(';')[0], csrf), 401, 'invalid_grant', /limit of 10 hours/);
 });
+
+test("a cookie session's refresh token sent as a body refresh_token is refused and spends nothing: it renews only from its cookie", async (t) => {
+  const person = await registerPerson(app);
+  const { refreshCookie, csrf } = await cookieLogin(app, person);
+  // A value lifted from the cookie jar cannot become a token pair that outlives the 10-hour limit.
+  const lifted = await app.request('POST', '/api/v1/auth/refresh', { json: { refresh_token: cookieValue(refreshCookie) } });
+  assertError(t, lifted, 401, 'invalid_grant', /renews only from its cookie/);
+  // Still unspent: the console renews as before, with no reuse detected.
+  const renewed = await renew(refreshCookie, csrf);
+  t.is(renewed.status, 200, renewed.text);
+  // And after a renewal the family is still a cookie session: the rotated token is refused the same way.
+  const nextRefresh = renewed.headers.getSetCookie()[1].split(';')[0];
+  assertError(t, await app.request('POST', '/api/v1/auth/refresh', { json: { refresh_token: cookieValue(nextRefresh) } }), 401, 'invalid_grant');
+});

@@ -122,6 +122,16 @@ export async function findSessionByRefreshHash(q: Queryable, refreshHash: string
   return (await q('sessions').where({ refresh_hash: refreshHash }).first()) as SessionRow | undefined;
 }
 
+/** Marks a login as the console's cookie session: its refresh tokens then renew only from the cookie. */
+export async function bindFamilyToCookie(q: Queryable, familyId: string): Promise<void> {
+  await q('sessions').where({ family_id: familyId }).update({ cookie_bound: true });
+}
+
+/** Whether a login is a cookie session (any of its token rows is marked: rotation adds rows to the family). */
+export async function isCookieBoundFamily(q: Queryable, familyId: string): Promise<boolean> {
+  return (await q('sessions').where({ family_id: familyId, cookie_bound: true }).first('id')) !== undefined;
+}
+
 /** Marks a refresh token spent; false when it already was (or was revoked), which makes this use a reuse. */
 export async function spendRefreshToken(q: Queryable, sessionId: string, at: Date): Promise<boolean> {
   const rows = await q('sessions')

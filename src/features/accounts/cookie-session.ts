@@ -16,7 +16,7 @@ import type { Context } from 'koa';
 import type { AppDeps } from '../../deps.ts';
 import { CsrfRefused } from '../../errors.ts';
 import { hashToken, safeEqual } from '../../crypto/tokens.ts';
-import { findSessionByAccessHash } from './accounts.repo.ts';
+import { bindFamilyToCookie, findSessionByAccessHash } from './accounts.repo.ts';
 
 const CSRF_HEADER = 'x-csrf-token';
 
@@ -85,6 +85,7 @@ export async function setSessionCookie(
 ): Promise<string> {
   const row = await findSessionByAccessHash(deps.db, hashToken(tokens.token));
   if (!row) throw new Error('the session just issued is not stored');
+  await bindFamilyToCookie(deps.db, row.family_id);
   return setSessionCookies(ctx, deps, { ...tokens, sessionId: row.family_id, refreshMaxAge: SESSION_MAX_SECONDS });
 }
 
