@@ -69,6 +69,17 @@ export async function recordAudit(q: Queryable, input: AuditInput): Promise<void
 }
 
 /**
+ * A time-ordered event id (RFC 9562 uuid v7: 48 bits of Unix milliseconds, then random bits), so the `id` index of
+ * the chain grows at one end. Built on randomUUID's v4 (its pooled randomness): the timestamp over its first 48
+ * bits, and the version nibble set to 7; the variant bits stay as v4 has them.
+ */
+function eventId(now = Date.now()): string {
+  const random = randomUUID();
+  const ms = now.toString(16).padStart(12, '0');
+  return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7${random.slice(15)}`;
+}
+
+/**
  * Events as rf_audit_append takes them (migrations/009_audit_append.ts): each event's canonical text, which its
  * hash covers after the previous hash (what eventHash computes) and from which the function reads its columns.
  */
@@ -76,7 +87,7 @@ export function auditEventTexts(inputs: readonly AuditInput[]): string[] {
   const at = new Date();
   return inputs.map((input) =>
     canonicalEvent({
-      id: randomUUID(),
+      id: eventId(at.getTime()),
       at,
       action: input.action,
       actor: input.actor,
