@@ -12,7 +12,8 @@ import { destroyGrant, ISSUED_UNDER_GRANT } from './adapter.ts';
 
 /** The grant, the service and the person's profile as stored, read with an access token. */
 interface GrantServiceAndProfile extends SnapshotColumns {
-  grant_payload: AdapterPayload | string | null;
+  /** The grant's payload as stored, as text (the caller parses it only when it differs from the last one seen). */
+  grant_payload: string | null;
   grant_consumed_at: Date | null;
   service_client_id: string | null;
   service_role: string | null;
@@ -45,7 +46,7 @@ const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 const personOf = (accountId: string) => `(case when ${accountId} ~ ${UUID} then ${accountId}::uuid end)`;
 const SNAPSHOT = profileSnapshotSql(personOf('t.account_id'));
 const KNOWN_SNAPSHOT = profileSnapshotSql(personOf('k.account_id'));
-const GRANT_AND_SERVICE = `g.payload as grant_payload, g.consumed_at as grant_consumed_at,
+const GRANT_AND_SERVICE = `g.payload::text as grant_payload, g.consumed_at as grant_consumed_at,
             s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
             s.subject_type as service_subject_type`;
 

@@ -138,6 +138,63 @@ function knownFrom(kind: KnownToken['kind'], token: { exp?: number; clientId?: s
   };
 }
 
+/** What the data API reads of a grant: who gave it to whom, until when, and what it grants for the data API. */
+interface GrantFacts {
+  jti: string | undefined;
+  accountId: string | undefined;
+  clientId: string | undefined;
+  /** Expiry, seconds since the epoch (0: none). */
+  exp: number;
+  resource: string;
+  /** The scopes granted for `resource` (Grant.getResourceScope: granted less rejected), space-separated. */
+  scope: string;
+}
+
+/**
+ * The last payload text seen per grant, with what the provider's own verify and instantiate made of it. A grant
+ * can change (a new consent rewrites its scopes), so its payload is read on every request, and verified again
+ * whenever its text is not exactly the one verified last; a grant no longer stored is refused before this.
+ */
+const GRANTS_MAX = 10_000;
+const seenGrants = new WeakMap<object, Map<string, { text: string; facts: GrantFacts | undefined }>>();
+
+async function grantFacts(
+  provider: Provider,
+  resource: string,
+  grantId: string,
+  text: string,
+  consumedAt: Date | null,
+): Promise<GrantFacts | undefined> {
+  let grants = seenGrants.get(provider);
+  if (!grants) {
+    grants = new Map();
+    seenGrants.set(provider, grants);
+  }
+  const seen = grants.get(grantId);
+  let facts: GrantFacts | undefined;
+  if (seen?.text === text && (seen.facts === undefined || seen.facts.resource === resource)) {
+    facts = seen.facts;
+  } else {
+    const grant = await fromStored<InstanceType<typeof provider.Grant>>(
+      provider.Grant,
+      readStored('Grant', grantId, { payload: text, consumed_at: consumedAt }),
+    );
+    facts = grant && {
+      jti: grant.jti,
+      accountId: grant.accountId,
+      clientId: grant.clientId,
+      exp: typeof grant.exp === 'number' ? grant.exp : 0,
+      resource,
+      scope: grant.getResourceScope(resource) ?? '',
+    };
+    grants.delete(grantId);
+    grants.set(grantId, { text, facts });
+    while (grants.size > GRANTS_MAX) grants.delete(grants.keys().next().value!);
+  }
+  // The provider's verify refuses an expired payload; one seen before expires here.
+  return facts && (facts.exp === 0 || facts.exp > Math.floor(Date.now() / 1000)) ? facts : undefined;
+}
+
 /**
  * What both schemes check of a token: live, issued for the data API, by a service still enabled, sent with the
  * scheme (and DPoP proof) it was bound to. Undefined without an Authorization header.
@@ -205,17 +262,13 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
   if (!live) return undefined;
   const { token, row, service, proof, value, refused } = live;
   const { provider } = deps.oidc;
-  type Grant = InstanceType<typeof provider.Grant>;
   // A live token for nobody (client credentials): it is valid, so the refusal is 403, not 401.
   if (!('accountId' in token) || !token.accountId) {
     throw new InsufficientScope('this token carries no person (client credentials): use the authorization code flow');
   }
   const grant =
     token.grantId && row.grant_payload !== null
-      ? await fromStored<Grant>(
-          provider.Grant,
-          readStored('Grant', token.grantId, { payload: row.grant_payload, consumed_at: row.grant_consumed_at }),
-        )
+      ? await grantFacts(provider, dataResource(deps.config), token.grantId, row.grant_payload, row.grant_consumed_at)
       : undefined;
   if (!grant || grant.jti !== token.grantId || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
     throw refused('the grant behind this token has been revoked');
@@ -226,7 +279,7 @@ export async function resolveServiceToken(ctx: Context, deps: ResourceDeps): Pro
   }
 
   // What the token says, and no more than the grant still allows (a narrowed consent removes scopes at once).
-  const granted = new Set((grant.getResourceScope(dataResource(deps.config)) ?? '').split(' ').filter(Boolean));
+  const granted = new Set(grant.scope.split(' ').filter(Boolean));
   const scopes = [...token.scopes].filter((s) => granted.has(s));
   const caller: ServiceCaller = {
     kind: 'service',

@@ -48,3 +48,35 @@ test('a used access token whose row is gone is refused, and so is one whose row 
     .update({ expires_at: new Date(Date.now() - 1000) });
   t.is((await read(other.tokens.access_token)).status, 401);
 });
+
+test('a grant rewritten in place (the same id, fewer scopes) narrows the very next read', async (t) => {
+  const { tokens } = await dataToken('openid email address offline_access');
+  const first = await read(tokens.access_token);
+  t.is(first.status, 200);
+  t.truthy(first.body.fields.home_address);
+  const db = app.service.deps.db;
+  const token = (await db('oidc_payloads')
+    .where({ kind: 'AccessToken', id: storedId('AccessToken', tokens.access_token) })
+    .first()) as {
+    grant_id: string;
+  };
+  const grant = (await db('oidc_payloads').where({ kind: 'Grant', id: token.grant_id }).first()) as {
+    payload: { resources: Record<string, string> };
+  };
+  const resources = Object.fromEntries(
+    Object.entries(grant.payload.resources).map(([resource, scope]) => [
+      resource,
+      scope
+        .split(' ')
+        .filter((s) => s !== 'address')
+        .join(' '),
+    ]),
+  );
+  await db('oidc_payloads')
+    .where({ kind: 'Grant', id: token.grant_id })
+    .update({ payload: JSON.stringify({ ...grant.payload, resources }) });
+  const second = await read(tokens.access_token);
+  t.is(second.status, 200);
+  t.is(second.body.fields.home_address, undefined);
+  t.is(second.body.fields.email, first.body.fields.email);
+});
