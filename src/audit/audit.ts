@@ -39,23 +39,37 @@ function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  const object = value as Record<string, unknown>;
+  // Keys in UTF-16 code unit order (sort's own), undefined values left out, as JSON.stringify leaves them out.
+  let out = '';
+  for (const key of Object.keys(object).sort()) {
+    const v = object[key];
+    if (v === undefined) continue;
+    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${canonical(v)}`;
+  }
+  return `{${out}}`;
 }
 
-/** What an event's hash covers after the previous hash. */
+/**
+ * What an event's hash covers after the previous hash: canonical() of the row's columns, written out for the
+ * shape every event has (its keys in sorted order), which runs once per disclosure; any other shape takes the
+ * general path, so the text is the same either way.
+ */
 function canonicalEvent(row: Omit<AuditRow, 'seq' | 'hash' | 'prev_hash'>): string {
-  return canonical({
-    id: row.id,
-    at: row.at,
-    action: row.action,
-    actor: row.actor,
-    subject: row.subject,
-    client_ip: row.client_ip,
-    data: row.data,
-  });
+  const { id, at, action, actor, subject, client_ip, data } = row;
+  const text = (v: unknown) => v === null || typeof v === 'string';
+  if (
+    at instanceof Date &&
+    typeof id === 'string' &&
+    typeof action === 'string' &&
+    typeof actor === 'string' &&
+    text(subject) &&
+    text(client_ip) &&
+    data !== undefined
+  ) {
+    return `{"action":${JSON.stringify(action)},"actor":${JSON.stringify(actor)},"at":${JSON.stringify(at.toISOString())},"client_ip":${JSON.stringify(client_ip)},"data":${canonical(data)},"id":${JSON.stringify(id)},"subject":${JSON.stringify(subject)}}`;
+  }
+  return canonical({ id, at, action, actor, subject, client_ip, data });
 }
 
 /** An event's hash: its canonical text after the previous hash (what rf_audit_append computes). */
@@ -69,6 +83,17 @@ export async function recordAudit(q: Queryable, input: AuditInput): Promise<void
 }
 
 /**
+ * A time-ordered event id (RFC 9562 uuid v7: 48 bits of Unix milliseconds, then random bits), so the `id` index of
+ * the chain grows at one end. Built on randomUUID's v4 (its pooled randomness): the timestamp over its first 48
+ * bits, and the version nibble set to 7; the variant bits stay as v4 has them.
+ */
+function eventId(now = Date.now()): string {
+  const random = randomUUID();
+  const ms = now.toString(16).padStart(12, '0');
+  return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7${random.slice(15)}`;
+}
+
+/**
  * Events as rf_audit_append takes them (migrations/009_audit_append.ts): each event's canonical text, which its
  * hash covers after the previous hash (what eventHash computes) and from which the function reads its columns.
  */
@@ -76,7 +101,7 @@ export function auditEventTexts(inputs: readonly AuditInput[]): string[] {
   const at = new Date();
   return inputs.map((input) =>
     canonicalEvent({
-      id: randomUUID(),
+      id: eventId(at.getTime()),
       at,
       action: input.action,
       actor: input.actor,

@@ -53,16 +53,23 @@ export function presentValue(deps: PresentDeps, def: FieldDef, stored: ReadonlyM
   return value;
 }
 
-/** The stored fields presenting `fields` needs: each field, or the source of a derived one, and the handle. */
+/**
+ * The stored fields presenting `fields` needs: each field, or the source of a derived one, and the handle an image
+ * is served under — only when an image is among them, so nothing is opened that the answer does not show.
+ */
 function neededFields(catalogue: Catalogue, fields: readonly string[]): Set<string> {
-  const needed = new Set<string>(['handle']);
-  for (const field of fields) needed.add(catalogue.fields.get(field)?.derivedFrom ?? field);
+  const needed = new Set<string>();
+  for (const field of fields) {
+    const def = catalogue.fields.get(field);
+    needed.add(def?.derivedFrom ?? field);
+    if (def?.type === 'image') needed.add('handle');
+  }
   return needed;
 }
 
 /**
  * Values of `fields` from a snapshot, as a reader sees them, for a reader the policy engine already allowed these
- * fields: only they (and the sources of derived ones, and the handle images are served under) are decrypted.
+ * fields: only they (and the sources of derived ones, and the handle an image is served under) are decrypted.
  * Unset fields are left out.
  */
 export function valuesFromSnapshot(

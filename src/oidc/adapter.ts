@@ -13,7 +13,7 @@
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { hashToken } from '../crypto/tokens.ts';
-import type { Queryable } from '../store/db.ts';
+import { runStatement, statementsOf, type Db, type Queryable, type RunStatement } from '../store/db.ts';
 import { findServiceClientMetadata } from './services.ts';
 
 /** The models whose id is a bearer secret: each is stored and looked up by the hash of its id. */
@@ -78,8 +78,20 @@ export function readStored(kind: string, id: string | undefined, row: Row): Adap
   return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
 }
 
+/** A stored record, inserted or replaced whole (its consumed_at, set only by consume, is kept). */
+const UPSERT = `insert into oidc_payloads (kind, id, payload, grant_id, uid, user_code, account_id, client_id, expires_at)
+  values (?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?)
+  on conflict (kind, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+    user_code = excluded.user_code, account_id = excluded.account_id, client_id = excluded.client_id, expires_at = excluded.expires_at`;
+const FIND = `select payload, consumed_at from oidc_payloads
+  where kind = ? and id = ? and (expires_at is null or expires_at > current_timestamp)`;
+const CONSUME = 'update oidc_payloads set consumed_at = current_timestamp where kind = ? and id = ?';
+
 /** Builds the adapter class oidc-provider instantiates once per model name. */
 export function createAdapterClass(db: Queryable) {
+  // The statements every token request runs (find, upsert, consume) are named and, outside a transaction, sent
+  // straight to the driver (src/store/db.ts runStatement): planned once per connection, without knex's builder.
+  const run: RunStatement = db.isTransaction ? statementsOf(db) : (name, sql, bindings) => runStatement(db as Db, name, sql, bindings);
   return class KnexAdapter implements Adapter {
     readonly name: string;
 
@@ -99,28 +111,23 @@ export function createAdapterClass(db: Queryable) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.name === 'Client') throw new Error('clients are registered through the services registry');
-      const row = {
-        kind: this.name,
-        id: storedId(this.name, id),
-        payload: conceal(this.name, id, payload),
-        grant_id: payload.grantId ?? null,
-        uid: payload.uid ?? null,
-        user_code: payload.userCode ?? null,
-        account_id: payload.accountId ?? null,
-        client_id: payload.clientId ?? null,
-        expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-      };
-      await db('oidc_payloads').insert(row).onConflict(['kind', 'id']).merge();
+      await run('rf_oidc_upsert', UPSERT, [
+        this.name,
+        storedId(this.name, id),
+        conceal(this.name, id, payload),
+        payload.grantId ?? null,
+        payload.uid ?? null,
+        payload.userCode ?? null,
+        payload.accountId ?? null,
+        payload.clientId ?? null,
+        expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      ]);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.name === 'Client') return findServiceClientMetadata(db, id);
-      return this.#read(
-        id,
-        await this.#live()
-          .andWhere({ id: storedId(this.name, id) })
-          .first('payload', 'consumed_at'),
-      );
+      const [row] = await run<Row>('rf_oidc_find', FIND, [this.name, storedId(this.name, id)]);
+      return this.#read(id, row);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -132,9 +139,7 @@ export function createAdapterClass(db: Queryable) {
     }
 
     async consume(id: string): Promise<void> {
-      await db('oidc_payloads')
-        .where({ kind: this.name, id: storedId(this.name, id) })
-        .update({ consumed_at: db.fn.now() });
+      await run('rf_oidc_consume', CONSUME, [this.name, storedId(this.name, id)]);
     }
 
     async destroy(id: string): Promise<void> {

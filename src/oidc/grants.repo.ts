@@ -8,14 +8,12 @@ import type { Knex } from 'knex';
 import type { AdapterPayload } from 'oidc-provider';
 import { profileSnapshotSql, type SnapshotColumns } from '../disclosure/snapshot.repo.ts';
 import { runStatement, type Db, type Queryable } from '../store/db.ts';
-import { destroyGrant, ISSUED_UNDER_GRANT, storedId } from './adapter.ts';
+import { destroyGrant, ISSUED_UNDER_GRANT } from './adapter.ts';
 
-/** The access token, its grant, its service and the person's profile as stored, read together. */
-export interface TokenRow extends SnapshotColumns {
-  token_kind: 'AccessToken' | 'ClientCredentials';
-  token_payload: AdapterPayload | string;
-  token_consumed_at: Date | null;
-  grant_payload: AdapterPayload | string | null;
+/** The grant, the service and the person's profile as stored, read with an access token. */
+interface GrantServiceAndProfile extends SnapshotColumns {
+  /** The grant's payload as stored, as text (the caller parses it only when it differs from the last one seen). */
+  grant_payload: string | null;
   grant_consumed_at: Date | null;
   service_client_id: string | null;
   service_role: string | null;
@@ -23,36 +21,83 @@ export interface TokenRow extends SnapshotColumns {
   service_subject_type: string | null;
 }
 
+/** The access token, its grant, its service and the person's profile as stored, read together. */
+export interface TokenRow extends GrantServiceAndProfile {
+  token_kind: 'AccessToken' | 'ClientCredentials';
+  token_payload: AdapterPayload | string;
+  token_consumed_at: Date | null;
+}
+
+/** What a known token's statement reads: whether the token is still stored, beside the rest. */
+export interface KnownTokenRow extends GrantServiceAndProfile {
+  token_live: boolean;
+}
+
+/** The facts of a verified access token that name the rows its requests read (src/oidc/resource.ts keeps them). */
+export interface TokenRefs {
+  kind: 'AccessToken' | 'ClientCredentials';
+  grantId: string | undefined;
+  clientId: string;
+  accountId: string | undefined;
+}
+
 const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 // The person the token is for, when it names one (client credentials tokens do not).
-const SNAPSHOT = profileSnapshotSql(`(case when t.account_id ~ ${UUID} then t.account_id::uuid end)`);
+const personOf = (accountId: string) => `(case when ${accountId} ~ ${UUID} then ${accountId}::uuid end)`;
+const SNAPSHOT = profileSnapshotSql(personOf('t.account_id'));
+const KNOWN_SNAPSHOT = profileSnapshotSql(personOf('k.account_id'));
+const GRANT_AND_SERVICE = `g.payload::text as grant_payload, g.consumed_at as grant_consumed_at,
+            s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
+            s.subject_type as service_subject_type`;
 
 /**
  * Reads a live access token with its live grant, its service and the profile of the person it is for, in one
  * statement: the data API's whole request is one round trip and one database snapshot (what is released is what
- * was stored when the grant was found live). The token is looked up as the adapter stores it (by the hash of its
- * value, never an expired row); the caller checks what is read as the provider's models' `find` does
- * (src/oidc/resource.ts). Nothing is cached: a revoked grant or a disabled service is refused on the very next
- * request. A named statement sent straight to the driver (runStatement): PostgreSQL parses and plans it once per
+ * was stored when the grant was found live). The token is looked up by its key as the adapter stores it (tokenKey:
+ * the hash of its value, the same for both kinds, never an expired row); the caller checks what is read as the
+ * provider's models' `find` does (src/oidc/resource.ts). Nothing that can change is cached: a revoked grant or a
+ * disabled service is refused on the very next request. A named statement sent straight to the driver (runStatement): PostgreSQL parses and plans it once per
  * connection, and knex's per-query work is skipped.
  */
-export async function findTokenGrantAndProfile(db: Db, tokenValue: string): Promise<TokenRow | undefined> {
+export async function findTokenGrantAndProfile(db: Db, tokenKey: string): Promise<TokenRow | undefined> {
   const rows = await runStatement<TokenRow>(
     db,
     'rf_data_api_token',
     `select t.kind as token_kind, t.payload as token_payload, t.consumed_at as token_consumed_at,
-            g.payload as grant_payload, g.consumed_at as grant_consumed_at,
-            s.client_id as service_client_id, s.role as service_role, s.disabled_at as service_disabled_at,
-            s.subject_type as service_subject_type,
+            ${GRANT_AND_SERVICE},
             ${SNAPSHOT.columns}
        from oidc_payloads t
        left join oidc_payloads g
          on g.kind = 'Grant' and g.id = t.grant_id and (g.expires_at is null or g.expires_at > current_timestamp)
        left join services s on s.client_id = t.client_id
        ${SNAPSHOT.joins}
-      where ((t.kind = 'AccessToken' and t.id = ?) or (t.kind = 'ClientCredentials' and t.id = ?))
+      where t.kind in ('AccessToken', 'ClientCredentials') and t.id = ?
         and (t.expires_at is null or t.expires_at > current_timestamp)`,
-    [storedId('AccessToken', tokenValue), storedId('ClientCredentials', tokenValue)],
+    [tokenKey],
+  );
+  return rows[0];
+}
+
+/**
+ * findTokenGrantAndProfile for a token whose payload the caller already verified (an access token's payload never
+ * changes): the same statement reads whether the token is still stored and unexpired — revoked, it is gone — in
+ * place of its payload, and finds the grant, service and person by the facts the payload named. What can change is
+ * read on every request as before.
+ */
+export async function findKnownTokenGrantAndProfile(db: Db, tokenKey: string, refs: TokenRefs): Promise<KnownTokenRow> {
+  const rows = await runStatement<KnownTokenRow>(
+    db,
+    'rf_data_api_known_token',
+    `select exists (select 1 from oidc_payloads t
+                     where t.kind = ? and t.id = ? and (t.expires_at is null or t.expires_at > current_timestamp)) as token_live,
+            ${GRANT_AND_SERVICE},
+            ${KNOWN_SNAPSHOT.columns}
+       from (select ?::text as grant_id, ?::text as client_id, ?::text as account_id) k
+       left join oidc_payloads g
+         on g.kind = 'Grant' and g.id = k.grant_id and (g.expires_at is null or g.expires_at > current_timestamp)
+       left join services s on s.client_id = k.client_id
+       ${KNOWN_SNAPSHOT.joins}`,
+    [refs.kind, tokenKey, refs.grantId ?? null, refs.clientId, refs.accountId ?? null],
   );
   return rows[0];
 }

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { UserNotFound } from '../../errors.ts';
-import type { Queryable } from '../../store/db.ts';
+import { runStatement, statementsOf, type Db, type Queryable } from '../../store/db.ts';
 
 export interface UserRow {
   id: string;
@@ -112,9 +112,22 @@ export async function insertSession(
   await q('sessions').insert(row);
 }
 
-/** The token pair whose access token hashes to this, or undefined. */
+/** SessionRow's columns, named: a prepared statement whose result changed shape (a column added) would fail. */
+const SESSION_COLUMNS = `id, family_id, user_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, refreshed_at,
+  revoked_at, revoked_reason, client_ip, created_at, auth_at, auth_method`;
+
+/**
+ * The token pair whose access token hashes to this, or undefined. Every request with a session token runs it: a
+ * named statement (planned once per connection, not on every request), sent straight to the driver outside a
+ * transaction.
+ */
 export async function findSessionByAccessHash(q: Queryable, accessHash: string): Promise<SessionRow | undefined> {
-  return (await q('sessions').where({ access_hash: accessHash }).first()) as SessionRow | undefined;
+  const sql = `select ${SESSION_COLUMNS} from sessions where access_hash = ?`;
+  const name = 'rf_session_by_access_hash';
+  const rows = q.isTransaction
+    ? await statementsOf(q)<SessionRow>(name, sql, [accessHash])
+    : await runStatement<SessionRow>(q as Db, name, sql, [accessHash]);
+  return rows[0];
 }
 
 /** The token pair whose refresh token hashes to this, or undefined. */
