@@ -16,6 +16,7 @@ import { createDatabase, startTestApp } from '../helpers/app.ts';
 import { registerClient, subjectAt, tokensFor } from '../helpers/oidc.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
+import { until } from '../helpers/until.ts';
 
 const children: ChildProcess[] = [];
 let receiver: Receiver | undefined;
@@ -28,16 +29,6 @@ test.after.always(async () => {
   await db?.destroy();
   await drop?.();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('500, 500, 200 across a SIGKILL and a restart: the event arrives exactly once more after recovery, same webhook-id', async (t) => {
   t.timeout(180_000);

@@ -4,9 +4,9 @@
  * a service whose role may not read any of them hears nothing.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
-import { useTestApp, type TestApp } from '../helpers/app.ts';
-import { addService, dataResource, subjectAt } from '../helpers/oidc.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { storeGrant } from './fixtures.ts';
+import { addService, subjectAt } from '../helpers/oidc.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
 import { register } from '../accounts/fixtures.ts';
 import { addLicence } from '../credentials/fixtures.ts';
@@ -17,27 +17,6 @@ test.after.always(async () => {
   for (const r of receivers) await r.close();
 });
 
-/** A grant as the provider stores it after a consent to the data API's `address` scope. */
-async function grant(a: TestApp, userId: string, clientId: string): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  await a.service.deps.db('oidc_payloads').insert({
-    kind: 'Grant',
-    id: randomBytes(32).toString('base64url').slice(0, 43),
-    account_id: userId,
-    client_id: clientId,
-    expires_at: new Date((now + 3600) * 1000),
-    payload: JSON.stringify({
-      iat: now,
-      exp: now + 3600,
-      kind: 'Grant',
-      accountId: userId,
-      clientId,
-      openid: { scope: 'openid' },
-      resources: { [dataResource(a)]: 'address' },
-    }),
-  });
-}
-
 test.serial('a confirmed licence tells the government service of the new home_address, and the commercial one nothing', async (t) => {
   const government = await startReceiver();
   const commercial = await startReceiver();
@@ -45,8 +24,8 @@ test.serial('a confirmed licence tells the government service of the new home_ad
   const session = await register(app, { name: 'Jane Quinn Sample' });
   const gov = await addService(app, 'government', { webhookUrl: government.url });
   const shop = await addService(app, 'commercial', { webhookUrl: commercial.url });
-  await grant(app, session.user_id, gov.service.client_id);
-  await grant(app, session.user_id, shop.service.client_id);
+  await storeGrant(app, session.user_id, gov.service.client_id);
+  await storeGrant(app, session.user_id, shop.service.client_id);
 
   const added = await addLicence(app, session.token);
   const confirmed = await app.request('POST', `/api/v1/profile/credentials/${added.credential_id}/confirm`, { token: session.token });

@@ -5,11 +5,11 @@
  * and its own subject.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import { expandProfileEvents, isProfileChange } from '../../src/features/deliveries/events.ts';
 import { webhookSender } from '../../src/notify/webhooks.ts';
-import { useTestApp, type TestApp } from '../helpers/app.ts';
-import { addService, dataResource, subjectAt } from '../helpers/oidc.ts';
+import { useTestApp } from '../helpers/app.ts';
+import { storeGrant } from './fixtures.ts';
+import { addService, subjectAt } from '../helpers/oidc.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
 
@@ -25,35 +25,13 @@ async function receiver(): Promise<Receiver> {
   return r;
 }
 
-/** A grant as the provider stores it, as a consent would leave it: the data API's `address` scope. */
-async function grant(a: TestApp, userId: string, clientId: string): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  const id = randomBytes(32).toString('base64url').slice(0, 43);
-  await a.service.deps.db('oidc_payloads').insert({
-    kind: 'Grant',
-    id,
-    account_id: userId,
-    client_id: clientId,
-    expires_at: new Date((now + 3600) * 1000),
-    payload: JSON.stringify({
-      iat: now,
-      exp: now + 3600,
-      kind: 'Grant',
-      accountId: userId,
-      clientId,
-      openid: { scope: 'openid' },
-      resources: { [dataResource(a)]: 'address' },
-    }),
-  });
-}
-
 /** `n` government services with a webhook to `to`, each granted by the person; their secrets by client id. */
 async function subscribed(userId: string, n: number, to: Receiver): Promise<Map<string, string>> {
   const secrets = new Map<string, string>();
   for (let i = 0; i < n; i++) {
     const { service, webhookSecret } = await addService(app, 'government', { webhookUrl: to.url });
     secrets.set(service.client_id, webhookSecret!);
-    await grant(app, userId, service.client_id);
+    await storeGrant(app, userId, service.client_id);
   }
   return secrets;
 }
@@ -202,7 +180,7 @@ test.serial('a custom ring that admits one service: only it is counted and told;
   const secrets = await subscribed(person.userId, 3, hooks);
   const [admitted, other] = [...secrets.keys()];
   // A second live grant to the first service (a consent in another session): still one service, one event.
-  await grant(app, person.userId, admitted);
+  await storeGrant(app, person.userId, admitted);
   const ring = await app.request('POST', '/api/v1/profile/privilege-rings', {
     token: person.token,
     json: { ring_name: 'Land registry only', assigned_data: { fields: ['home_address'], services: [admitted] } },

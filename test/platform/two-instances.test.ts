@@ -30,6 +30,7 @@ import { addService, decodeJwt, discover, type Jwks, tokensFor, verifiesWithJwks
 import { freePort } from '../helpers/postgres.ts';
 import { startServer } from '../helpers/server.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
+import { until } from '../helpers/until.ts';
 
 const REVOCATIONS = 8;
 const RING_CHANGES = 10;
@@ -51,16 +52,6 @@ function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   dirs.push(dir);
   return dir;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function stop(child: ChildProcess): Promise<void> {

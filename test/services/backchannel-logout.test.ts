@@ -10,6 +10,7 @@ import { BACKCHANNEL_LOGOUT } from '../../src/notify/outbox.ts';
 import { disableService } from '../../src/oidc/services.ts';
 import { decodeJwt, fetchJwks, registerClient, tokensFor, verifiesWithJwks, subjectAt } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
+import { until } from '../helpers/until.ts';
 
 const app = useTestApp();
 let listener: Server;
@@ -84,15 +85,6 @@ async function outboxRowsOf(clientId: string) {
     .where({ kind: BACKCHANNEL_LOGOUT })
     .select('payload', 'idempotency_key', 'state', 'attempts', 'last_error');
   return rows.filter((r) => app.service.deps.outbox.openBackchannelLogout(r).clientId === clientId);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function grantedService(path: string) {

@@ -12,6 +12,7 @@ import { startTestApp, type TestApp, useTestApp } from '../helpers/app.ts';
 import { type CliRun, runCli } from '../helpers/cli.ts';
 import { decodeJwt, discover, fetchJwks, registerClient, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
 import { registerPerson } from './fixtures.ts';
+import { until } from '../helpers/until.ts';
 
 const app = useTestApp();
 let restarted: TestApp | undefined;
@@ -21,16 +22,6 @@ test.after.always(async () => {
 
 function keys(args: string[], env: Record<string, string>): Promise<CliRun> {
   return runCli('keys', args, env);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test.serial('a rotation is published by the running service at once and signs from its activation, restarted or not', async (t) => {
