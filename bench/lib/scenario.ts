@@ -41,6 +41,23 @@ export interface Variant {
   requests: LoadRequest[];
 }
 
+/**
+ * The two reference variants every read scenario runs beside its subject: bare Koa + pg reading the same profiles'
+ * field rows (the bare read), and bare Koa returning a constant (the framework ceiling).
+ */
+export function bareReadVariants(bare: ManagedProcess, ceiling: ManagedProcess, profileIds: readonly string[]): Variant[] {
+  return [
+    {
+      name: 'koa-pg',
+      label: 'bare Koa + pg, the same profiles’ field rows',
+      role: 'baseline',
+      target: bare,
+      requests: profileIds.map((id) => ({ path: `/read/${id}` })),
+    },
+    { name: 'koa-constant', label: 'bare Koa, constant JSON', role: 'ceiling', target: ceiling, requests: [{ path: '/' }] },
+  ];
+}
+
 export interface VariantResult {
   name: string;
   label: string;

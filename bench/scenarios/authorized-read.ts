@@ -13,7 +13,7 @@ import { ratio } from '../lib/compare.ts';
 import type { Environment } from '../lib/environment.ts';
 import type { LoadRequest } from '../lib/load.ts';
 import { freePort, startProcess } from '../lib/processes.ts';
-import { Unavailable, type Scenario, type VariantResult } from '../lib/scenario.ts';
+import { bareReadVariants, Unavailable, type Scenario, type VariantResult } from '../lib/scenario.ts';
 import type { DataApiSession } from '../lib/seed.ts';
 import { leanSessions, verifyLeanChain } from '../lib/seed-lean.ts';
 import { judgeRatio } from '../lib/targets.ts';
@@ -95,14 +95,11 @@ export const authorizedRead: Scenario = {
           target: audited,
           requests: lean.map((s) => ({ path: '/data/profile', headers: { authorization: `Bearer ${s.token}` } })),
         },
-        {
-          name: 'koa-pg',
-          label: 'bare Koa + pg, the same profiles’ field rows',
-          role: 'baseline',
-          target: env.koaPg,
-          requests: sessions.map((s) => ({ path: `/read/${s.profileId}` })),
-        },
-        { name: 'koa-constant', label: 'bare Koa, constant JSON', role: 'ceiling', target: ctx.constant, requests: [{ path: '/' }] },
+        ...bareReadVariants(
+          env.koaPg,
+          ctx.constant,
+          sessions.map((s) => s.profileId),
+        ),
       ]);
       const ratios = [
         ratio(results, 'authorized-read', 'koa-pg-audited'),

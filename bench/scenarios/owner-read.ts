@@ -4,7 +4,7 @@
  * (issue 19): ≥ 0.60 of it.
  */
 import { ratio } from '../lib/compare.ts';
-import type { Scenario } from '../lib/scenario.ts';
+import { bareReadVariants, type Scenario } from '../lib/scenario.ts';
 import { judgeRatio } from '../lib/targets.ts';
 
 export const ownerRead: Scenario = {
@@ -24,14 +24,11 @@ export const ownerRead: Scenario = {
         target: env.service,
         requests: sessions.map((s) => ({ path: '/api/v1/profile', headers: { authorization: `Bearer ${s.token}` } })),
       },
-      {
-        name: 'koa-pg',
-        label: 'bare Koa + pg, the same profiles’ field rows',
-        role: 'baseline',
-        target: env.koaPg,
-        requests: sessions.map((s) => ({ path: `/read/${s.profileId}` })),
-      },
-      { name: 'koa-constant', label: 'bare Koa, constant JSON', role: 'ceiling', target: ctx.constant, requests: [{ path: '/' }] },
+      ...bareReadVariants(
+        env.koaPg,
+        ctx.constant,
+        sessions.map((s) => s.profileId),
+      ),
     ]);
     const ratios = [ratio(results, 'owner-read', 'koa-pg'), ratio(results, 'owner-read', 'koa-constant')];
     return { variants: results, ratios, targets: [judgeRatio('owner-read-throughput', ratios)] };
