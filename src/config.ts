@@ -38,6 +38,8 @@ export interface Config {
   readonly outboxRetentionDays: number;
   /** Whether webhooks may go to loopback and private addresses in production (WEBHOOKS_TO_PRIVATE_ADDRESSES). */
   readonly webhooksToPrivateAddresses: boolean;
+  /** Whether this instance delivers the outbox (mail, webhooks, back-channel logouts); false leaves it to the instances that do. */
+  readonly outboxWorker: boolean;
   /** Seconds a share's verification token (SD-JWT VC) is valid. */
   readonly shareTokenTtlSeconds: number;
   /** Seconds verifiers may cache a status list (its `ttl` and Cache-Control max-age). */
@@ -236,6 +238,11 @@ const SETTINGS: Record<string, Setting> = {
       'true lets webhooks go to loopback and private addresses in production (services on the same network); default false: only public ones (SSRF guard). Outside production they always may',
     parse: boolean('WEBHOOKS_TO_PRIVATE_ADDRESSES'),
   },
+  OUTBOX_WORKER: {
+    description:
+      'false: this instance serves requests only and leaves delivering the outbox (mail, webhooks, back-channel logouts) to the instances where it is true; default true. What is queued waits durably until some instance delivers it',
+    parse: (raw) => (raw === undefined || raw === '' ? true : raw === 'false' ? false : boolean('OUTBOX_WORKER')(raw)),
+  },
   RINGFENCE_PREVIOUS_MASTER_KEYS: {
     description: 'comma-separated master keys being rotated away from (npm run keys -- rotate-master); remove once it has finished',
     parse: (raw) =>
@@ -310,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     registrationsPerAddress: values.REGISTRATIONS_PER_ADDRESS as number,
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
     webhooksToPrivateAddresses: values.WEBHOOKS_TO_PRIVATE_ADDRESSES as boolean,
+    outboxWorker: values.OUTBOX_WORKER as boolean,
     shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
     shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
     shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,

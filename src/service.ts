@@ -147,7 +147,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         },
       }),
     });
-    worker.start();
+    // An instance may leave delivery to others (OUTBOX_WORKER=false): web instances apart from worker instances.
+    if (config.outboxWorker) worker.start();
     return {
       app,
       deps,

@@ -254,12 +254,13 @@ export async function accountsGrantingService(q: Queryable, clientId: string, li
 
 /**
  * The person's live grants, one row per service (`client_id`, `scopes`): the OpenID scopes and those granted for the
- * resource, as the words of one text (several grants' run together), which scopeWords reads as scopesOf does — found
+ * resource, as the words of one text (several grants' run together, in no particular order: an aggregate without
+ * `order by` needs no sort of the person's grants, and scopeWords sorts the words), which scopeWords reads as scopesOf does — found
  * in SQL without reading a grant into the process, for who a change of the profile may be told to
  * (src/features/deliveries). A fragment for a `with` clause; it takes the resource, then the person's user id.
  */
 export const LIVE_GRANT_SCOPES = `select g.client_id,
-              string_agg(concat_ws(' ', g.payload #>> '{openid,scope}', g.payload -> 'resources' ->> ?::text), ' ' order by g.id) as scopes
+              string_agg(concat_ws(' ', g.payload #>> '{openid,scope}', g.payload -> 'resources' ->> ?::text), ' ') as scopes
          from oidc_payloads g
         where g.kind = 'Grant' and g.account_id = ?::text and (g.expires_at is null or g.expires_at > current_timestamp)
         group by g.client_id`;
