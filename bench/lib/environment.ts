@@ -24,6 +24,8 @@ export interface Environment {
   holdWorker(): Promise<void>;
   /** Starts the worker instance again (if held) and waits until it is ready. */
   resumeWorker(): Promise<ManagedProcess>;
+  /** Another instance of the service on this database (same issuer, master key and settings); the caller stops it. */
+  startInstance(name: string, o: { outboxWorker: boolean }): Promise<ManagedProcess>;
   /** bench/baselines/koa-pg.ts on this database, with its default statements (a profile's sealed fields). */
   koaPg: ManagedProcess;
   seeder: Seeder;
@@ -84,17 +86,18 @@ export async function startEnvironment(name: string, o: EnvironmentOptions): Pro
     readyPath: '/readyz',
     logDir: o.logDir,
   });
-  const startWorker = async () => {
-    const workerPort = await freePort();
+  const startInstance = async (instance: string, { outboxWorker }: { outboxWorker: boolean }) => {
+    const instancePort = await freePort();
     return startProcess({
-      name: `worker-${name}`,
+      name: `${instance}-${name}`,
       script: 'src/main.ts',
-      env: serviceEnv(`worker-${name}`, workerPort, true),
-      port: workerPort,
+      env: serviceEnv(`${instance}-${name}`, instancePort, outboxWorker),
+      port: instancePort,
       readyPath: '/readyz',
       logDir: o.logDir,
     });
   };
+  const startWorker = () => startInstance('worker', { outboxWorker: true });
   let worker: ManagedProcess | undefined = await startWorker();
   const db = knexFactory({ client: 'pg', connection: { connectionString: databaseUrl, application_name: 'bench-seeder' }, pool: { min: 0, max: 8 } });
   const keyring = new Keyring(o.masterKey);
@@ -125,6 +128,7 @@ export async function startEnvironment(name: string, o: EnvironmentOptions): Pro
       worker ??= await startWorker();
       return worker;
     },
+    startInstance,
     koaPg,
     seeder,
     async close() {

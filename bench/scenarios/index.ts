@@ -14,6 +14,7 @@ import { sdJwtVerify } from './sd-jwt-verify.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import { updateInfo } from './update-info.ts';
 import { changeEvents } from './change-events.ts';
+import { twoInstances } from './two-instances.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   framework,
@@ -26,5 +27,6 @@ export const SCENARIOS: readonly Scenario[] = [
   tokenEndpoint,
   login,
   credentialDecode,
+  twoInstances,
   scale,
 ];
