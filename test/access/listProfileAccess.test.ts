@@ -4,7 +4,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
-import { dataResource, registerClient, tokensFor } from '../helpers/oidc.ts';
+import { addService, dataResource, registerClient, tokensFor } from '../helpers/oidc.ts';
 import { register } from '../accounts/fixtures.ts';
 import { registerPerson } from '../services/fixtures.ts';
 
@@ -36,4 +36,39 @@ test('another person sees none of my services, and no token gets 401', async (t)
   const other = await register(app);
   t.deepEqual((await app.request('GET', '/api/v1/profile/access', { token: other.token })).body.services, []);
   assertError(t, await app.request('GET', '/api/v1/profile/access'), 401, undefined, 'token must exist!');
+});
+
+test('lists a service that reads only through a linked document: what the document lets its role see; revoking unlinks it', async (t) => {
+  const person = await registerPerson(app);
+  const gov = await addService(app, 'government');
+  const com = await addService(app, 'commercial');
+  const created = await app.request('POST', '/api/v1/profile/documents', {
+    token: person.token,
+    json: {
+      kind: 'registration',
+      title: 'Council tax',
+      references: ['home_address'],
+      roles: ['government'],
+      services: [gov.service.client_id, com.service.client_id],
+    },
+  });
+  t.is(created.status, 201, created.text);
+  const documentId = created.body.document.document_id;
+
+  const access = await app.request('GET', '/api/v1/profile/access', { token: person.token });
+  t.is(access.status, 200);
+  const byId = new Map(access.body.services.map((s: { service_id: string }) => [s.service_id, s]));
+  t.like(byId.get(gov.service.client_id), { role: 'government', scopes: [], fields: ['home_address'], documents: [documentId], last_used_at: null });
+  // Linked, but the document is not intended for its role: listed (the person sees the link), seeing nothing.
+  t.like(byId.get(com.service.client_id), { role: 'commercial', scopes: [], fields: [], documents: [documentId] });
+
+  const revoked = await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: gov.service.client_id } });
+  t.is(revoked.status, 200, revoked.text);
+  const after = await app.request('GET', '/api/v1/profile/access', { token: person.token });
+  t.deepEqual(
+    after.body.services.map((s: { service_id: string }) => s.service_id),
+    [com.service.client_id],
+  );
+  const doc = await app.request('GET', `/api/v1/profile/documents/${documentId}`, { token: person.token });
+  t.deepEqual(doc.body.document.services, [com.service.client_id]);
 });

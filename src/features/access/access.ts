@@ -12,7 +12,8 @@ import { findService } from '../../oidc/services.ts';
 import { enqueueGrantRevoked } from '../../oidc/grant-events.ts';
 import { lastReleaseAt } from './access.repo.ts';
 import { revokeSharesOfService } from '../shares/shares.repo.ts';
-import { unlinkService } from '../documents/documents.repo.ts';
+import { linksOfPerson, unlinkService } from '../documents/documents.repo.ts';
+import { scopesCoveringFields } from '../documents/document-basis.ts';
 
 export interface AccessEntry {
   service_id: string;
@@ -20,34 +21,63 @@ export interface AccessEntry {
   role: string;
   scopes: string[];
   fields: string[];
+  /** The person's documents linked to the service: each a basis it can read under, grant or no grant. */
+  documents: string[];
   granted_at: string;
   last_used_at: string | null;
 }
 
-/** Every service with a live grant, what it can see now (the engine's answer), when granted and last used. */
+/**
+ * Every service that can read something of the person now: each with a live grant, and each linked to one of
+ * their documents (a basis of its own, src/features/documents) — what it can see now (the engine's answer: under
+ * its grant's scopes, and through each document intended for its role, the references the engine allows it), when
+ * it was granted or first linked, and when it last had data released. Revoking it (revokeAccess) ends both.
+ */
 export async function listAccess(deps: AppDeps, userId: string): Promise<AccessEntry[]> {
-  const byClient = new Map<string, { scopes: Set<string>; grantedAt: number }>();
+  const byClient = new Map<string, { scopes: Set<string>; grantedAt: number; documents: Set<string>; references: Set<string> }>();
+  const entryOf = (clientId: string, at: number) => {
+    let entry = byClient.get(clientId);
+    if (!entry) {
+      entry = { scopes: new Set<string>(), grantedAt: at, documents: new Set<string>(), references: new Set<string>() };
+      byClient.set(clientId, entry);
+    }
+    return entry;
+  };
   for (const g of await listLiveGrants(deps.db, userId)) {
-    const entry = byClient.get(g.clientId) ?? { scopes: new Set<string>(), grantedAt: g.issuedAt };
+    const entry = entryOf(g.clientId, g.issuedAt);
     // What the service can use at the data API: the OpenID scopes and the data resource's.
     for (const s of scopesOf(g, dataResource(deps.config))) entry.scopes.add(s);
     entry.grantedAt = Math.max(entry.grantedAt, g.issuedAt);
-    byClient.set(g.clientId, entry);
+  }
+  const links = await linksOfPerson(deps.db, userId);
+  for (const link of links) {
+    const entry = entryOf(link.client_id, Math.floor(link.linked_at.getTime() / 1000));
+    entry.documents.add(link.document_id);
   }
   const entries: AccessEntry[] = [];
-  for (const [clientId, { scopes, grantedAt }] of byClient) {
+  for (const [clientId, { scopes, grantedAt, documents }] of byClient) {
     const service = await findService(deps.db, clientId);
     if (!service) continue;
     const scopeList = [...scopes].sort();
-    const previews = await deps.oidc.previewConsent(userId, clientId, scopeList);
-    const fields = [...new Set(previews.flatMap((p) => p.fields.map((f) => f.field)))].sort();
+    const fields = new Set<string>();
+    if (scopeList.length > 0) {
+      for (const p of await deps.oidc.previewConsent(userId, clientId, scopeList)) for (const f of p.fields) fields.add(f.field);
+    }
+    // Through a document: only one intended for its role, and of its references only those the engine allows.
+    const references = new Set(links.filter((l) => l.client_id === clientId && l.roles.includes(service.role)).flatMap((l) => l.references));
+    if (references.size > 0) {
+      for (const p of await deps.oidc.previewConsent(userId, clientId, scopesCoveringFields(deps, [...references]))) {
+        for (const f of p.fields) if (references.has(f.field)) fields.add(f.field);
+      }
+    }
     const lastUse = await lastReleaseAt(deps.db, userId, clientId);
     entries.push({
       service_id: clientId,
       name: service.name,
       role: service.role,
       scopes: scopeList,
-      fields,
+      fields: [...fields].sort(),
+      documents: [...documents].sort(),
       granted_at: new Date(grantedAt * 1000).toISOString(),
       last_used_at: lastUse ? new Date(lastUse).toISOString() : null,
     });

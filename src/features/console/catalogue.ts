@@ -201,14 +201,15 @@ const CATALOGUE: Record<string, Section> = {
   services: {
     title: ['Services with access', '有访问权限的服务', '有存取權限的服務'],
     intro: [
-      'Every service you granted, and exactly what it can see now.',
-      '您授权的每个服务，以及它现在能看到的内容。',
-      '您授權的每個服務，以及它現在能看到的內容。',
+      'Every service you granted or linked a document to, and exactly what it can see now.',
+      '您授权或关联了文件的每个服务，以及它现在能看到的内容。',
+      '您授權或關聯了文件的每個服務，以及它現在能看到的內容。',
     ],
     none: ['No service has access to your profile.', '没有服务可以访问您的个人资料。', '沒有服務可以存取您的個人資料。'],
     role: ['Role', '角色', '角色'],
     scopes: ['Scopes granted', '已授权范围', '已授權範圍'],
     sees: ['Sees now', '现在可见', '現在可見'],
+    documents: ['Documents linked', '关联的文件', '關聯的文件'],
     granted: ['Granted', '授权时间', '授權時間'],
     lastUsed: ['Last read', '最近读取', '最近讀取'],
     never: ['never', '从未', '從未'],

@@ -143,6 +143,32 @@ export const LINKS_REFERENCING = `select l.client_id, d.id as document_id, d.rol
         where d.user_id = ?::uuid
           and exists (select 1 from jsonb_array_elements_text(d.references) as r(field) where r.field = any(?::text[]))`;
 
+/** A link of one of the person's documents to a service: what the access overview lists besides grants. */
+export interface PersonLink {
+  client_id: string;
+  document_id: string;
+  references: string[];
+  roles: string[];
+  linked_at: Date;
+}
+
+/** Every link of the person's documents to a service, oldest first. */
+export async function linksOfPerson(q: Queryable, userId: string): Promise<PersonLink[]> {
+  const rows = (await q('documents as d')
+    .join('document_links as l', 'l.document_id', 'd.id')
+    .where('d.user_id', userId)
+    .orderBy([{ column: 'l.created_at' }, { column: 'l.id' }])
+    .select('l.client_id', 'd.id as document_id', 'd.references', 'd.roles', 'l.created_at as linked_at')) as (Omit<
+    PersonLink,
+    'references' | 'roles'
+  > & {
+    references: unknown;
+    roles: unknown;
+  })[];
+  const list = (v: unknown): string[] => (typeof v === 'string' ? JSON.parse(v) : (v as string[] | null)) ?? [];
+  return rows.map((r) => ({ ...r, references: list(r.references), roles: list(r.roles) }));
+}
+
 /** A document linked to the service, whoever's it is, with the link that shares it: a read by the service as itself. */
 export async function findLinkedDocument(
   q: Queryable,
