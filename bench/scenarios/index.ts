@@ -15,6 +15,7 @@ import { tokenEndpoint } from './token-endpoint.ts';
 import { updateInfo } from './update-info.ts';
 import { changeEvents } from './change-events.ts';
 import { twoInstances } from './two-instances.ts';
+import { auditWriters } from './audit-writers.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   framework,
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   tokenEndpoint,
   login,
   credentialDecode,
+  auditWriters,
   twoInstances,
   scale,
 ];
