@@ -16,6 +16,8 @@ export interface Config {
   readonly host: string;
   readonly baseUrl: string;
   readonly databaseUrl: string | undefined;
+  /** A streaming replica of databaseUrl: the public directory reads it; nothing authorization-relevant ever does. */
+  readonly databaseReplicaUrl: string | undefined;
   readonly dataDir: string;
   /** Where the policy files are read from; undefined: the policies/ this release ships. */
   readonly policiesDir: string | undefined;
@@ -138,6 +140,12 @@ const SETTINGS: Record<string, Setting> = {
   DATABASE_URL: {
     description: 'PostgreSQL connection URL; when absent the embedded PGlite database in DATA_DIR is used',
     parse: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+  },
+  DATABASE_REPLICA_URL: {
+    description:
+      'PostgreSQL connection URL of a streaming read replica of DATABASE_URL, for reads that may be slightly stale (the public ' +
+      'directory only); authorization always reads DATABASE_URL. When absent every read goes to DATABASE_URL',
+    parse: url('DATABASE_REPLICA_URL', ['postgres:', 'postgresql:']),
   },
   DATA_DIR: {
     description: 'directory for the embedded database and the development master key (default ./data)',
@@ -295,6 +303,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
         'so set TRUST_PROXY=true (the proxy must set X-Forwarded-Proto: https and X-Forwarded-For), or sign-in cannot set its secure cookies',
     );
   }
+  if (problems.length === 0 && values.DATABASE_REPLICA_URL !== undefined && values.DATABASE_URL === undefined) {
+    problems.push('DATABASE_REPLICA_URL needs DATABASE_URL: a replica is of a PostgreSQL primary, never of the embedded database');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = values.PORT as number;
@@ -304,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host: values.HOST as string,
     baseUrl: ((values.BASE_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl: values.DATABASE_URL as string | undefined,
+    databaseReplicaUrl: values.DATABASE_REPLICA_URL as string | undefined,
     dataDir: values.DATA_DIR as string,
     policiesDir: values.POLICIES_DIR as string | undefined,
     masterKey: values.RINGFENCE_MASTER_KEY as Buffer | undefined,

@@ -22,6 +22,12 @@ import type { Policies } from './policy/load.ts';
 export interface AppDeps {
   config: Config;
   db: Db;
+  /**
+   * Reads that may be slightly stale — the public directory, nothing else — go here: a streaming replica's pool when
+   * DATABASE_REPLICA_URL is set, else (or when absent) `db`. Anything that admits, refuses or scopes access reads
+   * `db`, the primary, always (src/store/db.ts `Store.replica`).
+   */
+  replica?: Db;
   storeKind: 'postgres' | 'pglite';
   keyring: Keyring;
   outbox: Outbox;

@@ -93,7 +93,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const outbox = new Outbox(keyring);
     const issuerKeys = await liveIssuerKeys(store.db, keyring).open();
     stopFollowing = () => issuerKeys.close();
-    const base = { config, db: store.db, storeKind: store.kind, keyring, outbox, logger, policy, issuerKeys };
+    const base = { config, db: store.db, replica: store.replica, storeKind: store.kind, keyring, outbox, logger, policy, issuerKeys };
     const disclosure = createDisclosure(base, BASIS_KINDS);
     // What the provider asks of the accounts feature; authenticateLogin takes the finished deps (assigned below).
     let deps: AppDeps | undefined;

@@ -52,7 +52,17 @@ export type Db = Knex;
 export type Queryable = Knex | Knex.Transaction;
 
 export interface Store {
+  /** The primary: every write, and every read that decides access. */
   db: Db;
+  /**
+   * Reads that may be slightly stale, and nothing else: the public directory (GET /profiles). The replica's own pool
+   * when DATABASE_REPLICA_URL is set, else `db` itself. The rule: a read that admits, refuses or chooses what a caller
+   * may see for a person (tokens, grants, sessions, services, rings, policy, keys, audit) never reads here, because a
+   * replica replays the primary's WAL behind it and would answer a revoked grant as live for as long as it lags.
+   * The directory shows only what each person made public, and a change there is a person's own edit, not a
+   * revocation of anyone's access: it may appear a replication lag late (docs/scale-out.md, Read replicas).
+   */
+  replica: Db;
   kind: 'postgres' | 'pglite';
   close(): Promise<void>;
 }
@@ -62,16 +72,30 @@ export interface StoreOptions {
   inMemory?: boolean;
 }
 
+function pgPool(connectionString: string, applicationName: string, max: number): Db {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString, application_name: applicationName },
+    pool: { min: 0, max },
+    // A failed query's error would otherwise carry its SQL with the values filled in: hashes, tokens, sealed data.
+    compileSqlOnError: false,
+  });
+}
+
 export async function openStore(config: Config, options: StoreOptions = {}): Promise<Store> {
   if (config.databaseUrl) {
-    const db = knexFactory({
-      client: 'pg',
-      connection: { connectionString: config.databaseUrl, application_name: 'ringfence' },
-      pool: { min: 0, max: 10 },
-      // A failed query's error would otherwise carry its SQL with the values filled in: hashes, tokens, sealed data.
-      compileSqlOnError: false,
-    });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const db = pgPool(config.databaseUrl, 'ringfence', 10);
+    if (!config.databaseReplicaUrl) return { db, replica: db, kind: 'postgres', close: () => db.destroy() };
+    // Its own application_name, so that the replica's pg_stat_activity shows whose connections these are.
+    const replica = pgPool(config.databaseReplicaUrl, 'ringfence-replica', 5);
+    return {
+      db,
+      replica,
+      kind: 'postgres',
+      async close() {
+        await Promise.all([db.destroy(), replica.destroy()]);
+      },
+    };
   }
 
   let lock: DirLock | undefined;
@@ -91,6 +115,7 @@ export async function openStore(config: Config, options: StoreOptions = {}): Pro
     await db.raw('select 1');
     return {
       db,
+      replica: db,
       kind: 'pglite',
       async close() {
         try {

@@ -129,6 +129,16 @@ function runnableBin(bin: PgBin, account: { uid: number; gid: number } | undefin
   }
   return path.join(copy, 'bin');
 }
+/**
+ * The server binaries the harness runs and the account it runs them as when we are root: for helpers that start
+ * servers of their own from the same binaries (test/helpers/replica.ts).
+ */
+export function serverBinaries(): { dir: string; source: PgBin['source']; account?: { uid: number; gid: number } } {
+  const account = process.getuid?.() === 0 ? serverAccount() : undefined;
+  const found = findPgBin();
+  return { dir: runnableBin(found, account), source: found.source, account };
+}
+
 /** A free loopback port (the kernel picks it; free when this resolves, so take it at once). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -254,7 +254,12 @@ export async function getPublicProfile(deps: AppDeps, handle: string): Promise<P
 /** How many people one directory page may look at before it answers with fewer entries and a cursor to go on. */
 const DIRECTORY_SCAN_LIMIT = 1000;
 
-/** `GET /profiles`: listed people in handle order. */
+/**
+ * `GET /profiles`: listed people in handle order. The one read that goes to the replica (`deps.replica`) when there
+ * is one: a page of the public directory may be a replication lag behind the people's own edits. It decides nothing
+ * for anyone: it shows what the public view lets the public see, and every read that grants or refuses access
+ * (the data API, sign-in, consent, a person's own pages, GET /profiles/{handle} too) stays on the primary.
+ */
 export async function listPublicProfiles(deps: AppDeps, page: PageRequest): Promise<{ profiles: PublicProfile[]; next_cursor: string | null }> {
   let after = page.cursor
     ? decodeCursor<{ h: string }>(page.cursor, (v): v is Record<string, unknown> & { h: string } => typeof v.h === 'string' && v.h !== '').h
@@ -263,16 +268,18 @@ export async function listPublicProfiles(deps: AppDeps, page: PageRequest): Prom
   const found: PublicProfile[] = [];
   let scanned = 0;
   let more = true;
+  const directory = deps.replica ?? deps.db;
+  const directoryDeps = directory === deps.db ? deps : { ...deps, db: directory };
   scan: while (scanned < DIRECTORY_SCAN_LIMIT) {
-    const rows = await listProfilesByHandle(deps.db, after, batchSize);
+    const rows = await listProfilesByHandle(directory, after, batchSize);
     const lastBatch = rows.length < batchSize;
     const ids = rows.map((r) => r.profile_id);
-    const rings = await readFieldRings(deps.db, ids);
-    const profileRows = new Map((await findProfilesByIds(deps.db, ids)).map((p) => [p.id, p]));
+    const rings = await readFieldRings(directory, ids);
+    const profileRows = new Map((await findProfilesByIds(directory, ids)).map((p) => [p.id, p]));
     for (const [i, row] of rows.entries()) {
       scanned++;
       after = row.handle_lower;
-      const view = await publicView(deps, row, rings.get(row.profile_id) ?? [], profileRows.get(row.profile_id));
+      const view = await publicView(directoryDeps, row, rings.get(row.profile_id) ?? [], profileRows.get(row.profile_id));
       if (view) found.push(view);
       if (found.length === page.limit) {
         more = !(lastBatch && i === rows.length - 1);
