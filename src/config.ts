@@ -42,6 +42,10 @@ export interface Config {
   readonly webhooksToPrivateAddresses: boolean;
   /** Whether this instance delivers the outbox (mail, webhooks, back-channel logouts); false leaves it to the instances that do. */
   readonly outboxWorker: boolean;
+  /** Seconds between signed audit checkpoints (src/audit/checkpoints.ts); 0 leaves them to other instances. */
+  readonly auditCheckpointSeconds: number;
+  /** How many of the newest checkpoints keep their leaves (the heads they cover). */
+  readonly auditCheckpointKeep: number;
   /** Seconds a share's verification token (SD-JWT VC) is valid. */
   readonly shareTokenTtlSeconds: number;
   /** Seconds verifiers may cache a status list (its `ttl` and Cache-Control max-age). */
@@ -213,6 +217,15 @@ const SETTINGS: Record<string, Setting> = {
     description: 'days a delivered mail is kept in the outbox before it is purged (default 7)',
     parse: integer('OUTBOX_RETENTION_DAYS', 1, 3650, 7),
   },
+  AUDIT_CHECKPOINT_SECONDS: {
+    description:
+      'seconds between signed checkpoints of the audit log, a Merkle tree over every chain head (default 60; docs/audit-chains.md); 0: this instance writes none and leaves them to the others',
+    parse: integer('AUDIT_CHECKPOINT_SECONDS', 0, 86400, 60),
+  },
+  AUDIT_CHECKPOINT_KEEP: {
+    description: 'how many of the newest audit checkpoints keep the chain heads they cover, which verify checks the chains against (default 24)',
+    parse: integer('AUDIT_CHECKPOINT_KEEP', 1, 100000, 24),
+  },
   SHARE_TOKEN_TTL_SECONDS: {
     description: "seconds a share's verification token (SD-JWT VC) is valid (default 600: ten minutes)",
     parse: integer('SHARE_TOKEN_TTL_SECONDS', 30, 86_400, 600),
@@ -330,6 +343,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     outboxRetentionDays: values.OUTBOX_RETENTION_DAYS as number,
     webhooksToPrivateAddresses: values.WEBHOOKS_TO_PRIVATE_ADDRESSES as boolean,
     outboxWorker: values.OUTBOX_WORKER as boolean,
+    auditCheckpointSeconds: values.AUDIT_CHECKPOINT_SECONDS as number,
+    auditCheckpointKeep: values.AUDIT_CHECKPOINT_KEEP as number,
     shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
     shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
     shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,

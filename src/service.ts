@@ -27,6 +27,7 @@ import { findUserById } from './features/accounts/accounts.repo.ts';
 import { createOidc, type OidcAccounts } from './oidc/index.ts';
 import { GRANT_BASIS } from './oidc/grant-basis.ts';
 import { EMERGENCY_BASIS } from './features/emergency/basis.ts';
+import { CheckpointJob } from './audit/checkpoints.ts';
 import { sweepExpiredPayloads } from './oidc/adapter.ts';
 import { backchannelLogoutSender } from './oidc/backchannel.ts';
 import { sweepSeenProofs } from './oidc/dpop.ts';
@@ -42,6 +43,8 @@ export interface Service {
   app: Koa;
   deps: AppDeps;
   worker: OutboxWorker;
+  /** This instance's audit checkpoint job (running unless AUDIT_CHECKPOINT_SECONDS is 0). */
+  checkpoints: CheckpointJob;
   /** The change notices this instance follows (keys, policy revision). */
   changes: ChangeFeed;
   close(): Promise<void>;
@@ -126,6 +129,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       sweepChallenges(store.db).catch((err) => logger.warn({ err: (err as Error).message }, 'sweeping expired sign-in challenges failed'));
     }, SWEEP_INTERVAL_MS);
     sweep.unref();
+    // Signed checkpoints over every audit chain's head (src/audit/checkpoints.ts): every instance may write them.
+    const checkpoints = new CheckpointJob(
+      store.db,
+      () => ({ issuer: config.baseUrl, key: issuerKeys.active[0] }),
+      { intervalSeconds: config.auditCheckpointSeconds, keepLeaves: config.auditCheckpointKeep },
+      (err) => logger.warn({ err: err.message }, 'writing the audit checkpoint failed'),
+    );
+    if (config.auditCheckpointSeconds > 0) checkpoints.start();
     const worker = new OutboxWorker({
       db: store.db,
       outbox,
@@ -153,9 +164,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       app,
       deps,
       worker,
+      checkpoints,
       changes,
       async close() {
         clearInterval(sweep);
+        await checkpoints.stop();
         await worker.stop();
         await changes.close();
         stopFollowing();

@@ -55,6 +55,11 @@ export async function loadIssuerKeys(db: Queryable, keyring: Keyring): Promise<I
   return (await loadKeys(db, keyring, ISSUER_KEYS)).keys.map((k) => k.jwk);
 }
 
+/** The published issuer JWKs as stored, public parts only, without writing anything (for a verifier). */
+export async function readIssuerPublicKeys(db: Queryable, keyring: Keyring): Promise<ReturnType<typeof publicIssuerJwk>[]> {
+  return (await loadKeys(db, keyring, ISSUER_KEYS, { settle: false })).keys.map((k) => publicIssuerJwk(k.jwk));
+}
+
 /**
  * Adds a pending issuer key, published at once and signing from `publishForSeconds` from now; returns its kid and
  * when it activates. Refuses while a rotation is pending, and (DecryptionError) when the keyring does not open the

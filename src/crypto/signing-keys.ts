@@ -149,8 +149,10 @@ async function loadKeys<J extends StoredJwk>(
   db: Queryable,
   keyring: Keyring,
   t: KeyTable<J>,
+  { settle = true }: { settle?: boolean } = {},
 ): Promise<{ keys: LoadedKey<J>[]; nextChangeInMs: number | undefined }> {
-  await settleKeys(db, t);
+  // Settling writes (a key due moves on); a reader that must not write (a verifier) reads the keys as they are.
+  if (settle) await settleKeys(db, t);
   const rows = (await db(t.table)
     .select('kid', 'state', 'private_jwk', 'activates_at', {
       changes_in_ms: db.raw(

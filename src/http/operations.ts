@@ -137,6 +137,8 @@ import { listProfileRequests } from '../features/shares/listProfileRequests.ts';
 import { approveProfileRequest } from '../features/shares/approveProfileRequest.ts';
 import { declineProfileRequest } from '../features/shares/declineProfileRequest.ts';
 import { verifyAuditChain } from '../features/services/verifyAuditChain.ts';
+import { listAuditCheckpoints } from '../features/services/listAuditCheckpoints.ts';
+import { getActivityProof } from '../features/activity/getActivityProof.ts';
 import { createEmergencyAccess } from '../features/emergency/createEmergencyAccess.ts';
 import { getEmergencyAccess } from '../features/emergency/getEmergencyAccess.ts';
 import { replaceEmergencyAccess } from '../features/emergency/replaceEmergencyAccess.ts';
@@ -224,6 +226,7 @@ export const FEATURES = {
     getService,
     disableService,
     verifyAuditChain,
+    listAuditCheckpoints,
   },
   emergency: {
     createEmergencyAccess,
@@ -307,6 +310,7 @@ export const FEATURES = {
   },
   activity: {
     listProfileActivity,
+    getActivityProof,
   },
   documents: {
     createDocument,

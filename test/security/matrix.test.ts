@@ -533,6 +533,8 @@ const FIXTURES: Record<string, Fixture> = {
   getConsoleShares: { request: () => ({ path: '/account/shares' }), public: [200] },
   getConsolePortable: { request: () => ({ path: '/account/portable' }), public: [200] },
   listProfileActivity: { request: () => ({ path: '/api/v1/profile/activity' }) },
+  // A proof needs a signed checkpoint covering the caller's chain; the job's first pass has not covered them yet.
+  getActivityProof: { request: () => ({ path: '/api/v1/profile/activity/proof' }), owner: [200, 404], other: [200, 404] },
   submitInteractionPasskey: {
     request: () => ({ path: `/interaction/${bogusUid()}/passkey`, json: { csrf: 'x', response: FAKE_WEBAUTHN } }),
     public: [400],
@@ -657,6 +659,7 @@ const FIXTURES: Record<string, Fixture> = {
     other: [404],
   },
   verifyAuditChain: { request: () => ({ path: '/api/v1/admin/audit/verify' }) },
+  listAuditCheckpoints: { request: () => ({ path: '/api/v1/admin/audit/checkpoints' }) },
   createEmergencyAccess: { before: dropEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access', json: EMERGENCY_SETUP }) },
   getEmergencyAccess: { before: ensureEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access' }) },
   replaceEmergencyAccess: { before: ensureEmergencySetup, request: () => ({ path: '/api/v1/profile/emergency-access', json: EMERGENCY_SETUP }) },
