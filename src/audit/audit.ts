@@ -7,6 +7,9 @@ import type { Queryable, RunStatement } from '../store/db.ts';
 import { statementsOf } from '../store/db.ts';
 import { sha256Hex } from '../crypto/tokens.ts';
 
+/** The chain of events without a subject (an operator's, an anonymous caller's); a person's chain is their subject. */
+export const SYSTEM_CHAIN = 'system';
+
 /** The previous hash of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 

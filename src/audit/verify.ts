@@ -13,7 +13,7 @@
  */
 import type { JWK } from 'jose';
 import type { Queryable } from '../store/db.ts';
-import { eventHash, GENESIS_HASH, type AuditRow } from './audit.ts';
+import { eventHash, GENESIS_HASH, SYSTEM_CHAIN, type AuditRow } from './audit.ts';
 import { type CheckpointsReport, checkCheckpoints, type CoveredHead, LEGACY_CHAIN, readChainHeads } from './checkpoints.ts';
 
 /**
@@ -115,9 +115,6 @@ export interface ChainVerdict {
   /** The first event whose hash does not match, when the chain is broken. */
   brokenAt?: number;
 }
-
-/** The system chain's key: events with no subject (an operator's, an anonymous caller's). */
-const SYSTEM_CHAIN = 'system';
 
 interface PerChainBreak {
   problem: ChainProblem;

@@ -77,3 +77,48 @@ for (const kind of ['postgres', 'pglite'] as const) {
     t.true((await verifyAuditChain(db)).ok);
   });
 }
+
+test.serial(
+  'a person’s batch in flight holds back only that person: another person’s events are written meanwhile, each chain in order',
+  async (t) => {
+    const { db } = postgres;
+    const alice = `user:${randomUUID()}`;
+    const bob = `user:${randomUUID()}`;
+    const queue = new AuditQueue(db, { maxWriters: 2 });
+    // Another instance is appending to Alice's chain: its transaction holds her chain's lock.
+    let release!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const held = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const other = withTransaction(db, async (trx) => {
+      await trx.raw(`select pg_advisory_xact_lock(hashtextextended('rf_audit_chain:' || ?, 0))`, [alice]);
+      locked();
+      await holding;
+    });
+    await held;
+    const event = (subject: string, n: number): AuditInput => ({ action: 'test.event', actor: 'operator', subject, data: { n } });
+    const done: string[] = [];
+    const alices = [1, 2, 3].map((n) => queue.record(event(alice, n)).then(() => done.push(`alice ${n}`)));
+    // Alice's batch waits for her chain; Bob's is written by the second writer all the same.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const bobs = [4, 5].map((n) => queue.record(event(bob, n)).then(() => done.push(`bob ${n}`)));
+    await Promise.all(bobs);
+    t.deepEqual(done, ['bob 4', 'bob 5']);
+    // Alice's events queued behind her batch keep their order once her chain is free.
+    const more = queue.record(event(alice, 6)).then(() => done.push('alice 6'));
+    release();
+    await other;
+    await Promise.all([...alices, more]);
+    await queue.flush();
+    const rows = (await db('audit_events').where({ chain: alice }).orderBy('chain_seq').select('data')) as { data: { n: number } }[];
+    t.deepEqual(
+      rows.map((r) => r.data.n),
+      [1, 2, 3, 6],
+    );
+    t.true((await verifyAuditChain(db)).ok);
+  },
+);
