@@ -7,7 +7,7 @@
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { AppError } from '../../errors.ts';
+import { AppError, ServiceUnavailable } from '../../errors.ts';
 import { envelopeOf, mapError } from '../error-mapping.ts';
 import { isInteractionPage, showErrorPage } from './error-page.ts';
 
@@ -19,7 +19,10 @@ export function errorEnvelope(logger: Logger) {
     } catch (err) {
       const requestId = (ctx.state.requestId as string | undefined) ?? 'unknown';
       const mapped = mapError(err, requestId);
-      if (mapped.status >= 500) {
+      if (err instanceof ServiceUnavailable) {
+        // Meant for the caller (a draining or outdated instance, the database away): a state, not a fault.
+        logger.warn({ req_id: requestId, code: err.code, message: err.message }, 'request refused: unavailable');
+      } else if (mapped.status >= 500) {
         logger.error({ err, req_id: requestId, detail: (err as AppError).detail }, 'request failed');
       } else if (err instanceof AppError && err.detail) {
         logger.info({ req_id: requestId, code: err.code, detail: err.detail }, 'request refused');

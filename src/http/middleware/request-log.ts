@@ -21,7 +21,9 @@ export function requestLog(logger: Logger) {
         ip: ctx.ip,
         operation: ctx.state.operationId as string | undefined,
       };
-      if (ctx.status >= 500) logger.error(line, 'request');
+      // A 503 is an answer the instance means (draining, an outdated policy revision): logged, not raised as a fault.
+      if (ctx.status === 503) logger.warn(line, 'request');
+      else if (ctx.status >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
     }
   };
