@@ -15,6 +15,7 @@ import path from 'node:path';
 import axe from 'axe-core';
 import * as client from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
+import { writeCheckpoint } from '../../src/audit/checkpoints.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import { ARTIFACTS, useTestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
@@ -269,11 +270,19 @@ test.serial(
     const refused = await read().catch((err: unknown) => err);
     t.true(refused instanceof client.WWWAuthenticateChallengeError, 'the service is refused at once');
 
-    // The activity log shows the revocation.
+    // The activity log shows the revocation, and the person's history sealed by a signed checkpoint, which the
+    // page checks in the browser (signature and inclusion proof). The checkpoint is the job's, in an interval of its
+    // own (one second): the app's own pass, a minute's interval, would skip one already written.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+    const signer = { issuer: app.config.baseUrl, key: app.service.deps.issuerKeys.active[0] };
+    t.truthy(await writeCheckpoint(app.service.deps.db, signer, { intervalSeconds: 1, keepLeaves: 24 }));
     await page.goto(`${app.url}/account/activity`);
     const revoked = page.locator('tr[data-action="grant.revoked"]');
     await revoked.waitFor();
     t.regex(await revoked.innerText(), new RegExp(serviceId));
+    const seal = page.locator('#sealed[data-verified="true"]');
+    await seal.waitFor();
+    t.regex(await seal.innerText(), /Your history up to event \d+ is sealed/);
     await check(t, page, 'activity');
     await page.getByLabel('Show').selectOption('grant');
     await page.locator('#events tbody tr').first().waitFor();

@@ -233,6 +233,23 @@ const CATALOGUE: Record<string, Section> = {
     who: ['By', '操作者', '操作者'],
     details: ['Details', '详情', '詳情'],
     empty: ['Nothing yet.', '暂无记录。', '暫無紀錄。'],
+    sealedTitle: ['Sealed record', '已封存的记录', '已封存的紀錄'],
+    sealedOk: [
+      'Your history up to event {n} is sealed: Ringfence signed it at {time}, and this browser checked the signature and that your history is in it. It cannot be changed or deleted without that showing.',
+      '您截至第 {n} 条事件的记录已封存：Ringfence 于 {time} 签署，此浏览器已核验签名以及您的记录包含在其中。任何更改或删除都会被发现。',
+      '您截至第 {n} 筆事件的紀錄已封存：Ringfence 於 {time} 簽署，此瀏覽器已核驗簽章以及您的紀錄包含在其中。任何更改或刪除都會被發現。',
+    ],
+    sealedBad: [
+      'The seal of your history up to event {n} ({time}) does not check out in this browser. Keep the proof below and tell the operator.',
+      '您截至第 {n} 条事件的记录（{time}）的封存未能在此浏览器中通过核验。请保存下方的证明并告知运营方。',
+      '您截至第 {n} 筆事件的紀錄（{time}）的封存未能在此瀏覽器中通過核驗。請保存下方的證明並告知營運方。',
+    ],
+    sealedNotYet: [
+      'Your newest activity is sealed within a minute of happening; come back shortly.',
+      '您最新的活动会在发生后一分钟内封存，请稍后再来查看。',
+      '您最新的活動會在發生後一分鐘內封存，請稍後再來查看。',
+    ],
+    sealedDownload: ['Download the proof (JSON)', '下载证明（JSON）', '下載證明（JSON）'],
   },
   sessions: {
     title: ['Sessions', '会话', '工作階段'],

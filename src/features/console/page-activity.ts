@@ -9,6 +9,11 @@ export const activityPage: ConsolePage = {
   signedIn: true,
   nav: true,
   body: (t) => `<p>${t('activity.intro')}</p>
+<section id="sealed" class="card" aria-labelledby="sealed-title" hidden>
+<h2 id="sealed-title">${t('activity.sealedTitle')}</h2>
+<p id="sealed-text" role="status"></p>
+<p><a id="sealed-download" download="ringfence-activity-proof.json" href="#" hidden>${t('activity.sealedDownload')}</a></p>
+</section>
 <div class="field inline"><label for="kind">${t('activity.kind')}</label><select id="kind"><option value="">${t('activity.all')}</option>${KINDS.map((k) => `<option value="${k}">${k}</option>`).join('')}</select></div>
 ${loading(t)}
 <p id="empty" hidden>${t('activity.empty')}</p>
