@@ -58,6 +58,7 @@ export async function up(db: Knex): Promise<void> {
       language plpgsql volatile
       as $fn$
     declare
+      parsed jsonb[];
       keys text[];
       hashes text[] := '{}';
       seqs bigint[] := '{}';
@@ -65,16 +66,18 @@ export async function up(db: Knex): Promise<void> {
       head text;
       head_seq bigint;
       event jsonb;
-      at integer;
+      at integer := 1;
       i integer;
+      n integer := coalesce(array_length(events, 1), 0);
     begin
-      if coalesce(array_length(events, 1), 0) = 0 then
+      if n = 0 then
         return 0;
       end if;
-      select array_agg(distinct coalesce(e::jsonb ->> 'subject', 'system') order by coalesce(e::jsonb ->> 'subject', 'system'))
-        into keys from unnest(events) as e;
-      -- The batch's chains locked once each, in key order — the one order every writer keeps, so two batches
-      -- sharing chains cannot deadlock — and each one's head read after its lock: what its last writer committed.
+      -- Each event parsed once; the batch's chains in key order.
+      parsed := array(select e::jsonb from unnest(events) as e);
+      keys := array(select distinct coalesce(p ->> 'subject', 'system') from unnest(parsed) as p order by 1);
+      -- The chains locked once each, in key order — the one order every writer keeps, so two batches sharing chains
+      -- cannot deadlock — and each one's head read after its lock: what its last writer committed.
       foreach k in array keys loop
         perform pg_advisory_xact_lock(hashtextextended('rf_audit_chain:' || k, 0));
         select h.hash, h.chain_seq into head, head_seq from audit_chain_heads h where h.chain = k;
@@ -82,9 +85,11 @@ export async function up(db: Knex): Promise<void> {
         seqs := seqs || coalesce(head_seq, 0::bigint);
       end loop;
       -- The events in the batch's order, each after its own chain's head.
-      for i in 1 .. array_length(events, 1) loop
-        event := events[i]::jsonb;
-        at := array_position(keys, coalesce(event ->> 'subject', 'system'));
+      for i in 1 .. n loop
+        event := parsed[i];
+        if array_length(keys, 1) > 1 then
+          at := array_position(keys, coalesce(event ->> 'subject', 'system'));
+        end if;
         head := hashes[at];
         seqs[at] := seqs[at] + 1;
         hashes[at] := encode(sha256(convert_to(head || E'\\n' || events[i], 'UTF8')), 'hex');
@@ -96,7 +101,7 @@ export async function up(db: Knex): Promise<void> {
       insert into audit_chain_heads (chain, chain_seq, hash)
       select * from unnest(keys, seqs, hashes)
         on conflict (chain) do update set chain_seq = excluded.chain_seq, hash = excluded.hash;
-      return array_length(events, 1);
+      return n;
     end
     $fn$`);
 }

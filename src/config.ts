@@ -46,6 +46,8 @@ export interface Config {
   readonly auditCheckpointSeconds: number;
   /** How many of the newest checkpoints keep their leaves (the heads they cover). */
   readonly auditCheckpointKeep: number;
+  /** Audit batches of different people one instance writes at once (src/audit/queue.ts). */
+  readonly auditWriters: number;
   /** Seconds a share's verification token (SD-JWT VC) is valid. */
   readonly shareTokenTtlSeconds: number;
   /** Seconds verifiers may cache a status list (its `ttl` and Cache-Control max-age). */
@@ -222,6 +224,11 @@ const SETTINGS: Record<string, Setting> = {
       'seconds between signed checkpoints of the audit log, a Merkle tree over every chain head (default 60; docs/audit-chains.md); 0: this instance writes none and leaves them to the others',
     parse: integer('AUDIT_CHECKPOINT_SECONDS', 0, 86400, 60),
   },
+  AUDIT_WRITERS: {
+    description:
+      "audit batches of different people this instance writes at once (default 1); each person's chain has its own lock, so raise it where the database's commit latency, not its CPU, bounds disclosures: on a CPU-bound database more writers mean smaller batches and more statements",
+    parse: integer('AUDIT_WRITERS', 1, 32, 1),
+  },
   AUDIT_CHECKPOINT_KEEP: {
     description: 'how many of the newest audit checkpoints keep the chain heads they cover, which verify checks the chains against (default 24)',
     parse: integer('AUDIT_CHECKPOINT_KEEP', 1, 100000, 24),
@@ -345,6 +352,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     outboxWorker: values.OUTBOX_WORKER as boolean,
     auditCheckpointSeconds: values.AUDIT_CHECKPOINT_SECONDS as number,
     auditCheckpointKeep: values.AUDIT_CHECKPOINT_KEEP as number,
+    auditWriters: values.AUDIT_WRITERS as number,
     shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
     shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
     shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,

@@ -6,7 +6,7 @@
  * while a batch is being written share the next one — one statement, its own transaction, whatever the batch's
  * size: the admission check, the chains' locks and the append (rf_audit_append, migrations/032_audit_chains.ts) —
  * instead of each request taking its chain's lock in turn. Each person has a chain of their own, so batches of
- * different people are written at once (up to `maxWriters`): a person's events wait only for the batch in flight
+ * different people may be written at once (up to `maxWriters`): a person's events wait only for the batch in flight
  * that holds their chain, in the order they came. Nothing waits on a timer: a batch starts as soon as its chains
  * are free, so an idle service writes each event at once and a busy one writes many per statement. Nothing is held
  * only in memory past a response, so a clean shutdown (which lets in-flight requests finish) loses no row;
@@ -32,8 +32,9 @@ export interface AuditQueueOptions {
    */
   admit?: (run: RunStatement, inputs: readonly AuditInput[], events: readonly string[]) => Promise<(Error | undefined)[]>;
   /**
-   * Batches written at once, of disjoint chains (default 4): one person's events wait for their chain's batch in
-   * flight, other people's need not (each chain has its own lock: migrations/032_audit_chains.ts).
+   * Batches written at once, of disjoint chains (default 1: AUDIT_WRITERS): one person's events wait for their
+   * chain's batch in flight, other people's need not (each chain has its own lock: migrations/032_audit_chains.ts).
+   * More writers make smaller batches, so more statements: worth it where commits wait on the disk, not the CPU.
    */
   maxWriters?: number;
 }
@@ -60,7 +61,7 @@ export class AuditQueue {
   constructor(db: Db, options: AuditQueueOptions = {}) {
     this.#db = db;
     this.#maxBatch = options.maxBatch ?? 200;
-    this.#maxWriters = options.maxWriters ?? 4;
+    this.#maxWriters = options.maxWriters ?? 1;
     this.#admit = options.admit;
   }
 

@@ -31,7 +31,7 @@ import { valuesFromSnapshot } from './values.ts';
 export interface DisclosureDeps {
   db: Db;
   keyring: Keyring;
-  config: Pick<Config, 'baseUrl'>;
+  config: Pick<Config, 'baseUrl' | 'auditWriters'>;
   policy: { policies: Policies; engine: PolicyEngine };
 }
 
@@ -90,7 +90,7 @@ export interface Disclosure {
 export function createDisclosure(deps: DisclosureDeps, kinds: BasisKinds): Disclosure {
   const { engine } = deps.policy;
   // Releases of many requests are admitted and recorded together: one statement per batch.
-  const log = new AuditQueue(deps.db, { admit: admitReleases(kinds) });
+  const log = new AuditQueue(deps.db, { admit: admitReleases(kinds), maxWriters: deps.config.auditWriters });
   return {
     async release(request) {
       const { reader, subject, basis } = request;
