@@ -145,7 +145,7 @@ test.serial('a fan-out expanded twice — by two workers at once, or again after
         return expandProfileEvents(trx, deps, job);
       },
     });
-    const written = await Promise.all([sender.expand(row.id, payload), sender.expand(row.id, payload)]);
+    const written = await Promise.all([sender.expand(row.id, payload, row.claim), sender.expand(row.id, payload, row.claim)]);
     t.deepEqual(
       written.sort((x, y) => x - y),
       [0, 25],
@@ -153,7 +153,7 @@ test.serial('a fan-out expanded twice — by two workers at once, or again after
     );
     // As if the job's end were lost: expanded again, into the same deliveries.
     await deps.db('outbox').where({ id: row.id }).update({ state: 'pending' });
-    t.is(await sender.expand(row.id, payload), 25);
+    t.is(await sender.expand(row.id, payload, row.claim), 25);
     const deliveries = await deps.db('webhook_deliveries').where({ user_id: person.userId, profile_version: version }).pluck('id');
     t.is(deliveries.length, 25);
     const queued = await deps

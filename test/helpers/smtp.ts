@@ -17,16 +17,39 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /**
+   * A slow receiver: each of its answers (greeting, MAIL FROM, RCPT TO, end of data) waits this long, so one
+   * message takes about four times it — longer than an outbox lease, with no single wait near the client's timeouts.
+   */
+  stepDelayMs?: number;
+  /** Awaited before a received mail is accepted: a rejection refuses it (a 4xx/5xx answer, the mail not kept). */
+  accept?: (mail: ParsedMail) => Promise<void>;
+}
+
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
   const waiters: { match: (m: ParsedMail) => boolean; resolve: (m: ParsedMail) => void }[] = [];
+  const delay = options.stepDelayMs ?? 0;
+  const later = (callback: () => void) => (delay > 0 ? setTimeout(callback, delay) : callback());
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onConnect(_session, callback) {
+      later(() => callback());
+    },
+    onMailFrom(_address, _session, callback) {
+      later(() => callback());
+    },
+    onRcptTo(_address, _session, callback) {
+      later(() => callback());
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          await options.accept?.(mail);
           messages.push(mail);
           for (const w of [...waiters]) {
             if (w.match(mail)) {
