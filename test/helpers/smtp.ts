@@ -7,6 +7,10 @@ import { standIn } from './stand-in.ts';
 export interface SmtpSink {
   url: string;
   messages: ParsedMail[];
+  /** For each message kept (in the same order): milliseconds from its connection's opening to its acceptance. */
+  durations: number[];
+  /** Connections open now with a mail from `address` under way (MAIL FROM given, not yet accepted). */
+  inFlightFrom(address: string): number;
   /**
    * Connections a client cut off in the middle of a mail (a server killed while sending): a real SMTP server logs
    * them and carries on, and so does the sink. Any other server error is still thrown.
@@ -21,36 +25,54 @@ export interface SmtpSinkOptions {
   /**
    * A slow receiver: each of its answers (greeting, MAIL FROM, RCPT TO, end of data) waits this long, so one
    * message takes about four times it — longer than an outbox lease, with no single wait near the client's timeouts.
+   * A function gives the wait for the nth connection (from 0): nodemailer, unpooled, opens one per message.
    */
-  stepDelayMs?: number;
+  stepDelayMs?: number | ((connection: number) => number);
   /** Awaited before a received mail is accepted: a rejection refuses it (a 4xx/5xx answer, the mail not kept). */
   accept?: (mail: ParsedMail) => Promise<void>;
 }
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
+  const durations: number[] = [];
   const waiters: { match: (m: ParsedMail) => boolean; resolve: (m: ParsedMail) => void }[] = [];
-  const delay = options.stepDelayMs ?? 0;
-  const later = (callback: () => void) => (delay > 0 ? setTimeout(callback, delay) : callback());
+  /** Each open connection: its wait per answer, when it opened, and the sender of the mail under way on it. */
+  const open = new Map<string, { delay: number; openedAt: number; from?: string }>();
+  let connections = 0;
+  const delayOf = (n: number) => (typeof options.stepDelayMs === 'function' ? options.stepDelayMs(n) : (options.stepDelayMs ?? 0));
+  const later = (session: { id: string }, callback: () => void) => {
+    const delay = open.get(session.id)?.delay ?? 0;
+    if (delay > 0) setTimeout(callback, delay);
+    else callback();
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onConnect(_session, callback) {
-      later(() => callback());
+    onConnect(session, callback) {
+      open.set(session.id, { delay: delayOf(connections++), openedAt: Date.now() });
+      later(session, () => callback());
     },
-    onMailFrom(_address, _session, callback) {
-      later(() => callback());
+    onMailFrom(address, session, callback) {
+      const state = open.get(session.id);
+      if (state) state.from = address.address;
+      later(session, () => callback());
     },
-    onRcptTo(_address, _session, callback) {
-      later(() => callback());
+    onRcptTo(_address, session, callback) {
+      later(session, () => callback());
     },
-    onData(stream, _session, callback) {
+    onClose(session) {
+      open.delete(session.id);
+    },
+    onData(stream, session, callback) {
       simpleParser(stream)
         .then(async (mail) => {
-          if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          const state = open.get(session.id);
+          if (state?.delay) await new Promise((r) => setTimeout(r, state.delay));
           await options.accept?.(mail);
           messages.push(mail);
+          durations.push(Date.now() - (state?.openedAt ?? Date.now()));
+          if (state) state.from = undefined;
           for (const w of [...waiters]) {
             if (w.match(mail)) {
               waiters.splice(waiters.indexOf(w), 1);
@@ -74,7 +96,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    durations,
     dropped,
+    inFlightFrom: (address) => [...open.values()].filter((c) => c.from === address).length,
     waitFor(match, ms = 10_000) {
       const found = messages.find(match);
       if (found) return Promise.resolve(found);
