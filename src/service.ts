@@ -151,6 +151,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       }),
     });
     // A message queued on any instance wakes this one's worker when its transaction commits (Outbox.enqueue*).
+    // Subscribed after the feed started: a wake needs no first read, and a missed notice is covered by the poll.
     changes.subscribe('outbox', async () => worker.wake());
     // An instance may leave delivery to others (OUTBOX_WORKER=false): web instances apart from worker instances.
     if (config.outboxWorker) worker.start();

@@ -320,6 +320,8 @@ export class OutboxWorker {
   #lostFences = 0;
   /** Leases extended by the heartbeat (one per message per renewal). */
   #renewals = 0;
+  /** Held messages whose completion is being written: a renewal that misses them has not lost them. */
+  readonly #ending = new Set<string>();
 
   constructor(options: WorkerOptions) {
     // `??`, not a spread over defaults: an option passed as undefined (startService's, when none is configured) keeps
@@ -417,6 +419,7 @@ export class OutboxWorker {
    * claim's lease, has passed: that is how a crashed worker's messages are recovered.
    */
   async #claim(limit: number): Promise<OutboxRow[]> {
+    if (limit <= 0) return [];
     await this.#purgeWhenDue();
     const { db, leaseSeconds } = this.#o;
     const claimed = (await db.raw(
@@ -437,10 +440,16 @@ export class OutboxWorker {
     return claimed.rows;
   }
 
-  /** Delivers a held message and lets it go (the heartbeat stops with the last one). */
+  /**
+   * Delivers a held message and lets it go (the heartbeat stops with the last one). A delivery that throws where it
+   * should not (a payload that does not open) is logged; its row comes due again when its lease ends.
+   */
   async #deliverHeld(row: OutboxRow): Promise<boolean> {
     try {
       return await this.#deliver(row);
+    } catch (err) {
+      this.#o.logger.error({ err, outbox_id: row.id, kind: row.kind, attempt: row.attempts }, 'outbox delivery failed unexpectedly');
+      return false;
     } finally {
       this.#held.delete(row.id);
       if (this.#held.size === 0 && this.#heartbeat) {
@@ -478,7 +487,7 @@ export class OutboxWorker {
       this.#renewals += renewed.rows.length;
       const kept = new Set(renewed.rows.map((r) => r.id));
       for (const row of rows)
-        if (!kept.has(row.id) && this.#held.get(row.id) === row)
+        if (!kept.has(row.id) && this.#held.get(row.id) === row && !this.#ending.has(row.id))
           logger.warn({ outbox_id: row.id, kind: row.kind }, 'outbox lease lost while delivering: another worker may hold it now');
     } catch (err) {
       // Each step of a delivery times out in half a lease (mailer.ts): it fails before another worker could take the
@@ -495,9 +504,17 @@ export class OutboxWorker {
    */
   async #complete(row: OutboxRow, fields: Record<string, unknown>): Promise<boolean> {
     const { db, logger } = this.#o;
-    const updated = await db('outbox')
-      .where({ id: row.id, claim: row.claim })
-      .update({ ...fields, claim: null });
+    this.#ending.add(row.id);
+    let updated: number;
+    try {
+      updated = await db('outbox')
+        .where({ id: row.id, claim: row.claim })
+        .update({ ...fields, claim: null });
+    } finally {
+      // Ended either way: written, or refused because another worker holds the row now.
+      this.#ending.delete(row.id);
+      this.#held.delete(row.id);
+    }
     if (updated === 1) return true;
     this.#lostFences++;
     logger.warn(

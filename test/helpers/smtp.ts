@@ -23,9 +23,11 @@ export interface SmtpSink {
 
 export interface SmtpSinkOptions {
   /**
-   * A slow receiver: each of its answers (greeting, MAIL FROM, RCPT TO, end of data) waits this long, so one
-   * message takes about four times it — longer than an outbox lease, with no single wait near the client's timeouts.
-   * A function gives the wait for the nth connection (from 0): nodemailer, unpooled, opens one per message.
+   * A slow receiver: its answers to the connection (the greeting), MAIL FROM and RCPT TO each wait this long, so one
+   * message takes about three times it — longer than an outbox lease, with no single wait near the client's
+   * timeouts. A function gives the wait for the nth connection (from 0): nodemailer, unpooled, opens one per message.
+   * The answer to the end of the data is never held: a client that stopped waiting for it may have had its mail
+   * accepted all the same (a duplicate no sender can prevent), which is not what a slow receiver is here to show.
    */
   stepDelayMs?: number | ((connection: number) => number);
   /** Awaited before a received mail is accepted: a rejection refuses it (a 4xx/5xx answer, the mail not kept). */
@@ -68,7 +70,6 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       simpleParser(stream)
         .then(async (mail) => {
           const state = open.get(session.id);
-          if (state?.delay) await new Promise((r) => setTimeout(r, state.delay));
           await options.accept?.(mail);
           messages.push(mail);
           durations.push(Date.now() - (state?.openedAt ?? Date.now()));

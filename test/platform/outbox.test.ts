@@ -134,10 +134,10 @@ test.serial(
   'two workers and a receiver slower than a lease per message: the leases are renewed, each message is delivered exactly once',
   async (t) => {
     t.timeout(60_000);
-    const leaseSeconds = 2;
-    // Each of the receiver's four answers (greeting, MAIL FROM, RCPT TO, end of data) waits 750 ms: a message takes
-    // about 3 s, longer than the 2 s lease, while each wait stays under the 1 s timeouts the lease allows.
-    const slow = await startSmtpSink({ stepDelayMs: 750 });
+    const leaseSeconds = 3;
+    // The receiver's answers to the connection, MAIL FROM and RCPT TO each wait 1.15 s: a message takes about 3.5 s,
+    // longer than the 3 s lease, while each wait stays under the 1.5 s timeouts the lease allows.
+    const slow = await startSmtpSink({ stepDelayMs: 1150 });
     t.teardown(() => slow.close());
     const outbox = new Outbox(keyring);
     const keys = Array.from({ length: 12 }, (_, i) => `k-slow-${i}`);
@@ -192,7 +192,7 @@ test.serial(
       'each claimed once, and let go',
     );
     t.log(
-      `12 messages of ~3 s each through two workers with a ${leaseSeconds} s lease: ${seconds.toFixed(1)} s, renewals ${workers.map((w) => w.renewals)}`,
+      `12 messages of ~3.5 s each through two workers with a ${leaseSeconds} s lease: ${seconds.toFixed(1)} s, renewals ${workers.map((w) => w.renewals)}`,
     );
   },
 );
