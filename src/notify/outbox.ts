@@ -377,6 +377,8 @@ export class OutboxWorker {
   /** One turn of the scheduled loop: claims what the free slots can take and starts delivering it, without waiting. */
   #fill(): void {
     this.#claiming = (async () => {
+      // This claim answers every wake so far; one arriving while it runs asks for another.
+      this.#again = false;
       const free = this.#o.concurrency - this.#held.size;
       if (free <= 0) {
         this.#again = true;
