@@ -49,7 +49,11 @@ export interface WebhookSender {
    * row, in one transaction; how many deliveries it wrote.
    */
   expand(outboxId: string, payload: unknown, claim: string | null): Promise<number>;
-  send(deliveryId: string, attempt: number): Promise<'sent' | 'gone'>;
+  /**
+   * One attempt; `leaseLost` aborts it when the worker no longer holds the message (another may be sending it now),
+   * and such an abort is not counted against the endpoint.
+   */
+  send(deliveryId: string, attempt: number, leaseLost?: AbortSignal): Promise<'sent' | 'gone'>;
   failed(deliveryId: string, error: string, gaveUp: boolean): Promise<void>;
 }
 
@@ -322,6 +326,12 @@ export class OutboxWorker {
   #renewals = 0;
   /** Held messages whose completion is being written: a renewal that misses them has not lost them. */
   readonly #ending = new Set<string>();
+  /**
+   * Per held message: when its lease ends as far as this worker knows (from the time the claim or the last renewal
+   * that kept it was sent), and what aborts its delivery where the delivery can be aborted (a webhook request) once
+   * the lease is lost or has run out here.
+   */
+  readonly #leases = new Map<string, { until: number; lost: AbortController }>();
 
   constructor(options: WorkerOptions) {
     // `??`, not a spread over defaults: an option passed as undefined (startService's, when none is configured) keeps
@@ -424,6 +434,7 @@ export class OutboxWorker {
     if (limit <= 0) return [];
     await this.#purgeWhenDue();
     const { db, leaseSeconds } = this.#o;
+    const sentAt = Date.now();
     const claimed = (await db.raw(
       `update outbox o set attempts = o.attempts + 1, claim = gen_random_uuid(), claimed_at = now(),
               next_attempt_at = now() + make_interval(secs => ?)
@@ -434,7 +445,11 @@ export class OutboxWorker {
       [leaseSeconds, limit],
     )) as { rows: OutboxRow[] };
     this.#backlog = claimed.rows.length === limit;
-    for (const row of claimed.rows) this.#held.set(row.id, row);
+    const until = sentAt + leaseSeconds * 1000;
+    for (const row of claimed.rows) {
+      this.#held.set(row.id, row);
+      this.#leases.set(row.id, { until, lost: new AbortController() });
+    }
     if (claimed.rows.length > 0 && !this.#heartbeat) {
       this.#heartbeat = setInterval(() => void this.#renew(), Math.max(50, Math.floor((leaseSeconds * 1000) / 3)));
       this.#heartbeat.unref();
@@ -454,6 +469,7 @@ export class OutboxWorker {
       return false;
     } finally {
       this.#held.delete(row.id);
+      this.#leases.delete(row.id);
       if (this.#held.size === 0 && this.#heartbeat) {
         clearInterval(this.#heartbeat);
         this.#heartbeat = undefined;
@@ -473,11 +489,15 @@ export class OutboxWorker {
 
   /** Extends the leases this worker still holds; a row no longer held under its claim is logged (its completion will be refused). */
   async #renew(): Promise<void> {
+    const { db, logger, leaseSeconds } = this.#o;
+    // A lease that ran out here with no renewal answered (the database slow or unreachable) may be another worker's now.
+    for (const [id, lease] of this.#leases)
+      if (Date.now() >= lease.until && !lease.lost.signal.aborted) this.#loseLease(id, 'the outbox lease ran out before it could be renewed');
     const rows = [...this.#held.values()];
     // One renewal at a time: a slow database is not asked again before it has answered.
     if (rows.length === 0 || this.#renewing) return;
     this.#renewing = true;
-    const { db, logger, leaseSeconds } = this.#o;
+    const sentAt = Date.now();
     try {
       const renewed = (await db.raw(
         `update outbox o set next_attempt_at = now() + make_interval(secs => ?)
@@ -488,9 +508,15 @@ export class OutboxWorker {
       )) as { rows: { id: string }[] };
       this.#renewals += renewed.rows.length;
       const kept = new Set(renewed.rows.map((r) => r.id));
-      for (const row of rows)
-        if (!kept.has(row.id) && this.#held.get(row.id) === row && !this.#ending.has(row.id))
+      for (const row of rows) {
+        const lease = this.#leases.get(row.id);
+        if (kept.has(row.id)) {
+          if (lease) lease.until = sentAt + leaseSeconds * 1000;
+        } else if (this.#held.get(row.id) === row && !this.#ending.has(row.id)) {
           logger.warn({ outbox_id: row.id, kind: row.kind }, 'outbox lease lost while delivering: another worker may hold it now');
+          this.#loseLease(row.id, 'the outbox lease was lost: another worker may hold this message now');
+        }
+      }
     } catch (err) {
       // Each step of a delivery times out in half a lease (mailer.ts): it fails before another worker could take the
       // message over, unless renewing keeps failing through several slow steps; then the fence still refuses its result.
@@ -498,6 +524,11 @@ export class OutboxWorker {
     } finally {
       this.#renewing = false;
     }
+  }
+
+  /** Aborts what of the delivery of `id` can be aborted: this worker may no longer hold it. */
+  #loseLease(id: string, why: string): void {
+    this.#leases.get(id)?.lost.abort(new Error(why));
   }
 
   /**
@@ -516,6 +547,7 @@ export class OutboxWorker {
       // Ended either way: written, or refused because another worker holds the row now.
       this.#ending.delete(row.id);
       this.#held.delete(row.id);
+      this.#leases.delete(row.id);
     }
     if (updated === 1) return true;
     this.#lostFences++;
@@ -599,7 +631,7 @@ export class OutboxWorker {
     }
     const queued = outbox.openWebhook(row);
     try {
-      const outcome = await webhook.send(queued.deliveryId, row.attempts);
+      const outcome = await webhook.send(queued.deliveryId, row.attempts, this.#leases.get(row.id)?.lost.signal);
       if (outcome === 'gone') {
         await this.#complete(row, { state: 'failed', last_error: 'not delivered: the endpoint is disabled or gone' });
         logger.info({ ...log, client_id: queued.clientId }, 'webhook dropped: the endpoint is disabled or gone');

@@ -221,6 +221,8 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
     );
   };
 
+  const timeoutMs = deps.timeoutMs ?? TIMEOUT_MS;
+
   return {
     async expand(outboxId, payload, claim) {
       // Once: the deliveries and the fan-out row's end commit together, or not at all (then it is expanded again,
@@ -237,7 +239,7 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
         return events.length;
       });
     },
-    async send(deliveryId, attempt) {
+    async send(deliveryId, attempt, leaseLost) {
       const row = (await db('webhook_deliveries as d')
         .join('services as s', 's.client_id', 'd.client_id')
         .leftJoin('webhook_endpoints as e', 'e.client_id', 'd.client_id')
@@ -276,7 +278,7 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
         const res = await fetch(url, {
           method: 'POST',
           redirect: 'manual',
-          signal: AbortSignal.timeout(deps.timeoutMs ?? TIMEOUT_MS),
+          signal: leaseLost ? AbortSignal.any([AbortSignal.timeout(timeoutMs), leaseLost]) : AbortSignal.timeout(timeoutMs),
           headers: {
             'content-type': 'application/json',
             'user-agent': 'Ringfence-Webhooks/1',
@@ -289,6 +291,8 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
         status = res.status;
         await res.body?.cancel();
       } catch (err) {
+        // Stopped because the outbox lease was lost: not the endpoint's failure, and the holder of the lease decides.
+        if (leaseLost?.aborted) throw leaseLost.reason ?? err;
         await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
         await db('webhook_deliveries').where({ id: deliveryId }).update({ attempts: attempt, last_status: null });
         if ((row.failures ?? 0) + 1 >= DISABLE_AFTER_FAILURES) await disable(row.client_id, `${DISABLE_AFTER_FAILURES} failed attempts in a row`);
