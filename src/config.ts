@@ -48,6 +48,10 @@ export interface Config {
   readonly auditCheckpointKeep: number;
   /** Audit batches of different people one instance writes at once (src/audit/queue.ts). */
   readonly auditWriters: number;
+  /** Seconds a worker's claim on an outbox message lasts unless renewed (it is, while the delivery runs); every timeout of a delivery is shorter. */
+  readonly outboxLeaseSeconds: number;
+  /** Messages one worker delivers at once (one pass claims this many). */
+  readonly outboxConcurrency: number;
   /** Seconds a share's verification token (SD-JWT VC) is valid. */
   readonly shareTokenTtlSeconds: number;
   /** Seconds verifiers may cache a status list (its `ttl` and Cache-Control max-age). */
@@ -271,6 +275,15 @@ const SETTINGS: Record<string, Setting> = {
       'false: this instance serves requests only and leaves delivering the outbox (mail, webhooks, back-channel logouts) to the instances where it is true; default true. What is queued waits durably until some instance delivers it',
     parse: (raw) => (raw === undefined || raw === '' ? true : raw === 'false' ? false : boolean('OUTBOX_WORKER')(raw)),
   },
+  OUTBOX_LEASE_SECONDS: {
+    description:
+      "seconds a worker's claim on an outbox message lasts unless renewed (default 60); renewed every third of it while the delivery runs, and SMTP and webhook timeouts are half of it, so a crashed instance's messages are taken over after at most this long",
+    parse: integer('OUTBOX_LEASE_SECONDS', 1, 3600, 60),
+  },
+  OUTBOX_CONCURRENCY: {
+    description: 'outbox messages one worker delivers at once (default 20)',
+    parse: integer('OUTBOX_CONCURRENCY', 1, 500, 20),
+  },
   RINGFENCE_PREVIOUS_MASTER_KEYS: {
     description: 'comma-separated master keys being rotated away from (npm run keys -- rotate-master); remove once it has finished',
     parse: (raw) =>
@@ -353,6 +366,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     auditCheckpointSeconds: values.AUDIT_CHECKPOINT_SECONDS as number,
     auditCheckpointKeep: values.AUDIT_CHECKPOINT_KEEP as number,
     auditWriters: values.AUDIT_WRITERS as number,
+    outboxLeaseSeconds: values.OUTBOX_LEASE_SECONDS as number,
+    outboxConcurrency: values.OUTBOX_CONCURRENCY as number,
     shareTokenTtlSeconds: values.SHARE_TOKEN_TTL_SECONDS as number,
     shareStatusTtlSeconds: values.SHARE_STATUS_TTL_SECONDS as number,
     shareRequestTtlSeconds: values.SHARE_REQUEST_TTL_SECONDS as number,

@@ -12,7 +12,7 @@ import { loadKek } from './crypto/kek.ts';
 import { openKeyring } from './crypto/master-key.ts';
 import { OpenApi } from './http/openapi.ts';
 import type { AppDeps } from './deps.ts';
-import { createTransport } from './notify/mailer.ts';
+import { createTransport, deliveryTimeoutMs } from './notify/mailer.ts';
 import { Outbox, OutboxWorker } from './notify/outbox.ts';
 import { openStore, type StoreOptions } from './store/db.ts';
 import { migrateLatest } from './store/migrations.ts';
@@ -144,6 +144,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       transport: createTransport(config),
       from: config.mailFrom,
       pollMs: options.outboxPollMs,
+      leaseSeconds: config.outboxLeaseSeconds,
+      concurrency: config.outboxConcurrency,
       backchannelLogout: backchannelLogoutSender(deps.oidc),
       retentionDays: config.outboxRetentionDays,
       webhook: webhookSender({
@@ -152,12 +154,16 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         outbox,
         logger,
         production: config.env === 'production' && !config.webhooksToPrivateAddresses,
+        timeoutMs: deliveryTimeoutMs(config.outboxLeaseSeconds),
         expandJob: async (trx, job) => {
           if (!isProfileChange(job)) throw new Error(`no expander for a webhook fan-out job of type ${job.type}`);
           return expandProfileEvents(trx, deps!, job);
         },
       }),
     });
+    // A message queued on any instance wakes this one's worker when its transaction commits (Outbox.enqueue*).
+    // Subscribed after the feed started: a wake needs no first read, and a missed notice is covered by the poll.
+    changes.subscribe('outbox', async () => worker.wake());
     // An instance may leave delivery to others (OUTBOX_WORKER=false): web instances apart from worker instances.
     if (config.outboxWorker) worker.start();
     return {

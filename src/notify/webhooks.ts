@@ -199,6 +199,8 @@ export interface WebhookSenderDeps {
    * the job; each event's service appears once.
    */
   expandJob(trx: Knex.Transaction, job: FanOutJob): Promise<WebhookEvent[]>;
+  /** How long one attempt may take: shorter than the outbox lease (deliveryTimeoutMs); 10 s when absent. */
+  timeoutMs?: number;
 }
 
 /** What the outbox worker calls to deliver one webhook (src/notify/outbox.ts). */
@@ -219,22 +221,25 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
     );
   };
 
+  const timeoutMs = deps.timeoutMs ?? TIMEOUT_MS;
+
   return {
-    async expand(outboxId, payload) {
+    async expand(outboxId, payload, claim) {
       // Once: the deliveries and the fan-out row's end commit together, or not at all (then it is expanded again,
       // into the same delivery ids: a second expansion adds nothing).
       return db.transaction(async (trx) => {
-        const claimed = await trx('outbox').where({ id: outboxId, state: 'pending' }).forUpdate().first('id');
+        // Fenced: only while this worker still holds the row under its claim.
+        const claimed = await trx('outbox').where({ id: outboxId, state: 'pending', claim }).forUpdate().first('id');
         if (!claimed) return 0;
         // An array: the events as the change computed them (a revocation told to many); else a job decided now.
         const events = Array.isArray(payload) ? (payload as WebhookEvent[]) : await deps.expandJob(trx, payload as FanOutJob);
         const ids = events.map((e, i) => fanOutDeliveryId(outboxId, Array.isArray(payload) ? String(i) : e.clientId));
         await writeWebhookEvents(trx, deps.outbox, events, ids);
-        await trx('outbox').where({ id: outboxId }).update({ state: 'sent', delivered_at: trx.fn.now(), last_error: null });
+        await trx('outbox').where({ id: outboxId, claim }).update({ state: 'sent', delivered_at: trx.fn.now(), last_error: null, claim: null });
         return events.length;
       });
     },
-    async send(deliveryId, attempt) {
+    async send(deliveryId, attempt, leaseLost) {
       const row = (await db('webhook_deliveries as d')
         .join('services as s', 's.client_id', 'd.client_id')
         .leftJoin('webhook_endpoints as e', 'e.client_id', 'd.client_id')
@@ -273,7 +278,7 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
         const res = await fetch(url, {
           method: 'POST',
           redirect: 'manual',
-          signal: AbortSignal.timeout(TIMEOUT_MS),
+          signal: leaseLost ? AbortSignal.any([AbortSignal.timeout(timeoutMs), leaseLost]) : AbortSignal.timeout(timeoutMs),
           headers: {
             'content-type': 'application/json',
             'user-agent': 'Ringfence-Webhooks/1',
@@ -286,6 +291,8 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
         status = res.status;
         await res.body?.cancel();
       } catch (err) {
+        // Stopped because the outbox lease was lost: not the endpoint's failure, and the holder of the lease decides.
+        if (leaseLost?.aborted) throw leaseLost.reason ?? err;
         await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
         await db('webhook_deliveries').where({ id: deliveryId }).update({ attempts: attempt, last_status: null });
         if ((row.failures ?? 0) + 1 >= DISABLE_AFTER_FAILURES) await disable(row.client_id, `${DISABLE_AFTER_FAILURES} failed attempts in a row`);

@@ -18,7 +18,8 @@ const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 30_000;
 
 /** What a notice names: the state to read again. */
-export type ChangeTopic = 'signing_keys' | 'issuer_keys' | 'policy';
+/** `outbox`: a message was queued (sent in the enqueueing transaction, so it arrives once the message is visible). */
+export type ChangeTopic = 'signing_keys' | 'issuer_keys' | 'policy' | 'outbox';
 
 /** Tells every instance to re-read `topic`; inside a transaction, only once it commits. */
 export async function notifyChange(q: Queryable, topic: ChangeTopic): Promise<void> {

@@ -2,16 +2,21 @@
  * A change told to many services: the update's transaction writes one fan-out job whatever their number, and as
  * many statements for thirty services as for one; the outbox worker expands the job into one delivery per service
  * right after, idempotently; each service gets its own event — signed with its own secret, under its own webhook-id
- * and its own subject.
+ * and its own subject. And a webhook request whose outbox lease another worker took over is aborted, not counted
+ * against the endpoint.
  */
 import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { expandProfileEvents, isProfileChange } from '../../src/features/deliveries/events.ts';
+import { OutboxWorker } from '../../src/notify/outbox.ts';
 import { webhookSender } from '../../src/notify/webhooks.ts';
 import { useTestApp } from '../helpers/app.ts';
 import { storeGrant } from './fixtures.ts';
 import { addService, subjectAt } from '../helpers/oidc.ts';
 import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
+import { until } from '../helpers/until.ts';
 
 const app = useTestApp();
 const receivers: Receiver[] = [];
@@ -145,7 +150,7 @@ test.serial('a fan-out expanded twice — by two workers at once, or again after
         return expandProfileEvents(trx, deps, job);
       },
     });
-    const written = await Promise.all([sender.expand(row.id, payload), sender.expand(row.id, payload)]);
+    const written = await Promise.all([sender.expand(row.id, payload, row.claim), sender.expand(row.id, payload, row.claim)]);
     t.deepEqual(
       written.sort((x, y) => x - y),
       [0, 25],
@@ -153,7 +158,7 @@ test.serial('a fan-out expanded twice — by two workers at once, or again after
     );
     // As if the job's end were lost: expanded again, into the same deliveries.
     await deps.db('outbox').where({ id: row.id }).update({ state: 'pending' });
-    t.is(await sender.expand(row.id, payload), 25);
+    t.is(await sender.expand(row.id, payload, row.claim), 25);
     const deliveries = await deps.db('webhook_deliveries').where({ user_id: person.userId, profile_version: version }).pluck('id');
     t.is(deliveries.length, 25);
     const queued = await deps
@@ -192,4 +197,93 @@ test.serial('a custom ring that admits one service: only it is counted and told;
   t.like(verified(secrets.get(admitted)!, hook), { type: 'profile.updated', fields: ['home_address'] });
   await new Promise((r) => setTimeout(r, 500));
   t.is(hooks.received.length, 1, `${other} and the third service are not told: they cannot read home_address now`);
+});
+
+test.serial('a webhook request under a lease another worker took over is aborted, not counted against the endpoint, and not marked', async (t) => {
+  t.timeout(60_000);
+  const { deps } = app.service;
+  // The service's endpoint holds its first request open (a slow receiver); later ones are answered 200.
+  const requests: { closed: boolean }[] = [];
+  const slow = createServer((req, res) => {
+    const seen = { closed: false };
+    requests.push(seen);
+    req.resume();
+    if (requests.length > 1) {
+      res.end();
+      return;
+    }
+    res.on('close', () => {
+      seen.closed = !res.writableFinished;
+    });
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        slow.closeAllConnections();
+        slow.close(() => r());
+      }),
+  );
+  const url = `http://127.0.0.1:${(slow.address() as { port: number }).port}/hooks`;
+  const person = await registerNamedPerson(app, 'fan16_lease');
+  await subscribed(person.userId, 1, { url } as Receiver);
+  await app.service.worker.stop();
+  const worker = new OutboxWorker({
+    db: deps.db,
+    outbox: deps.outbox,
+    logger: deps.logger,
+    transport: undefined,
+    from: 'rf@example.test',
+    leaseSeconds: 1,
+    webhook: webhookSender({
+      db: deps.db,
+      keyring: deps.keyring,
+      outbox: deps.outbox,
+      logger: deps.logger,
+      production: false,
+      // Far longer than the test: only the lost lease can end the request.
+      timeoutMs: 10 * 60_000,
+      expandJob: async (trx, job) => {
+        if (!isProfileChange(job)) throw new Error('not a profile change');
+        return expandProfileEvents(trx, deps, job);
+      },
+    }),
+  });
+  try {
+    const update = await app.request('PUT', '/api/v1/profile/update-info', { token: person.token, json: moveTo('Hope') });
+    t.is(update.body.services_told, 1);
+    t.is(await worker.runOnce(), 1, 'the fan-out is expanded into its one delivery');
+    const delivery = await deps.db('webhook_deliveries').where({ user_id: person.userId }).first('id', 'client_id');
+    const pass = worker.runOnce();
+    await until('the request to reach the endpoint', async () => (requests.length === 1 ? true : undefined));
+    // Another worker takes the message over: its claim token replaces this worker's.
+    const holder = randomUUID();
+    t.is(
+      await deps
+        .db('outbox')
+        .where({ idempotency_key: `webhook:${delivery.id}` })
+        .update({ claim: holder }),
+      1,
+    );
+    t.is(await pass, 0, 'the heartbeat finds the lease lost and the request is aborted');
+    await until('the endpoint to see the request cut off', async () => (requests[0].closed ? true : undefined), 10_000);
+    const row = await deps
+      .db('outbox')
+      .where({ idempotency_key: `webhook:${delivery.id}` })
+      .first('state', 'claim', 'last_error');
+    t.like(row, { state: 'pending', claim: holder, last_error: null }, "the holder's claim stands; nothing was written over it");
+    t.is(worker.lostFences, 1);
+    const endpoint = await deps.db('webhook_endpoints').where({ client_id: delivery.client_id }).first('failures', 'disabled_at');
+    t.like(endpoint, { failures: 0, disabled_at: null }, 'a lost lease is not the endpoint failing');
+    // Let the holder's "lease" end: the next claim delivers it (answered 200 now), once.
+    await deps
+      .db('outbox')
+      .where({ idempotency_key: `webhook:${delivery.id}` })
+      .update({ next_attempt_at: deps.db.fn.now() });
+    t.is(await worker.runOnce(), 1);
+    t.is((await deps.db('webhook_deliveries').where({ id: delivery.id }).first('state')).state, 'delivered');
+  } finally {
+    await worker.stop();
+    app.service.worker.start();
+  }
 });

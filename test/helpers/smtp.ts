@@ -7,6 +7,10 @@ import { standIn } from './stand-in.ts';
 export interface SmtpSink {
   url: string;
   messages: ParsedMail[];
+  /** For each message kept (in the same order): milliseconds from its connection's opening to its acceptance. */
+  durations: number[];
+  /** Connections open now with a mail from `address` under way (MAIL FROM given, not yet accepted). */
+  inFlightFrom(address: string): number;
   /**
    * Connections a client cut off in the middle of a mail (a server killed while sending): a real SMTP server logs
    * them and carries on, and so does the sink. Any other server error is still thrown.
@@ -17,17 +21,59 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /**
+   * A slow receiver: its answers to the connection (the greeting), MAIL FROM and RCPT TO each wait this long, so one
+   * message takes about three times it — longer than an outbox lease, with no single wait near the client's
+   * timeouts. A function gives the wait for the nth connection (from 0): nodemailer, unpooled, opens one per message.
+   * The answer to the end of the data is never held: a client that stopped waiting for it may have had its mail
+   * accepted all the same (a duplicate no sender can prevent), which is not what a slow receiver is here to show.
+   */
+  stepDelayMs?: number | ((connection: number) => number);
+  /** Awaited before a received mail is accepted: a rejection refuses it (a 4xx/5xx answer, the mail not kept). */
+  accept?: (mail: ParsedMail) => Promise<void>;
+}
+
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
+  const durations: number[] = [];
   const waiters: { match: (m: ParsedMail) => boolean; resolve: (m: ParsedMail) => void }[] = [];
+  /** Each open connection: its wait per answer, when it opened, and the sender of the mail under way on it. */
+  const open = new Map<string, { delay: number; openedAt: number; from?: string }>();
+  let connections = 0;
+  const delayOf = (n: number) => (typeof options.stepDelayMs === 'function' ? options.stepDelayMs(n) : (options.stepDelayMs ?? 0));
+  const later = (session: { id: string }, callback: () => void) => {
+    const delay = open.get(session.id)?.delay ?? 0;
+    if (delay > 0) setTimeout(callback, delay);
+    else callback();
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onData(stream, _session, callback) {
+    onConnect(session, callback) {
+      open.set(session.id, { delay: delayOf(connections++), openedAt: Date.now() });
+      later(session, () => callback());
+    },
+    onMailFrom(address, session, callback) {
+      const state = open.get(session.id);
+      if (state) state.from = address.address;
+      later(session, () => callback());
+    },
+    onRcptTo(_address, session, callback) {
+      later(session, () => callback());
+    },
+    onClose(session) {
+      open.delete(session.id);
+    },
+    onData(stream, session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          const state = open.get(session.id);
+          await options.accept?.(mail);
           messages.push(mail);
+          durations.push(Date.now() - (state?.openedAt ?? Date.now()));
+          if (state) state.from = undefined;
           for (const w of [...waiters]) {
             if (w.match(mail)) {
               waiters.splice(waiters.indexOf(w), 1);
@@ -51,7 +97,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    durations,
     dropped,
+    inFlightFrom: (address) => [...open.values()].filter((c) => c.from === address).length,
     waitFor(match, ms = 10_000) {
       const found = messages.find(match);
       if (found) return Promise.resolve(found);

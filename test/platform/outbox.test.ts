@@ -1,12 +1,14 @@
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import nodemailer from 'nodemailer';
 import { Keyring } from '../../src/crypto/envelope.ts';
 import { Outbox, OutboxWorker, backoffSeconds } from '../../src/notify/outbox.ts';
 import { withTransaction } from '../../src/store/db.ts';
 import { useMigratedStore } from '../helpers/app.ts';
-import { useSmtpSink } from '../helpers/smtp.ts';
+import { startSmtpSink, useSmtpSink } from '../helpers/smtp.ts';
+import { until } from '../helpers/until.ts';
+import { deliveryTimeoutMs } from '../../src/notify/mailer.ts';
 
 const store = useMigratedStore();
 const smtp = useSmtpSink();
@@ -126,4 +128,167 @@ test.serial('delivered and failed messages are purged after the retention period
     .map((r) => r.idempotency_key)
     .sort();
   t.deepEqual(left, ['p-held-old', 'p-pending-old', 'p-sent-new']);
+});
+
+test.serial(
+  'two workers and a receiver slower than a lease per message: the leases are renewed, each message is delivered exactly once',
+  async (t) => {
+    t.timeout(60_000);
+    const leaseSeconds = 3;
+    // The receiver's answers to the connection, MAIL FROM and RCPT TO each wait 1.15 s: a message takes about 3.5 s,
+    // longer than the 3 s lease, while each wait stays under the 1.5 s timeouts the lease allows.
+    const slow = await startSmtpSink({ stepDelayMs: 1150 });
+    t.teardown(() => slow.close());
+    const outbox = new Outbox(keyring);
+    const keys = Array.from({ length: 12 }, (_, i) => `k-slow-${i}`);
+    await withTransaction(store.db, async (trx) => {
+      for (const key of keys) await outbox.enqueueMail(trx, { to: `${key}@example.test`, subject: 'slow', text: key }, key);
+    });
+    const timeout = deliveryTimeoutMs(leaseSeconds);
+    t.true(timeout < leaseSeconds * 1000);
+    const workers = [0, 1].map(
+      () =>
+        new OutboxWorker({
+          db: store.db,
+          outbox,
+          logger,
+          transport: nodemailer.createTransport({ url: slow.url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout }),
+          from: 'rf@example.test',
+          pollMs: 100,
+          leaseSeconds,
+          concurrency: 4,
+        }),
+    );
+    const started = Date.now();
+    for (const w of workers) w.start();
+    await until(
+      'every slow message to be marked sent',
+      async () =>
+        (await store.db('outbox').whereIn('idempotency_key', keys).where({ state: 'sent' }).count({ n: '*' }).first())?.n === '12' ? true : undefined,
+      45_000,
+    );
+    for (const w of workers) await w.stop();
+    const seconds = (Date.now() - started) / 1000;
+    const byId = new Map<string, number>();
+    for (const m of slow.messages) byId.set(m.messageId ?? '', (byId.get(m.messageId ?? '') ?? 0) + 1);
+    t.deepEqual([...byId.keys()].sort(), keys.map((k) => `<${k}@ringfence>`).sort(), 'every message arrived');
+    t.deepEqual(
+      [...byId.values()].filter((n) => n > 1),
+      [],
+      `no duplicates: ${slow.messages.length} received`,
+    );
+    t.true(
+      workers.every((w) => w.renewals > 0),
+      `both workers renewed leases while delivering (${workers.map((w) => w.renewals).join(', ')})`,
+    );
+    t.deepEqual(
+      workers.map((w) => w.lostFences),
+      [0, 0],
+      'no lease was lost: the heartbeat kept them',
+    );
+    const rows = await store.db('outbox').whereIn('idempotency_key', keys).select('attempts', 'claim');
+    t.true(
+      rows.every((r) => r.attempts === 1 && r.claim === null),
+      'each claimed once, and let go',
+    );
+    t.log(
+      `12 messages of ~3.5 s each through two workers with a ${leaseSeconds} s lease: ${seconds.toFixed(1)} s, renewals ${workers.map((w) => w.renewals)}`,
+    );
+  },
+);
+
+/** An SMTP sink whose receiver holds each mail until the test lets it go; `arrived` resolves when one is held. */
+async function gatedSink() {
+  let arrive: () => void = () => undefined;
+  const arrived = new Promise<void>((resolve) => {
+    arrive = resolve;
+  });
+  let release: (err?: Error) => void = () => undefined;
+  const gate = new Promise<void>((resolve, reject) => {
+    release = (err) => (err ? reject(err) : resolve());
+  });
+  gate.catch(() => undefined);
+  const sink = await startSmtpSink({
+    accept: () => {
+      arrive();
+      return gate;
+    },
+  });
+  return { sink, arrived, release };
+}
+
+test.serial('fencing: a worker whose lease was taken over cannot mark the row, nor set a sent row back to pending', async (t) => {
+  t.timeout(30_000);
+  const lines: string[] = [];
+  const capture = pino({ level: 'warn' }, { write: (s: string) => lines.push(s) });
+  const { sink: stuck, arrived, release } = await gatedSink();
+  t.teardown(() => stuck.close());
+  const outbox = new Outbox(keyring);
+  await outbox.enqueueMail(store.db, { to: 'fence@example.test', subject: 'Fenced', text: 'x' }, 'k-fence');
+  const a = new OutboxWorker({
+    db: store.db,
+    outbox,
+    logger: capture,
+    transport: nodemailer.createTransport(stuck.url),
+    from: 'a@example.test',
+    leaseSeconds: 30,
+  });
+  const passA = a.runOnce();
+  // A is inside its delivery and stalls there (a paused process, a receiver that hangs): its lease runs out (made
+  // due now) and B takes the message over under a claim of its own, and sends it.
+  await arrived;
+  const first = await store.db('outbox').where({ idempotency_key: 'k-fence' }).first();
+  t.truthy(first.claim);
+  await store.db('outbox').where({ idempotency_key: 'k-fence' }).update({ next_attempt_at: store.db.fn.now() });
+  const b = new OutboxWorker({
+    db: store.db,
+    outbox,
+    logger,
+    transport: nodemailer.createTransport(smtp.url),
+    from: 'b@example.test',
+    leaseSeconds: 30,
+  });
+  t.is(await b.runOnce(), 1);
+  const sent = await store.db('outbox').where({ idempotency_key: 'k-fence' }).first();
+  t.is(sent.state, 'sent');
+  // A's receiver now refuses: A's failure path (a retry) must not set B's sent row back to pending.
+  release(Object.assign(new Error('try again later'), { responseCode: 451 }));
+  t.is(await passA, 0);
+  const after = await store.db('outbox').where({ idempotency_key: 'k-fence' }).first();
+  t.is(after.state, 'sent', "B's result stands");
+  t.is(after.attempts, 2);
+  t.is(after.last_error, null);
+  t.deepEqual(after.delivered_at, sent.delivered_at);
+  t.is(a.lostFences, 1);
+  t.is(b.lostFences, 0);
+  t.regex(lines.join(''), /outbox claim lost/);
+});
+
+test.serial('fencing: a claim rewritten mid-delivery (taken over) refuses the first worker its "sent"; the holder\'s stands', async (t) => {
+  t.timeout(30_000);
+  const outbox = new Outbox(keyring);
+  await outbox.enqueueMail(store.db, { to: 'fence2@example.test', subject: 'Fenced 2', text: 'x' }, 'k-fence-2');
+  const { sink, arrived, release } = await gatedSink();
+  t.teardown(() => sink.close());
+  const c = new OutboxWorker({
+    db: store.db,
+    outbox,
+    logger,
+    transport: nodemailer.createTransport(sink.url),
+    from: 'c@example.test',
+    leaseSeconds: 30,
+  });
+  const passC = c.runOnce();
+  await arrived;
+  // While the receiver holds C's mail, another worker takes the row over: its claim token replaces C's.
+  const holder = randomUUID();
+  const rewritten = await store.db('outbox').where({ idempotency_key: 'k-fence-2' }).whereNotNull('claim').update({ claim: holder });
+  t.is(rewritten, 1);
+  release();
+  t.is(await passC, 0, 'C does not count the message as delivered by it');
+  t.is(sink.messages.length, 1, 'the receiver did get it (and dedupes a redelivery by Message-ID)');
+  const row = await store.db('outbox').where({ idempotency_key: 'k-fence-2' }).first();
+  t.is(row.state, 'pending', 'C never marks the row sent');
+  t.is(row.claim, holder, "the holder's claim stands");
+  t.is(c.lostFences, 1);
 });

@@ -12,6 +12,10 @@
  *   differently — the old instance answers 503 policy_outdated until its files are the revision in force, then
  *   the same as the new one.
  * The person and services are made first by a service in this process, on the same database and master key.
+ * A second pair of instances delivers the outbox (issue 21, Workers): 1,000 mails enqueued while both run, against an
+ * SMTP receiver on which every 25th mail takes longer than the lease, each arrive exactly once (counted by Message-ID)
+ * with no lease lost; then one instance is killed (SIGKILL) mid-delivery and nothing is lost: the other takes
+ * its claims over once their lease ends, and what arrives twice is at most what the killed one held.
  */
 import test from 'ava';
 import type { ChildProcess } from 'node:child_process';
@@ -22,13 +26,15 @@ import path from 'node:path';
 import * as client from 'openid-client';
 import { POLICIES_DIR } from '../../src/policy/catalogue.ts';
 import { CHANGE_POLL_MS } from '../../src/store/changes.ts';
-import { createDatabase, specCheckedClient, startTestApp, type TestApp } from '../helpers/app.ts';
+import { withTransaction } from '../../src/store/db.ts';
+import { createDatabase, logFileFor, specCheckedClient, startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertError } from '../helpers/assert.ts';
 import { type Balancer, startBalancer } from '../helpers/balancer.ts';
 import { runCli } from '../helpers/cli.ts';
 import { addService, decodeJwt, discover, type Jwks, tokensFor, verifiesWithJwks } from '../helpers/oidc.ts';
 import { freePort } from '../helpers/postgres.ts';
 import { startServer } from '../helpers/server.ts';
+import { startSmtpSink } from '../helpers/smtp.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
 import { until } from '../helpers/until.ts';
 
@@ -38,13 +44,15 @@ const PUBLISH_FOR_SECONDS = 10;
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
-let balancer: Balancer | undefined;
-let drop: (() => Promise<void>) | undefined;
+const balancers: Balancer[] = [];
+const drops: (() => Promise<void>)[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 test.after.always(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await balancer?.close();
-  await drop?.();
+  for (const close of closers) await close().catch(() => undefined);
+  for (const b of balancers) await b.close();
+  for (const drop of drops) await drop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -67,10 +75,10 @@ test.serial(
     t.timeout(120_000);
     const started = Date.now();
     const database = await createDatabase();
-    drop = database.drop;
+    drops.push(database.drop);
     const kek = randomBytes(32);
-    balancer = await startBalancer();
-    const lb = balancer;
+    const lb = await startBalancer();
+    balancers.push(lb);
     const policiesA = tempDir('rf-policies-a-');
     const policiesB = tempDir('rf-policies-b-');
     cpSync(POLICIES_DIR, policiesA, { recursive: true });
@@ -312,3 +320,183 @@ test.serial(
     process.stdout.write(`two instances: ${JSON.stringify(counts)}\n`);
   },
 );
+
+const MESSAGES = 1000;
+const MESSAGES_ACROSS_THE_KILL = 300;
+const LEASE_SECONDS = 3;
+const CONCURRENCY = 20;
+/**
+ * Every 25th connection is slow: the greeting, MAIL FROM and RCPT TO each answered after 1.15 s, about 3.5 s a mail —
+ * longer than the 3 s lease, each wait under the 1.5 s timeouts. The rest answer at once but for 10 ms.
+ */
+const slowStep = (connection: number) => (connection % 25 === 24 ? 1150 : 10);
+
+test.serial('two instances deliver 1,000 outbox messages exactly once, renewing leases; a SIGKILL mid-delivery loses none', async (t) => {
+  t.timeout(150_000);
+  const started = Date.now();
+  const database = await createDatabase();
+  drops.push(database.drop);
+  const kek = randomBytes(32);
+  const lb = await startBalancer();
+  balancers.push(lb);
+  const sink = await startSmtpSink({ stepDelayMs: slowStep });
+  closers.push(() => sink.close());
+  // This process enqueues (as a request on a third instance would), and delivers nothing itself.
+  const setup = await startTestApp({
+    name: 'platform-two-instances-outbox-setup',
+    databaseUrl: database.url,
+    kek,
+    env: { BASE_URL: lb.url, OUTBOX_WORKER: 'false' },
+  });
+  closers.push(() => setup.close());
+  const { db, outbox } = setup.service.deps;
+
+  const [portA, portB] = [await freePort(), await freePort()];
+  const from = { a: 'a@ringfence.test', b: 'b@ringfence.test' };
+  const common = {
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    BASE_URL: lb.url,
+    DATABASE_URL: database.url,
+    RINGFENCE_MASTER_KEY: kek.toString('hex'),
+    LOG_LEVEL: 'info',
+    SMTP_URL: sink.url,
+    OUTBOX_LEASE_SECONDS: String(LEASE_SECONDS),
+    OUTBOX_CONCURRENCY: String(CONCURRENCY),
+  };
+  const urlA = `http://127.0.0.1:${portA}`;
+  const urlB = `http://127.0.0.1:${portB}`;
+  const [a] = await Promise.all([
+    startServer(
+      'platform-two-instances-outbox-a',
+      { ...common, PORT: String(portA), MAIL_FROM: from.a, DATA_DIR: tempDir('rf-oa-') },
+      urlA,
+      children,
+    ),
+    startServer(
+      'platform-two-instances-outbox-b',
+      { ...common, PORT: String(portB), MAIL_FROM: from.b, DATA_DIR: tempDir('rf-ob-') },
+      urlB,
+      children,
+    ),
+  ]);
+
+  const enqueue = async (prefix: string, n: number) => {
+    const keys = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+    // In transactions of 50, as requests commit: each wakes both instances (NOTIFY) once it is visible.
+    for (let i = 0; i < keys.length; i += 50)
+      await withTransaction(db, async (trx) => {
+        for (const key of keys.slice(i, i + 50)) await outbox.enqueueMail(trx, { to: `${key}@example.test`, subject: prefix, text: key }, key);
+      });
+    return keys;
+  };
+  const sentCount = async (keys: string[]) =>
+    Number((await db('outbox').whereIn('idempotency_key', keys).where({ state: 'sent' }).count({ n: '*' }).first())?.n);
+  const received = (keys: string[]) => {
+    const ids = new Set(keys.map((k) => `<${k}@ringfence>`));
+    const counts = new Map<string, number>();
+    const longer: number[] = [];
+    sink.messages.forEach((m, i) => {
+      if (!ids.has(m.messageId ?? '')) return;
+      counts.set(m.messageId!, (counts.get(m.messageId!) ?? 0) + 1);
+      if (sink.durations[i] > LEASE_SECONDS * 1000) longer.push(sink.durations[i]);
+    });
+    const total = [...counts.values()].reduce((x, y) => x + y, 0);
+    return { distinct: counts.size, duplicates: total - counts.size, lost: keys.length - counts.size, longerThanALease: longer.length };
+  };
+  const fromOf = (keys: string[], address: string) => {
+    const ids = new Set(keys.map((k) => `<${k}@ringfence>`));
+    return sink.messages.filter((m) => ids.has(m.messageId ?? '') && m.from?.value[0]?.address === address).length;
+  };
+
+  // 1,000 messages enqueued while both run: each delivered exactly once, the slow ones outlasting a lease.
+  const deliveryStarted = Date.now();
+  const keys = await enqueue('two-outbox', MESSAGES);
+  await until('all 1,000 messages to be sent', async () => ((await sentCount(keys)) === MESSAGES ? true : undefined), 90_000, 200);
+  const deliverySeconds = (Date.now() - deliveryStarted) / 1000;
+  const first = received(keys);
+  t.is(first.lost, 0, 'every message arrived');
+  t.is(first.duplicates, 0, 'none arrived twice');
+  t.true(first.longerThanALease > 0, 'some deliveries outlasted a lease, renewed while they ran');
+  // No claim was lost or taken over while both ran (each instance logs every one); a mail whose connection timed out
+  // before it was sent is retried, which is no duplicate.
+  const logged = (what: RegExp) =>
+    ['platform-two-instances-outbox-a', 'platform-two-instances-outbox-b'].reduce(
+      (n, name) =>
+        n +
+        readFileSync(logFileFor(name), 'utf8')
+          .split('\n')
+          .filter((l) => what.test(l)).length,
+      0,
+    );
+  const takenOver = logged(/outbox (lease|claim) lost/);
+  t.is(takenOver, 0, 'no lease ran out under a delivery: the heartbeat kept every one');
+  const retried = Number((await db('outbox').whereIn('idempotency_key', keys).where('attempts', '>', 1).count({ n: '*' }).first())?.n);
+  const byA = fromOf(keys, from.a);
+  const byB = fromOf(keys, from.b);
+  t.true(byA > 0 && byB > 0, `both instances delivered (${byA} and ${byB})`);
+
+  // Then A is killed mid-delivery: B takes A's claims over once their lease ends, and nothing is lost. What A had
+  // handed to the receiver but not yet marked sent arrives twice (the receiver drops it by Message-ID).
+  const acrossTheKill = await enqueue('two-outbox-kill', MESSAGES_ACROSS_THE_KILL);
+  const inFlightAtKill = await until(
+    'A to be delivering',
+    async () => {
+      const n = sink.inFlightFrom(from.a);
+      return fromOf(acrossTheKill, from.a) >= 20 && n > 0 ? n : undefined;
+    },
+    60_000,
+    5,
+  );
+  a.kill('SIGKILL');
+  await new Promise<void>((r) => (a.exitCode !== null || a.signalCode !== null ? r() : a.once('exit', () => r())));
+  const killedAt = Date.now();
+  const pendingAtKill = MESSAGES_ACROSS_THE_KILL - (await sentCount(acrossTheKill));
+  await until(
+    'every message to be sent by B',
+    async () => ((await sentCount(acrossTheKill)) === MESSAGES_ACROSS_THE_KILL ? true : undefined),
+    60_000,
+    200,
+  );
+  const recoveredWithinSeconds = (Date.now() - killedAt) / 1000;
+  const second = received(acrossTheKill);
+  t.is(second.lost, 0, 'nothing lost across the kill');
+  t.true(second.duplicates <= CONCURRENCY, `at most the messages A held at the kill arrive twice (${second.duplicates})`);
+  t.is(
+    Number(
+      (
+        await db('outbox')
+          .whereIn('idempotency_key', [...keys, ...acrossTheKill])
+          .whereNot({ state: 'sent' })
+          .count({ n: '*' })
+          .first()
+      )?.n,
+    ),
+    0,
+  );
+
+  const counts = {
+    messages_enqueued: MESSAGES + MESSAGES_ACROSS_THE_KILL,
+    messages_delivered: first.distinct + second.distinct,
+    duplicates: first.duplicates,
+    lost: first.lost + second.lost,
+    delivered_by_a: byA,
+    delivered_by_b: byB,
+    deliveries_longer_than_a_lease: first.longerThanALease,
+    lease_seconds: LEASE_SECONDS,
+    leases_lost: takenOver,
+    retried_after_a_failed_attempt: retried,
+    seconds_for_1000: Math.round(deliverySeconds * 10) / 10,
+    across_the_kill: {
+      mails_in_flight_from_a_at_kill: inFlightAtKill,
+      not_yet_sent_at_kill: pendingAtKill,
+      duplicates_dropped_by_message_id: second.duplicates,
+      lost: second.lost,
+      all_sent_within_seconds: Math.round(recoveredWithinSeconds * 10) / 10,
+      connections_cut_by_the_kill: sink.dropped.length,
+    },
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+  t.log(JSON.stringify(counts));
+  process.stdout.write(`two instances, outbox: ${JSON.stringify(counts)}\n`);
+});
