@@ -101,6 +101,8 @@ test.serial(
       DATABASE_URL: database.url,
       RINGFENCE_MASTER_KEY: kek.toString('hex'),
       LOG_LEVEL: 'info',
+      // Both instances run the audit checkpoint job, every 2 s: one of them writes each interval's checkpoint.
+      AUDIT_CHECKPOINT_SECONDS: '2',
     };
     const envA = { ...common, PORT: String(portA), POLICIES_DIR: policiesA, DATA_DIR: tempDir('rf-a-') };
     const envB = { ...common, PORT: String(portB), POLICIES_DIR: policiesB, DATA_DIR: tempDir('rf-b-') };
@@ -304,7 +306,24 @@ test.serial(
       tokensVerified++;
     }
 
+    // The audit log afterwards: every person's chain whole against the signed checkpoints both instances wrote (one
+    // per interval: the interval is the key), checked as an operator checks it.
+    const audit = await runCli('audit', ['verify', '--json'], { DATABASE_URL: database.url, RINGFENCE_MASTER_KEY: kek.toString('hex') });
+    t.is(audit.code, 0, audit.stdout + audit.stderr);
+    const verdict = JSON.parse(audit.stdout) as {
+      ok: boolean;
+      chains: number;
+      checked: number;
+      checkpoints: { ok: boolean; count: number; unverifiable: number };
+    };
+    t.true(verdict.ok);
+    t.true(verdict.checkpoints.count >= 2, `${verdict.checkpoints.count} checkpoints`);
+    t.is(verdict.checkpoints.unverifiable, 0);
+
     const counts = {
+      audit_chains_whole: verdict.chains,
+      audit_rows_checked: verdict.checked,
+      audit_checkpoints_verified: verdict.checkpoints.count,
       revocations_checked_across_instances: revocationsChecked,
       ring_changes_checked_across_instances: ringChangesChecked,
       disabled_service_refusals: disabledChecked,
