@@ -13,8 +13,10 @@
  * admin deliveries list).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { type LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
@@ -172,19 +174,60 @@ const PRIVATE_V4 = [
 function privateAddress(address: string): boolean {
   if (isIP(address) === 4) return PRIVATE_V4.some((r) => r.test(address));
   const a = address.toLowerCase();
-  if (a.startsWith('::ffff:')) return privateAddress(a.slice(7));
+  if (a.startsWith('::ffff:')) {
+    // An IPv4-mapped address, dotted (::ffff:127.0.0.1) or as URL parsing writes it, in hex (::ffff:7f00:1).
+    const rest = a.slice(7);
+    const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(rest);
+    if (!hex) return privateAddress(rest);
+    const [hi, lo] = [Number.parseInt(hex[1], 16), Number.parseInt(hex[2], 16)];
+    return privateAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
   return a === '::1' || a === '::' || a.startsWith('fc') || a.startsWith('fd') || a.startsWith('fe80');
 }
 
 /**
- * In production a webhook may go only to a public address (the SSRF guard the provider keeps for its own requests);
- * elsewhere a service may run on this machine, as registration allows plain http to loopback.
+ * POSTs a webhook and answers the status (the body is discarded; redirects are not followed). In production it may go
+ * only to a public address (the SSRF guard the provider keeps for its own requests): an IP literal is checked here,
+ * a name by the lookup of the very connection that is made — every address it resolves to must be public — so a
+ * name that resolves to a public address when checked and to a private one when connected (DNS rebinding) is
+ * refused too. Elsewhere a service may run on this machine, as registration allows plain http to loopback.
  */
-async function assertDeliverable(url: URL, production: boolean): Promise<void> {
-  if (!production) return;
+export function postWebhook(
+  url: URL,
+  request: { headers: Record<string, string>; body: string; signal: AbortSignal },
+  production: boolean,
+): Promise<number> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-  if (addresses.length === 0 || addresses.some(privateAddress)) throw new Error(`${url.host} resolves to a private address: not delivered`);
+  if (production && isIP(host) && privateAddress(host)) {
+    return Promise.reject(new Error(`${url.host} is a private address: not delivered`));
+  }
+  const guarded: LookupFunction = (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, found) => {
+      const addresses = found as unknown as LookupAddress[];
+      if (err) return callback(err, '', 0);
+      if (addresses.length === 0 || addresses.some((a) => privateAddress(a.address))) {
+        return callback(new Error(`${url.host} resolves to a private address: not delivered`), '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      return callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
+      signal: request.signal,
+      agent: false,
+      ...(production ? { lookup: guarded } : {}),
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(request.body);
+  });
 }
 
 export interface WebhookSenderDeps {
@@ -274,22 +317,21 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
       const now = new Date();
       let status: number | undefined;
       try {
-        await assertDeliverable(url, deps.production);
-        const res = await fetch(url, {
-          method: 'POST',
-          redirect: 'manual',
-          signal: leaseLost ? AbortSignal.any([AbortSignal.timeout(timeoutMs), leaseLost]) : AbortSignal.timeout(timeoutMs),
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Ringfence-Webhooks/1',
-            'webhook-id': id,
-            'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-            'webhook-signature': new Webhook(secret).sign(id, now, body),
+        status = await postWebhook(
+          url,
+          {
+            signal: leaseLost ? AbortSignal.any([AbortSignal.timeout(timeoutMs), leaseLost]) : AbortSignal.timeout(timeoutMs),
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'Ringfence-Webhooks/1',
+              'webhook-id': id,
+              'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+              'webhook-signature': new Webhook(secret).sign(id, now, body),
+            },
+            body,
           },
-          body,
-        });
-        status = res.status;
-        await res.body?.cancel();
+          deps.production,
+        );
       } catch (err) {
         // Stopped because the outbox lease was lost: not the endpoint's failure, and the holder of the lease decides.
         if (leaseLost?.aborted) throw leaseLost.reason ?? err;
