@@ -10,6 +10,8 @@
  *   webhook <client_id> --url <url> | --remove [--json]   set the webhook URL: a new signing secret, shown once
  *   deliveries list [--state failed|dropped|pending|delivered] [--service <client_id>] [--json]
  *   deliveries replay <delivery_id> | --all-failed [--json]
+ *   deliveries fanouts [--json]       the webhook fan-outs given up on (changes no service was told of); replay
+ *                                     --all-failed queues them again
  *   operator <handle>        let this user manage services through the admin API
  */
 import { parseArgs } from 'node:util';
@@ -25,7 +27,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { Keyring } from '../crypto/envelope.ts';
 import { loadKek, MASTER_KEY_FILE } from '../crypto/kek.ts';
-import { Outbox } from '../notify/outbox.ts';
+import { listFailedFanOuts, Outbox, requeueFailedFanOuts } from '../notify/outbox.ts';
 import { issueWebhookSecret, listDeliveries, reachableEndpoints, replayDelivery, type DeliveryView } from '../notify/webhooks.ts';
 import { enqueueServiceDisabled } from '../oidc/grant-events.ts';
 import { withTransaction } from '../store/db.ts';
@@ -41,6 +43,7 @@ const USAGE = `usage: npm run services -- <command>
   webhook <client_id> --url <url> | --remove [--json]
   deliveries list [--state failed|dropped|pending|delivered] [--service <client_id>] [--json]
   deliveries replay <delivery_id> | --all-failed [--json]
+  deliveries fanouts [--json]
   operator <handle>`;
 
 /** The server's KEK (sealing webhook secrets, queueing events), never a new one. */
@@ -172,10 +175,27 @@ async function main(argv: string[]): Promise<number> {
           const replayed: string[] = [];
           for (const id of ids) if (await withTransaction(db, (trx) => replayDelivery(trx, outbox, id))) replayed.push(id);
           if (!values['all-failed'] && replayed.length === 0) throw new Error(`no undelivered delivery ${arg2}`);
-          out({ replayed }, `${replayed.length} deliveries queued again (same webhook-id); the server delivers them`);
+          // A change given up on before its deliveries were written has none to replay: its fan-out is queued again.
+          const fanouts = values['all-failed'] ? await requeueFailedFanOuts(db) : [];
+          out(
+            { replayed, fanouts_requeued: fanouts },
+            `${replayed.length} deliveries queued again (same webhook-id)${fanouts.length ? `, and ${fanouts.length} fan-outs given up on` : ''}; the server delivers them`,
+          );
           return 0;
         }
-        throw new Error('deliveries needs list or replay');
+        if (arg === 'fanouts') {
+          const rows = await listFailedFanOuts(db);
+          out(
+            rows,
+            rows.length
+              ? rows
+                  .map((r) => `${r.fanout_id}  given up  attempts ${r.attempts}  ${r.created_at}${r.last_error ? `  (${r.last_error})` : ''}`)
+                  .join('\n')
+              : 'no fan-out given up on',
+          );
+          return 0;
+        }
+        throw new Error('deliveries needs list, replay or fanouts');
       }
       case 'list': {
         const all: Service[] = [];

@@ -258,15 +258,49 @@ export class Outbox {
 
   /**
    * Deletes messages delivered more than `retentionDays` ago, and those given up on (failed) that long after they
-   * were written: the outbox is a queue, not an archive of who was mailed. Held and pending ones stay.
+   * were written: the outbox is a queue, not an archive of who was mailed. Held and pending ones stay, and so does a
+   * webhook fan-out given up on: it is a change no service was told of, kept until an operator queues it again
+   * (`npm run services -- deliveries replay --all-failed`).
    */
   async purge(q: Queryable, retentionDays: number): Promise<number> {
     const cutoff = new Date(Date.now() - retentionDays * 24 * 60 * 60 * 1000);
     return q('outbox')
       .where((w) => w.where({ state: 'sent' }).andWhere('delivered_at', '<', cutoff))
-      .orWhere((w) => w.where({ state: 'failed' }).andWhere('created_at', '<', cutoff))
+      .orWhere((w) => w.where({ state: 'failed' }).andWhere('created_at', '<', cutoff).andWhereNot({ kind: WEBHOOK_FAN_OUT }))
       .delete();
   }
+}
+
+/** A webhook fan-out given up on: a profile change whose deliveries were never written, so no service was told. */
+export interface FailedFanOut {
+  fanout_id: string;
+  created_at: string;
+  attempts: number;
+  last_error: string | null;
+}
+
+/** The webhook fan-outs given up on, oldest first (at most `limit`). */
+export async function listFailedFanOuts(q: Queryable, limit = 100): Promise<FailedFanOut[]> {
+  const rows = (await q('outbox')
+    .where({ kind: WEBHOOK_FAN_OUT, state: 'failed' })
+    .orderBy('created_at')
+    .limit(limit)
+    .select('id', 'created_at', 'attempts', 'last_error')) as { id: string; created_at: Date; attempts: number; last_error: string | null }[];
+  return rows.map((r) => ({ fanout_id: r.id, created_at: new Date(r.created_at).toISOString(), attempts: r.attempts, last_error: r.last_error }));
+}
+
+/**
+ * Queues given-up webhook fan-outs again (all, or those of `ids`), with a fresh run of attempts: the worker expands
+ * them into their deliveries as it would have (each delivery written once, whatever ran before). Their ids.
+ */
+export async function requeueFailedFanOuts(q: Queryable, ids?: readonly string[]): Promise<string[]> {
+  const query = q('outbox').where({ kind: WEBHOOK_FAN_OUT, state: 'failed' });
+  if (ids) query.whereIn('id', ids);
+  const rows = (await query
+    .update({ state: 'pending', attempts: 0, next_attempt_at: q.fn.now(), last_error: null, claim: null, claimed_at: null })
+    .returning('id')) as { id: string }[];
+  if (rows.length > 0) await notifyChange(q, 'outbox');
+  return rows.map((r) => r.id);
 }
 
 export interface WorkerOptions {
