@@ -139,3 +139,64 @@ test.serial('a consent narrowed in two steps — the new grant saved, then the e
   t.is(await countServicesTold(deps.db, deps, p.userId, ['home_address']), 0, 'the address is no longer granted');
   t.is(await fullCount(p.userId, ['home_address']), 0);
 });
+
+/** The rows each table's scans produced when the statement (as the driver got it: `$n` bindings) ran again (EXPLAIN ANALYZE), by table. */
+async function rowsRead(sql: string, bindings: readonly unknown[]): Promise<Map<string, number>> {
+  const { rows } = (await app.service.deps.db.raw(`explain (analyze, format json) ${sql.replace(/\$\d+/g, '?')}`, bindings as never[])) as {
+    rows: { 'QUERY PLAN': unknown }[];
+  };
+  const out = new Map<string, number>();
+  const walk = (node: Record<string, unknown>) => {
+    const table = node['Relation Name'] as string | undefined;
+    if (table) out.set(table, (out.get(table) ?? 0) + Number(node['Actual Rows'] ?? 0) * Number(node['Actual Loops'] ?? 0));
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  const plan = rows[0]['QUERY PLAN'];
+  walk(((typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: Record<string, unknown> }[])[0].Plan);
+  return out;
+}
+
+test.serial('update-info with its counts stored reads none of the person’s grants, however many', async (t) => {
+  const { db } = app.service.deps;
+  const p = await person('counts16_i');
+  const w = await world(app, hooks.url, 30);
+  for (const c of w.clientIds) await storeGrant(app, p.userId, c);
+  const update = (locality: string) =>
+    app.request('PUT', '/api/v1/profile/update-info', { token: p.token, json: { updated_fields: { home_address: { locality, country: 'CA' } } } });
+  const first = await update('Whistler');
+  t.true(first.body.services_told > 0);
+  /** The statements of one more update, and what the one that reads the counts read. */
+  const measured = async (locality: string) => {
+    const seen: { sql: string; bindings: readonly unknown[]; name?: string }[] = [];
+    const record = (q: { sql: string; bindings?: readonly unknown[]; options?: { name?: string } }) =>
+      seen.push({ sql: q.sql, bindings: q.bindings ?? [], name: q.options?.name });
+    db.on('query', record);
+    try {
+      t.is((await update(locality)).body.services_told, first.body.services_told);
+    } finally {
+      db.off('query', record);
+    }
+    const counts = seen.find((q) => q.name === 'rf_subscriber_counts');
+    if (!counts) throw new Error('the request did not read its stored counts');
+    t.false(
+      seen.some((q) => q.name === 'rf_subscriber_groups_store'),
+      'nothing was recomputed',
+    );
+    t.deepEqual(
+      seen.filter((q) => q !== counts && q.sql.includes('oidc_payloads')).map((q) => q.sql),
+      [],
+      'no other statement of the request names the grants',
+    );
+    return rowsRead(counts.sql, counts.bindings);
+  };
+  const read = await measured('Squamish');
+  t.is(read.get('oidc_payloads') ?? 0, 0, `${w.clientIds.length} grants, none read`);
+  t.is(read.get('subscriber_groups'), 1, 'one row, by its key');
+  // A document linked to one of the services: that service's grant is read, no other.
+  const linked = await app.request('POST', '/api/v1/profile/documents', {
+    token: p.token,
+    json: { kind: 'lease', title: 'Lease', references: ['home_address'], roles: ['government'], services: [w.clientIds[0]] },
+  });
+  t.is(linked.status, 201, linked.text);
+  t.is((await measured('Pemberton')).get('oidc_payloads'), 1, 'the linked service’s one grant');
+});
