@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { issueWebhookSecret } from '../../src/notify/webhooks.ts';
+import { grantsChanged } from '../../src/oidc/adapter.ts';
 import { supportedScopes } from '../../src/oidc/scopes.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { ratio } from '../lib/compare.ts';
@@ -86,6 +87,11 @@ export const changeEvents: Scenario = {
           }),
         );
         for (let i = 0; i < rows.length; i += 1000) await env.db('oidc_payloads').insert(rows.slice(i, i + 1000));
+        // Written beside the adapter: say so, as its writes do (each person's stored subscriber counts are recomputed).
+        await grantsChanged(
+          env.db,
+          groups[n].map((u) => u.userId),
+        );
       }
       await env.db.raw('analyze oidc_payloads, services, webhook_endpoints');
 

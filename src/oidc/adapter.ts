@@ -87,6 +87,26 @@ const FIND = `select payload, consumed_at from oidc_payloads
   where kind = ? and id = ? and (expires_at is null or expires_at > current_timestamp)`;
 const CONSUME = 'update oidc_payloads set consumed_at = current_timestamp where kind = ? and id = ?';
 
+const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+/**
+ * Counts one more change of the grants of the people whose account ids the query `accounts` answers (one column):
+ * what keeps each person's subscribers counted (migration 033, src/features/deliveries/subscriber-groups.ts) from
+ * being read after a grant changed. It belongs in the statement or the transaction of the grant's write.
+ */
+const countGrantChanges = (accounts: string) => `insert into subscriber_groups (user_id, generation)
+  select u.id, 1 from (select distinct case when a ~ ${UUID} then a::uuid end as id from (${accounts}) as x(a)) p
+    join users u on u.id = p.id
+  on conflict (user_id) do update set generation = subscriber_groups.generation + 1`;
+// A grant saved or destroyed, and its person's grants counted changed, in one statement.
+const UPSERT_GRANT = `with saved as (${UPSERT} returning account_id) ${countGrantChanges('select account_id from saved')}`;
+const DESTROY_GRANT = `with gone as (delete from oidc_payloads where kind = 'Grant' and id = ? returning account_id)
+  ${countGrantChanges('select account_id from gone')}`;
+
+/** Counts one more change of the person's grants (countGrantChanges), for a write of grants outside the adapter. */
+export async function grantsChanged(q: Queryable, userIds: readonly string[]): Promise<void> {
+  if (userIds.length > 0) await q.raw(countGrantChanges('select unnest(?::text[])'), [[...userIds]]);
+}
+
 /** Builds the adapter class oidc-provider instantiates once per model name. */
 export function createAdapterClass(db: Queryable) {
   // The statements every token request runs (find, upsert, consume) are named and, outside a transaction, sent
@@ -111,7 +131,7 @@ export function createAdapterClass(db: Queryable) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.name === 'Client') throw new Error('clients are registered through the services registry');
-      await run('rf_oidc_upsert', UPSERT, [
+      await run(this.name === 'Grant' ? 'rf_oidc_upsert_grant' : 'rf_oidc_upsert', this.name === 'Grant' ? UPSERT_GRANT : UPSERT, [
         this.name,
         storedId(this.name, id),
         conceal(this.name, id, payload),
@@ -143,6 +163,7 @@ export function createAdapterClass(db: Queryable) {
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.name === 'Grant') return void (await db.raw(DESTROY_GRANT, [id]));
       await db('oidc_payloads')
         .where({ kind: this.name, id: storedId(this.name, id) })
         .delete();

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import type { AdapterPayload } from 'oidc-provider';
 import { profileSnapshotSql, type SnapshotColumns } from '../disclosure/snapshot.repo.ts';
 import { runStatement, type Db, type Queryable } from '../store/db.ts';
-import { destroyGrant, ISSUED_UNDER_GRANT } from './adapter.ts';
+import { destroyGrant, grantsChanged, ISSUED_UNDER_GRANT } from './adapter.ts';
 
 /** The grant, the service and the person's profile as stored, read with an access token. */
 interface GrantServiceAndProfile extends SnapshotColumns {
@@ -202,6 +202,7 @@ export async function revokeGrants(trx: Knex.Transaction, userId: string, client
   const rows = (await trx('oidc_payloads').where(issued).select('kind').count({ n: '*' }).groupBy('kind')) as { kind: string; n: string | number }[];
   const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
   await trx('oidc_payloads').where(issued).delete();
+  await grantsChanged(trx, [userId]);
   return {
     grantIds,
     revoked: { grants: n('Grant'), access_tokens: n('AccessToken'), refresh_tokens: n('RefreshToken'), authorization_codes: n('AuthorizationCode') },
@@ -230,6 +231,7 @@ export async function replaceGrants(
     for (const s of grant.openid) scopesBefore.add(s);
     await destroyGrant(trx, grant.id);
   }
+  if (earlier.length > 0) await grantsChanged(trx, [userId]);
   return { replaced: earlier.length, scopesBefore };
 }
 
@@ -252,18 +254,32 @@ export async function accountsGrantingService(q: Queryable, clientId: string, li
     .pluck('account_id')) as string[];
 }
 
+// A grant's OpenID scopes and those granted for the resource (the first binding), several grants' run together.
+const SCOPES_TEXT = `string_agg(concat_ws(' ', g.payload #>> '{openid,scope}', g.payload -> 'resources' ->> ?::text), ' ')`;
+// The person's live grants (the binding: the person's user id).
+const LIVE_OF_PERSON = `g.kind = 'Grant' and g.account_id = ?::text and (g.expires_at is null or g.expires_at > current_timestamp)`;
+
 /**
- * The person's live grants, one row per service (`client_id`, `scopes`): the OpenID scopes and those granted for the
- * resource, as the words of one text (several grants' run together, in no particular order: an aggregate without
- * `order by` needs no sort of the person's grants, and scopeWords sorts the words), which scopeWords reads as scopesOf does — found
- * in SQL without reading a grant into the process, for who a change of the profile may be told to
- * (src/features/deliveries). A fragment for a `with` clause; it takes the resource, then the person's user id.
+ * The person's live grants, one row per service (`client_id`, `scopes`, and `expires_at`, when the first of them
+ * expires): the OpenID scopes and those granted for the resource, as the words of one text (several grants' run
+ * together, in no particular order: an aggregate without `order by` needs no sort of the person's grants, and
+ * scopeWords sorts the words), which scopeWords reads as scopesOf does — found in SQL without reading a grant into
+ * the process, for who a change of the profile may be told to (src/features/deliveries). A fragment for a `with`
+ * clause; it takes the resource, then the person's user id.
  */
-export const LIVE_GRANT_SCOPES = `select g.client_id,
-              string_agg(concat_ws(' ', g.payload #>> '{openid,scope}', g.payload -> 'resources' ->> ?::text), ' ') as scopes
+export const LIVE_GRANT_SCOPES = `select g.client_id, ${SCOPES_TEXT} as scopes, min(g.expires_at) as expires_at
          from oidc_payloads g
-        where g.kind = 'Grant' and g.account_id = ?::text and (g.expires_at is null or g.expires_at > current_timestamp)
+        where ${LIVE_OF_PERSON}
         group by g.client_id`;
+
+/**
+ * LIVE_GRANT_SCOPES of one service, the one `clientId` (an SQL expression: a lateral join's column) names: one row,
+ * `scopes` null without a live grant. Found by the index on (account_id, client_id): it reads that service's rows
+ * only. Takes the resource, then the person's user id.
+ */
+export const liveGrantScopesOf = (clientId: string) => `select ${SCOPES_TEXT} as scopes
+         from oidc_payloads g
+        where ${LIVE_OF_PERSON} and g.client_id = ${clientId}`;
 
 /** The scopes in a LIVE_GRANT_SCOPES text, each once, sorted (as scopesOf answers them). */
 export function scopeWords(text: string): string[] {

@@ -1,24 +1,36 @@
 import { randomBytes } from 'node:crypto';
+import { createAdapterClass } from '../../src/oidc/adapter.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { dataResource } from '../helpers/oidc.ts';
 
-/** A grant as the provider stores it, as a consent would leave it: the data API's `scope` (default `address`). */
-export async function storeGrant(a: TestApp, userId: string, clientId: string, scope = 'address'): Promise<void> {
+/**
+ * A grant as the provider stores it, as a consent would leave it: the data API's `scope` (default `address`), saved
+ * through the provider's adapter (which also counts the person's grants changed); its id.
+ */
+export async function storeGrant(
+  a: TestApp,
+  userId: string,
+  clientId: string,
+  scope = 'address',
+  openid = 'openid',
+  expiresIn = 3600,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  await a.service.deps.db('oidc_payloads').insert({
-    kind: 'Grant',
-    id: randomBytes(32).toString('base64url').slice(0, 43),
-    account_id: userId,
-    client_id: clientId,
-    expires_at: new Date((now + 3600) * 1000),
-    payload: JSON.stringify({
+  const id = randomBytes(32).toString('base64url').slice(0, 43);
+  const Adapter = createAdapterClass(a.service.deps.db);
+  await new Adapter('Grant').upsert(
+    id,
+    {
       iat: now,
-      exp: now + 3600,
+      exp: now + expiresIn,
+      jti: id,
       kind: 'Grant',
       accountId: userId,
       clientId,
-      openid: { scope: 'openid' },
+      openid: { scope: openid },
       resources: { [dataResource(a)]: scope },
-    }),
-  });
+    },
+    expiresIn,
+  );
+  return id;
 }

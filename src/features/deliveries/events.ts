@@ -9,8 +9,9 @@
  * The update's transaction (src/features/profile/profile.ts) does not write one event per service: it queues ONE
  * fan-out job — the person, the new version, the changed fields — in the outbox, so a service is told exactly when
  * the write commits and nothing is lost if the process dies, and it answers how many services will be told from
- * one statement that counts the subscribers by kind (role, scopes, documents), deciding once per kind. The request
- * does a fixed number of statements, whatever the number of services. The outbox worker then expands the job
+ * the subscribers counted by kind (role, scopes; kept per person, src/features/deliveries/subscribers.repo.ts) and
+ * the subscribers by document, deciding once per kind. The request does a fixed number of statements and reads none
+ * of the person's grants, whatever the number of services. The outbox worker then expands the job
  * (expandProfileEvents, in src/notify/webhooks.ts's transaction that ends the job): one event per service, under a
  * delivery id derived from the job and the service, so an expansion run again after a crash writes nothing twice.
  *
@@ -28,8 +29,9 @@ import { enqueueWebhookFanOut, type WebhookEvent } from '../../notify/webhooks.t
 import { dataResource } from '../../oidc/provider.ts';
 import { subjectOf } from '../../oidc/subjects.ts';
 import { NO_USER_RINGS, type UserRings } from '../../policy/engine.ts';
+import type { Queryable } from '../../store/db.ts';
 import { scopesCoveringFields } from '../documents/document-basis.ts';
-import { listSubscriberGroups, listSubscribers, type SubscriberBasis } from './subscribers.repo.ts';
+import { listSubscribers, readSubscriberCounts, type SubscriberBasis } from './subscribers.repo.ts';
 
 /** The fan-out job of one update: what the worker expands into one `profile.updated` event per service. */
 export interface ProfileChange {
@@ -78,9 +80,32 @@ function decider(deps: Pick<AppDeps, 'policy'>, rings: UserRings, changed: reado
 }
 
 /**
+ * How many services will be told of a change of `changed` (decided now, by kind of subscriber), in `q`: a service
+ * is told when it can read a changed field through its grants or through a document linked to it. Every subscriber
+ * by grant is in one group of readSubscriberCounts, counted once there; a subscriber by document is counted on its
+ * own only when its grants alone tell it nothing (else its group counted it). A fixed number of statements and no
+ * work per grant, whatever the number of services; one statement for a person who subscribed none.
+ */
+export async function countServicesTold(q: Queryable, deps: AppDeps, userId: string, changed: readonly string[]): Promise<number> {
+  if (changed.length === 0) return 0;
+  const { groups, linked } = await readSubscriberCounts(q, { userId, changed, resource: dataResource(deps.config) });
+  // Most people subscribe no service: their update reads nothing more.
+  if (groups.length === 0 && linked.length === 0) return 0;
+  const snapshot = await readProfileSnapshot(q, userId);
+  const decide = decider(deps, snapshot ? ringsOf(snapshot) : NO_USER_RINGS, changed);
+  let told = 0;
+  for (const g of groups)
+    if (decide.told(g.clientId ?? g.representative, { role: g.role, scopes: g.scopes, documents: [] }).length > 0) told += g.services;
+  for (const s of linked) {
+    const byGrants = s.scopes ? decide.told(s.clientId, { ...s, documents: [] }) : [];
+    if (byGrants.length === 0 && decide.told(s.clientId, s).length > 0) told++;
+  }
+  return told;
+}
+
+/**
  * Queues the `profile.updated` events of one update, in its transaction, as one fan-out job; how many services will
- * be told (decided now, by kind of subscriber). At most three statements, whatever the number of services; one for
- * a person who subscribed none.
+ * be told (countServicesTold). Nothing is queued when none will be.
  */
 export async function enqueueProfileEvents(
   trx: Knex.Transaction,
@@ -89,14 +114,7 @@ export async function enqueueProfileEvents(
   version: number,
   changed: readonly string[],
 ): Promise<number> {
-  if (changed.length === 0) return 0;
-  const groups = await listSubscriberGroups(trx, { userId, changed, resource: dataResource(deps.config) });
-  // Most people subscribe no service: their update reads nothing more.
-  if (groups.length === 0) return 0;
-  const snapshot = await readProfileSnapshot(trx, userId);
-  const decide = decider(deps, snapshot ? ringsOf(snapshot) : NO_USER_RINGS, changed);
-  let told = 0;
-  for (const group of groups) if (decide.told(group.clientId ?? group.representative, group).length > 0) told += group.services;
+  const told = await countServicesTold(trx, deps, userId, changed);
   if (told === 0) return 0;
   const change: ProfileChange = { type: 'profile.updated', userId, version, fields: [...changed], timestamp: new Date().toISOString() };
   // The row names what it is, never whom: the person is inside the sealed payload.
