@@ -36,6 +36,7 @@ import { SHARE_BASIS } from './features/shares/share-basis.ts';
 import type { BasisKinds } from './disclosure/basis.ts';
 import { DOCUMENT_BASIS, DOCUMENT_LINK_BASIS } from './features/documents/document-basis.ts';
 import { webhookSender } from './notify/webhooks.ts';
+import { releaseEventClaims } from './features/deliveries/caep.ts';
 import { expandProfileEvents, isProfileChange } from './features/deliveries/events.ts';
 import { sweepChallenges } from './features/passkeys/challenges.ts';
 
@@ -159,6 +160,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
           if (!isProfileChange(job)) throw new Error(`no expander for a webhook fan-out job of type ${job.type}`);
           return expandProfileEvents(trx, deps!, job);
         },
+        signer: () => ({ issuer: config.baseUrl, key: issuerKeys.active[0] }),
+        releaseClaims: (change) => releaseEventClaims(deps!, change),
       }),
     });
     // A message queued on any instance wakes this one's worker when its transaction commits (Outbox.enqueue*).

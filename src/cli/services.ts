@@ -7,7 +7,9 @@
  *   list [--json]
  *   show <client_id> [--json]
  *   disable <client_id> [--json]
- *   webhook <client_id> --url <url> | --remove [--json]   set the webhook URL: a new signing secret, shown once
+ *   webhook <client_id> --url <url> [--format standard-webhooks|ssf] | --remove [--json]
+ *                            set the webhook URL: Standard Webhooks with a new signing secret, shown once, or SSF
+ *                            (CAEP events as SETs signed with the issuer key, pushed per RFC 8935)
  *   deliveries list [--state failed|dropped|pending|delivered] [--service <client_id>] [--json]
  *   deliveries replay <delivery_id> | --all-failed [--json]
  *   deliveries fanouts [--json]       the webhook fan-outs given up on (changes no service was told of); replay
@@ -21,7 +23,8 @@ import { loadPolicies } from '../policy/load.ts';
 import { openStore } from '../store/db.ts';
 import { DataDirLocked } from '../store/lock.ts';
 import { migrateLatest } from '../store/migrations.ts';
-import { disableService, getService, listServices, registerService, setWebhookUrl, type Service } from '../oidc/services.ts';
+import { disableService, getService, listServices, registerService, type Service } from '../oidc/services.ts';
+import { configureWebhook, ssfConfigurationUrl } from '../features/deliveries/deliveries.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -40,7 +43,7 @@ const USAGE = `usage: npm run services -- <command>
   list [--json]
   show <client_id> [--json]
   disable <client_id> [--json]
-  webhook <client_id> --url <url> | --remove [--json]
+  webhook <client_id> --url <url> [--format standard-webhooks|ssf] | --remove [--json]
   deliveries list [--state failed|dropped|pending|delivered] [--service <client_id>] [--json]
   deliveries replay <delivery_id> | --all-failed [--json]
   deliveries fanouts [--json]
@@ -91,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
       'logo-uri': { type: 'string' },
       'subject-type': { type: 'string' },
       url: { type: 'string' },
+      format: { type: 'string', default: 'standard-webhooks' },
       remove: { type: 'boolean', default: false },
       state: { type: 'string' },
       service: { type: 'string' },
@@ -145,16 +149,24 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'webhook': {
         if (!arg || (!values.url && !values.remove)) throw new Error('webhook needs a client_id and --url <url> (or --remove)');
+        const format = values.format;
+        if (format !== 'standard-webhooks' && format !== 'ssf') throw new Error('--format is standard-webhooks or ssf');
         const keyring = serverKeyring(config);
-        const result = await withTransaction(db, async (trx) => {
-          const s = await setWebhookUrl(trx, arg, values.remove ? null : values.url!);
-          return { service: s, secret: values.remove ? undefined : await issueWebhookSecret(trx, keyring, arg) };
-        });
+        const result = await withTransaction(db, (trx) => configureWebhook(trx, keyring, arg, values.remove ? null : values.url!, format));
+        const ssf = result.format === 'ssf' ? ssfConfigurationUrl(config.baseUrl) : undefined;
         out(
-          { client_id: arg, webhook_url: result.service.webhook_url, ...(result.secret ? { webhook_secret: result.secret } : {}) },
+          {
+            client_id: arg,
+            webhook_url: result.service.webhook_url,
+            ...(result.format ? { format: result.format } : {}),
+            ...(result.secret ? { webhook_secret: result.secret } : {}),
+            ...(ssf ? { ssf_configuration: ssf } : {}),
+          },
           result.secret
             ? `webhook_url:    ${result.service.webhook_url}\nwebhook_secret: ${result.secret}\n\nThe signing secret is shown once: keep it now.`
-            : `${arg} has no webhook URL now`,
+            : ssf
+              ? `webhook_url:    ${result.service.webhook_url}\nformat:         ssf (CAEP events as SETs, RFC 8935 push)\n\nThe receiver verifies them with the keys named at ${ssf}`
+              : `${arg} has no webhook URL now`,
         );
         return 0;
       }

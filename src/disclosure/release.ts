@@ -54,7 +54,8 @@ export interface ReleaseRequest {
   fields?: readonly string[];
   /** The person's snapshot when the request already read it (the data API reads it with the token). */
   snapshot?: ProfileSnapshot;
-  clientIp: string;
+  /** The reader's address; absent for a release no request asked for (a pushed security event). */
+  clientIp?: string;
   /** The road, recorded as `via` where it is not the data API (`userinfo`). */
   via?: string;
   /**

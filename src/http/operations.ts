@@ -66,6 +66,7 @@ import { listProfileDeliveries } from '../features/deliveries/listProfileDeliver
 import { listDeliveries } from '../features/deliveries/listDeliveries.ts';
 import { replayDelivery } from '../features/deliveries/replayDelivery.ts';
 import { setServiceWebhook } from '../features/deliveries/setServiceWebhook.ts';
+import { getSsfConfiguration } from '../features/deliveries/getSsfConfiguration.ts';
 import { getConsoleProfile } from '../features/console/getConsoleProfile.ts';
 import { getConsoleSignIn } from '../features/console/getConsoleSignIn.ts';
 import { getConsoleSignUp } from '../features/console/getConsoleSignUp.ts';
@@ -326,6 +327,7 @@ export const FEATURES = {
     listDeliveries,
     replayDelivery,
     setServiceWebhook,
+    getSsfConfiguration,
   },
   passkeys: {
     showPasskeysPage,

@@ -24,11 +24,14 @@ import { recordAudit } from '../audit/audit.ts';
 import { open, seal, type Keyring } from '../crypto/envelope.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import type { Outbox, WebhookSender } from './outbox.ts';
+import { SET_MEDIA_TYPE, type SetSigner, setRefusal, signSecurityEvent, type ThinEvent } from './security-events.ts';
 
 /** Attempts failed in a row (across deliveries) after which an endpoint is disabled. */
 export const DISABLE_AFTER_FAILURES = 20;
 /** How long one delivery attempt may take. */
 const TIMEOUT_MS = 10_000;
+/** How much of an endpoint's answer is read (an SSF receiver's error: RFC 8935 §2.3); the rest is discarded. */
+const ANSWER_KEPT = 4096;
 
 /** One event owed to a service. */
 export interface WebhookEvent {
@@ -40,6 +43,12 @@ export interface WebhookEvent {
   /** The event's JSON body, as sent: names of fields, never values. */
   body: Record<string, unknown>;
 }
+
+/**
+ * How a service's events are sent (migrations/034_webhook_formats.ts): JSON signed per Standard Webhooks, or a
+ * Security Event Token with the OpenID CAEP event pushed per RFC 8935 (src/notify/security-events.ts).
+ */
+export type WebhookFormat = 'standard-webhooks' | 'ssf';
 
 /** The `webhook-id` of a delivery: the same on every attempt. */
 function webhookId(deliveryId: string): string {
@@ -56,10 +65,27 @@ const secretAad = (clientId: string) => `webhook_endpoints:${clientId}`;
 export async function issueWebhookSecret(q: Queryable, keyring: Keyring, clientId: string): Promise<string> {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   await q('webhook_endpoints')
-    .insert({ client_id: clientId, secret: seal(secretKey(keyring), secret, secretAad(clientId)), failures: 0 })
+    .insert({ client_id: clientId, secret: seal(secretKey(keyring), secret, secretAad(clientId)), format: 'standard-webhooks', failures: 0 })
     .onConflict('client_id')
-    .merge({ secret: seal(secretKey(keyring), secret, secretAad(clientId)), failures: 0, disabled_at: null, disabled_reason: null });
+    .merge({
+      secret: seal(secretKey(keyring), secret, secretAad(clientId)),
+      format: 'standard-webhooks',
+      failures: 0,
+      disabled_at: null,
+      disabled_reason: null,
+    });
   return secret;
+}
+
+/**
+ * Makes the service's endpoint an SSF receiver's (events as SETs signed with the issuer key, so no secret of its
+ * own: any earlier `whsec_…` secret is dropped), enabling it again.
+ */
+export async function enableSsfEndpoint(q: Queryable, clientId: string): Promise<void> {
+  await q('webhook_endpoints')
+    .insert({ client_id: clientId, secret: null, format: 'ssf', failures: 0 })
+    .onConflict('client_id')
+    .merge({ secret: null, format: 'ssf', failures: 0, disabled_at: null, disabled_reason: null });
 }
 
 /** Services (of those named) that can be sent webhooks now: a webhook URL and an enabled endpoint. */
@@ -157,6 +183,7 @@ interface DeliveryRow {
   webhook_url: string | null;
   service_disabled_at: Date | null;
   secret: Uint8Array | null;
+  format: WebhookFormat | null;
   failures: number | null;
   endpoint_disabled_at: Date | null;
 }
@@ -186,7 +213,8 @@ function privateAddress(address: string): boolean {
 }
 
 /**
- * POSTs a webhook and answers the status (the body is discarded; redirects are not followed). In production it may go
+ * POSTs a webhook and answers the status and the first ANSWER_KEPT bytes of the answer (the rest is discarded;
+ * redirects are not followed). In production it may go
  * only to a public address (the SSRF guard the provider keeps for its own requests): an IP literal is checked here,
  * a name by the lookup of the very connection that is made — every address it resolves to must be public — so a
  * name that resolves to a public address when checked and to a private one when connected (DNS rebinding) is
@@ -196,7 +224,7 @@ export function postWebhook(
   url: URL,
   request: { headers: Record<string, string>; body: string; signal: AbortSignal },
   production: boolean,
-): Promise<number> {
+): Promise<{ status: number; body: string }> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (production && isIP(host) && privateAddress(host)) {
     return Promise.reject(new Error(`${url.host} is a private address: not delivered`));
@@ -221,8 +249,13 @@ export function postWebhook(
       ...(production ? { lookup: guarded } : {}),
     });
     req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      const kept: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (size < ANSWER_KEPT) kept.push(chunk.subarray(0, ANSWER_KEPT - size));
+        size += chunk.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(kept).toString('utf8') }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -244,6 +277,18 @@ export interface WebhookSenderDeps {
   expandJob(trx: Knex.Transaction, job: FanOutJob): Promise<WebhookEvent[]>;
   /** How long one attempt may take: shorter than the outbox lease (deliveryTimeoutMs); 10 s when absent. */
   timeoutMs?: number;
+  /** The issuer key that signs the SETs of `ssf` endpoints, as it is now. */
+  signer(): SetSigner;
+  /**
+   * The new values of a profile change's fields the service may read now, released through the disclosure pipeline
+   * and on record when this resolves (a CAEP `token-claims-change` carries them): empty when none is released.
+   */
+  releaseClaims(change: {
+    clientId: string;
+    userId: string;
+    fields: readonly string[];
+    documents: readonly string[];
+  }): Promise<Record<string, unknown>>;
 }
 
 /** What the outbox worker calls to deliver one webhook (src/notify/outbox.ts). */
@@ -265,6 +310,47 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
   };
 
   const timeoutMs = deps.timeoutMs ?? TIMEOUT_MS;
+
+  /** The event as Standard Webhooks sends it: its JSON, signed with the service's secret. */
+  const standardWebhook = (row: DeliveryRow) => {
+    const secret = open(secretKey(keyring), Buffer.from(row.secret!), secretAad(row.client_id)).toString('utf8');
+    const body = typeof row.body === 'string' ? row.body : JSON.stringify(row.body);
+    const id = webhookId(row.id);
+    const now = new Date();
+    return {
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Ringfence-Webhooks/1',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': new Webhook(secret).sign(id, now, body),
+      },
+      body,
+    };
+  };
+
+  /**
+   * The event as a SET (RFC 8935 push), signed now; a profile change's claims released now. A sentence instead when
+   * there is nothing to send: no claim of the change is released to the service any more.
+   */
+  const securityEvent = async (row: DeliveryRow) => {
+    const event = (typeof row.body === 'string' ? JSON.parse(row.body) : row.body) as ThinEvent & { fields?: string[]; documents?: string[] };
+    let claims: Record<string, unknown> | undefined;
+    if (row.type === 'profile.updated') {
+      if (!row.user_id) return 'the person is gone: not sent';
+      claims = await deps.releaseClaims({
+        clientId: row.client_id,
+        userId: row.user_id,
+        fields: event.fields ?? [],
+        documents: event.documents ?? [],
+      });
+      if (Object.keys(claims).length === 0) return 'nothing of the change is released to the service now: not sent';
+    }
+    return {
+      headers: { 'content-type': SET_MEDIA_TYPE, accept: 'application/json', 'user-agent': 'Ringfence-SSF/1' },
+      body: await signSecurityEvent(deps.signer(), { clientId: row.client_id }, event, claims),
+    };
+  };
 
   return {
     async expand(outboxId, payload, claim) {
@@ -297,6 +383,7 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
           's.webhook_url',
           's.disabled_at as service_disabled_at',
           'e.secret',
+          'e.format',
           'e.failures',
           'e.disabled_at as endpoint_disabled_at',
         )) as DeliveryRow | undefined;
@@ -308,30 +395,23 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
       };
       // A disabled service is still told that its grants are gone; nothing else.
       if (row.service_disabled_at && row.type !== 'grant.revoked') return drop('the service is disabled');
-      if (!row.webhook_url || !row.secret) return drop('the service has no webhook URL');
+      const ssf = row.format === 'ssf';
+      if (!row.webhook_url || !row.format || (!ssf && !row.secret)) return drop('the service has no webhook URL');
       if (row.endpoint_disabled_at) return drop('the webhook endpoint is disabled');
       const url = new URL(row.webhook_url);
-      const secret = open(secretKey(keyring), Buffer.from(row.secret), secretAad(row.client_id)).toString('utf8');
-      const body = typeof row.body === 'string' ? row.body : JSON.stringify(row.body);
-      const id = webhookId(row.id);
-      const now = new Date();
+      const message = ssf ? await securityEvent(row) : standardWebhook(row);
+      if (typeof message === 'string') return drop(message);
       let status: number | undefined;
+      let answer = '';
       try {
-        status = await postWebhook(
+        ({ status, body: answer } = await postWebhook(
           url,
           {
             signal: leaseLost ? AbortSignal.any([AbortSignal.timeout(timeoutMs), leaseLost]) : AbortSignal.timeout(timeoutMs),
-            headers: {
-              'content-type': 'application/json',
-              'user-agent': 'Ringfence-Webhooks/1',
-              'webhook-id': id,
-              'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-              'webhook-signature': new Webhook(secret).sign(id, now, body),
-            },
-            body,
+            ...message,
           },
           deps.production,
-        );
+        ));
       } catch (err) {
         // Stopped because the outbox lease was lost: not the endpoint's failure, and the holder of the lease decides.
         if (leaseLost?.aborted) throw leaseLost.reason ?? err;
@@ -348,6 +428,15 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
         return 'sent';
       }
       await db('webhook_deliveries').where({ id: deliveryId }).update({ attempts: attempt, last_status: status });
+      if (ssf && status === 400) {
+        // RFC 8935 §2.3: the receiver refused this SET (its `err` says why); the same SET again would be refused too.
+        // Failed, not retried: the operator sees it among the failed deliveries and replays it once it is fixed.
+        await db('webhook_deliveries')
+          .where({ id: deliveryId })
+          .update({ state: 'failed', last_error: setRefusal(answer) });
+        await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
+        return 'gone';
+      }
       if (status === 410) {
         await disable(row.client_id, 'the endpoint answered 410 Gone');
         return drop('the endpoint answered 410 Gone');

@@ -9,6 +9,7 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { expandProfileEvents, isProfileChange } from '../../src/features/deliveries/events.ts';
+import { releaseEventClaims } from '../../src/features/deliveries/caep.ts';
 import { OutboxWorker } from '../../src/notify/outbox.ts';
 import { webhookSender } from '../../src/notify/webhooks.ts';
 import { useTestApp } from '../helpers/app.ts';
@@ -145,6 +146,8 @@ test.serial('a fan-out expanded twice — by two workers at once, or again after
       outbox: deps.outbox,
       logger: deps.logger,
       production: false,
+      signer: () => ({ issuer: deps.config.baseUrl, key: deps.issuerKeys.active[0] }),
+      releaseClaims: (change) => releaseEventClaims(deps, change),
       expandJob: async (trx, job) => {
         if (!isProfileChange(job)) throw new Error('not a profile change');
         return expandProfileEvents(trx, deps, job);
@@ -241,6 +244,8 @@ test.serial('a webhook request under a lease another worker took over is aborted
       outbox: deps.outbox,
       logger: deps.logger,
       production: false,
+      signer: () => ({ issuer: deps.config.baseUrl, key: deps.issuerKeys.active[0] }),
+      releaseClaims: (change) => releaseEventClaims(deps, change),
       // Far longer than the test: only the lost lease can end the request.
       timeoutMs: 10 * 60_000,
       expandJob: async (trx, job) => {

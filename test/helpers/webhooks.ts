@@ -16,26 +16,30 @@ export interface ReceivedWebhook {
 export interface Receiver {
   url: string;
   received: ReceivedWebhook[];
-  /** The status of the n-th request (0-based); 200 unless set. */
-  respond: (n: number) => number;
+  /** The status of the n-th request (0-based), or the status and a JSON body; 200 unless set. */
+  respond: (n: number) => Answer;
   /** Resolves once `count` requests have arrived (or rejects after `ms`). */
   waitFor(count: number, ms?: number): Promise<ReceivedWebhook[]>;
   close(): Promise<void>;
 }
 
-export async function startReceiver(respond: (n: number) => number = () => 200): Promise<Receiver> {
+type Answer = number | { status: number; json: unknown };
+
+export async function startReceiver(respond: (n: number) => Answer = () => 200): Promise<Receiver> {
   const received: ReceivedWebhook[] = [];
   const receiver: Partial<Receiver> = { received, respond };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const answered = receiver.respond!(received.length);
+      const answer = receiver.respond!(received.length);
+      const answered = typeof answer === 'number' ? answer : answer.status;
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
       received.push({ headers, body: Buffer.concat(chunks).toString('utf8'), answered, at: Date.now() });
       res.statusCode = answered;
-      res.end();
+      if (typeof answer === 'number') res.end();
+      else res.setHeader('content-type', 'application/json').end(JSON.stringify(answer.json));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

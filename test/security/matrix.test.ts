@@ -642,6 +642,7 @@ const FIXTURES: Record<string, Fixture> = {
   verifyShareToken: { request: () => ({ path: '/api/v1/verify', json: { verification_token: 'not-a-token' } }), public: [200] },
   getJwtVcIssuerMetadata: { request: () => ({ path: '/.well-known/jwt-vc-issuer' }), public: [200] },
   getIssuerJwks: { request: () => ({ path: '/api/v1/issuer/jwks.json' }), public: [200] },
+  getSsfConfiguration: { request: () => ({ path: '/.well-known/ssf-configuration' }), public: [200] },
   getStatusList: { request: async (w) => ({ path: new URL(await ownerShare(w)).pathname }), public: [200] },
   createDataRequest: {
     request: (w) => ({ path: '/api/v1/data/requests', json: { subject: w.owner.handle, fields: ['handle'], purpose: 'matrix' } }),

@@ -128,3 +128,23 @@ test('on the embedded database, a second process while one holds DATA_DIR is tol
       'Stop that process, or use the admin API, or point DATABASE_URL at PostgreSQL — the embedded database never has two writers.',
   );
 });
+
+test('webhook --format ssf makes the endpoint an SSF receiver: no secret, the configuration named; a bad format exits non-zero and changes nothing', async (t) => {
+  const env = { DATABASE_URL: app.databaseUrl, RINGFENCE_MASTER_KEY: app.kek.toString('hex') };
+  const added = JSON.parse((await services([...ADD, '--webhook-url', 'https://burnaby.example/hooks', '--json'], env)).stdout);
+  const endpoint = () => app.service.deps.db('webhook_endpoints').where({ client_id: added.client_id }).first('format', 'secret');
+  t.is((await endpoint()).format, 'standard-webhooks');
+
+  const bad = await services(['webhook', added.client_id, '--url', 'https://burnaby.example/ssf', '--format', 'risc'], env);
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /--format is standard-webhooks or ssf/);
+  t.is((await endpoint()).format, 'standard-webhooks', 'nothing changed');
+
+  const run = await services(['webhook', added.client_id, '--url', 'https://burnaby.example/ssf', '--format', 'ssf', '--json'], env);
+  t.is(run.code, 0, run.stderr);
+  const answer = JSON.parse(run.stdout);
+  t.like(answer, { client_id: added.client_id, webhook_url: 'https://burnaby.example/ssf', format: 'ssf' });
+  t.is(answer.webhook_secret, undefined, 'SETs are signed with the issuer key: no secret to show');
+  t.regex(answer.ssf_configuration, /\/\.well-known\/ssf-configuration$/);
+  t.deepEqual(await endpoint(), { format: 'ssf', secret: null }, 'the old whsec_ secret is gone');
+});

@@ -6,9 +6,17 @@
 import { recordAudit } from '../../audit/audit.ts';
 import type { AppDeps } from '../../deps.ts';
 import { DeliveryNotFound, InvalidCursor } from '../../errors.ts';
-import { issueWebhookSecret, listDeliveries, replayDelivery, type DeliveryView } from '../../notify/webhooks.ts';
+import type { Keyring } from '../../crypto/envelope.ts';
+import {
+  enableSsfEndpoint,
+  issueWebhookSecret,
+  listDeliveries,
+  replayDelivery,
+  type DeliveryView,
+  type WebhookFormat,
+} from '../../notify/webhooks.ts';
 import { setWebhookUrl } from '../../oidc/services.ts';
-import { withTransaction } from '../../store/db.ts';
+import { type Queryable, withTransaction } from '../../store/db.ts';
 
 function encodeDeliveryCursor(last: DeliveryView): string {
   return Buffer.from(JSON.stringify({ at: last.created_at, id: last.delivery_id })).toString('base64url');
@@ -46,17 +54,39 @@ export async function replay(deps: AppDeps, operator: string, deliveryId: string
   });
 }
 
-/** An operator sets (or removes) a service's webhook URL; a URL gets a new signing secret, answered once. */
-export async function setWebhook(deps: AppDeps, operator: string, clientId: string, url: string | null, clientIp: string) {
+/** Where an SSF receiver finds the issuer and its keys (getSsfConfiguration). */
+export const ssfConfigurationUrl = (baseUrl: string) => `${baseUrl}/.well-known/ssf-configuration`;
+
+/**
+ * Sets (or removes, `url` null) a service's webhook URL and how its events are sent, in `q`: Standard Webhooks with a
+ * new signing secret (answered once), or SSF — SETs signed with the issuer key, no secret. The API's and the CLI's.
+ */
+export async function configureWebhook(q: Queryable, keyring: Keyring, clientId: string, url: string | null, format: WebhookFormat) {
+  const service = await setWebhookUrl(q, clientId, url);
+  if (url === null) return { service, format: null, secret: undefined };
+  if (format === 'ssf') {
+    await enableSsfEndpoint(q, clientId);
+    return { service, format, secret: undefined };
+  }
+  return { service, format, secret: await issueWebhookSecret(q, keyring, clientId) };
+}
+
+/** An operator sets (or removes) a service's webhook URL; Standard Webhooks gets a new signing secret, answered once. */
+export async function setWebhook(deps: AppDeps, operator: string, clientId: string, url: string | null, format: WebhookFormat, clientIp: string) {
   return withTransaction(deps.db, async (trx) => {
-    const service = await setWebhookUrl(trx, clientId, url);
-    const secret = url ? await issueWebhookSecret(trx, deps.keyring, clientId) : undefined;
+    const set = await configureWebhook(trx, deps.keyring, clientId, url, format);
     await recordAudit(trx, {
       action: 'service.webhook_set',
       actor: `user:${operator}`,
       clientIp,
-      data: { client_id: clientId, webhook_url: url, secret_issued: Boolean(secret) },
+      data: { client_id: clientId, webhook_url: url, format: set.format, secret_issued: Boolean(set.secret) },
     });
-    return { client_id: service.client_id, webhook_url: service.webhook_url, ...(secret ? { webhook_secret: secret } : {}) };
+    return {
+      client_id: set.service.client_id,
+      webhook_url: set.service.webhook_url,
+      ...(set.format ? { format: set.format } : {}),
+      ...(set.secret ? { webhook_secret: set.secret } : {}),
+      ...(set.format === 'ssf' ? { ssf_configuration: ssfConfigurationUrl(deps.config.baseUrl) } : {}),
+    };
   });
 }
