@@ -35,9 +35,7 @@ import { HEALTH_LINK_BASIS } from './features/health/link-basis.ts';
 import { SHARE_BASIS } from './features/shares/share-basis.ts';
 import type { BasisKinds } from './disclosure/basis.ts';
 import { DOCUMENT_BASIS, DOCUMENT_LINK_BASIS } from './features/documents/document-basis.ts';
-import { webhookSender } from './notify/webhooks.ts';
-import { releaseEventClaims } from './features/deliveries/caep.ts';
-import { expandProfileEvents, isProfileChange } from './features/deliveries/events.ts';
+import { deliveriesSender } from './features/deliveries/sender.ts';
 import { sweepChallenges } from './features/passkeys/challenges.ts';
 
 export interface Service {
@@ -149,20 +147,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       concurrency: config.outboxConcurrency,
       backchannelLogout: backchannelLogoutSender(deps.oidc),
       retentionDays: config.outboxRetentionDays,
-      webhook: webhookSender({
-        db: store.db,
-        keyring,
-        outbox,
-        logger,
-        production: config.env === 'production' && !config.webhooksToPrivateAddresses,
-        timeoutMs: deliveryTimeoutMs(config.outboxLeaseSeconds),
-        expandJob: async (trx, job) => {
-          if (!isProfileChange(job)) throw new Error(`no expander for a webhook fan-out job of type ${job.type}`);
-          return expandProfileEvents(trx, deps!, job);
-        },
-        signer: () => ({ issuer: config.baseUrl, key: issuerKeys.active[0] }),
-        releaseClaims: (change) => releaseEventClaims(deps!, change),
-      }),
+      webhook: deliveriesSender(deps, deliveryTimeoutMs(config.outboxLeaseSeconds)),
     });
     // A message queued on any instance wakes this one's worker when its transaction commits (Outbox.enqueue*).
     // Subscribed after the feed started: a wake needs no first read, and a missed notice is covered by the poll.

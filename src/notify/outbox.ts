@@ -40,7 +40,7 @@ export interface QueuedWebhook {
 
 /**
  * Delivers one webhook (src/notify/webhooks.ts): `'sent'` when the service accepted it, `'gone'` when it is not to
- * be sent (the endpoint is disabled or gone); rejects to be retried. `failed` records a failed attempt, or that
+ * be sent again (the endpoint is disabled or gone, or the receiver refused it for good); rejects to be retried. `failed` records a failed attempt, or that
  * the outbox gave up.
  */
 export interface WebhookSender {
@@ -667,8 +667,8 @@ export class OutboxWorker {
     try {
       const outcome = await webhook.send(queued.deliveryId, row.attempts, this.#leases.get(row.id)?.lost.signal);
       if (outcome === 'gone') {
-        await this.#complete(row, { state: 'failed', last_error: 'not delivered: the endpoint is disabled or gone' });
-        logger.info({ ...log, client_id: queued.clientId }, 'webhook dropped: the endpoint is disabled or gone');
+        await this.#complete(row, { state: 'failed', last_error: 'not delivered: dropped or refused (the delivery says why)' });
+        logger.info({ ...log, client_id: queued.clientId }, 'webhook not delivered: dropped or refused (the delivery says why)');
         return false;
       }
       if (!(await this.#complete(row, { state: 'sent', delivered_at: db.fn.now(), last_error: null }))) return false;

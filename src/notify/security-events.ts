@@ -13,7 +13,9 @@
  * Signed with Ringfence's issuer key (ES256, published at /api/v1/issuer/jwks.json and named by
  * /.well-known/ssf-configuration), `typ: secevent+jwt`; `aud` is the service's client_id; `jti` is the delivery's
  * `webhook-id`, the same on every attempt, so a receiver drops a redelivery (RFC 8935 §2); the person is `sub_id`
- * in the `iss_sub` format, under the service's own (pairwise) subject.
+ * in the `iss_sub` format (RFC 9493): the service's own (pairwise) subject with the OpenID provider's issuer, the pair
+ * its ID tokens carry. `claims` are named as the service's tokens and userinfo name them (`address`), a field with no
+ * OpenID claim by its data API name.
  */
 import { importJWK, type JWK, SignJWT } from 'jose';
 
@@ -28,7 +30,10 @@ const TOKEN_CLAIMS_CHANGE = `${CAEP}/token-claims-change`;
 
 /** The key that signs: the issuer key's active JWK. */
 export interface SetSigner {
+  /** The SET's `iss`: the transmitter (/.well-known/ssf-configuration). */
   issuer: string;
+  /** The issuer of the subjects (`sub_id`'s `iss`): the OpenID provider that issued the service its `sub`. */
+  subjectIssuer: string;
   key: JWK & { kid: string; alg: string };
 }
 
@@ -72,7 +77,7 @@ export async function signSecurityEvent(
 ): Promise<string> {
   const caep = caepEvent(event, claims);
   return new SignJWT({
-    sub_id: { format: 'iss_sub', iss: signer.issuer, sub: event.subject },
+    sub_id: { format: 'iss_sub', iss: signer.subjectIssuer, sub: event.subject },
     events: { [caep.type]: caep.body },
   })
     .setProtectedHeader({ alg: signer.key.alg, kid: signer.key.kid, typ: 'secevent+jwt' })
@@ -89,11 +94,9 @@ export async function signSecurityEvent(
  */
 export function setRefusal(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { err?: unknown; description?: unknown };
-    if (typeof parsed.err === 'string') {
-      const description = typeof parsed.description === 'string' ? `: ${parsed.description.slice(0, 300)}` : '';
-      return `the receiver refused the SET (${parsed.err.slice(0, 60)}${description})`;
-    }
+    const parsed = JSON.parse(body) as { err?: unknown };
+    // The code only: the receiver's own description is its text, not ours, and the person reads this error.
+    if (typeof parsed.err === 'string' && /^[a-z_]{1,40}$/.test(parsed.err)) return `the receiver refused the SET (${parsed.err})`;
   } catch {
     // not the RFC's answer
   }

@@ -212,6 +212,13 @@ function privateAddress(address: string): boolean {
   return a === '::1' || a === '::' || a.startsWith('fc') || a.startsWith('fd') || a.startsWith('fe80');
 }
 
+/** Why a destination named by an IP literal is refused (in production, a private address); undefined when it is not. */
+function privateDestination(url: URL, production: boolean): string | undefined {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (production && isIP(host) && privateAddress(host)) return `${url.host} is a private address: not delivered`;
+  return undefined;
+}
+
 /**
  * POSTs a webhook and answers the status and the first ANSWER_KEPT bytes of the answer (the rest is discarded;
  * redirects are not followed). In production it may go
@@ -225,10 +232,8 @@ export function postWebhook(
   request: { headers: Record<string, string>; body: string; signal: AbortSignal },
   production: boolean,
 ): Promise<{ status: number; body: string }> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (production && isIP(host) && privateAddress(host)) {
-    return Promise.reject(new Error(`${url.host} is a private address: not delivered`));
-  }
+  const refused = privateDestination(url, production);
+  if (refused) return Promise.reject(new Error(refused));
   const guarded: LookupFunction = (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, found) => {
       const addresses = found as unknown as LookupAddress[];
@@ -335,6 +340,8 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
    */
   const securityEvent = async (row: DeliveryRow) => {
     const event = (typeof row.body === 'string' ? JSON.parse(row.body) : row.body) as ThinEvent & { fields?: string[]; documents?: string[] };
+    // The key first: without one, nothing is released for a SET that could not be signed.
+    const signer = deps.signer();
     let claims: Record<string, unknown> | undefined;
     if (row.type === 'profile.updated') {
       if (!row.user_id) return 'the person is gone: not sent';
@@ -348,7 +355,7 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
     }
     return {
       headers: { 'content-type': SET_MEDIA_TYPE, accept: 'application/json', 'user-agent': 'Ringfence-SSF/1' },
-      body: await signSecurityEvent(deps.signer(), { clientId: row.client_id }, event, claims),
+      body: await signSecurityEvent(signer, { clientId: row.client_id }, event, claims),
     };
   };
 
@@ -399,6 +406,16 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
       if (!row.webhook_url || !row.format || (!ssf && !row.secret)) return drop('the service has no webhook URL');
       if (row.endpoint_disabled_at) return drop('the webhook endpoint is disabled');
       const url = new URL(row.webhook_url);
+      /** A failed attempt: counted against the endpoint (disabled after a run of them), then retried. */
+      const attemptFailed = async (err: unknown): Promise<never> => {
+        await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
+        await db('webhook_deliveries').where({ id: deliveryId }).update({ attempts: attempt, last_status: null });
+        if ((row.failures ?? 0) + 1 >= DISABLE_AFTER_FAILURES) await disable(row.client_id, `${DISABLE_AFTER_FAILURES} failed attempts in a row`);
+        throw err;
+      };
+      // Refused before anything is made: an SSF event's claims are released (and recorded) only for a SET that can go.
+      const refused = privateDestination(url, deps.production);
+      if (refused) return attemptFailed(new Error(refused));
       const message = ssf ? await securityEvent(row) : standardWebhook(row);
       if (typeof message === 'string') return drop(message);
       let status: number | undefined;
@@ -415,10 +432,7 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
       } catch (err) {
         // Stopped because the outbox lease was lost: not the endpoint's failure, and the holder of the lease decides.
         if (leaseLost?.aborted) throw leaseLost.reason ?? err;
-        await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
-        await db('webhook_deliveries').where({ id: deliveryId }).update({ attempts: attempt, last_status: null });
-        if ((row.failures ?? 0) + 1 >= DISABLE_AFTER_FAILURES) await disable(row.client_id, `${DISABLE_AFTER_FAILURES} failed attempts in a row`);
-        throw err;
+        return attemptFailed(err);
       }
       if (status >= 200 && status < 300) {
         await db('webhook_deliveries')
@@ -435,6 +449,7 @@ export function webhookSender(deps: WebhookSenderDeps): WebhookSender {
           .where({ id: deliveryId })
           .update({ state: 'failed', last_error: setRefusal(answer) });
         await db('webhook_endpoints').where({ client_id: row.client_id }).increment('failures', 1);
+        if ((row.failures ?? 0) + 1 >= DISABLE_AFTER_FAILURES) await disable(row.client_id, `${DISABLE_AFTER_FAILURES} failed attempts in a row`);
         return 'gone';
       }
       if (status === 410) {

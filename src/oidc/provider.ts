@@ -65,6 +65,11 @@ export function cookieKeys(keyring: Keyring): string[] {
   return [keyring.derive('oidc-cookies').toString('base64url')];
 }
 
+/** The OpenID provider's issuer: the `iss` of its ID tokens, and so of the subjects it names (pairwise or public). */
+export function oidcIssuer(config: Pick<Config, 'baseUrl'>): string {
+  return `${config.baseUrl}/oidc`;
+}
+
 export function dataResource(config: Config): string {
   return `${config.baseUrl}${DATA_RESOURCE_PATH}`;
 }
@@ -257,7 +262,7 @@ export function createProvider({ config, db, keyring, keys, claims }: ProviderOp
     },
   };
 
-  const provider = new RingfenceProvider(`${config.baseUrl}/oidc`, configuration);
+  const provider = new RingfenceProvider(oidcIssuer(config), configuration);
   provider.proxy = false;
 
   // Client secrets are stored as SHA-256 hashes; compare the hash of the presented secret (the maintainer's

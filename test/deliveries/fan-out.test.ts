@@ -8,10 +8,8 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { expandProfileEvents, isProfileChange } from '../../src/features/deliveries/events.ts';
-import { releaseEventClaims } from '../../src/features/deliveries/caep.ts';
+import { deliveriesSender } from '../../src/features/deliveries/sender.ts';
 import { OutboxWorker } from '../../src/notify/outbox.ts';
-import { webhookSender } from '../../src/notify/webhooks.ts';
 import { useTestApp } from '../helpers/app.ts';
 import { storeGrant } from './fixtures.ts';
 import { addService, subjectAt } from '../helpers/oidc.ts';
@@ -140,19 +138,7 @@ test.serial('a fan-out expanded twice — by two workers at once, or again after
     t.like(payload, { type: 'profile.updated', userId: person.userId, version, fields: ['home_address'] });
     t.false(JSON.stringify(payload).includes('Langley'), 'the job names fields, never values');
     // The worker's own expansion, as the service assembles it.
-    const sender = webhookSender({
-      db: deps.db,
-      keyring: deps.keyring,
-      outbox: deps.outbox,
-      logger: deps.logger,
-      production: false,
-      signer: () => ({ issuer: deps.config.baseUrl, key: deps.issuerKeys.active[0] }),
-      releaseClaims: (change) => releaseEventClaims(deps, change),
-      expandJob: async (trx, job) => {
-        if (!isProfileChange(job)) throw new Error('not a profile change');
-        return expandProfileEvents(trx, deps, job);
-      },
-    });
+    const sender = deliveriesSender(deps);
     const written = await Promise.all([sender.expand(row.id, payload, row.claim), sender.expand(row.id, payload, row.claim)]);
     t.deepEqual(
       written.sort((x, y) => x - y),
@@ -238,21 +224,8 @@ test.serial('a webhook request under a lease another worker took over is aborted
     transport: undefined,
     from: 'rf@example.test',
     leaseSeconds: 1,
-    webhook: webhookSender({
-      db: deps.db,
-      keyring: deps.keyring,
-      outbox: deps.outbox,
-      logger: deps.logger,
-      production: false,
-      signer: () => ({ issuer: deps.config.baseUrl, key: deps.issuerKeys.active[0] }),
-      releaseClaims: (change) => releaseEventClaims(deps, change),
-      // Far longer than the test: only the lost lease can end the request.
-      timeoutMs: 10 * 60_000,
-      expandJob: async (trx, job) => {
-        if (!isProfileChange(job)) throw new Error('not a profile change');
-        return expandProfileEvents(trx, deps, job);
-      },
-    }),
+    // Far longer than the test: only the lost lease can end the request.
+    webhook: deliveriesSender(deps, 10 * 60_000),
   });
   try {
     const update = await app.request('PUT', '/api/v1/profile/update-info', { token: person.token, json: moveTo('Hope') });

@@ -117,13 +117,20 @@ test.serial(
     t.is(decodeProtectedHeader(hook.body).typ, 'secevent+jwt');
     const set = await verifiedSet(hook, gov.service.client_id);
     const subject = await subjectAt(app, gov.service.client_id, person.userId);
-    t.deepEqual(set.sub_id, { format: 'iss_sub', iss: app.config.baseUrl, sub: subject });
+    // The pair the service's ID tokens carry (RFC 9493 iss_sub): the OpenID provider's issuer and its pairwise sub.
+    const idTokenIssuer = (
+      await client.discovery(new URL(`${app.url}/oidc`), gov.service.client_id, gov.clientSecret, undefined, {
+        execute: [client.allowInsecureRequests],
+      })
+    ).serverMetadata().issuer;
+    t.deepEqual(set.sub_id, { format: 'iss_sub', iss: idTokenIssuer, sub: subject });
+    t.is(set.iss, app.config.baseUrl, "the SET itself is the transmitter's");
     t.not(subject, person.userId, 'a pairwise subject, not the user id');
     t.regex(String(set.jti), /^msg_[0-9a-f]{32}$/);
     t.is(set.sub, undefined, 'the subject is sub_id (SSF), not sub');
     t.deepEqual(Object.keys(set.events), [`${CAEP}/token-claims-change`]);
     const change = set.events[`${CAEP}/token-claims-change`];
-    t.deepEqual(change.claims, { home_address: NEW_ADDRESS }, 'the new value, and only the field that changed');
+    t.deepEqual(change.claims, { address: NEW_ADDRESS }, 'the new value under its OpenID claim name, and only the field that changed');
     t.is(typeof change.event_timestamp, 'number');
     await t.throwsAsync(verifiedSet(hook, com.service.client_id), undefined, 'addressed to the government service only');
 
@@ -188,7 +195,7 @@ test.serial("a receiver's 400 fails the delivery at once with its err, without r
   );
   t.is(delivery.attempts, 1);
   t.is(delivery.last_status, 400);
-  t.is(delivery.last_error, 'the receiver refused the SET (invalid_audience: this receiver is not the audience)');
+  t.is(delivery.last_error, 'the receiver refused the SET (invalid_audience)', "its err, not the receiver's own text");
   await outboxSettled();
   await new Promise((r) => setTimeout(r, 300));
   t.is(hooks.received.length, 1, 'not retried');
@@ -203,34 +210,49 @@ test.serial("a receiver's 400 fails the delivery at once with its err, without r
   t.is((await db('webhook_deliveries').where({ id: delivery.id }).first('state')).state, 'delivered');
 });
 
-test.serial('the claims are released at sending under what the service holds then: a grant, or a document intended for its role; nothing once revoked', async (t) => {
-  const deps = app.service.deps;
-  const person = await registerNamedPerson(app, 'claims_ssf16');
-  const hooks = await receiver();
-  const gov = await ssfService('government', hooks);
-  const clerk = await ssfService('government', hooks);
-  const shop = await ssfService('commercial', hooks);
-  await dataToken(gov, person);
-  const created = await app.request('POST', '/api/v1/profile/documents', {
-    token: person.token,
-    json: { kind: 'lease', title: 'Flat lease', fields: {}, references: ['home_address'], roles: ['government'], services: [clerk.service.client_id, shop.service.client_id] },
-  });
-  t.is(created.status, 201, created.text);
-  const documentId = created.body.document.document_id as string;
-  const claims = (clientId: string) => releaseEventClaims(deps, { clientId, userId: person.userId, fields: ['home_address'], documents: [documentId] });
-  const records = (clientId: string) =>
-    deps.db('audit_events').where({ action: 'data.released', actor: `service:${clientId}` }).whereRaw(`data->>'via' = 'caep'`).select('data');
+test.serial(
+  'the claims are released at sending under what the service holds then: a grant, or a document intended for its role; nothing once revoked',
+  async (t) => {
+    const deps = app.service.deps;
+    const person = await registerNamedPerson(app, 'claims_ssf16');
+    const hooks = await receiver();
+    const gov = await ssfService('government', hooks);
+    const clerk = await ssfService('government', hooks);
+    const shop = await ssfService('commercial', hooks);
+    await dataToken(gov, person);
+    const created = await app.request('POST', '/api/v1/profile/documents', {
+      token: person.token,
+      json: {
+        kind: 'lease',
+        title: 'Flat lease',
+        fields: {},
+        references: ['home_address'],
+        roles: ['government'],
+        services: [clerk.service.client_id, shop.service.client_id],
+      },
+    });
+    t.is(created.status, 201, created.text);
+    const documentId = created.body.document.document_id as string;
+    const claims = (clientId: string) =>
+      releaseEventClaims(deps, { clientId, userId: person.userId, fields: ['home_address'], documents: [documentId] });
+    const records = (clientId: string) =>
+      deps
+        .db('audit_events')
+        .where({ action: 'data.released', actor: `service:${clientId}` })
+        .whereRaw(`data->>'via' = 'caep'`)
+        .select('data');
 
-  t.deepEqual(Object.keys(await claims(gov.service.client_id)), ['home_address'], 'under its grant');
-  t.deepEqual(Object.keys(await claims(clerk.service.client_id)), ['home_address'], 'through the document linked to it, no grant');
-  t.like((await records(clerk.service.client_id))[0].data, { document_id: documentId, fields: ['home_address'] });
-  t.deepEqual(await claims(shop.service.client_id), {}, 'a document not intended for its role releases nothing');
-  t.deepEqual(await records(shop.service.client_id), []);
+    t.deepEqual(Object.keys(await claims(gov.service.client_id)), ['address'], 'under its grant');
+    t.deepEqual(Object.keys(await claims(clerk.service.client_id)), ['address'], 'through the document linked to it, no grant');
+    t.like((await records(clerk.service.client_id))[0].data, { document_id: documentId, fields: ['home_address'] });
+    t.deepEqual(await claims(shop.service.client_id), {}, 'a document not intended for its role releases nothing');
+    t.deepEqual(await records(shop.service.client_id), []);
 
-  await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: gov.service.client_id } });
-  await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: clerk.service.client_id } });
-  const before = (await records(gov.service.client_id)).length;
-  t.deepEqual(await claims(gov.service.client_id), {}, 'its grant revoked: nothing');
-  t.deepEqual(await claims(clerk.service.client_id), {}, 'its link removed by the revocation: nothing');
-  t.is((await records(gov.service.client_id)).length, before, 'and nothing recorded');
-});
+    await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: gov.service.client_id } });
+    await app.request('DELETE', '/api/v1/profile/revoke-access', { token: person.token, json: { service_id: clerk.service.client_id } });
+    const before = (await records(gov.service.client_id)).length;
+    t.deepEqual(await claims(gov.service.client_id), {}, 'its grant revoked: nothing');
+    t.deepEqual(await claims(clerk.service.client_id), {}, 'its link removed by the revocation: nothing');
+    t.is((await records(gov.service.client_id)).length, before, 'and nothing recorded');
+  },
+);

@@ -3,7 +3,8 @@
  * that an SSF service may read, released at the moment of sending — through the disclosure pipeline, on record
  * before the SET leaves — under what the service holds then, as its own reads would be: its live grants of the
  * person (the data API's scopes), then the documents the event names that are linked to it and intended for its
- * role (the link's basis, narrowed to their references). A field nothing releases now is left out; when none is,
+ * role (the link's basis, narrowed to their references). Answered under the OpenID claim names (`address`), as the
+ * service's tokens carry them. A field nothing releases now is left out; when none is,
  * nothing is sent. Nothing is kept: the SET is signed per attempt, so a retry releases (and records) again.
  */
 import type { AppDeps } from '../../deps.ts';
@@ -66,5 +67,7 @@ export async function releaseEventClaims(
       .catch(revokedSince);
     if (released) Object.assign(claims, released.values);
   }
-  return claims;
+  // Named as the service's tokens and userinfo name them; a field with no OpenID claim by its data API name.
+  const { fields } = deps.policy.policies;
+  return Object.fromEntries(Object.entries(claims).map(([field, value]) => [fields.get(field)?.claim ?? field, value]));
 }
