@@ -12,7 +12,7 @@ import * as client from 'openid-client';
 import { releaseEventClaims } from '../../src/features/deliveries/caep.ts';
 import { useTestApp } from '../helpers/app.ts';
 import { dataResource, registerClient, subjectAt, tokensFor, type RegisteredClient } from '../helpers/oidc.ts';
-import { startReceiver, type Receiver, type ReceivedWebhook } from '../helpers/webhooks.ts';
+import { startReceiver, type Receiver, type ReceivedWebhook, webhooksSettled } from '../helpers/webhooks.ts';
 import { until } from '../helpers/until.ts';
 import { makeOperator, registerNamedPerson } from '../services/fixtures.ts';
 import { register, type Registered } from '../accounts/fixtures.ts';
@@ -67,19 +67,7 @@ async function verifiedSet(hook: ReceivedWebhook, audience: string): Promise<JWT
   return payload as JWTPayload & Record<string, any>;
 }
 
-/** Until the outbox has nothing left to deliver now, so "no event" is a fact, not a race. */
-async function outboxSettled(): Promise<void> {
-  const db = app.service.deps.db;
-  await until('the outbox to settle', async () => {
-    const due = await db('outbox')
-      .whereIn('kind', ['webhook', 'webhook_fanout'])
-      .where({ state: 'pending' })
-      .andWhere('next_attempt_at', '<=', db.fn.now())
-      .count({ n: '*' })
-      .first();
-    return Number((due as { n: string }).n) === 0 ? true : undefined;
-  });
-}
+const outboxSettled = () => webhooksSettled(app.service.deps.db);
 
 test.serial('the transmitter configuration names the issuer, its keys and push delivery', async (t) => {
   const res = await app.request('GET', '/.well-known/ssf-configuration');
@@ -256,3 +244,18 @@ test.serial(
     t.is((await records(gov.service.client_id)).length, before, 'and nothing recorded');
   },
 );
+
+test.serial('an unknown format is refused with a 400 naming it, and the endpoint stays as it was', async (t) => {
+  const hooks = await receiver();
+  const gov = await ssfService('government', hooks);
+  const refused = await app.request('PUT', `/api/v1/admin/services/${gov.service.client_id}/webhook`, {
+    token: operator.token,
+    json: { webhook_url: 'https://burnaby.example/other', format: 'risc' },
+  });
+  t.is(refused.status, 400, refused.text);
+  t.regex(refused.text, /format/);
+  const endpoint = await app.service.deps.db('webhook_endpoints').where({ client_id: gov.service.client_id }).first('format');
+  t.is(endpoint.format, 'ssf');
+  const service = await app.service.deps.db('services').where({ client_id: gov.service.client_id }).first('webhook_url');
+  t.is(service.webhook_url, hooks.url, 'the URL is not changed either');
+});

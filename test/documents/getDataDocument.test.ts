@@ -8,7 +8,7 @@ import test from 'ava';
 import * as client from 'openid-client';
 import { useTestApp } from '../helpers/app.ts';
 import { dataResource, registerClient, serviceClientToken, subjectAt, tokensFor, type RegisteredClient } from '../helpers/oidc.ts';
-import { startReceiver, verified, type Receiver } from '../helpers/webhooks.ts';
+import { startReceiver, verified, type Receiver, webhooksSettled } from '../helpers/webhooks.ts';
 import { registerNamedPerson } from '../services/fixtures.ts';
 
 const app = useTestApp();
@@ -33,21 +33,7 @@ async function dataToken(registered: RegisteredClient, person: { handle: string;
   return (await client.refreshTokenGrant(registered.config, tokens.refresh_token!, { resource: dataResource(app) })).access_token;
 }
 
-/** Until the outbox has nothing left to deliver now (pending rows due), so "no event" is a fact, not a race. */
-async function outboxSettled(): Promise<void> {
-  const db = app.service.deps.db;
-  for (let i = 0; i < 200; i++) {
-    const due = await db('outbox')
-      .whereIn('kind', ['webhook', 'webhook_fanout'])
-      .where({ state: 'pending' })
-      .andWhere('next_attempt_at', '<=', db.fn.now())
-      .count({ n: '*' })
-      .first();
-    if (Number((due as { n: string }).n) === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the outbox did not settle');
-}
+const outboxSettled = () => webhooksSettled(app.service.deps.db);
 
 test.serial(
   'one change of home_address: the government service is told and reads it; the commercial one is not told and sees it withheld',

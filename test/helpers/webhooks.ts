@@ -3,7 +3,9 @@
  * body) and answers what the test says, so the delivery side of Ringfence is tested over the wire.
  */
 import { createServer } from 'node:http';
+import type { Knex } from 'knex';
 import { Webhook } from 'standardwebhooks';
+import { until } from './until.ts';
 
 export interface ReceivedWebhook {
   headers: Record<string, string>;
@@ -63,4 +65,21 @@ export async function startReceiver(respond: (n: number) => Answer = () => 200):
 /** The event of a received webhook, verified as a service verifies it (Standard Webhooks); throws when it does not verify. */
 export function verified(secret: string, webhook: ReceivedWebhook): Record<string, any> {
   return new Webhook(secret).verify(webhook.body, webhook.headers) as Record<string, any>;
+}
+
+/** Until the outbox has no webhook left to deliver now (pending rows due), so "no event" is a fact, not a race. */
+export async function webhooksSettled(db: Knex): Promise<void> {
+  await until(
+    'the webhooks in the outbox to settle',
+    async () => {
+      const due = await db('outbox')
+        .whereIn('kind', ['webhook', 'webhook_fanout'])
+        .where({ state: 'pending' })
+        .andWhere('next_attempt_at', '<=', db.fn.now())
+        .count({ n: '*' })
+        .first();
+      return Number((due as { n: string }).n) === 0 ? true : undefined;
+    },
+    10_000,
+  );
 }
