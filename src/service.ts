@@ -75,6 +75,8 @@ const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   const { logger } = options;
   const spec = OpenApi.load();
+  // In production a schema ajv cannot compile stops start-up; elsewhere each validator compiles when first used.
+  if (config.env === 'production') spec.compileAll();
   // A bad policy file stops start-up here, naming the file, line and reason.
   const readPolicyFiles = () => loadPolicies(config.policiesDir);
   const engine = new PolicyEngine(readPolicyFiles());

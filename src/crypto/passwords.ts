@@ -18,18 +18,23 @@ const MIN_PASSWORD_SCORE = 3;
 const ARGON2ID = 2 as Algorithm;
 const ARGON2_OPTIONS: Options = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-// Built once when the module loads (≈ 0.1 s): the dictionaries are ranked into the factory, never per request.
+// Built once, when the first password is checked (≈ 0.2 s of ranking the dictionaries; a process that checks none —
+// most test processes, a CLI — never pays it), never per request.
 // The estimate's cost grows with length and with l33t-looking characters (measured: a 100-character run of symbols
 // took 0.5 s with the library's default of 100 substitutions). Estimating the first 100 characters, as zxcvbn's
 // authors advise, with 16 substitutions, bounds it to tens of milliseconds and still sees `P@ssw0rd`; a password
 // whose first 100 characters are unguessable is unguessable.
-const estimator = new ZxcvbnFactory({
-  translations: zxcvbnEn.translations,
-  graphs: zxcvbnCommon.adjacencyGraphs,
-  dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
-  maxLength: 100,
-  l33tMaxSubstitutions: 16,
-});
+let estimator: ZxcvbnFactory | undefined;
+function passwordEstimator(): ZxcvbnFactory {
+  estimator ??= new ZxcvbnFactory({
+    translations: zxcvbnEn.translations,
+    graphs: zxcvbnCommon.adjacencyGraphs,
+    dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
+    maxLength: 100,
+    l33tMaxSubstitutions: 16,
+  });
+  return estimator;
+}
 
 const COMMON_WARNINGS = new Set(
   (['topTen', 'topHundred', 'common', 'similarToCommon', 'pwned'] as const).map((key) => zxcvbnEn.translations.warnings[key]),
@@ -99,7 +104,7 @@ export function passwordProblems(password: string, context: readonly (string | u
     return problems;
   }
   const inputs = userInputs(context);
-  const result = estimator.check(pw, inputs);
+  const result = passwordEstimator().check(pw, inputs);
   if (result.score < MIN_PASSWORD_SCORE) problems.push(guessableProblem(result));
   else if (inputs.length > 0 && madeOfUserInputs(pw.toLowerCase(), inputs)) {
     problems.push('must not be your email, handle or name, nor be made of them: add words of your own');

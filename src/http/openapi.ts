@@ -1,6 +1,8 @@
 /**
- * Reads openapi.yaml (OpenAPI 3.1) once and compiles, per operation, the ajv validators of its path, query,
- * headers and body — and, for tests, of its responses. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 says.
+ * Reads openapi.yaml (OpenAPI 3.1) once per process and compiles, per operation, the ajv validators of its path,
+ * query, headers and body — and, for tests, of its responses. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 says.
+ * A validator is compiled when it is first used (a process serving a few operations compiles a few); production
+ * start-up compiles them all (`compileAll`), so a schema ajv cannot compile stops the service before it serves.
  */
 import { SPEC_PATH } from '../config.ts';
 import { readFileSync } from 'node:fs';
@@ -16,6 +18,18 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 
 const SPEC_ID = 'urn:ringfence:openapi';
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+/** One parsed spec per file in a process: the service and the tests' client, in one process, share it. */
+const loaded = new Map<string, OpenApi>();
+
+/** `compile()` on first call, then its result; a compile error is thrown on every call, naming what failed. */
+function onFirstUse<T>(compile: () => T): () => T {
+  let compiled: { value: T } | undefined;
+  return () => {
+    compiled ??= { value: compile() };
+    return compiled.value;
+  };
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -168,23 +182,41 @@ export class OpenApi {
   readonly #strict: Ajv2020;
   readonly #coercing: Ajv2020;
   readonly #responseValidators = new Map<string, ValidateFunction>();
+  readonly #compilers: (() => unknown)[] = [];
 
   constructor(document: OpenApiDocument) {
     this.document = document;
     this.#strict = createAjv(false);
     this.#coercing = createAjv('array');
-    for (const ajv of [this.#strict, this.#coercing]) {
-      ajv.addSchema({ $id: SPEC_ID, components: document.components ?? {} });
-    }
+    // The same components go to both; checking them against JSON Schema's meta-schema once is enough.
+    const components = { $id: SPEC_ID, components: document.components ?? {} };
+    this.#strict.addSchema(components);
+    this.#coercing.addSchema(components, undefined, undefined, false);
     this.operations = this.#collect();
   }
 
   static load(file = SPEC_PATH): OpenApi {
+    const known = loaded.get(file);
+    if (known) return known;
     const document = YAML.parse(readFileSync(file, 'utf8')) as OpenApiDocument;
     if (!document || typeof document.openapi !== 'string' || !document.openapi.startsWith('3.1')) {
       throw new Error(`${file}: expected an OpenAPI 3.1 document`);
     }
-    return new OpenApi(document);
+    const spec = new OpenApi(document);
+    loaded.set(file, spec);
+    return spec;
+  }
+
+  /** Compiles every request validator now (each is otherwise compiled on first use); throws on the first that fails. */
+  compileAll(): void {
+    for (const compile of this.#compilers) compile();
+  }
+
+  /** A validator compiled on first use, and listed for `compileAll`. */
+  #lazy<T>(compile: () => T): () => T {
+    const get = onFirstUse(compile);
+    this.#compilers.push(get);
+    return get;
   }
 
   #deref<T>(node: T | { $ref: string }): T {
@@ -210,13 +242,17 @@ export class OpenApi {
       properties[name] = anchorRefs(p.schema ?? {});
       if (p.required || location === 'path') required.push(name);
     }
-    let validate: ValidateFunction;
-    try {
-      validate = this.#coercing.compile({ type: 'object', properties, required });
-    } catch (err) {
-      throw new Error(`openapi.yaml: ${opId} ${location} parameters: ${(err as Error).message}`);
-    }
-    return (value) => (validate(value) ? [] : toDetails(validate.errors, location));
+    const validator = this.#lazy(() => {
+      try {
+        return this.#coercing.compile({ type: 'object', properties, required });
+      } catch (err) {
+        throw new Error(`openapi.yaml: ${opId} ${location} parameters: ${(err as Error).message}`);
+      }
+    });
+    return (value) => {
+      const validate = validator();
+      return validate(value) ? [] : toDetails(validate.errors, location);
+    };
   }
 
   #collect(): Operation[] {
@@ -234,17 +270,22 @@ export class OpenApi {
 
         const params = [...shared, ...(raw.parameters ?? []).map((p) => this.#deref<ParameterObject>(p))];
         const body = raw.requestBody ? this.#deref(raw.requestBody) : undefined;
-        const bodyValidators = new Map<string, ValidateFunction>();
+        const bodyValidators = new Map<string, () => ValidateFunction>();
         const fileFields = new Set<string>();
         for (const [mediaType, media] of Object.entries(body?.content ?? {})) {
           const schema = anchorRefs(media.schema ?? {});
           // Form and multipart values arrive as strings; JSON keeps its own types.
           const ajv = mediaType === 'application/json' ? this.#strict : this.#coercing;
-          try {
-            bodyValidators.set(mediaType, ajv.compile(schema));
-          } catch (err) {
-            throw new Error(`openapi.yaml: ${opId} body (${mediaType}): ${(err as Error).message}`);
-          }
+          bodyValidators.set(
+            mediaType,
+            this.#lazy(() => {
+              try {
+                return ajv.compile(schema);
+              } catch (err) {
+                throw new Error(`openapi.yaml: ${opId} body (${mediaType}): ${(err as Error).message}`);
+              }
+            }),
+          );
           if (mediaType === 'multipart/form-data') {
             const props = (this.#deref(media.schema ?? {}) as { properties?: Record<string, JsonSchema> }).properties;
             for (const [name, prop] of Object.entries(props ?? {})) {
@@ -272,8 +313,9 @@ export class OpenApi {
           validateQuery: this.#paramValidator(params, 'query', opId),
           validateHeaders: this.#paramValidator(params, 'header', opId),
           validateBody: (mediaType, value) => {
-            const validate = bodyValidators.get(mediaType);
-            if (!validate) return [{ path: 'body', message: `content type ${mediaType} is not accepted` }];
+            const validator = bodyValidators.get(mediaType);
+            if (!validator) return [{ path: 'body', message: `content type ${mediaType} is not accepted` }];
+            const validate = validator();
             return validate(value) ? [] : toDetails(validate.errors, 'body');
           },
           raw,

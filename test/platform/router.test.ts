@@ -250,3 +250,13 @@ test('start-up refuses a spec operation without a handler, a handler without an 
   t.regex(err!.message, /handler orphan has no operation/);
   t.regex(err!.message, /security scheme testToken, which has no resolver/);
 });
+
+test('every request validator of openapi.yaml compiles; one that cannot stops compileAll, naming the operation', (t) => {
+  t.notThrows(() => OpenApi.load().compileAll());
+  const broken = structuredClone(doc);
+  (broken.paths['/notes'].post as { requestBody: { content: Record<string, { schema: unknown }> } }).requestBody.content['application/json'].schema =
+    { type: 'object', properties: { title: { $ref: '#/components/schemas/Missing' } } };
+  const lazy = new OpenApi(broken);
+  const err = t.throws(() => lazy.compileAll());
+  t.regex(err!.message, /openapi\.yaml: createNote body \(application\/json\)/);
+});

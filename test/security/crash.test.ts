@@ -65,6 +65,8 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
     LOG_LEVEL: 'info',
     // The write load registers every person from this one loopback address.
     REGISTRATIONS_PER_ADDRESS: '100000',
+    // What the killed process had claimed comes due again after this lease, not the default minute.
+    OUTBOX_LEASE_SECONDS: '10',
   };
 
   const first = await startServer('security-crash-server-1', env, url);
@@ -160,7 +162,7 @@ test('SIGKILL under write load loses no acknowledged write, delivers every outbo
     }
   }
 
-  // The outbox drains: messages claimed by the killed process come due again once their lease (60 s) runs out.
+  // The outbox drains: messages claimed by the killed process come due again once their lease (10 s) runs out.
   const drainBy = Date.now() + 120_000;
   while (Date.now() < drainBy) {
     const [{ n }] = await db('outbox').whereNot({ state: 'sent' }).count({ n: '*' });

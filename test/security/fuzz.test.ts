@@ -828,23 +828,37 @@ function caseArb(op: Operation, world: World, withToken: boolean): fc.Arbitrary<
   return fc.oneof(...arbs);
 }
 
+/** The one statement that hashes every table (its columns read once: no operation changes the schema). */
+let snapshotSql: string | undefined;
+
 async function snapshot(app: TestApp): Promise<Map<string, string>> {
   const db = app.service.deps.db;
-  const tables = (await db('information_schema.tables').where({ table_schema: 'public', table_type: 'BASE TABLE' }).pluck('table_name')) as string[];
-  const out = new Map<string, string>();
-  for (const table of tables.sort()) {
-    const rule = WRITTEN_ON_PURPOSE[table] ?? {};
-    if (rule.skip) continue;
-    const columns = (
-      (await db('information_schema.columns').where({ table_schema: 'public', table_name: table }).pluck('column_name')) as string[]
-    ).filter((c) => !(rule.columns ?? []).includes(c));
-    const select = columns.map((c) => `"${c}"`).join(', ');
-    const { rows } = await db.raw(
-      `select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as h, count(*) as n from (select ${select} from "${table}"${rule.where ? ` where ${rule.where}` : ''}) t`,
-    );
-    out.set(table, `${rows[0].h}:${rows[0].n}`);
+  if (snapshotSql === undefined) {
+    const columns = (await db('information_schema.columns as c')
+      .join('information_schema.tables as t', function () {
+        this.on('t.table_schema', 'c.table_schema').andOn('t.table_name', 'c.table_name');
+      })
+      .where({ 'c.table_schema': 'public', 't.table_type': 'BASE TABLE' })
+      .orderBy(['c.table_name', 'c.ordinal_position'])
+      .select('c.table_name as table', 'c.column_name as column')) as { table: string; column: string }[];
+    const byTable = new Map<string, string[]>();
+    for (const { table, column } of columns) byTable.set(table, [...(byTable.get(table) ?? []), column]);
+    snapshotSql = [...byTable.keys()]
+      .sort()
+      .filter((table) => !WRITTEN_ON_PURPOSE[table]?.skip)
+      .map((table) => {
+        const rule = WRITTEN_ON_PURPOSE[table] ?? {};
+        const select = byTable
+          .get(table)!
+          .filter((c) => !(rule.columns ?? []).includes(c))
+          .map((c) => `"${c}"`)
+          .join(', ');
+        return `select '${table}' as name, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as h, count(*) as n from (select ${select} from "${table}"${rule.where ? ` where ${rule.where}` : ''}) t`;
+      })
+      .join('\nunion all\n');
   }
-  return out;
+  const { rows } = (await db.raw(snapshotSql)) as { rows: { name: string; h: string; n: string }[] };
+  return new Map(rows.map((r) => [r.name, `${r.h}:${r.n}`]));
 }
 
 function changedTables(before: Map<string, string>, after: Map<string, string>): string[] {
