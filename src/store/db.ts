@@ -5,46 +5,55 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import type { Config } from '../config.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
 
-/**
- * knex-pglite names a response's command after knex's method, and a delete's method is `del`: knex then returns
- * the raw response instead of the number of rows deleted. Deletes count their rows here as they do on `pg`.
- */
-class PgLiteClient extends (ClientPgLite as unknown as new (
+type KnexClientClass = new (
   config: Knex.Config,
 ) => {
   processResponse(obj: unknown, runner: unknown): unknown;
   _query(connection: unknown, obj: unknown): Promise<unknown>;
-}) {
-  /**
-   * PGlite's errors carry the statement's bound values (`params`, and its `queryOptions`), which the error log would
-   * serialize: hashes, tokens, sealed data. They are dropped here, as `compileSqlOnError: false` keeps them out of
-   * pg's errors, with PostgreSQL's `detail`, which quotes the offending value (`Key (v)=(…) already exists`); the
-   * SQL text (placeholders only), the code, the constraint and the message stay.
-   */
-  override async _query(connection: unknown, obj: unknown): Promise<unknown> {
-    try {
-      return await super._query(connection, obj);
-    } catch (err) {
-      if (err && typeof err === 'object') {
-        delete (err as { params?: unknown }).params;
-        delete (err as { queryOptions?: unknown }).queryOptions;
-        delete (err as { detail?: unknown }).detail;
-      }
-      throw err;
-    }
-  }
+};
 
-  override processResponse(obj: { method?: string; returning?: unknown }, runner: unknown): unknown {
-    const result = super.processResponse(obj, runner);
-    if (obj.method === 'del' && !obj.returning && result && typeof result === 'object' && 'rowCount' in result) {
-      return (result as { rowCount: number }).rowCount;
-    }
-    return result;
-  }
+let pgLiteClient: Promise<KnexClientClass> | undefined;
+
+/**
+ * knex's client for PGlite, loaded when an embedded store is first opened (a process on PostgreSQL never loads
+ * PGlite). knex-pglite names a response's command after knex's method, and a delete's method is `del`: knex then
+ * returns the raw response instead of the number of rows deleted. Deletes count their rows here as they do on `pg`.
+ */
+function loadPgLiteClient(): Promise<KnexClientClass> {
+  pgLiteClient ??= import('knex-pglite').then(({ default: ClientPgLite }) => {
+    return class PgLiteClient extends (ClientPgLite as unknown as KnexClientClass) {
+      /**
+       * PGlite's errors carry the statement's bound values (`params`, and its `queryOptions`), which the error log
+       * would serialize: hashes, tokens, sealed data. They are dropped here, as `compileSqlOnError: false` keeps them
+       * out of pg's errors, with PostgreSQL's `detail`, which quotes the offending value (`Key (v)=(…) already
+       * exists`); the SQL text (placeholders only), the code, the constraint and the message stay.
+       */
+      override async _query(connection: unknown, obj: unknown): Promise<unknown> {
+        try {
+          return await super._query(connection, obj);
+        } catch (err) {
+          if (err && typeof err === 'object') {
+            delete (err as { params?: unknown }).params;
+            delete (err as { queryOptions?: unknown }).queryOptions;
+            delete (err as { detail?: unknown }).detail;
+          }
+          throw err;
+        }
+      }
+
+      override processResponse(obj: { method?: string; returning?: unknown }, runner: unknown): unknown {
+        const result = super.processResponse(obj, runner);
+        if (obj.method === 'del' && !obj.returning && result && typeof result === 'object' && 'rowCount' in result) {
+          return (result as { rowCount: number }).rowCount;
+        }
+        return result;
+      }
+    };
+  });
+  return pgLiteClient;
 }
 
 export type Db = Knex;
@@ -107,7 +116,7 @@ export async function openStore(config: Config, options: StoreOptions = {}): Pro
   }
   try {
     const db = knexFactory({
-      client: PgLiteClient as unknown as typeof Knex.Client,
+      client: (await loadPgLiteClient()) as unknown as typeof Knex.Client,
       dialect: 'postgres',
       connection,
       compileSqlOnError: false,

@@ -3,9 +3,7 @@
  * text and a QR code holding the card's opaque id — never the e-mail address — that a responder's app passes to the
  * grant as `card_id`. Printable as PNG or PDF (A6, one card).
  */
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
-import sharp from 'sharp';
+// pdfkit, qrcode and sharp are loaded by the first card drawn: most processes draw none.
 
 const WIDTH = 1050;
 const HEIGHT = 600;
@@ -30,7 +28,8 @@ function lines(text: string, width: number): string[] {
   return out.slice(0, 6);
 }
 
-function qrPng(cardId: string, size: number): Promise<Buffer> {
+async function qrPng(cardId: string, size: number): Promise<Buffer> {
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toBuffer(cardId, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: size });
 }
 
@@ -46,6 +45,7 @@ export async function cardPng(cardId: string, publicText: string): Promise<Buffe
     ${text}
     <text x="40" y="${HEIGHT - 40}" font-family="sans-serif" font-size="22" fill="#555">Responders: scan with your Ringfence app</text>
   </svg>`;
+  const { default: sharp } = await import('sharp');
   return sharp(Buffer.from(svg))
     .composite([{ input: await qrPng(cardId, QR_SIZE), left: WIDTH - QR_SIZE - 30, top: 115 }])
     .png()
@@ -55,6 +55,7 @@ export async function cardPng(cardId: string, publicText: string): Promise<Buffe
 /** The card as a one-page PDF (A6 landscape). */
 export async function cardPdf(cardId: string, publicText: string): Promise<Buffer> {
   const qr = await qrPng(cardId, 600);
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({ size: 'A6', layout: 'landscape', margin: 18, info: { Title: 'Ringfence emergency card', Producer: 'Ringfence' } });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));

@@ -4,13 +4,11 @@
  * (biometrics or PIN on the device; nothing of it reaches the server). The relying party is BASE_URL: its host is
  * the RP ID and its origin the only one accepted.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
+import type {
+  AuthenticationResponseJSON,
+  RegistrationResponseJSON,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { recordAudit } from '../../audit/audit.ts';
 import type { Config } from '../../config.ts';
@@ -19,6 +17,13 @@ import { AppError, PasskeyExists, PasskeyRefused } from '../../errors.ts';
 import { getUserById, isUniqueViolation } from '../accounts/accounts.repo.ts';
 import { issueChallenge, spendChallenge } from './challenges.ts';
 import { findPasskeyByCredentialId, insertPasskey, listPasskeyRows, touchPasskey, transportsOf, type PasskeyRow } from './passkeys.repo.ts';
+
+/** @simplewebauthn/server, loaded by the first ceremony (≈ 0.5 s of start-up a process without passkeys never pays). */
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined;
+function webauthn(): Promise<typeof import('@simplewebauthn/server')> {
+  library ??= import('@simplewebauthn/server');
+  return library;
+}
 
 export function relyingParty(config: Pick<Config, 'baseUrl'>): { rpID: string; origin: string; rpName: string } {
   const url = new URL(config.baseUrl);
@@ -48,7 +53,7 @@ export async function registrationOptions(deps: AppDeps, userId: string) {
   const rp = relyingParty(deps.config);
   const user = await getUserById(deps.db, userId);
   const existing = await listPasskeyRows(deps.db, userId);
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthn()).generateRegistrationOptions({
     rpName: rp.rpName,
     rpID: rp.rpID,
     userName: user.handle,
@@ -67,7 +72,7 @@ export async function registerPasskey(deps: AppDeps, userId: string, response: R
   const rp = relyingParty(deps.config);
   let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
-    verification = await verifyRegistrationResponse({
+    verification = await (await webauthn()).verifyRegistrationResponse({
       response,
       expectedChallenge: async (challenge) => (await spendChallenge(deps.db, 'passkey-register', rp.origin, challenge)).userId === userId,
       expectedOrigin: rp.origin,
@@ -112,7 +117,7 @@ export async function registerPasskey(deps: AppDeps, userId: string, response: R
 export async function authenticationOptions(deps: AppDeps, userId: string | null) {
   const rp = relyingParty(deps.config);
   const mine = userId ? await listPasskeyRows(deps.db, userId) : [];
-  const options = await generateAuthenticationOptions({
+  const options = await (await webauthn()).generateAuthenticationOptions({
     rpID: rp.rpID,
     userVerification: 'required',
     allowCredentials: mine.map((p) => ({ id: p.credential_id, transports: transportsOf(p) as never })),
@@ -128,7 +133,7 @@ export async function verifyPasskey(deps: AppDeps, response: AuthenticationRespo
   if (!passkey) throw new PasskeyRefused('this passkey is not registered here: sign in another way and add it first');
   let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
-    verification = await verifyAuthenticationResponse({
+    verification = await (await webauthn()).verifyAuthenticationResponse({
       response,
       expectedChallenge: async (challenge) => {
         const { userId } = await spendChallenge(deps.db, 'passkey-authenticate', rp.origin, challenge);
