@@ -3,9 +3,11 @@
  * security, 404/405, start-up checks) is tested on its own, against a real database.
  */
 import test from 'ava';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import YAML from 'yaml';
 import { pino } from 'pino';
 import { createApp } from '../../src/app.ts';
@@ -259,4 +261,37 @@ test('every request validator of openapi.yaml compiles; one that cannot stops co
   const lazy = new OpenApi(broken);
   const err = t.throws(() => lazy.compileAll());
   t.regex(err!.message, /openapi\.yaml: createNote body \(application\/json\)/);
+});
+
+test('a spec is read from its parsed copy when its text is unchanged, parsed anew when it changed or the copy is damaged', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rf-spec-'));
+  const cacheDir = new URL('../../node_modules/.cache/ringfence/', import.meta.url).pathname;
+  const copyOf = (text: string) => path.join(cacheDir, `openapi-${createHash('sha256').update(text).digest('hex').slice(0, 32)}.json`);
+  const source = readFileSync(new URL('./fixtures/mini-spec.yaml', import.meta.url), 'utf8');
+  const firstText = `${source}\n# ${randomUUID()}\n`;
+  const first = path.join(dir, 'first.yaml');
+  writeFileSync(first, firstText);
+  t.deepEqual(
+    OpenApi.load(first).operations.map((op) => op.operationId),
+    ['createNote', 'getNote'],
+  );
+  t.true(existsSync(copyOf(firstText)), 'the parse is kept, named by the hash of the text');
+  // Another text is another copy: an operation renamed in the YAML is what the next process sees.
+  const secondText = `${source.replace('operationId: getNote', 'operationId: readNote')}\n# ${randomUUID()}\n`;
+  const second = path.join(dir, 'second.yaml');
+  writeFileSync(second, secondText);
+  t.deepEqual(
+    OpenApi.load(second).operations.map((op) => op.operationId),
+    ['createNote', 'readNote'],
+  );
+  t.false(existsSync(copyOf(firstText)), 'only the newest parsed copy is kept');
+  // A damaged copy is not trusted to be JSON: the YAML is parsed again.
+  writeFileSync(copyOf(secondText), '{"openapi": "3.1.0", "paths": ');
+  const third = path.join(dir, 'third.yaml');
+  writeFileSync(third, secondText);
+  t.deepEqual(
+    OpenApi.load(third).operations.map((op) => op.operationId),
+    ['createNote', 'readNote'],
+  );
+  rmSync(dir, { recursive: true, force: true });
 });
