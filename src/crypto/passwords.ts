@@ -6,6 +6,7 @@
 import { ZxcvbnFactory, type ZxcvbnResult } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import { availableParallelism } from 'node:os';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 
 const MIN_PASSWORD_LENGTH = 8;
@@ -112,15 +113,42 @@ export function passwordProblems(password: string, context: readonly (string | u
   return problems;
 }
 
+/**
+ * How many argon2id computations run at once: one per core, at most 4. Each holds its 19 MiB block while it runs, on
+ * libuv's thread pool (4 threads by default, shared with file, DNS and zlib work); more at once than there are cores
+ * finish none sooner, they only hold more memory and keep the pool from the rest. The others wait their turn, in order.
+ */
+export const PASSWORD_HASH_SLOTS = Math.max(1, Math.min(4, availableParallelism()));
+let hashesRunning = 0;
+const waitingForSlot: (() => void)[] = [];
+
+/** How many argon2id computations are running now (for the tests of the bound). */
+export function passwordHashesRunning(): number {
+  return hashesRunning;
+}
+
+async function inHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (hashesRunning < PASSWORD_HASH_SLOTS) hashesRunning++;
+  else await new Promise<void>((resume) => waitingForSlot.push(resume));
+  try {
+    return await work();
+  } finally {
+    // The slot passes to the next in line, or is given back.
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else hashesRunning--;
+  }
+}
+
 /** An argon2id hash in PHC form (`$argon2id$v=19$m=…`), with its own random salt. */
 export function hashPassword(password: string): Promise<string> {
-  return hash(normalize(password), ARGON2_OPTIONS);
+  return inHashSlot(() => hash(normalize(password), ARGON2_OPTIONS));
 }
 
 /** Checks a password against its hash; a malformed hash counts as a mismatch, never as an error to the caller. */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, normalize(password));
+    return await inHashSlot(() => verify(passwordHash, normalize(password)));
   } catch {
     return false;
   }
